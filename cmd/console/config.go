@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sendara/console/models"
+)
+
+// config is the console's configuration: environment first, flags win.
+type config struct {
+	Addr        string
+	DB          string
+	BaseURL     string
+	TimeZone    string
+	Location    *time.Location
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	LogFormat   string
+}
+
+// configFromEnv reads the CONSOLE_* environment variables with their
+// defaults. Flags parsed later override these fields.
+func configFromEnv() config {
+	return config{
+		Addr:        envOr("CONSOLE_ADDR", ":8080"),
+		DB:          envOr("CONSOLE_DB", "console.db"),
+		BaseURL:     os.Getenv("CONSOLE_BASE_URL"),
+		TimeZone:    envOr("CONSOLE_TIMEZONE", "America/Los_Angeles"),
+		LogFormat:   envOr("CONSOLE_LOG_FORMAT", "json"),
+		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
+	}
+}
+
+// finish validates the configuration and derives what follows from it.
+func (c *config) finish() error {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return fmt.Errorf("CONSOLE_TIMEZONE %q is not a time zone name such as America/Los_Angeles", c.TimeZone)
+	}
+	c.Location = loc
+	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
+		return fmt.Errorf("session limits must be positive and CONSOLE_SESSION_IDLE at most CONSOLE_SESSION_MAX")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return fmt.Errorf("CONSOLE_LOG_FORMAT must be json or text")
+	}
+	if c.BaseURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.BaseURL = "http://" + host
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return nil
+}
+
+func (c *config) sessionPolicy() models.SessionPolicy {
+	return models.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionMax}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// envDuration reads a Go duration ("30m", "12h"); a malformed value keeps
+// the default and is reported by finish through the zero value check.
+func envDuration(key string, def time.Duration) time.Duration {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sendara/console/handlers"
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/rbac"
+)
+
+func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (env CONSOLE_ADDR)")
+	demo := fs.Bool("demo", false, "on an empty database, seed demo customers and users and print their logins once")
+	return func(ctx context.Context, env *cliEnv) error {
+		if err := noArgs(env); err != nil {
+			return err
+		}
+		db, err := openDB(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if *demo {
+			if err := seedDemo(ctx, env, db); err != nil {
+				return err
+			}
+		}
+		authz, err := rbac.New(ctx, db, env.log)
+		if err != nil {
+			return err
+		}
+		e, err := handlers.New(ctx, db, authz, handlers.Config{
+			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
+		})
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", env.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", env.cfg.Addr, err)
+		}
+		srv := &http.Server{
+			Handler:           e,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       2 * time.Minute,
+			WriteTimeout:      5 * time.Minute,
+			IdleTimeout:       2 * time.Minute,
+		}
+		env.log.Info("console listening", "addr", ln.Addr().String(), "base_url", env.cfg.BaseURL, "database", string(db.Dialect))
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case <-ctx.Done():
+		}
+		env.log.Info("shutting down: finishing requests in flight")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shut down: %w", err)
+		}
+		env.log.Info("stopped")
+		return nil
+	}
+}
+
+// seedDemo seeds an empty database and prints the demo logins once, on
+// stdout; they are never logged.
+func seedDemo(ctx context.Context, env *cliEnv, db *models.DB) error {
+	seed, err := db.SeedDemo(ctx)
+	if err != nil {
+		return err
+	}
+	if seed == nil {
+		env.log.Info("demo data not seeded: the database already has users")
+		return nil
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "\nDemo data created. Sign in at %s/login with these accounts (shown only now):\n\n", env.cfg.BaseURL)
+	fmt.Fprintf(w, "  %-16s %-28s %-21s %s\n", "ROLE", "EMAIL", "PASSWORD", "CUSTOMER")
+	for _, l := range seed.Logins {
+		fmt.Fprintf(w, "  %-16s %-28s %-21s %s\n", l.Role, l.Email, l.Password, l.Customer)
+	}
+	fmt.Fprintf(w, "\nStaff roles set up two-step sign-in (TOTP) at their first sign-in.\n")
+	fmt.Fprintf(w, "API key for acme-realty: %s\n\n", seed.APIKey)
+	return nil
+}

@@ -1,0 +1,279 @@
+package handlers_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// browser drives Debian's Chromium against the test app's real pages and
+// collects what the pages write to the console (script errors, CSP
+// violations). Without Chromium the tests skip, unless
+// CONSOLE_REQUIRE_BROWSER is set, as CI does: there a missing browser fails.
+type browser struct {
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+}
+
+func newBrowser(t *testing.T, app *testApp) *browser {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CONSOLE_REQUIRE_BROWSER") != "" {
+			t.Fatalf("CONSOLE_REQUIRE_BROWSER is set but chromium is not installed: %v", err)
+		}
+		t.Skip("chromium is not installed; browser tests need Debian's chromium package (CI installs it)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, base: app.srv.URL}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m)
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// do runs steps and fails the test, with a screenshot, when one fails.
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.screenshot("failure")
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.screenshot("failure")
+		b.t.Fatalf("read text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (b *browser) eval(js string) bool {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+func (b *browser) path() string {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return strings.TrimPrefix(loc, b.base)
+}
+
+// screenshot saves the page under CONSOLE_SCREENSHOT_DIR, when set, for a
+// person to look at.
+func (b *browser) screenshot(name string) {
+	dir := os.Getenv("CONSOLE_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(dir, b.t.Name()+"-"+name+".png"), png, 0o644)
+	}
+}
+
+// noConsoleErrors fails on script errors, failed loads and
+// Content-Security-Policy violations: the pages must work with inline
+// scripts forbidden. expected lists messages the test itself provoked.
+func (b *browser) noConsoleErrors(expected ...string) {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+next:
+	for _, m := range b.console {
+		for _, e := range expected {
+			if strings.Contains(m.Text, e) {
+				continue next
+			}
+		}
+		if m.IsException() || m.Type == "error" || strings.Contains(m.Text, "Content Security Policy") {
+			b.t.Errorf("browser console: %s", m.String())
+		}
+	}
+}
+
+func (b *browser) signIn(email, password string) {
+	b.t.Helper()
+	b.do(
+		chromedp.Navigate(b.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
+	)
+}
+
+func (b *browser) typeTOTP(secret string) {
+	b.t.Helper()
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.do(
+		chromedp.WaitVisible(chromedp.CSS(`input[name=code]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=code]`), code),
+		chromedp.Submit(chromedp.CSS(`input[name=code]`)),
+	)
+}
+
+func TestBrowserCustomerAdminSignsInAndSeesTheirDashboard(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	other := app.customer("other")
+	app.user(models.RoleCustomerAdmin, other, "admin@other.test")
+	if _, _, err := app.db.CreateAPIKey(context.Background(), modeltest.Staff, acme.ID, "HubSpot"); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, app)
+	b.signIn(admin.User.Email, admin.Password)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=fig-users]`)))
+	b.screenshot("dashboard")
+
+	if got := b.text(`main h1`); got != "Dashboard" {
+		t.Errorf("heading = %q, want Dashboard", got)
+	}
+	figures := map[string]string{"fig-users": "2", "fig-keys": "1", "fig-disabled-users": "0"}
+	for id, want := range figures {
+		if got := b.text(`[data-testid=` + id + `] .n`); got != want {
+			t.Errorf("%s = %q, want %q (own tenant only)", id, got, want)
+		}
+	}
+	if got := b.text(`[data-testid=whoami]`); got != admin.User.Email {
+		t.Errorf("signed-in user shown as %q", got)
+	}
+	nav := b.text(`header nav`)
+	for _, want := range []string{"Dashboard", "Users", "API keys", "Audit log"} {
+		if !strings.Contains(nav, want) {
+			t.Errorf("navigation %q lacks %q", nav, want)
+		}
+	}
+	if strings.Contains(nav, "Customers") {
+		t.Errorf("a customer admin's navigation offers Customers: %q", nav)
+	}
+	if !b.eval(`typeof htmx === "object"`) {
+		t.Error("htmx did not load from /static")
+	}
+	b.noConsoleErrors()
+}
+
+func TestBrowserWrongPasswordIsExplainedOnTheLoginPage(t *testing.T) {
+	app := newTestApp(t)
+	admin := app.user(models.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test")
+
+	b := newBrowser(t, app)
+	b.signIn(admin.User.Email, "not the right passphrase")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-error]`)))
+	if got := b.text(`[data-testid=login-error]`); got != "Email or password is incorrect." {
+		t.Errorf("error shown = %q", got)
+	}
+	if p := b.path(); p != "/login" {
+		t.Errorf("after a wrong password the browser is at %q, want /login", p)
+	}
+	b.noConsoleErrors("status of 401")
+}
+
+func TestBrowserStaffAdminEnrolsTOTPAtFirstSignIn(t *testing.T) {
+	app := newTestApp(t)
+	app.customer("acme")
+	app.customer("brightside")
+	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, models.UserInput{
+		Email: "staff@sendara.test", Role: models.RoleStaffAdmin, Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, app)
+	b.signIn(u.Email, testPassword)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=totp-secret]`)))
+	b.screenshot("enrol")
+	if p := b.path(); !strings.HasPrefix(p, "/login/totp/enrol") {
+		t.Fatalf("staff first sign-in went to %q, want the TOTP enrolment", p)
+	}
+	if !b.eval(`document.querySelector("figure.qr img").naturalWidth > 0`) {
+		t.Error("the QR code image did not render (CSP img-src must allow data:)")
+	}
+	b.typeTOTP(b.text(`[data-testid=totp-secret]`))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=recovery-codes]`)))
+	if !b.eval(`document.querySelectorAll("[data-testid=recovery-codes] li").length === 10`) {
+		t.Error("want 10 recovery codes shown")
+	}
+	b.do(
+		chromedp.Click(chromedp.CSS(`a.button`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=fig-customers]`)),
+	)
+	b.screenshot("dashboard")
+	if got := b.text(`[data-testid=fig-customers] .n`); got != "2" {
+		t.Errorf("active customers = %q, want 2", got)
+	}
+	b.noConsoleErrors()
+}
+
+func TestBrowserAuditorVerifiesTheChainWithoutLeavingThePage(t *testing.T) {
+	app := newTestApp(t)
+	app.customer("acme")
+	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+
+	b := newBrowser(t, app)
+	b.signIn(auditor.User.Email, auditor.Password)
+	b.typeTOTP(auditor.Secret)
+	b.do(
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=fig-audit-events]`)),
+		chromedp.Navigate(b.base+"/audit"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit]`)),
+		chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`),
+		chromedp.Click(chromedp.CSS(`form[action="/audit/verify"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#verify-result [data-testid=verify-result]`)),
+	)
+	b.screenshot("verified")
+	if got := b.text(`[data-testid=verify-result]`); !strings.HasPrefix(got, "Chain intact:") {
+		t.Errorf("verification shows %q", got)
+	}
+	if !b.eval(`window.__sameDocument === true`) {
+		t.Error("verifying reloaded the page; htmx should have swapped the result in")
+	}
+	b.noConsoleErrors()
+}

@@ -1,0 +1,27 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/views"
+)
+
+func (s *Server) dashboard(c echo.Context) error {
+	f, err := s.db.DashboardFigures(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.DashboardPage(views.Dashboard{
+		Staff:        actor(c).Staff(),
+		CanCustomers: s.allowed(c, "customers", "read"),
+		CanUsers:     s.allowed(c, "users", "read"),
+		CanKeys:      s.allowed(c, "apikeys", "read"),
+		CanAudit:     s.allowed(c, "audit", "read"),
+		ActiveCust:   f.ActiveCustomers, CancelledCust: f.CancelledCustomers,
+		Users: f.Users, DisabledUsers: f.DisabledUsers, ActiveKeys: f.ActiveKeys,
+		AuditEvents: f.AuditEvents, AuditEvents24h: f.AuditEvents24h, FailedLogins: f.FailedLogins24h,
+		NoTOTP: f.UsersWithoutTOTP,
+	}))
+}

@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/rbac"
+	"github.com/sendara/console/static"
+	"github.com/sendara/console/views"
+)
+
+// render writes a component as the response. It renders into a buffer
+// first, so a failed render is still a clean 500, and it gives the
+// component the page context (CSRF token, user, navigation).
+func (s *Server) render(c echo.Context, status int, comp templ.Component) error {
+	ctx := views.WithRequest(c.Request().Context(), s.pageContext(c))
+	var buf bytes.Buffer
+	if err := comp.Render(ctx, &buf); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (s *Server) pageContext(c echo.Context) *views.Request {
+	st := state(c)
+	r := &views.Request{CSRF: st.csrf, Flash: st.flash, Path: c.Request().URL.Path}
+	u := st.user
+	if u == nil || st.session == nil || !st.session.MFAPassed {
+		return r
+	}
+	r.UserName, r.UserEmail, r.RoleLabel = u.Name, u.Email, u.Role().Label()
+	if u.CustomerID != nil {
+		if cust, err := s.db.Customer(c.Request().Context(), actor(c), *u.CustomerID); err == nil {
+			r.Tenant = cust.Name
+		}
+	}
+	domain := rbac.Domain(actor(c))
+	for _, n := range navigation {
+		if s.authz.Allowed(u.ID, domain, n.Perm) {
+			r.Nav = append(r.Nav, views.NavLink{Label: n.Label, Href: n.Href})
+		}
+	}
+	return r
+}
+
+// allowed reports whether the signed-in user holds perm, for showing or
+// hiding actions on a page (the routes enforce it regardless).
+func (s *Server) allowed(c echo.Context, object, action string) bool {
+	u := currentUser(c)
+	return u != nil && s.authz.Allowed(u.ID, rbac.Domain(actor(c)), can(object, action))
+}
+
+// handleError turns any error into a response: JSON under /api, a page
+// elsewhere. People see a clear message; logs see the cause.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg, field := classify(err)
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "err", err)
+		msg = "Something went wrong on our side. The error was logged with request id " + requestID(c) + "."
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		body := map[string]any{"error": msg}
+		if field != "" {
+			body["field"] = field
+		}
+		_ = c.JSON(status, body)
+		return
+	}
+	signedIn := state(c).session != nil && state(c).session.MFAPassed
+	if rerr := s.render(c, status, views.ErrorPage(status, msg, signedIn)); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		_ = c.String(status, msg)
+	}
+}
+
+// classify maps an error to a status, a message for people and the field
+// it concerns.
+func classify(err error) (int, string, string) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg, ok := he.Message.(string)
+		if !ok || he.Code == http.StatusNotFound {
+			msg = http.StatusText(he.Code)
+		}
+		if he.Code == http.StatusNotFound {
+			msg = "There is nothing at this address, or you may not see it."
+		}
+		return he.Code, msg, ""
+	}
+	if v, ok := models.AsValidation(err); ok {
+		return http.StatusBadRequest, v.Error(), v.Field
+	}
+	if cf, ok := models.AsConflict(err); ok {
+		return http.StatusConflict, cf.Message, cf.Field
+	}
+	var rl *models.RateLimitError
+	if errors.As(err, &rl) {
+		return http.StatusTooManyRequests, rl.Error(), ""
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return http.StatusNotFound, "There is nothing at this address, or you may not see it.", ""
+	}
+	if errors.Is(err, context.Canceled) {
+		return 499, "request cancelled", ""
+	}
+	return http.StatusInternalServerError, "internal error", ""
+}
+
+// formErrors turns a model error into messages beside form fields. Errors
+// that are not about input are returned for handleError.
+func formErrors(err error) (views.Errors, error) {
+	if v, ok := models.AsValidation(err); ok {
+		return views.Errors{v.Field: v.Message}, nil
+	}
+	if cf, ok := models.AsConflict(err); ok {
+		return views.Errors{cf.Field: cf.Message}, nil
+	}
+	return nil, err
+}
+
+func (s *Server) staticFiles() echo.HandlerFunc {
+	sub, _ := fs.Sub(static.FS, ".")
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return func(c echo.Context) error {
+		if strings.HasSuffix(c.Request().URL.Path, "/") {
+			return echo.ErrNotFound
+		}
+		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}

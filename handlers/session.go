@@ -1,0 +1,245 @@
+package handlers
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/rbac"
+)
+
+// Cookie names. The session cookie's name is part of the interface contract.
+const (
+	sessionCookie = "console_session"
+	csrfCookie    = "console_csrf"
+	flashCookie   = "console_flash"
+	csrfField     = "_csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// reqState is what the middleware learns about a request: the session and
+// its user, the CSRF token for forms, a flash message. It travels in the
+// request's context so templ components can read it too.
+type reqState struct {
+	token    string // session cookie value
+	session  *models.Session
+	user     *models.User
+	csrf     string // the token this page's forms carry
+	anonCSRF string // the token bound to the pre-session cookie
+	flash    string
+	// customer is the signed-in customer user's tenant, loaded for pages.
+	customer *models.Customer
+}
+
+type stateKey struct{}
+
+func state(c echo.Context) *reqState {
+	if s, ok := c.Request().Context().Value(stateKey{}).(*reqState); ok {
+		return s
+	}
+	return &reqState{}
+}
+
+// currentUser is the signed-in user, or nil.
+func currentUser(c echo.Context) *models.User { return state(c).user }
+
+// actor is the signed-in user acting from the request's address.
+func actor(c echo.Context) models.Actor {
+	if u := currentUser(c); u != nil {
+		return u.Actor(c.RealIP())
+	}
+	return models.Actor{Type: models.ActorUser, IP: c.RealIP()}
+}
+
+// loadSession reads the session cookie (if any) and the flash message and
+// puts both in the request's context.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if skipsSession(c.Path()) {
+			return next(c)
+		}
+		st := &reqState{}
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			sess, u, err := s.db.LoadSession(c.Request().Context(), ck.Value, s.cfg.Session)
+			switch {
+			case err == nil:
+				st.token, st.session, st.user = ck.Value, sess, u
+			case errors.Is(err, models.ErrNoSession):
+				s.clearCookie(c, sessionCookie)
+			default:
+				return err
+			}
+		}
+		if ck, err := c.Cookie(flashCookie); err == nil {
+			st.flash, _ = url.QueryUnescape(ck.Value)
+			s.clearCookie(c, flashCookie)
+		}
+		c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), stateKey{}, st)))
+		return next(c)
+	}
+}
+
+// prepareCSRF works out the request's CSRF tokens: one bound to the
+// session when there is one, and one bound to a random pre-session cookie
+// (set on the first safe request) for the sign-in forms. The guard checks
+// them; pages embed st.csrf in every form and in htmx's X-CSRF-Token header.
+func (s *Server) prepareCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if skipsSession(c.Path()) {
+			return next(c)
+		}
+		st := state(c)
+		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
+			st.anonCSRF = s.csrfToken("a:" + ck.Value)
+		} else if isSafe(c.Request().Method) {
+			nonce := randomString()
+			s.setCookie(c, csrfCookie, nonce, 0)
+			st.anonCSRF = s.csrfToken("a:" + nonce)
+		}
+		st.csrf = st.anonCSRF
+		if st.session != nil {
+			st.csrf = s.csrfToken("s:" + st.token)
+		}
+		return next(c)
+	}
+}
+
+// verifyCSRF requires, on a state-changing request, the token sent as the
+// _csrf form field or the X-CSRF-Token header. Signed-in routes accept only
+// the session's token; public forms (sign-in, invitations) also accept the
+// pre-session one, so a browser with an old session can still sign in.
+func (s *Server) verifyCSRF(c echo.Context, publicRoute bool) error {
+	if isSafe(c.Request().Method) {
+		return nil
+	}
+	st := state(c)
+	sent := c.Request().Header.Get(csrfHeader)
+	if sent == "" {
+		sent = c.FormValue(csrfField)
+	}
+	valid := st.session != nil && hmac.Equal([]byte(sent), []byte(st.csrf))
+	if !valid && (publicRoute || st.session == nil) && st.anonCSRF != "" {
+		valid = hmac.Equal([]byte(sent), []byte(st.anonCSRF))
+	}
+	if !valid {
+		return echo.NewHTTPError(http.StatusForbidden, "This form has expired or was sent from another site. Reload the page and try again.")
+	}
+	return nil
+}
+
+// skipsSession lists the routes that never use a session or CSRF token:
+// health checks, static assets, and the API (bearer keys, which browsers
+// never attach on their own).
+func skipsSession(path string) bool {
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/static/") || path == "/healthz" || path == "/readyz"
+}
+
+func (s *Server) csrfToken(binding string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte("csrf|" + binding))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func isSafe(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+func randomString() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearCookie(c echo.Context, name string) { s.setCookie(c, name, "", -1) }
+
+// flash shows msg on the next page the browser loads.
+func (s *Server) flash(c echo.Context, msg string) {
+	s.setCookie(c, flashCookie, url.QueryEscape(msg), 60)
+}
+
+// redirect answers 303 (after a POST) or, for htmx, asks it to navigate.
+func redirect(c echo.Context, to string) error {
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// access says who may reach a route.
+type access int
+
+const (
+	// public routes need nothing: health checks, static files, sign-in.
+	public access = iota
+	// partialSession routes need a session that may still owe its second
+	// factor: the TOTP steps and sign-out.
+	partialSession
+	// permitted routes need a full session and the route's permission.
+	permitted
+)
+
+// guard enforces a route's access: deny by default, Casbin for everything
+// that is not public.
+func (s *Server) guard(r route) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !skipsSession(r.Path) {
+				if err := s.verifyCSRF(c, r.Access == public); err != nil {
+					return err
+				}
+			}
+			if r.Access == public {
+				return next(c)
+			}
+			st := state(c)
+			if st.session == nil {
+				return redirect(c, "/login?next="+url.QueryEscape(localPath(c.Request().URL.RequestURI())))
+			}
+			if r.Access == partialSession {
+				return next(c)
+			}
+			if !st.session.MFAPassed {
+				return redirect(c, secondFactorPath(st.user))
+			}
+			if err := s.authz.Sync(st.user.ID, st.user.Roles); err != nil {
+				return err
+			}
+			if !s.authz.Allowed(st.user.ID, rbac.Domain(actor(c)), r.Perm) {
+				return echo.NewHTTPError(http.StatusForbidden, "Your role does not allow this.")
+			}
+			return next(c)
+		}
+	}
+}
+
+// secondFactorPath is where a session that owes its second factor goes.
+func secondFactorPath(u *models.User) string {
+	if u.HasTOTP() {
+		return "/login/totp"
+	}
+	return "/login/totp/enrol"
+}
+
+// localPath keeps a redirect target on this site: only absolute paths,
+// never "//host" or a full URL.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	return p
+}

@@ -1,0 +1,112 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+func (s *Server) users(c echo.Context) error {
+	return s.renderUsers(c, http.StatusOK, views.UserForm{Role: string(models.RoleCustomerAgent)})
+}
+
+func (s *Server) renderUsers(c echo.Context, status int, f views.UserForm) error {
+	ctx, a := c.Request().Context(), actor(c)
+	us, err := s.db.Users(ctx, a)
+	if err != nil {
+		return err
+	}
+	p := views.UserList{Users: us, Grantable: models.GrantableBy(a), CanWrite: s.allowed(c, "users", "write"),
+		SelfID: a.ID, Form: f, Loc: s.cfg.Location}
+	if a.Staff() {
+		if p.Customers, p.Options, err = s.customerChoices(c); err != nil {
+			return err
+		}
+	}
+	return s.render(c, status, views.Users(p))
+}
+
+// customerChoices lists customers for staff forms: every customer by id for
+// labels, and the active ones to choose from.
+func (s *Server) customerChoices(c echo.Context) (map[string]string, []models.Customer, error) {
+	cs, err := s.db.Customers(c.Request().Context(), actor(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(cs))
+	var active []models.Customer
+	for _, cust := range cs {
+		names[cust.ID] = cust.Name
+		if cust.Status == models.CustomerActive {
+			active = append(active, cust)
+		}
+	}
+	return names, active, nil
+}
+
+// userCreate invites a user: the account is created without a password and
+// the admin gets a single-use link to hand over.
+func (s *Server) userCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := views.UserForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"),
+		CustomerID: strings.TrimSpace(c.FormValue("customer_id"))}
+	role := models.Role(f.Role)
+	customerID := f.CustomerID
+	if role.Staff() {
+		customerID = ""
+	}
+	u, err := s.db.CreateUser(ctx, actor(c), models.UserInput{Email: f.Email, Name: f.Name, Role: role, CustomerID: customerID})
+	if err == nil {
+		var token string
+		if token, err = s.db.CreateInvite(ctx, actor(c), u.ID); err == nil {
+			return s.render(c, http.StatusOK, views.InviteLink(u.Email, s.absURL("/invite/"+token)))
+		}
+	}
+	if f.Errors, err = formErrors(err); err != nil {
+		return err
+	}
+	return s.renderUsers(c, http.StatusUnprocessableEntity, f)
+}
+
+func (s *Server) userInvite(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.db.User(ctx, actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	token, err := s.db.CreateInvite(ctx, actor(c), u.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.InviteLink(u.Email, s.absURL("/invite/"+token)))
+}
+
+func (s *Server) userRole(c echo.Context) error {
+	if err := s.db.SetUserRole(c.Request().Context(), actor(c), c.Param("id"), models.Role(c.FormValue("role"))); err != nil {
+		return err
+	}
+	s.flash(c, "Role changed.")
+	return redirect(c, "/users")
+}
+
+func (s *Server) userDisable(c echo.Context) error {
+	return s.setDisabled(c, true, "User disabled; their sessions ended.")
+}
+func (s *Server) userEnable(c echo.Context) error { return s.setDisabled(c, false, "User enabled.") }
+
+func (s *Server) setDisabled(c echo.Context, disabled bool, msg string) error {
+	if err := s.db.SetUserDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled); err != nil {
+		return err
+	}
+	s.flash(c, msg)
+	return redirect(c, "/users")
+}
+
+// absURL makes a link for people to follow from outside the console.
+func (s *Server) absURL(path string) string {
+	return strings.TrimRight(s.cfg.BaseURL, "/") + path
+}

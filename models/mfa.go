@@ -1,0 +1,184 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// TOTPIssuer names the console in authenticator apps.
+const TOTPIssuer = "Sendara Privacy Console"
+
+// RecoveryCodeCount is how many single-use recovery codes a user gets.
+const RecoveryCodeCount = 10
+
+type recoveryCode struct {
+	UserID   string `gorm:"primaryKey"`
+	CodeHash string `gorm:"primaryKey"`
+	UsedAt   *time.Time
+}
+
+func (recoveryCode) TableName() string { return "recovery_codes" }
+
+// ErrBadCode is a wrong TOTP or recovery code.
+var ErrBadCode = errors.New("that code is not valid")
+
+// ErrTooManyCodes ends a session after MaxMFAFailures wrong codes.
+var ErrTooManyCodes = errors.New("too many wrong codes: sign in again")
+
+// BeginTOTP returns the user's pending TOTP key, creating one if needed.
+// The secret is kept unconfirmed until ConfirmTOTP sees a valid code.
+func (db *DB) BeginTOTP(ctx context.Context, u *User) (*otp.Key, error) {
+	if u.TOTPSecret != "" && !u.HasTOTP() {
+		return TOTPKey(u.Email, u.TOTPSecret)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: u.Email})
+	if err != nil {
+		return nil, fmt.Errorf("generate TOTP key: %w", err)
+	}
+	// Re-enrolment replaces the factor only once the new one is confirmed.
+	if u.HasTOTP() {
+		return key, nil
+	}
+	if err := db.Gorm.WithContext(ctx).Model(u).Update("totp_secret", key.Secret()).Error; err != nil {
+		return nil, fmt.Errorf("store TOTP key: %w", err)
+	}
+	u.TOTPSecret = key.Secret()
+	return key, nil
+}
+
+// TOTPKey rebuilds the key for a base32 secret, to show it again when a
+// set-up attempt needs another try.
+func TOTPKey(email, secret string) (*otp.Key, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(secret))
+	if err != nil || len(raw) < 10 {
+		return nil, Invalid("secret", "is not a TOTP key")
+	}
+	return totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: email, Secret: raw})
+}
+
+// ConfirmTOTP enables the second factor when code matches secret, marks the
+// session as past its second factor, and returns fresh recovery codes
+// (shown once; stored hashed).
+func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret, code string) ([]string, error) {
+	if !totp.Validate(strings.TrimSpace(code), secret) {
+		return nil, Invalid("code", "does not match: check your authenticator's clock and try the current code")
+	}
+	codes := make([]string, RecoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+	}
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		now := Now()
+		if err := tx.G.Model(&User{}).Where("id = ?", actor.ID).Updates(map[string]any{
+			"totp_secret": secret, "totp_enabled_at": now, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("enable TOTP: %w", err)
+		}
+		if err := tx.G.Where("user_id = ?", actor.ID).Delete(&recoveryCode{}).Error; err != nil {
+			return fmt.Errorf("replace recovery codes: %w", err)
+		}
+		rows := make([]recoveryCode, len(codes))
+		for i, c := range codes {
+			rows[i] = recoveryCode{UserID: actor.ID, CodeHash: hashToken(normalizeRecovery(c))}
+		}
+		if err := tx.G.Create(&rows).Error; err != nil {
+			return fmt.Errorf("store recovery codes: %w", err)
+		}
+		if err := tx.G.Model(&Session{}).Where("id_hash = ?", hashToken(sessionToken)).Update("mfa_passed", true).Error; err != nil {
+			return fmt.Errorf("update session: %w", err)
+		}
+		tx.Audit(Audit{Action: "user.mfa_enrol", ObjectType: "user", ObjectID: actor.ID, CustomerID: actor.CustomerID})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// VerifySecondFactor checks a TOTP code or an unused recovery code for the
+// session's user. After MaxMFAFailures wrong codes the session ends.
+func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken string, u *User, code string) error {
+	code = strings.TrimSpace(code)
+	var outcome error
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		var s Session
+		if err := tx.G.First(&s, "id_hash = ?", hashToken(sessionToken)).Error; err != nil {
+			return notFound(err)
+		}
+		method := "totp"
+		ok := u.HasTOTP() && totp.Validate(code, u.TOTPSecret)
+		if !ok {
+			method = "recovery_code"
+			res := tx.G.Model(&recoveryCode{}).
+				Where("user_id = ? AND code_hash = ? AND used_at IS NULL", u.ID, hashToken(normalizeRecovery(code))).
+				Update("used_at", Now())
+			if res.Error != nil {
+				return fmt.Errorf("use recovery code: %w", res.Error)
+			}
+			ok = res.RowsAffected == 1
+		}
+		if ok {
+			tx.Audit(Audit{Action: "user.mfa_pass", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
+				Details: map[string]any{"method": method}})
+			return tx.G.Model(&s).Updates(map[string]any{"mfa_passed": true, "mfa_failures": 0}).Error
+		}
+		tx.Audit(Audit{Action: "user.mfa_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant()})
+		if s.MFAFailures+1 >= MaxMFAFailures {
+			outcome = ErrTooManyCodes
+			return tx.G.Delete(&s).Error
+		}
+		outcome = ErrBadCode
+		return tx.G.Model(&s).Update("mfa_failures", s.MFAFailures+1).Error
+	})
+	if err != nil {
+		return err
+	}
+	return outcome
+}
+
+// RecoveryCodesLeft counts the user's unused recovery codes.
+func (db *DB) RecoveryCodesLeft(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := db.Gorm.WithContext(ctx).Model(&recoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
+	return n, err
+}
+
+// DisableTOTP removes the second factor of a customer user who opted in.
+// Staff roles cannot: they must always use one.
+func (db *DB) DisableTOTP(ctx context.Context, actor Actor, u *User, password string) error {
+	if u.Role().RequiresTOTP() {
+		return Invalid("totp", "staff roles must keep two-step sign-in")
+	}
+	if !passwordMatches(u.PasswordHash, password) {
+		return Invalid("current_password", "is not your current password")
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		if err := tx.G.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"totp_secret": "", "totp_enabled_at": nil, "updated_at": Now()}).Error; err != nil {
+			return fmt.Errorf("disable TOTP: %w", err)
+		}
+		if err := tx.G.Where("user_id = ?", u.ID).Delete(&recoveryCode{}).Error; err != nil {
+			return fmt.Errorf("remove recovery codes: %w", err)
+		}
+		tx.Audit(Audit{Action: "user.mfa_disable", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant()})
+		return nil
+	})
+}
+
+func newRecoveryCode() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	s := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	return s[:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
+}
+
+func normalizeRecovery(c string) string {
+	return strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(c))
+}

@@ -1,0 +1,210 @@
+// Package rbac decides who may do what: the Casbin model with domains
+// (model.conf), the reviewed permission matrix (policy.csv) and role
+// assignments read from the database. It denies anything not granted.
+package rbac
+
+import (
+	"context"
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/util"
+
+	"github.com/sendara/console/models"
+)
+
+//go:embed model.conf
+var modelText string
+
+//go:embed policy.csv
+var policyText string
+
+// StaffDomain is the domain staff act in; staff assignments ("*") match it
+// as they match every customer's domain.
+const StaffDomain = "sendara"
+
+// Permission is what a route needs: an object of the matrix and an action.
+type Permission struct {
+	Object string
+	Action string
+}
+
+func (p Permission) String() string { return p.Object + ":" + p.Action }
+
+// Authorizer answers permission questions. It is safe for concurrent use.
+type Authorizer struct {
+	mu  sync.RWMutex
+	e   *casbin.Enforcer
+	db  *models.DB
+	log *slog.Logger
+}
+
+// New builds the enforcer from the embedded model and matrix and loads the
+// role assignments from db.
+func New(ctx context.Context, db *models.DB, log *slog.Logger) (*Authorizer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("parse rbac model: %w", err)
+	}
+	e, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, fmt.Errorf("create enforcer: %w", err)
+	}
+	e.AddNamedDomainMatchingFunc("g", "keyMatch", util.KeyMatch)
+	rules, err := Matrix()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.AddPolicies(rules); err != nil {
+		return nil, fmt.Errorf("load permission matrix: %w", err)
+	}
+	a := &Authorizer{e: e, db: db, log: log}
+	if err := a.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Matrix returns the reviewed permission matrix as [role, object, action] rules.
+func Matrix() ([][]string, error) {
+	r := csv.NewReader(strings.NewReader(policyText))
+	r.Comment = '#'
+	r.TrimLeadingSpace = true
+	r.FieldsPerRecord = 4
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read rbac/policy.csv: %w", err)
+	}
+	rules := make([][]string, 0, len(recs))
+	for i, rec := range recs {
+		if rec[0] != "p" {
+			return nil, fmt.Errorf("rbac/policy.csv rule %d: only p rules belong here", i+1)
+		}
+		if _, err := models.ParseRole(rec[1]); err != nil {
+			return nil, fmt.Errorf("rbac/policy.csv rule %d: unknown role %q", i+1, rec[1])
+		}
+		rules = append(rules, rec[1:])
+	}
+	return rules, nil
+}
+
+// Reload replaces the role assignments with those in the database. It runs
+// at start and after every change of a user's role or status.
+func (a *Authorizer) Reload(ctx context.Context) error {
+	var rows []models.RoleAssignment
+	err := a.db.Gorm.WithContext(ctx).
+		Joins("JOIN users ON users.id = role_assignments.user_id").
+		Where("users.disabled_at IS NULL").Find(&rows).Error
+	if err != nil {
+		return fmt.Errorf("load role assignments: %w", err)
+	}
+	groupings := make([][]string, len(rows))
+	for i, r := range rows {
+		groupings[i] = []string{r.UserID, string(r.Role), r.Domain}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old, err := a.e.GetGroupingPolicy()
+	if err != nil {
+		return fmt.Errorf("read role assignments: %w", err)
+	}
+	if len(old) > 0 {
+		if _, err := a.e.RemoveGroupingPolicies(old); err != nil {
+			return fmt.Errorf("clear role assignments: %w", err)
+		}
+	}
+	if len(groupings) > 0 {
+		if _, err := a.e.AddGroupingPolicies(groupings); err != nil {
+			return fmt.Errorf("load role assignments: %w", err)
+		}
+	}
+	return nil
+}
+
+// Domain is the Casbin domain an actor acts in: its customer, or the staff
+// domain. It comes from the session or key, never from the request.
+func Domain(actor models.Actor) string {
+	if actor.Staff() {
+		return StaffDomain
+	}
+	return actor.CustomerID
+}
+
+// Allowed reports whether userID, acting in domain, holds perm. An
+// enforcement error is a denial (and is logged).
+func (a *Authorizer) Allowed(userID, domain string, perm Permission) bool {
+	a.mu.RLock()
+	ok, err := a.e.Enforce(userID, domain, perm.Object, perm.Action)
+	a.mu.RUnlock()
+	if err != nil {
+		a.log.Error("authorization check failed; denying", "user", userID, "permission", perm.String(), "err", err)
+		return false
+	}
+	return ok
+}
+
+// RoleAllowed reports whether role grants perm, per the matrix alone
+// (used for API keys, whose role follows from their kind).
+func (a *Authorizer) RoleAllowed(role models.Role, perm Permission) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	ok, err := a.e.HasPolicy(string(role), perm.Object, perm.Action)
+	if err != nil {
+		a.log.Error("authorization check failed; denying", "role", role, "permission", perm.String(), "err", err)
+		return false
+	}
+	return ok
+}
+
+// Sync makes the enforcer hold exactly the given assignments for one user.
+// The session layer loads a user's assignments from the database on every
+// request and calls Sync, so a role granted or revoked by another process
+// (the command line, another instance) applies at the user's next request.
+func (a *Authorizer) Sync(userID string, assignments []models.RoleAssignment) error {
+	want := make([][]string, len(assignments))
+	for i, r := range assignments {
+		want[i] = []string{userID, string(r.Role), r.Domain}
+	}
+	a.mu.RLock()
+	have, err := a.e.GetFilteredGroupingPolicy(0, userID)
+	a.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("read role assignments of %s: %w", userID, err)
+	}
+	if sameRules(have, want) {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, err := a.e.RemoveFilteredGroupingPolicy(0, userID); err != nil {
+		return fmt.Errorf("clear role assignments of %s: %w", userID, err)
+	}
+	if len(want) > 0 {
+		if _, err := a.e.AddGroupingPolicies(want); err != nil {
+			return fmt.Errorf("set role assignments of %s: %w", userID, err)
+		}
+	}
+	return nil
+}
+
+func sameRules(a, b [][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := make(map[string]bool, len(a))
+	for _, r := range a {
+		seen[strings.Join(r, "\x00")] = true
+	}
+	for _, r := range b {
+		if !seen[strings.Join(r, "\x00")] {
+			return false
+		}
+	}
+	return true
+}

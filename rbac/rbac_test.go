@@ -1,0 +1,286 @@
+package rbac_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+	"github.com/sendara/console/rbac"
+)
+
+const (
+	sa = 1 << iota // staff_admin
+	po             // privacy_officer
+	au             // auditor
+	ca             // customer_admin
+	cg             // customer_agent
+
+	allRoles = sa | po | au | ca | cg
+)
+
+var roleBits = map[models.Role]int{
+	models.RoleStaffAdmin: sa, models.RolePrivacyOfficer: po, models.RoleAuditor: au,
+	models.RoleCustomerAdmin: ca, models.RoleCustomerAgent: cg,
+}
+
+// expected is the reviewed expectation, written from DESIGN.md section 1
+// and not read from policy.csv: which roles hold each permission in their
+// own domain. A change to the matrix must change this table too.
+var expected = []struct {
+	perm  string
+	roles int
+}{
+	{"dashboard:read", allRoles},
+	// Everyone manages their own password and second factor.
+	{"account:write", allRoles},
+	{"customers:read", sa | po | au},
+	{"customers:write", sa},
+	{"users:read", sa | au | ca},
+	{"users:write", sa | ca},
+	{"apikeys:read", sa | ca},
+	{"apikeys:write", sa | ca},
+	{"audit:read", sa | po | au | ca},
+	{"audit:verify", sa | au},
+	{"contacts:read", sa | po | ca | cg},
+	// Agents record opt-outs and consents; auditors never write.
+	{"contacts:write", sa | ca | cg},
+	{"contacts:import", sa | ca},
+	// No exports for agents or auditors (raw personal data).
+	{"contacts:export", sa | po | ca},
+	{"replies:read", sa | ca | cg},
+	{"replies:write", sa | ca | cg},
+	{"requests:read", sa | po | au},
+	{"requests:write", sa | po},
+	{"requests:execute", sa | po},
+	{"people:search", sa | po},
+	// Answering a routed request is the controller's decision, so even a
+	// staff admin does not answer for the customer.
+	{"routed_requests:read", ca | cg},
+	{"routed_requests:answer", ca},
+	{"reports:read", sa | po | au},
+	{"outbox:read", sa | po | au},
+	// Anything not granted is denied.
+	{"settings:delete", 0},
+	{"contacts:purge", 0},
+}
+
+func perm(s string) rbac.Permission {
+	obj, act, _ := strings.Cut(s, ":")
+	return rbac.Permission{Object: obj, Action: act}
+}
+
+func newAuthorizer(t *testing.T, db *models.DB) *rbac.Authorizer {
+	t.Helper()
+	a, err := rbac.New(t.Context(), db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("rbac.New: %v", err)
+	}
+	return a
+}
+
+func newCustomer(t *testing.T, db *models.DB, slug string) *models.Customer {
+	t.Helper()
+	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{Slug: slug, Name: slug})
+	if err != nil {
+		t.Fatalf("create customer %s: %v", slug, err)
+	}
+	return c
+}
+
+func newUser(t *testing.T, db *models.DB, role models.Role, customerID string) *models.User {
+	t.Helper()
+	u, err := db.CreateUser(t.Context(), modeltest.Staff, models.UserInput{
+		Email: strings.ReplaceAll(string(role), "_", "-") + "@rbac.test", Role: role, CustomerID: customerID})
+	if err != nil {
+		t.Fatalf("create %s: %v", role, err)
+	}
+	return u
+}
+
+func TestEachRoleHoldsExactlyTheReviewedPermissions(t *testing.T) {
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	b := newCustomer(t, db, "other")
+	users := map[models.Role]*models.User{}
+	for _, role := range models.Roles {
+		customer := ""
+		if !role.Staff() {
+			customer = a.ID
+		}
+		users[role] = newUser(t, db, role, customer)
+	}
+	authz := newAuthorizer(t, db)
+
+	for _, role := range models.Roles {
+		t.Run(string(role), func(t *testing.T) {
+			u := users[role]
+			own := []string{a.ID}
+			denied := []string{b.ID, rbac.StaffDomain, models.StaffDomain}
+			if role.Staff() {
+				// Staff act in their own domain and in every customer's.
+				own, denied = []string{rbac.StaffDomain, a.ID, b.ID}, nil
+			}
+			for _, want := range expected {
+				for _, dom := range own {
+					if got := authz.Allowed(u.ID, dom, perm(want.perm)); got != (want.roles&roleBits[role] != 0) {
+						t.Errorf("Allowed(%s, domain %s, %s) = %v, want %v", role, dom, want.perm, got, !got)
+					}
+				}
+				for _, dom := range denied {
+					if authz.Allowed(u.ID, dom, perm(want.perm)) {
+						t.Errorf("Allowed(%s of acme, domain %s, %s) = true, want every other domain denied", role, dom, want.perm)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestAnUnknownUserIsDeniedEverything(t *testing.T) {
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	authz := newAuthorizer(t, db)
+
+	for _, subject := range []string{"", "nobody", uuid.NewString()} {
+		for _, want := range expected {
+			for _, dom := range []string{rbac.StaffDomain, a.ID} {
+				if authz.Allowed(subject, dom, perm(want.perm)) {
+					t.Errorf("unassigned subject %q is allowed %s in %s", subject, want.perm, dom)
+				}
+			}
+		}
+	}
+}
+
+func TestEveryRuleOfTheMatrixNamesAKnownRole(t *testing.T) {
+	rules, err := rbac.Matrix()
+	if err != nil {
+		t.Fatalf("Matrix: %v", err)
+	}
+
+	granted := map[models.Role]int{}
+	for i, r := range rules {
+		if len(r) != 3 || r[1] == "" || r[2] == "" {
+			t.Errorf("rule %d = %q, want role, object, action", i+1, r)
+			continue
+		}
+		role, err := models.ParseRole(r[0])
+		if err != nil {
+			t.Errorf("rule %d names unknown role %q", i+1, r[0])
+		}
+		granted[role]++
+	}
+	for _, role := range models.Roles {
+		if granted[role] == 0 {
+			t.Errorf("role %s has no rule in the matrix", role)
+		}
+	}
+}
+
+func TestEveryRuleOfTheMatrixIsInTheReviewedTable(t *testing.T) {
+	rules, err := rbac.Matrix()
+	if err != nil {
+		t.Fatalf("Matrix: %v", err)
+	}
+	reviewed := map[string]int{}
+	for _, e := range expected {
+		reviewed[e.perm] = e.roles
+	}
+
+	for _, r := range rules {
+		p := r[1] + ":" + r[2]
+		if reviewed[p]&roleBits[models.Role(r[0])] == 0 {
+			t.Errorf("the matrix grants %s to %s, which the reviewed table does not", p, r[0])
+		}
+	}
+}
+
+func TestReloadPicksUpARoleChange(t *testing.T) {
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	u := newUser(t, db, models.RoleCustomerAdmin, a.ID)
+	authz := newAuthorizer(t, db)
+	manageUsers := perm("users:write")
+	if !authz.Allowed(u.ID, a.ID, manageUsers) {
+		t.Fatalf("a customer admin may not manage users before the change")
+	}
+
+	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, models.RoleCustomerAgent); err != nil {
+		t.Fatalf("SetUserRole: %v", err)
+	}
+	if err := authz.Reload(t.Context()); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+
+	if authz.Allowed(u.ID, a.ID, manageUsers) {
+		t.Errorf("after demotion to agent and Reload, the user still manages users")
+	}
+	if !authz.Allowed(u.ID, a.ID, perm("contacts:read")) {
+		t.Errorf("after demotion to agent and Reload, the user lost the agent's permissions")
+	}
+}
+
+func TestADisabledUserIsDeniedAfterReload(t *testing.T) {
+	db := modeltest.Open(t)
+	u := newUser(t, db, models.RoleStaffAdmin, "")
+	authz := newAuthorizer(t, db)
+	if !authz.Allowed(u.ID, rbac.StaffDomain, perm("dashboard:read")) {
+		t.Fatalf("the staff admin is denied before being disabled")
+	}
+
+	if err := db.SetUserDisabled(t.Context(), modeltest.Staff, u.ID, true); err != nil {
+		t.Fatalf("SetUserDisabled: %v", err)
+	}
+	if err := authz.Reload(t.Context()); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+
+	for _, e := range expected {
+		if authz.Allowed(u.ID, rbac.StaffDomain, perm(e.perm)) {
+			t.Errorf("the disabled user is still allowed %s", e.perm)
+		}
+	}
+}
+
+func TestRoleAllowedConsultsTheMatrixAlone(t *testing.T) {
+	db := modeltest.Open(t)
+	authz := newAuthorizer(t, db)
+	tests := []struct {
+		role models.Role
+		perm string
+		want bool
+	}{
+		{models.RoleCustomerAdmin, "requests:write", false},
+		{models.RoleCustomerAdmin, "contacts:export", true},
+		{models.RolePrivacyOfficer, "requests:write", true},
+		{models.RolePrivacyOfficer, "apikeys:write", false},
+	}
+	for _, tt := range tests {
+		if got := authz.RoleAllowed(tt.role, perm(tt.perm)); got != tt.want {
+			t.Errorf("RoleAllowed(%s, %s) = %v, want %v", tt.role, tt.perm, got, tt.want)
+		}
+	}
+}
+
+func TestDomainFollowsTheActor(t *testing.T) {
+	tests := []struct {
+		name  string
+		actor models.Actor
+		want  string
+	}{
+		{"staff act in the staff domain", models.Actor{Type: models.ActorUser, ID: "u1"}, rbac.StaffDomain},
+		{"a system actor acts in the staff domain", modeltest.Staff, rbac.StaffDomain},
+		{"a customer user acts in its customer's domain", models.Actor{Type: models.ActorUser, ID: "u2", CustomerID: "c-1"}, "c-1"},
+		{"a customer key acts in its customer's domain", models.Actor{Type: models.ActorAPIKey, ID: "k1", CustomerID: "c-2"}, "c-2"},
+	}
+	for _, tt := range tests {
+		if got := rbac.Domain(tt.actor); got != tt.want {
+			t.Errorf("%s: Domain = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
