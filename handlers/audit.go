@@ -17,8 +17,14 @@ func (s *Server) audit(c echo.Context) error {
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	f := models.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Object: c.QueryParam("object"),
 		Before: before, Limit: auditPageSize}
-	events, err := s.db.ListAudit(c.Request().Context(), actor(c), f)
+	ctx, a := c.Request().Context(), actor(c)
+	events, err := s.db.ListAudit(ctx, a, f)
 	if err != nil {
+		return err
+	}
+	// Reading the log is itself on the log: who looked, with which filter.
+	if err := s.db.Record(ctx, a, models.Audit{Action: "audit.view", ObjectType: "audit_log", CustomerID: a.CustomerID,
+		Details: map[string]any{"action": f.Action, "actor": f.Actor, "object": f.Object, "before": f.Before, "results": len(events)}}); err != nil {
 		return err
 	}
 	p := views.AuditList{Events: events, Action: f.Action, Actor: f.Actor, Object: f.Object,

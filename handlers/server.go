@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +25,10 @@ type Config struct {
 	Session models.SessionPolicy
 	// Location is the business time zone pages show times in.
 	Location *time.Location
-	Log      *slog.Logger
+	// TrustedProxies are the load balancers whose X-Forwarded-For is
+	// believed; without any, the client is the connection's address.
+	TrustedProxies []*net.IPNet
+	Log            *slog.Logger
 }
 
 // Server holds the dependencies handlers share.
@@ -55,7 +59,7 @@ func New(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: s.logPanic}),
 		middleware.RequestID(),
@@ -69,6 +73,20 @@ func New(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config)
 		e.Add(r.Method, r.Path, r.Handler, s.guard(r))
 	}
 	return e, nil
+}
+
+// clientIP decides where a request's client address comes from: the
+// connection, or X-Forwarded-For as far back as the trusted proxies go.
+// Sign-in throttling and the audit log depend on it.
+func clientIP(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {

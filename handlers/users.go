@@ -20,6 +20,10 @@ func (s *Server) renderUsers(c echo.Context, status int, f views.UserForm) error
 	if err != nil {
 		return err
 	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "user.list", ObjectType: "user", CustomerID: a.CustomerID,
+		Details: map[string]any{"results": len(us)}}); err != nil {
+		return err
+	}
 	p := views.UserList{Users: us, Grantable: models.GrantableBy(a), CanWrite: s.allowed(c, "users", "write"),
 		SelfID: a.ID, Form: f, Loc: s.cfg.Location}
 	if a.Staff() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +20,9 @@ type config struct {
 	SessionIdle time.Duration
 	SessionMax  time.Duration
 	LogFormat   string
+	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
+	TrustedProxies []*net.IPNet
+	proxiesText    string
 }
 
 // configFromEnv reads the CONSOLE_* environment variables with their
@@ -30,6 +34,7 @@ func configFromEnv() config {
 		BaseURL:     os.Getenv("CONSOLE_BASE_URL"),
 		TimeZone:    envOr("CONSOLE_TIMEZONE", "America/Los_Angeles"),
 		LogFormat:   envOr("CONSOLE_LOG_FORMAT", "json"),
+		proxiesText: os.Getenv("CONSOLE_TRUSTED_PROXIES"),
 		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 	}
@@ -47,6 +52,13 @@ func (c *config) finish() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return fmt.Errorf("CONSOLE_LOG_FORMAT must be json or text")
+	}
+	for _, cidr := range strings.FieldsFunc(c.proxiesText, func(r rune) bool { return r == ',' || r == ' ' }) {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return fmt.Errorf("CONSOLE_TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", cidr)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
 	if c.BaseURL == "" {
 		host := c.Addr

@@ -37,6 +37,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		}
 		e, err := handlers.New(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
+			TrustedProxies: env.cfg.TrustedProxies,
 		})
 		if err != nil {
 			return err
