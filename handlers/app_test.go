@@ -24,11 +24,12 @@ import (
 
 // testApp is the whole console on a fresh database, served on loopback.
 type testApp struct {
-	t     testing.TB
-	db    *models.DB
-	authz *rbac.Authorizer
-	echo  *echo.Echo
-	srv   *httptest.Server
+	t      testing.TB
+	db     *models.DB
+	authz  *rbac.Authorizer
+	echo   *echo.Echo
+	srv    *httptest.Server
+	server *handlers.Server
 }
 
 func newTestApp(t testing.TB) *testApp {
@@ -48,13 +49,15 @@ func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 		cfg.Session = models.SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
 	}
 	cfg.Log = log
-	e, err := handlers.New(ctx, db, authz, cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	server, err := handlers.NewServer(ctx, db, authz, cfg)
 	if err != nil {
 		t.Fatalf("handlers: %v", err)
 	}
-	srv := httptest.NewServer(e)
+	srv := httptest.NewServer(server.Handler())
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, db: db, authz: authz, echo: e, srv: srv}
+	return &testApp{t: t, db: db, authz: authz, echo: server.Handler(), srv: srv, server: server}
 }
 
 // account is a fixture user with its credentials.
@@ -194,6 +197,9 @@ func (c *client) login(acc *account) {
 		c.t.Fatalf("dashboard after login as %s: status %d", acc.User.Email, p.Status)
 	}
 }
+
+// server is the handlers.Server behind the app, for its background work.
+func (a *testApp) serverOf(t testing.TB) *handlers.Server { return a.server }
 
 // text is the trimmed text of the first element matching sel.
 func (p *page) text(sel string) string {

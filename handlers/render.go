@@ -68,11 +68,17 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg, field := classify(err)
+	api := strings.HasPrefix(c.Request().URL.Path, "/api/")
+	if _, invalid := models.AsValidation(err); invalid && api && field != "" && !identifierField(field) {
+		// A malformed identifier is 400 (DESIGN §5); a well-formed request
+		// that breaks a rule (an opt-in without evidence) is 422.
+		status = http.StatusUnprocessableEntity
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "err", err)
 		msg = "Something went wrong on our side. The error was logged with request id " + requestID(c) + "."
 	}
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+	if api {
 		body := map[string]any{"error": msg}
 		if field != "" {
 			body["field"] = field
@@ -90,6 +96,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 // classify maps an error to a status, a message for people and the field
 // it concerns.
 func classify(err error) (int, string, string) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, ae.msg, ae.field
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg, ok := he.Message.(string)
@@ -118,6 +128,17 @@ func classify(err error) (int, string, string) {
 		return 499, "request cancelled", ""
 	}
 	return http.StatusInternalServerError, "internal error", ""
+}
+
+// identifierField reports whether a field carries identifiers (to,
+// to[3], from, identifiers[0]) or is a malformed-request field.
+func identifierField(field string) bool {
+	base, _, _ := strings.Cut(field, "[")
+	switch base {
+	case "to", "from", "identifiers", "at", "occurred_at", "received_at", "channel", "customer":
+		return true
+	}
+	return false
 }
 
 // formErrors turns a model error into messages beside form fields. Errors

@@ -15,68 +15,85 @@ type route struct {
 	Path    string
 	Handler echo.HandlerFunc
 	Access  access
-	Perm    rbac.Permission // required when Access is permitted
+	Perm    rbac.Permission // required unless Access is public or partialSession
+	// Unlimited exempts an API route from the per-key rate limit: the
+	// sending pipeline calls the suppression checks before every message.
+	Unlimited bool
 }
 
 func can(object, action string) rbac.Permission {
 	return rbac.Permission{Object: object, Action: action}
 }
 
-// routes is the console's one route table. Every route is either public
+// routes is the console's one route table; imports and exports keep their
+// lines in imports.go. Every route is either public
 // (listed as such here, and checked by TestEveryRouteDeclaresItsAccess) or
 // names the permission Casbin must grant.
 func (s *Server) routes() []route {
 	get, post := http.MethodGet, http.MethodPost
-	return []route{
+	return append([]route{
 		// Operations and assets
-		{get, "/healthz", s.healthz, public, rbac.Permission{}},
-		{get, "/readyz", s.readyz, public, rbac.Permission{}},
-		{get, "/static/*", s.staticFiles(), public, rbac.Permission{}},
+		{get, "/healthz", s.healthz, public, rbac.Permission{}, false},
+		{get, "/readyz", s.readyz, public, rbac.Permission{}, false},
+		{get, "/static/*", s.staticFiles(), public, rbac.Permission{}, false},
 
 		// Signing in
-		{get, "/login", s.loginForm, public, rbac.Permission{}},
-		{post, "/login", s.login, public, rbac.Permission{}},
-		{get, "/invite/:token", s.inviteForm, public, rbac.Permission{}},
-		{post, "/invite/:token", s.acceptInvite, public, rbac.Permission{}},
-		{get, "/login/totp", s.secondFactorForm, partialSession, rbac.Permission{}},
-		{post, "/login/totp", s.secondFactor, partialSession, rbac.Permission{}},
-		{get, "/login/totp/enrol", s.enrolForm, partialSession, rbac.Permission{}},
-		{post, "/login/totp/enrol", s.enrol, partialSession, rbac.Permission{}},
-		{post, "/logout", s.logout, partialSession, rbac.Permission{}},
+		{get, "/login", s.loginForm, public, rbac.Permission{}, false},
+		{post, "/login", s.login, public, rbac.Permission{}, false},
+		{get, "/invite/:token", s.inviteForm, public, rbac.Permission{}, false},
+		{post, "/invite/:token", s.acceptInvite, public, rbac.Permission{}, false},
+		{get, "/login/totp", s.secondFactorForm, partialSession, rbac.Permission{}, false},
+		{post, "/login/totp", s.secondFactor, partialSession, rbac.Permission{}, false},
+		{get, "/login/totp/enrol", s.enrolForm, partialSession, rbac.Permission{}, false},
+		{post, "/login/totp/enrol", s.enrol, partialSession, rbac.Permission{}, false},
+		{post, "/logout", s.logout, partialSession, rbac.Permission{}, false},
 
 		// Everyone signed in
-		{get, "/", s.dashboard, permitted, can("dashboard", "read")},
-		{get, "/account", s.account, permitted, can("account", "write")},
-		{post, "/account/password", s.changePassword, permitted, can("account", "write")},
-		{get, "/account/totp", s.accountTOTPForm, permitted, can("account", "write")},
-		{post, "/account/totp", s.accountTOTP, permitted, can("account", "write")},
-		{post, "/account/totp/disable", s.accountTOTPDisable, permitted, can("account", "write")},
+		{get, "/", s.dashboard, permitted, can("dashboard", "read"), false},
+		{get, "/account", s.account, permitted, can("account", "write"), false},
+		{post, "/account/password", s.changePassword, permitted, can("account", "write"), false},
+		{get, "/account/totp", s.accountTOTPForm, permitted, can("account", "write"), false},
+		{post, "/account/totp", s.accountTOTP, permitted, can("account", "write"), false},
+		{post, "/account/totp/disable", s.accountTOTPDisable, permitted, can("account", "write"), false},
 
 		// Customers (tenants)
-		{get, "/customers", s.customers, permitted, can("customers", "read")},
-		{get, "/customers/new", s.customerNew, permitted, can("customers", "write")},
-		{post, "/customers", s.customerCreate, permitted, can("customers", "write")},
-		{get, "/customers/:id", s.customer, permitted, can("customers", "read")},
-		{post, "/customers/:id", s.customerUpdate, permitted, can("customers", "write")},
-		{post, "/customers/:id/cancel", s.customerCancel, permitted, can("customers", "write")},
+		{get, "/customers", s.customers, permitted, can("customers", "read"), false},
+		{get, "/customers/new", s.customerNew, permitted, can("customers", "write"), false},
+		{post, "/customers", s.customerCreate, permitted, can("customers", "write"), false},
+		{get, "/customers/:id", s.customer, permitted, can("customers", "read"), false},
+		{post, "/customers/:id", s.customerUpdate, permitted, can("customers", "write"), false},
+		{post, "/customers/:id/cancel", s.customerCancel, permitted, can("customers", "write"), false},
 
 		// Users and roles
-		{get, "/users", s.users, permitted, can("users", "read")},
-		{post, "/users", s.userCreate, permitted, can("users", "write")},
-		{post, "/users/:id/role", s.userRole, permitted, can("users", "write")},
-		{post, "/users/:id/disable", s.userDisable, permitted, can("users", "write")},
-		{post, "/users/:id/enable", s.userEnable, permitted, can("users", "write")},
-		{post, "/users/:id/invite", s.userInvite, permitted, can("users", "write")},
+		{get, "/users", s.users, permitted, can("users", "read"), false},
+		{post, "/users", s.userCreate, permitted, can("users", "write"), false},
+		{post, "/users/:id/role", s.userRole, permitted, can("users", "write"), false},
+		{post, "/users/:id/disable", s.userDisable, permitted, can("users", "write"), false},
+		{post, "/users/:id/enable", s.userEnable, permitted, can("users", "write"), false},
+		{post, "/users/:id/invite", s.userInvite, permitted, can("users", "write"), false},
 
 		// API keys
-		{get, "/apikeys", s.apiKeys, permitted, can("apikeys", "read")},
-		{post, "/apikeys", s.apiKeyCreate, permitted, can("apikeys", "write")},
-		{post, "/apikeys/:id/revoke", s.apiKeyRevoke, permitted, can("apikeys", "write")},
+		{get, "/apikeys", s.apiKeys, permitted, can("apikeys", "read"), false},
+		{post, "/apikeys", s.apiKeyCreate, permitted, can("apikeys", "write"), false},
+		{post, "/apikeys/:id/revoke", s.apiKeyRevoke, permitted, can("apikeys", "write"), false},
 
 		// Audit log
-		{get, "/audit", s.audit, permitted, can("audit", "read")},
-		{post, "/audit/verify", s.auditVerify, permitted, can("audit", "verify")},
-	}
+		{get, "/audit", s.audit, permitted, can("audit", "read"), false},
+		{post, "/audit/verify", s.auditVerify, permitted, can("audit", "verify"), false},
+
+		// JSON API (bearer keys; a key acts with its role: customer keys as
+		// their customer's admin, staff keys as a privacy officer)
+		{get, "/api/v1/openapi.json", s.openAPI, public, rbac.Permission{}, false},
+		{get, "/api/v1/suppressions/check", s.apiCheckSuppression, apiKeyAccess, can("contacts", "read"), true},
+		{post, "/api/v1/suppressions/check", s.apiCheckSuppressions, apiKeyAccess, can("contacts", "read"), true},
+		{post, "/api/v1/opt-outs", s.apiOptOut, apiKeyAccess, can("contacts", "write"), false},
+		{post, "/api/v1/opt-ins", s.apiOptIn, apiKeyAccess, can("contacts", "write"), false},
+		{post, "/api/v1/inbound", s.apiInbound, apiKeyAccess, can("contacts", "write"), false},
+		{post, "/api/v1/contacts", s.apiCreateContact, apiKeyAccess, can("contacts", "write"), false},
+		{get, "/api/v1/contacts", s.apiFindContacts, apiKeyAccess, can("contacts", "read"), false},
+		{get, "/api/v1/contacts/:id", s.apiContact, apiKeyAccess, can("contacts", "read"), false},
+		{get, "/api/v1/contacts/:id/consent", s.apiConsentAt, apiKeyAccess, can("contacts", "read"), false},
+	}, s.importRoutes()...)
 }
 
 // navigation lists the main pages in menu order with the permission each

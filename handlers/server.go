@@ -25,6 +25,11 @@ type Config struct {
 	Session models.SessionPolicy
 	// Location is the business time zone pages show times in.
 	Location *time.Location
+	// Region reads phone numbers written without a country code.
+	Region string
+	// APIRate is each API key's request budget per second; 0 turns the
+	// limit off. Suppression checks are never limited.
+	APIRate float64
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed; without any, the client is the connection's address.
 	TrustedProxies []*net.IPNet
@@ -39,10 +44,27 @@ type Server struct {
 	log    *slog.Logger
 	secret []byte
 	secure bool
+	limits keyLimits
+	usage  usageCounter
+	echo   *echo.Echo
 }
 
 // New builds the Echo application with every route of the route table.
 func New(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config) (*echo.Echo, error) {
+	s, err := NewServer(ctx, db, authz, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.Handler(), nil
+}
+
+// Handler is the Echo application.
+func (s *Server) Handler() *echo.Echo { return s.echo }
+
+// NewServer builds the server; its background work (writing out API usage
+// counts every minute) lasts as long as ctx. Call FlushUsage once more after
+// the HTTP server has shut down.
+func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config) (*Server, error) {
 	secret, err := db.ServerSecret(ctx)
 	if err != nil {
 		return nil, err
@@ -52,6 +74,9 @@ func New(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config)
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.Region == "" {
+		cfg.Region = "US"
 	}
 	s := &Server{db: db, authz: authz, cfg: cfg, log: cfg.Log, secret: secret,
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://")}
@@ -72,7 +97,9 @@ func New(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config)
 	for _, r := range s.routes() {
 		e.Add(r.Method, r.Path, r.Handler, s.guard(r))
 	}
-	return e, nil
+	s.echo = e
+	go s.flushUsageEvery(ctx, time.Minute)
+	return s, nil
 }
 
 // clientIP decides where a request's client address comes from: the

@@ -191,6 +191,9 @@ const (
 	partialSession
 	// permitted routes need a full session and the route's permission.
 	permitted
+	// apiKeyAccess routes need a bearer API key whose role holds the
+	// route's permission.
+	apiKeyAccess
 )
 
 // guard enforces a route's access: deny by default, Casbin for everything
@@ -203,7 +206,13 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 					return err
 				}
 			}
-			if r.Access == public {
+			switch r.Access {
+			case public:
+				return next(c)
+			case apiKeyAccess:
+				if err := s.authenticateKey(c, r); err != nil {
+					return err
+				}
 				return next(c)
 			}
 			st := state(c)

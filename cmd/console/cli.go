@@ -49,7 +49,9 @@ func commands() []command {
 		{"customer add", "--slug SLUG --name NAME [--crm TYPE]", "add a customer (tenant)", customerAddCommand},
 		{"user add", "--email EMAIL --role ROLE [--customer SLUG] [--name NAME]", "add a user; the password is read from stdin", userAddCommand},
 		{"apikey add", "(--customer SLUG | --staff) [--name NAME]", "create an API key and print its secret alone", apiKeyAddCommand},
+		{"import opt-outs", "--customer SLUG FILE.csv", "import opt-outs from a CSV file (the same code path as the upload page)", importOptOutsCommand},
 		{"audit verify", "[--db DSN]", "verify the audit hash chain: exit 0 intact, 1 broken", auditVerifyCommand},
+		{"seed", "--customers N --contacts M", "add synthetic customers seed-1…seed-N with M contacts for benchmarks", seedCommand},
 	}
 }
 

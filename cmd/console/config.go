@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/sendara/console/models"
 )
@@ -20,6 +23,11 @@ type config struct {
 	SessionIdle time.Duration
 	SessionMax  time.Duration
 	LogFormat   string
+	// Region reads phone numbers written without a country code (CONSOLE_DEFAULT_REGION).
+	Region string
+	// APIRate is each API key's request budget per second (CONSOLE_API_RATE, 0 = off).
+	APIRate  float64
+	rateText string
 	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
 	TrustedProxies []*net.IPNet
 	proxiesText    string
@@ -35,6 +43,8 @@ func configFromEnv() config {
 		TimeZone:    envOr("CONSOLE_TIMEZONE", "America/Los_Angeles"),
 		LogFormat:   envOr("CONSOLE_LOG_FORMAT", "json"),
 		proxiesText: os.Getenv("CONSOLE_TRUSTED_PROXIES"),
+		Region:      strings.ToUpper(envOr("CONSOLE_DEFAULT_REGION", "US")),
+		rateText:    envOr("CONSOLE_API_RATE", "1000"),
 		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 	}
@@ -60,6 +70,14 @@ func (c *config) finish() error {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
+	if !phonenumbers.GetSupportedRegions()[c.Region] {
+		return fmt.Errorf("CONSOLE_DEFAULT_REGION %q is not a two-letter region such as US or GB", c.Region)
+	}
+	rate, err := strconv.ParseFloat(c.rateText, 64)
+	if err != nil || rate < 0 {
+		return fmt.Errorf("CONSOLE_API_RATE %q must be a number of requests per second, 0 for no limit", c.rateText)
+	}
+	c.APIRate = rate
 	if c.BaseURL == "" {
 		host := c.Addr
 		if strings.HasPrefix(host, ":") {

@@ -35,9 +35,9 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		if err != nil {
 			return err
 		}
-		e, err := handlers.New(ctx, db, authz, handlers.Config{
+		app, err := handlers.NewServer(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
-			TrustedProxies: env.cfg.TrustedProxies,
+			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
 		})
 		if err != nil {
 			return err
@@ -47,7 +47,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			return fmt.Errorf("listen on %s: %w", env.cfg.Addr, err)
 		}
 		srv := &http.Server{
-			Handler:           e,
+			Handler:           app.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       2 * time.Minute,
 			WriteTimeout:      5 * time.Minute,
@@ -66,6 +66,9 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		defer cancel()
 		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("shut down: %w", err)
+		}
+		if err := app.FlushUsage(shutdownCtx); err != nil {
+			env.log.Error("write API usage counts", "err", err)
 		}
 		env.log.Info("stopped")
 		return nil

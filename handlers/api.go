@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/sendara/console/models"
+)
+
+// apiKeyState is what the API guard learns about a request's key.
+type apiKeyState struct {
+	key   *models.APIKey
+	actor models.Actor
+}
+
+type apiKeyCtx struct{}
+
+func apiKey(c echo.Context) *apiKeyState {
+	s, _ := c.Request().Context().Value(apiKeyCtx{}).(*apiKeyState)
+	return s
+}
+
+// apiActor is the key acting from the request's address.
+func apiActor(c echo.Context) models.Actor { return apiKey(c).actor }
+
+// authenticateKey checks the bearer key, the route's permission for the
+// key's role, and the key's rate limit (unless the route is exempt).
+func (s *Server) authenticateKey(c echo.Context, r route) error {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(secret) == "" {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console"`)
+		return echo.NewHTTPError(http.StatusUnauthorized, "send the API key as Authorization: Bearer KEY")
+	}
+	key, err := s.db.AuthenticateKey(c.Request().Context(), strings.TrimSpace(secret))
+	if errors.Is(err, models.ErrBadKey) {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console", error="invalid_token"`)
+		return echo.NewHTTPError(http.StatusUnauthorized, "invalid or revoked API key")
+	} else if err != nil {
+		return err
+	}
+	if !s.authz.RoleAllowed(key.Role(), r.Perm) {
+		return echo.NewHTTPError(http.StatusForbidden, "this key may not do that: "+forbiddenReason(key))
+	}
+	if !r.Unlimited {
+		if wait := s.limits.wait(key.ID, s.cfg.APIRate); wait > 0 {
+			c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+			return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("rate limit of %g requests per second for this key exceeded", s.cfg.APIRate))
+		}
+	}
+	st := &apiKeyState{key: key, actor: key.Actor(c.RealIP())}
+	c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), apiKeyCtx{}, st)))
+	return nil
+}
+
+func forbiddenReason(k *models.APIKey) string {
+	if k.CustomerID == nil {
+		return "staff keys handle privacy requests and lookups"
+	}
+	return "customer keys act on their own customer's contacts only"
+}
+
+// keyLimits holds one token bucket per API key. The limit is per instance;
+// behind a load balancer each instance allows the configured rate.
+type keyLimits struct {
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// wait takes a token for the key and returns zero, or how long until one
+// is available when the bucket is empty.
+func (l *keyLimits) wait(keyID string, perSecond float64) time.Duration {
+	if perSecond <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	lim, ok := l.limiters[keyID]
+	if !ok {
+		if l.limiters == nil {
+			l.limiters = map[string]*rate.Limiter{}
+		}
+		lim = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+		l.limiters[keyID] = lim
+	}
+	l.mu.Unlock()
+	now := time.Now()
+	res := lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return d
+	}
+	return 0
+}
+
+// usageCounter counts suppression checks per key and hour in memory and
+// writes them out every minute: the checks are not audited one by one.
+type usageCounter struct {
+	mu     sync.Mutex
+	counts map[models.UsageKey]int64
+}
+
+func (u *usageCounter) add(keyID, kind string, n int64) {
+	k := models.UsageKey{KeyID: keyID, Hour: time.Now().UTC().Truncate(time.Hour), Kind: kind}
+	u.mu.Lock()
+	if u.counts == nil {
+		u.counts = map[models.UsageKey]int64{}
+	}
+	u.counts[k] += n
+	u.mu.Unlock()
+}
+
+func (u *usageCounter) take() map[models.UsageKey]int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := u.counts
+	u.counts = nil
+	return out
+}
+
+// FlushUsage writes the counted API usage to the database. serve calls it
+// every minute and once more at shutdown.
+func (s *Server) FlushUsage(ctx context.Context) error {
+	counts := s.usage.take()
+	if len(counts) == 0 {
+		return nil
+	}
+	if err := s.db.AddUsage(ctx, counts); err != nil {
+		// Put them back: a count is only lost if the process dies too.
+		for k, n := range counts {
+			s.usage.add(k.KeyID, k.Kind, n)
+		}
+		return err
+	}
+	return nil
+}
+
+// flushUsageEvery runs FlushUsage until ctx ends.
+func (s *Server) flushUsageEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.FlushUsage(ctx); err != nil {
+				s.log.Error("flush API usage", "err", err)
+			}
+		}
+	}
+}
+
+// bindJSON decodes the body strictly: unknown fields and trailing data are
+// malformed requests (400), so a typo in a field name is not silently lost.
+func bindJSON(c echo.Context, dst any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 2<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type.String()), field: typeErr.Field}
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			f = strings.Trim(f, `"`)
+			return &apiError{status: http.StatusBadRequest, msg: "unknown field " + f, field: f}
+		}
+		return &apiError{status: http.StatusBadRequest, msg: "the body is not valid JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return &apiError{status: http.StatusBadRequest, msg: "the body holds more than one JSON value"}
+	}
+	return nil
+}
+
+// apiError is an API answer with a status, message and field.
+type apiError struct {
+	status int
+	msg    string
+	field  string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// parseTime reads an optional RFC 3339 time field.
+func parseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, &apiError{status: http.StatusBadRequest, msg: field + " must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00", field: field}
+	}
+	return t, nil
+}
+
+// tenantOf decides which customer an API call acts on: a customer key's
+// own; a staff key must name one (slug or id) in customer. A customer key
+// naming another customer gets 404, as for one that does not exist.
+func (s *Server) tenantOf(c echo.Context, named string) (string, error) {
+	k := apiKey(c).key
+	named = strings.TrimSpace(named)
+	if k.CustomerID != nil {
+		if named != "" && named != *k.CustomerID {
+			cust, err := s.db.CustomerBySlug(c.Request().Context(), named)
+			if err != nil || cust.ID != *k.CustomerID {
+				return "", echo.NewHTTPError(http.StatusNotFound, "no such customer")
+			}
+		}
+		return *k.CustomerID, nil
+	}
+	if named == "" {
+		return "", &apiError{status: http.StatusBadRequest, msg: "a staff key must name the customer (slug or id) in customer", field: "customer"}
+	}
+	if cust, err := s.db.Customer(c.Request().Context(), models.SystemActor(""), named); err == nil {
+		return cust.ID, nil
+	}
+	cust, err := s.db.CustomerBySlug(c.Request().Context(), named)
+	if err != nil {
+		return "", echo.NewHTTPError(http.StatusNotFound, "no such customer")
+	}
+	return cust.ID, nil
+}

@@ -1,0 +1,504 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Channels a consent applies to. "all" covers every channel.
+const (
+	ChannelIMessage = "imessage"
+	ChannelFaceTime = "facetime"
+	ChannelAll      = "all"
+)
+
+// Channels lists the real channels, the ones a state is kept for.
+var Channels = []string{ChannelIMessage, ChannelFaceTime}
+
+// Consent kinds and the sources they come from.
+const (
+	OptIn  = "opt_in"
+	OptOut = "opt_out"
+)
+
+// Sources of consent events.
+var ConsentSources = []string{"manual", "csv_import", "api", "inbound_reply", "privacy_request", "crm"}
+
+// Suppression reasons, as the suppression check reports them.
+const (
+	ReasonOptOut      = "opt_out"
+	ReasonErasure     = "erasure"
+	ReasonRestriction = "restriction"
+	ReasonObjection   = "objection"
+)
+
+// ConsentEvent is one entry of the append-only consent ledger.
+type ConsentEvent struct {
+	CustomerID     string `gorm:"primaryKey"`
+	ID             string `gorm:"primaryKey"`
+	ContactID      string
+	Identifier     string
+	Channel        string
+	Kind           string
+	Reason         string
+	Source         string
+	Evidence       string
+	ActorType      string
+	ActorID        string
+	ActorLabel     string
+	OccurredAt     time.Time
+	RecordedAt     time.Time
+	IdempotencyKey *string
+}
+
+// ConsentState is the current state of one contact on one channel: the
+// fold of its ledger, kept for the suppression check.
+type ConsentState struct {
+	CustomerID string `gorm:"primaryKey"`
+	ContactID  string `gorm:"primaryKey"`
+	Channel    string `gorm:"primaryKey"`
+	Suppressed bool
+	Reason     string
+	Since      time.Time
+	EventID    string
+}
+
+// ConsentInput is one opt-in or opt-out to record.
+type ConsentInput struct {
+	To         string // a raw identifier; the contact is found or created
+	ContactID  string // or the contact itself
+	Channel    string // imessage, facetime or all (default)
+	Kind       string // opt_in or opt_out
+	Reason     string // for opt-outs: opt_out (default), restriction, objection
+	Source     string
+	Evidence   string
+	OccurredAt time.Time // zero: now
+	// IdempotencyKey makes a retried write (an import re-run) a no-op.
+	IdempotencyKey string
+}
+
+// ConsentResult says what recording did.
+type ConsentResult struct {
+	Contact *Contact
+	Event   *ConsentEvent // nil when nothing changed
+	// Changed is false when the contact was already in the asked state (or
+	// the idempotency key was seen): the API answers 200 instead of 201.
+	Changed        bool
+	ContactCreated bool
+}
+
+// futureSkew tolerates clocks a little ahead of ours.
+const futureSkew = 5 * time.Minute
+
+func (in *ConsentInput) normalize() error {
+	in.Channel = strings.ToLower(strings.TrimSpace(in.Channel))
+	if in.Channel == "" {
+		in.Channel = ChannelAll
+	}
+	if in.Channel != ChannelAll && !slices.Contains(Channels, in.Channel) {
+		return Invalid("channel", "must be imessage, facetime or all")
+	}
+	if in.Source == "" {
+		in.Source = "manual"
+	}
+	if !slices.Contains(ConsentSources, in.Source) {
+		return Invalid("source", "must be one of %s", strings.Join(ConsentSources, ", "))
+	}
+	in.Evidence = strings.TrimSpace(in.Evidence)
+	if len(in.Evidence) > 4000 {
+		return Invalid("evidence", "must be at most 4000 characters")
+	}
+	switch in.Kind {
+	case OptOut:
+		if in.Reason == "" {
+			in.Reason = ReasonOptOut
+		}
+		if !slices.Contains([]string{ReasonOptOut, ReasonRestriction, ReasonObjection}, in.Reason) {
+			return Invalid("reason", "must be opt_out, restriction or objection")
+		}
+	case OptIn:
+		in.Reason = ""
+		if in.Evidence == "" {
+			return Invalid("evidence", "is required for an opt-in: say how and when the person agreed (form, message, call note)")
+		}
+	default:
+		return Invalid("kind", "must be opt_in or opt_out")
+	}
+	now := Now()
+	if in.OccurredAt.IsZero() {
+		in.OccurredAt = now
+	}
+	in.OccurredAt = in.OccurredAt.UTC().Truncate(time.Microsecond)
+	if in.OccurredAt.After(now.Add(futureSkew)) {
+		return Invalid("occurred_at", "is in the future")
+	}
+	return nil
+}
+
+// RecordConsent appends an opt-in or opt-out for customerID and updates the
+// suppression lookup in the same transaction. Suppression applies to the
+// person: every identifier of the contact.
+func (db *DB) RecordConsent(ctx context.Context, actor Actor, customerID string, in ConsentInput, region string) (*ConsentResult, error) {
+	if err := in.normalize(); err != nil {
+		return nil, err
+	}
+	var ident Identifier
+	if in.ContactID == "" {
+		var err error
+		if ident, err = NormalizeIdentifier("to", in.To, region); err != nil {
+			return nil, err
+		}
+	}
+	var res *ConsentResult
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		if err := tx.requireCustomer(customerID); err != nil {
+			return err
+		}
+		var err error
+		res, err = tx.RecordConsent(customerID, ident, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RecordConsent records within an open transaction (inbound replies,
+// privacy requests, review decisions); ident, already normalized, is used
+// when in.ContactID is empty.
+func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput) (*ConsentResult, error) {
+	if err := in.normalize(); err != nil {
+		return nil, err
+	}
+	res := &ConsentResult{}
+	if in.IdempotencyKey != "" {
+		var n int64
+		if err := t.G.Model(&ConsentEvent{}).Where("customer_id = ? AND idempotency_key = ?", customerID, in.IdempotencyKey).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("check idempotency: %w", err)
+		}
+		if n > 0 {
+			return res, nil
+		}
+	}
+	var c *Contact
+	var err error
+	if in.ContactID != "" {
+		if c, err = contactByID(t.G, t.Actor, in.ContactID); err != nil {
+			return nil, err
+		}
+		if c.CustomerID != customerID {
+			return nil, ErrNotFound
+		}
+	} else {
+		var ci ContactIdentifier
+		err = t.G.First(&ci, "customer_id = ? AND value = ?", customerID, ident.Value).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			if c, err = t.insertContact(customerID, "", "", []Identifier{ident}); err != nil {
+				return nil, err
+			}
+			res.ContactCreated = true
+			t.Audit(Audit{Action: "contact.create", ObjectType: "contact", ObjectID: c.ID, CustomerID: customerID,
+				Details: map[string]any{"source": in.Source}})
+		case err != nil:
+			return nil, fmt.Errorf("find contact: %w", err)
+		default:
+			if c, err = contactByID(t.G, SystemActor(""), ci.ContactID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res.Contact = c
+
+	states, err := t.states(customerID, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	affected := channelsOf(in.Channel)
+	switch in.Kind {
+	case OptOut:
+		already := true
+		for _, ch := range affected {
+			if s, ok := states[ch]; !ok || !s.Suppressed || (s.Reason != in.Reason && in.Reason != ReasonOptOut) {
+				already = false
+			}
+		}
+		if already {
+			return res, nil
+		}
+	case OptIn:
+		for _, ch := range affected {
+			s, ok := states[ch]
+			if !ok || !s.Suppressed {
+				continue
+			}
+			if s.Reason != ReasonOptOut {
+				return nil, &ConflictError{Field: "to", Message: fmt.Sprintf("this person's data is under %s on %s: an opt-in cannot lift it", s.Reason, ch)}
+			}
+			if !in.OccurredAt.After(s.Since) {
+				return nil, &ConflictError{Field: "occurred_at", Message: fmt.Sprintf(
+					"a later opt-out (%s) stands on %s: an opt-in must have been given after it", s.Since.Format(time.RFC3339), ch)}
+			}
+		}
+		already := true
+		for _, ch := range affected {
+			if s, ok := states[ch]; !ok || s.Suppressed {
+				already = false
+			}
+		}
+		if already {
+			return res, nil
+		}
+	}
+
+	ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: c.ID, Identifier: ident.Value,
+		Channel: in.Channel, Kind: in.Kind, Reason: in.Reason, Source: in.Source, Evidence: in.Evidence,
+		ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label, OccurredAt: in.OccurredAt, RecordedAt: Now()}
+	if in.IdempotencyKey != "" {
+		ev.IdempotencyKey = &in.IdempotencyKey
+	}
+	if err := t.G.Create(ev).Error; err != nil {
+		return nil, fmt.Errorf("append consent event: %w", err)
+	}
+	if err := t.refreshStates(c); err != nil {
+		return nil, err
+	}
+	res.Event, res.Changed = ev, true
+	t.Audit(Audit{Action: "consent." + in.Kind, ObjectType: "contact", ObjectID: c.ID, CustomerID: customerID,
+		Details: map[string]any{"channel": in.Channel, "source": in.Source, "reason": in.Reason, "event": ev.ID}})
+	return res, nil
+}
+
+func channelsOf(channel string) []string {
+	if channel == ChannelAll {
+		return Channels
+	}
+	return []string{channel}
+}
+
+func (t *Tx) states(customerID, contactID string) (map[string]ConsentState, error) {
+	var rows []ConsentState
+	if err := t.G.Where("customer_id = ? AND contact_id = ?", customerID, contactID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read consent state: %w", err)
+	}
+	m := make(map[string]ConsentState, len(rows))
+	for _, r := range rows {
+		m[r.Channel] = r
+	}
+	return m, nil
+}
+
+// refreshStates recomputes the contact's state per channel from its whole
+// ledger and writes the lookup rows and the contact's suppressed flag. The
+// state is always the fold of the ledger by occurred_at, so the lookup and
+// the point-in-time answer cannot disagree.
+func (t *Tx) refreshStates(c *Contact) error {
+	var events []ConsentEvent
+	if err := t.G.Where("customer_id = ? AND contact_id = ?", c.CustomerID, c.ID).Find(&events).Error; err != nil {
+		return fmt.Errorf("read consent ledger: %w", err)
+	}
+	anySuppressed, restricted := false, false
+	for _, ch := range Channels {
+		s, ok := foldConsent(events, ch, time.Time{})
+		if !ok {
+			continue
+		}
+		s.CustomerID, s.ContactID = c.CustomerID, c.ID
+		if err := t.G.Clauses(clause.OnConflict{UpdateAll: true}).Create(&s).Error; err != nil {
+			return fmt.Errorf("write consent state: %w", err)
+		}
+		anySuppressed = anySuppressed || s.Suppressed
+		restricted = restricted || (s.Suppressed && s.Reason == ReasonRestriction)
+	}
+	return t.G.Model(&Contact{}).Where("customer_id = ? AND id = ?", c.CustomerID, c.ID).
+		Updates(map[string]any{"suppressed": anySuppressed, "restricted": restricted, "updated_at": Now()}).Error
+}
+
+// foldConsent replays events that apply to channel, in the order they
+// happened, up to and including at (zero: all). It reports false when no
+// event applies.
+func foldConsent(events []ConsentEvent, channel string, at time.Time) (ConsentState, bool) {
+	sorted := slices.Clone(events)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if !sorted[i].OccurredAt.Equal(sorted[j].OccurredAt) {
+			return sorted[i].OccurredAt.Before(sorted[j].OccurredAt)
+		}
+		return sorted[i].RecordedAt.Before(sorted[j].RecordedAt)
+	})
+	var s ConsentState
+	found := false
+	for _, e := range sorted {
+		if e.Channel != channel && e.Channel != ChannelAll {
+			continue
+		}
+		if !at.IsZero() && e.OccurredAt.After(at) {
+			break
+		}
+		found = true
+		s.Channel, s.EventID = channel, e.ID
+		if e.Kind == OptOut {
+			if !s.Suppressed {
+				s.Since = e.OccurredAt
+			}
+			s.Suppressed, s.Reason = true, e.Reason
+		} else {
+			s.Suppressed, s.Reason, s.Since = false, "", e.OccurredAt
+		}
+	}
+	return s, found
+}
+
+// Suppression is the answer to "may we message this identifier?".
+type Suppression struct {
+	To         string
+	Suppressed bool
+	Reason     string     // empty when not suppressed
+	Since      *time.Time // when the suppression began
+}
+
+// CheckSuppression answers for one normalized identifier of customerID on
+// channel ("" or all: every channel; suppressed if any is). It is the hot
+// path of the sending pipeline: one indexed query, no audit entry (the
+// caller counts checks per key instead).
+func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
+	out := Suppression{To: id.Value}
+	var rows []ConsentState
+	err := db.Gorm.WithContext(ctx).Raw(`SELECT s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
+		JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
+		WHERE i.customer_id = ? AND i.value = ?`, customerID, id.Value).Scan(&rows).Error
+	if err != nil {
+		return out, fmt.Errorf("check suppression: %w", err)
+	}
+	for _, r := range rows {
+		if !r.Suppressed || (channel != "" && channel != ChannelAll && r.Channel != channel) {
+			continue
+		}
+		since := r.Since.UTC()
+		if !out.Suppressed || since.Before(*out.Since) {
+			out.Suppressed, out.Reason, out.Since = true, r.Reason, &since
+		}
+	}
+	return out, nil
+}
+
+// CheckSuppressions answers for many identifiers of one customer in one
+// query, in the order given.
+func (db *DB) CheckSuppressions(ctx context.Context, customerID string, ids []Identifier, channel string) ([]Suppression, error) {
+	values := make([]string, len(ids))
+	for i, id := range ids {
+		values[i] = id.Value
+	}
+	var rows []struct {
+		Value      string
+		Channel    string
+		Suppressed bool
+		Reason     string
+		Since      time.Time
+	}
+	err := db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
+		JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
+		WHERE i.customer_id = ? AND i.value IN ? AND s.suppressed`, customerID, values).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("check suppressions: %w", err)
+	}
+	byValue := map[string]Suppression{}
+	for _, r := range rows {
+		if channel != "" && channel != ChannelAll && r.Channel != channel {
+			continue
+		}
+		since := r.Since.UTC()
+		if cur, ok := byValue[r.Value]; !ok || since.Before(*cur.Since) {
+			byValue[r.Value] = Suppression{To: r.Value, Suppressed: true, Reason: r.Reason, Since: &since}
+		}
+	}
+	out := make([]Suppression, len(ids))
+	for i, id := range ids {
+		if s, ok := byValue[id.Value]; ok {
+			out[i] = s
+		} else {
+			out[i] = Suppression{To: id.Value}
+		}
+	}
+	return out, nil
+}
+
+// ConsentAt answers "could we message this contact on channel at time at,
+// and on what evidence?": the state after every event that happened at or
+// before at, and the last such event.
+type ConsentAt struct {
+	CustomerID string
+	ContactID  string
+	At         time.Time
+	Channel    string
+	Suppressed bool
+	Event      *ConsentEvent
+}
+
+// ConsentAtTime computes ConsentAt for a contact the actor may see.
+func (db *DB) ConsentAtTime(ctx context.Context, actor Actor, contactID string, at time.Time, channel string) (*ConsentAt, error) {
+	channel = strings.ToLower(strings.TrimSpace(channel))
+	if channel == "" {
+		channel = ChannelAll
+	}
+	if channel != ChannelAll && !slices.Contains(Channels, channel) {
+		return nil, Invalid("channel", "must be imessage, facetime or all")
+	}
+	c, err := db.Contact(ctx, actor, contactID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := db.ConsentHistory(ctx, actor, c)
+	if err != nil {
+		return nil, err
+	}
+	out := &ConsentAt{CustomerID: c.CustomerID, ContactID: c.ID, At: at.UTC(), Channel: channel}
+	for _, ch := range channelsOf(channel) {
+		s, ok := foldConsent(events, ch, at)
+		if ok && s.Suppressed {
+			out.Suppressed = true
+		}
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.OccurredAt.After(at) || (channel != ChannelAll && e.Channel != channel && e.Channel != ChannelAll) {
+			continue
+		}
+		out.Event = &e
+		break
+	}
+	return out, nil
+}
+
+// ConsentHistory lists a contact's ledger in the order events happened.
+func (db *DB) ConsentHistory(ctx context.Context, actor Actor, c *Contact) ([]ConsentEvent, error) {
+	var events []ConsentEvent
+	err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).
+		Where("customer_id = ? AND contact_id = ?", c.CustomerID, c.ID).Order("occurred_at, recorded_at").Find(&events).Error
+	if err != nil {
+		return nil, fmt.Errorf("read consent history: %w", err)
+	}
+	return events, nil
+}
+
+// ContactStates returns the contact's current state per channel.
+func (db *DB) ContactStates(ctx context.Context, c *Contact) (map[string]ConsentState, error) {
+	var rows []ConsentState
+	if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id = ?", c.CustomerID, c.ID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read consent state: %w", err)
+	}
+	m := make(map[string]ConsentState, len(rows))
+	for _, r := range rows {
+		m[r.Channel] = r
+	}
+	return m, nil
+}

@@ -1,0 +1,361 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Contact is a person a customer messages: the controller's data, held by
+// Sendara as processor. Identifiers are unique per customer.
+type Contact struct {
+	CustomerID   string `gorm:"primaryKey"`
+	ID           string `gorm:"primaryKey"`
+	Name         string
+	NameKey      string
+	CRMID        string `gorm:"column:crm_id"`
+	Restricted   bool
+	Suppressed   bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	AnonymizedAt *time.Time
+
+	Identifiers []ContactIdentifier `gorm:"-"`
+}
+
+// ContactIdentifier is one normalized identifier of a contact.
+type ContactIdentifier struct {
+	CustomerID string `gorm:"primaryKey"`
+	Value      string `gorm:"primaryKey"`
+	Kind       string
+	ContactID  string
+	CreatedAt  time.Time
+}
+
+// Values lists the contact's identifier values.
+func (c *Contact) Values() []string {
+	out := make([]string, len(c.Identifiers))
+	for i, id := range c.Identifiers {
+		out[i] = id.Value
+	}
+	return out
+}
+
+// ContactInput is what may be set on a contact.
+type ContactInput struct {
+	Identifiers []string // raw; normalized with the region
+	Name        string
+	CRMID       string
+}
+
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// normalizeAll normalizes raw identifiers, naming the bad one's position in
+// field (identifiers[1]); duplicates collapse.
+func normalizeAll(field string, raws []string, region string) ([]Identifier, error) {
+	seen := map[string]bool{}
+	var out []Identifier
+	for i, raw := range raws {
+		id, err := NormalizeIdentifier(fmt.Sprintf("%s[%d]", field, i), raw, region)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[id.Value] {
+			seen[id.Value] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// ErrIdentifierTaken is an identifier that already belongs to another
+// contact of the same customer.
+func identifierTaken(value string) error {
+	return &ConflictError{Field: "identifiers", Message: fmt.Sprintf("%s already belongs to another contact", value)}
+}
+
+// CreateContact adds a contact with its identifiers to customerID.
+func (db *DB) CreateContact(ctx context.Context, actor Actor, customerID string, in ContactInput, region string) (*Contact, error) {
+	ids, err := normalizeAll("identifiers", in.Identifiers, region)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, Invalid("identifiers", "give at least one phone number or email address")
+	}
+	if err := checkContactText(in); err != nil {
+		return nil, err
+	}
+	var c *Contact
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		if err := tx.requireCustomer(customerID); err != nil {
+			return err
+		}
+		var taken []ContactIdentifier
+		if err := tx.G.Where("customer_id = ? AND value IN ?", customerID, identifierValues(ids)).Find(&taken).Error; err != nil {
+			return fmt.Errorf("check identifiers: %w", err)
+		}
+		if len(taken) > 0 {
+			return identifierTaken(taken[0].Value)
+		}
+		c, err = tx.insertContact(customerID, strings.TrimSpace(in.Name), strings.TrimSpace(in.CRMID), ids)
+		if err != nil {
+			return err
+		}
+		tx.Audit(Audit{Action: "contact.create", ObjectType: "contact", ObjectID: c.ID, CustomerID: customerID,
+			Details: map[string]any{"identifiers": len(ids)}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func checkContactText(in ContactInput) error {
+	if len(in.Name) > 200 {
+		return Invalid("name", "must be at most 200 characters")
+	}
+	if len(in.CRMID) > 200 {
+		return Invalid("crm_id", "must be at most 200 characters")
+	}
+	return nil
+}
+
+func identifierValues(ids []Identifier) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.Value
+	}
+	return out
+}
+
+// requireCustomer checks that customerID is an active customer the actor
+// may act in.
+func (t *Tx) requireCustomer(customerID string) error {
+	if !validID(customerID) {
+		return ErrNotFound
+	}
+	var c Customer
+	if err := t.G.Scopes(t.Actor.Tenant("id")).Select("id", "status", "slug").First(&c, "id = ?", customerID).Error; err != nil {
+		return notFound(err)
+	}
+	if c.Status != CustomerActive {
+		return &ConflictError{Field: "customer", Message: fmt.Sprintf("customer %s is %s", c.Slug, c.Status)}
+	}
+	return nil
+}
+
+func (t *Tx) insertContact(customerID, name, crmID string, ids []Identifier) (*Contact, error) {
+	now := Now()
+	c := &Contact{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), Name: name, NameKey: nameKey(name),
+		CRMID: crmID, CreatedAt: now, UpdatedAt: now}
+	if err := t.G.Create(c).Error; err != nil {
+		return nil, fmt.Errorf("create contact: %w", err)
+	}
+	for _, id := range ids {
+		ci := ContactIdentifier{CustomerID: customerID, Value: id.Value, Kind: id.Kind, ContactID: c.ID, CreatedAt: now}
+		if err := t.G.Create(&ci).Error; err != nil {
+			return nil, uniqueViolation(err, "identifiers", fmt.Sprintf("%s already belongs to another contact", id.Value))
+		}
+		c.Identifiers = append(c.Identifiers, ci)
+	}
+	return c, nil
+}
+
+// Contact returns one contact the actor may see, with its identifiers.
+// Another tenant's contact is ErrNotFound.
+func (db *DB) Contact(ctx context.Context, actor Actor, id string) (*Contact, error) {
+	return contactByID(db.Gorm.WithContext(ctx), actor, id)
+}
+
+func contactByID(g *gorm.DB, actor Actor, id string) (*Contact, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	var c Contact
+	if err := g.Scopes(actor.Tenant("customer_id")).First(&c, "id = ?", id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	if err := g.Where("customer_id = ? AND contact_id = ?", c.CustomerID, c.ID).Order("kind DESC, value").Find(&c.Identifiers).Error; err != nil {
+		return nil, fmt.Errorf("load identifiers: %w", err)
+	}
+	return &c, nil
+}
+
+// ContactsByIdentifier finds the contacts of customerID holding the
+// identifier (zero or one: identifiers are unique per customer).
+func (db *DB) ContactsByIdentifier(ctx context.Context, actor Actor, customerID, raw, region string) ([]Contact, error) {
+	id, err := NormalizeIdentifier("to", raw, region)
+	if err != nil {
+		return nil, err
+	}
+	var ci ContactIdentifier
+	g := db.Gorm.WithContext(ctx)
+	err = g.Scopes(actor.Tenant("customer_id")).First(&ci, "customer_id = ? AND value = ?", customerID, id.Value).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return []Contact{}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find contact: %w", err)
+	}
+	c, err := contactByID(g, actor, ci.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	return []Contact{*c}, nil
+}
+
+// UpdateContact changes a contact's name, CRM id and identifiers; the audit
+// entry records which fields changed.
+func (db *DB) UpdateContact(ctx context.Context, actor Actor, id string, in ContactInput, region string) (*Contact, error) {
+	ids, err := normalizeAll("identifiers", in.Identifiers, region)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, Invalid("identifiers", "give at least one phone number or email address")
+	}
+	if err := checkContactText(in); err != nil {
+		return nil, err
+	}
+	var c *Contact
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		if c, err = contactByID(tx.G, actor, id); err != nil {
+			return err
+		}
+		changed := []string{}
+		name, crm := strings.TrimSpace(in.Name), strings.TrimSpace(in.CRMID)
+		if name != c.Name {
+			changed = append(changed, "name")
+		}
+		if crm != c.CRMID {
+			changed = append(changed, "crm_id")
+		}
+		have := map[string]bool{}
+		for _, v := range c.Values() {
+			have[v] = true
+		}
+		want := map[string]bool{}
+		now := Now()
+		for _, nid := range ids {
+			want[nid.Value] = true
+			if have[nid.Value] {
+				continue
+			}
+			ci := ContactIdentifier{CustomerID: c.CustomerID, Value: nid.Value, Kind: nid.Kind, ContactID: c.ID, CreatedAt: now}
+			if err := tx.G.Create(&ci).Error; err != nil {
+				return uniqueViolation(err, "identifiers", fmt.Sprintf("%s already belongs to another contact", nid.Value))
+			}
+			changed = append(changed, "identifier_added")
+		}
+		for v := range have {
+			if !want[v] {
+				if err := tx.G.Where("customer_id = ? AND value = ?", c.CustomerID, v).Delete(&ContactIdentifier{}).Error; err != nil {
+					return fmt.Errorf("remove identifier: %w", err)
+				}
+				changed = append(changed, "identifier_removed")
+			}
+		}
+		if err := tx.G.Model(&Contact{}).Where("customer_id = ? AND id = ?", c.CustomerID, c.ID).
+			Updates(map[string]any{"name": name, "name_key": nameKey(name), "crm_id": crm, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("update contact: %w", err)
+		}
+		tx.Audit(Audit{Action: "contact.update", ObjectType: "contact", ObjectID: c.ID, CustomerID: c.CustomerID,
+			Details: map[string]any{"changed": changed}})
+		c, err = contactByID(tx.G, actor, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ContactFilter narrows the contact list.
+type ContactFilter struct {
+	CustomerID string // required for staff lists across one tenant; customer actors use their own
+	Query      string // an identifier, a name prefix or a CRM id
+	Suppressed *bool
+	Restricted *bool
+	After      string // keyset: contacts with a smaller id (older) than this one
+	Limit      int
+}
+
+// ListContacts returns one page of contacts, newest first, using keyset
+// pagination on the time-ordered id: the cost of a page does not depend on
+// its depth, and nothing counts the whole table. It also reports whether
+// there are more.
+func (db *DB) ListContacts(ctx context.Context, actor Actor, f ContactFilter, region string) ([]Contact, bool, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := db.Gorm.WithContext(ctx).Model(&Contact{}).Scopes(actor.Tenant("contacts.customer_id"))
+	if f.CustomerID != "" {
+		if !validID(f.CustomerID) {
+			return nil, false, Invalid("customer", "no such customer")
+		}
+		q = q.Where("contacts.customer_id = ?", f.CustomerID)
+	}
+	if query := strings.TrimSpace(f.Query); query != "" {
+		if id, err := NormalizeIdentifier("q", query, region); err == nil {
+			sub := db.Gorm.Model(&ContactIdentifier{}).Select("contact_id").Where("value = ?", id.Value)
+			q = q.Where("contacts.id IN (?)", sub)
+		} else {
+			key := nameKey(query)
+			q = q.Where("(contacts.name_key >= ? AND contacts.name_key < ?) OR contacts.crm_id = ?", key, key+"\uffff", query)
+		}
+	}
+	if f.Suppressed != nil {
+		q = q.Where("contacts.suppressed = ?", *f.Suppressed)
+	}
+	if f.Restricted != nil {
+		q = q.Where("contacts.restricted = ?", *f.Restricted)
+	}
+	if f.After != "" {
+		if !validID(f.After) {
+			return nil, false, Invalid("after", "is not a contact id")
+		}
+		q = q.Where("contacts.id < ?", f.After)
+	}
+	var cs []Contact
+	if err := q.Order("contacts.id DESC").Limit(f.Limit + 1).Find(&cs).Error; err != nil {
+		return nil, false, fmt.Errorf("list contacts: %w", err)
+	}
+	more := len(cs) > f.Limit
+	if more {
+		cs = cs[:f.Limit]
+	}
+	if err := db.loadIdentifiers(ctx, cs); err != nil {
+		return nil, false, err
+	}
+	return cs, more, nil
+}
+
+func (db *DB) loadIdentifiers(ctx context.Context, cs []Contact) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	// One query per tenant on the page (usually one), so the lookup uses
+	// the (customer_id, contact_id) index.
+	byTenant := map[string][]string{}
+	byID := make(map[string]*Contact, len(cs))
+	for i := range cs {
+		byTenant[cs[i].CustomerID] = append(byTenant[cs[i].CustomerID], cs[i].ID)
+		byID[cs[i].ID] = &cs[i]
+	}
+	for tenant, ids := range byTenant {
+		var all []ContactIdentifier
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ?", tenant, ids).Order("kind DESC, value").Find(&all).Error; err != nil {
+			return fmt.Errorf("load identifiers: %w", err)
+		}
+		for _, ci := range all {
+			byID[ci.ContactID].Identifiers = append(byID[ci.ContactID].Identifiers, ci)
+		}
+	}
+	return nil
+}
