@@ -66,7 +66,7 @@ func (c *apiClient) call(method, path string, body any) apiAnswer {
 	return ans
 }
 
-func (c *apiClient) get(path string) apiAnswer        { return c.call(http.MethodGet, path, nil) }
+func (c *apiClient) get(path string) apiAnswer         { return c.call(http.MethodGet, path, nil) }
 func (c *apiClient) post(path string, b any) apiAnswer { return c.call(http.MethodPost, path, b) }
 
 func check(to string) string { return "/api/v1/suppressions/check?to=" + url.QueryEscape(to) }
