@@ -43,7 +43,7 @@ func (s *Server) accountTOTPForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderEnrolment(c, http.StatusOK, key, "/account/totp", "", false)
+	return s.renderEnrolment(c, http.StatusOK, key, "/account/totp", "/account", "", false)
 }
 
 func (s *Server) accountTOTP(c echo.Context) error {

@@ -66,7 +66,7 @@ func (s *Server) secondFactorForm(c echo.Context) error {
 	if !st.user.HasTOTP() {
 		return c.Redirect(http.StatusSeeOther, "/login/totp/enrol")
 	}
-	return s.render(c, http.StatusOK, views.SecondFactor(""))
+	return s.render(c, http.StatusOK, views.SecondFactor("", localPath(c.QueryParam("next"))))
 }
 
 func (s *Server) secondFactor(c echo.Context) error {
@@ -74,6 +74,7 @@ func (s *Server) secondFactor(c echo.Context) error {
 	if st.session.MFAPassed {
 		return redirect(c, "/")
 	}
+	next := localPath(c.FormValue("next"))
 	err := s.db.VerifySecondFactor(c.Request().Context(), actor(c), st.token, st.user, c.FormValue("code"))
 	switch {
 	case errors.Is(err, models.ErrTooManyCodes):
@@ -81,11 +82,11 @@ func (s *Server) secondFactor(c echo.Context) error {
 		s.flash(c, "Too many wrong codes. Sign in again.")
 		return redirect(c, "/login")
 	case errors.Is(err, models.ErrBadCode):
-		return s.render(c, http.StatusUnauthorized, views.SecondFactor("That code is not valid. Check your authenticator's clock, or use a recovery code."))
+		return s.render(c, http.StatusUnauthorized, views.SecondFactor("That code is not valid or was already used. Wait for the next code, or use a recovery code.", next))
 	case err != nil:
 		return err
 	}
-	return redirect(c, localPath(c.QueryParam("next")))
+	return redirect(c, next)
 }
 
 // enrolForm shows the TOTP set-up during sign-in: required for staff
@@ -99,7 +100,7 @@ func (s *Server) enrolForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderEnrolment(c, http.StatusOK, key, "/login/totp/enrol", "", true)
+	return s.renderEnrolment(c, http.StatusOK, key, "/login/totp/enrol", localPath(c.QueryParam("next")), "", true)
 }
 
 func (s *Server) enrol(c echo.Context) error {
@@ -113,22 +114,22 @@ func (s *Server) enrol(c echo.Context) error {
 // confirmTOTP checks the code against the secret the form carried and, on
 // success, shows the recovery codes once.
 func (s *Server) confirmTOTP(c echo.Context, action string, required bool) error {
-	secret := strings.TrimSpace(c.FormValue("secret"))
+	secret, next := strings.TrimSpace(c.FormValue("secret")), localPath(c.FormValue("next"))
 	codes, err := s.db.ConfirmTOTP(c.Request().Context(), actor(c), state(c).token, secret, c.FormValue("code"))
 	if v, ok := models.AsValidation(err); ok {
 		key, kerr := models.TOTPKey(currentUser(c).Email, secret)
 		if kerr != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "The set-up form was incomplete. Start again.")
 		}
-		return s.renderEnrolment(c, http.StatusUnprocessableEntity, key, action, "The code "+v.Message+".", required)
+		return s.renderEnrolment(c, http.StatusUnprocessableEntity, key, action, next, "The code "+v.Message+".", required)
 	}
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.RecoveryCodes(codes, localPath(c.QueryParam("next"))))
+	return s.render(c, http.StatusOK, views.RecoveryCodes(codes, next))
 }
 
-func (s *Server) renderEnrolment(c echo.Context, status int, key *otp.Key, action, errMsg string, required bool) error {
+func (s *Server) renderEnrolment(c echo.Context, status int, key *otp.Key, action, next, errMsg string, required bool) error {
 	img, err := key.Image(200, 200)
 	if err != nil {
 		return err
@@ -138,7 +139,7 @@ func (s *Server) renderEnrolment(c echo.Context, status int, key *otp.Key, actio
 		return err
 	}
 	return s.render(c, status, views.EnrolTOTP(views.Enrolment{
-		Secret: key.Secret(), Account: key.AccountName(), Action: action, Error: errMsg, Required: required,
+		Secret: key.Secret(), Account: key.AccountName(), Action: action, Next: next, Error: errMsg, Required: required,
 		QRData: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()),
 	}))
 }

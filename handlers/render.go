@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -145,6 +147,12 @@ func identifierField(field string) bool {
 // that are not about input are returned for handleError.
 func formErrors(err error) (views.Errors, error) {
 	if v, ok := models.AsValidation(err); ok {
+		// A list field's item (identifiers[1]) is shown beside the list,
+		// counting entries from one as people do.
+		if base, idx, ok := strings.Cut(v.Field, "["); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(idx, "]"))
+			return views.Errors{base: fmt.Sprintf("entry %d: %s", n+1, v.Message)}, nil
+		}
 		return views.Errors{v.Field: v.Message}, nil
 	}
 	if cf, ok := models.AsConflict(err); ok {

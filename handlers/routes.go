@@ -81,6 +81,17 @@ func (s *Server) routes() []route {
 		{get, "/audit", s.audit, permitted, can("audit", "read"), false},
 		{post, "/audit/verify", s.auditVerify, permitted, can("audit", "verify"), false},
 
+		// Contacts, consents and the review queue (controller side)
+		{get, "/contacts", s.contacts, permitted, can("contacts", "read"), false},
+		{get, "/contacts/new", s.contactNew, permitted, can("contacts", "write"), false},
+		{post, "/contacts", s.contactCreate, permitted, can("contacts", "write"), false},
+		{get, "/contacts/:id", s.contact, permitted, can("contacts", "read"), false},
+		{post, "/contacts/:id", s.contactUpdate, permitted, can("contacts", "write"), false},
+		{post, "/contacts/:id/consent", s.contactConsent, permitted, can("contacts", "write"), false},
+		{get, "/contacts/:id/consent", s.contactConsentAt, permitted, can("contacts", "read"), false},
+		{get, "/replies", s.replies, permitted, can("replies", "read"), false},
+		{post, "/replies/:id", s.replyDecide, permitted, can("replies", "write"), false},
+
 		// JSON API (bearer keys; a key acts with its role: customer keys as
 		// their customer's admin, staff keys as a privacy officer)
 		{get, "/api/v1/openapi.json", s.openAPI, public, rbac.Permission{}, false},
@@ -105,6 +116,9 @@ var navigation = []struct {
 }{
 	{"Dashboard", "/", can("dashboard", "read")},
 	{"Customers", "/customers", can("customers", "read")},
+	{"Contacts", "/contacts", can("contacts", "read")},
+	{"Replies", "/replies", can("replies", "read")},
+	{"Imports", "/imports", can("contacts", "import")},
 	{"Users", "/users", can("users", "read")},
 	{"API keys", "/apikeys", can("apikeys", "read")},
 	{"Audit log", "/audit", can("audit", "read")},

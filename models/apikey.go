@@ -64,10 +64,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, actor Actor, customerID, name st
 	if len(name) > 100 {
 		return nil, "", Invalid("name", "must be at most 100 characters")
 	}
-	if !actor.Staff() {
-		if customerID != actor.CustomerID {
-			return nil, "", Invalid("customer", "no such customer")
-		}
+	if (!actor.Staff() && customerID != actor.CustomerID) || (customerID != "" && !validID(customerID)) {
+		return nil, "", Invalid("customer", "no such customer")
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)

@@ -105,6 +105,9 @@ func (db *DB) UpdateCustomer(ctx context.Context, actor Actor, id string, in Cus
 	if err := in.normalize(); err != nil {
 		return nil, err
 	}
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
 	var c Customer
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", id).Error; err != nil {
@@ -137,6 +140,9 @@ func (db *DB) UpdateCustomer(ctx context.Context, actor Actor, id string, in Cus
 // in and its keys stop working, but its data stays for retention and
 // pending requests.
 func (db *DB) CancelCustomer(ctx context.Context, actor Actor, id string) error {
+	if !validID(id) {
+		return ErrNotFound
+	}
 	return db.Tx(ctx, actor, func(tx *Tx) error {
 		var c Customer
 		if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", id).Error; err != nil {

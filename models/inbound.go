@@ -130,3 +130,84 @@ func (db *DB) ReviewQueue(ctx context.Context, actor Actor, customerID string, l
 	}
 	return rs, nil
 }
+
+// Review decisions.
+const (
+	DecisionOptOut    = "opt_out"
+	DecisionNotOptOut = "not_opt_out"
+)
+
+// DecideReply records a person's decision on a reply in the review queue.
+// An opt-out decision appends to the consent ledger (source inbound_reply,
+// the reply as evidence) in the same transaction; either decision is kept
+// on the reply and in the audit log.
+func (db *DB) DecideReply(ctx context.Context, actor Actor, replyID, decision, note string) (*InboundReply, error) {
+	if decision != DecisionOptOut && decision != DecisionNotOptOut {
+		return nil, Invalid("decision", "must be opt_out or not_opt_out")
+	}
+	note = strings.TrimSpace(note)
+	if len(note) > 1000 {
+		return nil, Invalid("note", "must be at most 1000 characters")
+	}
+	if !validID(replyID) {
+		return nil, ErrNotFound
+	}
+	var r InboundReply
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		if err := tx.G.Scopes(actor.Tenant("customer_id")).First(&r, "id = ?", replyID).Error; err != nil {
+			return notFound(err)
+		}
+		if r.ReviewedAt != nil {
+			return &ConflictError{Field: "decision", Message: fmt.Sprintf("this reply was already decided by %s", r.ReviewedBy)}
+		}
+		now := Now()
+		updates := map[string]any{"reviewed_at": now, "reviewed_by": actor.Label, "decision": decision}
+		if decision == DecisionOptOut {
+			evidence := fmt.Sprintf("reply %q received %s, reviewed by %s", truncate(r.Body, 300), r.ReceivedAt.Format(time.RFC3339), actor.Label)
+			if note != "" {
+				evidence += ": " + note
+			}
+			res, err := tx.RecordConsent(r.CustomerID, Identifier{}, ConsentInput{ContactID: r.ContactID, Kind: OptOut,
+				Source: "inbound_reply", Evidence: evidence, OccurredAt: r.ReceivedAt})
+			if err != nil {
+				return err
+			}
+			if res.Event != nil {
+				updates["consent_event_id"] = res.Event.ID
+			}
+		}
+		if err := tx.G.Model(&InboundReply{}).Where("customer_id = ? AND id = ?", r.CustomerID, r.ID).Updates(updates).Error; err != nil {
+			return fmt.Errorf("record decision: %w", err)
+		}
+		tx.Audit(Audit{Action: "reply.review", ObjectType: "contact", ObjectID: r.ContactID, CustomerID: r.CustomerID,
+			Details: map[string]any{"reply": r.ID, "decision": decision, "note": note}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ContactReplies lists a contact's replies, newest first.
+func (db *DB) ContactReplies(ctx context.Context, actor Actor, c *Contact) ([]InboundReply, error) {
+	var rs []InboundReply
+	err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).
+		Where("customer_id = ? AND contact_id = ?", c.CustomerID, c.ID).Order("received_at DESC").Limit(200).Find(&rs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list replies: %w", err)
+	}
+	return rs, nil
+}
+
+// Reply returns one reply the actor may see.
+func (db *DB) Reply(ctx context.Context, actor Actor, id string) (*InboundReply, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	var r InboundReply
+	if err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).First(&r, "id = ?", id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &r, nil
+}

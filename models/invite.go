@@ -85,6 +85,11 @@ func (db *DB) AcceptInvite(ctx context.Context, token, password, ip string) erro
 		if err := tx.G.Model(u).Updates(map[string]any{"password_hash": hash, "updated_at": Now()}).Error; err != nil {
 			return fmt.Errorf("store password: %w", err)
 		}
+		// A new sign-in link is how an admin resets a compromised account:
+		// whoever held the old password loses their sessions.
+		if err := tx.G.Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
 		tx.Audit(Audit{Action: "user.invite_accept", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant()})
 		return nil
 	})

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+	"gorm.io/gorm/clause"
 )
 
 // TOTPIssuer names the console in authenticator apps.
@@ -64,11 +66,37 @@ func TOTPKey(email, secret string) (*otp.Key, error) {
 	return totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: email, Secret: raw})
 }
 
+// totpPeriod is the TOTP time step; codes of the step before and after
+// are accepted too, for clocks a little off.
+const totpPeriod = 30
+
+// matchTOTP returns the time step whose code matches, or 0. A step at or
+// before lastStep was already used: the code is refused as a replay.
+func matchTOTP(secret, code string, lastStep int64, now time.Time) int64 {
+	code = strings.TrimSpace(code)
+	if len(code) != 6 {
+		return 0
+	}
+	current := now.Unix() / totpPeriod
+	for _, step := range []int64{current - 1, current, current + 1} {
+		if step <= lastStep {
+			continue
+		}
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), totp.ValidateOpts{
+			Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step
+		}
+	}
+	return 0
+}
+
 // ConfirmTOTP enables the second factor when code matches secret, marks the
 // session as past its second factor, and returns fresh recovery codes
 // (shown once; stored hashed).
 func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret, code string) ([]string, error) {
-	if !totp.Validate(strings.TrimSpace(code), secret) {
+	step := matchTOTP(secret, code, 0, time.Now())
+	if step == 0 {
 		return nil, Invalid("code", "does not match: check your authenticator's clock and try the current code")
 	}
 	codes := make([]string, RecoveryCodeCount)
@@ -78,7 +106,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		now := Now()
 		if err := tx.G.Model(&User{}).Where("id = ?", actor.ID).Updates(map[string]any{
-			"totp_secret": secret, "totp_enabled_at": now, "updated_at": now}).Error; err != nil {
+			"totp_secret": secret, "totp_enabled_at": now, "totp_last_step": step, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("enable TOTP: %w", err)
 		}
 		if err := tx.G.Where("user_id = ?", actor.ID).Delete(&recoveryCode{}).Error; err != nil {
@@ -91,7 +119,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret
 		if err := tx.G.Create(&rows).Error; err != nil {
 			return fmt.Errorf("store recovery codes: %w", err)
 		}
-		if err := tx.G.Model(&Session{}).Where("id_hash = ?", hashToken(sessionToken)).Update("mfa_passed", true).Error; err != nil {
+		if err := tx.G.Model(&Session{}).Where("id_hash = ? AND user_id = ?", hashToken(sessionToken), actor.ID).Update("mfa_passed", true).Error; err != nil {
 			return fmt.Errorf("update session: %w", err)
 		}
 		tx.Audit(Audit{Action: "user.mfa_enrol", ObjectType: "user", ObjectID: actor.ID, CustomerID: actor.CustomerID})
@@ -109,12 +137,35 @@ func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken 
 	code = strings.TrimSpace(code)
 	var outcome error
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		// Locking the session row makes concurrent wrong codes count one by
+		// one against MaxMFAFailures (SQLite's write lock already does).
 		var s Session
-		if err := tx.G.First(&s, "id_hash = ?", hashToken(sessionToken)).Error; err != nil {
+		q := tx.G
+		if tx.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.First(&s, "id_hash = ? AND user_id = ?", hashToken(sessionToken), u.ID).Error; err != nil {
 			return notFound(err)
 		}
 		method := "totp"
-		ok := u.HasTOTP() && totp.Validate(code, u.TOTPSecret)
+		// The user's last step is read inside the transaction, so two
+		// requests racing with one code cannot both pass.
+		var fresh User
+		if err := tx.G.Select("totp_last_step").First(&fresh, "id = ?", u.ID).Error; err != nil {
+			return fmt.Errorf("read TOTP state: %w", err)
+		}
+		step := int64(0)
+		if u.HasTOTP() {
+			step = matchTOTP(u.TOTPSecret, code, fresh.TOTPLastStep, time.Now())
+		}
+		ok := step != 0
+		if ok {
+			res := tx.G.Model(&User{}).Where("id = ? AND totp_last_step = ?", u.ID, fresh.TOTPLastStep).Update("totp_last_step", step)
+			if res.Error != nil {
+				return fmt.Errorf("record TOTP step: %w", res.Error)
+			}
+			ok = res.RowsAffected == 1
+		}
 		if !ok {
 			method = "recovery_code"
 			res := tx.G.Model(&recoveryCode{}).

@@ -2,7 +2,9 @@ package models
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -12,6 +14,22 @@ import (
 
 //go:embed migrations
 var migrations embed.FS
+
+// SchemaFingerprint is a hash of every embedded migration file: it changes
+// whenever the schema does (test templates are named by it).
+func SchemaFingerprint() string {
+	h := sha256.New()
+	_ = fs.WalkDir(migrations, "migrations", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := migrations.ReadFile(path)
+		h.Write([]byte(path))
+		h.Write(b)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // Migrator applies the embedded, versioned migrations of the database's
 // dialect. Versions are recorded in goose_db_version; files are never edited

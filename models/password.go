@@ -25,7 +25,12 @@ func CheckPassword(password, email string) error {
 	if n > 256 {
 		return Invalid("password", "must be at most 256 characters")
 	}
-	user := strings.FieldsFunc(strings.ToLower(email), func(r rune) bool { return r == '@' || r == '.' })
+	lowerPW, lowerEmail := strings.ToLower(password), strings.ToLower(strings.TrimSpace(email))
+	local, _, _ := strings.Cut(lowerEmail, "@")
+	if lowerEmail != "" && (strings.Contains(lowerPW, lowerEmail) || (len(local) >= 4 && strings.Contains(lowerPW, local))) {
+		return Invalid("password", "must not contain your email address")
+	}
+	user := append(strings.FieldsFunc(lowerEmail, func(r rune) bool { return r == '@' || r == '.' }), lowerEmail, local)
 	if zxcvbn.PasswordStrength(password, user).Score < 3 {
 		return Invalid("password", "is too common or too easy to guess: it appears in breached-password lists or follows a known pattern; use a longer passphrase")
 	}
@@ -49,9 +54,13 @@ func HashPassword(password string) (string, error) {
 // wrong email takes as long as a wrong password.
 var dummyHash, _ = HashPassword("no account has this password 7f3c")
 
+// passwordMatches compares in constant work: an account without a password
+// (an invitation not yet accepted) or without a user still costs a hash, and
+// never matches.
 func passwordMatches(hash, password string) bool {
 	if hash == "" {
-		hash = dummyHash
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		return false
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, hash)
 	return err == nil && ok

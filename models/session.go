@@ -90,14 +90,18 @@ type LoginResult struct {
 func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, policy SessionPolicy) (*LoginResult, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := Now()
-	since := now.Add(-LoginWindow)
 	anon := Actor{Type: ActorUser, Label: email, IP: ip}
-	if err := db.loginAllowed(ctx, email, ip, since, now); err != nil {
-		_ = db.Record(ctx, anon, Audit{Action: "user.login_failed", ObjectType: "user", Details: map[string]any{"reason": "rate_limited"}})
+	// 1. Claim the attempt: check the limits and count this attempt as a
+	// failure in one short transaction, so concurrent guesses cannot all
+	// pass the check. The count is cleared when the password turns out right.
+	attempt, err := db.claimLoginAttempt(ctx, anon, email, ip, now)
+	if err != nil {
 		return nil, err
 	}
+	// 2. Compare outside any transaction: argon2id takes tens of
+	// milliseconds and must not hold a lock or SQLite's one connection.
 	var u User
-	err := db.Gorm.WithContext(ctx).Preload("Roles").First(&u, "email = ?", email).Error
+	err = db.Gorm.WithContext(ctx).Preload("Roles").First(&u, "email = ?", email).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("look up user: %w", err)
 	}
@@ -116,29 +120,23 @@ func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, 
 	}
 	if reason != "" {
 		anon.ID = u.ID
-		err := db.Tx(ctx, anon, func(tx *Tx) error {
-			if err := tx.G.Create(&loginFailure{Email: email, IP: ip, At: now}).Error; err != nil {
-				return fmt.Errorf("record login failure: %w", err)
-			}
-			tx.Audit(Audit{Action: "user.login_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
-				Details: map[string]any{"reason": reason}})
-			return nil
-		})
-		if err != nil {
+		if err := db.Record(ctx, anon, Audit{Action: "user.login_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
+			Details: map[string]any{"reason": reason}}); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCredentials
 	}
+	// 3. Success: a new session (a fresh token: the id is rotated at sign-in).
 	token := randomToken()
-	s := Session{IDHash: hashToken(token), UserID: u.ID, IP: ip, UserAgent: truncate(userAgent, 300),
+	sess := Session{IDHash: hashToken(token), UserID: u.ID, IP: ip, UserAgent: truncate(userAgent, 300),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(policy.Absolute)}
 	needsMFA := u.HasTOTP() || u.Role().RequiresTOTP()
-	s.MFAPassed = !needsMFA
+	sess.MFAPassed = !needsMFA
 	err = db.Tx(ctx, u.Actor(ip), func(tx *Tx) error {
-		if err := tx.G.Create(&s).Error; err != nil {
+		if err := tx.G.Create(&sess).Error; err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}
-		if err := tx.G.Where("email = ?", email).Delete(&loginFailure{}).Error; err != nil {
+		if err := tx.G.Where("id = ? OR email = ?", attempt, email).Delete(&loginFailure{}).Error; err != nil {
 			return fmt.Errorf("clear login failures: %w", err)
 		}
 		if err := tx.G.Model(&u).Update("last_login_at", now).Error; err != nil {
@@ -154,10 +152,47 @@ func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, 
 	return &LoginResult{Token: token, User: &u, NeedsMFA: needsMFA}, nil
 }
 
-func (db *DB) loginAllowed(ctx context.Context, email, ip string, since, now time.Time) error {
+// claimLoginAttempt refuses the attempt when the account or the address has
+// too many recent failures (auditing the refusal), and otherwise records it
+// as a failure and returns its id. On PostgreSQL advisory locks on the
+// account and the address serialize the check and the insert; SQLite's
+// immediate transactions already do.
+func (db *DB) claimLoginAttempt(ctx context.Context, anon Actor, email, ip string, now time.Time) (int64, error) {
+	var limited error
+	var id int64
+	err := db.Tx(ctx, anon, func(tx *Tx) error {
+		if db.Dialect == Postgres {
+			for _, key := range []string{"login-email:" + email, "login-ip:" + ip} {
+				if err := tx.G.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", key).Error; err != nil {
+					return fmt.Errorf("serialize login attempts: %w", err)
+				}
+			}
+		}
+		if limited = loginAllowed(tx.G, email, ip, now.Add(-LoginWindow), now); limited != nil {
+			var rl *RateLimitError
+			if !errors.As(limited, &rl) {
+				return limited
+			}
+			tx.Audit(Audit{Action: "user.login_failed", ObjectType: "user", Details: map[string]any{"reason": "rate_limited", "scope": rl.Scope}})
+			return nil
+		}
+		f := loginFailure{Email: email, IP: ip, At: now}
+		if err := tx.G.Create(&f).Error; err != nil {
+			return fmt.Errorf("record login attempt: %w", err)
+		}
+		id = f.ID
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, limited
+}
+
+func loginAllowed(g *gorm.DB, email, ip string, since, now time.Time) error {
 	check := func(scope, column, value string, limit int) error {
 		var fs []loginFailure
-		err := db.Gorm.WithContext(ctx).Where(column+" = ? AND at > ?", value, since).Order("at DESC").Limit(limit).Find(&fs).Error
+		err := g.Where(column+" = ? AND at > ?", value, since).Order("at DESC").Limit(limit).Find(&fs).Error
 		if err != nil {
 			return fmt.Errorf("count login failures: %w", err)
 		}

@@ -22,6 +22,7 @@ type User struct {
 	PasswordHash  string
 	TOTPSecret    string     `gorm:"column:totp_secret"`
 	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at"`
+	TOTPLastStep  int64      `gorm:"column:totp_last_step"`
 	DisabledAt    *time.Time
 	LastLoginAt   *time.Time
 	CreatedAt     time.Time
@@ -113,6 +114,8 @@ func (db *DB) CreateUser(ctx context.Context, actor Actor, in UserInput) (*User,
 		return nil, Invalid("customer", "staff roles act for Sendara and belong to no customer")
 	case !in.Role.Staff() && in.CustomerID == "":
 		return nil, Invalid("customer", "is required for role %s", in.Role)
+	case in.CustomerID != "" && !validID(in.CustomerID):
+		return nil, Invalid("customer", "no such customer")
 	}
 	if in.Password != "" {
 		if err := CheckPassword(in.Password, email); err != nil {
@@ -317,6 +320,9 @@ func (db *DB) ChangePassword(ctx context.Context, actor Actor, current, next, ke
 
 // CustomerUsers lists one customer's users, for its page.
 func (db *DB) CustomerUsers(ctx context.Context, actor Actor, customerID string) ([]User, error) {
+	if !validID(customerID) {
+		return nil, ErrNotFound
+	}
 	var us []User
 	err := db.Gorm.WithContext(ctx).Preload("Roles").Scopes(actor.Tenant("customer_id")).
 		Where("customer_id = ?", customerID).Order("email").Find(&us).Error

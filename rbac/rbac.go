@@ -106,7 +106,7 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	}
 	groupings := make([][]string, len(rows))
 	for i, r := range rows {
-		groupings[i] = []string{r.UserID, string(r.Role), r.Domain}
+		groupings[i] = []string{subject(r.UserID), string(r.Role), r.Domain}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -127,6 +127,10 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	return nil
 }
 
+// subject names a user in Casbin. The prefix keeps a user id from ever
+// matching a role name (Casbin treats g(x, x) as true).
+func subject(userID string) string { return "user:" + userID }
+
 // Domain is the Casbin domain an actor acts in: its customer, or the staff
 // domain. It comes from the session or key, never from the request.
 func Domain(actor models.Actor) string {
@@ -140,7 +144,7 @@ func Domain(actor models.Actor) string {
 // enforcement error is a denial (and is logged).
 func (a *Authorizer) Allowed(userID, domain string, perm Permission) bool {
 	a.mu.RLock()
-	ok, err := a.e.Enforce(userID, domain, perm.Object, perm.Action)
+	ok, err := a.e.Enforce(subject(userID), domain, perm.Object, perm.Action)
 	a.mu.RUnlock()
 	if err != nil {
 		a.log.Error("authorization check failed; denying", "user", userID, "permission", perm.String(), "err", err)
@@ -169,10 +173,10 @@ func (a *Authorizer) RoleAllowed(role models.Role, perm Permission) bool {
 func (a *Authorizer) Sync(userID string, assignments []models.RoleAssignment) error {
 	want := make([][]string, len(assignments))
 	for i, r := range assignments {
-		want[i] = []string{userID, string(r.Role), r.Domain}
+		want[i] = []string{subject(userID), string(r.Role), r.Domain}
 	}
 	a.mu.RLock()
-	have, err := a.e.GetFilteredGroupingPolicy(0, userID)
+	have, err := a.e.GetFilteredGroupingPolicy(0, subject(userID))
 	a.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("read role assignments of %s: %w", userID, err)
@@ -182,7 +186,7 @@ func (a *Authorizer) Sync(userID string, assignments []models.RoleAssignment) er
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.e.RemoveFilteredGroupingPolicy(0, userID); err != nil {
+	if _, err := a.e.RemoveFilteredGroupingPolicy(0, subject(userID)); err != nil {
 		return fmt.Errorf("clear role assignments of %s: %w", userID, err)
 	}
 	if len(want) > 0 {

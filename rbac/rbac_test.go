@@ -103,6 +103,7 @@ func newUser(t *testing.T, db *models.DB, role models.Role, customerID string) *
 }
 
 func TestEachRoleHoldsExactlyTheReviewedPermissions(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	b := newCustomer(t, db, "other")
@@ -142,6 +143,7 @@ func TestEachRoleHoldsExactlyTheReviewedPermissions(t *testing.T) {
 }
 
 func TestAnUnknownUserIsDeniedEverything(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	authz := newAuthorizer(t, db)
@@ -158,6 +160,7 @@ func TestAnUnknownUserIsDeniedEverything(t *testing.T) {
 }
 
 func TestEveryRuleOfTheMatrixNamesAKnownRole(t *testing.T) {
+	t.Parallel()
 	rules, err := rbac.Matrix()
 	if err != nil {
 		t.Fatalf("Matrix: %v", err)
@@ -183,6 +186,7 @@ func TestEveryRuleOfTheMatrixNamesAKnownRole(t *testing.T) {
 }
 
 func TestEveryRuleOfTheMatrixIsInTheReviewedTable(t *testing.T) {
+	t.Parallel()
 	rules, err := rbac.Matrix()
 	if err != nil {
 		t.Fatalf("Matrix: %v", err)
@@ -201,6 +205,7 @@ func TestEveryRuleOfTheMatrixIsInTheReviewedTable(t *testing.T) {
 }
 
 func TestReloadPicksUpARoleChange(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	u := newUser(t, db, models.RoleCustomerAdmin, a.ID)
@@ -226,6 +231,7 @@ func TestReloadPicksUpARoleChange(t *testing.T) {
 }
 
 func TestADisabledUserIsDeniedAfterReload(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	u := newUser(t, db, models.RoleStaffAdmin, "")
 	authz := newAuthorizer(t, db)
@@ -248,6 +254,7 @@ func TestADisabledUserIsDeniedAfterReload(t *testing.T) {
 }
 
 func TestRoleAllowedConsultsTheMatrixAlone(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	authz := newAuthorizer(t, db)
 	tests := []struct {
@@ -268,6 +275,7 @@ func TestRoleAllowedConsultsTheMatrixAlone(t *testing.T) {
 }
 
 func TestDomainFollowsTheActor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		actor models.Actor
@@ -282,5 +290,51 @@ func TestDomainFollowsTheActor(t *testing.T) {
 		if got := rbac.Domain(tt.actor); got != tt.want {
 			t.Errorf("%s: Domain = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestSyncAppliesARoleChangeMadeElsewhere(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	u := newUser(t, db, models.RoleCustomerAdmin, a.ID)
+	authz := newAuthorizer(t, db)
+	// Another instance or the command line demotes the user.
+	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, models.RoleCustomerAgent); err != nil {
+		t.Fatalf("SetUserRole: %v", err)
+	}
+	fresh, err := db.User(t.Context(), modeltest.Staff, u.ID)
+	if err != nil {
+		t.Fatalf("load user: %v", err)
+	}
+
+	if err := authz.Sync(u.ID, fresh.Roles); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+
+	if authz.Allowed(u.ID, a.ID, perm("users:write")) || !authz.Allowed(u.ID, a.ID, perm("contacts:read")) {
+		t.Errorf("after Sync the user does not hold exactly the agent's permissions")
+	}
+}
+
+func TestSyncWithNoAssignmentsRevokesOnlyThatUser(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	admin := newUser(t, db, models.RoleCustomerAdmin, a.ID)
+	agent := newUser(t, db, models.RoleCustomerAgent, a.ID)
+	authz := newAuthorizer(t, db)
+
+	if err := authz.Sync(admin.ID, nil); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+
+	for _, e := range expected {
+		if authz.Allowed(admin.ID, a.ID, perm(e.perm)) {
+			t.Errorf("after Sync with no assignments the user is still allowed %s", e.perm)
+		}
+	}
+	if !authz.Allowed(agent.ID, a.ID, perm("contacts:read")) {
+		t.Errorf("Sync of one user revoked another user's role")
 	}
 }

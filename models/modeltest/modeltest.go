@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -19,14 +21,91 @@ import (
 	"github.com/sendara/console/models"
 )
 
-// Open returns a fresh, migrated database that is removed when t ends.
+// Open returns a fresh, migrated database that is removed when t ends. On
+// PostgreSQL it is a copy of a template database migrated once per schema
+// version, which is several times faster than migrating each one.
 func Open(t testing.TB) *models.DB {
 	t.Helper()
+	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == models.Postgres {
+		db, err := models.Open(newDatabase(t, migratedTemplate(t)))
+		if err != nil {
+			t.Fatalf("open test database: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
 	db := OpenEmpty(t)
-	if err := models.Migrate(context.Background(), db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if err := models.Migrate(context.Background(), db, quiet); err != nil {
 		t.Fatalf("migrate test database: %v", err)
 	}
 	return db
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// migratedTemplate returns the name of a database holding the current
+// schema, named by a hash of the migration files so each schema version is
+// built once. It is built under a temporary name and renamed when complete:
+// a run killed half-way leaves no half-migrated template behind.
+func migratedTemplate(t testing.TB) string {
+	templateOnce.Do(func() {
+		templateName, templateErr = buildTemplate()
+	})
+	if templateErr != nil {
+		t.Fatalf("template database: %v", templateErr)
+	}
+	return templateName
+}
+
+func buildTemplate() (string, error) {
+	ctx := context.Background()
+	base := os.Getenv("CONSOLE_TEST_DB")
+	name := "console_tmpl_" + models.SchemaFingerprint()[:16]
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
+		return name, err
+	}
+	building := fmt.Sprintf("%s_b%s", name, randomHex(4))
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+building); err != nil {
+		return "", err
+	}
+	db, err := models.Open(withPath(base, building))
+	if err != nil {
+		return "", err
+	}
+	err = models.Migrate(ctx, db, quiet)
+	db.Close()
+	if err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name); err != nil {
+		// Another test process finished the same template first.
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)")
+	}
+	return name, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func withPath(base, dbName string) string {
+	u, _ := url.Parse(base)
+	u.Path = "/" + dbName
+	return u.String()
 }
 
 // OpenEmpty returns a fresh database with no schema.
@@ -49,16 +128,26 @@ func DSN(t testing.TB) string {
 	if models.DialectOf(base) != models.Postgres {
 		return filepath.Join(t.TempDir(), "test.db")
 	}
+	return newDatabase(t, "")
+}
+
+// newDatabase creates a throw-away PostgreSQL database, a copy of template
+// when one is named, dropped when t ends, and returns its DSN.
+func newDatabase(t testing.TB, template string) string {
+	t.Helper()
+	base := os.Getenv("CONSOLE_TEST_DB")
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
 		t.Fatalf("CONSOLE_TEST_DB is set but PostgreSQL does not answer: %v", err)
 	}
 	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "console_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	name := "console_test_" + randomHex(6)
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
+	if _, err := admin.Exec(ctx, create); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -72,12 +161,7 @@ func DSN(t testing.TB) string {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("CONSOLE_TEST_DB is not a URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return withPath(base, name)
 }
 
 // Staff is a system actor for setting up fixtures.

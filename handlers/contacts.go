@@ -1,0 +1,242 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+const contactPageSize = 50
+
+func triState(v string) *bool {
+	switch v {
+	case "yes":
+		t := true
+		return &t
+	case "no":
+		f := false
+		return &f
+	}
+	return nil
+}
+
+// contacts lists one keyset page; the list view, with its filter, is one
+// audit event.
+func (s *Server) contacts(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	f := models.ContactFilter{Query: c.QueryParam("q"), Suppressed: triState(c.QueryParam("suppressed")),
+		Restricted: triState(c.QueryParam("restricted")), After: c.QueryParam("after"), Limit: contactPageSize}
+	if a.Staff() {
+		f.CustomerID = c.QueryParam("customer")
+	}
+	list, more, err := s.db.ListContacts(ctx, a, f, s.cfg.Region)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: firstNonEmpty(f.CustomerID, a.CustomerID),
+		Details: map[string]any{"q": f.Query, "suppressed": c.QueryParam("suppressed"), "restricted": c.QueryParam("restricted"),
+			"after": f.After, "results": len(list)}}); err != nil {
+		return err
+	}
+	p := views.ContactList{Contacts: list, Query: f.Query, Suppressed: c.QueryParam("suppressed"), Restricted: c.QueryParam("restricted"),
+		CustomerID: f.CustomerID, CanWrite: s.allowed(c, "contacts", "write"), CanExport: s.allowed(c, "contacts", "export"),
+		ExportHref: "/exports/suppressions.csv", Loc: s.cfg.Location}
+	if f.CustomerID != "" {
+		p.ExportHref += "?customer=" + url.QueryEscape(f.CustomerID)
+	}
+	if a.Staff() {
+		if p.Customers, p.Options, err = s.customerChoices(c); err != nil {
+			return err
+		}
+	}
+	if more {
+		q := c.QueryParams()
+		q.Set("after", list[len(list)-1].ID)
+		p.NextHref = "/contacts?" + q.Encode()
+	}
+	return s.render(c, http.StatusOK, views.Contacts(p))
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Server) contactNew(c echo.Context) error {
+	f := views.ContactForm{}
+	if actor(c).Staff() {
+		_, opts, err := s.customerChoices(c)
+		if err != nil {
+			return err
+		}
+		f.Options = opts
+	}
+	return s.render(c, http.StatusOK, views.ContactNew(f))
+}
+
+func contactInput(c echo.Context) models.ContactInput {
+	var ids []string
+	for _, line := range strings.Split(c.FormValue("identifiers"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			ids = append(ids, line)
+		}
+	}
+	return models.ContactInput{Identifiers: ids, Name: c.FormValue("name"), CRMID: c.FormValue("crm_id")}
+}
+
+func (s *Server) contactCreate(c echo.Context) error {
+	a := actor(c)
+	f := views.ContactForm{Identifiers: c.FormValue("identifiers"), Name: c.FormValue("name"), CRMID: c.FormValue("crm_id"), CustomerID: a.CustomerID}
+	if a.Staff() {
+		f.CustomerID = c.FormValue("customer_id")
+	}
+	ct, err := s.db.CreateContact(c.Request().Context(), a, f.CustomerID, contactInput(c), s.cfg.Region)
+	if err == nil {
+		s.flash(c, "Contact added.")
+		return redirect(c, "/contacts/"+ct.ID)
+	}
+	if f.Errors, err = formErrors(err); err != nil {
+		return err
+	}
+	if a.Staff() {
+		if _, f.Options, err = s.customerChoices(c); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusUnprocessableEntity, views.ContactNew(f))
+}
+
+// contact shows one contact; each view is an audit event.
+func (s *Server) contact(c echo.Context) error {
+	ct, err := s.db.Contact(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "contact.view", ObjectType: "contact",
+		ObjectID: ct.ID, CustomerID: ct.CustomerID}); err != nil {
+		return err
+	}
+	return s.renderContact(c, http.StatusOK, ct, contactFormOf(ct), views.ConsentForm{})
+}
+
+func contactFormOf(ct *models.Contact) views.ContactForm {
+	return views.ContactForm{ID: ct.ID, Identifiers: strings.Join(ct.Values(), "\n"), Name: ct.Name, CRMID: ct.CRMID}
+}
+
+func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, edit views.ContactForm, consent views.ConsentForm) error {
+	ctx, a := c.Request().Context(), actor(c)
+	states, err := s.db.ContactStates(ctx, ct)
+	if err != nil {
+		return err
+	}
+	history, err := s.db.ConsentHistory(ctx, a, ct)
+	if err != nil {
+		return err
+	}
+	replies, err := s.db.ContactReplies(ctx, a, ct)
+	if err != nil {
+		return err
+	}
+	cust, err := s.db.Customer(ctx, a, ct.CustomerID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, views.ContactPage(views.ContactDetail{
+		Contact: *ct, Customer: cust.Name, States: states, History: history, Replies: replies,
+		CanWrite: s.allowed(c, "contacts", "write"), Edit: edit, Consent: consent,
+		AtDefault: time.Now().In(s.cfg.Location).Format("2006-01-02T15:04:05"), Loc: s.cfg.Location,
+	}))
+}
+
+func (s *Server) contactUpdate(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	ct, err := s.db.Contact(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if _, err = s.db.UpdateContact(ctx, a, ct.ID, contactInput(c), s.cfg.Region); err == nil {
+		s.flash(c, "Changes saved.")
+		return redirect(c, "/contacts/"+ct.ID)
+	}
+	f := views.ContactForm{ID: ct.ID, Identifiers: c.FormValue("identifiers"), Name: c.FormValue("name"), CRMID: c.FormValue("crm_id")}
+	if f.Errors, err = formErrors(err); err != nil {
+		return err
+	}
+	return s.renderContact(c, http.StatusUnprocessableEntity, ct, f, views.ConsentForm{})
+}
+
+// localTime reads a datetime-local value in the business time zone.
+func (s *Server) localTime(field, v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, v, s.cfg.Location); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, models.Invalid(field, "must be a date and time like 2026-03-31T14:30")
+}
+
+// contactConsent records an opt-out or opt-in made by hand.
+func (s *Server) contactConsent(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	ct, err := s.db.Contact(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	f := views.ConsentForm{Kind: c.FormValue("kind"), Channel: c.FormValue("channel"), Evidence: c.FormValue("evidence"), OccurredAt: c.FormValue("occurred_at")}
+	at, err := s.localTime("occurred_at", f.OccurredAt)
+	if err == nil {
+		var res *models.ConsentResult
+		res, err = s.db.RecordConsent(ctx, a, ct.CustomerID, models.ConsentInput{ContactID: ct.ID, Kind: f.Kind, Channel: f.Channel,
+			Source: "manual", Evidence: f.Evidence, OccurredAt: at}, s.cfg.Region)
+		if err == nil {
+			msg := "Recorded."
+			if !res.Changed {
+				msg = "Nothing changed: the person was already in that state."
+			}
+			s.flash(c, msg)
+			return redirect(c, "/contacts/"+ct.ID)
+		}
+	}
+	if f.Errors, err = formErrors(err); err != nil {
+		return err
+	}
+	return s.renderContact(c, http.StatusUnprocessableEntity, ct, contactFormOf(ct), f)
+}
+
+// contactConsentAt answers the point-in-time question on the page.
+func (s *Server) contactConsentAt(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	at, err := s.localTime("at", c.QueryParam("at"))
+	if err != nil {
+		return err
+	}
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	res, err := s.db.ConsentAtTime(ctx, a, c.Param("id"), at, c.QueryParam("channel"))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
+		CustomerID: res.CustomerID, Details: map[string]any{"at": at.Format(time.RFC3339), "channel": res.Channel}}); err != nil {
+		return err
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		return s.render(c, http.StatusOK, views.ConsentAnswer(*res, s.cfg.Location))
+	}
+	return s.render(c, http.StatusOK, views.ConsentAnswerPage(res.ContactID, *res, s.cfg.Location))
+}

@@ -1,0 +1,374 @@
+package models_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// recordEvents writes n audit events, alternating between db.Record and an
+// audited db.Tx, and returns the chain in seq order.
+func recordEvents(t testing.TB, db *models.DB, n int) []models.AuditEvent {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		a := models.Audit{Action: "test.event", ObjectType: "test", ObjectID: fmt.Sprint(i), Details: map[string]any{"i": i}}
+		var err error
+		if i%2 == 1 {
+			err = db.Record(t.Context(), modeltest.Staff, a)
+		} else {
+			err = db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { tx.Audit(a); return nil })
+		}
+		if err != nil {
+			t.Fatalf("write audit event %d: %v", i, err)
+		}
+	}
+	return chain(t, db)
+}
+
+// chain reads every audit event in seq order.
+func chain(t testing.TB, db *models.DB) []models.AuditEvent {
+	t.Helper()
+	var es []models.AuditEvent
+	if err := db.Gorm.WithContext(t.Context()).Order("seq").Find(&es).Error; err != nil {
+		t.Fatalf("read audit events: %v", err)
+	}
+	return es
+}
+
+func verify(t testing.TB, db *models.DB) models.ChainReport {
+	t.Helper()
+	rep, err := db.VerifyAudit(t.Context())
+	if err != nil {
+		t.Fatalf("VerifyAudit: %v", err)
+	}
+	return rep
+}
+
+// bypassAppendOnly lifts the triggers that refuse UPDATE and DELETE on
+// audit_events, as an attacker with database access could.
+func bypassAppendOnly(t testing.TB, db *models.DB) {
+	t.Helper()
+	stmts := []string{"ALTER TABLE audit_events DISABLE TRIGGER USER"}
+	if db.Dialect == models.SQLite {
+		stmts = []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete"}
+	}
+	for _, s := range stmts {
+		if err := db.Gorm.Exec(s).Error; err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func TestAuditEventsFormOneHashChainInSeqOrder(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+
+	es := recordEvents(t, db, 6)
+
+	if len(es) != 6 {
+		t.Fatalf("got %d audit events, want 6", len(es))
+	}
+	for i, e := range es {
+		wantPrev := ""
+		if i > 0 {
+			wantPrev = es[i-1].Hash
+		}
+		if e.Seq != int64(i+1) || e.PrevHash != wantPrev || e.Hash != e.ComputeHash() || e.ObjectID != fmt.Sprint(i+1) {
+			t.Errorf("event %d = seq %d object %s prev %.8s hash %.8s; want seq %d object %d linked to %.8s with its own hash",
+				i, e.Seq, e.ObjectID, e.PrevHash, e.Hash, i+1, i+1, wantPrev)
+		}
+	}
+	rep := verify(t, db)
+	if !rep.Intact() || rep.Entries != 6 || rep.HeadSeq != 6 || rep.BadSeq != 0 {
+		t.Errorf("VerifyAudit = %+v, want intact with 6 entries and head 6", rep)
+	}
+}
+
+func TestOneTransactionsAuditEventsAreChainedTogether(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	recordEvents(t, db, 1)
+
+	err := db.Record(t.Context(), modeltest.Staff,
+		models.Audit{Action: "test.first"}, models.Audit{Action: "test.second"}, models.Audit{Action: "test.third"})
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+
+	es := chain(t, db)
+	var actions []string
+	for _, e := range es[1:] {
+		actions = append(actions, e.Action)
+	}
+	if got := strings.Join(actions, " "); got != "test.first test.second test.third" {
+		t.Errorf("events after the first = %q, want the three in the order given", got)
+	}
+	if rep := verify(t, db); !rep.Intact() || rep.Entries != 4 {
+		t.Errorf("VerifyAudit = %+v, want intact with 4 entries", rep)
+	}
+}
+
+func TestVerifyAuditFindsTheFirstTamperedEntry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, db *models.DB, es []models.AuditEvent)
+		badSeq int64
+	}{
+		{"an edited entry's details", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+			bypassAppendOnly(t, db)
+			mustExec(t, db, `UPDATE audit_events SET details = '{"i":99}' WHERE seq = 3`)
+		}, 3},
+		{"an edited entry whose own hash was recomputed", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+			bypassAppendOnly(t, db)
+			e := es[2]
+			e.Details = `{"i":99}`
+			mustExec(t, db, "UPDATE audit_events SET details = ?, hash = ? WHERE seq = 3", e.Details, e.ComputeHash())
+		}, 4},
+		{"a deleted middle entry", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+			bypassAppendOnly(t, db)
+			mustExec(t, db, "DELETE FROM audit_events WHERE seq = 3")
+		}, 3},
+		{"a deleted newest entry", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+			bypassAppendOnly(t, db)
+			mustExec(t, db, "DELETE FROM audit_events WHERE seq = 5")
+		}, 5},
+		{"a forged entry appended without moving the head", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+			forged := es[4]
+			forged.Seq, forged.PrevHash, forged.Action = 6, es[4].Hash, "user.login"
+			forged.Hash = forged.ComputeHash()
+			if err := db.Gorm.Create(&forged).Error; err != nil {
+				t.Fatalf("insert forged entry: %v", err)
+			}
+		}, 6},
+		{"a rewritten newest entry with a recomputed hash", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+			bypassAppendOnly(t, db)
+			e := es[4]
+			e.ActorLabel = "someone else"
+			mustExec(t, db, "UPDATE audit_events SET actor_label = ?, hash = ? WHERE seq = 5", e.ActorLabel, e.ComputeHash())
+		}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := modeltest.Open(t)
+			es := recordEvents(t, db, 5)
+
+			tt.tamper(t, db, es)
+
+			rep := verify(t, db)
+			if rep.Intact() || rep.BadSeq != tt.badSeq || rep.Problem == "" {
+				t.Errorf("VerifyAudit = %+v, want broken at seq %d", rep, tt.badSeq)
+			}
+		})
+	}
+}
+
+func mustExec(t *testing.T, db *models.DB, sql string, args ...any) {
+	t.Helper()
+	res := db.Gorm.Exec(sql, args...)
+	if res.Error != nil || res.RowsAffected != 1 {
+		t.Fatalf("%s: %d rows, %v", sql, res.RowsAffected, res.Error)
+	}
+}
+
+func TestAuditEventsRefuseUpdateAndDelete(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	recordEvents(t, db, 3)
+	stmts := []string{
+		`UPDATE audit_events SET details = '{"i":99}' WHERE seq = 2`,
+		"UPDATE audit_events SET action = 'x'",
+		"DELETE FROM audit_events WHERE seq = 3",
+		"DELETE FROM audit_events",
+	}
+	if db.Dialect == models.Postgres {
+		stmts = append(stmts, "TRUNCATE audit_events")
+	}
+
+	for _, s := range stmts {
+		err := db.Gorm.Exec(s).Error
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: error %v, want the append-only refusal", s, err)
+		}
+	}
+
+	if rep := verify(t, db); !rep.Intact() || rep.Entries != 3 {
+		t.Errorf("VerifyAudit after refused edits = %+v, want intact with 3 entries", rep)
+	}
+}
+
+func TestFailedTransactionWritesNoAuditEvent(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	recordEvents(t, db, 2)
+	boom := errors.New("boom")
+
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+		tx.Audit(models.Audit{Action: "test.rolled_back"})
+		return boom
+	})
+
+	if !errors.Is(err, boom) {
+		t.Fatalf("Tx = %v, want the function's error", err)
+	}
+	if es := chain(t, db); len(es) != 2 {
+		t.Errorf("audit events after a failed transaction = %d, want 2", len(es))
+	}
+	if rep := verify(t, db); !rep.Intact() || rep.HeadSeq != 2 {
+		t.Errorf("VerifyAudit = %+v, want intact with head 2", rep)
+	}
+}
+
+func TestFailedChangeLeavesNeitherTheChangeNorItsAuditEvent(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	newCustomer(t, db, "acme")
+
+	_, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Duplicate"})
+
+	if _, ok := models.AsConflict(err); !ok {
+		t.Fatalf("CreateCustomer with a taken slug = %v, want a ConflictError", err)
+	}
+	if n := len(auditEvents(t, db, "customer.create")); n != 1 {
+		t.Errorf("customer.create events = %d, want 1", n)
+	}
+}
+
+func TestConcurrentAuditedWritesLeaveOneUnbrokenChain(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	if db.Dialect != models.Postgres {
+		t.Skip("SQLite has one connection, so its writers never overlap; set CONSOLE_TEST_DB to a postgres:// URL to run this")
+	}
+	const writers, each = 16, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				key := fmt.Sprintf("w%02d-%02d", w, i)
+				errs <- db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+					if err := tx.G.Exec("INSERT INTO settings (key, value) VALUES (?, ?)", key, "v").Error; err != nil {
+						return err
+					}
+					tx.Audit(models.Audit{Action: "test.concurrent", ObjectType: "writer", ObjectID: fmt.Sprint(w), Details: map[string]any{"key": key}})
+					return nil
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("audited write: %v", err)
+		}
+	}
+
+	rep := verify(t, db)
+	if !rep.Intact() || rep.Entries != writers*each || rep.HeadSeq != writers*each {
+		t.Fatalf("VerifyAudit = %+v, want intact with %d entries", rep, writers*each)
+	}
+	perWriter := map[string]int{}
+	for _, e := range chain(t, db) {
+		perWriter[e.ObjectID]++
+	}
+	for w := range writers {
+		if n := perWriter[fmt.Sprint(w)]; n != each {
+			t.Errorf("writer %d has %d events in the chain, want %d", w, n, each)
+		}
+	}
+}
+
+func TestListAuditShowsACustomerActorOnlyItsTenantsEvents(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	b := newCustomer(t, db, "other")
+	for _, c := range []string{a.ID, b.ID, ""} {
+		if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: "contact.view", CustomerID: c}); err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+	}
+	actor := models.Actor{Type: models.ActorUser, ID: "u-1", CustomerID: a.ID}
+
+	es, err := db.ListAudit(t.Context(), actor, models.AuditFilter{})
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+
+	var got []string
+	for _, e := range es {
+		if e.CustomerID != a.ID {
+			t.Errorf("acme's actor sees event %d (%s) of tenant %q", e.Seq, e.Action, e.CustomerID)
+		}
+		got = append(got, e.Action)
+	}
+	if strings.Join(got, " ") != "contact.view customer.create" {
+		t.Errorf("acme's actor sees %v, want its contact.view and customer.create, newest first", got)
+	}
+	if all, _ := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{}); len(all) != 5 {
+		t.Errorf("staff see %d events, want all 5", len(all))
+	}
+}
+
+func TestListAuditFiltersByActionPrefixLiterally(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	for _, action := range []string{"user.login", "user.logout", "userx.other", "customer.create"} {
+		if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: action}); err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+	}
+	tests := []struct {
+		prefix string
+		want   string
+	}{
+		{"user.", "user.logout user.login"},
+		{"user_", ""},
+		{"customer", "customer.create"},
+	}
+	for _, tt := range tests {
+		es, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Action: tt.prefix})
+		if err != nil {
+			t.Fatalf("ListAudit: %v", err)
+		}
+		var got []string
+		for _, e := range es {
+			got = append(got, e.Action)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("ListAudit(action %q) = %v, want %q", tt.prefix, got, tt.want)
+		}
+	}
+}
+
+func TestListAuditPagesByKeyset(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	recordEvents(t, db, 7)
+
+	page1, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Limit: 3})
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	page2, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Limit: 3, Before: page1[len(page1)-1].Seq})
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+
+	var seqs []int64
+	for _, e := range append(page1, page2...) {
+		seqs = append(seqs, e.Seq)
+	}
+	if fmt.Sprint(seqs) != "[7 6 5 4 3 2]" {
+		t.Errorf("two pages of three = %v, want [7 6 5 4 3 2]", seqs)
+	}
+}
