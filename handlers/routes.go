@@ -92,6 +92,23 @@ func (s *Server) routes() []route {
 		{get, "/replies", s.replies, permitted, can("replies", "read"), false},
 		{post, "/replies/:id", s.replyDecide, permitted, can("replies", "write"), false},
 
+		// Privacy requests (processor side) and the controllers' inbox
+		{get, "/requests", s.requests, permitted, can("requests", "read"), false},
+		{get, "/requests/new", s.requestNew, permitted, can("requests", "write"), false},
+		{post, "/requests", s.requestCreate, permitted, can("requests", "write"), false},
+		{get, "/requests/:id", s.request, permitted, can("requests", "read"), false},
+		{post, "/requests/:id/triage", s.requestTriage, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/verify", s.requestVerify, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/skip-verification", s.requestSkipVerification, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/status", s.requestStatus, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/extend", s.requestExtend, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/assign", s.requestAssign, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/notes", s.requestNote, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/search", s.requestSearch, permitted, can("people", "search"), false},
+		{post, "/requests/:id/route", s.requestRoute, permitted, can("requests", "write"), false},
+		{get, "/inbox", s.inbox, permitted, can("routed_requests", "read"), false},
+		{post, "/inbox/:id", s.inboxAnswer, permitted, can("routed_requests", "answer"), false},
+
 		// JSON API (bearer keys; a key acts with its role: customer keys as
 		// their customer's admin, staff keys as a privacy officer)
 		{get, "/api/v1/openapi.json", s.openAPI, public, rbac.Permission{}, false},
@@ -104,6 +121,9 @@ func (s *Server) routes() []route {
 		{get, "/api/v1/contacts", s.apiFindContacts, apiKeyAccess, can("contacts", "read"), false},
 		{get, "/api/v1/contacts/:id", s.apiContact, apiKeyAccess, can("contacts", "read"), false},
 		{get, "/api/v1/contacts/:id/consent", s.apiConsentAt, apiKeyAccess, can("contacts", "read"), false},
+		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
+		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
+		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
 	}, s.importRoutes()...)
 }
 
@@ -116,6 +136,8 @@ var navigation = []struct {
 }{
 	{"Dashboard", "/", can("dashboard", "read")},
 	{"Customers", "/customers", can("customers", "read")},
+	{"Requests", "/requests", can("requests", "read")},
+	{"Requests from Sendara", "/inbox", can("routed_requests", "read")},
 	{"Contacts", "/contacts", can("contacts", "read")},
 	{"Replies", "/replies", can("replies", "read")},
 	{"Imports", "/imports", can("contacts", "import")},

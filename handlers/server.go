@@ -27,6 +27,9 @@ type Config struct {
 	Location *time.Location
 	// Region reads phone numbers written without a country code.
 	Region string
+	// Business is the time zone, holiday calendar and deadline policy that
+	// request deadlines are computed with.
+	Business models.Business
 	// APIRate is each API key's request budget per second; 0 turns the
 	// limit off. Suppression checks are never limited.
 	APIRate float64
@@ -72,8 +75,14 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.Business.Loc == nil {
+		cfg.Business = models.DefaultBusiness()
+		if cfg.Location != nil {
+			cfg.Business.Loc = cfg.Location
+		}
+	}
 	if cfg.Location == nil {
-		cfg.Location = time.UTC
+		cfg.Location = cfg.Business.Loc
 	}
 	if cfg.Region == "" {
 		cfg.Region = "US"

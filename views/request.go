@@ -85,3 +85,14 @@ func statusTitle(status int) string {
 	}
 	return "Something went wrong"
 }
+
+func joinComma(vs []string) string {
+	out := ""
+	for i, v := range vs {
+		if i > 0 {
+			out += ", "
+		}
+		out += v
+	}
+	return out
+}

@@ -28,6 +28,10 @@ type config struct {
 	// APIRate is each API key's request budget per second (CONSOLE_API_RATE, 0 = off).
 	APIRate  float64
 	rateText string
+	// Holidays is a CSV file (date,name) replacing the US federal holiday
+	// calendar for business-day deadlines (CONSOLE_HOLIDAYS).
+	Holidays string
+	Calendar *models.Calendar
 	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
 	TrustedProxies []*net.IPNet
 	proxiesText    string
@@ -45,6 +49,7 @@ func configFromEnv() config {
 		proxiesText: os.Getenv("CONSOLE_TRUSTED_PROXIES"),
 		Region:      strings.ToUpper(envOr("CONSOLE_DEFAULT_REGION", "US")),
 		rateText:    envOr("CONSOLE_API_RATE", "1000"),
+		Holidays:    os.Getenv("CONSOLE_HOLIDAYS"),
 		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 	}
@@ -78,6 +83,12 @@ func (c *config) finish() error {
 		return fmt.Errorf("CONSOLE_API_RATE %q must be a number of requests per second, 0 for no limit", c.rateText)
 	}
 	c.APIRate = rate
+	c.Calendar = models.DefaultCalendar()
+	if c.Holidays != "" {
+		if c.Calendar, err = models.LoadCalendar(c.Holidays); err != nil {
+			return fmt.Errorf("CONSOLE_HOLIDAYS: %v", err)
+		}
+	}
 	if c.BaseURL == "" {
 		host := c.Addr
 		if strings.HasPrefix(host, ":") {
@@ -87,6 +98,12 @@ func (c *config) finish() error {
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	return nil
+}
+
+// business is how deadlines are reckoned: the time zone, the holidays and
+// the deadline policy.
+func (c *config) business() models.Business {
+	return models.Business{Loc: c.Location, Calendar: c.Calendar, Policy: models.DefaultDeadlinePolicy()}
 }
 
 func (c *config) sessionPolicy() models.SessionPolicy {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers"
+	"github.com/sendara/console/jobs"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/rbac"
 )
@@ -38,10 +39,12 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		app, err := handlers.NewServer(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
 			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
+			Business: env.cfg.business(),
 		})
 		if err != nil {
 			return err
 		}
+		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
 		ln, err := net.Listen("tcp", env.cfg.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", env.cfg.Addr, err)

@@ -1,0 +1,283 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+func (s *Server) today() string { return s.cfg.Business.Today() }
+
+// requests lists requests in a saved view; the list is audited as a view
+// of personal data with its filter.
+func (s *Server) requests(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	view := c.QueryParam("view")
+	if view == "" {
+		view = "open"
+	}
+	now := time.Now().In(s.cfg.Business.Loc)
+	weekEnd := now.AddDate(0, 0, int(time.Saturday-now.Weekday())).Format(time.DateOnly)
+	f := models.RequestFilter{View: view, Query: c.QueryParam("q"), UserID: a.ID, Today: s.today(), WeekEnd: weekEnd}
+	rs, err := s.db.ListRequests(ctx, a, f)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "request.list", ObjectType: "request",
+		Details: map[string]any{"view": view, "q": f.Query, "results": len(rs)}}); err != nil {
+		return err
+	}
+	staff, err := s.staffNames(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.Requests(views.RequestList{Requests: rs, View: view, Query: f.Query, Today: s.today(),
+		Assignees: staff, CanWrite: s.allowed(c, "requests", "write"), Loc: s.cfg.Location}))
+}
+
+func (s *Server) staffNames(c echo.Context) (map[string]string, error) {
+	us, err := s.db.Users(c.Request().Context(), models.SystemActor(""))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, u := range us {
+		if u.CustomerID == nil {
+			out[u.ID] = u.Email
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) requestNew(c echo.Context) error {
+	_, opts, err := s.customerChoices(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.RequestNew(views.RequestForm{Type: models.TypeAccess, Regime: models.RegimeGDPR, Options: opts}))
+}
+
+func (s *Server) requestCreate(c echo.Context) error {
+	f := views.RequestForm{Type: c.FormValue("type"), Regime: c.FormValue("regime"), Name: c.FormValue("requester_name"),
+		Email: c.FormValue("requester_email"), Phone: c.FormValue("requester_phone"), Relationship: c.FormValue("relationship"),
+		Proof: c.FormValue("proof"), Identifiers: c.FormValue("subject_identifiers"), CustomerID: c.FormValue("customer_id"),
+		ReceivedAt: c.FormValue("received_at"), Details: c.FormValue("details")}
+	at, err := s.localTime("received_at", f.ReceivedAt)
+	if err == nil {
+		var r *models.PrivacyRequest
+		r, err = s.db.CreateRequest(c.Request().Context(), actor(c), s.cfg.Business, models.RequestInput{
+			Type: f.Type, Regime: f.Regime, Channel: "manual", CustomerID: f.CustomerID, Details: f.Details, ReceivedAt: at,
+			Identifiers: lines(f.Identifiers), Requester: models.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone,
+				Relationship: f.Relationship, Proof: f.Proof},
+		}, s.cfg.Region)
+		if err == nil {
+			s.flash(c, "Request "+r.Reference+" recorded. Due "+r.DueOn+".")
+			return redirect(c, "/requests/"+r.ID)
+		}
+	}
+	if f.Errors, err = formErrors(err); err != nil {
+		return err
+	}
+	if _, f.Options, err = s.customerChoices(c); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusUnprocessableEntity, views.RequestNew(f))
+}
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// request shows the case file; each view is audited.
+func (s *Server) request(c echo.Context) error {
+	r, err := s.db.Request(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "request.view", ObjectType: "request",
+		ObjectID: r.ID, CustomerID: derefStr(r.CustomerID), Details: map[string]any{"reference": r.Reference}}); err != nil {
+		return err
+	}
+	return s.renderRequest(c, http.StatusOK, r, nil, nil)
+}
+
+func derefStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequest, errs views.Errors, matches []models.PersonMatch) error {
+	ctx, a := c.Request().Context(), actor(c)
+	timeline, err := s.db.Timeline(ctx, r)
+	if err != nil {
+		return err
+	}
+	tasks, err := s.db.Tasks(ctx, a, r.ID)
+	if err != nil {
+		return err
+	}
+	names, _, err := s.customerChoices(c)
+	if err != nil {
+		return err
+	}
+	users, err := s.db.Users(ctx, a)
+	if err != nil {
+		return err
+	}
+	var staff []models.User
+	assignee := ""
+	for _, u := range users {
+		if u.CustomerID == nil && !u.Disabled() {
+			staff = append(staff, u)
+		}
+		if r.AssigneeID != nil && u.ID == *r.AssigneeID {
+			assignee = u.Email
+		}
+	}
+	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, Timeline: timeline, Tasks: tasks, Customers: names,
+		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
+		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location}))
+}
+
+// requestAction runs one change on a request and shows the case page
+// again: 303 on success, the page with the message beside the form on
+// bad input.
+func (s *Server) requestAction(c echo.Context, done string, change func() error) error {
+	if err := change(); err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		r, rerr := s.db.Request(c.Request().Context(), actor(c), c.Param("id"))
+		if rerr != nil {
+			return rerr
+		}
+		if _, ok := errs[""]; !ok && len(errs) == 1 {
+			for field, msg := range errs {
+				errs[""] = field + ": " + msg
+			}
+		}
+		return s.renderRequest(c, http.StatusUnprocessableEntity, r, errs, nil)
+	}
+	s.flash(c, done)
+	return redirect(c, "/requests/"+c.Param("id"))
+}
+
+func (s *Server) requestTriage(c echo.Context) error {
+	return s.requestAction(c, "Type set; deadlines computed again.", func() error {
+		_, err := s.db.Triage(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("type"), c.FormValue("regime"))
+		return err
+	})
+}
+
+func (s *Server) requestVerify(c echo.Context) error {
+	return s.requestAction(c, "Requester verified.", func() error {
+		_, err := s.db.VerifyManually(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("method"), c.FormValue("note"))
+		return err
+	})
+}
+
+func (s *Server) requestSkipVerification(c echo.Context) error {
+	return s.requestAction(c, "Verification skipped; the reason is on record.", func() error {
+		_, err := s.db.SkipVerification(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("reason"))
+		return err
+	})
+}
+
+func (s *Server) requestStatus(c echo.Context) error {
+	return s.requestAction(c, "Status changed.", func() error {
+		_, err := s.db.SetStatus(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("to"), c.FormValue("note"))
+		return err
+	})
+}
+
+func (s *Server) requestExtend(c echo.Context) error {
+	return s.requestAction(c, "Deadline extended; the requester is told the reasons.", func() error {
+		_, err := s.db.Extend(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("reason"))
+		return err
+	})
+}
+
+func (s *Server) requestAssign(c echo.Context) error {
+	return s.requestAction(c, "Assigned.", func() error {
+		return s.db.Assign(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("assignee"))
+	})
+}
+
+func (s *Server) requestNote(c echo.Context) error {
+	return s.requestAction(c, "Note added.", func() error {
+		return s.db.AddNote(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("note"))
+	})
+}
+
+func (s *Server) requestRoute(c echo.Context) error {
+	return s.requestAction(c, "Routed; see the timeline for who was told.", func() error {
+		_, err := s.db.Route(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"))
+		return err
+	})
+}
+
+// requestSearch finds which customers hold the person; with htmx only the
+// matches are returned.
+func (s *Server) requestSearch(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	r, err := s.db.Request(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	matches, err := s.db.FindPerson(ctx, a, r.ID, r.Identifiers(), s.cfg.Region)
+	if err != nil {
+		return err
+	}
+	if matches == nil {
+		matches = []models.PersonMatch{}
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		return s.render(c, http.StatusOK, views.PersonMatches(matches))
+	}
+	return s.renderRequest(c, http.StatusOK, r, nil, matches)
+}
+
+// inbox is a customer admin's "Requests from Sendara".
+func (s *Server) inbox(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	tasks, err := s.db.Inbox(ctx, a, true)
+	if err != nil {
+		return err
+	}
+	items := make([]views.InboxItem, 0, len(tasks))
+	for _, t := range tasks {
+		r, err := s.db.Request(ctx, a, t.RequestID)
+		if err != nil {
+			return err
+		}
+		items = append(items, views.InboxItem{Task: t, Request: *r})
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "request.inbox_view", ObjectType: "request", CustomerID: a.CustomerID,
+		Details: map[string]any{"results": len(items)}}); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.Inbox(views.InboxPage{Items: items, CanAnswer: s.allowed(c, "routed_requests", "answer"),
+		Today: s.today(), Loc: s.cfg.Location}))
+}
+
+func (s *Server) inboxAnswer(c echo.Context) error {
+	if _, err := s.db.AnswerTask(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("reason")); err != nil {
+		return err
+	}
+	s.flash(c, "Answer recorded; Sendara acts on it.")
+	return redirect(c, "/inbox")
+}
