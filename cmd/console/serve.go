@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers"
-	"github.com/sendara/console/jobs"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/rbac"
 )
@@ -44,7 +43,6 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		if err != nil {
 			return err
 		}
-		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
 		ln, err := net.Listen("tcp", env.cfg.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", env.cfg.Addr, err)
