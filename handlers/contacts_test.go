@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sendara/console/handlers"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
 )
@@ -79,7 +80,7 @@ func TestContactListSearchesFiltersAndPages(t *testing.T) {
 }
 
 func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
-	app := newTestApp(t)
+	app := newTestAppWith(t, handlers.Config{Location: time.UTC})
 	acme := app.customer("acme")
 	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155559999")

@@ -153,6 +153,27 @@ func TestOpenAPIDocumentDescribesWhatTheAPIAnswers(t *testing.T) {
 		{"GET", check("bad"), "/api/v1/suppressions/check", nil, 400},
 		{"GET", "/api/v1/contacts/00000000-0000-0000-0000-000000000000", "/api/v1/contacts/{id}", nil, 404},
 	}
+	staffKey := app.apiKey(t, nil)
+	created2 := staffKey.post("/api/v1/requests", map[string]any{"type": "access", "regime": "gdpr", "requester": map[string]any{"email": "p@example.org"}})
+	requestCalls := []struct {
+		method, path, doc string
+		body              any
+		status            int
+	}{
+		{"POST", "/api/v1/requests", "/api/v1/requests", map[string]any{"type": "know", "regime": "ccpa", "requester": map[string]any{"email": "q@example.org"}}, 201},
+		{"GET", "/api/v1/requests/" + created2.Body["id"].(string), "/api/v1/requests/{id}", nil, 200},
+		{"GET", "/api/v1/requests?email=p%40example.org", "/api/v1/requests", nil, 200},
+	}
+	for _, c := range requestCalls {
+		a := staffKey.call(c.method, c.path, c.body)
+		if a.Status != c.status {
+			t.Errorf("%s %s: status %d, want %d: %s", c.method, c.path, a.Status, c.status, a.Raw)
+			continue
+		}
+		var v any
+		_ = json.Unmarshal([]byte(a.Raw), &v)
+		conforms(t, doc, c.method+" "+c.path, responseSchema(doc, c.doc, strings.ToLower(c.method), c.status), v)
+	}
 	for _, c := range calls {
 		a := api.call(c.method, c.path, c.body)
 		if a.Status != c.status {
