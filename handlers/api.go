@@ -83,13 +83,18 @@ func (l *keyLimits) wait(keyID string, perSecond float64) time.Duration {
 	if perSecond <= 0 {
 		return 0
 	}
+	return l.waitN(keyID, rate.Limit(perSecond), max(1, int(perSecond)))
+}
+
+// waitN is wait with an explicit rate and burst.
+func (l *keyLimits) waitN(keyID string, r rate.Limit, burst int) time.Duration {
 	l.mu.Lock()
 	lim, ok := l.limiters[keyID]
 	if !ok {
 		if l.limiters == nil {
 			l.limiters = map[string]*rate.Limiter{}
 		}
-		lim = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+		lim = rate.NewLimiter(r, burst)
 		l.limiters[keyID] = lim
 	}
 	l.mu.Unlock()

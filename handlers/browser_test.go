@@ -91,6 +91,26 @@ func (b *browser) eval(js string) bool {
 	return v
 }
 
+// waitFor polls a JavaScript condition until it holds (a navigation
+// finished, a fragment arrived).
+// It evaluates again after errors, since a navigation in progress
+// interrupts an evaluation.
+func (b *browser) waitFor(js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.screenshot("failure")
+	b.t.Fatalf("waiting for %s: %v", js, lastErr)
+}
+
 func (b *browser) path() string {
 	b.t.Helper()
 	loc, err := chromedp.Run(b.ctx, chromedp.Location())

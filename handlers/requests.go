@@ -225,7 +225,7 @@ func (s *Server) requestNote(c echo.Context) error {
 
 func (s *Server) requestRoute(c echo.Context) error {
 	return s.requestAction(c, "Routed; see the timeline for who was told.", func() error {
-		_, err := s.db.Route(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"))
+		_, err := s.db.Route(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), s.absURL("/inbox"))
 		return err
 	})
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,8 +26,8 @@ func can(object, action string) rbac.Permission {
 	return rbac.Permission{Object: object, Action: action}
 }
 
-// routes is the console's one route table; imports and exports keep their
-// lines in imports.go. Every route is either public
+// routes is the console's one route table; imports and exports,
+// fulfilment, and reports keep their lines beside their handlers. Every route is either public
 // (listed as such here, and checked by TestEveryRouteDeclaresItsAccess) or
 // names the permission Casbin must grant.
 func (s *Server) routes() []route {
@@ -42,6 +43,9 @@ func (s *Server) routes() []route {
 		{post, "/login", s.login, public, rbac.Permission{}, false},
 		{get, "/invite/:token", s.inviteForm, public, rbac.Permission{}, false},
 		{post, "/invite/:token", s.acceptInvite, public, rbac.Permission{}, false},
+		{get, "/privacy-request", s.publicRequestForm, public, rbac.Permission{}, false},
+		{post, "/privacy-request", s.publicRequestCreate, public, rbac.Permission{}, false},
+		{get, "/privacy-request/confirm/:token", s.publicRequestConfirm, public, rbac.Permission{}, false},
 		{get, "/login/totp", s.secondFactorForm, partialSession, rbac.Permission{}, false},
 		{post, "/login/totp", s.secondFactor, partialSession, rbac.Permission{}, false},
 		{get, "/login/totp/enrol", s.enrolForm, partialSession, rbac.Permission{}, false},
@@ -106,6 +110,11 @@ func (s *Server) routes() []route {
 		{post, "/requests/:id/notes", s.requestNote, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/search", s.requestSearch, permitted, can("people", "search"), false},
 		{post, "/requests/:id/route", s.requestRoute, permitted, can("requests", "write"), false},
+		{post, "/requests/upload", s.requestUploadEML, permitted, can("requests", "write"), false},
+		{get, "/outbox", s.outbox, permitted, can("outbox", "read"), false},
+		{post, "/outbox/:id/retry", s.outboxRetry, permitted, can("requests", "write"), false},
+		{get, "/outbox/templates", s.mailTemplates, permitted, can("outbox", "read"), false},
+		{post, "/outbox/templates/:kind", s.mailTemplateUpdate, permitted, can("requests", "write"), false},
 		{get, "/inbox", s.inbox, permitted, can("routed_requests", "read"), false},
 		{post, "/inbox/:id", s.inboxAnswer, permitted, can("routed_requests", "answer"), false},
 
@@ -124,7 +133,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, s.importRoutes()...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -143,5 +152,7 @@ var navigation = []struct {
 	{"Imports", "/imports", can("contacts", "import")},
 	{"Users", "/users", can("users", "read")},
 	{"API keys", "/apikeys", can("apikeys", "read")},
+	{"Outbox", "/outbox", can("outbox", "read")},
+	{"Reports", "/reports", can("reports", "read")},
 	{"Audit log", "/audit", can("audit", "read")},
 }

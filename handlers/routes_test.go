@@ -33,6 +33,11 @@ var publicRoutes = map[string]bool{
 	"GET /invite/:token":       true,
 	"POST /invite/:token":      true,
 	"GET /api/v1/openapi.json": true, // the API's description, no data
+	// The public privacy request form and its emailed confirmation link:
+	// data subjects never sign in (DESIGN §1).
+	"GET /privacy-request":                true,
+	"POST /privacy-request":               true,
+	"GET /privacy-request/confirm/:token": true,
 }
 
 // routeParam matches a path parameter (":id") or a wildcard.

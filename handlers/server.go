@@ -27,6 +27,9 @@ type Config struct {
 	Location *time.Location
 	// Region reads phone numbers written without a country code.
 	Region string
+	// SMTPConfigured says whether outbound mail has a server; without one
+	// the outbox page explains that mail is held there.
+	SMTPConfigured bool
 	// Business is the time zone, holiday calendar and deadline policy that
 	// request deadlines are computed with.
 	Business models.Business

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // DemoLogin is one seeded account, printed once by serve --demo.
@@ -74,7 +75,73 @@ func (db *DB) SeedDemo(ctx context.Context) (*DemoSeed, error) {
 		return nil, fmt.Errorf("seed API key: %w", err)
 	}
 	seed.APIKey = secret
+	if err := db.seedDemoContacts(ctx, sys, customers); err != nil {
+		return nil, err
+	}
+	if err := db.seedDemoRequests(ctx, sys); err != nil {
+		return nil, err
+	}
 	return seed, nil
+}
+
+var demoNames = []string{"Avery Brooks", "Jordan Lee", "Casey Morgan", "Riley Chen", "Taylor Diaz", "Morgan Patel", "Jamie Fox",
+	"Drew Kim", "Quinn Rivera", "Skyler Nguyen", "Rowan Ali", "Emerson Cole", "Finley Park", "Harper Stone", "Kendall Ruiz"}
+
+// seedDemoContacts gives each demo customer contacts with a consent
+// history and a few replies, some of them waiting for review.
+func (db *DB) seedDemoContacts(ctx context.Context, sys Actor, customers map[string]*Customer) error {
+	now := Now()
+	loc, _ := time.LoadLocation("America/Los_Angeles")
+	for ci, slug := range []string{"acme-realty", "brightside-dental"} {
+		c := customers[slug]
+		for i, name := range demoNames {
+			phone := fmt.Sprintf("+1415555%02d%02d", 10+ci, i)
+			email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com"
+			contact, err := db.CreateContact(ctx, sys, c.ID, ContactInput{Identifiers: []string{phone, email}, Name: name,
+				CRMID: fmt.Sprintf("%s-%04d", slug[:2], 1000+i)}, "US")
+			if err != nil {
+				return fmt.Errorf("seed contact: %w", err)
+			}
+			if i%3 == 0 {
+				if _, err := db.RecordConsent(ctx, sys, c.ID, ConsentInput{ContactID: contact.ID, Kind: OptIn, Source: "crm",
+					Evidence: "web form consent captured in " + c.CRMType, OccurredAt: now.AddDate(0, -2, -i)}, "US"); err != nil {
+					return fmt.Errorf("seed opt-in: %w", err)
+				}
+			}
+			if i%4 == 1 {
+				if _, err := db.RecordConsent(ctx, sys, c.ID, ConsentInput{ContactID: contact.ID, Kind: OptOut, Source: "api",
+					Channel: []string{ChannelAll, ChannelIMessage}[i%2], Evidence: "STOP keyword relayed by the workflow", OccurredAt: now.AddDate(0, 0, -i)}, "US"); err != nil {
+					return fmt.Errorf("seed opt-out: %w", err)
+				}
+			}
+		}
+		for i, body := range []string{"I can't stop laughing at this", "please remove me from your list", "See you Thursday", "Can I cancel my appointment?"} {
+			from := fmt.Sprintf("+1415555%02d%02d", 10+ci, 20+i)
+			if _, err := db.RecordInbound(ctx, sys, c.ID, from, body, now.Add(-time.Duration(i+1)*26*time.Hour), "US", loc); err != nil {
+				return fmt.Errorf("seed reply: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// seedDemoRequests records privacy requests at different stages.
+func (db *DB) seedDemoRequests(ctx context.Context, sys Actor) error {
+	biz := DefaultBusiness()
+	now := time.Now()
+	for _, in := range []RequestInput{
+		{Type: TypeAccess, Regime: RegimeGDPR, Channel: "email", ReceivedAt: now.AddDate(0, 0, -12), Details: "What data do you hold about me?",
+			Requester: Requester{Name: "Avery Brooks", Email: "avery.brooks@example.com"}},
+		{Type: TypeDelete, Regime: RegimeCCPA, Channel: "web_form", ReceivedAt: now.AddDate(0, 0, -3), Details: "Delete everything you have on me.",
+			Requester: Requester{Name: "Jordan Lee", Email: "jordan.lee@example.com"}},
+		{Type: TypeObjection, Regime: RegimeUKGDPR, Channel: "manual", ReceivedAt: now.AddDate(0, 0, -1), Details: "Stop texting me.",
+			Requester: Requester{Name: "Casey Morgan", Phone: "+14155551002"}},
+	} {
+		if _, err := db.CreateRequest(ctx, sys, biz, in, "US"); err != nil {
+			return fmt.Errorf("seed request: %w", err)
+		}
+	}
+	return nil
 }
 
 // demoPassword is a random passphrase: four groups of lower-case letters

@@ -249,6 +249,13 @@ func (in *RequestInput) normalize(region string) ([]string, error) {
 // CreateRequest records a request from any intake channel with its
 // deadlines, reference and first timeline entry, in one transaction.
 func (db *DB) CreateRequest(ctx context.Context, actor Actor, biz Business, in RequestInput, region string) (*PrivacyRequest, error) {
+	return db.CreateRequestThen(ctx, actor, biz, in, region, nil)
+}
+
+// CreateRequestThen is CreateRequest with more work in the same
+// transaction once the request exists (the acknowledgement, a confirmation
+// link and its email): all of it is written, or none.
+func (db *DB) CreateRequestThen(ctx context.Context, actor Actor, biz Business, in RequestInput, region string, then func(tx *Tx, r *PrivacyRequest) error) (*PrivacyRequest, error) {
 	values, err := in.normalize(region)
 	if err != nil {
 		return nil, err
@@ -303,6 +310,12 @@ func (db *DB) CreateRequest(ctx context.Context, actor Actor, biz Business, in R
 		tx.event(r.ID, "received", text)
 		tx.Audit(Audit{Action: "request.create", ObjectType: "request", ObjectID: r.ID, CustomerID: derefString(r.CustomerID),
 			Details: map[string]any{"reference": r.Reference, "type": r.TypeOr(""), "regime": r.Regime, "channel": r.Channel}})
+		if err := tx.mailRequester(r, MailAcknowledgement, r.mailData()); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, r)
+		}
 		return nil
 	})
 	if err != nil {
@@ -456,6 +469,16 @@ func (db *DB) SetStatus(ctx context.Context, actor Actor, id, to, note string) (
 	var out *PrivacyRequest
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		var err error
+		defer func() {
+			if err == nil && out != nil {
+				switch out.Status {
+				case StatusCompleted:
+					err = tx.mailRequester(out, MailCompletion, out.mailData())
+				case StatusDenied:
+					err = tx.mailRequester(out, MailDenial, out.mailData())
+				}
+			}
+		}()
 		out, err = tx.updateRequest(id, "request.status", func(r *PrivacyRequest) (string, map[string]any, error) {
 			if !slices.Contains(transitions[r.Status], to) {
 				return "", nil, errTransition(r.Status, to)
@@ -634,7 +657,10 @@ func (db *DB) Extend(ctx context.Context, actor Actor, biz Business, id, reason 
 			r.ExtendedTo, r.ExtensionReason, r.ExtensionNoticeAt = &to, reason, &now
 			return fmt.Sprintf("Extended to %s. Reasons: %s", to, reason), map[string]any{"to": to}, nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.mailRequester(out, MailExtension, out.mailData())
 	})
 	return out, err
 }

@@ -133,7 +133,7 @@ func TestRequestLifecycleAllowsOnlyItsTransitions(t *testing.T) {
 	for _, e := range timeline {
 		kinds = append(kinds, e.Kind)
 	}
-	if strings.Join(kinds, ",") != "received,verify,status,status" {
+	if strings.Join(kinds, ",") != "received,email_out,verify,status,status,email_out" {
 		t.Errorf("timeline kinds %v", kinds)
 	}
 }
@@ -186,7 +186,7 @@ func TestRoutingMakesOneTaskPerControllerAndStopsSendingAtOnce(t *testing.T) {
 	}
 	r := newRequest(t, db, models.RequestInput{Type: models.TypeObjection, Regime: "gdpr", Identifiers: []string{"(415) 555-0123"},
 		Requester: models.Requester{Email: "jane@example.com"}})
-	res, err := db.Route(ctx, modeltest.Staff, la(t), r.ID)
+	res, err := db.Route(ctx, modeltest.Staff, la(t), r.ID, "https://console.example/inbox")
 	if err != nil {
 		t.Fatalf("route an unverified objection: %v", err)
 	}
@@ -236,7 +236,7 @@ func TestAnAccessRequestIsRoutedOnlyOnceVerified(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r := newRequest(t, db, models.RequestInput{Type: "access", Regime: "gdpr", Requester: models.Requester{Email: "a@example.com"}})
-	if _, err := db.Route(ctx, modeltest.Staff, la(t), r.ID); !isConflict(err) {
+	if _, err := db.Route(ctx, modeltest.Staff, la(t), r.ID, "https://console.example/inbox"); !isConflict(err) {
 		t.Errorf("routing an unverified access request: %v", err)
 	}
 }

@@ -123,7 +123,7 @@ type RouteResult struct {
 // Route forwards an end user's request to every customer that holds the
 // person: one task each, due by the controller date. A request to stop
 // contacting the person is applied as suppression at once.
-func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id string) (*RouteResult, error) {
+func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLink string) (*RouteResult, error) {
 	res := &RouteResult{}
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		r, err := tx.updateRequest(id, "request.route", func(r *PrivacyRequest) (string, map[string]any, error) {
@@ -156,6 +156,13 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id string) (
 				}
 				res.Tasks = append(res.Tasks, task)
 				names = append(names, m.CustomerName)
+				var cust Customer
+				if err := tx.G.First(&cust, "id = ?", m.CustomerID).Error; err != nil {
+					return "", nil, err
+				}
+				if err := tx.mailController(r, task, cust, inboxLink); err != nil {
+					return "", nil, err
+				}
 				if stop {
 					for _, contactID := range m.ContactIDs {
 						cr, err := tx.RecordConsent(m.CustomerID, Identifier{}, ConsentInput{ContactID: contactID, Kind: OptOut,
@@ -176,8 +183,19 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id string) (
 			}
 			return text, map[string]any{"customers": len(matches), "suppressed": res.Suppressed}, nil
 		})
-		_ = r
-		return err
+		if err != nil || len(res.Tasks) == 0 {
+			return err
+		}
+		// The requester is told which businesses were informed (DESIGN §3).
+		names := make(MailList, len(res.Matches))
+		for i, m := range res.Matches {
+			names[i] = m.CustomerName
+		}
+		subject := "Your privacy request " + r.Reference + ": the businesses we informed"
+		body := fmt.Sprintf("Hello %s,\n\nSendara sends messages for businesses, which decide how your data is used. "+
+			"We have passed your request %s to %s. We act on their instructions and will answer you by %s.\n\nSendara privacy team\n",
+			firstNonEmptyString(r.RequesterName, "there"), r.Reference, names.String(), r.EffectiveDueOn())
+		return tx.mailRequesterText(r, subject, body)
 	})
 	if err != nil {
 		return nil, err

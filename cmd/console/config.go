@@ -28,6 +28,14 @@ type config struct {
 	// APIRate is each API key's request budget per second (CONSOLE_API_RATE, 0 = off).
 	APIRate  float64
 	rateText string
+	// SMTPListen is the address of the built-in SMTP receiver for the
+	// privacy mailbox (CONSOLE_SMTP_LISTEN; empty: off).
+	SMTPListen string
+	// SMTPURL is the outbound mail server (CONSOLE_SMTP_URL; empty: mail is
+	// kept in the outbox page only).
+	SMTPURL string
+	// MailFrom is the sender of outbound mail (CONSOLE_MAIL_FROM).
+	MailFrom string
 	// Holidays is a CSV file (date,name) replacing the US federal holiday
 	// calendar for business-day deadlines (CONSOLE_HOLIDAYS).
 	Holidays string
@@ -50,6 +58,9 @@ func configFromEnv() config {
 		Region:      strings.ToUpper(envOr("CONSOLE_DEFAULT_REGION", "US")),
 		rateText:    envOr("CONSOLE_API_RATE", "1000"),
 		Holidays:    os.Getenv("CONSOLE_HOLIDAYS"),
+		SMTPListen:  os.Getenv("CONSOLE_SMTP_LISTEN"),
+		SMTPURL:     os.Getenv("CONSOLE_SMTP_URL"),
+		MailFrom:    envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
 		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 	}

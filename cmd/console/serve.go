@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers"
+	"github.com/sendara/console/mailbox"
+	"github.com/sendara/console/mailer"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/rbac"
 )
@@ -38,10 +40,39 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		app, err := handlers.NewServer(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
 			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
-			Business: env.cfg.business(),
+			Business: env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
 		})
 		if err != nil {
 			return err
+		}
+		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := sender.Run(ctx); err != nil {
+				env.log.Error("mail sender stopped", "err", err)
+			}
+		}()
+		if !sender.Configured() {
+			env.log.Info("CONSOLE_SMTP_URL is empty: outbound mail stays on the outbox page")
+		}
+		if env.cfg.SMTPListen != "" {
+			smtpd, err := mailbox.NewServer(env.cfg.SMTPListen, mailboxSink{db: db, biz: env.cfg.business(), region: env.cfg.Region})
+			if err != nil {
+				return fmt.Errorf("privacy mailbox on %s: %w", env.cfg.SMTPListen, err)
+			}
+			env.log.Info("privacy mailbox listening", "addr", smtpd.Addr().String())
+			go func() {
+				if err := smtpd.Serve(); err != nil {
+					env.log.Error("privacy mailbox stopped", "err", err)
+				}
+			}()
+			defer func() {
+				closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = smtpd.Close(closeCtx)
+			}()
 		}
 		ln, err := net.Listen("tcp", env.cfg.Addr)
 		if err != nil {

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"context"
+
+	"github.com/sendara/console/mailbox"
+	"github.com/sendara/console/models"
+)
+
+// mailboxSink delivers messages from the SMTP receiver into requests.
+type mailboxSink struct {
+	db     *models.DB
+	biz    models.Business
+	region string
+}
+
+func (s mailboxSink) Deliver(ctx context.Context, m *mailbox.Message) error {
+	_, _, err := s.db.ReceiveMail(ctx, s.biz, s.region, models.MailIntake{MessageID: m.MessageID, FromName: m.From.Name,
+		FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType,
+		Raw: m.Raw, ReceivedAt: m.Date})
+	return err
+}

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/mailbox"
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+const outboxPageSize = 100
+
+// outbox lists outbound mail; mail holds personal data, so the view is audited.
+func (s *Server) outbox(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	f := models.OutboxFilter{Status: c.QueryParam("status"), Before: c.QueryParam("before"), Limit: outboxPageSize}
+	mails, err := s.db.Outbox(ctx, a, f)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "mail.list", ObjectType: "mail", CustomerID: a.CustomerID,
+		Details: map[string]any{"status": f.Status, "results": len(mails)}}); err != nil {
+		return err
+	}
+	p := views.OutboxPage{Mails: mails, Status: f.Status, CanRetry: s.allowed(c, "requests", "write"), SMTPOn: s.cfg.SMTPConfigured, Loc: s.cfg.Location}
+	if len(mails) == outboxPageSize {
+		p.OlderHref = "/outbox?" + url.Values{"status": {f.Status}, "before": {mails[len(mails)-1].ID}}.Encode()
+	}
+	return s.render(c, http.StatusOK, views.Outbox(p))
+}
+
+func (s *Server) outboxRetry(c echo.Context) error {
+	if err := s.db.RequeueMail(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	s.flash(c, "Queued again.")
+	return redirect(c, "/outbox")
+}
+
+func (s *Server) mailTemplates(c echo.Context) error {
+	return s.renderTemplates(c, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderTemplates(c echo.Context, status int, kind string, errs views.Errors) error {
+	ts, err := s.db.MailTemplates(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, views.MailTemplates(views.TemplatesPage{Templates: ts, Placeholders: models.MailPlaceholders(),
+		Editing: kind, Errors: errs, CanEdit: s.allowed(c, "requests", "write")}))
+}
+
+func (s *Server) mailTemplateUpdate(c echo.Context) error {
+	kind := c.Param("kind")
+	err := s.db.UpdateTemplate(c.Request().Context(), actor(c), kind, c.FormValue("subject"), c.FormValue("body"))
+	if errs, err := formErrors(err); err != nil {
+		return err
+	} else if errs != nil {
+		return s.renderTemplates(c, http.StatusUnprocessableEntity, kind, errs)
+	}
+	s.flash(c, "Template "+kind+" saved.")
+	return redirect(c, "/outbox/templates")
+}
+
+// requestUploadEML takes a message saved from another mailbox (.eml) into
+// the same intake as the SMTP receiver.
+func (s *Server) requestUploadEML(c echo.Context) error {
+	fh, err := c.FormFile("eml")
+	if err != nil {
+		return models.Invalid("eml", "choose a .eml file to upload")
+	}
+	if fh.Size > 25<<20 {
+		return models.Invalid("eml", "the file is larger than 25 MiB")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, 25<<20))
+	if err != nil {
+		return models.Invalid("eml", "the file could not be read")
+	}
+	msg, err := mailbox.Parse(raw)
+	if err != nil {
+		return models.Invalid("eml", "is not an email message: %v", err)
+	}
+	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, models.MailIntake{MessageID: msg.MessageID,
+		FromName: msg.From.Name, FromAddr: msg.From.Address, Subject: msg.Subject, Body: msg.TextBody, Reference: msg.Reference,
+		SuggestedType: msg.SuggestedType, Raw: msg.Raw, ReceivedAt: msg.Date})
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		s.flash(c, "This message was received before; nothing changed.")
+		return redirect(c, "/requests")
+	}
+	if created {
+		s.flash(c, "Request "+r.Reference+" opened from the message.")
+	} else {
+		s.flash(c, "Message added to "+r.Reference+".")
+	}
+	return redirect(c, "/requests/"+r.ID)
+}

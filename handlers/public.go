@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// Public form limits: a few requests per address an hour is plenty for a
+// person and little for a script.
+const (
+	publicFormBurst = 5
+	publicFormEvery = 12 * time.Minute
+)
+
+func (s *Server) publicRequestForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, views.PublicRequest(views.PublicRequestForm{Want: "access", Where: "other"}))
+}
+
+// publicRequestCreate takes a request from the public form. A filled
+// honeypot field gets the same thanks and nothing is stored. The
+// requester confirms the email by a link before the request counts as
+// verified by email; an opt-out style request is acted on regardless.
+func (s *Server) publicRequestCreate(c echo.Context) error {
+	if wait := s.limits.waitN("public-form:"+c.RealIP(), rate.Every(publicFormEvery), publicFormBurst); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests from your network address. Please try again in an hour, or write to our privacy mailbox.")
+	}
+	f := views.PublicRequestForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Phone: c.FormValue("phone"),
+		Relationship: c.FormValue("relationship"), Want: c.FormValue("want"), Where: c.FormValue("where"), About: c.FormValue("about"),
+		Business: c.FormValue("business"), Details: c.FormValue("details")}
+	if strings.TrimSpace(c.FormValue("website")) != "" {
+		s.log.Info("public request form: honeypot filled; nothing stored", "ip", c.RealIP())
+		return s.render(c, http.StatusOK, views.PublicRequestSent("PR-pending"))
+	}
+	details := strings.TrimSpace(f.Details)
+	if b := strings.TrimSpace(f.Business); b != "" {
+		details = "Business named by the requester: " + b + "\n\n" + details
+	}
+	ids := lines(f.About)
+	if f.Relationship == "" || f.Relationship == "end_user" {
+		ids = append(ids, f.Email)
+		if strings.TrimSpace(f.Phone) != "" {
+			ids = append(ids, f.Phone)
+		}
+	}
+	in := models.RequestInput{Type: f.Want, SuggestedType: f.Want, Regime: f.Where, Channel: "web_form", Details: details,
+		Identifiers: ids, Requester: models.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone, Relationship: f.Relationship,
+			Proof: "to be provided: asked by email"}}
+	if in.Requester.Relationship == "end_user" || in.Requester.Relationship == "" {
+		in.Requester.Proof = ""
+	}
+	if strings.TrimSpace(f.Email) == "" {
+		f.Errors = views.Errors{"requester.email": "is required: we send a link to confirm it"}
+		return s.render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
+	}
+	public := models.Actor{Type: models.ActorSystem, ID: "public-form", Label: "public request form", IP: c.RealIP()}
+	r, err := s.db.CreateRequestThen(c.Request().Context(), public, s.cfg.Business, in, s.cfg.Region, func(tx *models.Tx, r *models.PrivacyRequest) error {
+		token, err := tx.CreateVerificationLink(r.ID)
+		if err != nil {
+			return err
+		}
+		return s.queueRequestMail(tx, r, "verification", map[string]any{"Link": s.absURL("/privacy-request/confirm/" + token)})
+	})
+	if err != nil {
+		if f.Errors, err = formErrors(err); err != nil {
+			return err
+		}
+		return s.render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
+	}
+	return s.render(c, http.StatusOK, views.PublicRequestSent(r.Reference))
+}
+
+// publicRequestConfirm spends an emailed confirmation link.
+func (s *Server) publicRequestConfirm(c echo.Context) error {
+	r, err := s.db.VerifyByLink(c.Request().Context(), c.Param("token"), c.RealIP())
+	if errors.Is(err, models.ErrVerificationInvalid) {
+		return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", err.Error()))
+	} else if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.PublicRequestConfirmed(r.Reference))
+}

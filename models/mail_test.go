@@ -1,0 +1,563 @@
+package models_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// queue puts a mail in the outbox in a transaction of its own.
+func queue(t testing.TB, db *models.DB, m models.OutboundMail) string {
+	t.Helper()
+	if m.ID == "" {
+		m.ID = uuid.Must(uuid.NewV7()).String()
+	}
+	if err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { return db.QueueMail(tx, m) }); err != nil {
+		t.Fatalf("QueueMail: %v", err)
+	}
+	return m.ID
+}
+
+func outboxEntry(t testing.TB, db *models.DB, id string) *models.OutboxMail {
+	t.Helper()
+	m, err := db.OutboxEntry(t.Context(), modeltest.Staff, id)
+	if err != nil {
+		t.Fatalf("OutboxEntry %s: %v", id, err)
+	}
+	return m
+}
+
+func auditActions(t testing.TB, db *models.DB, prefix string) []models.AuditEvent {
+	t.Helper()
+	events, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Action: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+var someMail = models.OutboundMail{Kind: models.MailOther, To: "Jane Doe <Jane.Doe@Example.COM>", Subject: "About PR-2026-000001", Body: "Hello Jane"}
+
+func TestQueueMailWritesTheOutboxRowAndItsAuditEntryTogether(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	c := newCustomer(t, db, "acme")
+	m := someMail
+	m.CustomerID = c.ID
+	id := queue(t, db, m)
+
+	got := outboxEntry(t, db, id)
+	if got.Status != models.MailQueued || got.Attempts != 0 || got.ToAddr != "jane.doe@example.com" ||
+		got.Subject != m.Subject || got.BodyText != m.Body || got.CustomerID == nil || *got.CustomerID != c.ID {
+		t.Errorf("outbox row = %+v", got)
+	}
+	events := auditActions(t, db, "mail.queue")
+	if len(events) != 1 || events[0].ObjectID != id || events[0].CustomerID != c.ID {
+		t.Errorf("audit = %+v, want one mail.queue for %s", events, id)
+	}
+}
+
+func TestQueueMailRollsBackWithTheTransactionItIsPartOf(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	boom := errors.New("the request could not be created")
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+		if err := db.QueueMail(tx, someMail); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Tx = %v", err)
+	}
+	if got, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{}); len(got) != 0 {
+		t.Errorf("outbox holds %d mails after the rollback", len(got))
+	}
+	if got := auditActions(t, db, "mail."); len(got) != 0 {
+		t.Errorf("audit holds %d mail entries after the rollback", len(got))
+	}
+}
+
+func TestQueueMailRendersTheTemplateInsideTheTransaction(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	// On SQLite the transaction holds the only connection: rendering must
+	// use it, or this would wait forever (the deadline turns that into a
+	// failure).
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	id := uuid.Must(uuid.NewV7()).String()
+	err := db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
+		return db.QueueMail(tx, models.OutboundMail{ID: id, Kind: models.MailAcknowledgement, To: "jane@example.com",
+			Data: models.MailData{Reference: "PR-2026-000042", RequesterName: "Jane", ReceivedOn: "2026-03-02", DueOn: "2026-04-02"}})
+	})
+	if err != nil {
+		t.Fatalf("QueueMail: %v", err)
+	}
+	got := outboxEntry(t, db, id)
+	if got.Subject != "We received your privacy request PR-2026-000042" {
+		t.Errorf("subject = %q", got.Subject)
+	}
+	for _, want := range []string{"Dear Jane,", "reference PR-2026-000042", "by 2026-04-02"} {
+		if !strings.Contains(got.BodyText, want) {
+			t.Errorf("body lacks %q:\n%s", want, got.BodyText)
+		}
+	}
+}
+
+func TestQueueMailRefusesBadInputNamingTheField(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	with := func(f func(*models.OutboundMail)) models.OutboundMail {
+		m := someMail
+		f(&m)
+		return m
+	}
+	tests := []struct {
+		name  string
+		mail  models.OutboundMail
+		field string
+	}{
+		{"an unknown kind", with(func(m *models.OutboundMail) { m.Kind = "newsletter" }), "kind"},
+		{"no recipient", with(func(m *models.OutboundMail) { m.To = "" }), "to"},
+		{"a recipient that is not an address", with(func(m *models.OutboundMail) { m.To = "jane at example" }), "to"},
+		{"two recipients", with(func(m *models.OutboundMail) { m.To = "a@example.com, b@example.com" }), "to"},
+		{"an empty subject", with(func(m *models.OutboundMail) { m.Subject = " " }), "subject"},
+		{"a subject that would add a header", with(func(m *models.OutboundMail) { m.Subject = "Hi\r\nBcc: x@example.com" }), "subject"},
+		{"an empty body", with(func(m *models.OutboundMail) { m.Body = "" }), "body"},
+		{"an id that is not a UUID", with(func(m *models.OutboundMail) { m.ID = "mail-1" }), "id"},
+		{"template data lacking a placeholder", models.OutboundMail{Kind: models.MailDenial, To: "a@example.com", Data: struct{ Reference string }{"PR-2026-000001"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { return db.QueueMail(tx, tt.mail) })
+			if tt.field == "" {
+				if err == nil {
+					t.Fatal("QueueMail accepted it")
+				}
+				return
+			}
+			wantInvalid(t, err, tt.field)
+		})
+	}
+	if got, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{}); len(got) != 0 {
+		t.Errorf("refused mail left %d outbox rows", len(got))
+	}
+}
+
+func TestMailTemplatesAreSeededForEveryKindAndRender(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	ts, err := db.MailTemplates(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != len(models.MailKinds) {
+		t.Fatalf("%d templates, want one per kind (%d)", len(ts), len(models.MailKinds))
+	}
+	data := models.SampleMailData()
+	// What each kind must say, beyond the reference.
+	musts := map[string][]string{
+		models.MailAcknowledgement: {data.DueOn, data.ReceivedOn, "Dear Jane Doe,"},
+		models.MailVerification:    {data.Link},
+		models.MailRouting:         {data.Business, data.DueOn, data.Link, data.RequestType},
+		models.MailExtension:       {data.Reason, data.ExtendedTo},
+		models.MailCompletion:      {"Bright Smile Dental and Acme Realty"},
+		models.MailDenial:          {data.Reason, "right to complain", "supervisory authority"},
+		models.MailOther:           {data.Message},
+	}
+	for i, tmpl := range ts {
+		t.Run(tmpl.Kind, func(t *testing.T) {
+			if tmpl.Kind != models.MailKinds[i] {
+				t.Errorf("template %d is %q, want %q (MailKinds order)", i, tmpl.Kind, models.MailKinds[i])
+			}
+			subject, body, err := db.RenderTemplate(t.Context(), tmpl.Kind, data)
+			if err != nil {
+				t.Fatalf("RenderTemplate: %v", err)
+			}
+			if !strings.Contains(subject, data.Reference) || strings.ContainsAny(subject, "\r\n") {
+				t.Errorf("subject = %q, want one line naming %s", subject, data.Reference)
+			}
+			for _, want := range append(musts[tmpl.Kind], data.Reference) {
+				if !strings.Contains(body, want) {
+					t.Errorf("body lacks %q:\n%s", want, body)
+				}
+			}
+			if strings.Contains(body, "<no value>") || strings.Contains(body, "{{") {
+				t.Errorf("body has an unrendered placeholder:\n%s", body)
+			}
+		})
+	}
+}
+
+func TestMailTemplateGreetsWithoutANameWhenThereIsNone(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	_, body, err := db.RenderTemplate(t.Context(), models.MailAcknowledgement, models.MailData{Reference: "PR-2026-000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(body, "Hello,\n") {
+		t.Errorf("body starts %q, want a greeting without a name", body[:min(len(body), 20)])
+	}
+}
+
+func TestRenderTemplateOfAnUnknownKindIsInvalid(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	_, _, err := db.RenderTemplate(t.Context(), "newsletter", models.SampleMailData())
+	wantInvalid(t, err, "kind")
+}
+
+func TestUpdateTemplateRefusesAnInvalidTemplateNamingTheField(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	const okSubject, okBody = "Request {{.Reference}}", "Hello {{.RequesterName}}"
+	tests := []struct {
+		name          string
+		subject, body string
+		field         string
+		says          string
+	}{
+		{"a subject that does not parse", "Request {{.Reference", okBody, "subject", "not a valid template"},
+		{"a body that does not parse", okSubject, "Hello {{if .RequesterName}}", "body", "not a valid template"},
+		{"an unknown placeholder in the body", okSubject, "Due {{.DueDate}}", "body", "{{.DueDate}}, which is not a placeholder"},
+		{"an unknown placeholder in the subject", "Request {{.Ref}}", okBody, "subject", "{{.DueOn}}"},
+		{"an unknown function", okSubject, "{{upper .Reference}}", "body", "not a valid template"},
+		{"an empty subject", "  ", okBody, "subject", "required"},
+		{"an empty body", okSubject, "\n", "body", "required"},
+		{"a body that renders as nothing", okSubject, "{{if false}}x{{end}}", "body", "renders as nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := db.UpdateTemplate(t.Context(), modeltest.Staff, models.MailAcknowledgement, tt.subject, tt.body)
+			wantInvalid(t, err, tt.field)
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %q does not say %q", err, tt.says)
+			}
+		})
+	}
+	if got := auditActions(t, db, "mail_template."); len(got) != 0 {
+		t.Errorf("refused edits wrote %d audit entries", len(got))
+	}
+}
+
+func TestUpdateTemplateChangesTheTextAndAuditsBeforeAndAfter(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	before, err := db.MailTemplateByKind(t.Context(), models.MailExtension)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, body := "More time for {{.Reference}}", "We now answer by {{.ExtendedTo}} because {{.Reason}}"
+	if err := db.UpdateTemplate(t.Context(), modeltest.Staff, models.MailExtension, subject, body); err != nil {
+		t.Fatalf("UpdateTemplate: %v", err)
+	}
+	gotSubject, gotBody, err := db.RenderTemplate(t.Context(), models.MailExtension, models.MailData{Reference: "PR-2026-000009", ExtendedTo: "2026-06-01", Reason: "it is complex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotSubject != "More time for PR-2026-000009" || gotBody != "We now answer by 2026-06-01 because it is complex\n" {
+		t.Errorf("rendered %q / %q after the edit", gotSubject, gotBody)
+	}
+	events := auditActions(t, db, "mail_template.update")
+	if len(events) != 1 || events[0].ObjectID != models.MailExtension {
+		t.Fatalf("audit = %+v", events)
+	}
+	var details struct{ Before, After struct{ Subject, Body string } }
+	if err := json.Unmarshal([]byte(events[0].Details), &details); err != nil {
+		t.Fatal(err)
+	}
+	if details.Before.Subject != before.Subject || details.Before.Body != before.Body ||
+		details.After.Subject != subject || details.After.Body != body {
+		t.Errorf("audit details = %+v", details)
+	}
+}
+
+func TestUpdateTemplateIsStaffOnlyAndKnowsItsKinds(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	c := newCustomer(t, db, "acme")
+	customerAdmin := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin@acme.test", CustomerID: c.ID}
+	if err := db.UpdateTemplate(t.Context(), customerAdmin, models.MailDenial, "x {{.Reference}}", "y"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("a customer admin's edit = %v, want ErrNotFound", err)
+	}
+	if err := db.UpdateTemplate(t.Context(), modeltest.Staff, "newsletter", "x", "y"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("an unknown kind = %v, want ErrNotFound", err)
+	}
+}
+
+func TestOutboxIsScopedToTheActorsTenant(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	a, b := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
+	routed := func(c *models.Customer) string {
+		return queue(t, db, models.OutboundMail{CustomerID: c.ID, Kind: models.MailRouting, To: "admin@" + c.Slug + ".test", Subject: "s", Body: "b"})
+	}
+	mailA, mailB := routed(a), routed(b)
+	requester := queue(t, db, someMail)
+	adminA := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin@acme.test", CustomerID: a.ID}
+
+	got, err := db.Outbox(t.Context(), adminA, models.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != mailA {
+		t.Errorf("customer A sees %+v, want only its own mail", got)
+	}
+	if _, err := db.OutboxEntry(t.Context(), adminA, mailB); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("customer A reading B's mail = %v, want ErrNotFound", err)
+	}
+	if _, err := db.OutboxEntry(t.Context(), adminA, requester); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("customer A reading a requester's mail = %v, want ErrNotFound", err)
+	}
+	all, err := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[0].ID != requester {
+		t.Errorf("staff see %d mails (newest %v), want 3 newest first", len(all), all)
+	}
+	page, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{Before: all[0].ID, Limit: 1})
+	if len(page) != 1 || page[0].ID != all[1].ID {
+		t.Errorf("the page after the newest = %+v, want %s", page, all[1].ID)
+	}
+	kinds, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{Kind: models.MailRouting, Status: models.MailQueued})
+	if len(kinds) != 2 {
+		t.Errorf("routing mails = %d, want 2", len(kinds))
+	}
+}
+
+func TestOutboxClaimLeasesDueMailToOneSender(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	id := queue(t, db, someMail)
+	now := time.Now().UTC()
+
+	first, err := db.ClaimOutbox(t.Context(), now, 10*time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 1 || first[0].ID != id || first[0].Attempts != 1 {
+		t.Fatalf("first claim = %+v, want the mail at attempt 1", first)
+	}
+	if again, _ := db.ClaimOutbox(t.Context(), now.Add(time.Minute), 10*time.Minute, 10); len(again) != 0 {
+		t.Errorf("a second sender claimed %d leased mails", len(again))
+	}
+	// The first sender died; after the lease the mail is due again.
+	second, _ := db.ClaimOutbox(t.Context(), now.Add(11*time.Minute), 10*time.Minute, 10)
+	if len(second) != 1 || second[0].Attempts != 2 {
+		t.Fatalf("claim after the lease = %+v, want the mail at attempt 2", second)
+	}
+	if err := db.MarkMailSent(t.Context(), &first[0], "late@sendara.example", now); !errors.Is(err, models.ErrMailClaimLost) {
+		t.Errorf("the first sender's late result = %v, want ErrMailClaimLost", err)
+	}
+	if err := db.MarkMailSent(t.Context(), &second[0], "x1@sendara.example", now); err != nil {
+		t.Fatalf("MarkMailSent: %v", err)
+	}
+	got := outboxEntry(t, db, id)
+	if got.Status != models.MailSent || got.MessageID != "x1@sendara.example" || got.SentAt == nil {
+		t.Errorf("after sending: %+v", got)
+	}
+	if events := auditActions(t, db, "mail.send"); len(events) != 1 || events[0].ActorLabel != "mailer" {
+		t.Errorf("audit = %+v, want one mail.send by the mailer", events)
+	}
+	if found, err := db.OutboxByMessageID(t.Context(), "unknown@x", "x1@sendara.example"); err != nil || found.ID != id {
+		t.Errorf("OutboxByMessageID = %v, %v", found, err)
+	}
+}
+
+func TestOutboxRetryFailAndRequeue(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	id := queue(t, db, someMail)
+	now := time.Now().UTC()
+	claim := func(at time.Time) *models.OutboxMail {
+		t.Helper()
+		ms, err := db.ClaimOutbox(t.Context(), at, time.Minute, 10)
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("claim at %v = %v, %v", at, ms, err)
+		}
+		return &ms[0]
+	}
+
+	m := claim(now)
+	next := now.Add(2 * time.Minute)
+	if err := db.MarkMailRetry(t.Context(), m, next, "451 try later"); err != nil {
+		t.Fatal(err)
+	}
+	got := outboxEntry(t, db, id)
+	if got.Status != models.MailQueued || got.Attempts != 1 || !got.NextAttemptAt.Equal(next.Truncate(time.Microsecond)) || got.LastError != "451 try later" {
+		t.Errorf("after a retry: %+v", got)
+	}
+	if early, _ := db.ClaimOutbox(t.Context(), next.Add(-time.Second), time.Minute, 10); len(early) != 0 {
+		t.Error("the mail was claimed before its next attempt")
+	}
+
+	m = claim(next)
+	if err := db.MarkMailFailed(t.Context(), m, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	if got := outboxEntry(t, db, id); got.Status != models.MailFailed || got.LastError != "550 no such user" {
+		t.Errorf("after failing: %+v", got)
+	}
+	if err := db.RequeueMail(t.Context(), modeltest.Staff, id); err != nil {
+		t.Fatalf("RequeueMail: %v", err)
+	}
+	if got := outboxEntry(t, db, id); got.Status != models.MailQueued || got.Attempts != 0 {
+		t.Errorf("after requeue: %+v", got)
+	}
+	if _, ok := models.AsConflict(db.RequeueMail(t.Context(), modeltest.Staff, id)); !ok {
+		t.Error("requeueing a queued mail is not a conflict")
+	}
+	for _, action := range []string{"mail.fail", "mail.requeue"} {
+		if len(auditActions(t, db, action)) != 1 {
+			t.Errorf("no %s audit entry", action)
+		}
+	}
+}
+
+func TestHoldQueuedMailKeepsItInTheOutbox(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	id := queue(t, db, someMail)
+	n, err := db.HoldQueuedMail(t.Context(), time.Now(), "no SMTP server is configured")
+	if err != nil || n != 1 {
+		t.Fatalf("HoldQueuedMail = %d, %v", n, err)
+	}
+	if got := outboxEntry(t, db, id); got.Status != models.MailHeld || got.LastError == "" {
+		t.Errorf("held mail = %+v", got)
+	}
+	if claimed, _ := db.ClaimOutbox(t.Context(), time.Now().Add(time.Hour), time.Minute, 10); len(claimed) != 0 {
+		t.Error("a held mail was claimed for sending")
+	}
+}
+
+func TestStoreInboundKeepsTheRawSourceOnceAsEvidence(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	c := newCustomer(t, db, "acme")
+	raw := []byte("From: jane@example.com\r\nMessage-ID: <abc@example.com>\r\nSubject: delete me\r\n\r\nPlease delete my data.\r\n")
+	requestID := uuid.NewString()
+	in := models.InboundInput{MessageID: "abc@example.com", From: "Jane@Example.com", Subject: "delete me", Raw: raw, RequestID: requestID, CustomerID: c.ID}
+	store := func(in models.InboundInput) (*models.InboundMail, error) {
+		var m *models.InboundMail
+		err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+			var err error
+			m, err = db.StoreInbound(tx, in)
+			return err
+		})
+		return m, err
+	}
+	m, err := store(in)
+	if err != nil {
+		t.Fatalf("StoreInbound: %v", err)
+	}
+	if _, err := store(in); !errors.Is(err, models.ErrDuplicateInbound) {
+		t.Errorf("the same message again = %v, want ErrDuplicateInbound", err)
+	}
+	noID := in
+	noID.MessageID = ""
+	for range 2 {
+		if _, err := store(noID); err != nil {
+			t.Errorf("a message without a Message-ID = %v; it cannot be told apart, so it is kept", err)
+		}
+	}
+
+	got, err := db.InboundRaw(t.Context(), modeltest.Staff, m.ID)
+	if err != nil || string(got) != string(raw) {
+		t.Errorf("InboundRaw = %q, %v", got, err)
+	}
+	list, err := db.InboundMails(t.Context(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	if err != nil || len(list) != 3 || list[2].ID != m.ID || list[2].FromAddr != "jane@example.com" || list[2].Raw != nil {
+		t.Errorf("InboundMails = %+v, %v; want 3 without their raw source", list, err)
+	}
+	other := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "x@other.test", CustomerID: newCustomer(t, db, "other").ID}
+	if _, err := db.InboundRaw(t.Context(), other, m.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("another tenant reading the mail = %v, want ErrNotFound", err)
+	}
+	if events := auditActions(t, db, "mail.receive"); len(events) != 3 {
+		t.Errorf("%d mail.receive entries, want 3 (the duplicate rolled back)", len(events))
+	}
+}
+
+func TestLinkInboundAttachesAMailToARequest(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	var id string
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+		m, err := db.StoreInbound(tx, models.InboundInput{From: "a@example.com", Raw: []byte("From: a@example.com\r\n\r\nhi\r\n")})
+		if m != nil {
+			id = m.ID
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestID := uuid.NewString()
+	if err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { return db.LinkInbound(tx, id, requestID, "") }); err != nil {
+		t.Fatalf("LinkInbound: %v", err)
+	}
+	list, _ := db.InboundMails(t.Context(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	if len(list) != 1 || list[0].ID != id {
+		t.Errorf("the request's mail = %+v", list)
+	}
+}
+
+func TestOutboxClaimsOfConcurrentSendersNeverOverlap(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	const mails, senders = 40, 4
+	for range mails {
+		queue(t, db, someMail)
+	}
+	now := time.Now().UTC()
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+	)
+	errs := make(chan error, senders)
+	for range senders {
+		wg.Go(func() {
+			for {
+				ms, err := db.ClaimOutbox(t.Context(), now, time.Hour, 3)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(ms) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range ms {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("ClaimOutbox: %v", err)
+	}
+	if len(seen) != mails {
+		t.Errorf("%d mails claimed, want %d", len(seen), mails)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("mail %s claimed %d times", id, n)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// VerificationLifetime is how long an emailed verification link works.
+const VerificationLifetime = 72 * time.Hour
+
+type requestVerification struct {
+	TokenHash string `gorm:"primaryKey"`
+	RequestID string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+func (requestVerification) TableName() string { return "request_verifications" }
+
+// ErrVerificationInvalid covers an unknown, used or expired link.
+var ErrVerificationInvalid = errors.New("this confirmation link is not valid: it was used already or has expired")
+
+// CreateVerificationLink issues a single-use token for the requester to
+// confirm by email, inside the transaction that sends it. The request
+// moves to "verifying".
+func (t *Tx) CreateVerificationLink(requestID string) (string, error) {
+	token := randomToken()
+	if err := t.G.Create(&requestVerification{TokenHash: hashToken(token), RequestID: requestID,
+		ExpiresAt: Now().Add(VerificationLifetime)}).Error; err != nil {
+		return "", fmt.Errorf("create verification link: %w", err)
+	}
+	_, err := t.updateRequest(requestID, "request.verification_sent", func(r *PrivacyRequest) (string, map[string]any, error) {
+		if r.Status == StatusReceived {
+			r.Status = StatusVerifying
+		}
+		return "Confirmation link sent to " + firstNonEmptyString(r.RequesterEmail, "the requester") + ".", nil, nil
+	})
+	return token, err
+}
+
+// VerifyByLink spends a confirmation link: the request counts as verified
+// by email.
+func (db *DB) VerifyByLink(ctx context.Context, token, ip string) (*PrivacyRequest, error) {
+	var out *PrivacyRequest
+	err := db.Tx(ctx, Actor{Type: ActorSystem, ID: "requester", Label: "requester (email link)", IP: ip}, func(tx *Tx) error {
+		var v requestVerification
+		err := tx.G.First(&v, "token_hash = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), Now()).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrVerificationInvalid
+		} else if err != nil {
+			return fmt.Errorf("look up confirmation link: %w", err)
+		}
+		res := tx.G.Model(&requestVerification{}).Where("token_hash = ? AND used_at IS NULL", v.TokenHash).Update("used_at", Now())
+		if res.Error != nil || res.RowsAffected != 1 {
+			return ErrVerificationInvalid
+		}
+		out, err = tx.updateRequest(v.RequestID, "request.verify", func(r *PrivacyRequest) (string, map[string]any, error) {
+			if r.VerifiedAt != nil {
+				return "Confirmation link followed again; already verified.", nil, nil
+			}
+			return r.verify("email_link", "the requester followed the link sent to "+r.RequesterEmail)
+		})
+		return err
+	})
+	return out, err
+}
