@@ -1,0 +1,130 @@
+package handlers_test
+
+import (
+	"context"
+	"net/smtp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sendara/console/mailbox"
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+func (b *browser) signOut() {
+	b.t.Helper()
+	b.do(
+		chromedp.Click(chromedp.CSS(`header form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+	)
+}
+
+func (b *browser) submitForm(form string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(form + ` button[type=submit]`)))
+	b.waitFor(`document.readyState === "complete" && !!document.querySelector(".flash")`)
+}
+
+func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
+	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	// A colleague completes: a TOTP code is accepted once, so one user
+	// cannot sign in twice within one time step.
+	colleague := app.user(models.RolePrivacyOfficer, nil, "colleague@sendara.test")
+
+	// The request arrives by email, through a real SMTP exchange.
+	srv, err := mailbox.NewServer("127.0.0.1:0", mailbox.SinkFunc(func(ctx context.Context, m *mailbox.Message) error {
+		_, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: m.MessageID, FromName: m.From.Name,
+			FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType, Raw: m.Raw, ReceivedAt: m.Date})
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	msg := "From: Jane Doe <jane@example.com>\r\nTo: privacy@sendara.example\r\nSubject: Delete my data\r\nMessage-ID: <e2e@example.com>\r\n\r\nPlease delete my data, you texted me for Acme.\r\n"
+	if err := smtp.SendMail(srv.Addr().String(), nil, "jane@example.com", []string{"privacy@sendara.example"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, app)
+	b.signIn(officer.User.Email, officer.Password)
+	b.typeTOTP(officer.Secret)
+	b.do(
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Click(chromedp.CSS(`header nav a[href="/requests"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=requests]`)),
+	)
+	if got := b.text(`[data-testid=requests] tbody`); !strings.Contains(got, "suggested: erasure") {
+		t.Fatalf("the emailed request is not listed with its suggestion: %q", got)
+	}
+	b.do(
+		chromedp.Click(chromedp.CSS(`[data-testid=requests] tbody a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=request-actions]`)),
+	)
+	page := b.path()
+	// Triage: type (the suggestion is preselected) and regime.
+	b.do(chromedp.SetValue(chromedp.CSS(`form[action$="/triage"] select[name=regime]`), "gdpr"))
+	b.submitForm(`form[action$="/triage"]`)
+	// Verify, then find who holds the person (htmx), then route.
+	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=verify-form] select[name=method]`), "email_reply"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=verify-form] input[name=note]`), "wrote from the address on file"))
+	b.submitForm(`[data-testid=verify-form]`)
+	b.do(
+		chromedp.Click(chromedp.CSS(`form[action$="/search"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=person-matches] li`)),
+	)
+	if got := b.text(`[data-testid=person-matches]`); !strings.Contains(got, "Acme Inc") {
+		t.Errorf("matches: %q", got)
+	}
+	b.submitForm(`[data-testid=route-form]`)
+	if got := b.text(`[data-testid=request-status]`); got != "with_controller" {
+		t.Fatalf("after routing: %q", got)
+	}
+	b.screenshot("routed")
+	b.signOut()
+
+	// The controller approves in "Requests from Sendara".
+	b.signIn(admin.User.Email, admin.Password)
+	b.do(
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Click(chromedp.CSS(`header nav a[href="/inbox"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=answer-form]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=answer-form] button[value=approved]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=answered]`)),
+	)
+	b.screenshot("approved")
+	b.signOut()
+
+	// Staff complete the request.
+	b.signIn(colleague.User.Email, colleague.Password)
+	b.typeTOTP(colleague.Secret)
+	b.do(
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Navigate(b.base+page),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=status-form]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), "completed"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=status-form] input[name=note]`), "erased at Acme's instruction"),
+	)
+	b.submitForm(`[data-testid=status-form]`)
+	b.screenshot("completed")
+	if got := b.text(`[data-testid=request-status]`); got != "completed" {
+		t.Errorf("final status %q", got)
+	}
+	timeline := b.text(`[data-testid=timeline]`)
+	for _, want := range []string{"Email from jane@example.com", "Type erasure, regime gdpr", "Verified by email reply", "Routed to Acme Inc", "Acme Inc approved", "Status in_progress → completed"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline lacks %q", want)
+		}
+	}
+	if mails, _ := app.db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{Kind: models.MailCompletion}); len(mails) != 1 {
+		t.Errorf("%d completion mails queued, want 1", len(mails))
+	}
+	b.noConsoleErrors()
+}
