@@ -243,3 +243,31 @@ func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 		t.Errorf("ledger after the decision: %+v", history)
 	}
 }
+
+func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
+	app := newTestApp(t)
+	acme, other := app.customer("acme"), app.customer("other")
+	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	ctx := context.Background()
+	for i, id := range []string{"+14155550101", "+14155550102", "+14155550103"} {
+		c := app.contact(t, acme, "", id)
+		if i == 0 {
+			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: c.ID, Kind: models.OptOut}, "US"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	app.contact(t, other, "", "+14155550199")
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550104", "can I cancel?", time.Now(), "US", time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	c := app.client()
+	c.login(agent)
+	p := c.get("/")
+	// The reply from an unknown number created a fourth contact.
+	for id, want := range map[string]string{"fig-contacts": "4", "fig-suppressed": "1", "fig-to-review": "1"} {
+		if got := p.text(`[data-testid=` + id + `] .n`); got != want {
+			t.Errorf("%s = %q, want %s", id, got, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Figures are the dashboard's numbers for one actor, counted within what
@@ -18,6 +20,12 @@ type Figures struct {
 	AuditEvents24h     int64
 	FailedLogins24h    int64
 	UsersWithoutTOTP   int64 // staff who have not enrolled yet
+	Contacts           int64
+	SuppressedContacts int64
+	RepliesToReview    int64
+	OpenRequests       int64
+	OverdueRequests    int64
+	PendingTasks       int64 // requests routed to a controller, not yet answered
 }
 
 // DashboardFigures counts what the dashboard shows.
@@ -43,6 +51,27 @@ func (db *DB) DashboardFigures(ctx context.Context, actor Actor) (Figures, error
 	}
 	for _, c := range counts {
 		if err := g.Model(c.model).Scopes(actor.Tenant(c.scope)).Where(c.where, c.args...).Count(c.dst).Error; err != nil {
+			return f, fmt.Errorf("count for dashboard: %w", err)
+		}
+	}
+	open := []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress}
+	today := DefaultBusiness().Today()
+	more := []struct {
+		dst   *int64
+		model any
+		scope func(*gorm.DB) *gorm.DB
+		where string
+		args  []any
+	}{
+		{&f.Contacts, &Contact{}, actor.Tenant("customer_id"), "anonymized_at IS NULL", nil},
+		{&f.SuppressedContacts, &Contact{}, actor.Tenant("customer_id"), "suppressed", nil},
+		{&f.RepliesToReview, &InboundReply{}, actor.Tenant("customer_id"), "action = ? AND reviewed_at IS NULL", []any{ReplyReview}},
+		{&f.OpenRequests, &PrivacyRequest{}, requestScope(actor), "status IN ?", []any{open}},
+		{&f.OverdueRequests, &PrivacyRequest{}, requestScope(actor), "status IN ? AND COALESCE(extended_to, due_on) < ?", []any{open, today}},
+		{&f.PendingTasks, &RoutedTask{}, actor.Tenant("customer_id"), "status = ?", []any{TaskPending}},
+	}
+	for _, c := range more {
+		if err := g.Model(c.model).Scopes(c.scope).Where(c.where, c.args...).Count(c.dst).Error; err != nil {
 			return f, fmt.Errorf("count for dashboard: %w", err)
 		}
 	}
