@@ -67,7 +67,9 @@ func (s *Server) mailTemplateUpdate(c echo.Context) error {
 }
 
 // requestUploadEML takes a message saved from another mailbox (.eml) into
-// the same intake as the SMTP receiver.
+// the same intake as the SMTP receiver. It reached Sendara when that
+// mailbox received it, so its Date header (when not in the future) is the
+// receipt: the earlier date, and so the stricter deadline.
 func (s *Server) requestUploadEML(c echo.Context) error {
 	fh, err := c.FormFile("eml")
 	if err != nil {

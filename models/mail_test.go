@@ -273,7 +273,9 @@ func TestUpdateTemplateChangesTheTextAndAuditsBeforeAndAfter(t *testing.T) {
 	if len(events) != 1 || events[0].ObjectID != models.MailExtension {
 		t.Fatalf("audit = %+v", events)
 	}
-	var details struct{ Before, After struct{ Subject, Body string } }
+	var details struct {
+		Before, After struct{ Subject, Body string }
+	}
 	if err := json.Unmarshal([]byte(events[0].Details), &details); err != nil {
 		t.Fatal(err)
 	}

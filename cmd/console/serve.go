@@ -58,7 +58,8 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			env.log.Info("CONSOLE_SMTP_URL is empty: outbound mail stays on the outbox page")
 		}
 		if env.cfg.SMTPListen != "" {
-			smtpd, err := mailbox.NewServer(env.cfg.SMTPListen, mailboxSink{db: db, biz: env.cfg.business(), region: env.cfg.Region})
+			smtpd, err := mailbox.NewServer(env.cfg.SMTPListen, mailboxSink{db: db, biz: env.cfg.business(), region: env.cfg.Region},
+				mailbox.WithLogger(env.log))
 			if err != nil {
 				return fmt.Errorf("privacy mailbox on %s: %w", env.cfg.SMTPListen, err)
 			}
