@@ -76,4 +76,3 @@ func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in M
 	}
 	return r, true, nil
 }
-
