@@ -21,10 +21,16 @@ func (b *browser) signOut() {
 	)
 }
 
+// submitForm clicks a form's submit button and waits for the page that
+// answers it: the old document is marked first, so a flash message still
+// on it cannot be mistaken for the new one.
 func (b *browser) submitForm(form string) {
 	b.t.Helper()
-	b.do(chromedp.Click(chromedp.CSS(form + ` button[type=submit]`)))
-	b.waitFor(`document.readyState === "complete" && !!document.querySelector(".flash")`)
+	b.do(
+		chromedp.Evaluate[chromedp.Void](`window.__before = true`),
+		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)),
+	)
+	b.waitFor(`window.__before !== true && document.readyState === "complete" && !!document.querySelector(".flash")`)
 }
 
 func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(t *testing.T) {
