@@ -1,4 +1,168 @@
 package handlers
 
-// fulfilmentRoutes is owned by the fulfilment work (issue 4, item 7).
-func (s *Server) fulfilmentRoutes() []route { return nil }
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// fulfilmentRoutes carry out a request on the controllers' instructions
+// (issue 4, item 7): access bundles, erasure, rectification and legal
+// holds from the case page, and the bundle's download link, which is
+// public: its 32-byte random token is the credential.
+func (s *Server) fulfilmentRoutes() []route {
+	get, post := http.MethodGet, http.MethodPost
+	execute := can("requests", "execute")
+	return []route{
+		{Method: post, Path: "/requests/:id/export", Handler: s.requestExport, Access: permitted, Perm: execute},
+		{Method: post, Path: "/requests/:id/erase", Handler: s.requestErase, Access: permitted, Perm: execute},
+		{Method: post, Path: "/requests/:id/rectify", Handler: s.requestRectify, Access: permitted, Perm: execute},
+		{Method: post, Path: "/requests/:id/holds", Handler: s.requestHold, Access: permitted, Perm: execute},
+		{Method: post, Path: "/requests/:id/holds/:hold/release", Handler: s.requestReleaseHold, Access: permitted, Perm: execute},
+		{Method: get, Path: "/exports/requests/:token", Handler: s.exportDownload, Access: public},
+	}
+}
+
+// newExportKey carries a bundle just made from requestExport to the case
+// page it renders, the one place its link is ever shown.
+const newExportKey = "fulfilment.new_export"
+
+// fulfilmentPanel is the case page's fulfilment section.
+func (s *Server) fulfilmentPanel(c echo.Context, r *models.PrivacyRequest) (views.FulfilmentPanel, error) {
+	ctx, a := c.Request().Context(), actor(c)
+	p := views.FulfilmentPanel{RequestID: r.ID, Now: models.Now(), Loc: s.cfg.Location}
+	if !a.Staff() {
+		return p, nil
+	}
+	st, err := s.db.Fulfilment(ctx, a, r)
+	if err != nil {
+		return p, err
+	}
+	p.Shown, p.Instructed, p.Subjects, p.Exports = true, st.Instructed, st.Subjects, st.Exports
+	p.CanExecute = s.allowed(c, "requests", "execute")
+	inProgress := r.Status == models.StatusInProgress
+	p.CanExport = inProgress && slices.Contains(models.ExportTypes, r.TypeOr(""))
+	p.CanErase = inProgress && slices.Contains(models.ErasureTypes, r.TypeOr(""))
+	p.CanRectify = inProgress && slices.Contains(models.RectifyTypes, r.TypeOr(""))
+	p.Customers = map[string]string{}
+	for _, sd := range st.Subjects {
+		p.Customers[sd.Customer.ID] = sd.Customer.Name
+	}
+	if b, ok := c.Get(newExportKey).(*models.Bundle); ok {
+		p.NewLink = s.absURL("/exports/requests/" + b.Token)
+		p.NewExpires = &b.Export.ExpiresAt
+	}
+	return p, nil
+}
+
+// fulfilmentAction runs one fulfilment step and goes back to the case
+// (303) with the message done gives.
+func (s *Server) fulfilmentAction(c echo.Context, done func() string, step func() error) error {
+	if err := step(); err != nil {
+		return s.fulfilmentRefused(c, err)
+	}
+	s.flash(c, done())
+	return redirect(c, "/requests/"+c.Param("id"))
+}
+
+// fulfilmentRefused shows the case page again with the reason a step was
+// refused: 409 when the request's state forbids it, 422 for bad input.
+func (s *Server) fulfilmentRefused(c echo.Context, cause error) error {
+	status := http.StatusUnprocessableEntity
+	if _, ok := models.AsConflict(cause); ok {
+		status = http.StatusConflict
+	}
+	errs, err := formErrors(cause)
+	if err != nil {
+		return err
+	}
+	r, err := s.db.Request(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if _, ok := errs[""]; !ok {
+		for _, msg := range errs {
+			errs[""] = msg
+		}
+	}
+	return s.renderRequest(c, status, r, errs, nil)
+}
+
+// requestExport prepares an access bundle and shows its link once, in the
+// response to the POST: only the token's hash is stored, so there is no
+// page to redirect to.
+func (s *Server) requestExport(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	b, err := s.db.ExportBundleFor(ctx, a, c.Param("id"), c.FormValue("for"))
+	if err != nil {
+		return s.fulfilmentRefused(c, err)
+	}
+	r, err := s.db.Request(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(newExportKey, b)
+	return s.renderRequest(c, http.StatusOK, r, nil, nil)
+}
+
+func (s *Server) requestErase(c echo.Context) error {
+	var res *models.ErasureResult
+	return s.fulfilmentAction(c, func() string {
+		return fmt.Sprintf("Erased: %d contact(s), %d consent event(s), %d reply(ies), %d communication record(s). Kept under legal hold: %d.",
+			res.Deleted["contacts"], res.Deleted["consent_events"], res.Deleted["inbound_replies"], res.Deleted["communications"], res.KeptUnderHold)
+	}, func() error {
+		var err error
+		res, err = s.db.EraseSubject(c.Request().Context(), actor(c), c.Param("id"))
+		return err
+	})
+}
+
+func (s *Server) requestRectify(c echo.Context) error {
+	return s.fulfilmentAction(c, func() string { return "Contact corrected; the before and after are in the audit log." }, func() error {
+		_, err := s.db.Rectify(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("contact_id"), models.ContactInput{
+			Name: c.FormValue("name"), CRMID: c.FormValue("crm_id"), Identifiers: lines(c.FormValue("identifiers"))}, s.cfg.Region)
+		return err
+	})
+}
+
+func (s *Server) requestHold(c echo.Context) error {
+	n := 0
+	return s.fulfilmentAction(c, func() string { return fmt.Sprintf("Legal hold placed on %d contact(s).", n) }, func() error {
+		var err error
+		n, err = s.db.HoldSubject(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("reason"))
+		return err
+	})
+}
+
+func (s *Server) requestReleaseHold(c echo.Context) error {
+	return s.fulfilmentAction(c, func() string { return "Legal hold released; the next erasure removes what it kept." }, func() error {
+		_, err := s.db.ReleaseHold(c.Request().Context(), actor(c), c.Param("id"), c.Param("hold"))
+		return err
+	})
+}
+
+// exportDownload serves a bundle to whoever holds its link, until it
+// expires (404 after, like an unknown link). Each download is audited; a
+// caller who is not signed in is recorded as the link's holder, with the
+// address it came from.
+func (s *Server) exportDownload(c echo.Context) error {
+	a := actor(c)
+	if currentUser(c) == nil {
+		a = models.Actor{Type: models.ActorSystem, ID: "export-link", Label: "holder of the export link", IP: c.RealIP()}
+	}
+	e, err := s.db.DownloadExport(c.Request().Context(), a, c.Param("token"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.zip"`, e.Reference, e.CreatedAt.UTC().Format(time.DateOnly)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
+	return c.Blob(http.StatusOK, "application/zip", e.Data)
+}

@@ -1,4 +1,146 @@
 package handlers
 
-// reportRoutes is owned by the reports work (issue 4, items 9-10).
-func (s *Server) reportRoutes() []route { return nil }
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// reportRoutes are the CCPA reports (§7101 request log, §7102 metrics)
+// and the deadline board. /requests/board does not collide with
+// /requests/:id: Echo matches a static segment before a parameter.
+func (s *Server) reportRoutes() []route {
+	return []route{
+		{Method: http.MethodGet, Path: "/reports", Handler: s.reports, Access: permitted, Perm: can("reports", "read")},
+		{Method: http.MethodGet, Path: "/reports/request-log.csv", Handler: s.requestLogCSV, Access: permitted, Perm: can("reports", "read")},
+		{Method: http.MethodGet, Path: "/requests/board", Handler: s.requestBoard, Access: permitted, Perm: can("requests", "read")},
+	}
+}
+
+// reports shows the §7102 metrics of one calendar year (by default the
+// previous one, which §7102 asks a business to publish) and the form to
+// download the §7101 request log. The figures are counts, not personal
+// data, so viewing them is not audited; the log download is.
+func (s *Server) reports(c echo.Context) error {
+	ctx, a, loc := c.Request().Context(), actor(c), s.cfg.Business.Loc
+	today := models.TodayIn(loc)
+	year := today.Year - 1
+	if v := c.QueryParam("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil {
+			return models.Invalid("year", "choose a year")
+		}
+		year = y
+	}
+	regime := c.QueryParam("regime")
+	m, err := s.db.Metrics(ctx, a, year, loc, regime)
+	if err != nil {
+		return err
+	}
+	years, err := s.db.ReportYears(ctx, a, loc)
+	if err != nil {
+		return err
+	}
+	from, to := defaultLogRange(today)
+	return s.render(c, http.StatusOK, views.Reports(views.ReportSummary{Metrics: m, Years: years,
+		LogFrom: from.String(), LogTo: to.String()}))
+}
+
+// defaultLogRange is the last 24 months to today: how long §7101 asks a
+// business to keep the request log.
+func defaultLogRange(today models.Date) (models.Date, models.Date) {
+	return today.AddMonths(-24), today
+}
+
+// requestLogCSV streams the §7101 request log for the requests received
+// from one date to another (both included, in the business time zone;
+// the last 24 months by default) as it reads them in pages. The download
+// is audited with its range and row count before the first byte is sent.
+func (s *Server) requestLogCSV(c echo.Context) error {
+	ctx, a, loc := c.Request().Context(), actor(c), s.cfg.Business.Loc
+	from, to := defaultLogRange(models.TodayIn(loc))
+	for _, p := range []struct {
+		name string
+		dst  *models.Date
+	}{{"from", &from}, {"to", &to}} {
+		if v := c.QueryParam(p.name); v != "" {
+			d, err := models.ParseDate(v)
+			if err != nil {
+				return models.Invalid(p.name, "%v", err)
+			}
+			*p.dst = d
+		}
+	}
+	if to.Before(from) {
+		return models.Invalid("to", "the end of the range is before its start")
+	}
+	start, end := models.DayRange(from, to, loc)
+	rows, err := s.db.CountRequestLog(ctx, a, start, end)
+	if err != nil {
+		return err
+	}
+	details := map[string]any{"from": from.String(), "to": to.String(), "rows": rows, "format": "csv"}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "report.request_log", ObjectType: "report", Details: details}); err != nil {
+		return err
+	}
+	startCSV(c, "request-log-"+from.String()+"-to-"+to.String()+".csv")
+	w := csv.NewWriter(c.Response())
+	_ = w.Write(models.RequestLogColumns)
+	pending := 0
+	written, err := s.db.RequestLog(ctx, a, start, end, loc, func(r models.RequestLogRow) error {
+		if err := w.Write(r.Record()); err != nil {
+			return err
+		}
+		if pending++; pending == 500 {
+			pending = 0
+			w.Flush()
+			c.Response().Flush()
+			return w.Error()
+		}
+		return nil
+	})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if err != nil {
+		// The header is sent: the client has a truncated file. Say so in
+		// the log and the audit trail.
+		s.log.Error("request log interrupted", "request_id", requestID(c), "rows", written, "err", err)
+		if rerr := s.db.Record(context.WithoutCancel(ctx), a, models.Audit{Action: "report.request_log_incomplete", ObjectType: "report",
+			Details: map[string]any{"from": from.String(), "to": to.String(), "rows_written": written}}); rerr != nil {
+			s.log.Error("audit interrupted request log", "request_id", requestID(c), "err", rerr)
+		}
+	}
+	return nil
+}
+
+// requestBoard shows the open requests by when they fall due. Like the
+// request list, it shows personal data (requesters), so each view is
+// audited as a list view.
+func (s *Server) requestBoard(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	b, err := s.db.DeadlineBoard(ctx, a, models.TodayIn(s.cfg.Business.Loc))
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, col := range b.Columns {
+		n += len(col.Cards)
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "request.list", ObjectType: "request",
+		Details: map[string]any{"view": "board", "results": n}}); err != nil {
+		return err
+	}
+	staff, err := s.staffNames(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.RequestBoard(views.DeadlineBoard{Board: b, Assignees: staff}))
+}

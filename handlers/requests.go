@@ -147,9 +147,14 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 			assignee = u.Email
 		}
 	}
+	fulfilment, err := s.fulfilmentPanel(c, r)
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
-		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location}))
+		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
+		Fulfilment: fulfilment}))
 }
 
 // requestAction runs one change on a request and shows the case page

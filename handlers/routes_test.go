@@ -38,6 +38,8 @@ var publicRoutes = map[string]bool{
 	"GET /privacy-request":                true,
 	"POST /privacy-request":               true,
 	"GET /privacy-request/confirm/:token": true,
+	// An access bundle's expiring link: its random token is the credential.
+	"GET /exports/requests/:token": true,
 }
 
 // routeParam matches a path parameter (":id") or a wildcard.

@@ -102,7 +102,10 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 		middleware.RequestID(),
 		s.logRequests,
 		s.securityHeaders,
-		middleware.BodyLimit("10M"),
+		// Forms and API calls are small; a CSV upload streams to the
+		// database in chunks and may be large.
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "10M", Skipper: isImportUpload}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1G", Skipper: func(c echo.Context) bool { return !isImportUpload(c) }}),
 		s.loadSession,
 		s.prepareCSRF,
 	)
@@ -112,6 +115,10 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	s.echo = e
 	go s.flushUsageEvery(ctx, time.Minute)
 	return s, nil
+}
+
+func isImportUpload(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Path() == "/imports"
 }
 
 // clientIP decides where a request's client address comes from: the

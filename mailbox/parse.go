@@ -53,8 +53,11 @@ type Message struct {
 	// staff, not a decision.
 	SuggestedType string
 
-	// EnvelopeFrom and EnvelopeTo are the SMTP envelope (MAIL FROM, RCPT
-	// TO), set by the Server; empty when a message is parsed directly.
+	// ReceivedAt (UTC), EnvelopeFrom and EnvelopeTo are set by the Server:
+	// when the message arrived, and the SMTP envelope (MAIL FROM, RCPT TO).
+	// They are empty when a message is parsed directly. Deadlines count
+	// from ReceivedAt, not from Date, which the sender writes.
+	ReceivedAt   time.Time
 	EnvelopeFrom string
 	EnvelopeTo   []string
 }

@@ -21,6 +21,18 @@ type Sink interface {
 	Deliver(ctx context.Context, msg *Message) error
 }
 
+// Reject wraps an error of a Sink that no retry can cure (the message can
+// never become a request: a sender address the console cannot answer, say).
+// The server then refuses the message with 554 and the error's text, so the
+// sender learns why at once, instead of answering 451 and having the MTA
+// retry for days.
+func Reject(err error) error { return &rejectError{err} }
+
+type rejectError struct{ err error }
+
+func (e *rejectError) Error() string { return e.err.Error() }
+func (e *rejectError) Unwrap() error { return e.err }
+
 // SinkFunc adapts a function to a Sink.
 type SinkFunc func(ctx context.Context, msg *Message) error
 
@@ -34,6 +46,9 @@ const (
 	DefaultWriteTimeout    = time.Minute
 	DefaultDeliverTimeout  = time.Minute
 	DefaultMaxRecipients   = 100
+	// DefaultMaxConcurrent bounds messages being read and stored at once:
+	// each is held in memory (up to the size limit) until stored.
+	DefaultMaxConcurrent = 16
 )
 
 // Option adjusts a Server.
@@ -46,6 +61,7 @@ type config struct {
 	readTimeout    time.Duration
 	writeTimeout   time.Duration
 	deliverTimeout time.Duration
+	maxConcurrent  int
 }
 
 // WithLogger sets the structured logger (default: slog.Default()).
@@ -63,6 +79,10 @@ func WithTimeouts(read, write time.Duration) Option {
 	return func(c *config) { c.readTimeout, c.writeTimeout = read, write }
 }
 
+// WithMaxConcurrent sets how many messages may be received at once
+// (default 16); beyond it a sender is asked to retry later (451).
+func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
+
 // WithDeliverTimeout bounds each call to the Sink; past it the message is
 // refused with a temporary error and the MTA retries.
 func WithDeliverTimeout(d time.Duration) Option { return func(c *config) { c.deliverTimeout = d } }
@@ -75,9 +95,10 @@ func WithDeliverTimeout(d time.Duration) Option { return func(c *config) { c.del
 // firewall rule). It relays nothing anywhere.
 //
 // Answers: 250 once the Sink stored the message; 554 when the message
-// cannot be parsed (the sender's MTA bounces it with the reason); 552 when
-// it is too large; 451 when the Sink failed or the server is shutting
-// down, so the MTA keeps the message and retries.
+// cannot be parsed or the Sink rejected it (Reject), so the sender's MTA
+// bounces it with the reason; 552 when it is too large; 451 when the Sink
+// failed otherwise or the server is shutting down, so the MTA keeps the
+// message and retries.
 type Server struct {
 	srv  *smtp.Server
 	ln   net.Listener
@@ -89,6 +110,8 @@ type Server struct {
 	// running are told to stop (they answer 451).
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	slots chan struct{} // one per message being received
 
 	mu       sync.Mutex
 	closing  bool
@@ -105,6 +128,7 @@ func NewServer(addr string, sink Sink, opts ...Option) (*Server, error) {
 	cfg := config{
 		log: slog.Default(), domain: "localhost", maxBytes: DefaultMaxMessageBytes,
 		readTimeout: DefaultReadTimeout, writeTimeout: DefaultWriteTimeout, deliverTimeout: DefaultDeliverTimeout,
+		maxConcurrent: DefaultMaxConcurrent,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -113,7 +137,8 @@ func NewServer(addr string, sink Sink, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for mail on %s: %w", addr, err)
 	}
-	s := &Server{ln: ln, sink: sink, cfg: cfg, log: cfg.log.With("component", "mailbox")}
+	s := &Server{ln: ln, sink: sink, cfg: cfg, log: cfg.log.With("component", "mailbox"),
+		slots: make(chan struct{}, max(cfg.maxConcurrent, 1))}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.domain
@@ -211,6 +236,8 @@ type session struct {
 var (
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2},
 		Message: "The privacy mailbox is shutting down; please try again later"}
+	errBusy = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 2},
+		Message: "The privacy mailbox is busy; please try again later"}
 	errNotStored = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "The message could not be stored just now; please try again later"}
 )
@@ -236,6 +263,13 @@ func (ss *session) Data(r io.Reader) (err error) {
 	}
 	defer ss.s.inflight.Done()
 	log := ss.s.log.With("remote", ss.remote)
+	select {
+	case ss.s.slots <- struct{}{}:
+		defer func() { <-ss.s.slots }()
+	default:
+		log.Warn("mail deferred: too many messages at once")
+		return errBusy
+	}
 	defer func() {
 		// A panic in a sink must not take the whole console down; the
 		// message was not stored, so the MTA is asked to retry.
@@ -246,6 +280,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 	}()
 
 	raw, err := io.ReadAll(r)
+	receivedAt := time.Now().UTC()
 	if err != nil {
 		var smtpErr *smtp.SMTPError
 		if errors.As(err, &smtpErr) {
@@ -261,12 +296,19 @@ func (ss *session) Data(r io.Reader) (err error) {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
 			Message: "Message refused by the privacy mailbox: " + replyText(err.Error())}
 	}
+	msg.ReceivedAt = receivedAt
 	msg.EnvelopeFrom = ss.from
 	msg.EnvelopeTo = append([]string(nil), ss.rcpts...)
 
 	ctx, cancel := context.WithTimeout(ss.s.ctx, ss.s.cfg.deliverTimeout)
 	defer cancel()
 	if err := ss.s.sink.Deliver(ctx, msg); err != nil {
+		var rej *rejectError
+		if errors.As(err, &rej) {
+			log.Warn("mail refused by the sink", "reason", err.Error(), "message_id", msg.MessageID, "bytes", len(raw))
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+				Message: "Message refused by the privacy mailbox: " + replyText(err.Error())}
+		}
 		log.Error("mail not stored; the sender will retry", "err", err, "message_id", msg.MessageID, "bytes", len(raw))
 		return errNotStored
 	}

@@ -100,6 +100,9 @@ func TestServerDeliversAParsedMessageToTheSink(t *testing.T) {
 	if m.EnvelopeFrom != "bounce@example.com" || len(m.EnvelopeTo) != 2 {
 		t.Errorf("envelope = %q → %q", m.EnvelopeFrom, m.EnvelopeTo)
 	}
+	if m.ReceivedAt.IsZero() || m.ReceivedAt.Before(m.Date) {
+		t.Errorf("ReceivedAt = %v, want the time of receipt (the sample's Date is %v)", m.ReceivedAt, m.Date)
+	}
 	if string(m.Raw) != string(raw) {
 		t.Error("Raw differs from the bytes sent")
 	}
@@ -129,6 +132,8 @@ func TestServerAnswersWithTheRightCode(t *testing.T) {
 		{name: "a stored message is accepted", raw: "From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n", want: 0},
 		{name: "a failing sink asks the MTA to retry", sinkErr: errors.New("database down"),
 			raw: "From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n", want: 451},
+		{name: "a message the sink rejects is refused", sinkErr: mailbox.Reject(errors.New("from: not an address we can answer")),
+			raw: "From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n", want: 554},
 		{name: "a message without a sender is refused", raw: "Subject: hi\r\n\r\nhello\r\n", want: 554},
 		{name: "a message that is not a message is refused", raw: "hello, this is not an email\r\n", want: 554},
 		{name: "a message over the size limit is refused", maxBytes: 64,
@@ -230,6 +235,23 @@ func TestCloseWaitsForADeliveryInProgress(t *testing.T) {
 	}
 	if _, err := smtp.Dial(srv.Addr().String()); err == nil {
 		t.Error("the server still accepts connections after Close")
+	}
+}
+
+func TestServerDefersMailBeyondItsConcurrencyLimit(t *testing.T) {
+	sink := &blockingSink{entered: make(chan struct{}), release: make(chan struct{})}
+	srv := startServer(t, sink, mailbox.WithMaxConcurrent(1))
+	first := make(chan error, 1)
+	go func() { first <- sendData(srv.Addr().String(), "From: a@example.com\r\n\r\nfirst\r\n") }()
+	<-sink.entered
+
+	err := sendData(srv.Addr().String(), "From: b@example.com\r\n\r\nsecond\r\n")
+	if got := smtpCode(t, err); got != 451 {
+		t.Errorf("the second message while the first is stored = %d (%v), want 451", got, err)
+	}
+	close(sink.release)
+	if err := <-first; err != nil {
+		t.Errorf("the first message: %v", err)
 	}
 }
 

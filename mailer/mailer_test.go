@@ -29,6 +29,7 @@ const from = "Sendara Privacy <privacy@sendara.example>"
 // what it is sent.
 type inbox struct {
 	mu       sync.Mutex
+	reject   bool // refuse every message permanently (554)
 	failures int
 	got      []*mailbox.Message
 	arrived  chan struct{}
@@ -37,6 +38,9 @@ type inbox struct {
 func (in *inbox) Deliver(_ context.Context, m *mailbox.Message) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if in.reject {
+		return mailbox.Reject(errors.New("content refused"))
+	}
 	if in.failures > 0 {
 		in.failures--
 		return errors.New("disk full")
@@ -258,6 +262,26 @@ func TestSenderFailsAtOnceWhenTheServerRefusesTheRecipient(t *testing.T) {
 		t.Fatalf("report = %+v, want the mail given up", r)
 	}
 	if row := outbox(t, db, id); row.Status != models.MailFailed || row.Attempts != 1 || !strings.Contains(row.LastError, "No such user") {
+		t.Errorf("outbox row = %+v", row)
+	}
+}
+
+func TestSenderFailsAtOnceWhenTheServerRefusesTheContent(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	in, url := startInbox(t, 0)
+	in.mu.Lock()
+	in.reject = true
+	in.mu.Unlock()
+	id := queueAck(t, db)
+	s, err := mailer.New(db, url, from, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := deliverOnce(t, s); r.Failed != 1 {
+		t.Fatalf("report = %+v, want the mail given up", r)
+	}
+	if row := outbox(t, db, id); row.Status != models.MailFailed || !strings.Contains(row.LastError, "554") {
 		t.Errorf("outbox row = %+v", row)
 	}
 }

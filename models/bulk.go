@@ -45,7 +45,7 @@ func (t *Tx) BulkOptOuts(customerID, source string, rows []BulkOptOut) (BulkResu
 	seenKeys := map[string]bool{}
 	for _, part := range chunk(keys, 500) {
 		var found []string
-		if err := t.G.Model(&ConsentEvent{}).Where("customer_id = ? AND idempotency_key IN ?", customerID, part).
+		if err := t.G.Model(&ConsentEvent{}).Where("customer_id = ? AND idempotency_key IS NOT NULL AND idempotency_key IN ?", customerID, part).
 			Pluck("idempotency_key", &found).Error; err != nil {
 			return res, fmt.Errorf("check imported rows: %w", err)
 		}

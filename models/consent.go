@@ -369,57 +369,94 @@ type Suppression struct {
 // CheckSuppression answers for one normalized identifier of customerID on
 // channel ("" or all: every channel; suppressed if any is). It is the hot
 // path of the sending pipeline: one indexed query, no audit entry (the
-// caller counts checks per key instead).
+// caller counts checks per key instead). Only when no contact has the
+// identifier does a second indexed lookup ask whether it was erased: an
+// erased person stays suppressed (reason erasure) on every channel.
 func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
 	out := Suppression{To: id.Value}
-	var rows []ConsentState
+	// The outer join returns one row with no state for a contact that has
+	// none, and no row at all only when the identifier is unknown.
+	var rows []struct {
+		Channel    *string
+		Suppressed *bool
+		Reason     *string
+		Since      *time.Time
+	}
 	err := db.Gorm.WithContext(ctx).Raw(`SELECT s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
-		JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
+		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
 		WHERE i.customer_id = ? AND i.value = ?`, customerID, id.Value).Scan(&rows).Error
 	if err != nil {
 		return out, fmt.Errorf("check suppression: %w", err)
 	}
+	if len(rows) == 0 {
+		erased, err := db.erasedSuppressions(ctx, customerID, []string{id.Value})
+		if err != nil {
+			return out, err
+		}
+		if s, ok := erased[id.Value]; ok {
+			return s, nil
+		}
+		return out, nil
+	}
 	for _, r := range rows {
-		if !r.Suppressed || (channel != "" && channel != ChannelAll && r.Channel != channel) {
+		if r.Suppressed == nil || !*r.Suppressed || (channel != "" && channel != ChannelAll && *r.Channel != channel) {
 			continue
 		}
 		since := r.Since.UTC()
 		if !out.Suppressed || since.Before(*out.Since) {
-			out.Suppressed, out.Reason, out.Since = true, r.Reason, &since
+			out.Suppressed, out.Reason, out.Since = true, *r.Reason, &since
 		}
 	}
 	return out, nil
 }
 
 // CheckSuppressions answers for many identifiers of one customer in one
-// query, in the order given.
+// query, in the order given. Identifiers no contact has are then looked up
+// together, in one more indexed query, on the list of erased people.
 func (db *DB) CheckSuppressions(ctx context.Context, customerID string, ids []Identifier, channel string) ([]Suppression, error) {
 	values := make([]string, len(ids))
 	for i, id := range ids {
 		values[i] = id.Value
 	}
+	// Every known identifier gets at least one row (with no state when its
+	// contact is not suppressed); unknown ones get none.
 	var rows []struct {
 		Value      string
-		Channel    string
-		Suppressed bool
-		Reason     string
-		Since      time.Time
+		Channel    *string
+		Suppressed *bool
+		Reason     *string
+		Since      *time.Time
 	}
 	err := db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
-		JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
-		WHERE i.customer_id = ? AND i.value IN ? AND s.suppressed`, customerID, values).Scan(&rows).Error
+		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed
+		WHERE i.customer_id = ? AND i.value IN ?`, customerID, values).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("check suppressions: %w", err)
 	}
 	byValue := map[string]Suppression{}
+	known := make(map[string]bool, len(rows))
 	for _, r := range rows {
-		if channel != "" && channel != ChannelAll && r.Channel != channel {
+		known[r.Value] = true
+		if r.Suppressed == nil || !*r.Suppressed || (channel != "" && channel != ChannelAll && *r.Channel != channel) {
 			continue
 		}
 		since := r.Since.UTC()
 		if cur, ok := byValue[r.Value]; !ok || since.Before(*cur.Since) {
-			byValue[r.Value] = Suppression{To: r.Value, Suppressed: true, Reason: r.Reason, Since: &since}
+			byValue[r.Value] = Suppression{To: r.Value, Suppressed: true, Reason: *r.Reason, Since: &since}
 		}
+	}
+	var unknown []string
+	for _, v := range values {
+		if !known[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	erased, err := db.erasedSuppressions(ctx, customerID, unknown)
+	if err != nil {
+		return nil, err
+	}
+	for v, s := range erased {
+		byValue[v] = s
 	}
 	out := make([]Suppression, len(ids))
 	for i, id := range ids {

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/hex"
 	"context"
 	"errors"
 	"fmt"
@@ -165,7 +166,68 @@ func (t *Tx) insertContact(customerID, name, crmID string, ids []Identifier) (*C
 		}
 		c.Identifiers = append(c.Identifiers, ci)
 	}
+	if err := t.suppressErased(customerID, c.Identifiers); err != nil {
+		return nil, err
+	}
+	var n int64
+	if err := t.G.Model(&ConsentState{}).Where("customer_id = ? AND contact_id = ? AND suppressed", customerID, c.ID).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	c.Suppressed = n > 0
 	return c, nil
+}
+
+// suppressErased keeps an erased person suppressed when a CRM import or
+// an API call creates them again: contacts whose new identifiers' keyed
+// hashes are on the customer's erased list get an erasure opt-out at once.
+// It costs one indexed lookup per 500 new identifiers, and keeps the
+// suppression check itself to its single query.
+func (t *Tx) suppressErased(customerID string, added []ContactIdentifier) error {
+	if len(added) == 0 {
+		return nil
+	}
+	var s setting
+	if err := t.G.Where("key = ?", "server_secret").Limit(1).Find(&s).Error; err != nil || s.Value == "" {
+		return err // no secret yet: nobody was ever erased
+	}
+	secret, err := hex.DecodeString(s.Value)
+	if err != nil {
+		return fmt.Errorf("read server secret: %w", err)
+	}
+	key := erasureKeyFrom(secret)
+	contactOf := map[string]string{}
+	hashes := make([]string, 0, len(added))
+	for _, ci := range added {
+		h := identifierHash(key, customerID, ci.Value)
+		contactOf[h] = ci.ContactID
+		hashes = append(hashes, h)
+	}
+	hit := map[string]ErasedIdentifier{}
+	for _, part := range chunk(hashes, 500) {
+		var erased []ErasedIdentifier
+		if err := t.G.Where("customer_id = ? AND hash IN ?", customerID, part).Find(&erased).Error; err != nil {
+			return fmt.Errorf("check the erased list: %w", err)
+		}
+		for _, e := range erased {
+			hit[contactOf[e.Hash]] = e
+		}
+	}
+	now := Now()
+	for contactID, e := range hit {
+		ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID, Channel: ChannelAll,
+			Kind: OptOut, Reason: ReasonErasure, Source: "privacy_request",
+			Evidence:  "an identifier of this contact belongs to a person erased on " + e.Since.UTC().Format(time.DateOnly),
+			ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label, OccurredAt: now, RecordedAt: now}
+		if err := t.G.Create(ev).Error; err != nil {
+			return fmt.Errorf("suppress an erased person: %w", err)
+		}
+		if err := t.refreshStates(&Contact{CustomerID: customerID, ID: contactID}); err != nil {
+			return err
+		}
+		t.Audit(Audit{Action: "consent.opt_out", ObjectType: "contact", ObjectID: contactID, CustomerID: customerID,
+			Details: map[string]any{"channel": ChannelAll, "source": "privacy_request", "reason": ReasonErasure, "event": ev.ID}})
+	}
+	return nil
 }
 
 // Contact returns one contact the actor may see, with its identifiers.

@@ -38,6 +38,7 @@ type cliEnv struct {
 	cfg    config
 	stdin  io.Reader
 	stdout io.Writer
+	stderr io.Writer
 	log    *slog.Logger
 	args   []string // positional arguments after the flags
 }
@@ -89,7 +90,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := newLogger(stderr, cfg.LogFormat)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := action(ctx, &cliEnv{cfg: cfg, stdin: stdin, stdout: stdout, log: log, args: fs.Args()})
+	err := action(ctx, &cliEnv{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, log: log, args: fs.Args()})
 	var ue usageError
 	var ve *models.ValidationError
 	switch {

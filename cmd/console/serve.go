@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers"
+	"github.com/sendara/console/jobs"
 	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/mailer"
 	"github.com/sendara/console/models"
@@ -45,6 +46,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		if err != nil {
 			return err
 		}
+		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
 			return err

@@ -1,0 +1,197 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// reportFixture is an app with one answered CCPA request of 2025 and one
+// open one, an auditor and another customer's admin.
+type reportFixture struct {
+	app      *testApp
+	auditor  *client
+	customer *client
+	answered *models.PrivacyRequest
+	open     *models.PrivacyRequest
+}
+
+func newReportFixture(t *testing.T) *reportFixture {
+	t.Helper()
+	app := newTestApp(t)
+	ctx := context.Background()
+	biz := models.DefaultBusiness()
+	create := func(typ, received, email string) *models.PrivacyRequest {
+		at, _ := time.Parse(time.RFC3339, received)
+		r, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, models.RequestInput{Type: typ, Regime: "ccpa", Channel: "web_form",
+			ReceivedAt: at, Requester: models.Requester{Name: "Jane Roe", Email: email}}, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	f := &reportFixture{app: app}
+	f.answered = create("delete", "2025-04-01T18:00:00Z", "jane@example.com")
+	if _, err := app.db.SetStatus(ctx, modeltest.Staff, f.answered.ID, models.StatusDenied, "=could not verify"); err != nil {
+		t.Fatal(err)
+	}
+	// Answered in time, on 2025-04-20 (SetStatus stamps now).
+	if err := app.db.Gorm.Exec("UPDATE privacy_requests SET completed_at = ? WHERE id = ?",
+		time.Date(2025, 4, 20, 18, 0, 0, 0, time.UTC), f.answered.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	f.open = create("know", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "john@example.com")
+
+	f.auditor = app.client()
+	f.auditor.login(app.user(models.RoleAuditor, nil, "auditor@sendara.test"))
+	f.customer = app.client()
+	f.customer.login(app.user(models.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test"))
+	return f
+}
+
+func TestReportPagesAreForStaffWhoReadReports(t *testing.T) {
+	f := newReportFixture(t)
+	tests := []struct {
+		path string
+		sel  string // what the auditor's page must hold
+	}{
+		{"/reports", `[data-testid=metrics]`},
+		{"/reports?year=2025&regime=ccpa", `[data-testid=on-time]`},
+		{"/requests/board", `[data-testid=board]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			if p := f.auditor.get(tt.path); p.Status != http.StatusOK || p.Doc.Find(tt.sel).Length() != 1 {
+				t.Errorf("auditor: status %d, %s found %d times", p.Status, tt.sel, p.Doc.Find(tt.sel).Length())
+			}
+			if p := f.customer.get(tt.path); p.Status != http.StatusForbidden {
+				t.Errorf("customer admin: status %d, want 403", p.Status)
+			}
+		})
+	}
+	if p := f.customer.get("/reports/request-log.csv"); p.Status != http.StatusForbidden || strings.Contains(p.Body, "reference,") {
+		t.Errorf("customer admin downloaded the request log: %d", p.Status)
+	}
+}
+
+func TestReportShowsTheYearsMetrics(t *testing.T) {
+	f := newReportFixture(t)
+	p := f.auditor.get("/reports?year=2025")
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d", p.Status)
+	}
+	cells := map[string]string{
+		`[data-testid=metrics] tr[data-type=delete] [data-col=received]`: "1",
+		`[data-testid=metrics] tr[data-type=delete] [data-col=denied]`:   "1",
+		`[data-testid=metrics] tr[data-type=total] [data-col=received]`:  "1",
+		`[data-testid=metrics] tr[data-type=know] [data-col=received]`:   "0",
+		`[data-testid=on-time] tr[data-regime=ccpa] [data-col=answered]`: "1",
+		`[data-testid=on-time] tr[data-regime=ccpa] [data-col=rate]`:     "100.0%",
+		`select[name=year] option[selected]`:                             "2025",
+	}
+	for sel, want := range cells {
+		if got := p.text(sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if p := f.auditor.get("/reports?year=soon"); p.Status != http.StatusBadRequest {
+		t.Errorf("a malformed year: status %d, want 400", p.Status)
+	}
+}
+
+func TestRequestLogDownloadIsCSVAndAudited(t *testing.T) {
+	f := newReportFixture(t)
+	p := f.auditor.get("/reports/request-log.csv?from=2025-01-01&to=2025-12-31")
+	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(p.Header.Get("Content-Disposition"), "request-log-2025-01-01-to-2025-12-31.csv") {
+		t.Fatalf("status %d, type %q, disposition %q", p.Status, p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(p.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{models.RequestLogColumns,
+		{f.answered.Reference, "2025-04-01", "delete", "ccpa", "web_form", "2025-04-20", "denied", "'=could not verify"}}
+	if len(rows) != len(want) || !slices.Equal(rows[0], want[0]) || !slices.Equal(rows[1], want[1]) {
+		t.Errorf("rows:\n%q\nwant\n%q", rows, want)
+	}
+	events, err := f.app.db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, e := range events {
+		if e.Action == "report.request_log" {
+			d := e.Details
+			found = strings.Contains(d, `"from":"2025-01-01"`) && strings.Contains(d, `"to":"2025-12-31"`) && strings.Contains(d, `"rows":1`)
+		}
+	}
+	if !found {
+		t.Error("no report.request_log audit event with the range and row count")
+	}
+}
+
+func TestRequestLogDownloadDefaultsToTheLast24Months(t *testing.T) {
+	f := newReportFixture(t)
+	now := time.Now()
+	create := func(received time.Time) string {
+		r, err := f.app.db.CreateRequest(context.Background(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: "access",
+			Regime: "ccpa", Channel: "email", ReceivedAt: received, Requester: models.Requester{Email: "old@example.com"}}, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Reference
+	}
+	kept, older := create(now.AddDate(0, -23, 0)), create(now.AddDate(0, -25, 0))
+	p := f.auditor.get("/reports/request-log.csv")
+	rows, err := csv.NewReader(strings.NewReader(p.Body)).ReadAll()
+	if p.Status != http.StatusOK || err != nil {
+		t.Fatalf("status %d: %v", p.Status, err)
+	}
+	var refs []string
+	for _, r := range rows[1:] {
+		refs = append(refs, r[0])
+	}
+	if !slices.Contains(refs, f.open.Reference) || !slices.Contains(refs, kept) || slices.Contains(refs, older) {
+		t.Errorf("the default range gave %v; want %s and %s, not %s", refs, f.open.Reference, kept, older)
+	}
+}
+
+func TestRequestLogDownloadRefusesABadRange(t *testing.T) {
+	f := newReportFixture(t)
+	for _, q := range []string{"from=2025-13-01", "to=yesterday", "from=2025-06-01&to=2025-05-01"} {
+		if p := f.auditor.get("/reports/request-log.csv?" + q); p.Status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, p.Status)
+		}
+	}
+}
+
+func TestBoardRendersAtItsStaticPathNotAsARequestID(t *testing.T) {
+	f := newReportFixture(t)
+	p := f.auditor.get("/requests/board")
+	if p.Status != http.StatusOK || p.text("h1") != "Deadline board" {
+		t.Fatalf("status %d, title %q", p.Status, p.text("h1"))
+	}
+	// Received an hour ago, a CCPA request to know is due in 45 days.
+	card := p.Doc.Find(`[data-testid=board-later] [data-testid=board-card]`)
+	if card.Length() != 1 || card.AttrOr("data-reference", "") != f.open.Reference {
+		t.Errorf("the later column has %d cards, want %s", card.Length(), f.open.Reference)
+	}
+	// It is acknowledged within 10 business days.
+	if got := strings.TrimSpace(card.Find(`[data-testid=card-ack]`).Text()); !strings.HasPrefix(got, "Acknowledge by "+*f.open.AckDueOn) {
+		t.Errorf("acknowledgement line %q, want the date %s", got, *f.open.AckDueOn)
+	}
+	if p.Doc.Find(`[data-testid=board-card][data-reference="`+f.answered.Reference+`"]`).Length() != 0 {
+		t.Error("a closed request is on the board")
+	}
+	if !slices.Contains(f.app.auditActions(), "request.list") {
+		t.Error("viewing the board is not audited")
+	}
+}

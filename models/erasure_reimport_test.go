@@ -1,0 +1,38 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+func TestAnErasedPersonCreatedAgainIsSuppressedAtOnce(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	other := mustCustomer(t, db, "other")
+	subject(t, db, acme)
+	r := instructed(t, db, models.TypeErasure, []string{janePhone})
+	if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The CRM syncs the person back in.
+	again, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"(415) 555-0123"}}, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Suppressed {
+		t.Error("the re-created contact is reachable")
+	}
+	s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone}, "imessage")
+	if err != nil || !s.Suppressed || s.Reason != models.ReasonErasure {
+		t.Errorf("check after re-creation: %+v %v", s, err)
+	}
+	// The erasure at acme says nothing about the same number at another customer.
+	elsewhere, err := db.CreateContact(ctx, modeltest.Staff, other.ID, models.ContactInput{Identifiers: []string{janePhone}}, "US")
+	if err != nil || elsewhere.Suppressed {
+		t.Errorf("another customer's new contact: suppressed=%v %v", elsewhere != nil && elsewhere.Suppressed, err)
+	}
+}

@@ -1,0 +1,1814 @@
+package models
+
+// CSV imports of opt-outs and contacts, and CSV exports of contacts and the
+// suppression list.
+//
+// An import is a visible job. The upload is stored as it streams in, in
+// 1 MiB chunks (import_chunks), so no step ever holds the whole file. A
+// first pass over the chunks detects the columns and lists every bad row
+// (import_bad_rows) before anything is written: the preview. Once the user
+// confirms, a runner (package jobs, or the command line) reads the chunks
+// again and applies the good rows in batches, each in one transaction that
+// also advances the job's position in the file. A crash therefore leaves
+// no half-applied batch, and a job resumes from its last committed
+// position; every opt-out carries the idempotency key
+// "<sha256 of the file>:<line>", so re-running a file changes nothing.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Import kinds.
+const (
+	ImportOptOuts  = "opt_outs"
+	ImportContacts = "contacts"
+)
+
+// Import job statuses, in lifecycle order. A job is uploading while its
+// file is stored and checked, waits in preview until the user confirms,
+// is queued for a runner, running while a runner holds it, and ends done,
+// failed (retryable) or cancelled (the preview was discarded).
+const (
+	ImportUploading = "uploading"
+	ImportPreview   = "preview"
+	ImportQueued    = "queued"
+	ImportRunning   = "running"
+	ImportDone      = "done"
+	ImportFailed    = "failed"
+	ImportCancelled = "cancelled"
+)
+
+// ImportChunkSize is the size of each stored piece of an uploaded file.
+const ImportChunkSize = 1 << 20
+
+// maxRecordBytes bounds one CSV record: longer is not a contact row but a
+// quote that never closes, or a file with old Mac line endings.
+const maxRecordBytes = 1 << 20
+
+// maxShownValue bounds the cell text kept for a bad row.
+const maxShownValue = 200
+
+// Fields a CSV column can be mapped to; "" ignores the column.
+const (
+	FieldPhone      = "phone"
+	FieldEmail      = "email"
+	FieldName       = "name"
+	FieldFirstName  = "first_name"
+	FieldLastName   = "last_name"
+	FieldCRMID      = "crm_id"
+	FieldChannel    = "channel"
+	FieldOccurredAt = "occurred_at"
+)
+
+// ImportFields lists the fields a column may be mapped to for kind, in the
+// order a mapping form offers them.
+func ImportFields(kind string) []string {
+	f := []string{FieldPhone, FieldEmail, FieldName, FieldFirstName, FieldLastName, FieldCRMID}
+	if kind == ImportOptOuts {
+		f = append(f, FieldChannel, FieldOccurredAt)
+	}
+	return f
+}
+
+// FieldLabel names a field for people.
+func FieldLabel(f string) string {
+	switch f {
+	case FieldPhone:
+		return "Phone number"
+	case FieldEmail:
+		return "Email address"
+	case FieldName:
+		return "Name"
+	case FieldFirstName:
+		return "First name"
+	case FieldLastName:
+		return "Last name"
+	case FieldCRMID:
+		return "CRM id"
+	case FieldChannel:
+		return "Channel"
+	case FieldOccurredAt:
+		return "Opted out at"
+	}
+	return "(ignored)"
+}
+
+// KindLabel names an import kind for people.
+func KindLabel(kind string) string {
+	if kind == ImportContacts {
+		return "Contacts"
+	}
+	return "Opt-outs"
+}
+
+// ImportMapping says how to read a file: whether line 1 is a header, the
+// delimiter, and which field each column holds.
+type ImportMapping struct {
+	Header    bool     `json:"header"`
+	Delimiter string   `json:"delimiter"`
+	Columns   []string `json:"columns"` // the header cells, or "Column 1"… without a header
+	Fields    []string `json:"fields"`  // per column: a Field* constant or "" (ignored)
+	// Channel applies to rows without a channel of their own (opt-outs).
+	Channel string `json:"channel"`
+}
+
+func (m ImportMapping) column(i int) string {
+	if i >= 0 && i < len(m.Columns) {
+		return m.Columns[i]
+	}
+	return fmt.Sprintf("Column %d", i+1)
+}
+
+func (m ImportMapping) delimiter() rune {
+	r, _ := utf8.DecodeRuneInString(m.Delimiter)
+	if r == utf8.RuneError || m.Delimiter == "" {
+		return ','
+	}
+	return r
+}
+
+// HasIdentifier reports whether some column holds phone numbers or emails.
+func (m ImportMapping) HasIdentifier() bool {
+	return slices.Contains(m.Fields, FieldPhone) || slices.Contains(m.Fields, FieldEmail)
+}
+
+// Problem explains why the mapping cannot be imported ("" when it can).
+func (m ImportMapping) Problem() string {
+	if m.HasIdentifier() {
+		return ""
+	}
+	return "No column of phone numbers or email addresses was recognised. Name one Phone, Mobile Phone Number, Email or Email Address, or choose it in the column mapping."
+}
+
+// singleFields may be mapped to one column at most.
+var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt}
+
+// ImportOptions are the settings a file is read with.
+type ImportOptions struct {
+	Region   string         // phone numbers without a country code
+	Location *time.Location // dates without a time zone
+}
+
+func (o ImportOptions) loc() *time.Location {
+	if o.Location == nil {
+		return time.UTC
+	}
+	return o.Location
+}
+
+// ---- Reading files ----
+
+var (
+	utf8BOM         = []byte{0xEF, 0xBB, 0xBF}
+	errRecordTooBig = errors.New("record too long")
+)
+
+// DetectImportMapping reads the start of a file and proposes a mapping for
+// kind: the delimiter from the first line, a header when line 1 names a
+// phone or email column (typical CRM exports: HubSpot, GoHighLevel,
+// Salesforce, Pipedrive, Close), otherwise no header when line 1 already
+// holds phone numbers or emails. A file that is not CSV text (a workbook,
+// UTF-16, binary) is a ValidationError on "file".
+func DetectImportMapping(r io.Reader, kind string, opt ImportOptions) (ImportMapping, error) {
+	const window = 64 << 10
+	br := bufio.NewReaderSize(r, window)
+	head, err := br.Peek(window)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return ImportMapping{}, fmt.Errorf("read the file: %w", err)
+	}
+	if err := sniffText(head); err != nil {
+		return ImportMapping{}, err
+	}
+	head = bytes.TrimPrefix(head, utf8BOM)
+	first := head
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	m := ImportMapping{Delimiter: string(guessDelimiter(first)), Channel: ChannelAll}
+	cr := csv.NewReader(bytes.NewReader(head))
+	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = m.delimiter(), true, -1
+	rec, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return m, Invalid("file", "is empty: it has no rows")
+	}
+	if err != nil {
+		return m, Invalid("file", "is not a CSV file: its first line cannot be read (%v)", err)
+	}
+	m.Columns = make([]string, len(rec))
+	m.Fields = make([]string, len(rec))
+	for i, h := range rec {
+		m.Columns[i] = clip(cleanText(strings.TrimSpace(h)), 100)
+		if m.Columns[i] == "" {
+			m.Columns[i] = fmt.Sprintf("Column %d", i+1)
+		}
+		m.Fields[i] = classifyHeader(h, kind)
+	}
+	m.dedupeSingles()
+	if m.HasIdentifier() {
+		m.Header = true
+		return m, nil
+	}
+	// No recognised header: line 1 may already be data.
+	headerless := make([]string, len(rec))
+	for i, v := range rec {
+		if id, err := NormalizeIdentifier("", v, opt.Region); err == nil {
+			headerless[i] = id.Kind
+		}
+	}
+	if slices.ContainsFunc(headerless, func(f string) bool { return f != "" }) {
+		for i := range m.Columns {
+			m.Columns[i] = fmt.Sprintf("Column %d", i+1)
+		}
+		m.Fields, m.Header = headerless, false
+		return m, nil
+	}
+	m.Header = true
+	return m, nil
+}
+
+// sniffText refuses what is plainly not CSV text, with a reason a person
+// can act on.
+func sniffText(head []byte) error {
+	switch {
+	case len(bytes.TrimSpace(bytes.TrimPrefix(head, utf8BOM))) == 0:
+		return Invalid("file", "is empty: it has no rows")
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return Invalid("file", "is an Excel workbook (or another zip file), not CSV: save it as \"CSV UTF-8 (comma delimited)\" and upload that")
+	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return Invalid("file", "is an old Excel workbook (.xls), not CSV: save it as \"CSV UTF-8 (comma delimited)\" and upload that")
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return Invalid("file", "is UTF-16 text: save it as \"CSV UTF-8\" and upload that")
+	case bytes.IndexByte(head, 0) >= 0:
+		return Invalid("file", "is not a text file: upload a CSV export from your CRM")
+	}
+	return nil
+}
+
+// guessDelimiter picks the most frequent of comma, semicolon and tab
+// outside quotes in the first line (spreadsheets in many locales write
+// semicolons); comma when none appears.
+func guessDelimiter(line []byte) rune {
+	counts := map[rune]int{}
+	quoted := false
+	for _, b := range line {
+		switch {
+		case b == '"':
+			quoted = !quoted
+		case !quoted && (b == ',' || b == ';' || b == '\t'):
+			counts[rune(b)]++
+		}
+	}
+	best := ','
+	for _, r := range []rune{';', '\t'} {
+		if counts[r] > counts[best] {
+			best = r
+		}
+	}
+	return best
+}
+
+// normalizeHeader lower-cases a header and turns punctuation into single
+// spaces: "Person - Phone - Work" → "person phone work".
+func normalizeHeader(h string) string {
+	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	var b strings.Builder
+	gap := false
+	for _, r := range h {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if gap && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+			gap = false
+		} else {
+			gap = true
+		}
+	}
+	return strings.ReplaceAll(b.String(), "e mail", "email")
+}
+
+// classifyHeader maps a header cell to a field, or "" for columns the
+// import does not use. Columns about a phone or email rather than holding
+// one ("Phone Type", "Email Opt Out", "Email Verified") are ignored.
+func classifyHeader(h, kind string) string {
+	n := normalizeHeader(h)
+	field := ""
+	switch n {
+	case "first name", "firstname", "first", "given name", "forename":
+		field = FieldFirstName
+	case "last name", "lastname", "last", "surname", "family name":
+		field = FieldLastName
+	case "name", "full name", "fullname", "contact name", "person name", "display name", "contact":
+		field = FieldName
+	case "record id", "recordid", "contact id", "contactid", "id", "person id", "personid", "lead id", "leadid",
+		"crm id", "external id", "hubspot id", "salesforce id", "object id", "vid":
+		field = FieldCRMID
+	case "channel":
+		field = FieldChannel
+	case "opted out at", "opted out on", "opted out", "opt out date", "opt out at", "opt out time", "date opted out",
+		"date", "unsubscribed at", "unsubscribed on", "unsubscribe date", "timestamp":
+		field = FieldOccurredAt
+	}
+	if field == "" {
+		tokens := strings.Fields(n)
+		has := func(words ...string) bool {
+			return slices.ContainsFunc(tokens, func(t string) bool { return slices.Contains(words, t) })
+		}
+		switch {
+		case has("type", "opt", "optout", "opted", "status", "verified", "valid", "country", "ext", "extension",
+			"carrier", "dnc", "unsubscribed", "bounced", "bounce", "domain", "count", "label", "consent"):
+		case has("email", "emails", "mail", "emailaddress") || strings.HasPrefix(n, "email"):
+			field = FieldEmail
+		case has("phone", "phones", "mobile", "cell", "cellphone", "tel", "telephone", "sms", "mobilephone", "phonenumber"):
+			field = FieldPhone
+		}
+	}
+	if !slices.Contains(ImportFields(kind), field) {
+		return ""
+	}
+	return field
+}
+
+// dedupeSingles keeps only the first column of each single-valued field.
+func (m *ImportMapping) dedupeSingles() {
+	seen := map[string]bool{}
+	for i, f := range m.Fields {
+		if slices.Contains(singleFields, f) {
+			if seen[f] {
+				m.Fields[i] = ""
+			}
+			seen[f] = true
+		}
+	}
+}
+
+// CheckMapping validates a mapping chosen by a person for kind.
+func CheckMapping(m ImportMapping, kind string) error {
+	if len(m.Fields) != len(m.Columns) {
+		return Invalid("mapping", "names %d fields for %d columns", len(m.Fields), len(m.Columns))
+	}
+	seen := map[string]string{}
+	for i, f := range m.Fields {
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(ImportFields(kind), f) {
+			return Invalid(fmt.Sprintf("field_%d", i), "%q is not a field of a %s import", f, strings.ToLower(KindLabel(kind)))
+		}
+		if prev, ok := seen[f]; ok && slices.Contains(singleFields, f) {
+			return Invalid(fmt.Sprintf("field_%d", i), "%s is already column %q: choose one column for it", FieldLabel(f), prev)
+		}
+		seen[f] = m.Columns[i]
+	}
+	if _, err := normalizeChannel(m.Channel); err != nil {
+		return err
+	}
+	return nil
+}
+
+func normalizeChannel(ch string) (string, error) {
+	ch = strings.ToLower(strings.TrimSpace(ch))
+	if ch == "" {
+		return ChannelAll, nil
+	}
+	if ch != ChannelAll && !slices.Contains(Channels, ch) {
+		return "", Invalid("channel", "must be imessage, facetime or all")
+	}
+	return ch, nil
+}
+
+// ImportCursor is a position in a file between two records: the byte
+// offset and the number of lines before it, so a resumed reader numbers
+// rows as the file does.
+type ImportCursor struct {
+	Offset int64
+	Line   int64
+}
+
+// ImportRow is one data row of a file, read and checked. A row with
+// problems is not imported at all, so a fix and a re-import apply it whole.
+type ImportRow struct {
+	Line        int64 // the line the row starts on (the header is line 1)
+	Identifiers []Identifier
+	Name        string
+	CRMID       string
+	Channel     string
+	OccurredAt  time.Time // zero: the time of import
+	Problems    []ImportProblem
+}
+
+// ImportProblem is one reason a row is bad: its line, the column (-1 for
+// the row as a whole), the cell's text and why. It is stored for the
+// preview as a row of import_bad_rows.
+type ImportProblem struct {
+	JobID  string `gorm:"primaryKey"`
+	Line   int64  `gorm:"primaryKey"`
+	Col    int    `gorm:"primaryKey"`
+	Field  string
+	Value  string
+	Reason string
+}
+
+// TableName is the preview's store of bad rows.
+func (ImportProblem) TableName() string { return "import_bad_rows" }
+
+func (r *ImportRow) problem(col int, field, value, reason string) {
+	r.Problems = append(r.Problems, ImportProblem{Line: r.Line, Col: col, Field: field,
+		Value: clip(cleanText(value), maxShownValue), Reason: reason})
+}
+
+// ImportParser reads the rows of a file with encoding/csv, one record at a
+// time: memory stays bounded whatever the file's size.
+type ImportParser struct {
+	src        *recordLimiter
+	r          *csv.Reader
+	m          ImportMapping
+	kind       string
+	opt        ImportOptions
+	base       ImportCursor // where the csv reader starts in the file
+	pos        ImportCursor // after the last record read
+	skipHeader bool
+	now        time.Time
+}
+
+// NewImportParser reads r, which starts at from in the file (the zero
+// cursor for the file's start, where a byte-order mark and the header are
+// skipped).
+func NewImportParser(r io.Reader, kind string, m ImportMapping, opt ImportOptions, from ImportCursor) *ImportParser {
+	base := from
+	if from.Offset == 0 {
+		br := bufio.NewReader(r)
+		if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+			_, _ = br.Discard(len(utf8BOM))
+			base.Offset = int64(len(utf8BOM))
+		}
+		r = br
+	}
+	src := &recordLimiter{r: r, max: maxRecordBytes}
+	cr := csv.NewReader(src)
+	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord, cr.ReuseRecord = m.delimiter(), true, -1, true
+	return &ImportParser{src: src, r: cr, m: m, kind: kind, opt: opt, base: base, pos: base,
+		skipHeader: from.Offset == 0 && m.Header, now: Now()}
+}
+
+// Cursor is the position after the last row read.
+func (p *ImportParser) Cursor() ImportCursor { return p.pos }
+
+// Next returns the next data row (blank rows are skipped), io.EOF at the
+// end, or an error that makes the whole file unreadable.
+func (p *ImportParser) Next() (ImportRow, error) {
+	for {
+		rec, err := p.r.Read()
+		if errors.Is(err, io.EOF) {
+			return ImportRow{}, io.EOF
+		}
+		if errors.Is(err, errRecordTooBig) {
+			return ImportRow{}, Invalid("file", "line %d starts a row longer than 1 MiB: a quote that is never closed, or line endings this reader does not know (save the file as \"CSV UTF-8\")", p.pos.Line+1)
+		}
+		if err != nil {
+			return ImportRow{}, fmt.Errorf("read line %d: %w", p.pos.Line+1, err)
+		}
+		startLine, _ := p.r.FieldPos(0)
+		last := len(rec) - 1
+		lastLine, _ := p.r.FieldPos(last)
+		// A quoted last field may span lines; the next record starts after them.
+		p.pos = ImportCursor{Offset: p.base.Offset + p.r.InputOffset(),
+			Line: p.base.Line + int64(lastLine) + int64(strings.Count(rec[last], "\n"))}
+		p.src.mark(p.r.InputOffset())
+		if p.skipHeader {
+			p.skipHeader = false
+			continue
+		}
+		if isBlank(rec) {
+			continue
+		}
+		return p.check(rec, p.base.Line+int64(startLine)), nil
+	}
+}
+
+func isBlank(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// check reads one record into a row and lists its problems, with the
+// reasons NormalizeIdentifier gives.
+func (p *ImportParser) check(rec []string, line int64) ImportRow {
+	row := ImportRow{Line: line, Channel: p.m.Channel}
+	if row.Channel == "" {
+		row.Channel = ChannelAll
+	}
+	var first, last string
+	nameCol, crmCol := -1, -1
+	seen := map[string]bool{}
+	badIdentifier := false
+	for i, f := range p.m.Fields {
+		if i >= len(rec) || f == "" {
+			continue
+		}
+		v := strings.TrimSpace(rec[i])
+		col := p.m.column(i)
+		switch f {
+		case FieldPhone, FieldEmail:
+			if v == "" {
+				continue
+			}
+			id, err := NormalizeIdentifier(col, v, p.opt.Region)
+			if err != nil {
+				row.problem(i, col, v, reasonOf(err))
+				badIdentifier = true
+				continue
+			}
+			if !seen[id.Value] {
+				seen[id.Value] = true
+				row.Identifiers = append(row.Identifiers, id)
+			}
+		case FieldName:
+			row.Name, nameCol = cleanText(v), i
+		case FieldFirstName:
+			first = cleanText(v)
+			if nameCol < 0 {
+				nameCol = i
+			}
+		case FieldLastName:
+			last = cleanText(v)
+			if nameCol < 0 {
+				nameCol = i
+			}
+		case FieldCRMID:
+			row.CRMID, crmCol = cleanText(v), i
+		case FieldChannel:
+			if v == "" {
+				continue
+			}
+			ch, err := normalizeChannel(v)
+			if err != nil {
+				row.problem(i, col, v, "must be imessage, facetime or all")
+				continue
+			}
+			row.Channel = ch
+		case FieldOccurredAt:
+			if v == "" {
+				continue
+			}
+			t, err := parseImportTime(v, p.opt.loc())
+			switch {
+			case err != nil:
+				row.problem(i, col, v, "is not a date: write it like 2026-03-31, 2026-03-31 14:05 or 2026-03-31T14:05:00Z")
+			case t.After(p.now.Add(futureSkew)):
+				row.problem(i, col, v, "is in the future")
+			default:
+				row.OccurredAt = t
+			}
+		}
+	}
+	if row.Name == "" {
+		row.Name = strings.TrimSpace(first + " " + last)
+	}
+	if len(row.Name) > 200 {
+		row.problem(nameCol, p.m.column(nameCol), row.Name, "is longer than 200 characters")
+	}
+	if len(row.CRMID) > 200 {
+		row.problem(crmCol, p.m.column(crmCol), row.CRMID, "is longer than 200 characters")
+	}
+	if len(row.Identifiers) == 0 && !badIdentifier {
+		row.problem(-1, "row", strings.Join(rec, string(p.m.delimiter())), "has no phone number or email address")
+	}
+	slices.SortStableFunc(row.Problems, func(a, b ImportProblem) int { return a.Col - b.Col })
+	return row
+}
+
+func reasonOf(err error) string {
+	if v, ok := AsValidation(err); ok {
+		return v.Message
+	}
+	return err.Error()
+}
+
+// importTimeLayouts are the date forms CRM exports write. Slashed dates
+// are read month first (US exports), day first when only that reading is
+// a date.
+var importTimeLayouts = []string{
+	time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05 -0700",
+	"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02",
+	"2006/01/02 15:04:05", "2006/01/02 15:04", "2006/01/02",
+	"1/2/2006 15:04:05", "1/2/2006 15:04", "1/2/2006 3:04:05 PM", "1/2/2006 3:04 PM", "1/2/2006",
+	"2/1/2006 15:04:05", "2/1/2006 15:04", "2/1/2006",
+	"Jan 2, 2006 3:04 PM", "Jan 2, 2006 15:04", "Jan 2, 2006", "January 2, 2006", "2 Jan 2006", "2 January 2006", "2-Jan-2006",
+}
+
+// parseImportTime reads a date or time; without a zone it is in loc.
+// Digits alone are Unix seconds (10) or milliseconds (13), as some CRMs
+// export.
+func parseImportTime(v string, loc *time.Location) (time.Time, error) {
+	v = strings.ToUpper(strings.TrimSpace(v))
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		switch len(v) {
+		case 10:
+			return time.Unix(n, 0).UTC(), nil
+		case 13:
+			return time.UnixMilli(n).UTC(), nil
+		}
+	}
+	for _, l := range importTimeLayouts {
+		if t, err := time.ParseInLocation(l, v, loc); err == nil {
+			return t.UTC().Truncate(time.Microsecond), nil
+		}
+	}
+	return time.Time{}, errors.New("not a date")
+}
+
+// recordLimiter fails a read once more than max bytes were delivered past
+// the end of the last record: encoding/csv would otherwise buffer a
+// never-ending quoted field whole.
+type recordLimiter struct {
+	r         io.Reader
+	delivered int64
+	marked    int64
+	max       int64
+}
+
+func (l *recordLimiter) mark(offset int64) { l.marked = offset }
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.delivered-l.marked > l.max {
+		return 0, errRecordTooBig
+	}
+	n, err := l.r.Read(p)
+	l.delivered += int64(n)
+	return n, err
+}
+
+// cleanText makes cell text safe to store on both databases: valid UTF-8
+// and no NUL bytes (PostgreSQL refuses them in text).
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// clip shortens s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// ---- Jobs ----
+
+// ImportJob is one import: its file, mapping, status and counters.
+type ImportJob struct {
+	CustomerID      string `gorm:"primaryKey"`
+	ID              string `gorm:"primaryKey"`
+	Kind            string
+	FileName        string
+	FileSHA256      string `gorm:"column:file_sha256"`
+	FileSize        int64
+	MappingJSON     string `gorm:"column:mapping"`
+	Status          string
+	TotalRows       int64 // data rows, blank ones aside
+	BadRows         int64
+	ProcessedRows   int64 // data rows read by the runner, good and bad
+	Applied         int64 // rows that appended an opt-out (opt-outs) or created or changed a contact (contacts)
+	Unchanged       int64 // rows already imported or already in effect, or with nothing new
+	ContactsCreated int64
+	ResumeOffset    int64
+	ResumeLine      int64
+	Error           string
+	CreatedBy       string
+	CreatedByType   string
+	CreatedByLabel  string
+	ClaimedBy       string
+	CreatedAt       time.Time
+	StartedAt       *time.Time
+	FinishedAt      *time.Time
+	HeartbeatAt     *time.Time
+
+	Mapping ImportMapping `gorm:"-"`
+}
+
+// Active reports whether the job is waiting for or held by a runner: its
+// page keeps polling.
+func (j *ImportJob) Active() bool {
+	return j.Status == ImportQueued || j.Status == ImportRunning || j.Status == ImportUploading
+}
+
+// UsableRows is the number of rows the import will apply.
+func (j *ImportJob) UsableRows() int64 { return j.TotalRows - j.BadRows }
+
+// Percent is the share of rows processed, 0 to 100.
+func (j *ImportJob) Percent() int {
+	if j.Status == ImportDone {
+		return 100
+	}
+	if j.TotalRows <= 0 {
+		return 0
+	}
+	return int(min(100, j.ProcessedRows*100/j.TotalRows))
+}
+
+// Cursor is where the job's runner continues in the file.
+func (j *ImportJob) Cursor() ImportCursor {
+	return ImportCursor{Offset: j.ResumeOffset, Line: j.ResumeLine}
+}
+
+// uploader is the actor batches run as: the person who uploaded the file,
+// kept within the job's tenant.
+func (j *ImportJob) uploader() Actor {
+	return Actor{Type: j.CreatedByType, ID: j.CreatedBy, Label: j.CreatedByLabel, CustomerID: j.CustomerID}
+}
+
+func (j *ImportJob) decode() error {
+	if j.MappingJSON == "" || j.MappingJSON == "{}" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(j.MappingJSON), &j.Mapping); err != nil {
+		return fmt.Errorf("read mapping of import %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// IdempotencyKey is the key of the i-th identifier of the row on line: the
+// file's hash and the line, so the same file imported again is a no-op.
+func (j *ImportJob) IdempotencyKey(line int64, i int) string {
+	if i == 0 {
+		return fmt.Sprintf("%s:%d", j.FileSHA256, line)
+	}
+	return fmt.Sprintf("%s:%d:%d", j.FileSHA256, line, i+1)
+}
+
+type importChunk struct {
+	JobID string `gorm:"primaryKey"`
+	N     int    `gorm:"primaryKey"`
+	Data  []byte
+}
+
+func (importChunk) TableName() string { return "import_chunks" }
+
+// ErrImportClaimLost means another runner took the job over (this one was
+// presumed dead): the work in hand must stop without writing.
+var ErrImportClaimLost = errors.New("the import job was taken over by another runner")
+
+// ImportUpload is a file to import.
+type ImportUpload struct {
+	CustomerID string
+	Kind       string // ImportOptOuts (default) or ImportContacts
+	FileName   string
+	Channel    string // opt-outs: the channel of rows that name none (default all)
+	File       io.Reader
+	// MaxBytes refuses larger files (0: no limit).
+	MaxBytes int64
+}
+
+// CreateImport stores an upload as it streams in and checks every row: the
+// job it returns is in preview, with its mapping, row counts and bad rows
+// (ImportProblems), and nothing else has been written. A file that cannot
+// be imported at all (empty, not CSV, too large) is a ValidationError on
+// "file" and leaves nothing behind. The audit entry import.create names
+// the file and its counts.
+func (db *DB) CreateImport(ctx context.Context, actor Actor, up ImportUpload, opt ImportOptions) (*ImportJob, error) {
+	if up.Kind == "" {
+		up.Kind = ImportOptOuts
+	}
+	if up.Kind != ImportOptOuts && up.Kind != ImportContacts {
+		return nil, Invalid("kind", "must be opt_outs or contacts")
+	}
+	channel, err := normalizeChannel(up.Channel)
+	if err != nil {
+		return nil, err
+	}
+	if up.CustomerID == "" {
+		return nil, Invalid("customer", "choose the customer the file belongs to")
+	}
+	if up.File == nil {
+		return nil, Invalid("file", "choose a CSV file to upload")
+	}
+	now := Now()
+	job := &ImportJob{CustomerID: up.CustomerID, ID: uuid.Must(uuid.NewV7()).String(), Kind: up.Kind,
+		FileName: importFileName(up.FileName), MappingJSON: "{}", Status: ImportUploading,
+		CreatedBy: actor.ID, CreatedByType: actor.Type, CreatedByLabel: actor.Label, CreatedAt: now, HeartbeatAt: &now}
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		if err := tx.requireCustomer(up.CustomerID); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Invalid("customer", "no such customer")
+			}
+			return err
+		}
+		if err := tx.G.Create(job).Error; err != nil {
+			return fmt.Errorf("create import job: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.fillImport(ctx, actor, job, up, channel, opt); err != nil {
+		if derr := db.dropImport(context.WithoutCancel(ctx), actor, job.ID); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return job, nil
+}
+
+// fillImport stores the file, detects the mapping, checks every row and
+// puts the job in preview.
+func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up ImportUpload, channel string, opt ImportOptions) error {
+	sum, size, err := db.storeChunks(ctx, actor, job, up.File, up.MaxBytes)
+	if err != nil {
+		return err
+	}
+	job.FileSHA256, job.FileSize = sum, size
+	m, err := DetectImportMapping(db.ImportReader(ctx, job.ID, 0), job.Kind, opt)
+	if err != nil {
+		return err
+	}
+	m.Channel = channel
+	total, bad, err := db.checkRows(ctx, actor, job, m, opt)
+	if err != nil {
+		return err
+	}
+	if total == 0 {
+		if m.Header {
+			return Invalid("file", "has a header line but no data rows")
+		}
+		return Invalid("file", "has no rows")
+	}
+	mapping, _ := json.Marshal(m)
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
+			Updates(map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
+				"total_rows": total, "bad_rows": bad, "error": m.Problem(), "heartbeat_at": nil})
+		if res.Error != nil {
+			return fmt.Errorf("finish upload: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("finish upload of import %s: the job is gone", job.ID)
+		}
+		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.Error, job.HeartbeatAt =
+			ImportPreview, string(mapping), m, total, bad, m.Problem(), nil
+		tx.Audit(Audit{Action: "import.create", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
+			Details: map[string]any{"kind": job.Kind, "file_name": job.FileName, "size": size, "sha256": sum,
+				"rows": total, "bad_rows": bad}})
+		return nil
+	})
+}
+
+func importFileName(name string) string {
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = clip(cleanText(name), 200)
+	if name == "" {
+		return "upload.csv"
+	}
+	return name
+}
+
+// storeChunks streams the upload into import_chunks, one 1 MiB chunk at a
+// time, and returns its hex SHA-256 and size.
+func (db *DB) storeChunks(ctx context.Context, actor Actor, job *ImportJob, r io.Reader, maxBytes int64) (string, int64, error) {
+	h := sha256.New()
+	buf := make([]byte, ImportChunkSize)
+	var size int64
+	last := time.Now()
+	for n := 0; ; n++ {
+		k, err := io.ReadFull(r, buf)
+		if k > 0 {
+			size += int64(k)
+			if maxBytes > 0 && size > maxBytes {
+				return "", 0, Invalid("file", "is larger than %d MiB: split it and import the parts", maxBytes>>20)
+			}
+			h.Write(buf[:k])
+			if err := db.Gorm.WithContext(ctx).Create(&importChunk{JobID: job.ID, N: n, Data: buf[:k]}).Error; err != nil {
+				return "", 0, fmt.Errorf("store upload chunk %d: %w", n, err)
+			}
+			if time.Since(last) > 10*time.Second {
+				last = time.Now()
+				if err := db.touchUpload(ctx, actor, job.ID); err != nil {
+					return "", 0, err
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return "", 0, Invalid("file", "is larger than %d MiB: split it and import the parts", tooBig.Limit>>20)
+		}
+		if err != nil {
+			return "", 0, fmt.Errorf("read the upload: %w", err)
+		}
+	}
+	if size == 0 {
+		return "", 0, Invalid("file", "is empty: it has no rows")
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}
+
+// touchUpload keeps a long upload or check from looking abandoned.
+func (db *DB) touchUpload(ctx context.Context, actor Actor, id string) error {
+	if err := db.Gorm.WithContext(ctx).Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ?", id).
+		Update("heartbeat_at", Now()).Error; err != nil {
+		return fmt.Errorf("mark import %s alive: %w", id, err)
+	}
+	return nil
+}
+
+// checkRows reads every row under mapping m, stores the problems of the
+// bad ones (replacing earlier ones) and counts rows and bad rows. With no
+// identifier column there is nothing to check row by row: rows are counted
+// and the mapping's problem says what is wrong.
+func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (total, bad int64, err error) {
+	g := db.Gorm.WithContext(ctx)
+	if err := g.Where("job_id = ?", job.ID).Delete(&ImportProblem{}).Error; err != nil {
+		return 0, 0, fmt.Errorf("clear bad rows: %w", err)
+	}
+	p := NewImportParser(db.ImportReader(ctx, job.ID, 0), job.Kind, m, opt, ImportCursor{})
+	check := m.HasIdentifier()
+	var pending []ImportProblem
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := g.CreateInBatches(pending, 500).Error; err != nil {
+			return fmt.Errorf("store bad rows: %w", err)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	last := time.Now()
+	for {
+		row, err := p.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		total++
+		if check && len(row.Problems) > 0 {
+			bad++
+			for _, pr := range row.Problems {
+				pr.JobID = job.ID
+				pending = append(pending, pr)
+			}
+			if len(pending) >= 1000 {
+				if err := flush(); err != nil {
+					return 0, 0, err
+				}
+			}
+		}
+		if total%10000 == 0 && time.Since(last) > 10*time.Second {
+			last = time.Now()
+			if err := db.touchUpload(ctx, actor, job.ID); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	return total, bad, flush()
+}
+
+// dropImport removes an upload that never reached preview.
+func (db *DB) dropImport(ctx context.Context, actor Actor, id string) error {
+	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		if err := g.Where("job_id = ?", id).Delete(&ImportProblem{}).Error; err != nil {
+			return fmt.Errorf("drop bad rows of import %s: %w", id, err)
+		}
+		if err := g.Where("job_id = ?", id).Delete(&importChunk{}).Error; err != nil {
+			return fmt.Errorf("drop file of import %s: %w", id, err)
+		}
+		if err := g.Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", id, ImportUploading).Delete(&ImportJob{}).Error; err != nil {
+			return fmt.Errorf("drop import %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// RemapImport checks a previewed file again under a mapping a person
+// chose, replacing its bad rows and counts (audit import.remap).
+func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportMapping, opt ImportOptions) (*ImportJob, error) {
+	job, err := db.ImportJob(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if job.Status != ImportPreview {
+		return nil, &ConflictError{Field: "status", Message: fmt.Sprintf("this import is %s: its mapping can no longer change", job.Status)}
+	}
+	m.Header, m.Delimiter, m.Columns = job.Mapping.Header, job.Mapping.Delimiter, job.Mapping.Columns
+	if m.Channel, err = normalizeChannel(m.Channel); err != nil {
+		return nil, err
+	}
+	if err := CheckMapping(m, job.Kind); err != nil {
+		return nil, err
+	}
+	// While the rows are checked again the job is not startable; an
+	// interrupted check leaves it uploading, and the runner sweeps it.
+	if err := db.moveImport(ctx, actor, job.ID, ImportPreview, ImportUploading, map[string]any{"heartbeat_at": Now()}); err != nil {
+		return nil, err
+	}
+	total, bad, err := db.checkRows(ctx, actor, job, m, opt)
+	if err != nil {
+		if uerr := db.moveImport(context.WithoutCancel(ctx), actor, job.ID, ImportUploading, ImportPreview, nil); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		return nil, err
+	}
+	mapping, _ := json.Marshal(m)
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
+			Updates(map[string]any{"status": ImportPreview, "mapping": string(mapping), "total_rows": total, "bad_rows": bad,
+				"error": m.Problem(), "heartbeat_at": nil})
+		if res.Error != nil {
+			return fmt.Errorf("save mapping: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrNotFound
+		}
+		tx.Audit(Audit{Action: "import.remap", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
+			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": total, "bad_rows": bad}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.ImportJob(ctx, actor, id)
+}
+
+// moveImport changes a job's status from one to another, with extra
+// column values, or reports that the job is not in from.
+func (db *DB) moveImport(ctx context.Context, actor Actor, id, from, to string, extra map[string]any) error {
+	values := map[string]any{"status": to}
+	for k, v := range extra {
+		values[k] = v
+	}
+	res := db.Gorm.WithContext(ctx).Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).
+		Where("id = ? AND status = ?", id, from).Updates(values)
+	if res.Error != nil {
+		return fmt.Errorf("move import %s to %s: %w", id, to, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return &ConflictError{Field: "status", Message: "this import changed meanwhile: reload the page"}
+	}
+	return nil
+}
+
+// ImportJob returns one job the actor may see; another tenant's is
+// ErrNotFound.
+func (db *DB) ImportJob(ctx context.Context, actor Actor, id string) (*ImportJob, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	var j ImportJob
+	if err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).First(&j, "id = ?", id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	if err := j.decode(); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// ImportFilter pages the list of jobs, newest first.
+type ImportFilter struct {
+	Before string // keyset: jobs older than this id
+	Limit  int
+}
+
+// ImportJobs lists the jobs the actor may see, newest first, and whether
+// there are older ones.
+func (db *DB) ImportJobs(ctx context.Context, actor Actor, f ImportFilter) ([]ImportJob, bool, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id"))
+	if f.Before != "" {
+		if !validID(f.Before) {
+			return nil, false, Invalid("before", "is not an import id")
+		}
+		q = q.Where("id < ?", f.Before)
+	}
+	var jobs []ImportJob
+	if err := q.Order("id DESC").Limit(f.Limit + 1).Find(&jobs).Error; err != nil {
+		return nil, false, fmt.Errorf("list imports: %w", err)
+	}
+	more := len(jobs) > f.Limit
+	if more {
+		jobs = jobs[:f.Limit]
+	}
+	for i := range jobs {
+		if err := jobs[i].decode(); err != nil {
+			return nil, false, err
+		}
+	}
+	return jobs, more, nil
+}
+
+// EarlierImports lists other jobs of the same customer with the same file
+// that were confirmed: importing it again changes nothing.
+func (db *DB) EarlierImports(ctx context.Context, actor Actor, job *ImportJob) ([]ImportJob, error) {
+	var jobs []ImportJob
+	err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).
+		Where("customer_id = ? AND file_sha256 = ? AND id <> ? AND status IN ?", job.CustomerID, job.FileSHA256, job.ID,
+			[]string{ImportQueued, ImportRunning, ImportDone, ImportFailed}).
+		Order("id DESC").Limit(5).Find(&jobs).Error
+	if err != nil {
+		return nil, fmt.Errorf("find earlier imports: %w", err)
+	}
+	return jobs, nil
+}
+
+// ImportProblems returns up to limit problems of a job the caller already
+// holds (so the actor may see it), in file order after (line, col).
+func (db *DB) ImportProblems(ctx context.Context, job *ImportJob, afterLine int64, afterCol, limit int) ([]ImportProblem, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 500
+	}
+	var out []ImportProblem
+	err := db.Gorm.WithContext(ctx).Where("job_id = ? AND (line > ? OR (line = ? AND col > ?))", job.ID, afterLine, afterLine, afterCol).
+		Order("line, col").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read bad rows: %w", err)
+	}
+	return out, nil
+}
+
+// EachImportProblem calls fn with every problem of job in file order, a
+// page at a time.
+func (db *DB) EachImportProblem(ctx context.Context, job *ImportJob, fn func(ImportProblem) error) error {
+	line, col := int64(0), -2
+	for {
+		page, err := db.ImportProblems(ctx, job, line, col, 1000)
+		if err != nil {
+			return err
+		}
+		for _, p := range page {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if len(page) < 1000 {
+			return nil
+		}
+		line, col = page[len(page)-1].Line, page[len(page)-1].Col
+	}
+}
+
+// ImportReader streams a job's stored file back from offset, one chunk in
+// memory at a time.
+func (db *DB) ImportReader(ctx context.Context, jobID string, offset int64) io.Reader {
+	return &chunkReader{ctx: ctx, db: db, jobID: jobID, n: int(offset / ImportChunkSize), skip: int(offset % ImportChunkSize)}
+}
+
+type chunkReader struct {
+	ctx   context.Context
+	db    *DB
+	jobID string
+	n     int
+	skip  int
+	buf   []byte
+	done  bool
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		var data []byte
+		err := r.db.Gorm.WithContext(r.ctx).Raw("SELECT data FROM import_chunks WHERE job_id = ? AND n = ?", r.jobID, r.n).Row().Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			r.done = true
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read chunk %d of import %s: %w", r.n, r.jobID, err)
+		}
+		r.n++
+		if r.skip > 0 {
+			data = data[min(r.skip, len(data)):]
+			r.skip = 0
+		}
+		r.buf = data
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// StartImport confirms a previewed job (audit import.start). With claimant
+// empty the job is queued for a runner; otherwise it is claimed at once
+// by claimant (the command line, which runs it itself).
+func (db *DB) StartImport(ctx context.Context, actor Actor, id, claimant string) (*ImportJob, error) {
+	job, err := db.ImportJob(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case job.Status != ImportPreview:
+		return nil, &ConflictError{Field: "status", Message: fmt.Sprintf("this import is %s: only a preview can be started", job.Status)}
+	case job.Error != "":
+		return nil, &ConflictError{Field: "mapping", Message: job.Error}
+	case job.UsableRows() <= 0:
+		return nil, &ConflictError{Field: "file", Message: "no row of this file can be imported: every row is listed as bad"}
+	}
+	now := Now()
+	values := map[string]any{"status": ImportQueued}
+	if claimant != "" {
+		values = map[string]any{"status": ImportRunning, "claimed_by": claimant, "heartbeat_at": now, "started_at": now}
+	}
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		if err := tx.requireCustomer(job.CustomerID); err != nil {
+			return err
+		}
+		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", id, ImportPreview).Updates(values)
+		if res.Error != nil {
+			return fmt.Errorf("start import: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return &ConflictError{Field: "status", Message: "this import changed meanwhile: reload the page"}
+		}
+		tx.Audit(Audit{Action: "import.start", ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
+			Details: map[string]any{"rows": job.UsableRows(), "file_name": job.FileName}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.ImportJob(ctx, actor, id)
+}
+
+// CancelImport discards a preview: the job stays listed as cancelled, its
+// file and bad rows are deleted (audit import.cancel).
+func (db *DB) CancelImport(ctx context.Context, actor Actor, id string) error {
+	job, err := db.ImportJob(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", id, ImportPreview).
+			Updates(map[string]any{"status": ImportCancelled, "finished_at": Now()})
+		if res.Error != nil {
+			return fmt.Errorf("cancel import: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return &ConflictError{Field: "status", Message: fmt.Sprintf("this import is %s: only a preview can be discarded", job.Status)}
+		}
+		if err := tx.G.Where("job_id = ?", id).Delete(&importChunk{}).Error; err != nil {
+			return fmt.Errorf("delete file of import: %w", err)
+		}
+		if err := tx.G.Where("job_id = ?", id).Delete(&ImportProblem{}).Error; err != nil {
+			return fmt.Errorf("delete bad rows of import: %w", err)
+		}
+		tx.Audit(Audit{Action: "import.cancel", ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
+			Details: map[string]any{"file_name": job.FileName}})
+		return nil
+	})
+}
+
+// RetryImport queues a failed job again; it resumes where it stopped
+// (audit import.retry).
+func (db *DB) RetryImport(ctx context.Context, actor Actor, id string) error {
+	job, err := db.ImportJob(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", id, ImportFailed).
+			Updates(map[string]any{"status": ImportQueued, "error": "", "finished_at": nil, "claimed_by": ""})
+		if res.Error != nil {
+			return fmt.Errorf("retry import: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return &ConflictError{Field: "status", Message: fmt.Sprintf("this import is %s: only a failed import can be retried", job.Status)}
+		}
+		tx.Audit(Audit{Action: "import.retry", ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
+			Details: map[string]any{"processed_rows": job.ProcessedRows}})
+		return nil
+	})
+}
+
+// ClaimImport gives claimant the oldest queued job, or a running one whose
+// runner has not sent a heartbeat since staleBefore (it is presumed dead;
+// the job resumes from its last committed batch). It returns nil when no
+// job waits. On PostgreSQL concurrent runners skip each other's rows
+// (FOR UPDATE SKIP LOCKED); SQLite has one writer, and the update is
+// guarded by the status it read.
+func (db *DB) ClaimImport(ctx context.Context, actor Actor, claimant string, staleBefore time.Time) (*ImportJob, error) {
+	now := Now()
+	claimable := "(status = ? OR (status = ? AND heartbeat_at < ?))"
+	values := map[string]any{"status": ImportRunning, "claimed_by": claimant, "heartbeat_at": now,
+		"started_at": gorm.Expr("COALESCE(started_at, ?)", now)}
+	for attempt := 0; attempt < 5; attempt++ {
+		g := db.Gorm.WithContext(ctx)
+		pick := g.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Select("id").
+			Where(claimable, ImportQueued, ImportRunning, staleBefore).Order("created_at, id").Limit(1)
+		var ids []string
+		if db.Dialect == Postgres {
+			err := g.Raw(`UPDATE import_jobs SET status = ?, claimed_by = ?, heartbeat_at = ?, started_at = COALESCE(started_at, ?)
+				WHERE id = (?) RETURNING id`, ImportRunning, claimant, now, now,
+				pick.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})).Scan(&ids).Error
+			if err != nil {
+				return nil, fmt.Errorf("claim an import: %w", err)
+			}
+			if len(ids) == 0 {
+				return nil, nil
+			}
+			return db.ImportJob(ctx, actor, ids[0])
+		}
+		if err := pick.Pluck("id", &ids).Error; err != nil {
+			return nil, fmt.Errorf("find a queued import: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		res := g.Model(&ImportJob{}).Where("id = ? AND "+claimable, ids[0], ImportQueued, ImportRunning, staleBefore).Updates(values)
+		if res.Error != nil {
+			return nil, fmt.Errorf("claim an import: %w", res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return db.ImportJob(ctx, actor, ids[0])
+		}
+		// Another runner took it between our read and our update.
+	}
+	return nil, nil
+}
+
+// ImportHeartbeat tells other runners that claimant still holds the job.
+func (db *DB) ImportHeartbeat(ctx context.Context, job *ImportJob, claimant string) error {
+	res := db.Gorm.WithContext(ctx).Model(&ImportJob{}).Scopes(job.uploader().Tenant("customer_id")).
+		Where("id = ? AND status = ? AND claimed_by = ?", job.ID, ImportRunning, claimant).Update("heartbeat_at", Now())
+	if res.Error != nil {
+		return fmt.Errorf("heartbeat of import %s: %w", job.ID, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return ErrImportClaimLost
+	}
+	return nil
+}
+
+// ReleaseImport puts a job claimant holds back in the queue (a runner
+// shutting down); the next runner resumes it.
+func (db *DB) ReleaseImport(ctx context.Context, job *ImportJob, claimant string) error {
+	res := db.Gorm.WithContext(ctx).Model(&ImportJob{}).Scopes(job.uploader().Tenant("customer_id")).
+		Where("id = ? AND status = ? AND claimed_by = ?", job.ID, ImportRunning, claimant).
+		Updates(map[string]any{"status": ImportQueued, "claimed_by": ""})
+	if res.Error != nil {
+		return fmt.Errorf("release import %s: %w", job.ID, res.Error)
+	}
+	return nil
+}
+
+// SweepImports deletes uploads abandoned before staleBefore (a server
+// that stopped while storing or checking a file) and returns how many.
+func (db *DB) SweepImports(ctx context.Context, actor Actor, staleBefore time.Time) (int, error) {
+	var ids []string
+	if err := db.Gorm.WithContext(ctx).Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).
+		Where("status = ? AND heartbeat_at < ?", ImportUploading, staleBefore).Limit(100).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("find abandoned uploads: %w", err)
+	}
+	for _, id := range ids {
+		if err := db.dropImport(ctx, actor, id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// ImportBatch is a run of consecutive data rows: the good ones to apply,
+// how many rows were read (good and bad), and where the batch starts and
+// ends in the file.
+type ImportBatch struct {
+	Rows     []ImportRow
+	Consumed int64
+	From, To ImportCursor
+}
+
+// ApplyImportBatch applies one batch of a job claimant holds, in one
+// transaction that also advances the job's counters and position and
+// writes the import.batch audit entry: a batch is applied entirely or not
+// at all. If another runner took the job over, or the job is not where
+// this runner last left it, it writes nothing and returns ErrImportClaimLost. On
+// success job holds the new counters.
+func (db *DB) ApplyImportBatch(ctx context.Context, job *ImportJob, claimant string, b ImportBatch) error {
+	var applied, unchanged, created int64
+	err := db.Tx(ctx, job.uploader(), func(tx *Tx) error {
+		now := Now()
+		res := tx.G.Model(&ImportJob{}).Scopes(tx.Actor.Tenant("customer_id")).
+			Where("id = ? AND status = ? AND claimed_by = ? AND resume_offset = ?", job.ID, ImportRunning, claimant, job.ResumeOffset).
+			Update("heartbeat_at", now)
+		if res.Error != nil {
+			return fmt.Errorf("lock import %s: %w", job.ID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrImportClaimLost
+		}
+		if err := tx.requireCustomer(job.CustomerID); err != nil {
+			return err
+		}
+		var err error
+		switch job.Kind {
+		case ImportContacts:
+			applied, unchanged, created, err = tx.importContactRows(job, b.Rows)
+		default:
+			applied, unchanged, created, err = tx.importOptOutRows(job, b.Rows)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.G.Model(&ImportJob{}).Where("customer_id = ? AND id = ?", job.CustomerID, job.ID).Updates(map[string]any{
+			"processed_rows":   gorm.Expr("processed_rows + ?", b.Consumed),
+			"applied":          gorm.Expr("applied + ?", applied),
+			"unchanged":        gorm.Expr("unchanged + ?", unchanged),
+			"contacts_created": gorm.Expr("contacts_created + ?", created),
+			"resume_offset":    b.To.Offset,
+			"resume_line":      b.To.Line,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("advance import %s: %w", job.ID, err)
+		}
+		tx.Audit(Audit{Action: "import.batch", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
+			Details: map[string]any{"from_line": b.From.Line + 1, "to_line": b.To.Line, "rows": b.Consumed,
+				"applied": applied, "unchanged": unchanged, "contacts_created": created}})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	job.ProcessedRows += b.Consumed
+	job.Applied += applied
+	job.Unchanged += unchanged
+	job.ContactsCreated += created
+	job.ResumeOffset, job.ResumeLine = b.To.Offset, b.To.Line
+	return nil
+}
+
+// importOptOutRows records the rows' opt-outs with BulkOptOuts and counts
+// rows: applied when the row appended a ledger event, unchanged when it
+// was imported before or already in effect.
+//
+// A row's identifiers are one person. A row with several identifiers, a
+// name or a CRM id first gets its contact here (upsertImportContacts):
+// unknown identifiers join the contact of the row's first known one, or a
+// new contact holding them all, with the row's name and CRM id. Each
+// distinct contact of such a row then gets one opt-out, keyed by the first
+// of its identifiers in the row, so every event a row appends carries a
+// key a re-run recognises. A row with a single bare identifier (most of a
+// large opt-out list) goes to BulkOptOuts as it is, which creates its
+// contact if needed: the fast path.
+func (t *Tx) importOptOutRows(job *ImportJob, rows []ImportRow) (applied, unchanged, created int64, err error) {
+	personal := func(r ImportRow) bool { return len(r.Identifiers) > 1 || r.Name != "" || r.CRMID != "" }
+	var keys []string
+	for _, r := range rows {
+		if personal(r) {
+			for i := range r.Identifiers {
+				keys = append(keys, job.IdempotencyKey(r.Line, i))
+			}
+		}
+	}
+	seen, err := t.importedKeys(job.CustomerID, keys)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	// A row with a key in the ledger was imported before: it changes
+	// nothing and creates no contact (its contact may since have been
+	// erased, and must not come back).
+	importedBefore := func(r ImportRow) bool {
+		for i := range r.Identifiers {
+			if seen[job.IdempotencyKey(r.Line, i)] {
+				return true
+			}
+		}
+		return false
+	}
+	var people []ImportRow
+	for _, r := range rows {
+		if personal(r) && !importedBefore(r) {
+			people = append(people, r)
+		}
+	}
+	up, err := t.upsertImportContacts(job.CustomerID, people, false)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	now := Now()
+	var bulk []BulkOptOut
+	var sent []ImportRow
+	for _, r := range rows {
+		if personal(r) && importedBefore(r) {
+			unchanged++
+			continue
+		}
+		at := r.OccurredAt
+		if at.IsZero() {
+			at = now
+		}
+		evidence := fmt.Sprintf("CSV import %s, line %d", job.FileName, r.Line)
+		contacts := map[string]bool{}
+		for i, id := range r.Identifiers {
+			if c, ok := up.owner[id.Value]; ok {
+				if contacts[c] {
+					continue
+				}
+				contacts[c] = true
+			}
+			bulk = append(bulk, BulkOptOut{Identifier: id, Channel: r.Channel, Evidence: evidence, OccurredAt: at,
+				IdempotencyKey: job.IdempotencyKey(r.Line, i)})
+		}
+		sent = append(sent, r)
+	}
+	res, err := t.BulkOptOuts(job.CustomerID, "csv_import", bulk)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	created = int64(up.created + res.ContactsCreated)
+	if len(bulk) == len(sent) {
+		// One opt-out per row: BulkOptOuts counted rows.
+		return applied + int64(res.Applied), unchanged + int64(res.Unchanged), created, nil
+	}
+	// Some row's identifiers belong to several contacts: ask the ledger
+	// which rows appended an event.
+	var sentKeys []string
+	for _, b := range bulk {
+		sentKeys = append(sentKeys, b.IdempotencyKey)
+	}
+	recorded, err := t.importedKeys(job.CustomerID, sentKeys)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	for _, r := range sent {
+		hit := false
+		for i := range r.Identifiers {
+			hit = hit || recorded[job.IdempotencyKey(r.Line, i)]
+		}
+		if hit {
+			applied++
+		} else {
+			unchanged++
+		}
+	}
+	return applied, unchanged, created, nil
+}
+
+// importContactRows creates and completes contacts; a row counts as
+// applied when it created a contact or added an identifier, a name or a
+// CRM id.
+func (t *Tx) importContactRows(job *ImportJob, rows []ImportRow) (applied, unchanged, created int64, err error) {
+	up, err := t.upsertImportContacts(job.CustomerID, rows, true)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	for _, changed := range up.changed {
+		if changed {
+			applied++
+		} else {
+			unchanged++
+		}
+	}
+	return applied, unchanged, int64(up.created), nil
+}
+
+// importedKeys reports which idempotency keys the ledger already holds.
+func (t *Tx) importedKeys(customerID string, keys []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	for _, part := range chunk(keys, 500) {
+		var found []string
+		// "IS NOT NULL" states the partial index's predicate outright.
+		if err := t.G.Model(&ConsentEvent{}).Where("customer_id = ? AND idempotency_key IS NOT NULL AND idempotency_key IN ?", customerID, part).
+			Pluck("idempotency_key", &found).Error; err != nil {
+			return nil, fmt.Errorf("check imported rows: %w", err)
+		}
+		for _, k := range found {
+			seen[k] = true
+		}
+	}
+	return seen, nil
+}
+
+// RefreshImportStats has PostgreSQL re-sample the tables an import grows.
+// A large import can multiply their size within minutes, faster than
+// autovacuum analyzes them (or where it is off); with stale statistics the
+// planner scans a customer's whole ledger for each batch's idempotency
+// keys instead of using their index. The runner calls it as the tables
+// double. SQLite needs nothing.
+func (db *DB) RefreshImportStats(ctx context.Context) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if err := db.Gorm.WithContext(ctx).Exec("ANALYZE consent_events, consent_states, contacts, contact_identifiers").Error; err != nil {
+		return fmt.Errorf("analyze imported tables: %w", err)
+	}
+	return nil
+}
+
+// FinishImport marks a job claimant holds done, deletes its stored file
+// and writes import.complete with the final counts.
+func (db *DB) FinishImport(ctx context.Context, job *ImportJob, claimant string) error {
+	return db.Tx(ctx, job.uploader(), func(tx *Tx) error {
+		now := Now()
+		res := tx.G.Model(&ImportJob{}).Scopes(tx.Actor.Tenant("customer_id")).Where("id = ? AND status = ? AND claimed_by = ?", job.ID, ImportRunning, claimant).
+			Updates(map[string]any{"status": ImportDone, "finished_at": now, "claimed_by": ""})
+		if res.Error != nil {
+			return fmt.Errorf("finish import %s: %w", job.ID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrImportClaimLost
+		}
+		if err := tx.G.Where("job_id = ?", job.ID).Delete(&importChunk{}).Error; err != nil {
+			return fmt.Errorf("delete file of import %s: %w", job.ID, err)
+		}
+		job.Status, job.FinishedAt = ImportDone, &now
+		tx.Audit(Audit{Action: "import.complete", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
+			Details: map[string]any{"rows": job.TotalRows, "processed_rows": job.ProcessedRows, "applied": job.Applied,
+				"unchanged": job.Unchanged, "bad_rows": job.BadRows, "contacts_created": job.ContactsCreated}})
+		return nil
+	})
+}
+
+// FailImport marks a job claimant holds failed with a message for people
+// (import.fail); the file is kept so the job can be retried.
+func (db *DB) FailImport(ctx context.Context, job *ImportJob, claimant, message string) error {
+	message = clip(cleanText(message), 1000)
+	return db.Tx(ctx, job.uploader(), func(tx *Tx) error {
+		now := Now()
+		res := tx.G.Model(&ImportJob{}).Scopes(tx.Actor.Tenant("customer_id")).Where("id = ? AND status = ? AND claimed_by = ?", job.ID, ImportRunning, claimant).
+			Updates(map[string]any{"status": ImportFailed, "finished_at": now, "claimed_by": "", "error": message})
+		if res.Error != nil {
+			return fmt.Errorf("fail import %s: %w", job.ID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrImportClaimLost
+		}
+		job.Status, job.FinishedAt, job.Error = ImportFailed, &now, message
+		tx.Audit(Audit{Action: "import.fail", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
+			Details: map[string]any{"error": message, "processed_rows": job.ProcessedRows}})
+		return nil
+	})
+}
+
+// ---- Export ----
+
+// ExportFilter chooses what a CSV export holds: one customer's contacts,
+// or only its suppressed ones (the suppression list).
+type ExportFilter struct {
+	CustomerID     string
+	SuppressedOnly bool
+}
+
+// ExportColumns is the header row of an export.
+var ExportColumns = []string{"identifier", "kind", "contact_id", "name", "crm_id", "suppressed", "reason", "since"}
+
+// ExportRow is one identifier of a contact with the contact's state.
+type ExportRow struct {
+	Identifier string
+	Kind       string
+	ContactID  string
+	Name       string
+	CRMID      string
+	Suppressed bool
+	Reason     string
+	Since      *time.Time
+}
+
+// Record is the row as CSV cells. Free text that a spreadsheet would run
+// as a formula (=, +, -, @ first) is prefixed with an apostrophe.
+func (r ExportRow) Record() []string {
+	since := ""
+	if r.Since != nil {
+		since = r.Since.UTC().Format(time.RFC3339)
+	}
+	return []string{r.Identifier, r.Kind, r.ContactID, SpreadsheetSafe(r.Name), SpreadsheetSafe(r.CRMID),
+		strconv.FormatBool(r.Suppressed), r.Reason, since}
+}
+
+// SpreadsheetSafe keeps a spreadsheet from running a cell as a formula
+// (CSV injection): text starting with =, +, -, @, tab or carriage return
+// gets a leading apostrophe.
+func SpreadsheetSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (db *DB) exportQuery(ctx context.Context, actor Actor, f ExportFilter) (*gorm.DB, error) {
+	if !validID(f.CustomerID) {
+		return nil, Invalid("customer", "choose a customer to export")
+	}
+	q := db.Gorm.WithContext(ctx).Model(&Contact{}).Scopes(actor.Tenant("customer_id")).Where("customer_id = ?", f.CustomerID)
+	if f.SuppressedOnly {
+		q = q.Where("suppressed = ?", true)
+	}
+	return q, nil
+}
+
+// CountExport counts the rows an export will have (one per identifier),
+// for its audit entry.
+func (db *DB) CountExport(ctx context.Context, actor Actor, f ExportFilter) (int64, error) {
+	q, err := db.exportQuery(ctx, actor, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = db.Gorm.WithContext(ctx).Model(&ContactIdentifier{}).
+		Where("customer_id = ? AND contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("count export: %w", err)
+	}
+	return n, nil
+}
+
+// ExportContacts calls fn with every row of the export, reading contacts
+// in keyset pages of 1000 by id: memory holds one page, whatever the
+// list's size. It returns the number of rows.
+func (db *DB) ExportContacts(ctx context.Context, actor Actor, f ExportFilter, fn func(ExportRow) error) (int64, error) {
+	const page = 1000
+	var rows int64
+	after := ""
+	for {
+		q, err := db.exportQuery(ctx, actor, f)
+		if err != nil {
+			return rows, err
+		}
+		if after != "" {
+			q = q.Where("id > ?", after)
+		}
+		var cs []Contact
+		if err := q.Order("id").Limit(page).Find(&cs).Error; err != nil {
+			return rows, fmt.Errorf("export contacts: %w", err)
+		}
+		if len(cs) == 0 {
+			return rows, nil
+		}
+		ids := make([]string, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ID
+		}
+		var idents []ContactIdentifier
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ?", f.CustomerID, ids).
+			Order("contact_id, kind DESC, value").Find(&idents).Error; err != nil {
+			return rows, fmt.Errorf("export identifiers: %w", err)
+		}
+		var states []ConsentState
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ? AND suppressed = ?", f.CustomerID, ids, true).
+			Find(&states).Error; err != nil {
+			return rows, fmt.Errorf("export consent states: %w", err)
+		}
+		// The suppression a contact is exported with is its oldest one.
+		oldest := map[string]ConsentState{}
+		for _, s := range states {
+			if o, ok := oldest[s.ContactID]; !ok || s.Since.Before(o.Since) {
+				oldest[s.ContactID] = s
+			}
+		}
+		byID := make(map[string]*Contact, len(cs))
+		for i := range cs {
+			byID[cs[i].ID] = &cs[i]
+		}
+		for _, ci := range idents {
+			c := byID[ci.ContactID]
+			r := ExportRow{Identifier: ci.Value, Kind: ci.Kind, ContactID: c.ID, Name: c.Name, CRMID: c.CRMID}
+			if s, ok := oldest[c.ID]; ok {
+				since := s.Since.UTC()
+				r.Suppressed, r.Reason, r.Since = true, s.Reason, &since
+			}
+			if err := fn(r); err != nil {
+				return rows, err
+			}
+			rows++
+		}
+		if len(cs) < page {
+			return rows, nil
+		}
+		after = cs[len(cs)-1].ID
+	}
+}
