@@ -1,8 +1,8 @@
 package models
 
 import (
-	"encoding/hex"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
