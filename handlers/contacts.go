@@ -151,8 +151,12 @@ func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, e
 	if err != nil {
 		return err
 	}
+	requests, err := s.db.RequestsAbout(ctx, a, ct.Values())
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, views.ContactPage(views.ContactDetail{
-		Contact: *ct, Customer: cust.Name, States: states, History: history, Replies: replies,
+		Contact: *ct, Customer: cust.Name, States: states, History: history, Replies: replies, Requests: requests,
 		CanWrite: s.allowed(c, "contacts", "write"), Edit: edit, Consent: consent,
 		AtDefault: time.Now().In(s.cfg.Location).Format("2006-01-02T15:04:05"), Loc: s.cfg.Location,
 	}))

@@ -153,7 +153,9 @@ func TestStaffUploadAnEMLAndSeeTheOutbox(t *testing.T) {
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("_csrf", c.csrf)
 	fw, _ := w.CreateFormFile("eml", "request.eml")
-	fmt.Fprint(fw, "From: Sam <sam@example.org>\r\nSubject: What data do you have about me?\r\nMessage-ID: <x1@example.org>\r\n\r\nPlease send me a copy.\r\n")
+	fmt.Fprint(fw, "From: Sam <sam@example.org>\r\nSubject: What data do you have about me?\r\nMessage-ID: <x1@example.org>\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nPlease send me a copy.\r\n"+
+		"--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"id-card.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n")
 	w.Close()
 	req, _ := http.NewRequest("POST", app.srv.URL+"/requests/upload", &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
@@ -164,6 +166,17 @@ func TestStaffUploadAnEMLAndSeeTheOutbox(t *testing.T) {
 	page := c.get(p.Location())
 	if !strings.Contains(page.text(`[data-testid=request-facts]`), "suggested: access") {
 		t.Errorf("suggested type not shown: %q", page.text(`[data-testid=request-facts]`))
+	}
+	mails := page.text(`[data-testid=request-mails]`)
+	if !strings.Contains(mails, "id-card.pdf") || !strings.Contains(mails, "acknowledgement") {
+		t.Errorf("the case's emails: %q", mails)
+	}
+	rawLink, _ := page.Doc.Find(`[data-testid=request-mails] a`).Attr("href")
+	if raw := c.get(rawLink); raw.Status != 200 || !strings.Contains(raw.Body, "Message-ID: <x1@example.org>") {
+		t.Errorf("raw message: %d", raw.Status)
+	}
+	if acts := strings.Join(app.auditActions(), " "); !strings.Contains(acts, "mail.view_raw") {
+		t.Error("reading the raw message was not audited")
 	}
 	out := c.get("/outbox")
 	if out.Status != 200 || !strings.Contains(out.text(`[data-testid=outbox]`), "sam@example.org") {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/views"
 )
@@ -151,10 +152,69 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, Timeline: timeline, Tasks: tasks, Customers: names,
+	mailsIn, mailsOut, err := s.requestMails(c, r)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
 		Fulfilment: fulfilment}))
+}
+
+// requestMails lists the messages received for and sent about a request;
+// each received one is parsed again for its attachments' names.
+func (s *Server) requestMails(c echo.Context, r *models.PrivacyRequest) ([]views.MailIn, []models.OutboxMail, error) {
+	ctx, a := c.Request().Context(), actor(c)
+	in, err := s.db.InboundMails(ctx, a, models.InboundFilter{RequestID: r.ID, Limit: 50})
+	if err != nil {
+		return nil, nil, err
+	}
+	mailsIn := make([]views.MailIn, len(in))
+	for i, m := range in {
+		mailsIn[i].Mail = m
+		raw, err := s.db.InboundRaw(ctx, a, m.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if msg, err := mailbox.Parse(raw); err == nil {
+			for _, att := range msg.Attachments {
+				mailsIn[i].Attachments = append(mailsIn[i].Attachments, att.Name)
+			}
+		}
+	}
+	out, err := s.db.Outbox(ctx, a, models.OutboxFilter{RequestID: r.ID, Limit: 50})
+	return mailsIn, out, err
+}
+
+// requestMailRaw shows a received message's source: the evidence as it
+// arrived. Reading it is audited.
+func (s *Server) requestMailRaw(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	r, err := s.db.Request(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	in, err := s.db.InboundMails(ctx, a, models.InboundFilter{RequestID: r.ID, Limit: 500})
+	if err != nil {
+		return err
+	}
+	for _, m := range in {
+		if m.ID != c.Param("mail") {
+			continue
+		}
+		raw, err := s.db.InboundRaw(ctx, a, m.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.db.Record(ctx, a, models.Audit{Action: "mail.view_raw", ObjectType: "mail", ObjectID: m.ID,
+			Details: map[string]any{"reference": r.Reference}}); err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `inline; filename="`+r.Reference+`.eml"`)
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", raw)
+	}
+	return echo.ErrNotFound
 }
 
 // requestAction runs one change on a request and shows the case page

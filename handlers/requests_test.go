@@ -106,6 +106,12 @@ func TestStaffHandleARequestFromEntryToCompletion(t *testing.T) {
 	if got := ac.get("/inbox").text(`[data-testid=answered]`); !strings.HasPrefix(got, "approved by admin@acme.test") {
 		t.Errorf("answered: %q", got)
 	}
+	// The controller's contact page shows the request about the person.
+	list := ac.get("/contacts?q=jane%40example.com")
+	contactHref, _ := list.Doc.Find(`[data-testid=contacts] tbody a`).Attr("href")
+	if got := ac.get(contactHref).text(`[data-testid=contact-requests]`); !strings.Contains(got, "erasure") {
+		t.Errorf("the contact page lacks the request: %q", got)
+	}
 	c.get(page)
 	if r := c.post(page+"/status", url.Values{"to": {"completed"}, "note": {"erased"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("complete: %d %s", r.Status, r.Body)

@@ -724,3 +724,19 @@ func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	}
 	return rs, nil
 }
+
+// RequestsAbout lists the requests the actor may see whose subject has
+// any of the identifiers, newest first: the contact page's case history.
+func (db *DB) RequestsAbout(ctx context.Context, actor Actor, values []string) ([]PrivacyRequest, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	var rs []PrivacyRequest
+	err := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).
+		Where("id IN (SELECT request_id FROM request_identifiers WHERE value IN ?)", values).
+		Order("received_at DESC").Limit(50).Find(&rs).Error
+	if err != nil {
+		return nil, fmt.Errorf("find requests about a contact: %w", err)
+	}
+	return rs, nil
+}
