@@ -56,27 +56,9 @@ func (s *Server) exportCSV(c echo.Context, what string, suppressedOnly bool) err
 		Details: map[string]any{"filter": what, "suppressed_only": suppressedOnly, "format": "csv", "rows": rows}}); err != nil {
 		return err
 	}
-	startCSV(c, fmt.Sprintf("%s-%s-%s.csv", what, cust.Slug, models.Now().In(s.cfg.Location).Format("2006-01-02")))
-	w := csv.NewWriter(c.Response())
-	_ = w.Write(models.ExportColumns)
-	page := 0
-	written, err := s.db.ExportContacts(ctx, a, f, func(r models.ExportRow) error {
-		if err := w.Write(r.Record()); err != nil {
-			return err
-		}
-		if page++; page == 1000 {
-			page = 0
-			w.Flush()
-			c.Response().Flush()
-			return w.Error()
-		}
-		return nil
-	})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
-	if err != nil {
+	out := startCSV(c, fmt.Sprintf("%s-%s-%s.csv", what, cust.Slug, models.Now().In(s.cfg.Location).Format("2006-01-02")), models.ExportColumns)
+	written, err := s.db.ExportContacts(ctx, a, f, func(r models.ExportRow) error { return out.Write(r.Record()) })
+	if err = out.Close(err); err != nil {
 		// The header is sent: the client has a truncated file. Say so in
 		// the log and the audit trail.
 		s.log.Error("export interrupted", "request_id", requestID(c), "customer", cust.ID, "rows", written, "err", err)
@@ -88,9 +70,42 @@ func (s *Server) exportCSV(c echo.Context, what string, suppressedOnly bool) err
 	return nil
 }
 
-// startCSV sends the headers of a CSV download; rows follow as they are
-// written.
-func startCSV(c echo.Context, filename string) {
+// csvDownload streams a CSV file: rows go to the client as they are read,
+// flushed every csvFlushEvery rows, so nothing holds the whole file.
+type csvDownload struct {
+	c       echo.Context
+	w       *csv.Writer
+	pending int
+}
+
+const csvFlushEvery = 500
+
+// Write adds one row.
+func (d *csvDownload) Write(rec []string) error {
+	if err := d.w.Write(rec); err != nil {
+		return err
+	}
+	if d.pending++; d.pending == csvFlushEvery {
+		d.pending = 0
+		d.w.Flush()
+		d.c.Response().Flush()
+		return d.w.Error()
+	}
+	return nil
+}
+
+// Close flushes what is left and returns err, or else the first write error.
+func (d *csvDownload) Close(err error) error {
+	d.w.Flush()
+	if err == nil {
+		err = d.w.Error()
+	}
+	return err
+}
+
+// startCSV sends the headers of a CSV download and its header row; rows
+// follow through the returned writer.
+func startCSV(c echo.Context, filename string, header []string) *csvDownload {
 	if !strings.HasSuffix(strings.ToLower(filename), ".csv") {
 		filename += ".csv"
 	}
@@ -103,4 +118,7 @@ func startCSV(c echo.Context, filename string) {
 	h.Set(echo.HeaderContentDisposition, disposition)
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
+	d := &csvDownload{c: c, w: csv.NewWriter(c.Response())}
+	_ = d.w.Write(header)
+	return d
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -236,17 +235,11 @@ func (s *Server) importBadRowsCSV(c echo.Context) error {
 		CustomerID: job.CustomerID, Details: map[string]any{"bad_rows": job.BadRows}}); err != nil {
 		return err
 	}
-	startCSV(c, "bad-rows-"+job.FileName)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"line", "column", "value", "reason"})
+	out := startCSV(c, "bad-rows-"+job.FileName, []string{"line", "column", "value", "reason"})
 	err = s.db.EachImportProblem(ctx, job, func(p models.ImportProblem) error {
-		return w.Write([]string{strconv.FormatInt(p.Line, 10), p.Field, models.SpreadsheetSafe(p.Value), p.Reason})
+		return out.Write([]string{strconv.FormatInt(p.Line, 10), p.Field, models.SpreadsheetSafe(p.Value), p.Reason})
 	})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
-	if err != nil {
+	if err = out.Close(err); err != nil {
 		s.log.Error("bad rows download interrupted", "request_id", requestID(c), "import", job.ID, "err", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/csv"
 	"net/http"
 	"strconv"
 
@@ -89,27 +88,9 @@ func (s *Server) requestLogCSV(c echo.Context) error {
 	if err := s.db.Record(ctx, a, models.Audit{Action: "report.request_log", ObjectType: "report", Details: details}); err != nil {
 		return err
 	}
-	startCSV(c, "request-log-"+from.String()+"-to-"+to.String()+".csv")
-	w := csv.NewWriter(c.Response())
-	_ = w.Write(models.RequestLogColumns)
-	pending := 0
-	written, err := s.db.RequestLog(ctx, a, start, end, loc, func(r models.RequestLogRow) error {
-		if err := w.Write(r.Record()); err != nil {
-			return err
-		}
-		if pending++; pending == 500 {
-			pending = 0
-			w.Flush()
-			c.Response().Flush()
-			return w.Error()
-		}
-		return nil
-	})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
-	if err != nil {
+	out := startCSV(c, "request-log-"+from.String()+"-to-"+to.String()+".csv", models.RequestLogColumns)
+	written, err := s.db.RequestLog(ctx, a, start, end, loc, func(r models.RequestLogRow) error { return out.Write(r.Record()) })
+	if err = out.Close(err); err != nil {
 		// The header is sent: the client has a truncated file. Say so in
 		// the log and the audit trail.
 		s.log.Error("request log interrupted", "request_id", requestID(c), "rows", written, "err", err)
