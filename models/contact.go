@@ -369,7 +369,14 @@ func (db *DB) ListContacts(ctx context.Context, actor Actor, f ContactFilter, re
 			q = q.Where("contacts.id IN (?)", sub)
 		} else {
 			key := nameKey(query)
-			q = q.Where("(contacts.name_key >= ? AND contacts.name_key < ?) OR contacts.crm_id = ?", key, key+"\uffff", query)
+			if db.Dialect == Postgres {
+				// PostgreSQL estimates LIKE from the column's common values and
+				// uses the text_pattern_ops index; it estimates the >=/< range
+				// from the histogram alone and then scans the table (bench/).
+				q = q.Where("(contacts.name_key LIKE ? ESCAPE '\\' OR contacts.crm_id = ?)", escapeLike(key)+"%", query)
+			} else {
+				q = q.Where("(contacts.name_key >= ? AND contacts.name_key < ?) OR contacts.crm_id = ?", key, key+"\uffff", query)
+			}
 		}
 	}
 	if f.Suppressed != nil {

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -51,15 +52,20 @@ func HashPassword(password string) (string, error) {
 }
 
 // dummyHash is compared against when the account does not exist, so a
-// wrong email takes as long as a wrong password.
-var dummyHash, _ = HashPassword("no account has this password 7f3c")
+// wrong email takes as long as a wrong password. It is made on first use:
+// hashing costs 64 MiB and a third of a second that commands which never
+// check a password (imports, seeding) should not pay.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("no account has this password 7f3c")
+	return h
+})
 
 // passwordMatches compares in constant work: an account without a password
 // (an invitation not yet accepted) or without a user still costs a hash, and
 // never matches.
 func passwordMatches(hash, password string) bool {
 	if hash == "" {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash())
 		return false
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, hash)

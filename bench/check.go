@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// known is an identifier of seed-1 and whether its contact is suppressed,
+// read from the database, so every answer can be checked.
+type known struct {
+	Value      string
+	Suppressed bool
+}
+
+// sampleIdentifiers reads n random identifiers of the customer.
+func sampleIdentifiers(ctx context.Context, t *target, n int) ([]known, error) {
+	var out []known
+	err := t.db.Gorm.WithContext(ctx).Raw(`SELECT i.value, c.suppressed FROM contact_identifiers i
+		JOIN contacts c ON c.customer_id = i.customer_id AND c.id = i.contact_id
+		WHERE i.customer_id = ? ORDER BY random() LIMIT ?`, t.seed1, n).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("sample identifiers: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("seed-1 has no identifiers")
+	}
+	return out, nil
+}
+
+// benchCheck compares suppression checks through the API with /healthz on
+// the same server, same connections, same duration.
+func (b *bench) benchCheck(ctx context.Context, t *target) error {
+	sample, err := sampleIdentifiers(ctx, t, 20_000)
+	if err != nil {
+		return err
+	}
+	key, err := b.console(ctx, t, false, "apikey", "add", "--customer", "seed-1", "--name", "bench")
+	if err != nil {
+		return err
+	}
+	key = strings.TrimSpace(key)
+	srv, err := b.serve(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	client := &http.Client{Transport: &http.Transport{
+		MaxIdleConns: b.o.conns, MaxIdleConnsPerHost: b.o.conns, MaxConnsPerHost: b.o.conns,
+		DisableCompression: true, IdleConnTimeout: time.Minute,
+	}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	label := fmt.Sprintf("suppression check, %d conns, %s contacts", b.o.conns, count(b.o.contacts))
+
+	healthz := func(*rand.Rand) (*http.Request, func(int, []byte) error) {
+		req, _ := http.NewRequest(http.MethodGet, srv.base+"/healthz", nil)
+		return req, func(status int, body []byte) error {
+			if status != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
+				return fmt.Errorf("/healthz answered %d %q", status, clip(body))
+			}
+			return nil
+		}
+	}
+	check := func(r *rand.Rand) (*http.Request, func(int, []byte) error) {
+		k := sample[r.IntN(len(sample))]
+		req, _ := http.NewRequest(http.MethodGet, srv.base+"/api/v1/suppressions/check?to="+url.QueryEscape(k.Value), nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		return req, func(status int, body []byte) error { return checkAnswer(k, status, body) }
+	}
+
+	// One probe first, so a missing or broken endpoint fails loudly at once
+	// instead of as a million errors.
+	if err := probe(client, check); err != nil {
+		b.add(row{t.label(label), "/healthz", "not measured", "—", "≥ 0.70 of /healthz, p99 < 5 ms", "**FAILED**"})
+		return err
+	}
+	// The two are measured in alternating slices, so that other work on the
+	// machine weighs on both alike; the server's CPU time per request is
+	// counted too, which does not depend on that other work.
+	rounds := 5
+	slice := b.o.duration / time.Duration(rounds)
+	b.logf("%s: /healthz and suppression checks, %d connections, %d alternating rounds of %s each", t.name, b.o.conns, rounds, slice)
+	runLoad(ctx, client, b.o.conns, b.o.warmup, 0, healthz)
+	runLoad(ctx, client, b.o.conns, b.o.warmup, 0, check)
+	var base, got loadResult
+	for range rounds {
+		base.add(b.measure(ctx, t, srv, client, slice, healthz))
+		got.add(b.measure(ctx, t, srv, client, slice, check))
+	}
+	slices.Sort(base.lat)
+	slices.Sort(got.lat)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for _, r := range []struct {
+		name string
+		res  loadResult
+	}{{"/healthz", base}, {"suppression check", got}} {
+		if r.res.errors > 0 {
+			b.fail("%s on %s: %d of %d answers were wrong; the first: %s", r.name, t.name, r.res.errors, r.res.requests, r.res.firstErr)
+		}
+	}
+	cpu := fmt.Sprintf("%s: server CPU per request: /healthz %s, suppression check %s (console %s",
+		t.name, us(base.cpuPerRequest()), us(got.cpuPerRequest()), us(got.serverCPU/time.Duration(max(1, got.requests))))
+	if t.dialect == "postgres" {
+		cpu += fmt.Sprintf(" + PostgreSQL backends %s", us(got.dbCPU/time.Duration(max(1, got.requests))))
+	}
+	b.notes = append(b.notes, cpu+").")
+	ratio := got.rps() / base.rps()
+	b.add(row{t.label(label + ", throughput"), fmt.Sprintf("/healthz %s req/s", num(int(base.rps()))),
+		fmt.Sprintf("%s req/s", num(int(got.rps()))), fmt.Sprintf("%.2f", ratio), "≥ 0.70", yes(ratio >= 0.7 && got.errors == 0)})
+	p99 := got.pct(99)
+	b.add(row{t.label(label + ", latency"), fmt.Sprintf("/healthz p50 %s, p99 %s", ms(base.pct(50)), ms(base.pct(99))),
+		fmt.Sprintf("p50 %s, p99 %s", ms(got.pct(50)), ms(p99)), fmt.Sprintf("%.2f (p99)", float64(p99)/float64(base.pct(99))),
+		"p99 < 5 ms", yes(p99 < 5*time.Millisecond && got.errors == 0)})
+	return nil
+}
+
+// checkAnswer checks one suppression check's answer against the database.
+func checkAnswer(k known, status int, body []byte) error {
+	if status != http.StatusOK {
+		return fmt.Errorf("GET /api/v1/suppressions/check?to=%s answered %d %s", k.Value, status, clip(body))
+	}
+	var a struct {
+		To         string  `json:"to"`
+		Suppressed *bool   `json:"suppressed"`
+		Reason     *string `json:"reason"`
+		Since      *string `json:"since"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		return fmt.Errorf("answer for %s is not JSON: %v: %s", k.Value, err, clip(body))
+	}
+	switch {
+	case a.To != k.Value:
+		return fmt.Errorf("answer for %s names %q", k.Value, a.To)
+	case a.Suppressed == nil || *a.Suppressed != k.Suppressed:
+		return fmt.Errorf("answer for %s says suppressed=%v, the database %v: %s", k.Value, a.Suppressed, k.Suppressed, clip(body))
+	case k.Suppressed && (a.Reason == nil || *a.Reason != "opt_out" || a.Since == nil):
+		return fmt.Errorf("answer for suppressed %s lacks reason opt_out or since: %s", k.Value, clip(body))
+	case !k.Suppressed && (a.Reason != nil || a.Since != nil):
+		return fmt.Errorf("answer for unsuppressed %s has a reason or since: %s", k.Value, clip(body))
+	}
+	return nil
+}
+
+func probe(client *http.Client, next func(*rand.Rand) (*http.Request, func(int, []byte) error)) error {
+	req, check := next(rand.New(rand.NewPCG(1, 2)))
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("suppression check: %w", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return fmt.Errorf("%w: GET /api/v1/suppressions/check answered %d %s — the API endpoint of DESIGN §5 is not built yet "+
+			"(grep -n suppressions handlers/*.go); only /healthz could be measured", errEndpointMissing, resp.StatusCode, clip(body))
+	}
+	return check(resp.StatusCode, body)
+}
+
+// loadResult is one closed-loop load phase, or the sum of several.
+type loadResult struct {
+	requests  int
+	errors    int
+	firstErr  string
+	elapsed   time.Duration
+	lat       []time.Duration // sorted
+	serverCPU time.Duration   // CPU time of the console process
+	dbCPU     time.Duration   // CPU time of the PostgreSQL backends serving the bench database
+}
+
+func (r *loadResult) add(o loadResult) {
+	r.requests += o.requests
+	r.errors += o.errors
+	if r.firstErr == "" {
+		r.firstErr = o.firstErr
+	}
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+	r.serverCPU += o.serverCPU
+	r.dbCPU += o.dbCPU
+}
+
+func (r loadResult) cpuPerRequest() time.Duration {
+	return (r.serverCPU + r.dbCPU) / time.Duration(max(1, r.requests))
+}
+
+// measure runs one slice of load and counts the server's CPU time over it.
+func (b *bench) measure(ctx context.Context, t *target, srv *server, client *http.Client, d time.Duration,
+	next func(*rand.Rand) (*http.Request, func(int, []byte) error)) loadResult {
+	pid := srv.cmd.Process.Pid
+	db0, s0 := b.backendCPU(ctx, t), procCPU(pid)
+	r := runLoad(ctx, client, b.o.conns, 0, d, next)
+	r.serverCPU = procCPU(pid) - s0
+	db1 := b.backendCPU(ctx, t)
+	for p, c := range db1 {
+		r.dbCPU += c - db0[p]
+	}
+	return r
+}
+
+func (r loadResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func (r loadResult) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p/100))]
+}
+
+// runLoad keeps conns requests in flight (each worker sends its next
+// request when the last one is answered) for warmup, then records every
+// request that starts and ends within the next dur.
+func runLoad(ctx context.Context, client *http.Client, conns int, warmup, dur time.Duration,
+	next func(*rand.Rand) (*http.Request, func(int, []byte) error)) loadResult {
+	const (
+		warming = iota
+		measuring
+		stopped
+	)
+	var phase atomic.Int32
+	type worker struct {
+		lat      []time.Duration
+		errors   int
+		firstErr string
+	}
+	workers := make([]worker, conns)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 42))
+			var buf bytes.Buffer
+			me := &workers[w]
+			me.lat = make([]time.Duration, 0, 1<<16)
+			for phase.Load() != stopped && ctx.Err() == nil {
+				req, check := next(rng)
+				inWindow := phase.Load() == measuring
+				start := time.Now()
+				resp, err := client.Do(req.WithContext(ctx))
+				if err == nil {
+					buf.Reset()
+					_, err = buf.ReadFrom(resp.Body)
+					resp.Body.Close()
+				}
+				took := time.Since(start)
+				if !inWindow || phase.Load() != measuring {
+					continue
+				}
+				if err == nil {
+					err = check(resp.StatusCode, buf.Bytes())
+				}
+				if err != nil {
+					if me.errors == 0 {
+						me.firstErr = err.Error()
+					}
+					me.errors++
+				}
+				me.lat = append(me.lat, took)
+			}
+		}()
+	}
+	sleep(ctx, warmup)
+	if dur <= 0 {
+		phase.Store(stopped)
+		wg.Wait()
+		return loadResult{}
+	}
+	phase.Store(measuring)
+	start := time.Now()
+	sleep(ctx, dur)
+	phase.Store(stopped)
+	res := loadResult{elapsed: time.Since(start)}
+	wg.Wait()
+	for _, w := range workers {
+		res.lat = append(res.lat, w.lat...)
+		res.errors += w.errors
+		if res.firstErr == "" {
+			res.firstErr = w.firstErr
+		}
+	}
+	res.requests = len(res.lat)
+	slices.Sort(res.lat)
+	return res
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func clip(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// us formats a duration in microseconds.
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// ms formats a duration in milliseconds with two decimals.
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// count formats a round size as 1M or 100k, any other with separators.
+func count(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 10_000 && n%1_000 == 0:
+		return fmt.Sprintf("%dk", n/1_000)
+	}
+	return num(n)
+}
+
+// num formats an integer with thousands separators.
+func num(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
