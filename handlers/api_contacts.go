@@ -192,7 +192,7 @@ func (s *Server) apiInbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reply, err := s.db.RecordInbound(c.Request().Context(), apiActor(c), tenant, req.From, req.Body, at, s.cfg.Region, s.cfg.Location)
+	reply, err := s.db.RecordInbound(c.Request().Context(), apiActor(c), tenant, req.From, req.Body, at, s.cfg.Region, s.cfg.Business)
 	if err != nil {
 		return err
 	}

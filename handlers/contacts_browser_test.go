@@ -102,7 +102,7 @@ func TestBrowserReviewQueueDecisionSwapsTheRow(t *testing.T) {
 	ctx := context.Background()
 	for i, body := range []string{"I can't stop laughing", "can I cancel my appointment?"} {
 		if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, fmt.Sprintf("+1415555010%d", i), body,
-			time.Now().Add(time.Duration(i-2)*time.Hour), "US", time.UTC); err != nil {
+			time.Now().Add(time.Duration(i-2)*time.Hour), "US", models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -195,11 +195,11 @@ func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
 	ctx := context.Background()
 	loc := time.UTC
-	older, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550101", "I can't stop laughing", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), "US", loc)
+	older, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550101", "I can't stop laughing", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), "US", models.Business{Loc: loc, Calendar: models.DefaultCalendar()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "cancel my appointment", time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), "US", loc)
+	newer, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "cancel my appointment", time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), "US", models.Business{Loc: loc, Calendar: models.DefaultCalendar()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
 		}
 	}
 	app.contact(t, other, "", "+14155550199")
-	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550104", "can I cancel?", time.Now(), "US", time.UTC); err != nil {
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550104", "can I cancel?", time.Now(), "US", models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
 		t.Fatal(err)
 	}
 	c := app.client()

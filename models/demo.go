@@ -117,7 +117,7 @@ func (db *DB) seedDemoContacts(ctx context.Context, sys Actor, customers map[str
 		}
 		for i, body := range []string{"I can't stop laughing at this", "please remove me from your list", "See you Thursday", "Can I cancel my appointment?"} {
 			from := fmt.Sprintf("+1415555%02d%02d", 10+ci, 20+i)
-			if _, err := db.RecordInbound(ctx, sys, c.ID, from, body, now.Add(-time.Duration(i+1)*26*time.Hour), "US", loc); err != nil {
+			if _, err := db.RecordInbound(ctx, sys, c.ID, from, body, now.Add(-time.Duration(i+1)*26*time.Hour), "US", Business{Loc: loc, Calendar: DefaultCalendar()}); err != nil {
 				return fmt.Errorf("seed reply: %w", err)
 			}
 		}

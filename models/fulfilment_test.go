@@ -50,7 +50,7 @@ func subject(t *testing.T, db *models.DB, c *models.Customer, ids ...string) *mo
 		}
 	}
 	for i, body := range []string{"Hello, is this the dentist?", "STOP"} {
-		if _, err := db.RecordInbound(ctx, modeltest.Staff, c.ID, ids[0], body, base.Add(time.Duration(2+i)*time.Hour), "US", time.UTC); err != nil {
+		if _, err := db.RecordInbound(ctx, modeltest.Staff, c.ID, ids[0], body, base.Add(time.Duration(2+i)*time.Hour), "US", models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
 			t.Fatal(err)
 		}
 	}

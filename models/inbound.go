@@ -35,7 +35,7 @@ type InboundReply struct {
 // customerID. Keyword and plain-language opt-outs (and START) are recorded
 // in the ledger at once; ambiguous replies go to the review queue, due in
 // 10 business days; other replies are kept only for known contacts.
-func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, body string, receivedAt time.Time, region string, loc *time.Location) (*InboundReply, error) {
+func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, body string, receivedAt time.Time, region string, biz Business) (*InboundReply, error) {
 	ident, err := NormalizeIdentifier("from", from, region)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 			}
 		}
 		if reply.Action == ReplyReview {
-			due := DefaultCalendar().AddBusinessDays(receivedAt, loc, ReviewWindow).Format(time.DateOnly)
+			due := biz.Calendar.AddBusinessDays(receivedAt, biz.Loc, ReviewWindow).Format(time.DateOnly)
 			reply.ReviewDueOn = &due
 			if reply.ContactID == "" {
 				c, err := tx.insertContact(customerID, "", "", []Identifier{ident})
