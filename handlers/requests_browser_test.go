@@ -22,15 +22,22 @@ func (b *browser) signOut() {
 }
 
 // submitForm clicks a form's submit button and waits for the page that
-// answers it: the old document is marked first, so a flash message still
-// on it cannot be mistaken for the new one.
+// answers it, whether htmx swaps it in (boosted forms) or the browser
+// loads it: a marker put in the old page's content must be gone, so a flash
+// message still on the old page cannot be mistaken for the new one.
 func (b *browser) submitForm(form string) {
 	b.t.Helper()
 	b.do(
-		chromedp.Evaluate[chromedp.Void](`window.__before = true`),
+		chromedp.Evaluate[chromedp.Void](`window.__loads = (window.__loads || 0) + 1; document.querySelector("main").insertAdjacentHTML("beforeend", "<i id=before-submit></i>")`),
 		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)),
 	)
-	b.waitFor(`window.__before !== true && document.readyState === "complete" && !!document.querySelector(".flash")`)
+	b.waitFor(`!document.getElementById("before-submit") && document.readyState === "complete" && !!document.querySelector(".flash")`)
+}
+
+// swappedWithoutReload reports whether the page was never reloaded since
+// the first submitForm: boosted actions keep the same window.
+func (b *browser) swappedWithoutReload() bool {
+	return b.eval(`(window.__loads || 0) > 0`)
 }
 
 func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(t *testing.T) {
@@ -75,6 +82,9 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=request-actions]`)),
 	)
 	page := b.path()
+	// A refused action (skipping verification without a reason) shows why.
+	b.do(chromedp.Click(chromedp.CSS(`form[action$="/skip-verification"] button[type=submit]`)))
+	b.waitFor(`!!document.querySelector(".error.banner") && document.querySelector(".error.banner").textContent.includes("needs a recorded reason")`)
 	// Triage: type (the suggestion is preselected) and regime.
 	b.do(chromedp.SetValue(chromedp.CSS(`form[action$="/triage"] select[name=regime]`), "gdpr"))
 	b.submitForm(`form[action$="/triage"]`)
@@ -92,6 +102,9 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	b.submitForm(`[data-testid=route-form]`)
 	if got := b.text(`[data-testid=request-status]`); got != "with_controller" {
 		t.Fatalf("after routing: %q", got)
+	}
+	if !b.swappedWithoutReload() {
+		t.Error("the case page's actions reloaded the page; htmx should swap the answer in")
 	}
 	b.screenshot("routed")
 	b.signOut()
@@ -132,5 +145,5 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	if mails, _ := app.db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{Kind: models.MailCompletion}); len(mails) != 1 {
 		t.Errorf("%d completion mails queued, want 1", len(mails))
 	}
-	b.noConsoleErrors()
+	b.noConsoleErrors("status of 422")
 }

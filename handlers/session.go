@@ -171,9 +171,12 @@ func (s *Server) flash(c echo.Context, msg string) {
 	s.setCookie(c, flashCookie, url.QueryEscape(msg), 60)
 }
 
-// redirect answers 303 (after a POST) or, for htmx, asks it to navigate.
+// redirect answers 303 (after a POST) or, for an htmx fragment request,
+// asks htmx to navigate. A boosted form gets the plain 303: htmx follows it
+// and swaps the new page in without a full reload.
 func redirect(c echo.Context, to string) error {
-	if c.Request().Header.Get("HX-Request") == "true" {
+	h := c.Request().Header
+	if h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true" {
 		c.Response().Header().Set("HX-Redirect", to)
 		return c.NoContent(http.StatusNoContent)
 	}
