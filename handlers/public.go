@@ -64,11 +64,7 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 	}
 	public := models.Actor{Type: models.ActorSystem, ID: "public-form", Label: "public request form", IP: c.RealIP()}
 	r, err := s.db.CreateRequestThen(c.Request().Context(), public, s.cfg.Business, in, s.cfg.Region, func(tx *models.Tx, r *models.PrivacyRequest) error {
-		token, err := tx.CreateVerificationLink(r.ID)
-		if err != nil {
-			return err
-		}
-		return s.queueRequestMail(tx, r, "verification", map[string]any{"Link": s.absURL("/privacy-request/confirm/" + token)})
+		return tx.SendVerificationLink(r.ID, func(token string) string { return s.absURL("/privacy-request/confirm/" + token) })
 	})
 	if err != nil {
 		if f.Errors, err = formErrors(err); err != nil {

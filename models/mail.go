@@ -108,7 +108,11 @@ const (
 // Inside a transaction, call this rather than RenderTemplate: on SQLite the
 // transaction holds the only connection, so a query outside it would wait
 // forever.
-func (db *DB) QueueMail(tx *Tx, m OutboundMail) error {
+func (db *DB) QueueMail(tx *Tx, m OutboundMail) error { return tx.QueueMail(m) }
+
+// QueueMail puts a mail in the outbox inside this transaction (see
+// DB.QueueMail).
+func (tx *Tx) QueueMail(m OutboundMail) error {
 	if !slices.Contains(MailKinds, m.Kind) {
 		return Invalid("kind", "must be one of %s", strings.Join(MailKinds, ", "))
 	}

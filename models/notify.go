@@ -7,12 +7,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// QueueMail puts a mail in the outbox inside this transaction.
-func (t *Tx) QueueMail(m OutboundMail) error {
-	var db *DB // QueueMail works on the transaction alone
-	return db.QueueMail(t, m)
-}
-
 // typeInWords says a request type the way a letter would.
 func typeInWords(typ string) string {
 	switch typ {

@@ -24,22 +24,27 @@ func (requestVerification) TableName() string { return "request_verifications" }
 // ErrVerificationInvalid covers an unknown, used or expired link.
 var ErrVerificationInvalid = errors.New("this confirmation link is not valid: it was used already or has expired")
 
-// CreateVerificationLink issues a single-use token for the requester to
-// confirm by email, inside the transaction that sends it. The request
-// moves to "verifying".
-func (t *Tx) CreateVerificationLink(requestID string) (string, error) {
+// SendVerificationLink issues a single-use token for the requester to
+// confirm their email, and mails the link (linkFor turns the token into
+// the URL) in the same transaction. The request moves to "verifying".
+func (t *Tx) SendVerificationLink(requestID string, linkFor func(token string) string) error {
 	token := randomToken()
 	if err := t.G.Create(&requestVerification{TokenHash: hashToken(token), RequestID: requestID,
 		ExpiresAt: Now().Add(VerificationLifetime)}).Error; err != nil {
-		return "", fmt.Errorf("create verification link: %w", err)
+		return fmt.Errorf("create verification link: %w", err)
 	}
-	_, err := t.updateRequest(requestID, "request.verification_sent", func(r *PrivacyRequest) (string, map[string]any, error) {
+	r, err := t.updateRequest(requestID, "request.verification_sent", func(r *PrivacyRequest) (string, map[string]any, error) {
 		if r.Status == StatusReceived {
 			r.Status = StatusVerifying
 		}
 		return "Confirmation link sent to " + firstNonEmptyString(r.RequesterEmail, "the requester") + ".", nil, nil
 	})
-	return token, err
+	if err != nil {
+		return err
+	}
+	d := r.mailData()
+	d.Link = linkFor(token)
+	return t.mailRequester(r, MailVerification, d)
 }
 
 // VerifyByLink spends a confirmation link: the request counts as verified
