@@ -24,14 +24,16 @@ func (b *browser) signOut() {
 // submitForm clicks a form's submit button and waits for the page that
 // answers it, whether htmx swaps it in (boosted forms) or the browser
 // loads it: a marker put in the old page's content must be gone, so a flash
-// message still on the old page cannot be mistaken for the new one.
+// message still on the old page cannot be mistaken for the new one, and
+// htmx must have finished settling, so the next click finds live elements.
 func (b *browser) submitForm(form string) {
 	b.t.Helper()
 	b.do(
 		chromedp.Evaluate[chromedp.Void](`window.__loads = (window.__loads || 0) + 1; document.querySelector("main").insertAdjacentHTML("beforeend", "<i id=before-submit></i>")`),
 		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)),
 	)
-	b.waitFor(`!document.getElementById("before-submit") && document.readyState === "complete" && !!document.querySelector(".flash")`)
+	b.waitFor(`!document.getElementById("before-submit") && document.readyState === "complete" && !!document.querySelector(".flash")` +
+		` && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`)
 }
 
 // swappedWithoutReload reports whether the page was never reloaded since
@@ -84,7 +86,8 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	page := b.path()
 	// A refused action (skipping verification without a reason) shows why.
 	b.do(chromedp.Click(chromedp.CSS(`form[action$="/skip-verification"] button[type=submit]`)))
-	b.waitFor(`!!document.querySelector(".error.banner") && document.querySelector(".error.banner").textContent.includes("needs a recorded reason")`)
+	b.waitFor(`!!document.querySelector(".error.banner") && document.querySelector(".error.banner").textContent.includes("needs a recorded reason")` +
+		` && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`)
 	// Triage: type (the suggestion is preselected) and regime.
 	b.do(chromedp.SetValue(chromedp.CSS(`form[action$="/triage"] select[name=regime]`), "gdpr"))
 	b.submitForm(`form[action$="/triage"]`)
@@ -92,10 +95,8 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=verify-form] select[name=method]`), "email_reply"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=verify-form] input[name=note]`), "wrote from the address on file"))
 	b.submitForm(`[data-testid=verify-form]`)
-	b.do(
-		chromedp.Click(chromedp.CSS(`form[action$="/search"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=person-matches] li`)),
-	)
+	b.do(chromedp.Click(chromedp.CSS(`form[action$="/search"] button`)))
+	b.waitFor(`!!document.querySelector("[data-testid=person-matches] li")`)
 	if got := b.text(`[data-testid=person-matches]`); !strings.Contains(got, "Acme Inc") {
 		t.Errorf("matches: %q", got)
 	}
