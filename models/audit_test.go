@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
@@ -370,5 +371,64 @@ func TestListAuditPagesByKeyset(t *testing.T) {
 	}
 	if fmt.Sprint(seqs) != "[7 6 5 4 3 2]" {
 		t.Errorf("two pages of three = %v, want [7 6 5 4 3 2]", seqs)
+	}
+}
+
+// TestVerifyAuditReadsEveryStoredFormOfATimestamp rewrites entries'
+// timestamps to the same instant in other forms a database may hold, which
+// still verify, and to another instant, which does not.
+func TestVerifyAuditReadsEveryStoredFormOfATimestamp(t *testing.T) {
+	t.Parallel()
+	forms := []func(time.Time) string{
+		func(at time.Time) string { return at.Format(time.RFC3339Nano) },
+		func(at time.Time) string {
+			return at.In(time.FixedZone("", 2*3600)).Format("2006-01-02 15:04:05.999999999-07:00")
+		},
+		func(at time.Time) string { return at.In(time.FixedZone("", -5*3600)).Format(time.RFC3339Nano) },
+		func(at time.Time) string { return at.Format("2006-01-02 15:04:05.000000000Z") },
+	}
+	for i, form := range forms {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			db := modeltest.Open(t)
+			es := recordEvents(t, db, 5)
+			bypassAppendOnly(t, db)
+
+			for _, seq := range []int{2, 4} {
+				mustExec(t, db, "UPDATE audit_events SET occurred_at = ? WHERE seq = ?", form(es[seq-1].OccurredAt), seq)
+			}
+			if rep := verify(t, db); !rep.Intact() || rep.Entries != 5 {
+				t.Errorf("VerifyAudit with timestamps as %q = %+v, want intact with 5 entries", form(es[0].OccurredAt), rep)
+			}
+
+			mustExec(t, db, "UPDATE audit_events SET occurred_at = ? WHERE seq = 3", form(es[2].OccurredAt.Add(time.Microsecond)))
+			if rep := verify(t, db); rep.Intact() || rep.BadSeq != 3 {
+				t.Errorf("VerifyAudit with entry 3 a microsecond later = %+v, want broken at 3", rep)
+			}
+		})
+	}
+}
+
+// TestVerifyAuditHashesAnyText writes quotes, HTML, control characters and
+// non-ASCII into every text of the chain.
+func TestVerifyAuditHashesAnyText(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	texts := []string{"", `"quoted" \ back`, "<b>&amp;</b>", "tab\tline\ncr\r\x01\x1f\x7f", "é 日本語 🙂", "sep\u2028\u2029", "\ufffd"}
+	for _, s := range texts {
+		actor := models.Actor{Type: models.ActorUser, ID: s, Label: s, IP: s}
+		a := models.Audit{Action: "test." + s, ObjectType: s, ObjectID: s, CustomerID: s, Details: map[string]any{s: s}}
+		if err := db.Record(t.Context(), actor, a); err != nil {
+			t.Fatalf("Record %q: %v", s, err)
+		}
+	}
+	es := chain(t, db)
+	for _, e := range es {
+		if e.Hash != e.ComputeHash() {
+			t.Errorf("entry %d (%q) reads back with another hash", e.Seq, e.ActorLabel)
+		}
+	}
+	if rep := verify(t, db); !rep.Intact() || rep.Entries != int64(len(texts)) {
+		t.Errorf("VerifyAudit = %+v, want intact with %d entries", rep, len(texts))
 	}
 }
