@@ -145,8 +145,18 @@ func (db *DB) AuthenticateKey(ctx context.Context, secret string) (*APIKey, erro
 	if !strings.HasPrefix(secret, customerKeyPrefix) && !strings.HasPrefix(secret, staffKeyPrefix) {
 		return nil, ErrBadKey
 	}
+	hash := hashToken(secret)
+	ix := db.index()
+	var gen uint64
+	if ix != nil {
+		k, g, ok := ix.apiKey(hash)
+		if ok {
+			return db.touchKey(ctx, &k)
+		}
+		gen = g
+	}
 	var k APIKey
-	err := db.Gorm.WithContext(ctx).First(&k, "secret_hash = ? AND revoked_at IS NULL", hashToken(secret)).Error
+	err := db.Gorm.WithContext(ctx).First(&k, "secret_hash = ? AND revoked_at IS NULL", hash).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrBadKey
 	} else if err != nil {
@@ -158,13 +168,21 @@ func (db *DB) AuthenticateKey(ctx context.Context, secret string) (*APIKey, erro
 			return nil, ErrBadKey
 		}
 	}
+	if ix != nil {
+		ix.keepKey(hash, k, gen)
+	}
+	return db.touchKey(ctx, &k)
+}
+
+// touchKey notes a key's use, at most once a minute per key and process.
+func (db *DB) touchKey(ctx context.Context, k *APIKey) (*APIKey, error) {
 	now := Now()
 	if last, ok := db.keyTouches.Load(k.ID); !ok || now.Sub(last.(time.Time)) > time.Minute {
 		db.keyTouches.Store(k.ID, now)
-		if err := db.Gorm.WithContext(ctx).Model(&k).Update("last_used_at", now).Error; err != nil {
+		if err := db.Gorm.WithContext(ctx).Model(k).Update("last_used_at", now).Error; err != nil {
 			return nil, fmt.Errorf("note API key use: %w", err)
 		}
 		k.LastUsedAt = &now
 	}
-	return &k, nil
+	return k, nil
 }

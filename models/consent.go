@@ -369,10 +369,22 @@ type Suppression struct {
 // CheckSuppression answers for one normalized identifier of customerID on
 // channel ("" or all: every channel; suppressed if any is). It is the hot
 // path of the sending pipeline: one indexed query, no audit entry (the
-// caller counts checks per key instead). Only when no contact has the
+// caller counts checks per key instead), answered from the in-memory
+// index when it is loaded (suppression_index.go). Only when no contact has the
 // identifier does a second indexed lookup ask whether it was erased: an
 // erased person stays suppressed (reason erasure) on every channel.
 func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
+	if ix := db.index(); ix != nil {
+		if s, ok := ix.check(customerID, id.Value, channel); ok {
+			return s, nil
+		}
+	}
+	return db.checkSuppression(ctx, customerID, id, channel)
+}
+
+// checkSuppression is CheckSuppression in the database: for an index that
+// is not loaded, or cannot answer.
+func (db *DB) checkSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
 	out := Suppression{To: id.Value}
 	// The outer join returns one row with no state for a contact that has
 	// none, and no row at all only when the identifier is unknown.
@@ -414,6 +426,22 @@ func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identi
 // query, in the order given. Identifiers no contact has are then looked up
 // together, in one more indexed query, on the list of erased people.
 func (db *DB) CheckSuppressions(ctx context.Context, customerID string, ids []Identifier, channel string) ([]Suppression, error) {
+	if ix := db.index(); ix != nil {
+		out := make([]Suppression, len(ids))
+		answered := true
+		for i, id := range ids {
+			if out[i], answered = ix.check(customerID, id.Value, channel); !answered {
+				break
+			}
+		}
+		if answered {
+			return out, nil
+		}
+	}
+	return db.checkSuppressions(ctx, customerID, ids, channel)
+}
+
+func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Identifier, channel string) ([]Suppression, error) {
 	values := make([]string, len(ids))
 	for i, id := range ids {
 		values[i] = id.Value

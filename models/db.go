@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -46,6 +47,10 @@ type DB struct {
 	// minute, so the suppression check, called before every message, does
 	// not write on every call.
 	keyTouches sync.Map
+
+	// suppressions answers suppression checks and API key lookups from
+	// memory once StartSuppressionIndex has loaded it; nil until then.
+	suppressions atomic.Pointer[suppressionIndex]
 }
 
 // Now is the clock every model uses. Times are UTC with microsecond

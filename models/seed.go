@@ -51,6 +51,17 @@ func (db *DB) Seed(ctx context.Context, actor Actor, customers, contacts int, pr
 	case customers > 10_000:
 		return res, Invalid("customers", "must be at most 10000")
 	}
+	res, err := db.seed(ctx, actor, res, contacts, progress)
+	if err == nil {
+		db.Committed(ctx)
+	}
+	return res, err
+}
+
+// seed writes through one connection of its own, given back before the
+// suppression index replays the seed (SQLite has only one).
+func (db *DB) seed(ctx context.Context, actor Actor, res SeedResult, contacts int, progress func(done, total int)) (SeedResult, error) {
+	customers := res.Customers
 	conn, err := db.SQL().Conn(ctx)
 	if err != nil {
 		return res, fmt.Errorf("seed: connect: %w", err)

@@ -34,6 +34,13 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 				return err
 			}
 		}
+		// Suppression checks answer from memory once this has loaded; it
+		// follows every writer's changes through the change log.
+		start := time.Now()
+		if err := db.StartSuppressionIndex(ctx, env.log); err != nil {
+			return err
+		}
+		env.log.Info("suppression index loaded", "took_ms", time.Since(start).Milliseconds())
 		authz, err := rbac.New(ctx, db, env.log)
 		if err != nil {
 			return err

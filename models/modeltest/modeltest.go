@@ -24,7 +24,55 @@ import (
 // Open returns a fresh, migrated database that is removed when t ends. On
 // PostgreSQL it is a copy of a template database migrated once per schema
 // version, which is several times faster than migrating each one.
+//
+// The suppression index runs as it does in the console, so every test of a
+// suppression answer also tests the index; OpenWithoutIndex leaves it out.
 func Open(t testing.TB) *models.DB {
+	t.Helper()
+	db := OpenWithoutIndex(t)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop) // runs before the database closes
+	if err := db.StartSuppressionIndex(ctx, quiet); err != nil {
+		t.Fatalf("suppression index: %v", err)
+	}
+	return db
+}
+
+// OpenTwice opens one fresh database through two handles, as two console
+// processes would: the first with the suppression index, the second
+// without (a CLI import, another instance's writes).
+func OpenTwice(t testing.TB) (indexed, other *models.DB) {
+	t.Helper()
+	var dsn string
+	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == models.Postgres {
+		dsn = newDatabase(t, migratedTemplate(t))
+	} else {
+		dsn = DSN(t)
+	}
+	open := func() *models.DB {
+		db, err := models.Open(dsn)
+		if err != nil {
+			t.Fatalf("open test database: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	other = open()
+	if err := models.Migrate(context.Background(), other, quiet); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	indexed = open()
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	if err := indexed.StartSuppressionIndex(ctx, quiet); err != nil {
+		t.Fatalf("suppression index: %v", err)
+	}
+	return indexed, other
+}
+
+// OpenWithoutIndex is Open without the in-memory suppression index: checks
+// read the database, as they do while the index loads.
+func OpenWithoutIndex(t testing.TB) *models.DB {
 	t.Helper()
 	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == models.Postgres {
 		db, err := models.Open(newDatabase(t, migratedTemplate(t)))

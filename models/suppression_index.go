@@ -1,0 +1,611 @@
+package models
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// The suppression check is called before every message a customer sends, so
+// it must cost little more than a health check. Each instance therefore
+// answers it from memory: an index of every suppressed identifier and of the
+// erased list, per customer, plus the live API keys. It never holds
+// identifiers in clear: entries are keyed by the same keyed hash the erased
+// list uses, so a heap dump gives away no phone numbers or addresses.
+//
+// The database stays the truth. Triggers (migration 00008) note every change
+// that can alter an answer in suppression_changes, whoever writes it: this
+// process, another instance, a CLI import, raw SQL. The index replays that
+// log
+//   - right after each of this process's own write transactions commits, so
+//     a write acknowledged here is visible to the next check here (an opt-out
+//     that got its 2xx is honoured by the very next check);
+//   - on a PostgreSQL NOTIFY from any other writer, and every pollEvery in
+//     any case, so other processes' writes show within a fraction of a second.
+//
+// Whenever the index cannot be trusted (not loaded yet, a replay failed, an
+// erased identifier whose answer depends on whether a contact has it) the
+// check falls back to the database query it replaced.
+type suppressionIndex struct {
+	db  *DB
+	key []byte // the erased list's HMAC key
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	ready   bool
+	tenants map[string]*tenantSuppressions
+	reasons []string         // reason codes ↔ names, interned
+	codes   map[string]uint8 // (a handful of reasons; one byte each)
+	keys    map[string]APIKey
+	keyGen  uint64 // bumped by every key flush; guards racing fills
+
+	replay   sync.Mutex // one replay at a time
+	cursor   int64      // highest change id read
+	missing  map[int64]time.Time
+	lastSwep time.Time
+}
+
+// tenantSuppressions is one customer's part of the index.
+type tenantSuppressions struct {
+	suppressed map[hashKey]suppressedEntry
+	erased     map[hashKey]struct{}
+}
+
+// hashKey is the first 16 bytes of an identifier's keyed hash: 128 bits keep
+// collisions out of reach and halve the index's memory.
+type hashKey [16]byte
+
+// suppressedEntry is one identifier's suppression per channel (Channels'
+// order): since when in Unix nanoseconds (0 when not suppressed there) and
+// the reason's code.
+type suppressedEntry struct {
+	since  [2]int64
+	reason [2]uint8
+}
+
+const (
+	// pollEvery bounds how stale another process's write can leave this
+	// instance when no notification arrives.
+	pollEvery = 250 * time.Millisecond
+	// gapTimeout is how long a change id skipped by the sequence is waited
+	// for. On PostgreSQL ids are taken at insert and commit out of order: a
+	// missing id is usually a transaction still running, else a rollback.
+	gapTimeout = 15 * time.Minute
+	// changeRetention is how long the log keeps rows; a fresh instance loads
+	// the whole index, so only running instances need them.
+	changeRetention = time.Hour
+)
+
+func init() {
+	if len(Channels) != 2 {
+		panic("suppressedEntry holds two channels")
+	}
+}
+
+// StartSuppressionIndex loads the in-memory suppression index and keeps it
+// current until ctx ends. Until it has loaded, checks read the database.
+func (db *DB) StartSuppressionIndex(ctx context.Context, log *slog.Logger) error {
+	key, err := db.erasureKey(ctx)
+	if err != nil {
+		return err
+	}
+	ix := &suppressionIndex{db: db, key: key, log: log, missing: map[int64]time.Time{}, codes: map[string]uint8{}}
+	if err := ix.load(ctx); err != nil {
+		return err
+	}
+	db.suppressions.Store(ix)
+	go ix.follow(ctx)
+	return nil
+}
+
+func (db *DB) index() *suppressionIndex { return db.suppressions.Load() }
+
+// load reads the whole index. Changes made while it reads are replayed
+// afterwards, which is harmless: replaying is idempotent.
+func (ix *suppressionIndex) load(ctx context.Context) error {
+	ix.replay.Lock()
+	defer ix.replay.Unlock()
+	var cursor int64
+	if err := ix.db.SQL().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM suppression_changes`).Scan(&cursor); err != nil {
+		return fmt.Errorf("read suppression changes: %w", err)
+	}
+	tenants := map[string]*tenantSuppressions{}
+	tenant := func(id string) *tenantSuppressions {
+		t := tenants[id]
+		if t == nil {
+			t = &tenantSuppressions{suppressed: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
+			tenants[id] = t
+		}
+		return t
+	}
+	rows, err := ix.db.SQL().QueryContext(ctx, `SELECT i.customer_id, i.value, s.channel, s.reason, s.since
+		FROM consent_states s JOIN contact_identifiers i ON i.customer_id = s.customer_id AND i.contact_id = s.contact_id
+		WHERE s.suppressed`)
+	if err != nil {
+		return fmt.Errorf("load suppressions: %w", err)
+	}
+	defer rows.Close()
+	var customer, value, channel, reason string
+	var since timeScanner
+	for rows.Next() {
+		if err := rows.Scan(&customer, &value, &channel, &reason, &since); err != nil {
+			return fmt.Errorf("load suppressions: %w", err)
+		}
+		t := tenant(customer)
+		h := ix.hash(customer, value)
+		e := t.suppressed[h]
+		ix.set(&e, channel, reason, since.t)
+		t.suppressed[h] = e
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load suppressions: %w", err)
+	}
+	erased, err := ix.db.SQL().QueryContext(ctx, `SELECT customer_id, hash FROM erased_identifiers`)
+	if err != nil {
+		return fmt.Errorf("load erased identifiers: %w", err)
+	}
+	defer erased.Close()
+	var hash string
+	for erased.Next() {
+		if err := erased.Scan(&customer, &hash); err != nil {
+			return fmt.Errorf("load erased identifiers: %w", err)
+		}
+		if h, ok := parseHashKey(hash); ok {
+			tenant(customer).erased[h] = struct{}{}
+		}
+	}
+	if err := erased.Err(); err != nil {
+		return fmt.Errorf("load erased identifiers: %w", err)
+	}
+	ix.mu.Lock()
+	ix.tenants, ix.keys, ix.ready = tenants, map[string]APIKey{}, true
+	ix.keyGen++
+	ix.mu.Unlock()
+	ix.cursor = cursor
+	return ix.replayLocked(ctx)
+}
+
+// set records a suppressing state of channel in e. Called with the replay
+// lock held; codes is only written under mu.
+func (ix *suppressionIndex) set(e *suppressedEntry, channel, reason string, since time.Time) {
+	i := slices.Index(Channels, channel)
+	if i < 0 {
+		return
+	}
+	e.since[i] = since.UnixNano()
+	e.reason[i] = ix.code(reason)
+}
+
+func (ix *suppressionIndex) code(reason string) uint8 {
+	ix.mu.RLock()
+	c, ok := ix.codes[reason]
+	ix.mu.RUnlock()
+	if ok {
+		return c
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if c, ok := ix.codes[reason]; ok {
+		return c
+	}
+	if len(ix.reasons) == 255 {
+		panic("more than 255 suppression reasons")
+	}
+	ix.reasons = append(ix.reasons, reason)
+	ix.codes[reason] = uint8(len(ix.reasons) - 1)
+	return ix.codes[reason]
+}
+
+func (ix *suppressionIndex) hash(customerID, value string) hashKey {
+	m := hmac.New(sha256.New, ix.key)
+	m.Write([]byte(customerID))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	var h hashKey
+	copy(h[:], m.Sum(nil))
+	return h
+}
+
+func parseHashKey(s string) (hashKey, bool) {
+	var h hashKey
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) < len(h) {
+		return h, false
+	}
+	copy(h[:], b)
+	return h, true
+}
+
+// check answers from memory; ok is false when the database must answer.
+func (ix *suppressionIndex) check(customerID, value, channel string) (Suppression, bool) {
+	out := Suppression{To: value}
+	h := ix.hash(customerID, value)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if !ix.ready {
+		return out, false
+	}
+	t := ix.tenants[customerID]
+	if t == nil {
+		return out, true
+	}
+	e, found := t.suppressed[h]
+	if !found {
+		// An erased identifier is suppressed unless a contact has it again;
+		// only the database knows whether one does.
+		_, erased := t.erased[h]
+		return out, !erased
+	}
+	for i, ch := range Channels {
+		if e.since[i] == 0 || (channel != "" && channel != ChannelAll && channel != ch) {
+			continue
+		}
+		since := time.Unix(0, e.since[i]).UTC()
+		if !out.Suppressed || since.Before(*out.Since) {
+			out.Suppressed, out.Reason, out.Since = true, ix.reasons[e.reason[i]], &since
+		}
+	}
+	return out, true
+}
+
+// apiKey returns the cached live key for a secret's hash.
+func (ix *suppressionIndex) apiKey(secretHash string) (APIKey, uint64, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	k, ok := ix.keys[secretHash]
+	return k, ix.keyGen, ok && ix.ready
+}
+
+// keepKey caches a key read from the database, unless a flush happened
+// since the read began (the key may have been revoked in between).
+func (ix *suppressionIndex) keepKey(secretHash string, k APIKey, gen uint64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if gen == ix.keyGen && ix.keys != nil {
+		ix.keys[secretHash] = k
+	}
+}
+
+// follow replays the log on notifications and every pollEvery, and sweeps
+// old rows now and then.
+func (ix *suppressionIndex) follow(ctx context.Context) {
+	wake := make(chan struct{}, 1)
+	if ix.db.Dialect == Postgres {
+		go ix.listen(ctx, wake)
+	}
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-wake:
+		}
+		if err := ix.catchUp(ctx); err != nil && ctx.Err() == nil {
+			ix.log.Error("suppression index: replay failed; checks read the database until it succeeds", "err", err)
+		}
+		if time.Since(ix.lastSwep) > time.Minute {
+			ix.lastSwep = time.Now()
+			if err := ix.sweep(ctx); err != nil && ctx.Err() == nil {
+				ix.log.Warn("suppression index: sweeping the change log failed", "err", err)
+			}
+		}
+	}
+}
+
+func (ix *suppressionIndex) sweep(ctx context.Context) error {
+	q := `DELETE FROM suppression_changes WHERE changed_at < now() - interval '1 hour'`
+	if ix.db.Dialect == SQLite {
+		q = `DELETE FROM suppression_changes WHERE changed_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`
+	}
+	_, err := ix.db.SQL().ExecContext(ctx, q)
+	return err
+}
+
+// catchUp replays the changes committed since the last replay. On failure
+// the index stops answering until a replay succeeds: a check never relies
+// on an index that may have missed an opt-out.
+func (ix *suppressionIndex) catchUp(ctx context.Context) error {
+	ix.replay.Lock()
+	defer ix.replay.Unlock()
+	err := ix.replayLocked(ctx)
+	ix.mu.Lock()
+	ix.ready = err == nil
+	ix.mu.Unlock()
+	return err
+}
+
+// change is one row of suppression_changes.
+type change struct {
+	id                                 int64
+	kind                               string
+	customer, contact, value, hashText sql.NullString
+}
+
+func (ix *suppressionIndex) replayLocked(ctx context.Context) error {
+	const page = 5000
+	for {
+		batch, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
+			WHERE id > ? ORDER BY id LIMIT `+fmt.Sprint(page), ix.cursor)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		for _, c := range batch {
+			for id := ix.cursor + 1; id < c.id; id++ {
+				ix.missing[id] = now
+			}
+			ix.cursor = c.id
+		}
+		// Ids skipped earlier that have committed since.
+		if late, err := ix.lateChanges(ctx); err != nil {
+			return err
+		} else {
+			batch = append(batch, late...)
+		}
+		if err := ix.apply(ctx, batch); err != nil {
+			return err
+		}
+		for _, c := range batch {
+			delete(ix.missing, c.id)
+		}
+		if len(batch) < page {
+			break
+		}
+	}
+	for id, since := range ix.missing {
+		if time.Since(since) > gapTimeout {
+			delete(ix.missing, id) // rolled back
+		}
+	}
+	return nil
+}
+
+func (ix *suppressionIndex) lateChanges(ctx context.Context) ([]change, error) {
+	if len(ix.missing) == 0 {
+		return nil, nil
+	}
+	lo, hi := int64(-1), int64(0)
+	for id := range ix.missing {
+		if lo < 0 || id < lo {
+			lo = id
+		}
+		hi = max(hi, id)
+	}
+	found, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
+		WHERE id BETWEEN ? AND ? ORDER BY id`, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(found, func(c change) bool { _, ok := ix.missing[c.id]; return !ok }), nil
+}
+
+func (ix *suppressionIndex) readChanges(ctx context.Context, q string, args ...any) ([]change, error) {
+	if ix.db.Dialect == Postgres {
+		q = dollarParams(q)
+	}
+	rows, err := ix.db.SQL().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read suppression changes: %w", err)
+	}
+	defer rows.Close()
+	var out []change
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.id, &c.kind, &c.customer, &c.contact, &c.value, &c.hashText); err != nil {
+			return nil, fmt.Errorf("read suppression changes: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// dollarParams numbers ? placeholders for PostgreSQL.
+func dollarParams(q string) string {
+	var b []byte
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b = fmt.Appendf(b, "$%d", n)
+			continue
+		}
+		b = append(b, q[i])
+	}
+	return string(b)
+}
+
+// apply recomputes, from the database as it is now, the answers of every
+// identifier the changes touch.
+func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	contacts := map[string][]string{}
+	values := map[string][]string{}
+	hashes := map[string][]string{}
+	flushKeys := false
+	for _, c := range changes {
+		switch c.kind {
+		case "contact":
+			contacts[c.customer.String] = append(contacts[c.customer.String], c.contact.String)
+		case "identifier":
+			values[c.customer.String] = append(values[c.customer.String], c.value.String)
+		case "erased":
+			hashes[c.customer.String] = append(hashes[c.customer.String], c.hashText.String)
+		case "keys":
+			flushKeys = true
+		}
+	}
+	type answer struct {
+		customer string
+		h        hashKey
+		e        suppressedEntry
+		drop     bool
+	}
+	var answers []answer
+	for customer, list := range contacts {
+		for _, part := range chunk(uniq(list), 500) {
+			entries, err := ix.recompute(ctx, customer, "i.contact_id", part)
+			if err != nil {
+				return err
+			}
+			for h, e := range entries {
+				answers = append(answers, answer{customer: customer, h: h, e: e, drop: e == suppressedEntry{}})
+			}
+		}
+	}
+	for customer, list := range values {
+		for _, part := range chunk(uniq(list), 500) {
+			entries, err := ix.recompute(ctx, customer, "i.value", part)
+			if err != nil {
+				return err
+			}
+			for _, v := range part {
+				h := ix.hash(customer, v)
+				e := entries[h] // zero when no contact has the value any more
+				answers = append(answers, answer{customer: customer, h: h, e: e, drop: e == suppressedEntry{}})
+			}
+		}
+	}
+	type erasedAnswer struct {
+		customer string
+		h        hashKey
+		present  bool
+	}
+	var erasedAnswers []erasedAnswer
+	for customer, list := range hashes {
+		for _, part := range chunk(uniq(list), 500) {
+			var present []string
+			if err := ix.db.Gorm.WithContext(ctx).Model(&ErasedIdentifier{}).
+				Where("customer_id = ? AND hash IN ?", customer, part).Pluck("hash", &present).Error; err != nil {
+				return fmt.Errorf("read erased identifiers: %w", err)
+			}
+			for _, hx := range part {
+				if h, ok := parseHashKey(hx); ok {
+					erasedAnswers = append(erasedAnswers, erasedAnswer{customer, h, slices.Contains(present, hx)})
+				}
+			}
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	tenant := func(id string) *tenantSuppressions {
+		t := ix.tenants[id]
+		if t == nil {
+			t = &tenantSuppressions{suppressed: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
+			ix.tenants[id] = t
+		}
+		return t
+	}
+	for _, a := range answers {
+		if a.drop {
+			delete(tenant(a.customer).suppressed, a.h)
+		} else {
+			tenant(a.customer).suppressed[a.h] = a.e
+		}
+	}
+	for _, a := range erasedAnswers {
+		if a.present {
+			tenant(a.customer).erased[a.h] = struct{}{}
+		} else {
+			delete(tenant(a.customer).erased, a.h)
+		}
+	}
+	if flushKeys {
+		clear(ix.keys)
+		ix.keyGen++
+	}
+	return nil
+}
+
+// recompute reads the current suppressing states of the identifiers whose
+// column (i.contact_id or i.value) is in list, keyed by hash. Identifiers
+// with no suppressing state come back as zero entries.
+func (ix *suppressionIndex) recompute(ctx context.Context, customer, column string, list []string) (map[hashKey]suppressedEntry, error) {
+	var rows []struct {
+		Value   string
+		Channel *string
+		Reason  *string
+		Since   *time.Time
+	}
+	err := ix.db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.reason, s.since FROM contact_identifiers i
+		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed
+		WHERE i.customer_id = ? AND `+column+` IN ?`, customer, list).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("recompute suppressions: %w", err)
+	}
+	out := make(map[hashKey]suppressedEntry, len(rows))
+	for _, r := range rows {
+		h := ix.hash(customer, r.Value)
+		e := out[h]
+		if r.Channel != nil {
+			ix.set(&e, *r.Channel, *r.Reason, *r.Since)
+		}
+		out[h] = e
+	}
+	return out, nil
+}
+
+func uniq(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// listen wakes the replay on every NOTIFY suppression_changes (sent by the
+// triggers at commit), so other instances' writes show in milliseconds; the
+// poll covers a lost connection. It holds one pooled connection.
+func (ix *suppressionIndex) listen(ctx context.Context, wake chan<- struct{}) {
+	for ctx.Err() == nil {
+		err := ix.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		ix.log.Warn("suppression index: LISTEN connection lost; polling until it is back", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func (ix *suppressionIndex) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+	conn, err := ix.db.SQL().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return errors.New("not a pgx connection")
+		}
+		pc := sc.Conn()
+		if _, err := pc.Exec(ctx, "LISTEN suppression_changes"); err != nil {
+			return err
+		}
+		// The connection goes back to the pool when this returns; it must
+		// not keep listening there.
+		defer pc.Exec(context.WithoutCancel(ctx), "UNLISTEN *") //nolint:errcheck
+		for {
+			if _, err := pc.WaitForNotification(ctx); err != nil {
+				return err
+			}
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	})
+}
