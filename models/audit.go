@@ -200,6 +200,7 @@ func (db *DB) verifyAudit(ctx context.Context, framed bool) (ChainReport, error)
 	var (
 		r        auditRow
 		prev     []byte // the previous entry's hash
+		atHead   []byte // the hash of the entry the head named when the walk began
 		buf      []byte
 		sum      [sha256.Size * 2]byte
 		expected int64 = 1
@@ -223,6 +224,9 @@ func (db *DB) verifyAudit(ctx context.Context, framed bool) (ChainReport, error)
 			return rep.fail(r.seq, fmt.Sprintf("entry %d was edited: its content does not match its hash", r.seq)), nil
 		}
 		prev = append(prev[:0], sum[:]...)
+		if r.seq == head.Seq {
+			atHead = append(atHead, sum[:]...)
+		}
 		expected = r.seq + 1
 		rep.Entries++
 	}
@@ -233,10 +237,19 @@ func (db *DB) verifyAudit(ctx context.Context, framed bool) (ChainReport, error)
 	switch {
 	case head.Seq > last:
 		return rep.fail(last+1, fmt.Sprintf("entries %d to %d are missing (the chain head records %d entries)", last+1, head.Seq, head.Seq)), nil
+	case head.Hash != string(atHead):
+		return rep.fail(head.Seq, fmt.Sprintf("entry %d does not match the chain head's hash", head.Seq)), nil
 	case head.Seq < last:
-		return rep.fail(head.Seq+1, fmt.Sprintf("entry %d was inserted after the chain head (%d)", head.Seq+1, head.Seq)), nil
-	case head.Hash != string(prev):
-		return rep.fail(last, fmt.Sprintf("entry %d does not match the chain head's hash", last)), nil
+		// The head was read before the walk: entries past it are either
+		// appended while the walk ran, and the head has moved on to cover
+		// them, or inserted behind the chain's back.
+		var now auditHead
+		if err := db.Gorm.WithContext(ctx).First(&now, 1).Error; err != nil {
+			return rep, fmt.Errorf("read audit head: %w", err)
+		}
+		if now.Seq < last {
+			return rep.fail(now.Seq+1, fmt.Sprintf("entry %d was inserted after the chain head (%d)", now.Seq+1, now.Seq)), nil
+		}
 	}
 	return rep, nil
 }

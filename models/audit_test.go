@@ -288,6 +288,41 @@ func TestConcurrentAuditedWritesLeaveOneUnbrokenChain(t *testing.T) {
 	}
 }
 
+// TestVerifyAuditWhileWritersAppend verifies over and over while entries
+// are appended: entries committed during a walk are not tampering.
+func TestVerifyAuditWhileWritersAppend(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	recordEvents(t, db, 20)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: "test.during_verify", ObjectType: "writer", ObjectID: fmt.Sprint(w, "-", i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 30 {
+		if rep := verify(t, db); !rep.Intact() {
+			t.Errorf("VerifyAudit during appends = %+v", rep)
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
 func TestListAuditShowsACustomerActorOnlyItsTenantsEvents(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
