@@ -1,6 +1,10 @@
 package models
 
-import "context"
+import (
+	"context"
+	"io"
+	"log/slog"
+)
 
 // CheckSuppressionInDB is the database's own answer, bypassing the index:
 // tests compare the two.
@@ -18,3 +22,23 @@ func (db *DB) IndexAnswers(customerID, value, channel string) bool {
 	_, ok := ix.check(customerID, value, channel)
 	return ok
 }
+
+// LoadSuppressionIndex starts the index and reports how many suppressed
+// identifiers it holds.
+func (db *DB) LoadSuppressionIndex(ctx context.Context) (int, error) {
+	if err := db.StartSuppressionIndex(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		return 0, err
+	}
+	ix := db.index()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := 0
+	for _, t := range ix.tenants {
+		n += len(t.suppressed)
+	}
+	return n, nil
+}
+
+// DropSuppressionIndex forgets the index (its goroutine ends with its
+// context).
+func (db *DB) DropSuppressionIndex() { db.suppressions.Store(nil) }
