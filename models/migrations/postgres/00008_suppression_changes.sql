@@ -65,8 +65,11 @@ CREATE FUNCTION suppression_identifiers_inserted() RETURNS trigger AS $$
 BEGIN
     INSERT INTO suppression_changes (kind, customer_id, value)
         SELECT 'identifier', n.customer_id, n.value FROM new_rows n
-        WHERE EXISTS (SELECT 1 FROM consent_states s
-                      WHERE s.customer_id = n.customer_id AND s.contact_id = n.contact_id AND s.suppressed);
+        -- A lateral probe per row, not EXISTS: the planner knows nothing of
+        -- a transition table's size and would hash all of consent_states.
+        CROSS JOIN LATERAL (SELECT 1 FROM consent_states s
+                            WHERE s.customer_id = n.customer_id AND s.contact_id = n.contact_id AND s.suppressed
+                            LIMIT 1) suppressing;
     PERFORM pg_notify('suppression_changes', '');
     RETURN NULL;
 END;
