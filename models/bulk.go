@@ -26,14 +26,81 @@ type BulkResult struct {
 
 // BulkOptOuts records a batch of opt-outs for customerID with set-based
 // statements: a handful of queries per batch instead of several per row.
-// The rules are RecordConsent's: unknown identifiers get a contact, rows
-// already in effect or already imported change nothing, and the lookup is
-// the fold of each contact's ledger. One audit entry covers the batch.
+// The outcome is RecordConsent's for each row in turn:
+//
+//   - a row whose idempotency key is in the ledger changes nothing and
+//     creates no contact; within the batch a key names one row, so later
+//     rows repeating it are no-ops too;
+//   - an unknown identifier gets a new contact (kept suppressed for erasure
+//     if its person was erased, as insertContact does);
+//   - a row the contact's state already covers (suppressed on every channel
+//     it names, after the rows before it) changes nothing;
+//   - any other row appends an opt-out to the ledger, and the lookup
+//     (consent_states, contacts.suppressed) is the fold of the contact's
+//     whole ledger, so an opt-out dated before a later opt-in leaves the
+//     contact reachable.
+//
+// PostgreSQL does this in a few statements over a staging table
+// (bulk_postgres.go); SQLite in Go. The caller writes one audit entry for
+// the batch.
 func (t *Tx) BulkOptOuts(customerID, source string, rows []BulkOptOut) (BulkResult, error) {
 	var res BulkResult
 	if len(rows) == 0 {
 		return res, nil
 	}
+	todo, err := firstOfEachKey(rows)
+	if err != nil {
+		return res, err
+	}
+	res.Unchanged = len(rows) - len(todo)
+	if t.dialect == Postgres {
+		r, err := t.bulkOptOutsPostgres(customerID, source, todo)
+		r.Unchanged += res.Unchanged
+		return r, err
+	}
+	r, err := t.bulkOptOutsGo(customerID, source, todo)
+	r.Unchanged += res.Unchanged
+	return r, err
+}
+
+// bulkRow is a row of the batch that is still to be decided.
+type bulkRow struct {
+	BulkOptOut
+	ord int // its position among the rows to decide: batch order
+}
+
+// firstOfEachKey normalizes the rows and keeps, of rows sharing an
+// idempotency key, the first: the key names one row, and the others repeat
+// it.
+func firstOfEachKey(rows []BulkOptOut) ([]bulkRow, error) {
+	now := Now()
+	out := make([]bulkRow, 0, len(rows))
+	keys := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		if r.IdempotencyKey != "" {
+			if keys[r.IdempotencyKey] {
+				continue
+			}
+			keys[r.IdempotencyKey] = true
+		}
+		ch, err := normalizeChannel(r.Channel)
+		if err != nil {
+			return nil, err
+		}
+		r.Channel = ch
+		if r.OccurredAt.IsZero() {
+			r.OccurredAt = now
+		}
+		r.OccurredAt = r.OccurredAt.UTC().Truncate(time.Microsecond)
+		out = append(out, bulkRow{BulkOptOut: r, ord: len(out)})
+	}
+	return out, nil
+}
+
+// bulkOptOutsGo is the portable path, used for SQLite: lookups in chunks,
+// the decision in Go.
+func (t *Tx) bulkOptOutsGo(customerID, source string, rows []bulkRow) (BulkResult, error) {
+	var res BulkResult
 	now := Now()
 	// 1. Rows whose idempotency key was already imported are done.
 	keys := make([]string, 0, len(rows))
@@ -42,20 +109,21 @@ func (t *Tx) BulkOptOuts(customerID, source string, rows []BulkOptOut) (BulkResu
 			keys = append(keys, r.IdempotencyKey)
 		}
 	}
-	seenKeys := map[string]bool{}
-	for _, part := range chunk(keys, 500) {
-		var found []string
-		if err := t.G.Model(&ConsentEvent{}).Where("customer_id = ? AND idempotency_key IS NOT NULL AND idempotency_key IN ?", customerID, part).
-			Pluck("idempotency_key", &found).Error; err != nil {
-			return res, fmt.Errorf("check imported rows: %w", err)
+	seen, err := t.importedKeys(customerID, keys)
+	if err != nil {
+		return res, err
+	}
+	todo := rows[:0:0]
+	for _, r := range rows {
+		if r.IdempotencyKey != "" && seen[r.IdempotencyKey] {
+			res.Unchanged++
+			continue
 		}
-		for _, k := range found {
-			seenKeys[k] = true
-		}
+		todo = append(todo, r)
 	}
 	// 2. Find the contacts of the identifiers; create the missing ones.
-	values := make([]string, 0, len(rows))
-	for _, r := range rows {
+	values := make([]string, 0, len(todo))
+	for _, r := range todo {
 		values = append(values, r.Identifier.Value)
 	}
 	contactOf := map[string]string{}
@@ -70,17 +138,12 @@ func (t *Tx) BulkOptOuts(customerID, source string, rows []BulkOptOut) (BulkResu
 	}
 	var newContacts []Contact
 	var newIdents []ContactIdentifier
-	fresh := map[string]bool{} // contacts created in this batch
-	for _, r := range rows {
-		if seenKeys[r.IdempotencyKey] {
-			continue
-		}
+	for _, r := range todo {
 		if _, ok := contactOf[r.Identifier.Value]; ok {
 			continue
 		}
 		id := uuid.Must(uuid.NewV7()).String()
 		contactOf[r.Identifier.Value] = id
-		fresh[id] = true
 		newContacts = append(newContacts, Contact{CustomerID: customerID, ID: id, CreatedAt: now, UpdatedAt: now})
 		newIdents = append(newIdents, ContactIdentifier{CustomerID: customerID, Value: r.Identifier.Value, Kind: r.Identifier.Kind, ContactID: id, CreatedAt: now})
 	}
@@ -89,134 +152,152 @@ func (t *Tx) BulkOptOuts(customerID, source string, rows []BulkOptOut) (BulkResu
 			return res, fmt.Errorf("create contacts: %w", err)
 		}
 		if err := t.G.CreateInBatches(newIdents, 500).Error; err != nil {
-			return res, fmt.Errorf("create identifiers: %w", err)
+			return res, uniqueViolation(fmt.Errorf("create identifiers: %w", err), "identifiers",
+				"an identifier of this batch was added to another contact meanwhile: retry")
+		}
+		if err := t.suppressErased(customerID, newIdents); err != nil {
+			return res, err
 		}
 	}
 	res.ContactsCreated = len(newContacts)
-	// 3. Current states of the existing contacts decide what is already in effect.
-	existing := []string{}
+	// 3. Every contact's ledger so far (an erased person's new contact has
+	// one already), then the decision, row by row.
+	ids := make([]string, 0, len(contactOf))
 	for _, id := range contactOf {
-		if !fresh[id] {
-			existing = append(existing, id)
-		}
+		ids = append(ids, id)
 	}
-	states := map[string]map[string]bool{} // contact → channel → suppressed
-	for _, part := range chunk(existing, 500) {
-		var found []ConsentState
-		if err := t.G.Where("customer_id = ? AND contact_id IN ?", customerID, part).Find(&found).Error; err != nil {
-			return res, fmt.Errorf("read consent states: %w", err)
-		}
-		for _, s := range found {
-			if states[s.ContactID] == nil {
-				states[s.ContactID] = map[string]bool{}
-			}
-			states[s.ContactID][s.Channel] = s.Suppressed
-		}
+	ledgers, err := t.ledgers(customerID, ids)
+	if err != nil {
+		return res, err
 	}
-	// 4. Append the events that change something.
-	var events []ConsentEvent
-	touched := map[string]bool{}
-	for _, r := range rows {
-		contact := contactOf[r.Identifier.Value]
-		if seenKeys[r.IdempotencyKey] || contact == "" {
-			res.Unchanged++
-			continue
-		}
-		already := true
-		for _, ch := range channelsOf(r.Channel) {
-			if !states[contact][ch] {
-				already = false
-			}
-		}
-		if already {
-			res.Unchanged++
-			continue
-		}
-		if states[contact] == nil {
-			states[contact] = map[string]bool{}
-		}
-		for _, ch := range channelsOf(r.Channel) {
-			states[contact][ch] = true
-		}
-		ev := ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contact,
+	cands := make([]ConsentEvent, len(todo))
+	for i, r := range todo {
+		cands[i] = ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactOf[r.Identifier.Value],
 			Identifier: r.Identifier.Value, Channel: r.Channel, Kind: OptOut, Reason: ReasonOptOut, Source: source,
 			Evidence: r.Evidence, ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label,
-			OccurredAt: r.OccurredAt.UTC().Truncate(time.Microsecond), RecordedAt: now}
+			OccurredAt: r.OccurredAt, RecordedAt: now}
 		if r.IdempotencyKey != "" {
 			k := r.IdempotencyKey
-			ev.IdempotencyKey = &k
-			seenKeys[k] = true
+			cands[i].IdempotencyKey = &k
 		}
-		events = append(events, ev)
-		touched[contact] = true
 	}
+	plan := planBulk(customerID, ledgers, cands)
+	var events []ConsentEvent
+	for i, ok := range plan.appends {
+		if ok {
+			events = append(events, cands[i])
+		}
+	}
+	res.Applied = len(events)
+	res.Unchanged += len(todo) - len(events)
+	// 4. Write the events and the lookup.
 	if len(events) > 0 {
 		if err := t.G.CreateInBatches(events, 500).Error; err != nil {
 			return res, fmt.Errorf("append consent events: %w", err)
 		}
 	}
-	res.Applied = len(events)
-	// 5. Refresh the lookup: new contacts' state is their events' fold, as is
-	// every touched contact's; only contacts with older history need their
-	// ledger read back.
-	byContact := map[string][]ConsentEvent{}
-	for _, e := range events {
-		byContact[e.ContactID] = append(byContact[e.ContactID], e)
-	}
-	var withHistory []string
-	for c := range touched {
-		if !fresh[c] {
-			withHistory = append(withHistory, c)
+	return res, t.writeFolds(customerID, plan, now)
+}
+
+// ledgers reads the consent ledgers of contacts of customerID.
+func (t *Tx) ledgers(customerID string, contacts []string) (map[string][]ConsentEvent, error) {
+	out := make(map[string][]ConsentEvent, len(contacts))
+	for _, part := range chunk(contacts, 500) {
+		var evs []ConsentEvent
+		if err := t.G.Where("customer_id = ? AND contact_id IN ?", customerID, part).Find(&evs).Error; err != nil {
+			return nil, fmt.Errorf("read consent ledger: %w", err)
+		}
+		for _, e := range evs {
+			out[e.ContactID] = append(out[e.ContactID], e)
 		}
 	}
-	// The whole ledger of a contact with history, this batch's events included.
-	for _, c := range withHistory {
-		byContact[c] = nil
-	}
-	for _, part := range chunk(withHistory, 500) {
-		var old []ConsentEvent
-		if err := t.G.Where("customer_id = ? AND contact_id IN ?", customerID, part).Find(&old).Error; err != nil {
-			return res, fmt.Errorf("read consent ledger: %w", err)
+	return out, nil
+}
+
+// bulkPlan is what a batch does to the contacts it touches.
+type bulkPlan struct {
+	appends []bool         // per candidate event: appended
+	states  []ConsentState // the fold of each touched contact's ledger
+	flags   map[string]contactFlags
+}
+
+// contactFlags are a contact's flags that follow its fold.
+type contactFlags struct{ suppressed, restricted bool }
+
+// planBulk decides candidate opt-outs in batch order as RecordConsent
+// would, one at a time: a candidate is appended to its contact's ledger
+// unless the fold of the ledger so far suppresses every channel it names
+// already. ledgers holds the contacts' events before the batch; a
+// candidate needs ContactID, ID, Channel, Kind, Reason, OccurredAt and
+// RecordedAt. Each touched contact's state is then the fold of its whole
+// ledger, batch events last among equal times, in batch order.
+func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []ConsentEvent) bulkPlan {
+	p := bulkPlan{appends: make([]bool, len(cands)), flags: map[string]contactFlags{}}
+	var touched []string
+	grown := map[string][]ConsentEvent{}
+	for i, ev := range cands {
+		c := ev.ContactID
+		ledger, ok := grown[c]
+		if !ok {
+			ledger = ledgers[c]
 		}
-		for _, e := range old {
-			byContact[e.ContactID] = append(byContact[e.ContactID], e)
+		already := true
+		for _, ch := range channelsOf(ev.Channel) {
+			if s, ok := foldConsent(ledger, ch, time.Time{}); !ok || !s.Suppressed {
+				already = false
+			}
 		}
+		if already {
+			continue
+		}
+		if _, ok := grown[c]; !ok {
+			touched = append(touched, c)
+			// A copy: the caller's ledger is not grown behind its back.
+			ledger = append(ledger[:len(ledger):len(ledger)], ev)
+		} else {
+			ledger = append(ledger, ev)
+		}
+		grown[c] = ledger
+		p.appends[i] = true
 	}
-	var newStates []ConsentState
-	var suppressed, notSuppressed []string
-	for c, evs := range byContact {
-		any := false
+	for _, c := range touched {
+		var f contactFlags
 		for _, ch := range Channels {
-			s, ok := foldConsent(evs, ch, time.Time{})
+			s, ok := foldConsent(grown[c], ch, time.Time{})
 			if !ok {
 				continue
 			}
 			s.CustomerID, s.ContactID = customerID, c
-			newStates = append(newStates, s)
-			any = any || s.Suppressed
+			p.states = append(p.states, s)
+			f.suppressed = f.suppressed || s.Suppressed
+			f.restricted = f.restricted || (s.Suppressed && s.Reason == ReasonRestriction)
 		}
-		if any {
-			suppressed = append(suppressed, c)
-		} else {
-			notSuppressed = append(notSuppressed, c)
+		p.flags[c] = f
+	}
+	return p
+}
+
+// writeFolds writes the plan's lookup rows and contact flags, as
+// refreshStates does for one contact.
+func (t *Tx) writeFolds(customerID string, p bulkPlan, now time.Time) error {
+	if len(p.states) > 0 {
+		if err := t.G.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(p.states, 500).Error; err != nil {
+			return fmt.Errorf("write consent states: %w", err)
 		}
 	}
-	if len(newStates) > 0 {
-		if err := t.G.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(newStates, 500).Error; err != nil {
-			return res, fmt.Errorf("write consent states: %w", err)
-		}
+	byFlags := map[contactFlags][]string{}
+	for c, f := range p.flags {
+		byFlags[f] = append(byFlags[f], c)
 	}
-	// An opt-out dated before a later opt-in leaves the contact reachable:
-	// the flag follows the fold either way.
-	for flag, list := range map[bool][]string{true: suppressed, false: notSuppressed} {
+	for f, list := range byFlags {
 		for _, part := range chunk(list, 500) {
 			if err := t.G.Model(&Contact{}).Where("customer_id = ? AND id IN ?", customerID, part).
-				Updates(map[string]any{"suppressed": flag, "updated_at": now}).Error; err != nil {
-				return res, fmt.Errorf("flag contacts: %w", err)
+				Updates(map[string]any{"suppressed": f.suppressed, "restricted": f.restricted, "updated_at": now}).Error; err != nil {
+				return fmt.Errorf("flag contacts: %w", err)
 			}
 		}
 	}
-	return res, nil
+	return nil
 }
 
 func chunk[T any](s []T, n int) [][]T {
