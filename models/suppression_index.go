@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,7 @@ type suppressionIndex struct {
 	cursor   int64      // highest change id read
 	missing  map[int64]time.Time
 	lastSwep time.Time
+	lastLate time.Time // when every missing id was last asked for
 }
 
 // tenantSuppressions is one customer's part of the index.
@@ -81,6 +83,11 @@ const (
 	// for. On PostgreSQL ids are taken at insert and commit out of order: a
 	// missing id is usually a transaction still running, else a rollback.
 	gapTimeout = 15 * time.Minute
+	// lateEvery is how often ids missing for a while are asked for again.
+	lateEvery = 5 * time.Second
+	// inFlightWindow is how far below the newest change id a loading index
+	// looks for ids of transactions still running.
+	inFlightWindow = 100_000
 	// changeRetention is how long the log keeps rows; a fresh instance loads
 	// the whole index, so only running instances need them.
 	changeRetention = time.Hour
@@ -118,6 +125,10 @@ func (ix *suppressionIndex) load(ctx context.Context) error {
 	var cursor int64
 	if err := ix.db.SQL().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM suppression_changes`).Scan(&cursor); err != nil {
 		return fmt.Errorf("read suppression changes: %w", err)
+	}
+	ix.cursor = cursor
+	if err := ix.markMissing(ctx); err != nil {
+		return err
 	}
 	tenants := map[string]*tenantSuppressions{}
 	tenant := func(id string) *tenantSuppressions {
@@ -171,7 +182,6 @@ func (ix *suppressionIndex) load(ctx context.Context) error {
 	ix.tenants, ix.keys, ix.ready = tenants, map[string]APIKey{}, true
 	ix.keyGen++
 	ix.mu.Unlock()
-	ix.cursor = cursor
 	return ix.replayLocked(ctx)
 }
 
@@ -305,11 +315,12 @@ func (ix *suppressionIndex) follow(ctx context.Context) {
 }
 
 func (ix *suppressionIndex) sweep(ctx context.Context) error {
-	q := `DELETE FROM suppression_changes WHERE changed_at < now() - interval '1 hour'`
+	secs := int(changeRetention.Seconds())
+	q := `DELETE FROM suppression_changes WHERE changed_at < now() - make_interval(secs => $1)`
 	if ix.db.Dialect == SQLite {
-		q = `DELETE FROM suppression_changes WHERE changed_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`
+		q = `DELETE FROM suppression_changes WHERE changed_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ? || ' seconds')`
 	}
-	_, err := ix.db.SQL().ExecContext(ctx, q)
+	_, err := ix.db.SQL().ExecContext(ctx, q, secs)
 	return err
 }
 
@@ -373,22 +384,71 @@ func (ix *suppressionIndex) replayLocked(ctx context.Context) error {
 }
 
 func (ix *suppressionIndex) lateChanges(ctx context.Context) ([]change, error) {
-	if len(ix.missing) == 0 {
-		return nil, nil
-	}
-	lo, hi := int64(-1), int64(0)
-	for id := range ix.missing {
-		if lo < 0 || id < lo {
-			lo = id
+	// Ids missed in the last few seconds belong to transactions about to
+	// commit and are asked for at every replay; older ones are rare (a long
+	// transaction, or a rollback that will never fill them) and are asked
+	// for every few seconds.
+	now := time.Now()
+	everything := now.Sub(ix.lastLate) > lateEvery
+	var ids []int64
+	for id, since := range ix.missing {
+		if everything || now.Sub(since) < lateEvery {
+			ids = append(ids, id)
 		}
-		hi = max(hi, id)
 	}
-	found, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
-		WHERE id BETWEEN ? AND ? ORDER BY id`, lo, hi)
+	if everything {
+		ix.lastLate = now
+	}
+	slices.Sort(ids)
+	var found []change
+	for _, part := range chunk(ids, 500) {
+		q := `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes WHERE id IN (?` +
+			strings.Repeat(",?", len(part)-1) + `) ORDER BY id`
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		got, err := ix.readChanges(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, got...)
+	}
+	return found, nil
+}
+
+// markMissing notes, when the index loads, the ids below the cursor that
+// are not in the log: on PostgreSQL they may belong to transactions still
+// running, whose changes the loaded state does not hold yet.
+func (ix *suppressionIndex) markMissing(ctx context.Context) error {
+	q := `SELECT id FROM suppression_changes WHERE id > ? AND id <= ? ORDER BY id`
+	if ix.db.Dialect == Postgres {
+		q = dollarParams(q)
+	}
+	from := max(0, ix.cursor-inFlightWindow)
+	rows, err := ix.db.SQL().QueryContext(ctx, q, from, ix.cursor)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("read suppression changes: %w", err)
 	}
-	return slices.DeleteFunc(found, func(c change) bool { _, ok := ix.missing[c.id]; return !ok }), nil
+	defer rows.Close()
+	now, next := time.Now(), from+1
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read suppression changes: %w", err)
+		}
+		for ; next < id; next++ {
+			ix.missing[next] = now
+		}
+		next = id + 1
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read suppression changes: %w", err)
+	}
+	for ; next <= ix.cursor; next++ {
+		ix.missing[next] = now
+	}
+	return nil
 }
 
 func (ix *suppressionIndex) readChanges(ctx context.Context, q string, args ...any) ([]change, error) {

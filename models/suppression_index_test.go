@@ -237,3 +237,49 @@ func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
 	}
 	waitUntil(t, "the slow transaction, committed after a later id", func() bool { return check(slow) })
 }
+
+// TestSuppressionIndexLoadedDuringASlowTransaction loads an index while a
+// transaction that took a lower change id than a committed one is still
+// running: the loaded state lacks it, and the index must still pick it up.
+func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
+	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != models.Postgres {
+		t.Skip("SQLite commits writers one at a time, in id order")
+	}
+	indexed, other := modeltest.OpenTwice(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, other, "acme")
+	slow, fast := "+14155550101", "+14155550102"
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- other.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
+			_, err := tx.RecordConsent(acme.ID, models.Identifier{Kind: models.KindPhone, Value: slow}, models.ConsentInput{Kind: models.OptOut})
+			close(started)
+			<-release
+			return err
+		})
+	}()
+	<-started
+	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fast, Kind: models.OptOut}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	loadCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if _, err := indexed.LoadSuppressionIndex(loadCtx); err != nil { // a fresh index, loaded now
+		t.Fatal(err)
+	}
+	check := func(v string) bool {
+		s, err := indexed.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: v}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Suppressed
+	}
+	if !check(fast) || check(slow) {
+		t.Fatalf("loaded index: fast suppressed %v, slow suppressed %v", check(fast), check(slow))
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the transaction in flight while the index loaded", func() bool { return check(slow) })
+}
