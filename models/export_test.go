@@ -42,3 +42,6 @@ func (db *DB) LoadSuppressionIndex(ctx context.Context) (int, error) {
 // DropSuppressionIndex forgets the index (its goroutine ends with its
 // context).
 func (db *DB) DropSuppressionIndex() { db.suppressions.Store(nil) }
+
+// SweepSuppressionChanges deletes change-log rows past their retention.
+func (db *DB) SweepSuppressionChanges(ctx context.Context) error { return db.index().sweep(ctx) }

@@ -196,6 +196,53 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 		_, err := indexed.AuthenticateKey(ctx, secret)
 		return err == models.ErrBadKey
 	})
+
+	// So does every key of a customer cancelled elsewhere.
+	_, live, err := other.CreateAPIKey(ctx, modeltest.Staff, acme.ID, "zapier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexed.AuthenticateKey(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CancelCustomer(ctx, modeltest.Staff, acme.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a key of a customer cancelled by another process", func() bool {
+		_, err := indexed.AuthenticateKey(ctx, live)
+		return err == models.ErrBadKey
+	})
+}
+
+// TestSuppressionChangeLogIsSwept keeps the change log to its retention.
+func TestSuppressionChangeLogIsSwept(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550101", Kind: models.OptOut}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour).UTC()
+	stamp := any(old)
+	if db.Dialect == models.SQLite {
+		stamp = old.Format("2006-01-02 15:04:05.000")
+	}
+	if err := db.Gorm.Exec("INSERT INTO suppression_changes (kind, changed_at) VALUES ('keys', ?)", stamp).Error; err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int64) {
+		if err := db.Gorm.Table("suppression_changes").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	if err := db.SweepSuppressionChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(); after != before-1 || after == 0 {
+		t.Errorf("sweep left %d of %d rows; want all but the two-hour-old one", after, before)
+	}
 }
 
 // TestSuppressionIndexWaitsForSlowTransactions commits two transactions
