@@ -53,6 +53,11 @@ type Audit struct {
 	ObjectID   string
 	CustomerID string
 	Details    map[string]any
+
+	// Set by Record, which writes many callers' entries in one
+	// transaction: who acted, and the details already encoded.
+	actor   *Actor
+	encoded string
 }
 
 // ComputeHash returns the chain hash of e given its PrevHash.
@@ -84,17 +89,17 @@ func appendAudit(tx *gorm.DB, dialect Dialect, actor Actor, entries []Audit) err
 	now := Now()
 	events := make([]AuditEvent, len(entries))
 	for i, a := range entries {
-		details := "{}"
-		if len(a.Details) > 0 {
-			b, err := json.Marshal(a.Details)
-			if err != nil {
-				return fmt.Errorf("encode audit details of %s: %w", a.Action, err)
-			}
-			details = string(b)
+		details, err := a.detailsJSON()
+		if err != nil {
+			return err
+		}
+		by := actor
+		if a.actor != nil {
+			by = *a.actor
 		}
 		e := AuditEvent{
 			Seq: head.Seq + 1, OccurredAt: now,
-			ActorType: actor.Type, ActorID: actor.ID, ActorLabel: actor.Label, IP: actor.IP,
+			ActorType: by.Type, ActorID: by.ID, ActorLabel: by.Label, IP: by.IP,
 			Action: a.Action, ObjectType: a.ObjectType, ObjectID: a.ObjectID, CustomerID: a.CustomerID,
 			Details: details, PrevHash: head.Hash,
 		}
@@ -109,6 +114,21 @@ func appendAudit(tx *gorm.DB, dialect Dialect, actor Actor, entries []Audit) err
 		return fmt.Errorf("advance audit head: %w", err)
 	}
 	return nil
+}
+
+// detailsJSON is the stored form of the details: a JSON object.
+func (a *Audit) detailsJSON() (string, error) {
+	if a.encoded != "" {
+		return a.encoded, nil
+	}
+	if len(a.Details) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(a.Details)
+	if err != nil {
+		return "", fmt.Errorf("encode audit details of %s: %w", a.Action, err)
+	}
+	return string(b), nil
 }
 
 // ChainReport is the outcome of walking the audit chain.

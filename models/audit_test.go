@@ -288,6 +288,51 @@ func TestConcurrentAuditedWritesLeaveOneUnbrokenChain(t *testing.T) {
 	}
 }
 
+// TestConcurrentRecordsShareTransactionsButKeepTheirActors has many callers
+// record at once: their entries may share a transaction (group commit),
+// yet each keeps its own actor and details, each call returns only once
+// its entries are committed, and a call with bad details fails alone.
+func TestConcurrentRecordsShareTransactionsButKeepTheirActors(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	const callers, each = 24, 20
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			actor := models.Actor{Type: models.ActorUser, ID: fmt.Sprint("user-", c), Label: fmt.Sprint("User ", c), IP: "192.0.2.1"}
+			for i := range each {
+				a := models.Audit{Action: "test.record", ObjectType: "caller", ObjectID: fmt.Sprint(c), Details: map[string]any{"i": i}}
+				if err := db.Record(t.Context(), actor, a, a); err != nil {
+					t.Error(err)
+					return
+				}
+				// Committed when Record returns: this caller's entries are there.
+				var n int64
+				if err := db.Gorm.Model(&models.AuditEvent{}).Where("actor_id = ?", actor.ID).Count(&n).Error; err != nil || n < int64(2*(i+1)) {
+					t.Errorf("caller %d after %d records: %d entries, %v", c, i+1, n, err)
+					return
+				}
+			}
+		}()
+	}
+	bad := models.Audit{Action: "test.bad", Details: map[string]any{"unencodable": make(chan int)}}
+	if err := db.Record(t.Context(), modeltest.Staff, bad); err == nil {
+		t.Error("an entry whose details cannot be encoded was accepted")
+	}
+	wg.Wait()
+	rep := verify(t, db)
+	if !rep.Intact() || rep.Entries != callers*each*2 {
+		t.Fatalf("VerifyAudit = %+v, want intact with %d entries", rep, callers*each*2)
+	}
+	for _, e := range chain(t, db) {
+		if e.ActorID != "user-"+e.ObjectID || e.ActorLabel != "User "+e.ObjectID || e.IP != "192.0.2.1" {
+			t.Fatalf("entry %d of caller %s carries actor %s (%s, %s)", e.Seq, e.ObjectID, e.ActorID, e.ActorLabel, e.IP)
+		}
+	}
+}
+
 // TestVerifyAuditWhileWritersAppend verifies over and over while entries
 // are appended: entries committed during a walk are not tampering.
 func TestVerifyAuditWhileWritersAppend(t *testing.T) {

@@ -51,6 +51,9 @@ type DB struct {
 	// suppressions answers suppression checks and API key lookups from
 	// memory once StartSuppressionIndex has loaded it; nil until then.
 	suppressions atomic.Pointer[suppressionIndex]
+
+	// records batches concurrent Record calls into shared transactions.
+	records recordBatch
 }
 
 // Now is the clock every model uses. Times are UTC with microsecond

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"gorm.io/gorm"
 )
@@ -52,16 +53,90 @@ func (db *DB) Committed(ctx context.Context) {
 	}
 }
 
-// Record writes audit entries in a transaction of their own: for events
-// that change nothing else (a failed login, a page view of personal data),
-// so the suppression index has nothing to replay.
+// Record writes audit entries for events that change nothing else (a
+// failed login, a page view of personal data) and returns once they are
+// committed. Concurrent calls share one transaction (group commit): every
+// audited write takes the chain's head, so one commit per call would cap
+// the log at one disk flush per entry. The suppression index has nothing
+// to replay.
 func (db *DB) Record(ctx context.Context, actor Actor, entries ...Audit) error {
-	return db.tx(ctx, actor, func(tx *Tx) error {
-		for _, a := range entries {
-			tx.Audit(a)
-		}
+	if len(entries) == 0 {
 		return nil
-	})
+	}
+	call := &recordCall{entries: make([]Audit, len(entries)), done: make(chan error, 1)}
+	for i, a := range entries {
+		enc, err := a.detailsJSON() // a bad entry fails its own call only
+		if err != nil {
+			return err
+		}
+		a.actor, a.encoded = &actor, enc
+		call.entries[i] = a
+	}
+	return db.records.add(ctx, db, call)
+}
+
+// recordBatch gathers concurrent Record calls. The first call to find no
+// writer running starts one: it writes everything pending in one
+// transaction, then whatever arrived meanwhile, until nothing is left, and
+// each call returns as soon as its own transaction has committed.
+type recordBatch struct {
+	mu      sync.Mutex
+	pending []*recordCall
+	writing bool
+}
+
+type recordCall struct {
+	entries []Audit
+	done    chan error
+}
+
+// maxRecordBatch bounds one transaction: 500 calls of a few entries.
+const maxRecordBatch = 500
+
+func (b *recordBatch) add(ctx context.Context, db *DB, call *recordCall) error {
+	b.mu.Lock()
+	b.pending = append(b.pending, call)
+	start := !b.writing
+	b.writing = true
+	b.mu.Unlock()
+	if start {
+		// The writer carries other callers' entries: it does not stop
+		// when this caller's request ends.
+		go b.write(context.WithoutCancel(ctx), db)
+	}
+	select {
+	case err := <-call.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *recordBatch) write(ctx context.Context, db *DB) {
+	for {
+		b.mu.Lock()
+		n := min(len(b.pending), maxRecordBatch)
+		calls := b.pending[:n:n]
+		b.pending = b.pending[n:]
+		if n == 0 {
+			b.writing = false
+		}
+		b.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		var entries []Audit
+		for _, c := range calls {
+			entries = append(entries, c.entries...)
+		}
+		err := db.tx(ctx, SystemActor(""), func(tx *Tx) error {
+			tx.audits = entries
+			return nil
+		})
+		for _, c := range calls {
+			c.done <- err
+		}
+	}
 }
 
 func escapeLike(s string) string {
