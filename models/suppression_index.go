@@ -63,6 +63,16 @@ type tenantSuppressions struct {
 	erased     map[hashKey]struct{}
 }
 
+// tenantIn returns customer id's part of tenants, adding it if missing.
+func tenantIn(tenants map[string]*tenantSuppressions, id string) *tenantSuppressions {
+	t := tenants[id]
+	if t == nil {
+		t = &tenantSuppressions{suppressed: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
+		tenants[id] = t
+	}
+	return t
+}
+
 // hashKey is the first 16 bytes of an identifier's keyed hash: 128 bits keep
 // collisions out of reach and halve the index's memory.
 type hashKey [16]byte
@@ -131,14 +141,7 @@ func (ix *suppressionIndex) load(ctx context.Context) error {
 		return err
 	}
 	tenants := map[string]*tenantSuppressions{}
-	tenant := func(id string) *tenantSuppressions {
-		t := tenants[id]
-		if t == nil {
-			t = &tenantSuppressions{suppressed: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
-			tenants[id] = t
-		}
-		return t
-	}
+	tenant := func(id string) *tenantSuppressions { return tenantIn(tenants, id) }
 	rows, err := ix.db.SQL().QueryContext(ctx, `SELECT i.customer_id, i.value, s.channel, s.reason, s.since
 		FROM consent_states s JOIN contact_identifiers i ON i.customer_id = s.customer_id AND i.contact_id = s.contact_id
 		WHERE s.suppressed`)
@@ -561,14 +564,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	tenant := func(id string) *tenantSuppressions {
-		t := ix.tenants[id]
-		if t == nil {
-			t = &tenantSuppressions{suppressed: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
-			ix.tenants[id] = t
-		}
-		return t
-	}
+	tenant := func(id string) *tenantSuppressions { return tenantIn(ix.tenants, id) }
 	for _, a := range answers {
 		if a.drop {
 			delete(tenant(a.customer).suppressed, a.h)

@@ -257,16 +257,7 @@ func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
 	ctx := context.Background()
 	acme := mustCustomer(t, other, "acme")
 	slow, fast := "+14155550101", "+14155550102"
-	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
-	go func() {
-		done <- other.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
-			_, err := tx.RecordConsent(acme.ID, models.Identifier{Kind: models.KindPhone, Value: slow}, models.ConsentInput{Kind: models.OptOut})
-			close(started)
-			<-release
-			return err
-		})
-	}()
-	<-started
+	commitSlow := slowOptOut(t, other, acme, slow)
 	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fast, Kind: models.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
@@ -278,10 +269,7 @@ func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
 		return s.Suppressed
 	}
 	waitUntil(t, "the fast transaction", func() bool { return check(fast) })
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	commitSlow()
 	waitUntil(t, "the slow transaction, committed after a later id", func() bool { return check(slow) })
 }
 
@@ -296,16 +284,7 @@ func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
 	ctx := context.Background()
 	acme := mustCustomer(t, other, "acme")
 	slow, fast := "+14155550101", "+14155550102"
-	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
-	go func() {
-		done <- other.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
-			_, err := tx.RecordConsent(acme.ID, models.Identifier{Kind: models.KindPhone, Value: slow}, models.ConsentInput{Kind: models.OptOut})
-			close(started)
-			<-release
-			return err
-		})
-	}()
-	<-started
+	commitSlow := slowOptOut(t, other, acme, slow)
 	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fast, Kind: models.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
@@ -324,9 +303,29 @@ func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
 	if !check(fast) || check(slow) {
 		t.Fatalf("loaded index: fast suppressed %v, slow suppressed %v", check(fast), check(slow))
 	}
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	commitSlow()
 	waitUntil(t, "the transaction in flight while the index loaded", func() bool { return check(slow) })
+}
+
+// slowOptOut starts a transaction on db that records an opt-out of value
+// (taking its change-log id now) and returns the function that commits it.
+func slowOptOut(t *testing.T, db *models.DB, c *models.Customer, value string) (commit func()) {
+	t.Helper()
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- db.Tx(context.Background(), modeltest.Staff, func(tx *models.Tx) error {
+			_, err := tx.RecordConsent(c.ID, models.Identifier{Kind: models.KindPhone, Value: value}, models.ConsentInput{Kind: models.OptOut})
+			close(started)
+			<-release
+			return err
+		})
+	}()
+	<-started
+	return func() {
+		t.Helper()
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
