@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 )
@@ -45,3 +46,16 @@ func (db *DB) DropSuppressionIndex() { db.suppressions.Store(nil) }
 
 // SweepSuppressionChanges deletes change-log rows past their retention.
 func (db *DB) SweepSuppressionChanges(ctx context.Context) error { return db.index().sweep(ctx) }
+
+// FailSuppressionReplays makes the index's replays fail while fail is true.
+func (db *DB) FailSuppressionReplays(fail func() bool) {
+	ix := db.index()
+	ix.replay.Lock()
+	defer ix.replay.Unlock()
+	ix.failApply = func() error {
+		if fail() {
+			return errors.New("replay failed on purpose")
+		}
+		return nil
+	}
+}

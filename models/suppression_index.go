@@ -55,6 +55,8 @@ type suppressionIndex struct {
 	missing  map[int64]time.Time
 	lastSwep time.Time
 	lastLate time.Time // when every missing id was last asked for
+
+	failApply func() error // tests: a replay that fails
 }
 
 // tenantSuppressions is one customer's part of the index.
@@ -350,31 +352,32 @@ type change struct {
 func (ix *suppressionIndex) replayLocked(ctx context.Context) error {
 	const page = 5000
 	for {
-		batch, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
+		read, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
 			WHERE id > ? ORDER BY id LIMIT `+fmt.Sprint(page), ix.cursor)
 		if err != nil {
 			return err
 		}
+		// Ids skipped earlier that have committed since.
+		late, err := ix.lateChanges(ctx)
+		if err != nil {
+			return err
+		}
+		// Nothing moves until the changes are applied: a failed replay is
+		// repeated whole.
+		if err := ix.apply(ctx, append(slices.Clip(read), late...)); err != nil {
+			return err
+		}
 		now := time.Now()
-		for _, c := range batch {
+		for _, c := range read {
 			for id := ix.cursor + 1; id < c.id; id++ {
 				ix.missing[id] = now
 			}
 			ix.cursor = c.id
 		}
-		// Ids skipped earlier that have committed since.
-		if late, err := ix.lateChanges(ctx); err != nil {
-			return err
-		} else {
-			batch = append(batch, late...)
-		}
-		if err := ix.apply(ctx, batch); err != nil {
-			return err
-		}
-		for _, c := range batch {
+		for _, c := range late {
 			delete(ix.missing, c.id)
 		}
-		if len(batch) < page {
+		if len(read) < page {
 			break
 		}
 	}
@@ -494,6 +497,11 @@ func dollarParams(q string) string {
 func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	if len(changes) == 0 {
 		return nil
+	}
+	if ix.failApply != nil {
+		if err := ix.failApply(); err != nil {
+			return err
+		}
 	}
 	contacts := map[string][]string{}
 	values := map[string][]string{}

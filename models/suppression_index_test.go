@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,5 +328,32 @@ func slowOptOut(t *testing.T, db *models.DB, c *models.Customer, value string) (
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestFailedReplayIsRepeated makes the replay after an opt-out fail: checks
+// fall back to the database meanwhile, and the change is not skipped once
+// replays work again.
+func TestFailedReplayIsRepeated(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	phone := models.Identifier{Kind: models.KindPhone, Value: "+14155550101"}
+	var failing atomic.Bool
+	failing.Store(true)
+	db.FailSuppressionReplays(failing.Load)
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: phone.Value, Kind: models.OptOut}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	if db.IndexAnswers(acme.ID, phone.Value, "") {
+		t.Fatal("the index answers after a failed replay")
+	}
+	if s, err := db.CheckSuppression(ctx, acme.ID, phone, ""); err != nil || !s.Suppressed {
+		t.Fatalf("check during failed replays: %+v %v", s, err)
+	}
+	failing.Store(false)
+	waitUntil(t, "the index answering again", func() bool { return db.IndexAnswers(acme.ID, phone.Value, "") })
+	if s, err := db.CheckSuppression(ctx, acme.ID, phone, ""); err != nil || !s.Suppressed {
+		t.Fatalf("the index skipped the change whose replay failed: %+v %v", s, err)
 	}
 }
