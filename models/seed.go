@@ -53,7 +53,7 @@ func (db *DB) Seed(ctx context.Context, actor Actor, customers, contacts int, pr
 	}
 	res, err := db.seed(ctx, actor, res, contacts, progress)
 	if err == nil {
-		db.Committed(ctx)
+		db.committed(ctx)
 	}
 	return res, err
 }

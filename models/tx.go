@@ -27,7 +27,7 @@ func (db *DB) Tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error 
 	if err := db.tx(ctx, actor, fn); err != nil {
 		return err
 	}
-	db.Committed(ctx)
+	db.committed(ctx)
 	return nil
 }
 
@@ -41,11 +41,11 @@ func (db *DB) tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error 
 	})
 }
 
-// Committed brings this process's suppression index up to date after a
+// committed brings this process's suppression index up to date after a
 // write committed, before the caller answers: a change acknowledged here is
 // in every later check here. Writes outside Tx call it themselves. A failed
 // replay is logged by the index, which then defers to the database.
-func (db *DB) Committed(ctx context.Context) {
+func (db *DB) committed(ctx context.Context) {
 	if ix := db.index(); ix != nil {
 		if err := ix.catchUp(context.WithoutCancel(ctx)); err != nil {
 			ix.log.Error("suppression index: replay after commit failed; checks read the database until it succeeds", "err", err)
