@@ -368,11 +368,12 @@ type Suppression struct {
 
 // CheckSuppression answers for one normalized identifier of customerID on
 // channel ("" or all: every channel; suppressed if any is). It is the hot
-// path of the sending pipeline: one indexed query, no audit entry (the
-// caller counts checks per key instead), answered from the in-memory
-// index when it is loaded (suppression_index.go). Only when no contact has the
-// identifier does a second indexed lookup ask whether it was erased: an
-// erased person stays suppressed (reason erasure) on every channel.
+// path of the sending pipeline, with no audit entry (the caller counts
+// checks per key instead): answered from the in-memory index once it has
+// loaded (suppression_index.go), else by one indexed query. Only when no
+// contact has the identifier does a second indexed lookup ask whether it
+// was erased: an erased person stays suppressed (reason erasure) on every
+// channel.
 func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
 	if ix := db.index(); ix != nil {
 		if s, ok := ix.check(customerID, id.Value, channel); ok {
