@@ -293,11 +293,17 @@ func erasureKeyFrom(secret []byte) []byte {
 // customer: the same person erased at two customers leaves hashes that
 // cannot be linked to each other.
 func identifierHash(key []byte, customerID, value string) string {
+	return hex.EncodeToString(identifierMAC(key, customerID, value))
+}
+
+// identifierMAC is identifierHash's bytes, which the suppression index
+// keeps (cut short) instead of identifiers.
+func identifierMAC(key []byte, customerID, value string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(customerID))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
 }
 
 // ErasedIdentifier is one identifier of an erased person on a customer's

@@ -2,15 +2,12 @@ package models
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -221,13 +218,10 @@ func (ix *suppressionIndex) code(reason string) uint8 {
 	return ix.codes[reason]
 }
 
+// hash is the erased list's keyed hash of the identifier, cut to hashKey.
 func (ix *suppressionIndex) hash(customerID, value string) hashKey {
-	m := hmac.New(sha256.New, ix.key)
-	m.Write([]byte(customerID))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
 	var h hashKey
-	copy(h[:], m.Sum(nil))
+	copy(h[:], identifierMAC(ix.key, customerID, value))
 	return h
 }
 
@@ -408,13 +402,8 @@ func (ix *suppressionIndex) lateChanges(ctx context.Context) ([]change, error) {
 	slices.Sort(ids)
 	var found []change
 	for _, part := range chunk(ids, 500) {
-		q := `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes WHERE id IN (?` +
-			strings.Repeat(",?", len(part)-1) + `) ORDER BY id`
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		got, err := ix.readChanges(ctx, q, args...)
+		got, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
+			WHERE id IN ? ORDER BY id`, part)
 		if err != nil {
 			return nil, err
 		}
@@ -427,12 +416,9 @@ func (ix *suppressionIndex) lateChanges(ctx context.Context) ([]change, error) {
 // are not in the log: on PostgreSQL they may belong to transactions still
 // running, whose changes the loaded state does not hold yet.
 func (ix *suppressionIndex) markMissing(ctx context.Context) error {
-	q := `SELECT id FROM suppression_changes WHERE id > ? AND id <= ? ORDER BY id`
-	if ix.db.Dialect == Postgres {
-		q = dollarParams(q)
-	}
 	from := max(0, ix.cursor-inFlightWindow)
-	rows, err := ix.db.SQL().QueryContext(ctx, q, from, ix.cursor)
+	rows, err := ix.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM suppression_changes WHERE id > ? AND id <= ? ORDER BY id`,
+		from, ix.cursor).Rows()
 	if err != nil {
 		return fmt.Errorf("read suppression changes: %w", err)
 	}
@@ -458,10 +444,7 @@ func (ix *suppressionIndex) markMissing(ctx context.Context) error {
 }
 
 func (ix *suppressionIndex) readChanges(ctx context.Context, q string, args ...any) ([]change, error) {
-	if ix.db.Dialect == Postgres {
-		q = dollarParams(q)
-	}
-	rows, err := ix.db.SQL().QueryContext(ctx, q, args...)
+	rows, err := ix.db.Gorm.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read suppression changes: %w", err)
 	}
@@ -475,21 +458,6 @@ func (ix *suppressionIndex) readChanges(ctx context.Context, q string, args ...a
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// dollarParams numbers ? placeholders for PostgreSQL.
-func dollarParams(q string) string {
-	var b []byte
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b = fmt.Appendf(b, "$%d", n)
-			continue
-		}
-		b = append(b, q[i])
-	}
-	return string(b)
 }
 
 // apply recomputes, from the database as it is now, the answers of every
@@ -527,7 +495,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	}
 	var answers []answer
 	for customer, list := range contacts {
-		for _, part := range chunk(uniq(list), 500) {
+		for _, part := range chunk(dedupe(list), 500) {
 			entries, err := ix.recompute(ctx, customer, "contact_id", part)
 			if err != nil {
 				return err
@@ -538,7 +506,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 		}
 	}
 	for customer, list := range values {
-		for _, part := range chunk(uniq(list), 500) {
+		for _, part := range chunk(dedupe(list), 500) {
 			entries, err := ix.recompute(ctx, customer, "value", part)
 			if err != nil {
 				return err
@@ -557,7 +525,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	}
 	var erasedAnswers []erasedAnswer
 	for customer, list := range hashes {
-		for _, part := range chunk(uniq(list), 500) {
+		for _, part := range chunk(dedupe(list), 500) {
 			var present []string
 			if err := ix.db.Gorm.WithContext(ctx).Model(&ErasedIdentifier{}).
 				Where("customer_id = ? AND hash IN ?", customer, part).Pluck("hash", &present).Error; err != nil {
@@ -623,13 +591,9 @@ func (ix *suppressionIndex) recompute(ctx context.Context, customer, column stri
 			return nil, fmt.Errorf("recompute suppressions: %w", err)
 		}
 	} else {
-		args := []any{customer}
-		for _, v := range list {
-			args = append(args, v)
-		}
-		rows, err = ix.db.SQL().QueryContext(ctx, `SELECT i.value, s.channel, s.reason, s.since FROM contact_identifiers i
+		rows, err = ix.db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.reason, s.since FROM contact_identifiers i
 			LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed
-			WHERE i.customer_id = ? AND i.`+column+` IN (?`+strings.Repeat(",?", len(list)-1)+`)`, args...)
+			WHERE i.customer_id = ? AND i.`+column+` IN ?`, customer, list).Rows()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("recompute suppressions: %w", err)
@@ -651,11 +615,6 @@ func (ix *suppressionIndex) recompute(ctx context.Context, customer, column stri
 		out[h] = e
 	}
 	return out, rows.Err()
-}
-
-func uniq(s []string) []string {
-	slices.Sort(s)
-	return slices.Compact(s)
 }
 
 // listen wakes the replay on every NOTIFY suppression_changes (sent by the
