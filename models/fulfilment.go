@@ -132,6 +132,23 @@ func checkFulfilment(r *PrivacyRequest, types []string, what string) error {
 	return nil
 }
 
+// instructedScopes is where fulfilment of r acts (what: "erasure", …): the
+// scopes of the controllers that approved or instructed it, once
+// checkFulfilment allows the step; a conflict when none has.
+func instructedScopes(g *gorm.DB, r *PrivacyRequest, types []string, what string) ([]subjectScope, error) {
+	if err := checkFulfilment(r, types, what); err != nil {
+		return nil, err
+	}
+	scopes, err := subjectScopes(g, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(scopes) == 0 {
+		return nil, errNotInstructed()
+	}
+	return scopes, nil
+}
+
 // requestForFulfilment loads a request for a fulfilment step, which only
 // Sendara staff take.
 func (t *Tx) requestForFulfilment(id string) (*PrivacyRequest, error) {
@@ -393,15 +410,9 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 	}
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		_, err := tx.updateRequest(requestID, "request.erase", func(r *PrivacyRequest) (string, map[string]any, error) {
-			if err := checkFulfilment(r, ErasureTypes, "erasure"); err != nil {
-				return "", nil, err
-			}
-			scopes, err := subjectScopes(tx.G, r)
+			scopes, err := instructedScopes(tx.G, r, ErasureTypes, "erasure")
 			if err != nil {
 				return "", nil, err
-			}
-			if len(scopes) == 0 {
-				return "", nil, errNotInstructed()
 			}
 			now := Now()
 			allValues := r.Identifiers()
@@ -609,15 +620,9 @@ func (db *DB) Rectify(ctx context.Context, actor Actor, requestID, contactID str
 	if err := g.First(&r, "id = ?", requestID).Error; err != nil {
 		return nil, notFound(err)
 	}
-	if err := checkFulfilment(&r, RectifyTypes, "rectification"); err != nil {
-		return nil, err
-	}
-	scopes, err := subjectScopes(g, &r)
+	scopes, err := instructedScopes(g, &r, RectifyTypes, "rectification")
 	if err != nil {
 		return nil, err
-	}
-	if len(scopes) == 0 {
-		return nil, errNotInstructed()
 	}
 	var cust *Customer
 	for _, sc := range scopes {
@@ -729,15 +734,9 @@ func (db *DB) ExportBundleFor(ctx context.Context, actor Actor, requestID, custo
 			return fmt.Errorf("clear expired bundles: %w", err)
 		}
 		_, err := tx.updateRequest(requestID, "request.export", func(r *PrivacyRequest) (string, map[string]any, error) {
-			if err := checkFulfilment(r, ExportTypes, "an access bundle"); err != nil {
-				return "", nil, err
-			}
-			scopes, err := subjectScopes(tx.G, r)
+			scopes, err := instructedScopes(tx.G, r, ExportTypes, "an access bundle")
 			if err != nil {
 				return "", nil, err
-			}
-			if len(scopes) == 0 {
-				return "", nil, errNotInstructed()
 			}
 			audience := "the requester"
 			if customerID != "" {
