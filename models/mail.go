@@ -204,17 +204,9 @@ func (db *DB) Outbox(ctx context.Context, actor Actor, f OutboxFilter) ([]Outbox
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
-	if f.RequestID != "" {
-		if _, err := uuid.Parse(f.RequestID); err != nil {
-			return nil, nil
-		}
-		q = q.Where("request_id = ?", f.RequestID)
-	}
-	if f.Before != "" {
-		if _, err := uuid.Parse(f.Before); err != nil {
-			return nil, Invalid("before", "is not a mail id")
-		}
-		q = q.Where("id < ?", f.Before)
+	q, ok, err := mailPage(q, f.RequestID, f.Before)
+	if !ok || err != nil {
+		return nil, err
 	}
 	var out []OutboxMail
 	if err := q.Find(&out).Error; err != nil {
@@ -679,6 +671,25 @@ type InboundFilter struct {
 	Limit     int
 }
 
+// mailPage narrows a mail list to one request's mail and to ids below
+// before (keyset paging, newest first). ok is false when requestID is no
+// request id, so no mail can match.
+func mailPage(q *gorm.DB, requestID, before string) (*gorm.DB, bool, error) {
+	if requestID != "" {
+		if _, err := uuid.Parse(requestID); err != nil {
+			return q, false, nil
+		}
+		q = q.Where("request_id = ?", requestID)
+	}
+	if before != "" {
+		if _, err := uuid.Parse(before); err != nil {
+			return q, false, Invalid("before", "is not a mail id")
+		}
+		q = q.Where("id < ?", before)
+	}
+	return q, true, nil
+}
+
 // InboundMails lists received mail newest first within the actor's tenant,
 // without the raw source (see InboundRaw).
 func (db *DB) InboundMails(ctx context.Context, actor Actor, f InboundFilter) ([]InboundMail, error) {
@@ -686,17 +697,9 @@ func (db *DB) InboundMails(ctx context.Context, actor Actor, f InboundFilter) ([
 		f.Limit = 100
 	}
 	q := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).Omit("raw").Order("id DESC").Limit(f.Limit)
-	if f.RequestID != "" {
-		if _, err := uuid.Parse(f.RequestID); err != nil {
-			return nil, nil
-		}
-		q = q.Where("request_id = ?", f.RequestID)
-	}
-	if f.Before != "" {
-		if _, err := uuid.Parse(f.Before); err != nil {
-			return nil, Invalid("before", "is not a mail id")
-		}
-		q = q.Where("id < ?", f.Before)
+	q, ok, err := mailPage(q, f.RequestID, f.Before)
+	if !ok || err != nil {
+		return nil, err
 	}
 	var out []InboundMail
 	if err := q.Find(&out).Error; err != nil {
