@@ -29,25 +29,25 @@ type browser struct {
 	console []chromedp.ConsoleMessage
 }
 
+// newBrowser opens a browser for one test. Browser tests run in parallel with each other (t.Parallel): each has its
+// own database, server and browser context, and most of their time is
+// spent waiting on the browser.
 func newBrowser(t *testing.T, app *testApp) *browser {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
+	t.Parallel()
+	root, err := sharedChromium()
 	if err != nil {
 		if os.Getenv("CONSOLE_REQUIRE_BROWSER") != "" {
-			t.Fatalf("CONSOLE_REQUIRE_BROWSER is set but chromium is not installed: %v", err)
+			t.Fatalf("CONSOLE_REQUIRE_BROWSER is set but chromium cannot start: %v", err)
 		}
-		t.Skip("chromium is not installed; browser tests need Debian's chromium package (CI installs it)")
+		t.Skipf("chromium cannot start (%v); browser tests need Debian's chromium package (CI installs it)", err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	// A browser context of its own per test: a fresh cookie jar and
+	// storage, as a new incognito window would have, in the one browser
+	// the package shares.
+	tab, cancelTab := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab() })
 	b := &browser{t: t, ctx: ctx, base: app.srv.URL}
 	messages := chromedp.Console(ctx)
 	go func() {
@@ -61,6 +61,57 @@ func newBrowser(t *testing.T, app *testApp) *browser {
 		}
 	}()
 	return b
+}
+
+// chromium is the one browser process the package's tests share: starting
+// Chromium costs seconds, a new browser context costs milliseconds.
+var chromium struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+// sharedChromium starts Debian's Chromium on first use and returns a context
+// holding it. TestMain stops it.
+func sharedChromium() (context.Context, error) {
+	chromium.once.Do(func() {
+		path, err := exec.LookPath("chromium")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "console-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+			chromedp.UserDataDir(dir), chromedp.WindowSize(1280, 900),
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		chromium.cancel = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
+		// The first run starts the browser; contexts made from bctx later
+		// open tabs in it.
+		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool]("true")); err != nil {
+			chromium.cancel()
+			chromium.err = err
+			return
+		}
+		chromium.ctx = bctx
+	})
+	return chromium.ctx, chromium.err
+}
+
+// stopChromium ends the shared browser, if one started.
+func stopChromium() {
+	if chromium.cancel != nil {
+		chromium.cancel()
+	}
 }
 
 // do runs steps and fails the test, with a screenshot, when one fails.

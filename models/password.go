@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -41,6 +42,18 @@ func CheckPassword(password, email string) error {
 // argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes) with
 // headroom; about 50 ms on one core of the reference machine.
 var argonParams = &argon2id.Params{Memory: 64 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// UseCheapPasswordHashing makes new password hashes cost 64 KiB and one
+// pass instead of 64 MiB and two, so that a test suite signing in hundreds
+// of times stays fast. Hashes keep their parameters in their PHC string, so
+// verification is unchanged. It panics outside a test binary: a console that
+// hashed cheaply would be a console whose passwords crack cheaply.
+func UseCheapPasswordHashing() {
+	if !testing.Testing() {
+		panic("models.UseCheapPasswordHashing called outside a test binary")
+	}
+	argonParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+}
 
 // HashPassword returns the argon2id hash of password in PHC string form.
 func HashPassword(password string) (string, error) {

@@ -82,11 +82,70 @@ func OpenWithoutIndex(t testing.TB) *models.DB {
 		t.Cleanup(func() { db.Close() })
 		return db
 	}
-	db := OpenEmpty(t)
-	if err := models.Migrate(context.Background(), db, quiet); err != nil {
-		t.Fatalf("migrate test database: %v", err)
+	path := filepath.Join(t.TempDir(), "test.db")
+	if err := copyFile(sqliteTemplate(t), path); err != nil {
+		t.Fatalf("copy the migrated template: %v", err)
 	}
+	db, err := models.Open(path)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+var sqliteTmpl struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// sqliteTemplate returns a SQLite file migrated once per test process;
+// each test copies it, which costs a file copy instead of every migration.
+// It lives in the process's own temporary folder, so a schema changed by a
+// later build is never served from an old file.
+func sqliteTemplate(t testing.TB) string {
+	sqliteTmpl.once.Do(func() {
+		dir, err := os.MkdirTemp("", "console-sqlite-template-")
+		if err != nil {
+			sqliteTmpl.err = err
+			return
+		}
+		path := filepath.Join(dir, "template.db")
+		db, err := models.Open(path)
+		if err != nil {
+			sqliteTmpl.err = err
+			return
+		}
+		err = models.Migrate(context.Background(), db, quiet)
+		// Closing checkpoints the write-ahead log into the file, so the
+		// file alone holds the whole schema.
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		sqliteTmpl.path, sqliteTmpl.err = path, err
+	})
+	if sqliteTmpl.err != nil {
+		t.Fatalf("SQLite template database: %v", sqliteTmpl.err)
+	}
+	return sqliteTmpl.path
+}
+
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
