@@ -16,7 +16,7 @@ import (
 // cursors at random depths), a name-prefix search and an identifier
 // search must stay as fast.
 func (b *bench) benchList(ctx context.Context, t *target) error {
-	actor := models.Actor{Type: models.ActorUser, ID: "bench", Label: "bench", CustomerID: t.seed1}
+	actor := models.CustomerUser("bench", "bench", t.seed1, "")
 	var cursors, names []string
 	if err := t.db.Gorm.WithContext(ctx).Raw("SELECT id FROM contacts WHERE customer_id = ? ORDER BY random() LIMIT 200", t.seed1).
 		Scan(&cursors).Error; err != nil {

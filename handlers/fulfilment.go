@@ -154,7 +154,7 @@ func (s *Server) requestReleaseHold(c echo.Context) error {
 func (s *Server) exportDownload(c echo.Context) error {
 	a := actor(c)
 	if currentUser(c) == nil {
-		a = models.Actor{Type: models.ActorSystem, ID: "export-link", Label: "holder of the export link", IP: c.RealIP()}
+		a = models.SystemProcess("export-link", "holder of the export link").From(c.RealIP())
 	}
 	e, err := s.db.DownloadExport(c.Request().Context(), a, c.Param("token"))
 	if err != nil {

@@ -30,7 +30,7 @@ func (a *testApp) instructedRequest(t *testing.T, typ string, ids ...string) *mo
 		t.Fatalf("tasks: %d, %v", len(tasks), err)
 	}
 	for _, task := range tasks {
-		admin := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin", CustomerID: task.CustomerID}
+		admin := models.CustomerUser(uuid.NewString(), "admin", task.CustomerID, "")
 		if _, err := a.db.AnswerTask(ctx, admin, task.ID, models.TaskApproved, ""); err != nil {
 			t.Fatal(err)
 		}

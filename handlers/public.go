@@ -62,7 +62,7 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 		f.Errors = views.Errors{"requester.email": "is required: we send a link to confirm it"}
 		return s.render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
 	}
-	public := models.Actor{Type: models.ActorSystem, ID: "public-form", Label: "public request form", IP: c.RealIP()}
+	public := models.SystemProcess("public-form", "public request form").From(c.RealIP())
 	r, err := s.db.CreateRequestThen(c.Request().Context(), public, s.cfg.Business, in, s.cfg.Region, func(tx *models.Tx, r *models.PrivacyRequest) error {
 		return tx.SendVerificationLink(r.ID, func(token string) string { return s.absURL("/privacy-request/confirm/" + token) })
 	})

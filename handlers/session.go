@@ -57,7 +57,7 @@ func actor(c echo.Context) models.Actor {
 	if u := currentUser(c); u != nil {
 		return u.Actor(c.RealIP())
 	}
-	return models.Actor{Type: models.ActorUser, IP: c.RealIP()}
+	return models.Public("", "not signed in", c.RealIP())
 }
 
 // loadSession reads the session cookie (if any) and the flash message and

@@ -47,7 +47,10 @@ func (k *APIKey) Role() Role {
 
 // Actor is the key acting from ip.
 func (k *APIKey) Actor(ip string) Actor {
-	return Actor{Type: ActorAPIKey, ID: k.ID, Label: k.Name, IP: ip, CustomerID: k.Tenant()}
+	if k.CustomerID == nil {
+		return StaffKey(k.ID, k.Name, ip)
+	}
+	return CustomerKey(k.ID, k.Name, *k.CustomerID, ip)
 }
 
 // Key secrets start with a readable type marker so a leaked key is easy to

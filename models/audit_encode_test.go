@@ -276,7 +276,7 @@ func TestFramedWalkReadsEveryWrittenText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, s := range append(tricky, "nul\x00inside", "\x00") {
-		actor := Actor{Type: ActorUser, ID: s, Label: s, IP: s}
+		actor := StaffUser(s, s, s)
 		if err := db.Record(t.Context(), actor, Audit{Action: s, ObjectType: s, ObjectID: s, CustomerID: s,
 			Details: map[string]any{"s": s, "i": i}}); err != nil {
 			t.Fatalf("Record %q: %v", s, err)

@@ -301,7 +301,7 @@ func TestConcurrentRecordsShareTransactionsButKeepTheirActors(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			actor := models.Actor{Type: models.ActorUser, ID: fmt.Sprint("user-", c), Label: fmt.Sprint("User ", c), IP: "192.0.2.1"}
+			actor := models.StaffUser(fmt.Sprint("user-", c), fmt.Sprint("User ", c), "192.0.2.1")
 			for i := range each {
 				a := models.Audit{Action: "test.record", ObjectType: "caller", ObjectID: fmt.Sprint(c), Details: map[string]any{"i": i}}
 				if err := db.Record(t.Context(), actor, a, a); err != nil {
@@ -378,7 +378,7 @@ func TestListAuditShowsACustomerActorOnlyItsTenantsEvents(t *testing.T) {
 			t.Fatalf("Record: %v", err)
 		}
 	}
-	actor := models.Actor{Type: models.ActorUser, ID: "u-1", CustomerID: a.ID}
+	actor := models.CustomerUser("u-1", "", a.ID, "")
 
 	es, err := db.ListAudit(t.Context(), actor, models.AuditFilter{})
 	if err != nil {
@@ -496,7 +496,7 @@ func TestVerifyAuditHashesAnyText(t *testing.T) {
 	db := modeltest.Open(t)
 	texts := []string{"", `"quoted" \ back`, "<b>&amp;</b>", "tab\tline\ncr\r\x01\x1f\x7f", "é 日本語 🙂", "sep\u2028\u2029", "\ufffd"}
 	for _, s := range texts {
-		actor := models.Actor{Type: models.ActorUser, ID: s, Label: s, IP: s}
+		actor := models.StaffUser(s, s, s)
 		a := models.Audit{Action: "test." + s, ObjectType: s, ObjectID: s, CustomerID: s, Details: map[string]any{s: s}}
 		if err := db.Record(t.Context(), actor, a); err != nil {
 			t.Fatalf("Record %q: %v", s, err)

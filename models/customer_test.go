@@ -183,7 +183,7 @@ func TestCustomerActorCannotReachAnotherTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	b := newCustomer(t, db, "other")
-	actor := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin@acme.test", CustomerID: a.ID}
+	actor := models.CustomerUser(uuid.NewString(), "admin@acme.test", a.ID, "")
 
 	tests := []struct {
 		name string
@@ -216,7 +216,7 @@ func TestCustomersListsOnlyTheCustomerActorsOwnTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	newCustomer(t, db, "other")
-	actor := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), CustomerID: a.ID}
+	actor := models.CustomerUser(uuid.NewString(), "", a.ID, "")
 
 	cs, err := db.Customers(t.Context(), actor)
 	if err != nil {

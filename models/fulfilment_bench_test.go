@@ -134,7 +134,7 @@ func benchInstructed(b *testing.B, db *models.DB, phone string) *models.PrivacyR
 	if err != nil || len(tasks) != 1 {
 		b.Fatalf("tasks %d, %v", len(tasks), err)
 	}
-	admin := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin", CustomerID: tasks[0].CustomerID}
+	admin := models.CustomerUser(uuid.NewString(), "admin", tasks[0].CustomerID, "")
 	if _, err := db.AnswerTask(ctx, admin, tasks[0].ID, models.TaskApproved, ""); err != nil {
 		b.Fatal(err)
 	}

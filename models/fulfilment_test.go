@@ -85,7 +85,7 @@ func instructed(t *testing.T, db *models.DB, typ string, ids []string, deny ...*
 		if slices.ContainsFunc(deny, func(c *models.Customer) bool { return c.ID == task.CustomerID }) {
 			decision, reason = models.TaskDenied, "we must keep this person's data for an open contract"
 		}
-		admin := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin", CustomerID: task.CustomerID}
+		admin := models.CustomerUser(uuid.NewString(), "admin", task.CustomerID, "")
 		if _, err := db.AnswerTask(ctx, admin, task.ID, decision, reason); err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +189,7 @@ func TestExportBundleHoldsEveryCategoryWithAReadme(t *testing.T) {
 	}
 
 	// The link works until it expires; each download is audited.
-	got, err := db.DownloadExport(ctx, models.Actor{Type: models.ActorSystem, ID: "export-link", IP: "192.0.2.1"}, b.Token)
+	got, err := db.DownloadExport(ctx, models.SystemProcess("export-link", "").From("192.0.2.1"), b.Token)
 	if err != nil || !bytes.Equal(got.Data, b.Export.Data) || got.Reference != r.Reference {
 		t.Fatalf("download: %v", err)
 	}
@@ -388,7 +388,7 @@ func TestEraseNeedsAnErasureRequestInProgress(t *testing.T) {
 			}
 		})
 	}
-	customer := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), CustomerID: acme.ID}
+	customer := models.CustomerUser(uuid.NewString(), "", acme.ID, "")
 	if _, err := db.EraseSubject(ctx, customer, denied.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a customer user erased: %v", err)
 	}
@@ -623,7 +623,7 @@ func TestRecordCommunicationChecksItsInput(t *testing.T) {
 	if _, err := db.RecordCommunication(ctx, modeltest.Staff, other.ID, good); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a communication with another customer's contact: %v", err)
 	}
-	otherUser := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), CustomerID: other.ID}
+	otherUser := models.CustomerUser(uuid.NewString(), "", other.ID, "")
 	if _, err := db.RecordCommunication(ctx, otherUser, acme.ID, good); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("another tenant recorded a communication: %v", err)
 	}

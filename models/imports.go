@@ -742,7 +742,8 @@ func (j *ImportJob) Cursor() ImportCursor {
 // uploader is the actor batches run as: the person who uploaded the file,
 // kept within the job's tenant.
 func (j *ImportJob) uploader() Actor {
-	return Actor{Type: j.CreatedByType, ID: j.CreatedBy, Label: j.CreatedByLabel, CustomerID: j.CustomerID}
+	a := Actor{Type: j.CreatedByType, ID: j.CreatedBy, Label: j.CreatedByLabel, reach: reachAll}
+	return a.WithinTenant(j.CustomerID)
 }
 
 func (j *ImportJob) decode() error {

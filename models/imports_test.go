@@ -452,7 +452,7 @@ func TestImportJobsAreScopedToTheActorsTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
-	boltUser := models.Actor{Type: models.ActorUser, ID: "u-bolt", Label: "admin@bolt.test", CustomerID: bolt.ID}
+	boltUser := models.CustomerUser("u-bolt", "admin@bolt.test", bolt.ID, "")
 	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, "Phone\n4155550100\n")
 	if _, err := db.ImportJob(ctx, boltUser, job.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("another tenant's job: %v, want ErrNotFound", err)
@@ -612,7 +612,7 @@ func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
 			t.Errorf("suppressed row %q", line)
 		}
 	}
-	if _, err := db.ExportContacts(ctx, models.Actor{Type: models.ActorUser, ID: "x", CustomerID: bolt.ID},
+	if _, err := db.ExportContacts(ctx, models.CustomerUser("x", "", bolt.ID, ""),
 		models.ExportFilter{CustomerID: acme.ID}, func(r models.ExportRow) error {
 			t.Errorf("bolt's user exported acme's %s", r.Identifier)
 			return nil

@@ -23,7 +23,7 @@ type MailIntake struct {
 }
 
 // mailbox is the actor of mail intake.
-var mailbox = Actor{Type: ActorSystem, ID: "mailbox", Label: "privacy mailbox"}
+var mailbox = SystemProcess("mailbox", "privacy mailbox")
 
 // ReceiveMail turns a message into a new request, or adds it to the
 // request whose reference it carries. The raw message is kept as evidence

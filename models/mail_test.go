@@ -289,7 +289,7 @@ func TestUpdateTemplateIsStaffOnlyAndKnowsItsKinds(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	c := newCustomer(t, db, "acme")
-	customerAdmin := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin@acme.test", CustomerID: c.ID}
+	customerAdmin := models.CustomerUser(uuid.NewString(), "admin@acme.test", c.ID, "")
 	if err := db.UpdateTemplate(t.Context(), customerAdmin, models.MailDenial, "x {{.Reference}}", "y"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a customer admin's edit = %v, want ErrNotFound", err)
 	}
@@ -307,7 +307,7 @@ func TestOutboxIsScopedToTheActorsTenant(t *testing.T) {
 	}
 	mailA, mailB := routed(a), routed(b)
 	requester := queue(t, db, someMail)
-	adminA := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "admin@acme.test", CustomerID: a.ID}
+	adminA := models.CustomerUser(uuid.NewString(), "admin@acme.test", a.ID, "")
 
 	got, err := db.Outbox(t.Context(), adminA, models.OutboxFilter{})
 	if err != nil {
@@ -483,7 +483,7 @@ func TestStoreInboundKeepsTheRawSourceOnceAsEvidence(t *testing.T) {
 	if err != nil || len(list) != 3 || list[2].ID != m.ID || list[2].FromAddr != "jane@example.com" || list[2].Raw != nil {
 		t.Errorf("InboundMails = %+v, %v; want 3 without their raw source", list, err)
 	}
-	other := models.Actor{Type: models.ActorUser, ID: uuid.NewString(), Label: "x@other.test", CustomerID: newCustomer(t, db, "other").ID}
+	other := models.CustomerUser(uuid.NewString(), "x@other.test", newCustomer(t, db, "other").ID, "")
 	if _, err := db.InboundRaw(t.Context(), other, m.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("another tenant reading the mail = %v, want ErrNotFound", err)
 	}

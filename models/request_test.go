@@ -272,5 +272,5 @@ func mustCustomer(t *testing.T, db *models.DB, slug string) *models.Customer {
 
 func customerActor(t *testing.T, db *models.DB, c *models.Customer) models.Actor {
 	t.Helper()
-	return models.Actor{Type: models.ActorUser, ID: "00000000-0000-7000-8000-" + c.ID[len(c.ID)-12:], Label: "admin@" + c.Slug, CustomerID: c.ID}
+	return models.CustomerUser("00000000-0000-7000-8000-"+c.ID[len(c.ID)-12:], "admin@"+c.Slug, c.ID, "")
 }

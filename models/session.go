@@ -90,7 +90,7 @@ type LoginResult struct {
 func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, policy SessionPolicy) (*LoginResult, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := Now()
-	anon := Actor{Type: ActorUser, Label: email, IP: ip}
+	anon := Public("", email, ip)
 	// 1. Claim the attempt: check the limits and count this attempt as a
 	// failure in one short transaction, so concurrent guesses cannot all
 	// pass the check. The count is cleared when the password turns out right.

@@ -64,7 +64,10 @@ func (u *User) HasTOTP() bool { return u.TOTPEnabledAt != nil }
 
 // Actor is the user acting from ip.
 func (u *User) Actor(ip string) Actor {
-	return Actor{Type: ActorUser, ID: u.ID, Label: u.Email, IP: ip, CustomerID: u.Tenant()}
+	if u.CustomerID == nil {
+		return StaffUser(u.ID, u.Email, ip)
+	}
+	return CustomerUser(u.ID, u.Email, *u.CustomerID, ip)
 }
 
 // NormalizeEmail lower-cases and checks an email address.

@@ -51,7 +51,7 @@ func (t *Tx) SendVerificationLink(requestID string, linkFor func(token string) s
 // by email.
 func (db *DB) VerifyByLink(ctx context.Context, token, ip string) (*PrivacyRequest, error) {
 	var out *PrivacyRequest
-	err := db.Tx(ctx, Actor{Type: ActorSystem, ID: "requester", Label: "requester (email link)", IP: ip}, func(tx *Tx) error {
+	err := db.Tx(ctx, SystemProcess("requester", "requester (email link)").From(ip), func(tx *Tx) error {
 		var v requestVerification
 		err := tx.G.First(&v, "token_hash = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), Now()).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {

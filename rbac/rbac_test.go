@@ -281,10 +281,10 @@ func TestDomainFollowsTheActor(t *testing.T) {
 		actor models.Actor
 		want  string
 	}{
-		{"staff act in the staff domain", models.Actor{Type: models.ActorUser, ID: "u1"}, rbac.StaffDomain},
+		{"staff act in the staff domain", models.StaffUser("u1", "", ""), rbac.StaffDomain},
 		{"a system actor acts in the staff domain", modeltest.Staff, rbac.StaffDomain},
-		{"a customer user acts in its customer's domain", models.Actor{Type: models.ActorUser, ID: "u2", CustomerID: "c-1"}, "c-1"},
-		{"a customer key acts in its customer's domain", models.Actor{Type: models.ActorAPIKey, ID: "k1", CustomerID: "c-2"}, "c-2"},
+		{"a customer user acts in its customer's domain", models.CustomerUser("u2", "", "c-1", ""), "c-1"},
+		{"a customer key acts in its customer's domain", models.CustomerKey("k1", "", "c-2", ""), "c-2"},
 	}
 	for _, tt := range tests {
 		if got := rbac.Domain(tt.actor); got != tt.want {
