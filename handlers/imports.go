@@ -149,6 +149,11 @@ func (s *Server) importJob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The page shows the file's rows and its bad values: identifiers.
+	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "import.view", ObjectType: "import", ObjectID: job.ID,
+		CustomerID: job.CustomerID, Details: map[string]any{"line": c.QueryParam("line")}}); err != nil {
+		return err
+	}
 	return s.renderImportJob(c, http.StatusOK, job, customer, nil)
 }
 

@@ -1,0 +1,172 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// personalDataReads lists every GET route that shows personal data with
+// the audit action that one visit must write. noPersonalData lists the GET
+// routes that show none, with the reason. A new GET route must be put in
+// one of the two: TestEveryReadOfPersonalDataWritesAnAuditEvent fails
+// otherwise.
+var personalDataReads = map[string]string{
+	"GET /contacts":                    "contact.list",
+	"GET /contacts/:id":                "contact.view",
+	"GET /contacts/:id/consent":        "contact.consent_view",
+	"GET /replies":                     "reply.list",
+	"GET /requests":                    "request.list",
+	"GET /requests/:id":                "request.view",
+	"GET /requests/board":              "request.list",
+	"GET /requests/:id/mail/:mail":     "mail.view_raw",
+	"GET /outbox":                      "mail.list",
+	"GET /inbox":                       "request.inbox_view",
+	"GET /users":                       "user.list",
+	"GET /audit":                       "audit.view",
+	"GET /imports/:id/bad-rows.csv":    "import.bad_rows_export",
+	"GET /imports/:id":                 "import.view",
+	"GET /exports/contacts.csv":        "contact.export",
+	"GET /exports/suppressions.csv":    "contact.export",
+	"GET /exports/requests/:token":     "request.export_download",
+	"GET /api/v1/contacts":             "contact.search",
+	"GET /api/v1/contacts/:id":         "contact.view",
+	"GET /api/v1/contacts/:id/consent": "contact.consent_view",
+	"GET /api/v1/requests":             "request.search",
+	"GET /api/v1/requests/:id":         "request.view",
+}
+
+var noPersonalData = map[string]string{
+	"GET /healthz":                        "operations",
+	"GET /readyz":                         "operations",
+	"GET /static/*":                       "assets",
+	"GET /login":                          "a form",
+	"GET /login/totp":                     "a form",
+	"GET /login/totp/enrol":               "the signed-in user's own enrolment",
+	"GET /invite/:token":                  "a form for the invited user's own password",
+	"GET /privacy-request":                "a form",
+	"GET /privacy-request/confirm/:token": "says whether the requester's own link worked",
+	"GET /":                               "counts only",
+	"GET /account":                        "the signed-in user's own account",
+	"GET /account/totp":                   "the signed-in user's own second factor",
+	"GET /customers":                      "business customers, not people",
+	"GET /customers/new":                  "a form",
+	"GET /customers/:id":                  "a business customer's account settings",
+	"GET /apikeys":                        "key names and prefixes",
+	"GET /contacts/new":                   "a form",
+	"GET /requests/new":                   "a form",
+	"GET /outbox/templates":               "mail templates, no recipient",
+	"GET /imports":                        "the list of jobs: file names and counts",
+	"GET /imports/:id/progress":           "counts only",
+	"GET /imports/:id/row":                "one job's line in the list: file name and counts",
+	"GET /reports":                        "aggregate figures",
+	"GET /reports/request-log.csv":        "audited as report.request_log by its own test",
+	"GET /api/v1/openapi.json":            "the API's description",
+	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
+}
+
+func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	acme := app.customer("acme")
+	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	customerAdmin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550123", "I can't stop laughing", time.Now(), "US", models.DefaultBusiness()); err != nil {
+		t.Fatal(err)
+	}
+	mailed, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "walk@example.com",
+		FromName: "Jane Doe", FromAddr: "jane@example.com", Subject: "Delete my data", Body: "Please delete everything about me.",
+		Raw: []byte("From: jane@example.com\r\nSubject: Delete my data\r\n\r\nPlease delete everything about me.\r\n"), ReceivedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails, err := app.db.InboundMails(ctx, modeltest.Staff, models.InboundFilter{RequestID: mailed.ID})
+	if err != nil || len(mails) == 0 {
+		t.Fatalf("inbound mail of the request: %d, %v", len(mails), err)
+	}
+	r := app.instructedRequest(t, models.TypeAccess, "+14155550123")
+	bundle, err := app.db.ExportBundle(ctx, modeltest.Staff, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, customer := app.client(), app.client()
+	staff.login(admin)
+	customer.login(customerAdmin)
+	customer.get("/imports")
+	up := customer.uploadCSV(url.Values{}, "optouts.csv", "phone\n+14155550100\nnot a phone\n", false)
+	job := strings.TrimPrefix(up.Location(), "/imports/")
+	if up.Status != http.StatusSeeOther || job == "" {
+		t.Fatalf("upload: %d to %q", up.Status, up.Location())
+	}
+	staffKey := app.apiKey(t, nil)
+
+	type visit struct {
+		path string
+		get  func(path string) int
+	}
+	asStaff := func(p string) int { return staff.get(p).Status }
+	asCustomer := func(p string) int { return customer.get(p).Status }
+	asPublic := func(p string) int { return app.client().get(p).Status }
+	asKey := func(p string) int { return staffKey.get(p).Status }
+	for_ := "customer=" + acme.ID + "&purpose=" + url.QueryEscape(r.Reference)
+	visits := map[string]visit{
+		"GET /contacts":                    {"/contacts?customer=" + acme.ID, asStaff},
+		"GET /contacts/:id":                {"/contacts/" + jane.ID, asStaff},
+		"GET /contacts/:id/consent":        {"/contacts/" + jane.ID + "/consent?at=" + url.QueryEscape(time.Now().Format("2006-01-02T15:04")), asStaff},
+		"GET /replies":                     {"/replies", asCustomer},
+		"GET /requests":                    {"/requests", asStaff},
+		"GET /requests/:id":                {"/requests/" + r.ID, asStaff},
+		"GET /requests/board":              {"/requests/board", asStaff},
+		"GET /requests/:id/mail/:mail":     {"/requests/" + mailed.ID + "/mail/" + mails[0].ID, asStaff},
+		"GET /outbox":                      {"/outbox", asStaff},
+		"GET /inbox":                       {"/inbox", asCustomer},
+		"GET /users":                       {"/users", asStaff},
+		"GET /audit":                       {"/audit", asStaff},
+		"GET /imports/:id/bad-rows.csv":    {"/imports/" + job + "/bad-rows.csv", asCustomer},
+		"GET /imports/:id":                 {"/imports/" + job, asCustomer},
+		"GET /exports/contacts.csv":        {"/exports/contacts.csv", asCustomer},
+		"GET /exports/suppressions.csv":    {"/exports/suppressions.csv", asCustomer},
+		"GET /exports/requests/:token":     {"/exports/requests/" + bundle.Token, asPublic},
+		"GET /api/v1/contacts":             {"/api/v1/contacts?to=%2B14155550123&" + for_, asKey},
+		"GET /api/v1/contacts/:id":         {"/api/v1/contacts/" + jane.ID + "?" + for_, asKey},
+		"GET /api/v1/contacts/:id/consent": {"/api/v1/contacts/" + jane.ID + "/consent?at=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339)) + "&" + for_, asKey},
+		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
+		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
+	}
+
+	for _, rt := range app.echo.Routes() {
+		if rt.Method != http.MethodGet {
+			continue
+		}
+		key := rt.Method + " " + rt.Path
+		action, personal := personalDataReads[key]
+		if _, none := noPersonalData[key]; none == personal {
+			t.Errorf("%s: list it in exactly one of personalDataReads (with its audit action) or noPersonalData (with the reason)", key)
+			continue
+		}
+		if !personal {
+			continue
+		}
+		v, ok := visits[key]
+		if !ok {
+			t.Errorf("%s shows personal data: add a visit for it to this test", key)
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			before := len(app.auditEvents(action))
+			if status := v.get(v.path); status != http.StatusOK {
+				t.Fatalf("GET %s: status %d, want 200", v.path, status)
+			}
+			if after := len(app.auditEvents(action)); after != before+1 {
+				t.Errorf("GET %s wrote %d %q events, want 1", v.path, after-before, action)
+			}
+		})
+	}
+}
