@@ -52,6 +52,7 @@ func optedOut(t *testing.T, dsn string) (contacts, events int64) {
 // exactly once and the audit chain verifies.
 func TestKilledImportsResumeWithoutLossOrDuplicates(t *testing.T) {
 	suite(t)
+	t.Parallel()
 	for name, dsn := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -195,6 +195,7 @@ func (c *pgCluster) dsn() string {
 // a new console process reads the database afterwards.
 func TestPostgresRestartUnderLoadKeepsEveryAcknowledgedOptOut(t *testing.T) {
 	suite(t)
+	t.Parallel()
 	pg := newPGCluster(t)
 	e := newEnv(t, pg.dsn())
 	key := e.setUpTenant("acme")
@@ -231,6 +232,7 @@ func TestPostgresRestartUnderLoadKeepsEveryAcknowledgedOptOut(t *testing.T) {
 // with everything acknowledged before still in force.
 func TestFullDiskOnSQLiteLosesNoAcknowledgedOptOut(t *testing.T) {
 	suite(t)
+	t.Parallel()
 	needRoot(t)
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt).CombinedOutput(); err != nil {
