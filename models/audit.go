@@ -393,38 +393,3 @@ func (s *timeScanner) parse(v string) error {
 }
 
 var _ sql.Scanner = (*timeScanner)(nil)
-
-// AuditFilter narrows the audit log view.
-type AuditFilter struct {
-	Action string // prefix match: "user." lists every user event
-	Actor  string // actor label, exact
-	Object string // object id, exact
-	Before int64  // keyset: entries with seq below this; 0 for the newest
-	Limit  int
-}
-
-// ListAudit returns audit events newest first, within the actor's tenant
-// (customer admins read their own tenant's events only).
-func (db *DB) ListAudit(ctx context.Context, actor Actor, f AuditFilter) ([]AuditEvent, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	q := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).Order("seq DESC").Limit(f.Limit)
-	if f.Action != "" {
-		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
-	}
-	if f.Actor != "" {
-		q = q.Where("actor_label = ?", f.Actor)
-	}
-	if f.Object != "" {
-		q = q.Where("object_id = ?", f.Object)
-	}
-	if f.Before > 0 {
-		q = q.Where("seq < ?", f.Before)
-	}
-	var events []AuditEvent
-	if err := q.Find(&events).Error; err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	return events, nil
-}
