@@ -88,7 +88,7 @@ func (f AuditFilter) scope(actor Actor) func(*gorm.DB) *gorm.DB {
 		}
 		switch {
 		case requestReference.MatchString(f.Object):
-			q = q.Where(`(object_id IN (SELECT id FROM privacy_requests WHERE reference = ?) OR details LIKE ? ESCAPE '\')`,
+			q = q.Where(`(object_id IN (SELECT CAST(id AS TEXT) FROM privacy_requests WHERE reference = ?) OR details LIKE ? ESCAPE '\')`,
 				f.Object, `%"reference":"`+escapeLike(f.Object)+`"%`)
 		case f.Object != "":
 			q = q.Where("object_id = ?", f.Object)

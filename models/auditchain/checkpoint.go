@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -90,9 +89,7 @@ func ReadCheckpoints(r io.Reader) ([]Checkpoint, error) {
 			continue
 		}
 		var c Checkpoint
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
+		if err := decodeLine(line, &c); err != nil {
 			return nil, fmt.Errorf("line %d is not a checkpoint: %w", n, err)
 		}
 		cs = append(cs, c)

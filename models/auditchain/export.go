@@ -92,9 +92,7 @@ func VerifyExport(r io.Reader, filtered bool) (ExportReport, error) {
 			continue
 		}
 		e = Entry{}
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
+		if err := decodeLine(line, &e); err != nil {
 			return rep, fmt.Errorf("line %d is not an audit entry: %w", rep.Line, err)
 		}
 		for i, s := range e.Text() {
@@ -120,4 +118,21 @@ func VerifyExport(r io.Reader, filtered bool) (ExportReport, error) {
 
 func (r *ExportReport) fill(w *Walk) {
 	r.Entries, r.FirstSeq, r.LastSeq, r.LastHash, r.Links, r.Gaps = w.Entries, w.FirstSeq, w.LastSeq, w.LastHash(), w.Links, w.Gaps
+}
+
+// decodeLine reads one JSON object from line into v, refusing fields v
+// does not have and anything after the object.
+func decodeLine(line []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value on the line")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("text after the JSON object")
+	}
+	return nil
 }
