@@ -204,25 +204,26 @@ func auditCheckpointCommand(fs *flag.FlagSet, cfg *config) func(context.Context,
 	}
 }
 
-// appendCheckpoints signs the chain's head into the file at path now and
-// then every interval until ctx ends: evidence outside the database that
-// a later rewrite or rollback of the chain cannot match. A failed round is
-// logged and the next one tried.
+// appendCheckpoints signs the chain's head into the file at path every
+// interval until ctx ends: evidence outside the database that a later
+// rewrite or rollback of the chain cannot match. A failed round is logged
+// and the next one tried.
 func appendCheckpoints(ctx context.Context, db *models.DB, key ed25519.PrivateKey, path string, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := appendCheckpoint(ctx, db, key, path); err != nil {
-			log.Error("audit checkpoint", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if err := appendCheckpoint(ctx, db, key, path); err != nil {
+			log.Error("audit checkpoint", "err", err)
+		}
 	}
 }
 
+// appendCheckpoint signs the head once and appends the line to path.
 func appendCheckpoint(ctx context.Context, db *models.DB, key ed25519.PrivateKey, path string) error {
 	c, err := db.CheckpointAudit(ctx, key)
 	if err != nil {

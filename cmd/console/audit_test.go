@@ -74,7 +74,9 @@ func TestAuditExportVerifiesOfflineAndAnyEditFailsIt(t *testing.T) {
 		es[i] = strings.Replace(es[i], from, to, 1)
 		return strings.Join(es, "\n") + "\n"
 	}
-	without := func(i int) string { return strings.Join(append(append([]string(nil), lines[:i]...), lines[i+1:]...), "\n") + "\n" }
+	without := func(i int) string {
+		return strings.Join(append(append([]string(nil), lines[:i]...), lines[i+1:]...), "\n") + "\n"
+	}
 	swapped := func(i int) string {
 		es := append([]string(nil), lines...)
 		es[i], es[i+1] = es[i+1], es[i]

@@ -66,6 +66,11 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			return err
 		}
 		if auditKey != nil {
+			// One at start, so even a short run leaves its mark; a file or
+			// key that cannot be used stops the start instead of every hour.
+			if err := appendCheckpoint(ctx, db, auditKey, env.cfg.AuditCheckpoints); err != nil {
+				return err
+			}
 			go appendCheckpoints(ctx, db, auditKey, env.cfg.AuditCheckpoints, env.cfg.CheckpointEvery, env.log)
 			env.log.Info("signing audit checkpoints", "file", env.cfg.AuditCheckpoints, "every", env.cfg.CheckpointEvery.String())
 		}
