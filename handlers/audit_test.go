@@ -249,3 +249,18 @@ func TestAuditPageFiltersByTimeTextObjectAndCustomerAndPagesByKeyset(t *testing.
 		t.Errorf("second page has %d rows, want the last 30 and no next link", n)
 	}
 }
+
+func TestAnotherTenantsObjectAnswers404AndIsLogged(t *testing.T) {
+	app := newTestApp(t)
+	acme, bright := app.customer("acme"), app.customer("bright")
+	theirs := app.contact(t, bright, "Jane Doe", "+14155550123")
+	c, acc := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	if p := c.get("/contacts/" + theirs.ID); p.Status != http.StatusNotFound {
+		t.Fatalf("another tenant's contact: status %d, want 404", p.Status)
+	}
+	es := app.auditEvents("access.not_found")
+	if len(es) != 1 || es[0].ObjectID != theirs.ID || es[0].ActorLabel != acc.User.Email || es[0].CustomerID != acme.ID ||
+		!strings.Contains(es[0].Details, "GET /contacts/:id") {
+		t.Errorf("the refused object is logged as %+v", es)
+	}
+}
