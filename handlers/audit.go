@@ -95,8 +95,8 @@ func (s *Server) audit(c echo.Context) error {
 		return err
 	}
 	p := views.AuditList{Events: events, Filter: q.form, Staff: a.Staff(),
-		CanVerify: s.allowed(c, "audit", "verify"), CanExport: s.allowed(c, "audit", "export"), Loc: s.cfg.Location}
-	if p.CanExport {
+		CanVerify: s.allowed(c, "audit", "verify"), Loc: s.cfg.Location}
+	if s.allowed(c, "audit", "export") {
 		p.ExportHref = "/audit/export.jsonl?" + q.params.Encode()
 	}
 	if p.CanVerify {
