@@ -1,40 +1,161 @@
 package handlers
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/views"
 )
 
 const auditPageSize = 100
 
+// auditQuery reads the audit filter from the query string: the same
+// parameters for the page and its export, so "Download" exports what is
+// on screen (every page of it).
+type auditQuery struct {
+	f      models.AuditFilter
+	form   views.AuditFilterForm
+	params url.Values // the filter alone, for links
+}
+
+func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, error) {
+	q := auditQuery{params: url.Values{}}
+	get := func(name string) string {
+		v := strings.TrimSpace(c.QueryParam(name))
+		if v != "" {
+			q.params.Set(name, v)
+		}
+		return v
+	}
+	form := views.AuditFilterForm{Actions: get("action"), Actor: get("actor"), Object: get("object"),
+		Customer: get("customer"), Text: get("q"), Since: get("since"), Until: get("until")}
+	q.form = form
+	q.f = models.AuditFilter{Actions: strings.FieldsFunc(form.Actions, func(r rune) bool { return r == ',' || r == ' ' }),
+		Actor: form.Actor, Object: form.Object, Text: form.Text}
+	var err error
+	if q.f.Since, err = parseLocalTime(form.Since, s.cfg.Location); err != nil {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "From: "+err.Error())
+	}
+	if q.f.Until, err = parseLocalTime(form.Until, s.cfg.Location); err != nil {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "Until: "+err.Error())
+	}
+	if form.Customer != "" && actor(c).Staff() {
+		cust, err := s.db.CustomerBySlug(c.Request().Context(), form.Customer)
+		if errors.Is(err, models.ErrNotFound) {
+			return q, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Customer: no customer with slug %q", form.Customer))
+		} else if err != nil {
+			return q, err
+		}
+		q.f.CustomerID = cust.ID
+	}
+	return q, nil
+}
+
+// parseLocalTime reads a datetime-local value (to the minute or second) in
+// the business time zone.
+func parseLocalTime(v string, loc *time.Location) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date and time such as 2026-12-05T14:30:00", v)
+}
+
 func (s *Server) audit(c echo.Context) error {
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	f := models.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Object: c.QueryParam("object"),
-		Before: before, Limit: auditPageSize}
+	q, err := s.parseAuditQuery(c)
+	if err != nil {
+		return err
+	}
+	q.f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	q.f.Limit = auditPageSize
 	ctx, a := c.Request().Context(), actor(c)
-	events, err := s.db.ListAudit(ctx, a, f)
+	events, err := s.db.ListAudit(ctx, a, q.f)
 	if err != nil {
 		return err
 	}
 	// Reading the log is itself on the log: who looked, with which filter.
+	details := q.f.Details()
+	details["results"] = len(events)
 	if err := s.db.Record(ctx, a, models.Audit{Action: "audit.view", ObjectType: "audit_log", CustomerID: a.CustomerID,
-		Details: map[string]any{"action": f.Action, "actor": f.Actor, "object": f.Object, "before": f.Before, "results": len(events)}}); err != nil {
+		Details: details}); err != nil {
 		return err
 	}
-	p := views.AuditList{Events: events, Action: f.Action, Actor: f.Actor, Object: f.Object,
+	p := views.AuditList{Events: events, Filter: q.form, Staff: a.Staff(),
 		CanVerify: s.allowed(c, "audit", "verify"), Loc: s.cfg.Location}
+	if s.allowed(c, "audit", "export") {
+		p.ExportHref = "/audit/export.jsonl?" + q.params.Encode()
+	}
+	if p.CanVerify {
+		if p.HeadSeq, p.HeadHash, err = s.db.AuditHead(ctx); err != nil {
+			return err
+		}
+		if p.Checkpoint, err = s.db.LastAuditCheckpoint(ctx); err != nil {
+			return err
+		}
+	}
 	if len(events) == auditPageSize {
-		q := url.Values{"action": {f.Action}, "actor": {f.Actor}, "object": {f.Object},
-			"before": {strconv.FormatInt(events[len(events)-1].Seq, 10)}}
-		p.OlderHref = "/audit?" + q.Encode()
+		older := url.Values{}
+		for k, v := range q.params {
+			older[k] = v
+		}
+		older.Set("before", strconv.FormatInt(events[len(events)-1].Seq, 10))
+		p.OlderHref = "/audit?" + older.Encode()
 	}
 	return s.render(c, http.StatusOK, views.Audit(p))
+}
+
+// auditExport streams the filtered log as JSON lines, each entry with its
+// hashes, for `console audit verify --file` or the auditor's own script. A
+// customer admin's export holds its own tenant's entries only.
+func (s *Server) auditExport(c echo.Context) error {
+	q, err := s.parseAuditQuery(c)
+	if err != nil {
+		return err
+	}
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "application/jsonl; charset=utf-8")
+	res.Header().Set(echo.HeaderContentDisposition,
+		fmt.Sprintf(`attachment; filename="audit-%s.jsonl"`, models.Now().In(s.cfg.Location).Format("20060102-150405")))
+	// Filtered exports skip entries: say so, so whoever verifies it knows
+	// to use --filtered. A customer admin's export is always filtered.
+	filtered := q.f.Filtered() || !actor(c).Staff()
+	res.Header().Set("X-Audit-Export", map[bool]string{true: "filtered", false: "full"}[filtered])
+	w := bufio.NewWriterSize(res, 64<<10)
+	started := false
+	_, err = s.db.ExportAudit(c.Request().Context(), actor(c), q.f, func(e *auditchain.Entry) error {
+		if !started {
+			res.WriteHeader(http.StatusOK)
+			started = true
+		}
+		return e.WriteLine(w)
+	})
+	if err != nil && started {
+		// The status is sent: the stream is cut short, which a verifier
+		// of the file sees as a truncated last line or missing entries.
+		s.log.Error("audit export cut short", "request_id", requestID(c), "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !started {
+		res.WriteHeader(http.StatusOK)
+	}
+	return w.Flush()
 }
 
 // auditVerify walks the whole chain and records that it was checked.
@@ -45,7 +166,7 @@ func (s *Server) auditVerify(c echo.Context) error {
 		return err
 	}
 	if err := s.db.Record(ctx, actor(c), models.Audit{Action: "audit.verify", ObjectType: "audit_log",
-		Details: map[string]any{"entries": rep.Entries, "intact": rep.Intact(), "bad_seq": rep.BadSeq}}); err != nil {
+		Details: map[string]any{"entries": rep.Entries, "intact": rep.Intact(), "bad_seq": rep.BadSeq, "head_seq": rep.HeadSeq, "head_hash": rep.HeadHash}}); err != nil {
 		return err
 	}
 	if c.Request().Header.Get("HX-Request") == "true" {

@@ -70,6 +70,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg, field := classify(err)
+	if errors.Is(err, models.ErrNotFound) && c.Param("id") != "" && currentUser(c) != nil {
+		// Another tenant's object answers 404 like an absent one; the
+		// attempt is still on the log, in the user's tenant.
+		a := actor(c)
+		if rerr := s.db.Record(c.Request().Context(), a, models.Audit{Action: "access.not_found", ObjectType: "route",
+			ObjectID: c.Param("id"), CustomerID: a.CustomerID,
+			Details: map[string]any{"route": c.Request().Method + " " + c.Path()}}); rerr != nil {
+			s.log.Error("record a refused object", "request_id", requestID(c), "err", rerr)
+		}
+	}
 	api := strings.HasPrefix(c.Request().URL.Path, "/api/")
 	if _, invalid := models.AsValidation(err); invalid && api && field != "" && !identifierField(field) {
 		// A malformed identifier is 400 (DESIGN §5); a well-formed request

@@ -83,6 +83,7 @@ func (s *Server) routes() []route {
 
 		// Audit log
 		{get, "/audit", s.audit, permitted, can("audit", "read"), false},
+		{get, "/audit/export.jsonl", s.auditExport, permitted, can("audit", "export"), false},
 		{post, "/audit/verify", s.auditVerify, permitted, can("audit", "verify"), false},
 
 		// Contacts, consents and the review queue (controller side)

@@ -232,6 +232,14 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 				return err
 			}
 			if !s.authz.Allowed(st.user.ID, rbac.Domain(actor(c)), r.Perm) {
+				// A refused attempt is evidence too (a denied export, a
+				// page beyond the role): on the log, in the user's tenant.
+				a := actor(c)
+				if err := s.db.Record(c.Request().Context(), a, models.Audit{Action: "access.denied", ObjectType: "route",
+					ObjectID: r.Method + " " + r.Path, CustomerID: a.CustomerID,
+					Details: map[string]any{"permission": r.Perm.Object + ":" + r.Perm.Action}}); err != nil {
+					return err
+				}
 				return echo.NewHTTPError(http.StatusForbidden, "Your role does not allow this.")
 			}
 			return next(c)

@@ -13,6 +13,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/sendara/console/models/auditchain"
 )
 
 // AuditEvent is one entry of the tamper-evident log. Seq is the chain
@@ -62,12 +64,17 @@ type Audit struct {
 
 // ComputeHash returns the chain hash of e given its PrevHash.
 func (e *AuditEvent) ComputeHash() string {
-	var at [len(canonicalTime)]byte
+	var at [len(auditchain.CanonicalTime)]byte
 	var buf [512]byte
 	text := e.text()
 	var sum [sha256.Size * 2]byte
-	chainHash(&sum, appendHashInput(buf[:0], e.PrevHash, e.Seq, appendCanonicalTime(at[:0], e.OccurredAt), &text))
+	auditchain.HashInto(&sum, auditchain.AppendHashInput(buf[:0], e.PrevHash, e.Seq, auditchain.AppendCanonicalTime(at[:0], e.OccurredAt), &text))
 	return string(sum[:])
+}
+
+// text returns e's hashed text fields in the order of auditchain.TextFields.
+func (e *AuditEvent) text() [auditchain.NumText]string {
+	return [...]string{e.ActorType, e.ActorID, e.ActorLabel, e.IP, e.Action, e.ObjectType, e.ObjectID, e.CustomerID, e.Details}
 }
 
 // appendAudit chains and inserts events. It runs as the last step of the
@@ -134,7 +141,10 @@ func (a *Audit) detailsJSON() (string, error) {
 // ChainReport is the outcome of walking the audit chain.
 type ChainReport struct {
 	Entries int64
-	HeadSeq int64
+	// HeadSeq and HeadHash are the chain's head when the walk began: what
+	// a checkpoint signs and an auditor writes down.
+	HeadSeq  int64
+	HeadHash string
 	// BadSeq is the first entry that is edited, inserted or missing (0 when
 	// the chain is intact); Problem says which.
 	BadSeq  int64
@@ -194,7 +204,7 @@ var errUnusualRow = errors.New("audit row unusual for a framed read")
 type auditRow struct {
 	seq            int64
 	occurredAt     []byte // canonical time text, in a buffer reused row to row
-	text           [len(textFields)][]byte
+	text           [auditchain.NumText][]byte
 	prevHash, hash []byte
 }
 
@@ -218,12 +228,9 @@ func (db *DB) verifyAudit(ctx context.Context, framed bool) (ChainReport, error)
 	}
 	defer rows.Close()
 	var (
-		r        auditRow
-		prev     []byte // the previous entry's hash
-		atHead   []byte // the hash of the entry the head named when the walk began
-		buf      []byte
-		sum      [sha256.Size * 2]byte
-		expected int64 = 1
+		r      auditRow
+		atHead []byte // the hash of the entry the head named when the walk began
+		walk   = auditchain.Walk{FromGenesis: true}
 	)
 	for rows.Next() {
 		if err := read(rows, &r); err != nil {
@@ -232,28 +239,22 @@ func (db *DB) verifyAudit(ctx context.Context, framed bool) (ChainReport, error)
 			}
 			return rep, fmt.Errorf("read audit event: %w", err)
 		}
-		switch {
-		case r.seq > expected:
-			return rep.fail(expected, fmt.Sprintf("entry %d is missing (the next entry is %d)", expected, r.seq)), nil
-		case !bytes.Equal(r.prevHash, prev):
-			return rep.fail(r.seq, fmt.Sprintf("entry %d does not link to entry %d: inserted, reordered or the previous entry was edited", r.seq, r.seq-1)), nil
+		if err := walk.Next(r.seq, r.occurredAt, &r.text, r.prevHash, r.hash); err != nil {
+			var b *auditchain.Break
+			if errors.As(err, &b) {
+				return rep.fail(b.Seq, b.Problem), nil
+			}
+			return rep, err
 		}
-		buf = appendHashInput(buf[:0], prev, r.seq, r.occurredAt, &r.text)
-		chainHash(&sum, buf)
-		if !bytes.Equal(sum[:], r.hash) {
-			return rep.fail(r.seq, fmt.Sprintf("entry %d was edited: its content does not match its hash", r.seq)), nil
-		}
-		prev = append(prev[:0], sum[:]...)
 		if r.seq == head.Seq {
-			atHead = append(atHead, sum[:]...)
+			atHead = append(atHead, walk.LastHash()...)
 		}
-		expected = r.seq + 1
 		rep.Entries++
 	}
 	if err := rows.Err(); err != nil {
 		return rep, fmt.Errorf("read audit events: %w", err)
 	}
-	last := expected - 1
+	last := walk.LastSeq
 	switch {
 	case head.Seq > last:
 		return rep.fail(last+1, fmt.Sprintf("entries %d to %d are missing (the chain head records %d entries)", last+1, head.Seq, head.Seq)), nil
@@ -271,6 +272,7 @@ func (db *DB) verifyAudit(ctx context.Context, framed bool) (ChainReport, error)
 			return rep.fail(now.Seq+1, fmt.Sprintf("entry %d was inserted after the chain head (%d)", now.Seq+1, now.Seq)), nil
 		}
 	}
+	rep.HeadHash = head.Hash
 	return rep, nil
 }
 
@@ -281,7 +283,7 @@ func columnReader() func(*sql.Rows, *auditRow) error {
 	var (
 		seq  int64
 		at   timeScanner
-		text [len(textFields) + 2]string // then prev_hash and hash
+		text [auditchain.NumText + 2]string // then prev_hash and hash
 		bufs [len(text)][]byte
 	)
 	dest := []any{&seq, &at}
@@ -295,7 +297,7 @@ func columnReader() func(*sql.Rows, *auditRow) error {
 		for i, s := range text {
 			bufs[i] = append(bufs[i][:0], s...)
 		}
-		r.seq, r.occurredAt = seq, appendCanonicalTime(r.occurredAt[:0], at.t)
+		r.seq, r.occurredAt = seq, auditchain.AppendCanonicalTime(r.occurredAt[:0], at.t)
 		copy(r.text[:], bufs[:])
 		r.prevHash, r.hash = bufs[len(bufs)-2], bufs[len(bufs)-1]
 		return nil
@@ -330,7 +332,7 @@ func (r *auditRow) parseFrame(frame []byte) bool {
 		return false
 	}
 	// occurred_at, the texts, prev_hash and hash: lengths, then bytes.
-	var cols [1 + len(textFields) + 2][]byte
+	var cols [1 + auditchain.NumText + 2][]byte
 	var lens [len(cols)]int
 	total := 0
 	for i := range lens {
@@ -346,7 +348,7 @@ func (r *auditRow) parseFrame(frame []byte) bool {
 	for i, n := range lens {
 		cols[i], body = body[:n], body[n:]
 	}
-	if r.occurredAt, ok = appendStoredUTCTime(r.occurredAt[:0], cols[0]); !ok {
+	if r.occurredAt, ok = auditchain.AppendStoredUTCTime(r.occurredAt[:0], cols[0]); !ok {
 		return false
 	}
 	r.seq = seq
@@ -391,38 +393,3 @@ func (s *timeScanner) parse(v string) error {
 }
 
 var _ sql.Scanner = (*timeScanner)(nil)
-
-// AuditFilter narrows the audit log view.
-type AuditFilter struct {
-	Action string // prefix match: "user." lists every user event
-	Actor  string // actor label, exact
-	Object string // object id, exact
-	Before int64  // keyset: entries with seq below this; 0 for the newest
-	Limit  int
-}
-
-// ListAudit returns audit events newest first, within the actor's tenant
-// (customer admins read their own tenant's events only).
-func (db *DB) ListAudit(ctx context.Context, actor Actor, f AuditFilter) ([]AuditEvent, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	q := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).Order("seq DESC").Limit(f.Limit)
-	if f.Action != "" {
-		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
-	}
-	if f.Actor != "" {
-		q = q.Where("actor_label = ?", f.Actor)
-	}
-	if f.Object != "" {
-		q = q.Where("object_id = ?", f.Object)
-	}
-	if f.Before > 0 {
-		q = q.Where("seq < ?", f.Before)
-	}
-	var events []AuditEvent
-	if err := q.Find(&events).Error; err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	return events, nil
-}

@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sendara/console/models/auditchain"
 )
 
-// referenceHashInput is what ComputeHash hashed before audit_encode.go, kept
+// referenceHashInput is what ComputeHash hashed before auditchain/encode.go, kept
 // verbatim as the oracle: PrevHash, then json.Marshal of the canonical
 // struct. Every chain written so far hashes these bytes.
 func referenceHashInput(e *AuditEvent) []byte {
@@ -49,16 +51,16 @@ func referenceHashInput(e *AuditEvent) []byte {
 func checkHashBytes(t *testing.T, e AuditEvent) {
 	t.Helper()
 	want := referenceHashInput(&e)
-	at := appendCanonicalTime(nil, e.OccurredAt)
+	at := auditchain.AppendCanonicalTime(nil, e.OccurredAt)
 	text := e.text()
-	if got := appendHashInput(nil, e.PrevHash, e.Seq, at, &text); !bytes.Equal(got, want) {
+	if got := auditchain.AppendHashInput(nil, e.PrevHash, e.Seq, at, &text); !bytes.Equal(got, want) {
 		t.Fatalf("hashed bytes of %+v:\n got %q\nwant %q", e, got, want)
 	}
-	var raw [len(textFields)][]byte
+	var raw [auditchain.NumText][]byte
 	for i, s := range text {
 		raw[i] = []byte(s)
 	}
-	if got := appendHashInput(nil, []byte(e.PrevHash), e.Seq, at, &raw); !bytes.Equal(got, want) {
+	if got := auditchain.AppendHashInput(nil, []byte(e.PrevHash), e.Seq, at, &raw); !bytes.Equal(got, want) {
 		t.Fatalf("hashed bytes of %+v read as bytes:\n got %q\nwant %q", e, got, want)
 	}
 	sum := sha256.Sum256(want)
@@ -91,7 +93,7 @@ func TestHashBytesMatchEncodingJSON(t *testing.T) {
 
 	t.Run("texts", func(t *testing.T) {
 		for _, s := range tricky {
-			for field := range len(textFields) + 1 {
+			for field := range auditchain.NumText + 1 {
 				e := base
 				p := [...]*string{&e.ActorType, &e.ActorID, &e.ActorLabel, &e.IP, &e.Action,
 					&e.ObjectType, &e.ObjectID, &e.CustomerID, &e.Details, &e.PrevHash}[field]
@@ -135,10 +137,10 @@ func TestJSONStringEscapingIsExhaustive(t *testing.T) {
 	t.Parallel()
 	check := func(s string) {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+		if got := auditchain.AppendJSONString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("quoting %q = %s, want %s", s, got, want)
 		}
-		if got := appendJSONString(nil, []byte(s)); !bytes.Equal(got, want) {
+		if got := auditchain.AppendJSONString(nil, []byte(s)); !bytes.Equal(got, want) {
 			t.Fatalf("quoting bytes %q = %s, want %s", s, got, want)
 		}
 	}
@@ -176,7 +178,7 @@ func FuzzAuditHashBytes(f *testing.F) {
 }
 
 // storedTimes holds timestamps the way the audit chain's SQLite column
-// does, to compare appendStoredUTCTime with what the driver and
+// does, to compare auditchain.AppendStoredUTCTime with what the driver and
 // timeScanner make of the same stored value.
 type storedTimes struct{ db *DB }
 
@@ -206,14 +208,14 @@ func (s storedTimes) check(t *testing.T, v any) (fast bool) {
 	var driver timeScanner
 	var stored []byte
 	driverErr := s.db.SQL().QueryRow("SELECT at, CAST(at AS BLOB) FROM times").Scan(&driver, &stored)
-	got, ok := appendStoredUTCTime(nil, stored)
+	got, ok := auditchain.AppendStoredUTCTime(nil, stored)
 	if !ok {
 		return false
 	}
 	if driverErr != nil {
 		t.Fatalf("stored %q: fast path reads %s, the driver fails: %v", stored, got, driverErr)
 	}
-	if want := appendCanonicalTime(nil, driver.t); !bytes.Equal(got, want) {
+	if want := auditchain.AppendCanonicalTime(nil, driver.t); !bytes.Equal(got, want) {
 		t.Fatalf("stored %q: fast path reads %s, the driver %s", stored, got, want)
 	}
 	return true
@@ -282,7 +284,11 @@ func TestFramedWalkReadsEveryWrittenText(t *testing.T) {
 			t.Fatalf("Record %q: %v", s, err)
 		}
 	}
-	want := ChainReport{Entries: int64(len(tricky) + 2), HeadSeq: int64(len(tricky) + 2)}
+	var head auditHead
+	if err := db.Gorm.First(&head, 1).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := ChainReport{Entries: int64(len(tricky) + 2), HeadSeq: int64(len(tricky) + 2), HeadHash: head.Hash}
 	for _, framed := range []bool{true, false} {
 		if rep, err := db.verifyAudit(t.Context(), framed); err != nil || rep != want {
 			t.Errorf("verifyAudit(framed %v) = %+v, %v; want %+v", framed, rep, err, want)

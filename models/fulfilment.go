@@ -767,6 +767,12 @@ func (db *DB) ExportBundleFor(ctx context.Context, actor Actor, requestID, custo
 			return text, map[string]any{"export": b.Export.ID, "customer": customerID, "counts": counts,
 				"size": b.Export.Size, "sha256": b.Export.SHA256, "expires_at": b.Export.ExpiresAt}, nil
 		})
+		if err == nil && customerID != "" {
+			// A controller's bundle is about its data: in its own log.
+			if last := &tx.audits[len(tx.audits)-1]; last.CustomerID == "" {
+				last.CustomerID = customerID
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -793,8 +799,9 @@ func (db *DB) DownloadExport(ctx context.Context, actor Actor, token string) (*R
 			return notFound(err)
 		}
 		e.Reference = r.Reference
-		tx.Audit(Audit{Action: "request.export_download", ObjectType: "request", ObjectID: r.ID, CustomerID: derefString(r.CustomerID),
-			Details: map[string]any{"reference": r.Reference, "export": e.ID, "size": e.Size}})
+		tx.Audit(Audit{Action: "request.export_download", ObjectType: "request", ObjectID: r.ID,
+			CustomerID: firstNonEmptyString(derefString(r.CustomerID), derefString(e.CustomerID)),
+			Details:    map[string]any{"reference": r.Reference, "export": e.ID, "size": e.Size}})
 		return nil
 	})
 	if err != nil {

@@ -506,10 +506,13 @@ func (db *DB) SetStatus(ctx context.Context, actor Actor, id, to, note string) (
 				r.CompletedAt = &now
 			}
 			text := fmt.Sprintf("Status %s → %s.", from, to)
+			details := map[string]any{"from": from, "to": to}
 			if note != "" {
 				text += " " + note
+				// The why belongs in the chain, not only on the timeline.
+				details[map[bool]string{true: "reason", false: "note"}[to == StatusDenied]] = note
 			}
-			return text, map[string]any{"from": from, "to": to}, nil
+			return text, details, nil
 		})
 		return err
 	})
@@ -628,7 +631,13 @@ func (r *PrivacyRequest) verify(method, note string) (string, map[string]any, er
 	if method == "skipped" {
 		text = "Verification skipped: " + note
 	}
-	return text, map[string]any{"method": method}, nil
+	details := map[string]any{"method": method}
+	if method == "skipped" {
+		details["reason"] = note
+	} else if note != "" {
+		details["note"] = note
+	}
+	return text, details, nil
 }
 
 // Extend extends the due date, with a reason that is sent to the
@@ -655,7 +664,7 @@ func (db *DB) Extend(ctx context.Context, actor Actor, biz Business, id, reason 
 			to := d.ExtendedDueOn.String()
 			now := Now()
 			r.ExtendedTo, r.ExtensionReason, r.ExtensionNoticeAt = &to, reason, &now
-			return fmt.Sprintf("Extended to %s. Reasons: %s", to, reason), map[string]any{"to": to}, nil
+			return fmt.Sprintf("Extended to %s. Reasons: %s", to, reason), map[string]any{"to": to, "reason": reason}, nil
 		})
 		if err != nil {
 			return err

@@ -156,6 +156,10 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 				}
 				res.Tasks = append(res.Tasks, task)
 				names = append(names, m.CustomerName)
+				// Each controller sees in its own log that a request about
+				// its contacts was routed to it.
+				tx.Audit(Audit{Action: "routed_task.create", ObjectType: "routed_task", ObjectID: task.ID, CustomerID: m.CustomerID,
+					Details: map[string]any{"reference": r.Reference, "request": r.ID, "contacts": len(m.ContactIDs), "due_on": task.DueOn}})
 				var cust Customer
 				if err := tx.G.First(&cust, "id = ?", m.CustomerID).Error; err != nil {
 					return "", nil, err
@@ -287,10 +291,21 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 			if text != "" {
 				msg += ": " + text
 			}
-			return msg + ".", map[string]any{"customer": task.CustomerID, "decision": decision}, nil
+			details := map[string]any{"customer": task.CustomerID, "decision": decision}
+			if text != "" {
+				details["reason"] = text
+			}
+			return msg + ".", details, nil
 		})
 		if err != nil {
 			return err
+		}
+		// The answer is about the controller's data: its admins see it in
+		// their own log.
+		for i := range sys.audits {
+			if sys.audits[i].CustomerID == "" {
+				sys.audits[i].CustomerID = task.CustomerID
+			}
 		}
 		tx.audits = append(tx.audits, sys.audits...)
 		return nil

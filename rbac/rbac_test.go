@@ -46,6 +46,9 @@ var expected = []struct {
 	{"apikeys:write", sa | ca},
 	{"audit:read", sa | po | au | ca},
 	{"audit:verify", sa | au},
+	// The audit log is evidence, not raw contact data: a customer admin
+	// exports its own tenant's events.
+	{"audit:export", sa | au | ca},
 	{"contacts:read", sa | po | ca | cg},
 	// Agents record opt-outs and consents; auditors never write.
 	{"contacts:write", sa | ca | cg},

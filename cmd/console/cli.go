@@ -51,7 +51,9 @@ func commands() []command {
 		{"user add", "--email EMAIL --role ROLE [--customer SLUG] [--name NAME]", "add a user; the password is read from stdin", userAddCommand},
 		{"apikey add", "(--customer SLUG | --staff) [--name NAME]", "create an API key and print its secret alone", apiKeyAddCommand},
 		{"import opt-outs", "--customer SLUG FILE.csv", "import opt-outs from a CSV file (the same code path as the upload page)", importOptOutsCommand},
-		{"audit verify", "[--db DSN]", "verify the audit hash chain: exit 0 intact, 1 broken", auditVerifyCommand},
+		{"audit verify", "[--checkpoint FILE] | --file FILE.jsonl [--filtered]", "verify the audit hash chain (or an export, offline) and print its head: exit 0 intact, 1 broken", auditVerifyCommand},
+		{"audit export", "[--since DATE] [--until DATE] [--customer SLUG] [--action PREFIX]", "write audit entries as JSON lines on stdout, with their hashes", auditExportCommand},
+		{"audit checkpoint", "[--key FILE]", "sign the audit chain's head with the ed25519 key at CONSOLE_AUDIT_KEY and print it as one JSON line", auditCheckpointCommand},
 		{"seed", "--customers N --contacts M", "add synthetic customers seed-1…seed-N with M contacts for benchmarks", seedCommand},
 	}
 }
@@ -123,7 +125,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  console %-13s %s\n      %s\n", c.words, c.args, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --db and --help. Environment: CONSOLE_DB, CONSOLE_ADDR, CONSOLE_BASE_URL,\nCONSOLE_TIMEZONE, CONSOLE_HOLIDAYS, CONSOLE_DEFAULT_REGION, CONSOLE_API_RATE, CONSOLE_SESSION_IDLE,\nCONSOLE_SESSION_MAX, CONSOLE_LOG_FORMAT, CONSOLE_TRUSTED_PROXIES; flags win.")
+	fmt.Fprintln(w, "\nEvery command takes --db and --help. Environment: CONSOLE_DB, CONSOLE_ADDR, CONSOLE_BASE_URL,\nCONSOLE_TIMEZONE, CONSOLE_HOLIDAYS, CONSOLE_DEFAULT_REGION, CONSOLE_API_RATE, CONSOLE_SESSION_IDLE,\nCONSOLE_SESSION_MAX, CONSOLE_LOG_FORMAT, CONSOLE_TRUSTED_PROXIES, CONSOLE_AUDIT_KEY,\nCONSOLE_AUDIT_CHECKPOINTS; flags win.")
 }
 
 func printCommandUsage(w io.Writer, c command, fs *flag.FlagSet) {

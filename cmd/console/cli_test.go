@@ -194,7 +194,9 @@ func TestServeShutsDownGracefullyAndLogsNoSecrets(t *testing.T) {
 	}
 	dsn := modeltest.DSN(t)
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--demo")
-	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json")
+	checkpoints, auditKey := filepath.Join(t.TempDir(), "checkpoints.jsonl"), filepath.Join(t.TempDir(), "audit.key")
+	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json",
+		"CONSOLE_AUDIT_KEY="+auditKey, "CONSOLE_AUDIT_CHECKPOINTS="+checkpoints)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderr, _ := cmd.StderrPipe()
@@ -243,6 +245,10 @@ func TestServeShutsDownGracefullyAndLogsNoSecrets(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("logs lack %s:\n%s", want, all)
 		}
+	}
+	// serve signed a checkpoint of the head when it started.
+	if out := mustConsole(t, dsn, "", "audit", "verify", "--key", auditKey, "--checkpoint", checkpoints); !strings.Contains(out, "checkpoints hold") {
+		t.Errorf("serve's checkpoints: %q", out)
 	}
 	demoPasswords := regexp.MustCompile(`[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}`).FindAllString(stdout.String(), -1)
 	if len(demoPasswords) != 6 {

@@ -144,25 +144,3 @@ func apiKeyAddCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliE
 		return nil
 	}
 }
-
-func auditVerifyCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
-	return func(ctx context.Context, env *cliEnv) error {
-		if err := noArgs(env); err != nil {
-			return err
-		}
-		db, err := openDB(ctx, env)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		rep, err := db.VerifyAudit(ctx)
-		if err != nil {
-			return err
-		}
-		if !rep.Intact() {
-			return fmt.Errorf("audit chain broken at entry %d: %s", rep.BadSeq, rep.Problem)
-		}
-		fmt.Fprintf(env.stdout, "audit chain intact: %d entries verified, head %d\n", rep.Entries, rep.HeadSeq)
-		return nil
-	}
-}

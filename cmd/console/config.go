@@ -43,6 +43,13 @@ type config struct {
 	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
 	TrustedProxies []*net.IPNet
 	proxiesText    string
+	// AuditKey is the path of the ed25519 key that signs audit checkpoints
+	// (CONSOLE_AUDIT_KEY), outside the database.
+	AuditKey string
+	// AuditCheckpoints is a file serve appends a signed checkpoint to every
+	// CheckpointEvery (CONSOLE_AUDIT_CHECKPOINTS; empty: off).
+	AuditCheckpoints string
+	CheckpointEvery  time.Duration
 }
 
 // configFromEnv reads the CONSOLE_* environment variables with their
@@ -63,6 +70,10 @@ func configFromEnv() config {
 		MailFrom:    envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
 		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
 		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
+
+		AuditKey:         os.Getenv("CONSOLE_AUDIT_KEY"),
+		AuditCheckpoints: os.Getenv("CONSOLE_AUDIT_CHECKPOINTS"),
+		CheckpointEvery:  time.Hour,
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/mailer"
 	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/rbac"
 )
 
@@ -23,6 +25,16 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 	return func(ctx context.Context, env *cliEnv) error {
 		if err := noArgs(env); err != nil {
 			return err
+		}
+		var auditKey ed25519.PrivateKey
+		if env.cfg.AuditCheckpoints != "" {
+			if env.cfg.AuditKey == "" {
+				return usagef("CONSOLE_AUDIT_CHECKPOINTS needs CONSOLE_AUDIT_KEY: the key that signs the checkpoints")
+			}
+			var err error
+			if auditKey, err = auditchain.LoadOrCreateKey(env.cfg.AuditKey); err != nil {
+				return err
+			}
 		}
 		db, err := openDB(ctx, env)
 		if err != nil {
@@ -52,6 +64,15 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		})
 		if err != nil {
 			return err
+		}
+		if auditKey != nil {
+			// One at start, so even a short run leaves its mark; a file or
+			// key that cannot be used stops the start instead of every hour.
+			if err := appendCheckpoint(ctx, db, auditKey, env.cfg.AuditCheckpoints); err != nil {
+				return err
+			}
+			go appendCheckpoints(ctx, db, auditKey, env.cfg.AuditCheckpoints, env.cfg.CheckpointEvery, env.log)
+			env.log.Info("signing audit checkpoints", "file", env.cfg.AuditCheckpoints, "every", env.cfg.CheckpointEvery.String())
 		}
 		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)

@@ -1,4 +1,10 @@
-package models
+// Package auditchain is the audit log's hash chain without a database: the
+// canonical encoding an entry's hash covers, the walk that checks a stream
+// of entries, export lines and signed checkpoints. The database's own
+// verification (models.VerifyAudit) and the offline check of an export
+// (console audit verify --file) both go through here, so they cannot
+// disagree about what an intact chain is.
+package auditchain
 
 import (
 	"crypto/sha256"
@@ -13,63 +19,63 @@ import (
 //
 //	struct {
 //		Seq        int64  `json:"seq"`
-//		OccurredAt string `json:"occurred_at"` // UTC, canonicalTime
+//		OccurredAt string `json:"occurred_at"` // UTC, CanonicalTime
 //		ActorType  string `json:"actor_type"`
-//		... one string per name in textFields, in that order
+//		... one string per name in TextFields, in that order
 //	}
 //
 // This file writes those bytes directly, without reflection or allocation,
-// so that VerifyAudit can rehash a long chain quickly. Every stored hash
-// depends on them: change nothing here that changes a byte
-// (audit_encode_test.go holds the json.Marshal original as the oracle).
+// so that a long chain rehashes quickly. Every stored hash depends on them:
+// change nothing here that changes a byte (models/audit_encode_test.go holds
+// the json.Marshal original as the oracle).
 
-const canonicalTime = "2006-01-02T15:04:05.000000Z"
+// CanonicalTime is the layout of occurred_at in the hashed bytes: UTC, to
+// the microsecond.
+const CanonicalTime = "2006-01-02T15:04:05.000000Z"
 
-// textFields are the hashed text fields after seq and occurred_at, in
+// TextFields are the hashed text fields after seq and occurred_at, in
 // hashed order, each as its JSON key prefix.
-var textFields = [...]string{
+var TextFields = [...]string{
 	`,"actor_type":`, `,"actor_id":`, `,"actor_label":`, `,"ip":`, `,"action":`,
 	`,"object_type":`, `,"object_id":`, `,"customer_id":`, `,"details":`,
 }
 
-// text returns e's hashed text fields in the order of textFields.
-func (e *AuditEvent) text() [len(textFields)]string {
-	return [...]string{e.ActorType, e.ActorID, e.ActorLabel, e.IP, e.Action, e.ObjectType, e.ObjectID, e.CustomerID, e.Details}
-}
+// NumText is the number of hashed text fields.
+const NumText = len(TextFields)
 
-// appendHashInput appends what an entry's hash covers. occurredAt is the
-// canonical time text (appendCanonicalTime); text holds the fields of
-// textFields as strings (an AuditEvent) or as column bytes (VerifyAudit).
-func appendHashInput[S ~string | ~[]byte](dst []byte, prevHash S, seq int64, occurredAt []byte, text *[len(textFields)]S) []byte {
+// AppendHashInput appends what an entry's hash covers. occurredAt is the
+// canonical time text (AppendCanonicalTime); text holds the fields of
+// TextFields as strings (an AuditEvent) or as column bytes (VerifyAudit).
+func AppendHashInput[S ~string | ~[]byte](dst []byte, prevHash S, seq int64, occurredAt []byte, text *[NumText]S) []byte {
 	dst = append(dst, prevHash...)
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendInt(dst, seq, 10)
 	dst = append(dst, `,"occurred_at":`...)
-	dst = appendJSONString(dst, occurredAt)
-	for i, key := range textFields {
+	dst = AppendJSONString(dst, occurredAt)
+	for i, key := range TextFields {
 		dst = append(dst, key...)
-		dst = appendJSONString(dst, text[i])
+		dst = AppendJSONString(dst, text[i])
 	}
 	return append(dst, '}')
 }
 
-// chainHash writes into sum the chain hash, in hex, of an entry whose
-// hashed bytes (appendHashInput) are in. Writing (ComputeHash) and
+// HashInto writes into sum the chain hash, in hex, of an entry whose
+// hashed bytes (AppendHashInput) are in. Writing (ComputeHash) and
 // verifying both hash through here.
-func chainHash(sum *[sha256.Size * 2]byte, in []byte) {
+func HashInto(sum *[sha256.Size * 2]byte, in []byte) {
 	s := sha256.Sum256(in)
 	hex.Encode(sum[:], s[:])
 }
 
-// appendCanonicalTime appends t as the chain hashes it: in UTC, to the
-// microsecond (truncated), as t.UTC().Format(canonicalTime) does. It writes
+// AppendCanonicalTime appends t as the chain hashes it: in UTC, to the
+// microsecond (truncated), as t.UTC().Format(CanonicalTime) does. It writes
 // the digits itself (AppendFormat showed in VerifyAudit's profile) for the
 // years that layout writes as four digits.
-func appendCanonicalTime(dst []byte, t time.Time) []byte {
+func AppendCanonicalTime(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
-		return t.AppendFormat(dst, canonicalTime)
+		return t.AppendFormat(dst, CanonicalTime)
 	}
 	hour, minute, sec := t.Clock()
 	dst = appendDigits(dst, year, 4)
@@ -92,13 +98,13 @@ func appendDigits(dst []byte, n, width int) []byte {
 	return append(dst, b[:width]...)
 }
 
-// appendStoredUTCTime appends the canonical time of s if s is a UTC time as
+// AppendStoredUTCTime appends the canonical time of s if s is a UTC time as
 // the SQLite driver stores one ("2006-01-02 15:04:05.999999999-07:00" with
 // offset +00:00, which is what every Now() becomes). It checks what
 // time.Parse would and rearranges the digits instead of parsing: what it
 // accepts, the driver parses to the same instant. Anything else reports
 // false and is left to the driver's own parsing.
-func appendStoredUTCTime(dst, s []byte) ([]byte, bool) {
+func AppendStoredUTCTime(dst, s []byte) ([]byte, bool) {
 	const zone = "+00:00"
 	// 2006-01-02 15:04:05, then .fraction of 1 to 9 digits or nothing, then the zone.
 	if len(s) < 19+len(zone) || string(s[len(s)-len(zone):]) != zone ||
@@ -156,11 +162,11 @@ func allDigits(b []byte) bool {
 	return true
 }
 
-// appendJSONString appends s quoted as json.Marshal quotes a string: HTML
+// AppendJSONString appends s quoted as json.Marshal quotes a string: HTML
 // escaping on, \b \f \n \r \t short forms, other control bytes as \u00xx,
 // invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped. It follows
 // encoding/json's appendString (Go 1.22 and later) step for step.
-func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
+func AppendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
