@@ -117,7 +117,7 @@ func TestExportAuditOfACustomerAdminHoldsOnlyItsTenant(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	admin := models.Actor{Type: models.ActorUser, ID: "u-acme", Label: "admin@acme.example", CustomerID: "acme"}
+	admin := models.CustomerUser("u-acme", "admin@acme.example", "acme", "")
 	got := exportAll(t, db, admin, models.AuditFilter{})
 	var seqs []int64
 	for _, e := range got {
@@ -144,8 +144,8 @@ func TestExportAuditOfACustomerAdminHoldsOnlyItsTenant(t *testing.T) {
 func TestAuditFilterNarrowsByEveryField(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	ann := models.Actor{Type: models.ActorUser, ID: "u-ann", Label: "ann@sendara.example"}
-	bob := models.Actor{Type: models.ActorUser, ID: "u-bob", Label: "bob@sendara.example"}
+	ann := models.StaffUser("u-ann", "ann@sendara.example", "")
+	bob := models.StaffUser("u-bob", "bob@sendara.example", "")
 	writes := []struct {
 		by models.Actor
 		a  models.Audit

@@ -88,7 +88,7 @@ func TestControllersSeeTheirRequestsInTheirOwnLog(t *testing.T) {
 	if e, _ := lastAudit(t, db, brightAdmin, "request.export"); e.CustomerID != bright.ID {
 		t.Errorf("bright's bundle is logged for tenant %q", e.CustomerID)
 	}
-	if _, err := db.DownloadExport(ctx, models.Actor{Type: models.ActorUser, Label: "link holder"}, b.Token); err != nil {
+	if _, err := db.DownloadExport(ctx, models.Public("", "link holder", ""), b.Token); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := lastAudit(t, db, brightAdmin, "request.export_download"); e.ActorLabel != "link holder" {

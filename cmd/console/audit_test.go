@@ -321,7 +321,7 @@ func TestPythonVerifierAgreesWithTheConsole(t *testing.T) {
 	someEvents(t, dsn)
 	db := openTestDB(t, dsn)
 	for _, s := range []string{`quote " back \ slash`, "<b>&amp;</b>", "tab\tline\ncr\r\x01\x1f\x7f", "é 日本語 🙂 e\u0301", "sep\u2028\u2029", "\ufffd \ufeff"} {
-		actor := models.Actor{Type: models.ActorUser, ID: s, Label: s, IP: s}
+		actor := models.StaffUser(s, s, s)
 		if err := db.Record(t.Context(), actor, models.Audit{Action: "test." + s, ObjectID: s, Details: map[string]any{s: s}}); err != nil {
 			t.Fatal(err)
 		}
