@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
@@ -27,6 +29,7 @@ type browser struct {
 	base    string
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
+	dialogs []string // the confirmations pages asked for, each accepted
 }
 
 func newBrowser(t *testing.T, app *testApp) *browser {
@@ -49,6 +52,20 @@ func newBrowser(t *testing.T, app *testApp) *browser {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	b := &browser{t: t, ctx: ctx, base: app.srv.URL}
+	// Confirmations (hx-confirm) are accepted, as a person who read them
+	// would, and kept so tests can check what they said.
+	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, ev.Message)
+			b.mu.Unlock()
+			go func() { _, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true}) }()
+		}
+	}()
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -61,6 +78,13 @@ func newBrowser(t *testing.T, app *testApp) *browser {
 		}
 	}()
 	return b
+}
+
+// confirmed reports the confirmations accepted so far.
+func (b *browser) confirmed() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.dialogs)
 }
 
 // do runs steps and fails the test, with a screenshot, when one fails.

@@ -110,6 +110,7 @@ func (s *Server) routes() []route {
 		{post, "/requests/:id/notes", s.requestNote, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/search", s.requestSearch, permitted, can("people", "search"), false},
 		{post, "/requests/:id/route", s.requestRoute, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/resend-completion", s.requestResendCompletion, permitted, can("requests", "write"), false},
 		{post, "/requests/upload", s.requestUploadEML, permitted, can("requests", "write"), false},
 		{get, "/requests/:id/mail/:mail", s.requestMailRaw, permitted, can("requests", "read"), false},
 		{get, "/outbox", s.outbox, permitted, can("outbox", "read"), false},

@@ -19,13 +19,12 @@ const (
 )
 
 // OutcomeOf classifies a request by its status and the outcome recorded
-// when it closed. SetStatus stores the completion note as the outcome
-// ("complied" when staff leave it blank), so a partial answer is recorded
-// by completing the request with a note that says so first: "Partial: ...",
-// "Partially: ...", "In part: ..." or "Complied in part: ..." (any case; the
-// rest of the note is the basis for what was withheld). Every other
-// completion is compliance in whole. Deriving the outcome from the note
-// keeps one place where staff close a request, and needs no new column.
+// when it closed. Completion (ChangeStatus) records "Partial: …", saying
+// what fell short, unless every business informed complied and Sendara
+// acted at each; staff may also record a partial answer themselves with a
+// note that starts "Partial: ...", "Partially: ...", "In part: ..." or
+// "Complied in part: ..." (any case). Every other completion is compliance
+// in whole.
 func OutcomeOf(status, outcome string) string {
 	switch status {
 	case StatusDenied:

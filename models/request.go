@@ -30,16 +30,21 @@ var RequestStatuses = []string{StatusReceived, StatusVerifying, StatusVerified, 
 	StatusCompleted, StatusDenied, StatusWithdrawn}
 
 // transitions says which status may follow which. Denial and withdrawal
-// are possible until the request is closed; completion only from work in
-// progress. Verification may be skipped only through SkipVerification,
+// are possible until the request is closed; completion from work in
+// progress, or with the controllers when staff override a missing answer
+// (ChangeStatus). Verification may be skipped only through SkipVerification,
 // which records a reason.
 var transitions = map[string][]string{
 	StatusReceived:       {StatusVerifying, StatusDenied, StatusWithdrawn},
 	StatusVerifying:      {StatusDenied, StatusWithdrawn},
 	StatusVerified:       {StatusWithController, StatusInProgress, StatusDenied, StatusWithdrawn},
-	StatusWithController: {StatusInProgress, StatusDenied, StatusWithdrawn},
+	StatusWithController: {StatusInProgress, StatusCompleted, StatusDenied, StatusWithdrawn},
 	StatusInProgress:     {StatusCompleted, StatusDenied, StatusWithdrawn},
 }
+
+// NextStatuses lists the statuses a request may move to from status by a
+// plain status change (ChangeStatus).
+func NextStatuses(status string) []string { return slices.Clone(transitions[status]) }
 
 // Closed reports whether a status ends the request.
 func Closed(status string) bool {
@@ -313,6 +318,9 @@ func (db *DB) CreateRequestThen(ctx context.Context, actor Actor, biz Business, 
 		if err := tx.mailRequester(r, MailAcknowledgement, r.mailData()); err != nil {
 			return err
 		}
+		if err := tx.stopAtOnce(r); err != nil {
+			return err
+		}
 		if then != nil {
 			return then(tx, r)
 		}
@@ -462,23 +470,24 @@ func errTransition(from, to string) error {
 	return &ConflictError{Field: "status", Message: fmt.Sprintf("a request that is %s cannot become %s", strings.ReplaceAll(from, "_", " "), strings.ReplaceAll(to, "_", " "))}
 }
 
-// SetStatus moves a request along its lifecycle. Denial needs a reason,
-// which is shown to the requester; completion records the outcome.
+// SetStatus moves a request along its lifecycle (see ChangeStatus).
 func (db *DB) SetStatus(ctx context.Context, actor Actor, id, to, note string) (*PrivacyRequest, error) {
-	note = strings.TrimSpace(note)
+	return db.ChangeStatus(ctx, actor, id, StatusChange{To: to, Note: note})
+}
+
+// ChangeStatus moves a request along its lifecycle. Denial needs a reason,
+// which is shown to the requester. Completion is refused while a
+// controller has not answered, naming it, unless ch.Override says why
+// (kept on the timeline and in the audit entry); the outcome recorded is
+// compliance in whole only when every business informed complied and
+// Sendara acted at each (outcomeOf), in part otherwise. The completion and
+// denial mails list what happened at each business.
+func (db *DB) ChangeStatus(ctx context.Context, actor Actor, id string, ch StatusChange) (*PrivacyRequest, error) {
+	note, override := strings.TrimSpace(ch.Note), strings.TrimSpace(ch.Override)
+	to := ch.To
 	var out *PrivacyRequest
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		var err error
-		defer func() {
-			if err == nil && out != nil {
-				switch out.Status {
-				case StatusCompleted:
-					err = tx.mailRequester(out, MailCompletion, out.mailData())
-				case StatusDenied:
-					err = tx.mailRequester(out, MailDenial, out.mailData())
-				}
-			}
-		}()
 		out, err = tx.updateRequest(id, "request.status", func(r *PrivacyRequest) (string, map[string]any, error) {
 			if !slices.Contains(transitions[r.Status], to) {
 				return "", nil, errTransition(r.Status, to)
@@ -490,28 +499,51 @@ func (db *DB) SetStatus(ctx context.Context, actor Actor, id, to, note string) (
 				return "", nil, Invalid("type", "set the request's type before completing it")
 			}
 			from := r.Status
-			r.Status = to
-			switch to {
-			case StatusDenied:
-				r.DenialReason, r.Outcome = note, "denied"
-				now := Now()
-				r.CompletedAt = &now
-			case StatusCompleted:
-				r.Outcome = firstNonEmptyString(note, "complied")
-				now := Now()
-				r.CompletedAt = &now
-			case StatusWithdrawn:
-				r.Outcome = "withdrawn"
-				now := Now()
-				r.CompletedAt = &now
-			}
+			details := map[string]any{"from": from, "to": to}
 			text := fmt.Sprintf("Status %s → %s.", from, to)
 			if note != "" {
 				text += " " + note
 			}
-			return text, map[string]any{"from": from, "to": to}, nil
+			now := Now()
+			r.Status = to
+			switch to {
+			case StatusDenied:
+				r.DenialReason, r.Outcome, r.CompletedAt = note, OutcomeDenied, &now
+			case StatusCompleted:
+				o, err := outcomeOf(tx.G, r)
+				if err != nil {
+					return "", nil, err
+				}
+				if len(o.Pending) > 0 {
+					if override == "" {
+						return "", nil, &ConflictError{Field: "override", Message: fmt.Sprintf(
+							"%s %s not answered yet: wait for the answer, or record why the request is completed without it",
+							MailList(o.Pending).String(), map[bool]string{true: "has", false: "have"}[len(o.Pending) == 1])}
+					}
+					text += fmt.Sprintf(" Completed without the answer of %s. Override: %s", MailList(o.Pending).String(), override)
+					details["override"], details["pending"] = override, o.Pending
+				}
+				outcome, whole := o.record(note)
+				r.Outcome, r.CompletedAt = outcome, &now
+				details["outcome"] = map[bool]string{true: OutcomeComplied, false: OutcomeCompliedInPart}[whole]
+				if !whole {
+					text += " Recorded as complied with in part: " + strings.TrimPrefix(outcome, "Partial: ")
+				}
+			case StatusWithdrawn:
+				r.Outcome, r.CompletedAt = OutcomeWithdrawn, &now
+			}
+			return text, details, nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		switch out.Status {
+		case StatusCompleted:
+			return tx.mailOutcome(out, MailCompletion, ch.LinkFor)
+		case StatusDenied:
+			return tx.mailOutcome(out, MailDenial, nil)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -538,7 +570,11 @@ func (db *DB) Triage(ctx context.Context, actor Actor, biz Business, id, typ, re
 			return fmt.Sprintf("Type %s, regime %s; due %s.", typ, regime, r.DueOn), map[string]any{"before": before,
 				"after": map[string]any{"type": typ, "regime": regime, "due_on": r.DueOn}}, nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		// A request triaged as one to stop contact is applied at once.
+		return tx.stopAtOnce(out)
 	})
 	return out, err
 }
