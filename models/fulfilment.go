@@ -701,8 +701,8 @@ type RequestExport struct {
 	ExpiresAt  time.Time
 	CreatedAt  time.Time
 	Size       int64
-	SHA256     string `gorm:"column:sha256"`
-	Data       []byte // nil once cleared (expired, or the subject erased)
+	SHA256     string     `gorm:"column:sha256"`
+	Data       []byte     // nil once cleared (expired, or the subject erased)
 	UsedAt     *time.Time // the link was followed; a new one must be issued
 
 	Reference string `gorm:"-"`                 // the request's, filled by DownloadExport
