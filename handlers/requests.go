@@ -156,6 +156,10 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	idents, err := s.db.SubjectIdentifiers(ctx, r)
+	if err != nil {
+		return err
+	}
 	var outcome *models.Outcome
 	if a.Staff() && !models.Closed(r.Status) {
 		if outcome, err = s.db.Outcome(ctx, a, r); err != nil {
@@ -165,7 +169,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents}))
 }
 
 // requestMails lists the messages received for and sent about a request;
@@ -261,6 +265,12 @@ func (s *Server) requestVerify(c echo.Context) error {
 	})
 }
 
+func (s *Server) requestVerifyIdentifier(c echo.Context) error {
+	return s.requestAction(c, "Identifier verified; search, routing and fulfilment now use it.", func() error {
+		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"))
+	})
+}
+
 func (s *Server) requestSkipVerification(c echo.Context) error {
 	return s.requestAction(c, "Verification skipped; the reason is on record.", func() error {
 		_, err := s.db.SkipVerification(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("reason"))
@@ -316,9 +326,16 @@ func (s *Server) requestSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	matches, err := s.db.FindPerson(ctx, a, r.ID, r.Identifiers(), s.cfg.Region)
+	// Only verified identifiers are searched (opt-outs aside).
+	values, err := s.db.UsableIdentifiers(ctx, r)
 	if err != nil {
 		return err
+	}
+	matches := []models.PersonMatch{}
+	if len(values) > 0 {
+		if matches, err = s.db.FindPerson(ctx, a, r.ID, values, s.cfg.Region); err != nil {
+			return err
+		}
 	}
 	if matches == nil {
 		matches = []models.PersonMatch{}

@@ -315,3 +315,67 @@ func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
 		})
 	}
 }
+
+// A request from the public form, confirmed by the link sent to the
+// requester's email, names a stranger's phone too: nothing is found by the
+// phone until staff verify it.
+func TestConfirmingTheRequestersEmailDoesNotUnlockAnotherIdentifier(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	const stranger = "+14155550999"
+	mine, theirs := mustCustomer(t, db, "mine"), mustCustomer(t, db, "theirs")
+	if _, err := db.CreateContact(ctx, modeltest.Staff, mine.ID, models.ContactInput{Identifiers: []string{janeEmail}}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateContact(ctx, modeltest.Staff, theirs.ID, models.ContactInput{Identifiers: []string{stranger}, Name: "A Stranger"}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	var token string
+	public := models.Actor{Type: models.ActorSystem, ID: "public-form", Label: "public request form"}
+	r, err := db.CreateRequestThen(ctx, public, la(t), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Channel: "web_form",
+		Identifiers: []string{janeEmail, stranger}, Requester: models.Requester{Email: janeEmail}}, "US",
+		func(tx *models.Tx, r *models.PrivacyRequest) error {
+			return tx.SendVerificationLink(r.ID, func(tok string) string { token = tok; return "https://console.example/confirm/" + tok })
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.VerifyByLink(ctx, token, "203.0.113.9"); err != nil {
+		t.Fatal(err)
+	}
+	usable, err := db.UsableIdentifiers(ctx, r)
+	if err != nil || len(usable) != 1 || usable[0] != janeEmail {
+		t.Fatalf("usable after the email link: %v, %v; want only %s", usable, err, janeEmail)
+	}
+	res, err := db.Route(ctx, modeltest.Staff, la(t), r.ID, "https://console.example/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tasks) != 1 || res.Tasks[0].CustomerID != mine.ID {
+		t.Fatalf("routed to %+v; want only the customer holding the confirmed email", res.Tasks)
+	}
+	if got, _ := db.Inbox(ctx, customerActor(t, db, theirs), true); len(got) != 0 {
+		t.Errorf("the stranger's business was told about the request: %+v", got)
+	}
+	if _, err := db.AnswerTask(ctx, customerActor(t, db, mine), res.Tasks[0].ID, models.TaskApproved, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.ExportBundle(ctx, modeltest.Staff, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range unzip(t, b.Export.Data) {
+		if strings.Contains(body, stranger) || strings.Contains(body, "A Stranger") || strings.HasPrefix(name, "theirs/") {
+			t.Errorf("the bundle holds the stranger's data in %s", name)
+		}
+	}
+	if err := db.VerifyIdentifier(ctx, modeltest.Staff, r.ID, stranger, "phone_call", "called the number back; Jane answered"); err != nil {
+		t.Fatal(err)
+	}
+	if usable, _ := db.UsableIdentifiers(ctx, r); len(usable) != 2 {
+		t.Errorf("after staff verified the phone: %v, want both identifiers", usable)
+	}
+	if err := db.VerifyIdentifier(ctx, modeltest.Staff, r.ID, stranger, "phone_call", "again"); !isValidation(err, "identifier") {
+		t.Errorf("verifying an identifier twice: %v", err)
+	}
+}

@@ -87,7 +87,12 @@ func subjectScopes(g *gorm.DB, r *PrivacyRequest) ([]subjectScope, error) {
 	} else if r.CustomerID != nil {
 		wants = append(wants, want{customerID: *r.CustomerID})
 	}
-	values := r.Identifiers()
+	// Only verified identifiers lead to data: confirming one address must
+	// not unlock what another finds.
+	values, err := usableIdentifiers(g, r)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]subjectScope, 0, len(wants))
 	for _, w := range wants {
 		var sc subjectScope
@@ -415,7 +420,11 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 				return "", nil, err
 			}
 			now := Now()
-			allValues := r.Identifiers()
+			subjectValues, err := usableIdentifiers(tx.G, r)
+			if err != nil {
+				return "", nil, err
+			}
+			allValues := slices.Clone(subjectValues)
 			var lines []string
 			customers := make([]string, 0, len(scopes))
 			for _, sc := range scopes {
@@ -428,7 +437,7 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 				if err != nil {
 					return "", nil, err
 				}
-				values := slices.Clone(r.Identifiers())
+				values := slices.Clone(subjectValues)
 				var erase []string
 				kept := 0
 				for i := range contacts {

@@ -128,12 +128,23 @@ type RequestEvent struct {
 	Text       string
 }
 
-type requestIdentifier struct {
-	RequestID string `gorm:"primaryKey"`
-	Value     string `gorm:"primaryKey"`
+// SubjectIdentifier is one identifier of a request's subject with its own
+// verification: the requester's email is verified by the link sent to it,
+// any other identifier by a method staff record. Search, routing and
+// fulfilment use verified identifiers only (opt-outs aside, which need no
+// verification), so confirming one address never unlocks data found by
+// another.
+type SubjectIdentifier struct {
+	RequestID          string `gorm:"primaryKey"`
+	Value              string `gorm:"primaryKey"`
+	VerifiedAt         *time.Time
+	VerificationMethod string
+	VerificationNote   string
 }
 
-func (requestIdentifier) TableName() string { return "request_identifiers" }
+
+// TableName keeps the table's name.
+func (SubjectIdentifier) TableName() string { return "request_identifiers" }
 
 type requestCounter struct {
 	Year int `gorm:"primaryKey"`
@@ -304,7 +315,7 @@ func (db *DB) CreateRequestThen(ctx context.Context, actor Actor, biz Business, 
 			return fmt.Errorf("create request: %w", err)
 		}
 		for _, v := range values {
-			if err := tx.G.Create(&requestIdentifier{RequestID: r.ID, Value: v}).Error; err != nil {
+			if err := tx.G.Create(&SubjectIdentifier{RequestID: r.ID, Value: v}).Error; err != nil {
 				return fmt.Errorf("index request identifier: %w", err)
 			}
 		}
@@ -642,6 +653,8 @@ func (db *DB) SkipVerification(ctx context.Context, actor Actor, id, reason stri
 	return db.markVerified(ctx, actor, id, "skipped", reason, "request.verify_skip")
 }
 
+// markVerified verifies the request and, as staff vouch for the whole of
+// it, every identifier it has now (the note says what was checked).
 func (db *DB) markVerified(ctx context.Context, actor Actor, id, method, note, action string) (*PrivacyRequest, error) {
 	var out *PrivacyRequest
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
@@ -649,9 +662,98 @@ func (db *DB) markVerified(ctx context.Context, actor Actor, id, method, note, a
 		out, err = tx.updateRequest(id, action, func(r *PrivacyRequest) (string, map[string]any, error) {
 			return r.verify(method, note)
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.verifyIdentifiers(out.ID, nil, method, note)
 	})
 	return out, err
+}
+
+// verifyIdentifiers marks values of the request (nil: all of them)
+// verified by method, leaving those verified already as they were.
+func (t *Tx) verifyIdentifiers(requestID string, values []string, method, note string) error {
+	q := t.G.Model(&SubjectIdentifier{}).Where("request_id = ? AND verified_at IS NULL", requestID)
+	if values != nil {
+		q = q.Where("value IN ?", values)
+	}
+	if err := q.Updates(map[string]any{"verified_at": Now(), "verification_method": method, "verification_note": note}).Error; err != nil {
+		return fmt.Errorf("verify identifiers: %w", err)
+	}
+	return nil
+}
+
+// subjectIdentifiers lists the request's identifiers with their
+// verification, in the order they were given.
+func subjectIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]SubjectIdentifier, error) {
+	var rows []SubjectIdentifier
+	if err := g.Where("request_id = ?", r.ID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read the subject's identifiers: %w", err)
+	}
+	order := r.Identifiers()
+	slices.SortFunc(rows, func(a, b SubjectIdentifier) int { return slices.Index(order, a.Value) - slices.Index(order, b.Value) })
+	return rows, nil
+}
+
+// usableIdentifiers are the identifiers search, routing and fulfilment may
+// use: the verified ones, or all of them for a request to stop contact,
+// which needs no verification (CCPA §7026).
+func usableIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]string, error) {
+	if _, stop := stopRequested(r); stop {
+		return r.Identifiers(), nil
+	}
+	ids, err := subjectIdentifiers(g, r)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if id.VerifiedAt != nil {
+			out = append(out, id.Value)
+		}
+	}
+	return out, nil
+}
+
+// SubjectIdentifiers lists a request's identifiers with their verification.
+func (db *DB) SubjectIdentifiers(ctx context.Context, r *PrivacyRequest) ([]SubjectIdentifier, error) {
+	return subjectIdentifiers(db.Gorm.WithContext(ctx), r)
+}
+
+// UsableIdentifiers are the identifiers of r that search, routing and
+// fulfilment use (see usableIdentifiers).
+func (db *DB) UsableIdentifiers(ctx context.Context, r *PrivacyRequest) ([]string, error) {
+	return usableIdentifiers(db.Gorm.WithContext(ctx), r)
+}
+
+// VerifyIdentifier records that staff verified one identifier of the
+// request by method (a call-back to a phone, a reply from an address…),
+// with a note of what was checked; audited as request.verify_identifier.
+func (db *DB) VerifyIdentifier(ctx context.Context, actor Actor, id, value, method, note string) error {
+	if !slices.Contains(VerificationMethods, method) {
+		return Invalid("method", "must be one of %s", strings.Join(VerificationMethods, ", "))
+	}
+	if note = strings.TrimSpace(note); note == "" {
+		return Invalid("note", "say what was checked")
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		_, err := tx.updateRequest(id, "request.verify_identifier", func(r *PrivacyRequest) (string, map[string]any, error) {
+			if Closed(r.Status) {
+				return "", nil, &ConflictError{Field: "identifier", Message: "the request is closed"}
+			}
+			res := tx.G.Model(&SubjectIdentifier{}).Where("request_id = ? AND value = ? AND verified_at IS NULL", r.ID, value).
+				Updates(map[string]any{"verified_at": Now(), "verification_method": method, "verification_note": note})
+			if res.Error != nil {
+				return "", nil, fmt.Errorf("verify identifier: %w", res.Error)
+			}
+			if res.RowsAffected != 1 {
+				return "", nil, Invalid("identifier", "choose an unverified identifier of this request")
+			}
+			return fmt.Sprintf("Identifier %s verified by %s: %s", value, strings.ReplaceAll(method, "_", " "), note),
+				map[string]any{"identifier": value, "method": method}, nil
+		})
+		return err
+	})
 }
 
 func (r *PrivacyRequest) verify(method, note string) (string, map[string]any, error) {

@@ -213,13 +213,21 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 			case r.Relationship == "account_holder":
 				return "", nil, Invalid("relationship", "a customer's own account data is Sendara's as controller: handle it directly, not by routing")
 			}
-			matches, err := tx.findPerson(r.Identifiers())
+			values, err := usableIdentifiers(tx.G, r)
+			if err != nil {
+				return "", nil, err
+			}
+			matches, err := tx.findPerson(values)
 			if err != nil {
 				return "", nil, err
 			}
 			res.Matches = matches
+			unverified := ""
+			if n := len(r.Identifiers()) - len(values); n > 0 {
+				unverified = fmt.Sprintf(" %d unverified identifier(s) were not searched.", n)
+			}
 			if len(matches) == 0 {
-				return "No customer holds this person: nothing to route.", map[string]any{"customers": 0}, nil
+				return "No customer holds this person: nothing to route." + unverified, map[string]any{"customers": 0}, nil
 			}
 			d := ComputeDeadlines(r.Regime, r.TypeOr(TypeOther), r.ReceivedAt, biz.Loc, biz.Calendar, biz.Policy)
 			names := []string{}
@@ -253,6 +261,7 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 			if stop {
 				text += fmt.Sprintf(" Sending to the person is stopped at each of them (%d contact(s) newly suppressed now).", res.Suppressed)
 			}
+			text += unverified
 			return text, map[string]any{"customers": len(matches), "suppressed": res.Suppressed}, nil
 		})
 		if err != nil || len(res.Tasks) == 0 {
