@@ -142,7 +142,6 @@ type SubjectIdentifier struct {
 	VerificationNote   string
 }
 
-
 // TableName keeps the table's name.
 func (SubjectIdentifier) TableName() string { return "request_identifiers" }
 
