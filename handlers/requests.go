@@ -299,6 +299,20 @@ func (s *Server) requestExtend(c echo.Context) error {
 	})
 }
 
+func (s *Server) requestAsk(c echo.Context) error {
+	return s.requestAction(c, "Question mailed; the clock is stopped until the requester answers.", func() error {
+		_, err := s.db.AskRequester(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("question"))
+		return err
+	})
+}
+
+func (s *Server) requestAnswered(c echo.Context) error {
+	return s.requestAction(c, "The clock runs again; the due date moved by the days paused.", func() error {
+		_, err := s.db.RequesterAnswered(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("note"))
+		return err
+	})
+}
+
 func (s *Server) requestAssign(c echo.Context) error {
 	return s.requestAction(c, "Assigned.", func() error {
 		return s.db.Assign(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("assignee"))

@@ -106,6 +106,8 @@ func (s *Server) routes() []route {
 		{post, "/requests/:id/verify-identifier", s.requestVerifyIdentifier, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/skip-verification", s.requestSkipVerification, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/status", s.requestStatus, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/ask", s.requestAsk, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/answered", s.requestAnswered, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/extend", s.requestExtend, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/assign", s.requestAssign, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/notes", s.requestNote, permitted, can("requests", "write"), false},

@@ -20,14 +20,21 @@ const (
 	StatusVerified       = "verified"
 	StatusWithController = "with_controller"
 	StatusInProgress     = "in_progress"
+	// StatusWaiting: Sendara asked the requester for what it needs to
+	// identify them or to understand the request; under the GDPR the clock
+	// stops until they answer (AskRequester).
+	StatusWaiting = "waiting_on_requester"
 	StatusCompleted      = "completed"
 	StatusDenied         = "denied"
 	StatusWithdrawn      = "withdrawn"
 )
 
 // RequestStatuses lists the statuses in lifecycle order.
-var RequestStatuses = []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress,
+var RequestStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, StatusVerified, StatusWithController, StatusInProgress,
 	StatusCompleted, StatusDenied, StatusWithdrawn}
+
+// OpenStatuses are the statuses of a request still to be answered.
+var OpenStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, StatusVerified, StatusWithController, StatusInProgress}
 
 // transitions says which status may follow which. Denial and withdrawal
 // are possible until the request is closed; completion from work in
@@ -40,6 +47,8 @@ var transitions = map[string][]string{
 	StatusVerified:       {StatusWithController, StatusInProgress, StatusDenied, StatusWithdrawn},
 	StatusWithController: {StatusInProgress, StatusCompleted, StatusDenied, StatusWithdrawn},
 	StatusInProgress:     {StatusCompleted, StatusDenied, StatusWithdrawn},
+	// The requester's answer resumes the request (RequesterAnswered).
+	StatusWaiting: {StatusDenied, StatusWithdrawn},
 }
 
 // NextStatuses lists the statuses a request may move to from status by a
@@ -85,6 +94,9 @@ type PrivacyRequest struct {
 	ExtensionReason    string
 	ExtensionNoticeAt  *time.Time
 	CompletedAt        *time.Time
+	PausedAt           *time.Time // waiting on the requester since, clock stopped
+	PausedFrom         string     // the status to go back to when they answer
+	PausedDays         int        // days the clock stood still, added to the due dates
 	Outcome            string
 	DenialReason       string
 	CreatedAt          time.Time
@@ -820,7 +832,7 @@ func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	open := []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress}
+	open := OpenStatuses
 	due := "COALESCE(extended_to, due_on)"
 	q := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor))
 	switch f.View {
@@ -829,7 +841,9 @@ func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	case "due_this_week":
 		q = q.Where("status IN ? AND "+due+" <= ?", open, f.WeekEnd)
 	case "overdue":
-		q = q.Where("status IN ? AND "+due+" < ?", open, f.Today)
+		// A request waiting on its requester has its clock stopped: its
+		// due date moves on when they answer.
+		q = q.Where("status IN ? AND status <> ? AND "+due+" < ?", open, StatusWaiting, f.Today)
 	case "awaiting_controller":
 		q = q.Where("status = ?", StatusWithController)
 	case "closed":
