@@ -23,10 +23,10 @@ const (
 	// StatusWaiting: Sendara asked the requester for what it needs to
 	// identify them or to understand the request; under the GDPR the clock
 	// stops until they answer (AskRequester).
-	StatusWaiting = "waiting_on_requester"
-	StatusCompleted      = "completed"
-	StatusDenied         = "denied"
-	StatusWithdrawn      = "withdrawn"
+	StatusWaiting   = "waiting_on_requester"
+	StatusCompleted = "completed"
+	StatusDenied    = "denied"
+	StatusWithdrawn = "withdrawn"
 )
 
 // RequestStatuses lists the statuses in lifecycle order.
