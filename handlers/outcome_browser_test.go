@@ -66,6 +66,12 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 		chromedp.Navigate(b.base+"/requests/"+r.ID),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=status-form]`)),
 	)
+	if got := b.text(`[data-testid=next-step]`); !strings.Contains(got, "wait for the controllers") {
+		t.Errorf("next step with a controller pending: %q", got)
+	}
+	if b.eval(`!!document.querySelector("[data-testid=route-form], [data-testid=verify-form]")`) {
+		t.Error("routing or verifying is offered on a request already with the controllers")
+	}
 	if got := b.text(`[data-testid=outcome-preview]`); !strings.Contains(got, "in part") || !strings.Contains(got, reason) {
 		t.Errorf("the page does not say what completing would record: %q", got)
 	}
@@ -83,6 +89,9 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	b.submitForm(`[data-testid=status-form]`)
 	if got := b.text(`[data-testid=request-status]`); got != models.StatusCompleted {
 		t.Fatalf("status after the override: %q", got)
+	}
+	if ds := b.confirmed(); !strings.Contains(ds[len(ds)-1], "closes the request") {
+		t.Errorf("completing did not first say what happens: %q", ds)
 	}
 	if tl := b.text(`[data-testid=timeline]`); !strings.Contains(tl, "Override: "+why) {
 		t.Errorf("the timeline lacks the override:\n%s", tl)
