@@ -169,7 +169,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Proposed: r.ProposedIdentifiers(s.cfg.Region)}))
 }
 
 // requestMails lists the messages received for and sent about a request;
@@ -268,6 +268,29 @@ func (s *Server) requestVerify(c echo.Context) error {
 func (s *Server) requestVerifyIdentifier(c echo.Context) error {
 	return s.requestAction(c, "Identifier verified; search, routing and fulfilment now use it.", func() error {
 		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"))
+	})
+}
+
+// requestIdentifiers adds one identifier (add) or removes one (remove).
+func (s *Server) requestIdentifiers(c echo.Context) error {
+	return s.requestAction(c, "Identifiers changed; an added one is unverified until verified.", func() error {
+		var add, remove []string
+		if v := strings.TrimSpace(c.FormValue("add")); v != "" {
+			add = []string{v}
+		}
+		if v := c.FormValue("remove"); v != "" {
+			remove = []string{v}
+		}
+		_, err := s.db.SetIdentifiers(c.Request().Context(), actor(c), c.Param("id"), add, remove, s.cfg.Region)
+		return err
+	})
+}
+
+func (s *Server) requestRequester(c echo.Context) error {
+	return s.requestAction(c, "Requester corrected.", func() error {
+		_, err := s.db.UpdateRequester(c.Request().Context(), actor(c), c.Param("id"), models.Requester{Name: c.FormValue("requester_name"),
+			Email: c.FormValue("requester_email"), Phone: c.FormValue("requester_phone")}, s.cfg.Region)
+		return err
 	})
 }
 

@@ -103,6 +103,8 @@ func (s *Server) routes() []route {
 		{get, "/requests/:id", s.request, permitted, can("requests", "read"), false},
 		{post, "/requests/:id/triage", s.requestTriage, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/verify", s.requestVerify, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/identifiers", s.requestIdentifiers, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/requester", s.requestRequester, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/verify-identifier", s.requestVerifyIdentifier, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/skip-verification", s.requestSkipVerification, permitted, can("requests", "write"), false},
 		{post, "/requests/:id/status", s.requestStatus, permitted, can("requests", "write"), false},
