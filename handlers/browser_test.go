@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
@@ -27,6 +29,7 @@ type browser struct {
 	base    string
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
+	dialogs []string // the confirmations pages asked for, each accepted
 }
 
 // newBrowser opens a browser for one test. Browser tests run in parallel with each other (t.Parallel): each has its
@@ -46,9 +49,25 @@ func newBrowser(t *testing.T, app *testApp) *browser {
 	// storage, as a new incognito window would have, in the one browser
 	// the package shares.
 	tab, cancelTab := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(tab, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelTab() })
 	b := &browser{t: t, ctx: ctx, base: app.srv.URL}
+	// Confirmations (hx-confirm) are accepted, as a person who read them
+	// would, and kept so tests can check what they said.
+	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, ev.Message)
+			b.mu.Unlock()
+			go func() {
+				_, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+			}()
+		}
+	}()
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -112,6 +131,13 @@ func stopChromium() {
 	if chromium.cancel != nil {
 		chromium.cancel()
 	}
+}
+
+// confirmed reports the confirmations accepted so far.
+func (b *browser) confirmed() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.dialogs)
 }
 
 // do runs steps and fails the test, with a screenshot, when one fails.

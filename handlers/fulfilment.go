@@ -25,6 +25,7 @@ func (s *Server) fulfilmentRoutes() []route {
 		{Method: post, Path: "/requests/:id/rectify", Handler: s.requestRectify, Access: permitted, Perm: execute},
 		{Method: post, Path: "/requests/:id/holds", Handler: s.requestHold, Access: permitted, Perm: execute},
 		{Method: post, Path: "/requests/:id/holds/:hold/release", Handler: s.requestReleaseHold, Access: permitted, Perm: execute},
+		{Method: post, Path: "/requests/:id/exports/:export/reissue", Handler: s.requestReissueExport, Access: permitted, Perm: execute},
 		{Method: get, Path: "/exports/requests/:token", Handler: s.exportDownload, Access: public},
 	}
 }
@@ -55,7 +56,7 @@ func (s *Server) fulfilmentPanel(c echo.Context, r *models.PrivacyRequest) (view
 		p.Customers[sd.Customer.ID] = sd.Customer.Name
 	}
 	if b, ok := c.Get(newExportKey).(*models.Bundle); ok {
-		p.NewLink = s.absURL("/exports/requests/" + b.Token)
+		p.NewLink = s.bundleLink(b.Token)
 		p.NewExpires = &b.Export.ExpiresAt
 	}
 	return p, nil
@@ -108,6 +109,25 @@ func (s *Server) requestExport(c echo.Context) error {
 		return err
 	}
 	c.Set(newExportKey, b)
+	return s.renderRequest(c, http.StatusOK, r, nil, nil)
+}
+
+// bundleLink is the download URL of a bundle link's token.
+func (s *Server) bundleLink(token string) string { return s.absURL("/exports/requests/" + token) }
+
+// requestReissueExport gives a bundle a new single-use link and shows it
+// once, like a new bundle's; the old link stops working.
+func (s *Server) requestReissueExport(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	token, expires, err := s.db.ReissueExportLink(ctx, a, c.Param("id"), c.Param("export"))
+	if err != nil {
+		return s.fulfilmentRefused(c, err)
+	}
+	r, err := s.db.Request(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(newExportKey, &models.Bundle{Token: token, Export: models.RequestExport{ID: c.Param("export"), ExpiresAt: expires}})
 	return s.renderRequest(c, http.StatusOK, r, nil, nil)
 }
 

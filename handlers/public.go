@@ -39,7 +39,7 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 		Business: c.FormValue("business"), Details: c.FormValue("details")}
 	if strings.TrimSpace(c.FormValue("website")) != "" {
 		s.log.Info("public request form: honeypot filled; nothing stored", "ip", c.RealIP())
-		return s.render(c, http.StatusOK, views.PublicRequestSent("PR-pending"))
+		return s.render(c, http.StatusOK, views.PublicRequestSent("PR-pending", false))
 	}
 	details := strings.TrimSpace(f.Details)
 	if b := strings.TrimSpace(f.Business); b != "" {
@@ -72,7 +72,7 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 		}
 		return s.render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
 	}
-	return s.render(c, http.StatusOK, views.PublicRequestSent(r.Reference))
+	return s.render(c, http.StatusOK, views.PublicRequestSent(r.Reference, r.AsksToStop()))
 }
 
 // publicRequestConfirm spends an emailed confirmation link.

@@ -107,7 +107,7 @@ func (s *Server) requestLogCSV(c echo.Context) error {
 // audited as a list view.
 func (s *Server) requestBoard(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
-	b, err := s.db.DeadlineBoard(ctx, a, models.TodayIn(s.cfg.Business.Loc))
+	b, err := s.db.DeadlineBoard(ctx, a, models.TodayIn(s.cfg.Business.Loc), s.cfg.Business.Loc)
 	if err != nil {
 		return err
 	}

@@ -156,10 +156,20 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	idents, err := s.db.SubjectIdentifiers(ctx, r)
+	if err != nil {
+		return err
+	}
+	var outcome *models.Outcome
+	if a.Staff() && !models.Closed(r.Status) {
+		if outcome, err = s.db.Outcome(ctx, a, r); err != nil {
+			return err
+		}
+	}
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Proposed: r.ProposedIdentifiers(s.cfg.Region)}))
 }
 
 // requestMails lists the messages received for and sent about a request;
@@ -255,6 +265,35 @@ func (s *Server) requestVerify(c echo.Context) error {
 	})
 }
 
+func (s *Server) requestVerifyIdentifier(c echo.Context) error {
+	return s.requestAction(c, "Identifier verified; search, routing and fulfilment now use it.", func() error {
+		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"))
+	})
+}
+
+// requestIdentifiers adds one identifier (add) or removes one (remove).
+func (s *Server) requestIdentifiers(c echo.Context) error {
+	return s.requestAction(c, "Identifiers changed; an added one is unverified until verified.", func() error {
+		var add, remove []string
+		if v := strings.TrimSpace(c.FormValue("add")); v != "" {
+			add = []string{v}
+		}
+		if v := c.FormValue("remove"); v != "" {
+			remove = []string{v}
+		}
+		_, err := s.db.SetIdentifiers(c.Request().Context(), actor(c), c.Param("id"), add, remove, s.cfg.Region)
+		return err
+	})
+}
+
+func (s *Server) requestRequester(c echo.Context) error {
+	return s.requestAction(c, "Requester corrected.", func() error {
+		_, err := s.db.UpdateRequester(c.Request().Context(), actor(c), c.Param("id"), models.Requester{Name: c.FormValue("requester_name"),
+			Email: c.FormValue("requester_email"), Phone: c.FormValue("requester_phone")}, s.cfg.Region)
+		return err
+	})
+}
+
 func (s *Server) requestSkipVerification(c echo.Context) error {
 	return s.requestAction(c, "Verification skipped; the reason is on record.", func() error {
 		_, err := s.db.SkipVerification(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("reason"))
@@ -264,14 +303,35 @@ func (s *Server) requestSkipVerification(c echo.Context) error {
 
 func (s *Server) requestStatus(c echo.Context) error {
 	return s.requestAction(c, "Status changed.", func() error {
-		_, err := s.db.SetStatus(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("to"), c.FormValue("note"))
+		_, err := s.db.ChangeStatus(c.Request().Context(), actor(c), c.Param("id"), models.StatusChange{To: c.FormValue("to"),
+			Note: c.FormValue("note"), Override: c.FormValue("override"), LinkFor: s.bundleLink})
 		return err
+	})
+}
+
+func (s *Server) requestResendCompletion(c echo.Context) error {
+	return s.requestAction(c, "Completion mail sent again, with a new bundle link where there is one.", func() error {
+		return s.db.ResendCompletion(c.Request().Context(), actor(c), c.Param("id"), s.bundleLink)
 	})
 }
 
 func (s *Server) requestExtend(c echo.Context) error {
 	return s.requestAction(c, "Deadline extended; the requester is told the reasons.", func() error {
 		_, err := s.db.Extend(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("reason"))
+		return err
+	})
+}
+
+func (s *Server) requestAsk(c echo.Context) error {
+	return s.requestAction(c, "Question mailed; the clock is stopped until the requester answers.", func() error {
+		_, err := s.db.AskRequester(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("question"))
+		return err
+	})
+}
+
+func (s *Server) requestAnswered(c echo.Context) error {
+	return s.requestAction(c, "The clock runs again; the due date moved by the days paused.", func() error {
+		_, err := s.db.RequesterAnswered(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("note"))
 		return err
 	})
 }
@@ -303,9 +363,16 @@ func (s *Server) requestSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	matches, err := s.db.FindPerson(ctx, a, r.ID, r.Identifiers(), s.cfg.Region)
+	// Only verified identifiers are searched (opt-outs aside).
+	values, err := s.db.UsableIdentifiers(ctx, r)
 	if err != nil {
 		return err
+	}
+	matches := []models.PersonMatch{}
+	if len(values) > 0 {
+		if matches, err = s.db.FindPerson(ctx, a, r.ID, values, s.cfg.Region); err != nil {
+			return err
+		}
 	}
 	if matches == nil {
 		matches = []models.PersonMatch{}
@@ -318,6 +385,12 @@ func (s *Server) requestSearch(c echo.Context) error {
 
 // inbox is a customer admin's "Requests from Sendara".
 func (s *Server) inbox(c echo.Context) error {
+	return s.renderInbox(c, http.StatusOK, "", "", nil)
+}
+
+// renderInbox shows the inbox; a refused answer keeps its form open with
+// the message beside it and the text typed (taskID, reason, errs).
+func (s *Server) renderInbox(c echo.Context, status int, taskID, reason string, errs views.Errors) error {
 	ctx, a := c.Request().Context(), actor(c)
 	tasks, err := s.db.Inbox(ctx, a, true)
 	if err != nil {
@@ -329,19 +402,33 @@ func (s *Server) inbox(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		items = append(items, views.InboxItem{Task: t, Request: *r})
+		item := views.InboxItem{Task: t, Request: *r}
+		if t.ID == taskID {
+			item.Reason, item.Errors = reason, errs
+		}
+		items = append(items, item)
 	}
 	if err := s.db.Record(ctx, a, models.Audit{Action: "request.inbox_view", ObjectType: "request", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(items)}}); err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.Inbox(views.InboxPage{Items: items, CanAnswer: s.allowed(c, "routed_requests", "answer"),
+	return s.render(c, status, views.Inbox(views.InboxPage{Items: items, CanAnswer: s.allowed(c, "routed_requests", "answer"),
 		Today: s.today(), Loc: s.cfg.Location}))
 }
 
 func (s *Server) inboxAnswer(c echo.Context) error {
-	if _, err := s.db.AnswerTask(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("reason")); err != nil {
-		return err
+	_, err := s.db.AnswerTask(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("reason"))
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		for field, msg := range errs {
+			if field != "reason" {
+				errs[""] = msg
+			}
+		}
+		return s.renderInbox(c, http.StatusUnprocessableEntity, c.Param("id"), c.FormValue("reason"), errs)
 	}
 	s.flash(c, "Answer recorded; Sendara acts on it.")
 	return redirect(c, "/inbox")

@@ -54,7 +54,7 @@ func (db *DB) DashboardFigures(ctx context.Context, actor Actor) (Figures, error
 			return f, fmt.Errorf("count for dashboard: %w", err)
 		}
 	}
-	open := []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress}
+	open := OpenStatuses
 	today := DefaultBusiness().Today()
 	more := []struct {
 		dst   *int64

@@ -87,7 +87,12 @@ func subjectScopes(g *gorm.DB, r *PrivacyRequest) ([]subjectScope, error) {
 	} else if r.CustomerID != nil {
 		wants = append(wants, want{customerID: *r.CustomerID})
 	}
-	values := r.Identifiers()
+	// Only verified identifiers lead to data: confirming one address must
+	// not unlock what another finds.
+	values, err := usableIdentifiers(g, r)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]subjectScope, 0, len(wants))
 	for _, w := range wants {
 		var sc subjectScope
@@ -261,7 +266,7 @@ func (db *DB) Fulfilment(ctx context.Context, actor Actor, r *PrivacyRequest) (*
 		}
 		st.Subjects = append(st.Subjects, d)
 	}
-	if err := g.Select("id, request_id, customer_id, expires_at, created_at, size, sha256, data IS NULL AS cleared").
+	if err := g.Select("id, request_id, customer_id, expires_at, created_at, size, sha256, used_at, data IS NULL AS cleared").
 		Where("request_id = ?", r.ID).Order("created_at DESC").Limit(50).Find(&st.Exports).Error; err != nil {
 		return nil, fmt.Errorf("list exports: %w", err)
 	}
@@ -415,7 +420,11 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 				return "", nil, err
 			}
 			now := Now()
-			allValues := r.Identifiers()
+			subjectValues, err := usableIdentifiers(tx.G, r)
+			if err != nil {
+				return "", nil, err
+			}
+			allValues := slices.Clone(subjectValues)
 			var lines []string
 			customers := make([]string, 0, len(scopes))
 			for _, sc := range scopes {
@@ -428,7 +437,7 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 				if err != nil {
 					return "", nil, err
 				}
-				values := slices.Clone(r.Identifiers())
+				values := slices.Clone(subjectValues)
 				var erase []string
 				kept := 0
 				for i := range contacts {
@@ -457,6 +466,14 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 				res.KeptUnderHold += kept
 				res.HashesAdded += added
 				lines = append(lines, fmt.Sprintf("%s: %s; kept under legal hold: %d", sc.Customer.Name, describeCounts(deleted), kept))
+				if err := tx.recordAction(r.ID, sc.Customer.ID, ActionErased, describeCounts(deleted)); err != nil {
+					return "", nil, err
+				}
+				if kept > 0 {
+					if err := tx.recordAction(r.ID, sc.Customer.ID, ActionHeld, fmt.Sprintf("%d contact(s) under legal hold", kept)); err != nil {
+						return "", nil, err
+					}
+				}
 				tx.Audit(Audit{Action: "contact.erase", ObjectType: "request", ObjectID: r.ID, CustomerID: sc.Customer.ID,
 					Details: map[string]any{"reference": r.Reference, "deleted": deleted, "kept_under_legal_hold": kept, "suppression_hashes_added": added}})
 			}
@@ -666,6 +683,9 @@ func (db *DB) Rectify(ctx context.Context, actor Actor, requestID, contactID str
 	slices.Sort(fields)
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		_, err := tx.updateRequest(requestID, "request.rectify", func(r *PrivacyRequest) (string, map[string]any, error) {
+			if err := tx.recordAction(r.ID, cust.ID, ActionRectified, strings.Join(fields, ", ")); err != nil {
+				return "", nil, err
+			}
 			return fmt.Sprintf("Rectified contact %s at %s: %s corrected.", contactID, cust.Name, strings.Join(fields, ", ")),
 				map[string]any{"contact": contactID, "customer": cust.ID, "changes": changes}, nil
 		})
@@ -690,8 +710,9 @@ type RequestExport struct {
 	ExpiresAt  time.Time
 	CreatedAt  time.Time
 	Size       int64
-	SHA256     string `gorm:"column:sha256"`
-	Data       []byte // nil once cleared (expired, or the subject erased)
+	SHA256     string     `gorm:"column:sha256"`
+	Data       []byte     // nil once cleared (expired, or the subject erased)
+	UsedAt     *time.Time // the link was followed; a new one must be issued
 
 	Reference string `gorm:"-"`                 // the request's, filled by DownloadExport
 	Cleared   bool   `gorm:"->;column:cleared"` // the data is gone, filled by Fulfilment
@@ -761,6 +782,13 @@ func (db *DB) ExportBundleFor(ctx context.Context, actor Actor, requestID, custo
 			if err := tx.G.Create(&b.Export).Error; err != nil {
 				return "", nil, fmt.Errorf("store access bundle: %w", err)
 			}
+			if customerID == "" {
+				for _, sc := range scopes {
+					if err := tx.recordAction(r.ID, sc.Customer.ID, ActionExported, fmt.Sprintf("bundle %s", b.Export.ID)); err != nil {
+						return "", nil, err
+					}
+				}
+			}
 			text := fmt.Sprintf("Access bundle prepared for %s (%d contact(s), %d consent event(s), %d reply(ies), %d communication record(s); %d bytes, sha256 %s). Its link expires %s.",
 				audience, counts["contacts"], counts["consent_events"], counts["inbound_replies"], counts["communications"],
 				b.Export.Size, b.Export.SHA256[:12], b.Export.ExpiresAt.Format(time.RFC3339))
@@ -782,17 +810,28 @@ func (db *DB) ExportBundleFor(ctx context.Context, actor Actor, requestID, custo
 }
 
 // DownloadExport returns the bundle behind a link token while the link
-// works; an unknown, expired or cleared one is ErrNotFound. Each download
-// is audited (request.export_download) as actor, who may be anyone
-// holding the link.
+// works: once, before it expires. An unknown, used, expired or cleared
+// link is ErrNotFound; staff issue a new one (ReissueExportLink, or the
+// completion mail sent again). Each download is audited
+// (request.export_download) as actor, who may be anyone holding the link.
 func (db *DB) DownloadExport(ctx context.Context, actor Actor, token string) (*RequestExport, error) {
 	if len(token) < 32 || len(token) > 64 {
 		return nil, ErrNotFound
 	}
 	var e RequestExport
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
-		if err := tx.G.First(&e, "token_hash = ? AND expires_at > ? AND data IS NOT NULL", hashToken(token), Now()).Error; err != nil {
+		now := Now()
+		if err := tx.G.First(&e, "token_hash = ? AND expires_at > ? AND data IS NOT NULL AND used_at IS NULL", hashToken(token), now).Error; err != nil {
 			return notFound(err)
+		}
+		// The conditional update spends the link once even when two
+		// downloads race.
+		res := tx.G.Model(&RequestExport{}).Where("id = ? AND used_at IS NULL", e.ID).Update("used_at", now)
+		if res.Error != nil {
+			return fmt.Errorf("spend the bundle link: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrNotFound
 		}
 		var r PrivacyRequest
 		if err := tx.G.Select("id", "reference", "customer_id").First(&r, "id = ?", e.RequestID).Error; err != nil {
@@ -808,6 +847,48 @@ func (db *DB) DownloadExport(ctx context.Context, actor Actor, token string) (*R
 		return nil, err
 	}
 	return &e, nil
+}
+
+// ReissueExportLink gives a bundle of the request a new link, valid for
+// ExportValidity and once, and returns its token (shown once); the old
+// link stops working. Audited as request.export_reissue.
+func (db *DB) ReissueExportLink(ctx context.Context, actor Actor, requestID, exportID string) (string, time.Time, error) {
+	if !actor.Staff() {
+		return "", time.Time{}, ErrNotFound
+	}
+	var token string
+	var expires time.Time
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		r, err := tx.requestForFulfilment(requestID)
+		if err != nil {
+			return err
+		}
+		token, expires, err = tx.reissueExport(r, exportID, "staff")
+		return err
+	})
+	return token, expires, err
+}
+
+// reissueExport puts a new single-use token on a bundle of r that still
+// holds data, valid for ExportValidity from now.
+func (t *Tx) reissueExport(r *PrivacyRequest, exportID, why string) (string, time.Time, error) {
+	if !validID(exportID) {
+		return "", time.Time{}, ErrNotFound
+	}
+	token, expires := randomToken(), Now().Add(ExportValidity)
+	res := t.G.Model(&RequestExport{}).Where("id = ? AND request_id = ? AND data IS NOT NULL", exportID, r.ID).
+		Updates(map[string]any{"token_hash": hashToken(token), "used_at": nil, "expires_at": expires})
+	if res.Error != nil {
+		return "", time.Time{}, fmt.Errorf("issue a new bundle link: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return "", time.Time{}, &ConflictError{Field: "export", Message: "this bundle's data is gone (expired or erased): prepare a new one"}
+	}
+	t.event(r.ID, "export_reissue", fmt.Sprintf("New link issued for access bundle %s (%s); the previous link no longer works. It expires %s.",
+		exportID, why, expires.Format(time.RFC3339)))
+	t.Audit(Audit{Action: "request.export_reissue", ObjectType: "request", ObjectID: r.ID, CustomerID: derefString(r.CustomerID),
+		Details: map[string]any{"reference": r.Reference, "export": exportID, "for": why, "expires_at": expires}})
+	return token, expires, nil
 }
 
 // bundleFiles are the categories of a bundle, one JSON and one CSV file

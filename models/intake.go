@@ -54,6 +54,11 @@ func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in M
 					return err
 				}
 				tx.Audit(Audit{Action: "request.email_in", ObjectType: "request", ObjectID: r.ID, Details: map[string]any{"reference": r.Reference}})
+				if r.Status == StatusWaiting {
+					// The answer Sendara waited for: the clock runs again.
+					_, err := tx.resume(biz, r.ID, "Their email arrived.")
+					return err
+				}
 				return nil
 			})
 			if errors.Is(err, ErrDuplicateInbound) {

@@ -406,6 +406,9 @@ type MailData struct {
 	Businesses    MailList // the customers a request was passed to
 	Link          string   // verification link, or the request's page for a customer
 	Message       string   // free text written by staff
+	AnswerBy      string   // the date a controller must answer Sendara by (routing)
+	Outcomes      []string // per business informed: what it decided and what Sendara did
+	LinkExpires   string   // when the bundle link in a completion mail stops working
 }
 
 // MailList prints as "A", "A and B", "A, B and C"; {{range}} also works.
@@ -429,6 +432,8 @@ func SampleMailData() MailData {
 		Reason:   "Your request concerns several businesses, and each must check its records.",
 		Business: "Bright Smile Dental", Businesses: MailList{"Bright Smile Dental", "Acme Realty"},
 		Link: "https://console.example/privacy-request/confirm/abc123", Message: "A note from our privacy team.",
+		AnswerBy: "2026-03-18", LinkExpires: "2026-04-09 10:00 PDT",
+		Outcomes: []string{"Bright Smile Dental: your data was erased.", "Acme Realty refused your request: it must keep the records of your purchase for seven years."},
 	}
 }
 

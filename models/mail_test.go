@@ -169,10 +169,10 @@ func TestMailTemplatesAreSeededForEveryKindAndRender(t *testing.T) {
 	musts := map[string][]string{
 		models.MailAcknowledgement: {data.DueOn, data.ReceivedOn, "Dear Jane Doe,"},
 		models.MailVerification:    {data.Link},
-		models.MailRouting:         {data.Business, data.DueOn, data.Link, data.RequestType},
+		models.MailRouting:         {data.Business, "answer Sendara by: " + data.AnswerBy, "must be answered by: " + data.DueOn, data.Link, data.RequestType},
 		models.MailExtension:       {data.Reason, data.ExtendedTo},
-		models.MailCompletion:      {"Bright Smile Dental and Acme Realty"},
-		models.MailDenial:          {data.Reason, "right to complain", "supervisory authority"},
+		models.MailCompletion:      {"- " + data.Outcomes[0], "- " + data.Outcomes[1], data.Link, data.LinkExpires},
+		models.MailDenial:          {data.Reason, "- " + data.Outcomes[1], "right to complain", "supervisory authority"},
 		models.MailOther:           {data.Message},
 	}
 	for i, tmpl := range ts {

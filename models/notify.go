@@ -83,7 +83,9 @@ func (t *Tx) mailController(r *PrivacyRequest, task RoutedTask, customer Custome
 		to[customer.ContactEmail] = true
 	}
 	d := r.mailData()
-	d.Business, d.DueOn, d.Link = customer.Name, task.DueOn, link
+	// Two dates, never one for the other: the controller answers Sendara
+	// by the task's date; the person is answered by the request's.
+	d.Business, d.AnswerBy, d.Link = customer.Name, task.DueOn, link
 	for addr := range to {
 		if err := t.QueueMail(OutboundMail{RequestID: r.ID, CustomerID: customer.ID, Kind: MailRouting, To: addr, Data: d}); err != nil {
 			return err

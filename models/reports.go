@@ -19,13 +19,12 @@ const (
 )
 
 // OutcomeOf classifies a request by its status and the outcome recorded
-// when it closed. SetStatus stores the completion note as the outcome
-// ("complied" when staff leave it blank), so a partial answer is recorded
-// by completing the request with a note that says so first: "Partial: ...",
-// "Partially: ...", "In part: ..." or "Complied in part: ..." (any case; the
-// rest of the note is the basis for what was withheld). Every other
-// completion is compliance in whole. Deriving the outcome from the note
-// keeps one place where staff close a request, and needs no new column.
+// when it closed. Completion (ChangeStatus) records "Partial: …", saying
+// what fell short, unless every business informed complied and Sendara
+// acted at each; staff may also record a partial answer themselves with a
+// note that starts "Partial: ...", "Partially: ...", "In part: ..." or
+// "Complied in part: ..." (any case). Every other completion is compliance
+// in whole.
 func OutcomeOf(status, outcome string) string {
 	switch status {
 	case StatusDenied:
@@ -406,6 +405,9 @@ type BoardCard struct {
 	PendingTasks int
 	TasksDueOn   string
 	TasksOverdue bool
+	// PausedSince is the day the clock stopped while the request waits on
+	// its requester; DueOn is then the due date should they answer today.
+	PausedSince string
 }
 
 // BoardColumn is one column of the board.
@@ -431,10 +433,11 @@ const BoardLimit = 500
 // effective due date: overdue (before today), due this week (to Saturday,
 // the week the request list's "due this week" view uses), due next week
 // (the seven days after) and later. today is the date in the business
-// time zone. Cards are soonest due first, and flag acknowledgements due
-// and controllers that have yet to answer.
-func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date) (*Board, error) {
-	open := []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress}
+// time zone, loc. Cards are soonest due first, and flag acknowledgements
+// due and controllers that have yet to answer; a request waiting on its
+// requester is placed by the date it would be due if they answered today.
+func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date, loc *time.Location) (*Board, error) {
+	open := OpenStatuses
 	var rs []PrivacyRequest
 	err := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).Where("status IN ?", open).
 		Order("COALESCE(extended_to, due_on), received_at, id").Limit(BoardLimit + 1).Find(&rs).Error
@@ -466,6 +469,13 @@ func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date) (*Boar
 	b.Columns = []BoardColumn{{Key: BoardOverdue}, {Key: BoardThisWeek, Until: w}, {Key: BoardNextWeek, Until: n}, {Key: BoardLater}}
 	for _, r := range rs {
 		c := BoardCard{Request: r, DueOn: r.EffectiveDueOn()}
+		if r.Status == StatusWaiting && r.PausedAt != nil {
+			since := DateOf(*r.PausedAt, loc)
+			if due, err := ParseDate(c.DueOn); err == nil {
+				c.DueOn = due.AddDays(daysBetween(since, today)).String()
+			}
+			c.PausedSince = since.String()
+		}
 		if r.AckDueOn != nil && r.Status == StatusReceived {
 			c.AckDueOn, c.AckOverdue = *r.AckDueOn, *r.AckDueOn < t
 		}

@@ -424,7 +424,7 @@ func TestDeadlineBoardGroupsOpenRequestsByEffectiveDueDate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b, err := db.DeadlineBoard(ctx, modeltest.Staff, today)
+	b, err := db.DeadlineBoard(ctx, modeltest.Staff, today, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,7 +474,7 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := db.DeadlineBoard(ctx, modeltest.Staff, today)
+	b, err := db.DeadlineBoard(ctx, modeltest.Staff, today, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,26 +20,40 @@ const (
 	StatusVerified       = "verified"
 	StatusWithController = "with_controller"
 	StatusInProgress     = "in_progress"
-	StatusCompleted      = "completed"
-	StatusDenied         = "denied"
-	StatusWithdrawn      = "withdrawn"
+	// StatusWaiting: Sendara asked the requester for what it needs to
+	// identify them or to understand the request; under the GDPR the clock
+	// stops until they answer (AskRequester).
+	StatusWaiting   = "waiting_on_requester"
+	StatusCompleted = "completed"
+	StatusDenied    = "denied"
+	StatusWithdrawn = "withdrawn"
 )
 
 // RequestStatuses lists the statuses in lifecycle order.
-var RequestStatuses = []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress,
+var RequestStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, StatusVerified, StatusWithController, StatusInProgress,
 	StatusCompleted, StatusDenied, StatusWithdrawn}
 
+// OpenStatuses are the statuses of a request still to be answered.
+var OpenStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, StatusVerified, StatusWithController, StatusInProgress}
+
 // transitions says which status may follow which. Denial and withdrawal
-// are possible until the request is closed; completion only from work in
-// progress. Verification may be skipped only through SkipVerification,
+// are possible until the request is closed; completion from work in
+// progress, or with the controllers when staff override a missing answer
+// (ChangeStatus). Verification may be skipped only through SkipVerification,
 // which records a reason.
 var transitions = map[string][]string{
 	StatusReceived:       {StatusVerifying, StatusDenied, StatusWithdrawn},
 	StatusVerifying:      {StatusDenied, StatusWithdrawn},
 	StatusVerified:       {StatusWithController, StatusInProgress, StatusDenied, StatusWithdrawn},
-	StatusWithController: {StatusInProgress, StatusDenied, StatusWithdrawn},
+	StatusWithController: {StatusInProgress, StatusCompleted, StatusDenied, StatusWithdrawn},
 	StatusInProgress:     {StatusCompleted, StatusDenied, StatusWithdrawn},
+	// The requester's answer resumes the request (RequesterAnswered).
+	StatusWaiting: {StatusDenied, StatusWithdrawn},
 }
+
+// NextStatuses lists the statuses a request may move to from status by a
+// plain status change (ChangeStatus).
+func NextStatuses(status string) []string { return slices.Clone(transitions[status]) }
 
 // Closed reports whether a status ends the request.
 func Closed(status string) bool {
@@ -80,6 +94,9 @@ type PrivacyRequest struct {
 	ExtensionReason    string
 	ExtensionNoticeAt  *time.Time
 	CompletedAt        *time.Time
+	PausedAt           *time.Time // waiting on the requester since, clock stopped
+	PausedFrom         string     // the status to go back to when they answer
+	PausedDays         int        // days the clock stood still, added to the due dates
 	Outcome            string
 	DenialReason       string
 	CreatedAt          time.Time
@@ -123,12 +140,22 @@ type RequestEvent struct {
 	Text       string
 }
 
-type requestIdentifier struct {
-	RequestID string `gorm:"primaryKey"`
-	Value     string `gorm:"primaryKey"`
+// SubjectIdentifier is one identifier of a request's subject with its own
+// verification: the requester's email is verified by the link sent to it,
+// any other identifier by a method staff record. Search, routing and
+// fulfilment use verified identifiers only (opt-outs aside, which need no
+// verification), so confirming one address never unlocks data found by
+// another.
+type SubjectIdentifier struct {
+	RequestID          string `gorm:"primaryKey"`
+	Value              string `gorm:"primaryKey"`
+	VerifiedAt         *time.Time
+	VerificationMethod string
+	VerificationNote   string
 }
 
-func (requestIdentifier) TableName() string { return "request_identifiers" }
+// TableName keeps the table's name.
+func (SubjectIdentifier) TableName() string { return "request_identifiers" }
 
 type requestCounter struct {
 	Year int `gorm:"primaryKey"`
@@ -299,7 +326,7 @@ func (db *DB) CreateRequestThen(ctx context.Context, actor Actor, biz Business, 
 			return fmt.Errorf("create request: %w", err)
 		}
 		for _, v := range values {
-			if err := tx.G.Create(&requestIdentifier{RequestID: r.ID, Value: v}).Error; err != nil {
+			if err := tx.G.Create(&SubjectIdentifier{RequestID: r.ID, Value: v}).Error; err != nil {
 				return fmt.Errorf("index request identifier: %w", err)
 			}
 		}
@@ -311,6 +338,9 @@ func (db *DB) CreateRequestThen(ctx context.Context, actor Actor, biz Business, 
 		tx.Audit(Audit{Action: "request.create", ObjectType: "request", ObjectID: r.ID, CustomerID: derefString(r.CustomerID),
 			Details: map[string]any{"reference": r.Reference, "type": r.TypeOr(""), "regime": r.Regime, "channel": r.Channel}})
 		if err := tx.mailRequester(r, MailAcknowledgement, r.mailData()); err != nil {
+			return err
+		}
+		if err := tx.stopAtOnce(r); err != nil {
 			return err
 		}
 		if then != nil {
@@ -462,23 +492,24 @@ func errTransition(from, to string) error {
 	return &ConflictError{Field: "status", Message: fmt.Sprintf("a request that is %s cannot become %s", strings.ReplaceAll(from, "_", " "), strings.ReplaceAll(to, "_", " "))}
 }
 
-// SetStatus moves a request along its lifecycle. Denial needs a reason,
-// which is shown to the requester; completion records the outcome.
+// SetStatus moves a request along its lifecycle (see ChangeStatus).
 func (db *DB) SetStatus(ctx context.Context, actor Actor, id, to, note string) (*PrivacyRequest, error) {
-	note = strings.TrimSpace(note)
+	return db.ChangeStatus(ctx, actor, id, StatusChange{To: to, Note: note})
+}
+
+// ChangeStatus moves a request along its lifecycle. Denial needs a reason,
+// which is shown to the requester. Completion is refused while a
+// controller has not answered, naming it, unless ch.Override says why
+// (kept on the timeline and in the audit entry); the outcome recorded is
+// compliance in whole only when every business informed complied and
+// Sendara acted at each (outcomeOf), in part otherwise. The completion and
+// denial mails list what happened at each business.
+func (db *DB) ChangeStatus(ctx context.Context, actor Actor, id string, ch StatusChange) (*PrivacyRequest, error) {
+	note, override := strings.TrimSpace(ch.Note), strings.TrimSpace(ch.Override)
+	to := ch.To
 	var out *PrivacyRequest
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		var err error
-		defer func() {
-			if err == nil && out != nil {
-				switch out.Status {
-				case StatusCompleted:
-					err = tx.mailRequester(out, MailCompletion, out.mailData())
-				case StatusDenied:
-					err = tx.mailRequester(out, MailDenial, out.mailData())
-				}
-			}
-		}()
 		out, err = tx.updateRequest(id, "request.status", func(r *PrivacyRequest) (string, map[string]any, error) {
 			if !slices.Contains(transitions[r.Status], to) {
 				return "", nil, errTransition(r.Status, to)
@@ -490,31 +521,53 @@ func (db *DB) SetStatus(ctx context.Context, actor Actor, id, to, note string) (
 				return "", nil, Invalid("type", "set the request's type before completing it")
 			}
 			from := r.Status
-			r.Status = to
-			switch to {
-			case StatusDenied:
-				r.DenialReason, r.Outcome = note, "denied"
-				now := Now()
-				r.CompletedAt = &now
-			case StatusCompleted:
-				r.Outcome = firstNonEmptyString(note, "complied")
-				now := Now()
-				r.CompletedAt = &now
-			case StatusWithdrawn:
-				r.Outcome = "withdrawn"
-				now := Now()
-				r.CompletedAt = &now
-			}
-			text := fmt.Sprintf("Status %s → %s.", from, to)
 			details := map[string]any{"from": from, "to": to}
+			text := fmt.Sprintf("Status %s → %s.", from, to)
 			if note != "" {
 				text += " " + note
 				// The why belongs in the chain, not only on the timeline.
 				details[map[bool]string{true: "reason", false: "note"}[to == StatusDenied]] = note
 			}
+			now := Now()
+			r.Status = to
+			switch to {
+			case StatusDenied:
+				r.DenialReason, r.Outcome, r.CompletedAt = note, OutcomeDenied, &now
+			case StatusCompleted:
+				o, err := outcomeOf(tx.G, r)
+				if err != nil {
+					return "", nil, err
+				}
+				if len(o.Pending) > 0 {
+					if override == "" {
+						return "", nil, &ConflictError{Field: "override", Message: fmt.Sprintf(
+							"%s %s not answered yet: wait for the answer, or record why the request is completed without it",
+							MailList(o.Pending).String(), map[bool]string{true: "has", false: "have"}[len(o.Pending) == 1])}
+					}
+					text += fmt.Sprintf(" Completed without the answer of %s. Override: %s", MailList(o.Pending).String(), override)
+					details["override"], details["pending"] = override, o.Pending
+				}
+				outcome, whole := o.record(note)
+				r.Outcome, r.CompletedAt = outcome, &now
+				details["outcome"] = map[bool]string{true: OutcomeComplied, false: OutcomeCompliedInPart}[whole]
+				if !whole {
+					text += " Recorded as complied with in part: " + strings.TrimPrefix(outcome, "Partial: ")
+				}
+			case StatusWithdrawn:
+				r.Outcome, r.CompletedAt = OutcomeWithdrawn, &now
+			}
 			return text, details, nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		switch out.Status {
+		case StatusCompleted:
+			return tx.mailOutcome(out, MailCompletion, ch.LinkFor)
+		case StatusDenied:
+			return tx.mailOutcome(out, MailDenial, nil)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -541,7 +594,11 @@ func (db *DB) Triage(ctx context.Context, actor Actor, biz Business, id, typ, re
 			return fmt.Sprintf("Type %s, regime %s; due %s.", typ, regime, r.DueOn), map[string]any{"before": before,
 				"after": map[string]any{"type": typ, "regime": regime, "due_on": r.DueOn}}, nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		// A request triaged as one to stop contact is applied at once.
+		return tx.stopAtOnce(out)
 	})
 	return out, err
 }
@@ -609,6 +666,8 @@ func (db *DB) SkipVerification(ctx context.Context, actor Actor, id, reason stri
 	return db.markVerified(ctx, actor, id, "skipped", reason, "request.verify_skip")
 }
 
+// markVerified verifies the request and, as staff vouch for the whole of
+// it, every identifier it has now (the note says what was checked).
 func (db *DB) markVerified(ctx context.Context, actor Actor, id, method, note, action string) (*PrivacyRequest, error) {
 	var out *PrivacyRequest
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
@@ -616,9 +675,98 @@ func (db *DB) markVerified(ctx context.Context, actor Actor, id, method, note, a
 		out, err = tx.updateRequest(id, action, func(r *PrivacyRequest) (string, map[string]any, error) {
 			return r.verify(method, note)
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.verifyIdentifiers(out.ID, nil, method, note)
 	})
 	return out, err
+}
+
+// verifyIdentifiers marks values of the request (nil: all of them)
+// verified by method, leaving those verified already as they were.
+func (t *Tx) verifyIdentifiers(requestID string, values []string, method, note string) error {
+	q := t.G.Model(&SubjectIdentifier{}).Where("request_id = ? AND verified_at IS NULL", requestID)
+	if values != nil {
+		q = q.Where("value IN ?", values)
+	}
+	if err := q.Updates(map[string]any{"verified_at": Now(), "verification_method": method, "verification_note": note}).Error; err != nil {
+		return fmt.Errorf("verify identifiers: %w", err)
+	}
+	return nil
+}
+
+// subjectIdentifiers lists the request's identifiers with their
+// verification, in the order they were given.
+func subjectIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]SubjectIdentifier, error) {
+	var rows []SubjectIdentifier
+	if err := g.Where("request_id = ?", r.ID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read the subject's identifiers: %w", err)
+	}
+	order := r.Identifiers()
+	slices.SortFunc(rows, func(a, b SubjectIdentifier) int { return slices.Index(order, a.Value) - slices.Index(order, b.Value) })
+	return rows, nil
+}
+
+// usableIdentifiers are the identifiers search, routing and fulfilment may
+// use: the verified ones, or all of them for a request to stop contact,
+// which needs no verification (CCPA §7026).
+func usableIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]string, error) {
+	if _, stop := stopRequested(r); stop {
+		return r.Identifiers(), nil
+	}
+	ids, err := subjectIdentifiers(g, r)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if id.VerifiedAt != nil {
+			out = append(out, id.Value)
+		}
+	}
+	return out, nil
+}
+
+// SubjectIdentifiers lists a request's identifiers with their verification.
+func (db *DB) SubjectIdentifiers(ctx context.Context, r *PrivacyRequest) ([]SubjectIdentifier, error) {
+	return subjectIdentifiers(db.Gorm.WithContext(ctx), r)
+}
+
+// UsableIdentifiers are the identifiers of r that search, routing and
+// fulfilment use (see usableIdentifiers).
+func (db *DB) UsableIdentifiers(ctx context.Context, r *PrivacyRequest) ([]string, error) {
+	return usableIdentifiers(db.Gorm.WithContext(ctx), r)
+}
+
+// VerifyIdentifier records that staff verified one identifier of the
+// request by method (a call-back to a phone, a reply from an address…),
+// with a note of what was checked; audited as request.verify_identifier.
+func (db *DB) VerifyIdentifier(ctx context.Context, actor Actor, id, value, method, note string) error {
+	if !slices.Contains(VerificationMethods, method) {
+		return Invalid("method", "must be one of %s", strings.Join(VerificationMethods, ", "))
+	}
+	if note = strings.TrimSpace(note); note == "" {
+		return Invalid("note", "say what was checked")
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		_, err := tx.updateRequest(id, "request.verify_identifier", func(r *PrivacyRequest) (string, map[string]any, error) {
+			if Closed(r.Status) {
+				return "", nil, &ConflictError{Field: "identifier", Message: "the request is closed"}
+			}
+			res := tx.G.Model(&SubjectIdentifier{}).Where("request_id = ? AND value = ? AND verified_at IS NULL", r.ID, value).
+				Updates(map[string]any{"verified_at": Now(), "verification_method": method, "verification_note": note})
+			if res.Error != nil {
+				return "", nil, fmt.Errorf("verify identifier: %w", res.Error)
+			}
+			if res.RowsAffected != 1 {
+				return "", nil, Invalid("identifier", "choose an unverified identifier of this request")
+			}
+			return fmt.Sprintf("Identifier %s verified by %s: %s", value, strings.ReplaceAll(method, "_", " "), note),
+				map[string]any{"identifier": value, "method": method}, nil
+		})
+		return err
+	})
 }
 
 func (r *PrivacyRequest) verify(method, note string) (string, map[string]any, error) {
@@ -692,7 +840,7 @@ func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	open := []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress}
+	open := OpenStatuses
 	due := "COALESCE(extended_to, due_on)"
 	q := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor))
 	switch f.View {
@@ -701,7 +849,9 @@ func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	case "due_this_week":
 		q = q.Where("status IN ? AND "+due+" <= ?", open, f.WeekEnd)
 	case "overdue":
-		q = q.Where("status IN ? AND "+due+" < ?", open, f.Today)
+		// A request waiting on its requester has its clock stopped: its
+		// due date moves on when they answer.
+		q = q.Where("status IN ? AND status <> ? AND "+due+" < ?", open, StatusWaiting, f.Today)
 	case "awaiting_controller":
 		q = q.Where("status = ?", StatusWithController)
 	case "closed":

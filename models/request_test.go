@@ -170,7 +170,7 @@ func TestExtensionsFollowTheRegime(t *testing.T) {
 	}
 }
 
-func TestRoutingMakesOneTaskPerControllerAndStopsSendingAtOnce(t *testing.T) {
+func TestAStopRequestSuppressesAtIntakeAndRoutingInformsEachController(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -186,18 +186,19 @@ func TestRoutingMakesOneTaskPerControllerAndStopsSendingAtOnce(t *testing.T) {
 	}
 	r := newRequest(t, db, models.RequestInput{Type: models.TypeObjection, Regime: "gdpr", Identifiers: []string{"(415) 555-0123"},
 		Requester: models.Requester{Email: "jane@example.com"}})
+	// Sending stops at intake, before verification and routing.
+	for _, c := range []*models.Customer{acme, bright} {
+		s, _ := db.CheckSuppression(ctx, c.ID, models.Identifier{Kind: models.KindPhone, Value: "+14155550123"}, "")
+		if !s.Suppressed || s.Reason != models.ReasonObjection {
+			t.Errorf("%s right after intake: %+v, want suppressed for objection", c.Slug, s)
+		}
+	}
 	res, err := db.Route(ctx, modeltest.Staff, la(t), r.ID, "https://console.example/inbox")
 	if err != nil {
 		t.Fatalf("route an unverified objection: %v", err)
 	}
-	if len(res.Tasks) != 2 || res.Suppressed != 2 {
-		t.Fatalf("tasks %d, suppressed %d; want 2 and 2", len(res.Tasks), res.Suppressed)
-	}
-	for _, c := range []*models.Customer{acme, bright} {
-		s, _ := db.CheckSuppression(ctx, c.ID, models.Identifier{Kind: models.KindPhone, Value: "+14155550123"}, "")
-		if !s.Suppressed || s.Reason != models.ReasonObjection {
-			t.Errorf("%s: %+v, want suppressed for objection", c.Slug, s)
-		}
+	if len(res.Tasks) != 2 || res.Suppressed != 0 {
+		t.Fatalf("tasks %d, suppressed by routing %d; want 2 and 0 (done at intake)", len(res.Tasks), res.Suppressed)
 	}
 	// Each controller sees only its own task; the request moves on when all answered.
 	acmeAdmin := customerActor(t, db, acme)

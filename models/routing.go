@@ -110,14 +110,91 @@ const (
 )
 
 // stopTypes are requests to stop contacting the person: suppression is
-// applied at once, before the controllers answer (DESIGN §3).
+// applied at once, at intake, before verification and before the
+// controllers answer (DESIGN §3; the CCPA requires no verification for an
+// opt-out, §7026).
 var stopTypes = []string{TypeObjection, TypeOptOutSale, TypeRestriction}
+
+// stopRequested says whether r asks to stop contacting the person, and
+// with which suppression reason: a request of a stop type (or, untriaged,
+// suggested as one), or any request whose text revokes consent the way a
+// reply would ("please stop texting me", DESIGN §4). Opt-outs err on the
+// side of suppression.
+func stopRequested(r *PrivacyRequest) (string, bool) {
+	if typ := r.TypeOr(r.SuggestedType); slices.Contains(stopTypes, typ) {
+		return stopReason(typ), true
+	}
+	if ClassifyReply(r.Details) == ReplyOptOut {
+		return ReasonOptOut, true
+	}
+	return "", false
+}
+
+// AsksToStop reports whether the request asks to stop contacting the
+// person, which is applied at intake.
+func (r *PrivacyRequest) AsksToStop() bool {
+	_, ok := stopRequested(r)
+	return ok
+}
+
+// stopSending suppresses the request's subject at every customer holding
+// any of its identifiers, verified or not (an opt-out needs no
+// verification), with consent events of source privacy_request. It
+// returns the customers holding the person and how many contacts became
+// suppressed now. Running it again changes nothing.
+func (t *Tx) stopSending(r *PrivacyRequest, reason string) ([]PersonMatch, int, error) {
+	matches, err := t.findPerson(r.Identifiers())
+	if err != nil {
+		return nil, 0, err
+	}
+	changed := 0
+	for _, m := range matches {
+		for _, contactID := range m.ContactIDs {
+			cr, err := t.RecordConsent(m.CustomerID, Identifier{}, ConsentInput{ContactID: contactID, Kind: OptOut,
+				Reason: reason, Source: "privacy_request", Evidence: "privacy request " + r.Reference})
+			if err != nil {
+				return nil, 0, err
+			}
+			if cr.Changed {
+				changed++
+			}
+		}
+		if err := t.recordAction(r.ID, m.CustomerID, ActionSuppressed, fmt.Sprintf("%d contact(s), reason %s", len(m.ContactIDs), reason)); err != nil {
+			return nil, 0, err
+		}
+	}
+	return matches, changed, nil
+}
+
+// stopAtOnce applies a stop request's suppression and notes it on the
+// timeline; other requests are left alone.
+func (t *Tx) stopAtOnce(r *PrivacyRequest) error {
+	reason, ok := stopRequested(r)
+	if !ok {
+		return nil
+	}
+	matches, changed, err := t.stopSending(r, reason)
+	if err != nil {
+		return err
+	}
+	if len(matches) == 0 {
+		t.event(r.ID, "suppressed", "Asks to stop contact: no customer holds these identifiers, so there is nothing to stop.")
+		return nil
+	}
+	names := make(MailList, len(matches))
+	for i, m := range matches {
+		names[i] = m.CustomerName
+	}
+	t.event(r.ID, "suppressed", fmt.Sprintf("Asks to stop contact: sending stopped at once at %s (%d contact(s) newly suppressed, reason %s), without waiting for verification or the controllers.",
+		names.String(), changed, reason))
+	return nil
+}
 
 // RouteResult is what routing did.
 type RouteResult struct {
 	Tasks      []RoutedTask
 	Matches    []PersonMatch
-	Suppressed int // contacts suppressed at once
+	Suppressed int // contacts suppressed by routing (most are at intake)
 }
 
 // Route forwards an end user's request to every customer that holds the
@@ -127,7 +204,7 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 	res := &RouteResult{}
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
 		r, err := tx.updateRequest(id, "request.route", func(r *PrivacyRequest) (string, map[string]any, error) {
-			stop := slices.Contains(stopTypes, r.TypeOr(""))
+			_, stop := stopRequested(r)
 			switch {
 			case r.Type == nil:
 				return "", nil, Invalid("type", "set the request's type before routing it")
@@ -136,13 +213,21 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 			case r.Relationship == "account_holder":
 				return "", nil, Invalid("relationship", "a customer's own account data is Sendara's as controller: handle it directly, not by routing")
 			}
-			matches, err := tx.findPerson(r.Identifiers())
+			values, err := usableIdentifiers(tx.G, r)
+			if err != nil {
+				return "", nil, err
+			}
+			matches, err := tx.findPerson(values)
 			if err != nil {
 				return "", nil, err
 			}
 			res.Matches = matches
+			unverified := ""
+			if n := len(r.Identifiers()) - len(values); n > 0 {
+				unverified = fmt.Sprintf(" %d unverified identifier(s) were not searched.", n)
+			}
 			if len(matches) == 0 {
-				return "No customer holds this person: nothing to route.", map[string]any{"customers": 0}, nil
+				return "No customer holds this person: nothing to route." + unverified, map[string]any{"customers": 0}, nil
 			}
 			d := ComputeDeadlines(r.Regime, r.TypeOr(TypeOther), r.ReceivedAt, biz.Loc, biz.Calendar, biz.Policy)
 			names := []string{}
@@ -167,24 +252,20 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 				if err := tx.mailController(r, task, cust, inboxLink); err != nil {
 					return "", nil, err
 				}
-				if stop {
-					for _, contactID := range m.ContactIDs {
-						cr, err := tx.RecordConsent(m.CustomerID, Identifier{}, ConsentInput{ContactID: contactID, Kind: OptOut,
-							Reason: stopReason(r.TypeOr("")), Source: "privacy_request", Evidence: "privacy request " + r.Reference})
-						if err != nil {
-							return "", nil, err
-						}
-						if cr.Changed {
-							res.Suppressed++
-						}
-					}
+			}
+			if reason, ok := stopRequested(r); ok {
+				// Applied at intake already; contacts created since are
+				// caught here.
+				if _, res.Suppressed, err = tx.stopSending(r, reason); err != nil {
+					return "", nil, err
 				}
 			}
 			r.Status = StatusWithController
 			text := fmt.Sprintf("Routed to %s; they answer by %s.", strings.Join(names, ", "), d.ControllerDueOn)
 			if stop {
-				text += fmt.Sprintf(" Sending stopped at once for %d contact(s).", res.Suppressed)
+				text += fmt.Sprintf(" Sending to the person is stopped at each of them (%d contact(s) newly suppressed now).", res.Suppressed)
 			}
+			text += unverified
 			return text, map[string]any{"customers": len(matches), "suppressed": res.Suppressed}, nil
 		})
 		if err != nil || len(res.Tasks) == 0 {

@@ -69,7 +69,12 @@ func (db *DB) VerifyByLink(ctx context.Context, token, ip string) (*PrivacyReque
 			}
 			return r.verify("email_link", "the requester followed the link sent to "+r.RequesterEmail)
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		// The link proves the requester's address, and nothing else: other
+		// identifiers wait for staff to verify them.
+		return tx.verifyIdentifiers(out.ID, []string{out.RequesterEmail}, "email_link", "the requester followed the link sent to it")
 	})
 	return out, err
 }
