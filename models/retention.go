@@ -29,6 +29,9 @@ const (
 	RetainImportFiles    = "import_files"
 	RetainBundles        = "bundles"
 	RetainSessions       = "sessions"
+	// RetainCancelledAccounts is the reactivation window of a cancelled
+	// customer: once it ends, the account's data is deleted (cancellation.go).
+	RetainCancelledAccounts = "cancelled_accounts"
 )
 
 // RetentionCategory describes one kind of data a rule applies to: what the
@@ -61,6 +64,8 @@ var RetentionCategories = []RetentionCategory{
 		Effect: "the bundle's data is cleared; its size and checksum stay", MinDays: 1},
 	{Key: RetainSessions, Label: "Sign-in sessions", Age: "when the session expired",
 		Effect: "deleted", MinDays: 1},
+	{Key: RetainCancelledAccounts, Label: "Cancelled customers' accounts", Age: "when the customer cancelled (the reactivation window)",
+		Effect: "the account is closed: contacts, consent history, replies, communication records, import files and users are deleted, keys revoked; opted-out identifiers stay as keyed hashes", MinDays: 1},
 }
 
 // KeptForever names what no rule sweeps, and why; the page says so.
@@ -315,7 +320,7 @@ type sweepTarget struct {
 	// where selects the due rows (the table is unaliased); args follow.
 	where func(s *sweepScope) (string, []any)
 	// apply removes the rows with these keys inside tx.
-	apply func(tx *Tx, ids []string) error
+	apply func(tx *Tx, s *sweepScope, ids []string) error
 }
 
 // sweepScope is what every category's query needs: the cutoffs and the
@@ -326,6 +331,7 @@ type sweepScope struct {
 	cutoff       map[string]time.Time
 	hashHeld     []string // contact ids held through an identifier hash
 	retentionFor map[string]int
+	key          []byte // the keyed hash's key (identifierHash)
 }
 
 func notHeldCustomer(column string) string {
@@ -348,7 +354,7 @@ var sweepTargets = map[string]sweepTarget{
 			}
 			return w, args
 		},
-		apply: func(tx *Tx, ids []string) error {
+		apply: func(tx *Tx, _ *sweepScope, ids []string) error {
 			return tx.G.Exec("DELETE FROM communications WHERE id IN ?", ids).Error
 		}},
 	RetainInboundMail: {table: "inbound_mail", id: "id", tenant: "customer_id",
@@ -357,7 +363,7 @@ var sweepTargets = map[string]sweepTarget{
 					" AND (request_id IS NULL OR request_id IN (SELECT id FROM privacy_requests WHERE status IN " + closedStatus + "))",
 				[]any{s.cutoff[RetainInboundMail]}
 		},
-		apply: func(tx *Tx, ids []string) error {
+		apply: func(tx *Tx, _ *sweepScope, ids []string) error {
 			return tx.G.Exec("DELETE FROM inbound_mail WHERE id IN ?", ids).Error
 		}},
 	RetainOutboxBodies: {table: "outbox", id: "id", tenant: "customer_id",
@@ -365,7 +371,7 @@ var sweepTargets = map[string]sweepTarget{
 			return "created_at < ? AND status IN ('sent', 'failed', 'held') AND body_text <> '' AND " +
 				notHeldCustomer("customer_id") + " AND " + notHeldRequest("request_id"), []any{s.cutoff[RetainOutboxBodies]}
 		},
-		apply: func(tx *Tx, ids []string) error {
+		apply: func(tx *Tx, _ *sweepScope, ids []string) error {
 			return tx.G.Exec("UPDATE outbox SET body_text = '' WHERE id IN ?", ids).Error
 		}},
 	RetainClosedRequests: {table: "privacy_requests", id: "id", tenant: "customer_id",
@@ -384,7 +390,7 @@ var sweepTargets = map[string]sweepTarget{
 					" AND (id IN (SELECT job_id FROM import_chunks) OR id IN (SELECT job_id FROM import_bad_rows))",
 				[]any{s.cutoff[RetainImportFiles]}
 		},
-		apply: func(tx *Tx, ids []string) error {
+		apply: func(tx *Tx, _ *sweepScope, ids []string) error {
 			if err := tx.G.Exec("DELETE FROM import_chunks WHERE job_id IN ?", ids).Error; err != nil {
 				return err
 			}
@@ -395,16 +401,21 @@ var sweepTargets = map[string]sweepTarget{
 			return "data IS NOT NULL AND created_at < ? AND " + notHeldCustomer("customer_id") + " AND " + notHeldRequest("request_id"),
 				[]any{s.cutoff[RetainBundles]}
 		},
-		apply: func(tx *Tx, ids []string) error {
+		apply: func(tx *Tx, _ *sweepScope, ids []string) error {
 			return tx.G.Exec("UPDATE request_exports SET data = NULL WHERE id IN ?", ids).Error
 		}},
 	RetainSessions: {table: "sessions", id: "id_hash",
 		where: func(s *sweepScope) (string, []any) {
 			return "expires_at < ?", []any{s.cutoff[RetainSessions]}
 		},
-		apply: func(tx *Tx, ids []string) error {
+		apply: func(tx *Tx, _ *sweepScope, ids []string) error {
 			return tx.G.Exec("DELETE FROM sessions WHERE id_hash IN ?", ids).Error
 		}},
+	RetainCancelledAccounts: {table: "customers", id: "id", tenant: "id",
+		where: func(s *sweepScope) (string, []any) {
+			return "status = 'cancelled' AND cancelled_at < ? AND id NOT IN (" + heldCustomers + ")", []any{s.cutoff[RetainCancelledAccounts]}
+		},
+		apply: closeCustomers},
 }
 
 // sweepRequests removes the personal data of closed requests: requester
@@ -412,7 +423,7 @@ var sweepTargets = map[string]sweepTarget{
 // received mail and the text and address of mail sent about them. The
 // row stays (reference, type, regime, dates, outcome) for the metrics, and
 // its timeline says what the sweep removed.
-func sweepRequests(tx *Tx, ids []string) error {
+func sweepRequests(tx *Tx, _ *sweepScope, ids []string) error {
 	now := Now()
 	steps := []struct{ what, sql string }{
 		{"request details", "UPDATE privacy_requests SET requester_name = '', requester_email = '', requester_phone = '', proof = '', " +
@@ -490,11 +501,10 @@ func (db *DB) sweepScope(ctx context.Context, g *gorm.DB, now time.Time) (*sweep
 		s.cutoff[r.Category] = now.AddDate(0, 0, -r.Days)
 		s.retentionFor[r.Category] = r.Days
 	}
-	key, err := db.erasureKey(ctx)
-	if err != nil {
+	if s.key, err = db.erasureKey(ctx); err != nil {
 		return nil, err
 	}
-	if s.hashHeld, err = hashHeldContacts(g, key); err != nil {
+	if s.hashHeld, err = hashHeldContacts(g, s.key); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -735,7 +745,7 @@ func (db *DB) sweepOne(ctx context.Context, actor Actor, runner string, s *sweep
 			if len(ids) == 0 {
 				return nil
 			}
-			if err := t.apply(tx, ids); err != nil {
+			if err := t.apply(tx, s, ids); err != nil {
 				return fmt.Errorf("sweep %s: %w", d.Category, err)
 			}
 			tx.Audit(Audit{Action: "retention.sweep", ObjectType: "retention", ObjectID: d.Category, CustomerID: d.CustomerID,

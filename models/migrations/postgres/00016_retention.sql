@@ -1,5 +1,6 @@
 -- +goose Up
--- Retention (issue 13, item 1): how long each category of data is kept,
+-- Retention (issue 13, items 1 and 2): how long each category of data is kept
+-- (and how long a cancelled customer may come back),
 -- holds that stop the sweeper for a whole customer or one request, the
 -- record of requests whose personal details the sweeper removed, and the
 -- single row that lets one sweeper at a time run across instances.
@@ -19,7 +20,8 @@ INSERT INTO retention_rules (category, days, updated_at, updated_by) VALUES
 ('closed_requests', 730, CURRENT_TIMESTAMP, 'migration'),
 ('import_files', 30, CURRENT_TIMESTAMP, 'migration'),
 ('bundles', 7, CURRENT_TIMESTAMP, 'migration'),
-('sessions', 30, CURRENT_TIMESTAMP, 'migration');
+('sessions', 30, CURRENT_TIMESTAMP, 'migration'),
+('cancelled_accounts', 30, CURRENT_TIMESTAMP, 'migration');
 
 -- A hold on a whole customer or on one request (holds on a contact or an
 -- identifier are legal_holds). Exactly one of the two is set.
@@ -64,7 +66,20 @@ CREATE TABLE retention_runs (
 );
 CREATE INDEX retention_runs_finished_idx ON retention_runs (finished_at);
 
+-- A closed customer's suppression list: a keyed hash (as in
+-- erased_identifiers) of every identifier that was opted out or restricted
+-- when the account's data was deleted, so the opt-outs can still be proven
+-- and hold if the business comes back.
+CREATE TABLE closed_suppressions (
+    customer_id UUID NOT NULL REFERENCES customers(id),
+    hash        TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    since       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (customer_id, hash)
+);
+
 -- +goose Down
+DROP TABLE closed_suppressions;
 DROP TABLE retention_runs;
 DROP TABLE retention_lock;
 DROP TABLE swept_requests;
