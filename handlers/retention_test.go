@@ -139,3 +139,35 @@ func TestRetentionPreviewThenSweepNowThenHold(t *testing.T) {
 		}
 	}
 }
+
+func TestStaffAdminReactivatesACancelledCustomerOnlyWithinTheWindow(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	c := app.client()
+	c.login(admin)
+	c.get("/customers/" + acme.ID)
+	if p := c.post("/customers/"+acme.ID+"/cancel", nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", p.Status)
+	}
+	p := c.get("/customers/" + acme.ID)
+	if p.Doc.Find(`[data-testid=reactivate]`).Length() != 1 {
+		t.Fatal("no way to reactivate a cancelled customer")
+	}
+	if p := c.post("/customers/"+acme.ID+"/reactivate", nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("reactivate: %d %s", p.Status, p.Body)
+	}
+	if cust, _ := app.db.Customer(context.Background(), modeltest.Staff, acme.ID); cust.Status != models.CustomerActive {
+		t.Errorf("status after reactivation: %s", cust.Status)
+	}
+	c.get("/customers/" + acme.ID)
+	c.post("/customers/"+acme.ID+"/cancel", nil)
+	if err := app.db.Gorm.Exec("UPDATE customers SET cancelled_at = ? WHERE id = ?", time.Now().AddDate(0, 0, -31), acme.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	c.get("/customers/" + acme.ID)
+	p = c.post("/customers/"+acme.ID+"/reactivate", nil)
+	if p.Status != http.StatusConflict || !strings.Contains(p.Body, "reactivation window of acme ended") {
+		t.Errorf("reactivate after the window: %d %s", p.Status, p.text("main"))
+	}
+}

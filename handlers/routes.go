@@ -67,6 +67,7 @@ func (s *Server) routes() []route {
 		{get, "/customers/:id", s.customer, permitted, can("customers", "read"), false},
 		{post, "/customers/:id", s.customerUpdate, permitted, can("customers", "write"), false},
 		{post, "/customers/:id/cancel", s.customerCancel, permitted, can("customers", "write"), false},
+		{post, "/customers/:id/reactivate", s.customerReactivate, permitted, can("customers", "write"), false},
 
 		// Users and roles
 		{get, "/users", s.users, permitted, can("users", "read"), false},
