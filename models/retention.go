@@ -327,7 +327,6 @@ type sweepTarget struct {
 // contacts held by an identifier hash (computed in Go: only the hash is
 // stored).
 type sweepScope struct {
-	now          time.Time
 	cutoff       map[string]time.Time
 	hashHeld     []string // contact ids held through an identifier hash
 	retentionFor map[string]int
@@ -496,7 +495,7 @@ func (db *DB) sweepScope(ctx context.Context, g *gorm.DB, now time.Time) (*sweep
 	if err != nil {
 		return nil, err
 	}
-	s := &sweepScope{now: now, cutoff: map[string]time.Time{}, retentionFor: map[string]int{}}
+	s := &sweepScope{cutoff: map[string]time.Time{}, retentionFor: map[string]int{}}
 	for _, r := range rules {
 		s.cutoff[r.Category] = now.AddDate(0, 0, -r.Days)
 		s.retentionFor[r.Category] = r.Days
