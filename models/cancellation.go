@@ -291,19 +291,9 @@ func keptLine(kept int64) string {
 	return fmt.Sprintf("- %d contact(s) under a legal hold, kept unchanged until the hold is released.\n", kept)
 }
 
-// ClosedSuppressions counts a closed customer's opt-outs kept as hashes.
-func (db *DB) ClosedSuppressions(ctx context.Context, actor Actor, customerID string) (int64, error) {
-	var n int64
-	err := db.Gorm.WithContext(ctx).Model(&ClosedSuppression{}).Scopes(actor.Tenant("customer_id")).
-		Where("customer_id = ?", customerID).Count(&n).Error
-	if err != nil {
-		return 0, fmt.Errorf("count kept opt-outs: %w", err)
-	}
-	return n, nil
-}
-
 // IsClosedSuppressed reports whether raw was opted out at customerID when
-// the customer was closed.
+// the customer was closed: the proof an opt-out still stands after the
+// account's contacts are gone.
 func (db *DB) IsClosedSuppressed(ctx context.Context, customerID, raw, region string) (bool, error) {
 	id, err := NormalizeIdentifier("to", raw, region)
 	if err != nil {
