@@ -67,6 +67,8 @@ var noPersonalData = map[string]string{
 	"GET /imports/:id/progress":           "counts only",
 	"GET /imports/:id/row":                "one job's line in the list: file name and counts",
 	"GET /reports":                        "aggregate figures",
+	"GET /retention":                      "rules, holds by reference and counts",
+	"GET /retention/preview":              "counts per customer and category",
 	"GET /reports/request-log.csv":        "audited as report.request_log by its own test",
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",

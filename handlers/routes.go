@@ -67,6 +67,7 @@ func (s *Server) routes() []route {
 		{get, "/customers/:id", s.customer, permitted, can("customers", "read"), false},
 		{post, "/customers/:id", s.customerUpdate, permitted, can("customers", "write"), false},
 		{post, "/customers/:id/cancel", s.customerCancel, permitted, can("customers", "write"), false},
+		{post, "/customers/:id/reactivate", s.customerReactivate, permitted, can("customers", "write"), false},
 
 		// Users and roles
 		{get, "/users", s.users, permitted, can("users", "read"), false},
@@ -141,7 +142,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -162,5 +163,6 @@ var navigation = []struct {
 	{"API keys", "/apikeys", can("apikeys", "read")},
 	{"Outbox", "/outbox", can("outbox", "read")},
 	{"Reports", "/reports", can("reports", "read")},
+	{"Retention", "/retention", can("retention", "read")},
 	{"Audit log", "/audit", can("audit", "read")},
 }

@@ -1,4 +1,5 @@
-// Package jobs runs the console's background work: CSV imports. A Runner
+// Package jobs runs the console's background work: CSV imports and the
+// retention sweep (retention.go). A Runner
 // claims queued import jobs from the database, applies them batch by batch
 // and sends heartbeats while it holds one; a job whose runner stopped
 // sending them for a minute is claimed again and resumes from its last

@@ -137,8 +137,8 @@ func (db *DB) UpdateCustomer(ctx context.Context, actor Actor, id string, in Cus
 }
 
 // CancelCustomer marks a customer cancelled: its users can no longer sign
-// in and its keys stop working, but its data stays for retention and
-// pending requests.
+// in and its keys stop working, but its data stays until the reactivation
+// window ends (cancellation.go); its admins are told until when.
 func (db *DB) CancelCustomer(ctx context.Context, actor Actor, id string) error {
 	if !validID(id) {
 		return ErrNotFound
@@ -157,7 +157,7 @@ func (db *DB) CancelCustomer(ctx context.Context, actor Actor, id string) error 
 		}
 		tx.Audit(Audit{Action: "customer.cancel", ObjectType: "customer", ObjectID: c.ID, CustomerID: c.ID,
 			Details: map[string]any{"slug": c.Slug}})
-		return nil
+		return tx.customerCancelled(&c, now)
 	})
 }
 

@@ -67,6 +67,11 @@ var expected = []struct {
 	{"routed_requests:answer", ca},
 	{"reports:read", sa | po | au},
 	{"outbox:read", sa | po | au},
+	// Retention settings are the staff admin's (DESIGN §1); holds keep
+	// evidence, which privacy officers ask for; auditors review.
+	{"retention:read", sa | po | au},
+	{"retention:write", sa},
+	{"retention_holds:write", sa | po},
 	// Anything not granted is denied.
 	{"settings:delete", 0},
 	{"contacts:purge", 0},

@@ -74,7 +74,9 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			go appendCheckpoints(ctx, db, auditKey, env.cfg.AuditCheckpoints, env.cfg.CheckpointEvery, env.log)
 			env.log.Info("signing audit checkpoints", "file", env.cfg.AuditCheckpoints, "every", env.cfg.CheckpointEvery.String())
 		}
-		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
+		runner := jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log})
+		go runner.Run(ctx)
+		go jobs.NewSweeper(db, runner.ID(), time.Hour, env.log).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
 			return err
