@@ -49,7 +49,7 @@ func TestSetRetentionDaysRefusesRulesTheLawDoesNotAllow(t *testing.T) {
 	if _, err := db.SetRetentionDays(ctx, models.CustomerUser(uuid.NewString(), "admin@acme.test", uuid.NewString(), ""), models.RetainSessions, "10"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a customer user changed a rule: %v", err)
 	}
-	e := lastAudit(t, db, "retention.rule_change")
+	e := newestAudit(t, db, "retention.rule_change")
 	if e == nil || !strings.Contains(e.Details, `"before":730`) || !strings.Contains(e.Details, `"after":365`) {
 		t.Errorf("rule change audit: %+v", e)
 	}
@@ -64,7 +64,7 @@ func hasRule(rules []models.RetentionRule, category string, days int) bool {
 	return false
 }
 
-func lastAudit(t *testing.T, db *models.DB, action string) *models.AuditEvent {
+func newestAudit(t *testing.T, db *models.DB, action string) *models.AuditEvent {
 	t.Helper()
 	events, err := db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Action: action, Limit: 1})
 	if err != nil {
@@ -206,7 +206,7 @@ func TestRetentionPreviewCountsWhatIsDueAndRespectsHolds(t *testing.T) {
 	if !equalCounts(got, want) {
 		t.Errorf("preview = %v\nwant      %v", got, want)
 	}
-	if lastAudit(t, db, "retention.preview") == nil {
+	if newestAudit(t, db, "retention.preview") == nil {
 		t.Error("the preview is not audited")
 	}
 	if _, err := db.RetentionPreview(ctx, models.CustomerUser(uuid.NewString(), "admin@acme.test", uuid.NewString(), ""), time.Now()); !errors.Is(err, models.ErrNotFound) {
@@ -284,10 +284,10 @@ func TestSweepRemovesWhatThePreviewShowedAndKeepsTheRest(t *testing.T) {
 	if r.Reference != f.closed.Reference || r.Status != models.StatusCompleted {
 		t.Errorf("swept request kept %s %s", r.Reference, r.Status)
 	}
-	if e := lastAudit(t, db, "retention.sweep"); e == nil || !strings.Contains(e.Details, `"count":`) {
+	if e := newestAudit(t, db, "retention.sweep"); e == nil || !strings.Contains(e.Details, `"count":`) {
 		t.Errorf("sweep audit: %+v", e)
 	}
-	if e := lastAudit(t, db, "retention.run"); e == nil || !strings.Contains(e.Details, `"removed":8`) {
+	if e := newestAudit(t, db, "retention.run"); e == nil || !strings.Contains(e.Details, `"removed":8`) {
 		t.Errorf("run audit: %+v", e)
 	}
 	if rep, err := db.VerifyAudit(ctx); err != nil || !rep.Intact() {
