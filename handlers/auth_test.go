@@ -519,3 +519,55 @@ func TestTOTPCodeIsAcceptedOnlyOnce(t *testing.T) {
 		t.Errorf("the same code again (a replay, NIST SP 800-63B 5.1.4.2): status %d, want 401", p.Status)
 	}
 }
+
+func TestSignInReturnsOnlyToPathsOnThisSite(t *testing.T) {
+	app := newTestApp(t)
+	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	cases := []struct{ next, want string }{
+		{"/contacts", "/contacts"},
+		{"/contacts?q=jane%20doe&page=2", "/contacts?q=jane%20doe&page=2"},
+		{"/requests/0190a6f2-0000-7000-8000-000000000000", "/requests/0190a6f2-0000-7000-8000-000000000000"},
+		{"", "/"},
+		{"contacts", "/"},
+		{"//evil.example/", "/"},
+		{"///evil.example/", "/"},
+		{"/\\evil.example/", "/"},
+		{"\\\\evil.example/", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\n/evil.example/", "/"},
+		{"/\r\n/evil.example/", "/"},
+		{"/ /evil.example/", "/"},
+		{"/\x00/evil.example/", "/"},
+		{"/%09/evil.example/", "/"},
+		{"/%0a/evil.example/", "/"},
+		{"/%0D%0A/evil.example/", "/"},
+		{"/%5C/evil.example/", "/"},
+		{"/%5c%5cevil.example/", "/"},
+		{"/%2F/evil.example/", "/"},
+		{"/%2f%2fevil.example/", "/"},
+		{"/%252F/evil.example/", "/"},
+		{"/%2509/evil.example/", "/"},
+		{"/%00/evil.example/", "/"},
+		{"/%zz", "/"},
+		{"https://evil.example/", "/"},
+		{"http:evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/\u3000/evil.example/", "/"},
+		{"/\u200b/evil.example/", "/"},
+		{"@evil.example", "/"},
+		{"/contacts\r\nSet-Cookie: x=y", "/"},
+	}
+	for _, tc := range cases {
+		t.Run(strconv.Quote(tc.next), func(t *testing.T) {
+			c := app.client()
+			login := c.get("/login?next=" + url.QueryEscape(tc.next))
+			if carried := login.Doc.Find(`input[name="next"]`).AttrOr("value", ""); carried != tc.want {
+				t.Errorf("the sign-in form carries next=%q, want %q", carried, tc.want)
+			}
+			p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}, "next": {tc.next}})
+			if p.Status != http.StatusSeeOther || p.Header.Get("Location") != tc.want {
+				t.Errorf("sign-in with next=%q: status %d, Location %q, want 303 to %q", tc.next, p.Status, p.Header.Get("Location"), tc.want)
+			}
+		})
+	}
+}
