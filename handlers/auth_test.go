@@ -77,31 +77,60 @@ func TestWrongPasswordIsRefusedAndAudited(t *testing.T) {
 	}
 }
 
-func TestRepeatedFailuresLockTheAccountWithRetryAfter(t *testing.T) {
+func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
 	app := newTestApp(t)
 	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.get("/login")
-	for i := 0; i < models.MaxFailuresPerEmail; i++ {
+	for i := 0; i < models.AccountThrottle.Free; i++ {
 		if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {"wrong guess " + strconv.Itoa(i)}}); p.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: status %d, want 401", i+1, p.Status)
 		}
 	}
-	// Even the right password is refused until the window passes.
+	// Right after the failures, even the right password waits...
 	p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}})
 	if p.Status != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures: status %d, want 429", models.MaxFailuresPerEmail, p.Status)
+		t.Fatalf("after %d failures: status %d, want 429", models.AccountThrottle.Free, p.Status)
 	}
-	if msg := p.text(`[data-testid="login-error"]`); !strings.Contains(msg, "Too many failed sign-in attempts") {
-		t.Errorf("message %q does not explain the lock", msg)
+	if msg := p.text(`[data-testid="login-error"]`); !strings.Contains(msg, "Too many failed sign-in attempts") || !strings.Contains(msg, "seconds") {
+		t.Errorf("message %q does not say how long to wait", msg)
 	}
 	secs, err := strconv.Atoi(p.Header.Get("Retry-After"))
-	if err != nil || secs < 1 || secs > int(models.LoginWindow.Seconds())+1 {
-		t.Errorf("Retry-After %q, want seconds within the %s window", p.Header.Get("Retry-After"), models.LoginWindow)
+	if err != nil || secs < 1 || secs > int(models.AccountThrottle.Base.Seconds())+1 {
+		t.Errorf("Retry-After %q, want a few seconds, at most %s", p.Header.Get("Retry-After"), models.AccountThrottle.Base)
 	}
 	if responseCookie(p, "console_session") != nil {
-		t.Errorf("a locked account was signed in")
+		t.Errorf("a waiting account was signed in")
 	}
+	// ...but only that long: the account is not locked.
+	if err := app.db.Gorm.Exec("UPDATE auth_throttle SET next_at = ?", models.Now().Add(-time.Second)).Error; err != nil {
+		t.Fatal(err)
+	}
+	if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}}); p.Status != http.StatusSeeOther || p.Location() != "/" {
+		t.Errorf("right password once the wait is over: status %d to %q, want 303 to /", p.Status, p.Location())
+	}
+}
+
+func TestSecondFactorStepAnswers429WhileTheAccountMustWait(t *testing.T) {
+	app := newTestApp(t)
+	acc := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	for range 2 {
+		c := app.client()
+		c.get("/login")
+		c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}})
+		c.get("/login/totp")
+		p := c.post("/login/totp", url.Values{"code": {"000000"}})
+		for i := 1; i < models.MaxMFAFailures && p.Status == http.StatusUnauthorized; i++ {
+			p = c.post("/login/totp", url.Values{"code": {"000000"}})
+		}
+		if p.Status == http.StatusTooManyRequests {
+			if p.Header.Get("Retry-After") == "" || !strings.Contains(p.text(`[data-testid="mfa-error"]`), "Too many wrong codes") {
+				t.Errorf("429 without Retry-After or explanation: %q", p.Body)
+			}
+			return
+		}
+	}
+	t.Errorf("a second half-open session kept guessing codes: no 429 after %d wrong codes", 2*models.MaxMFAFailures)
 }
 
 // signInWithoutJar signs in handling cookies by hand, so that Secure

@@ -132,11 +132,27 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret
 }
 
 // VerifySecondFactor checks a TOTP code or an unused recovery code for the
-// session's user. After MaxMFAFailures wrong codes the session ends.
+// session's user. After MaxMFAFailures wrong codes the session ends; the
+// account's wrong codes are also throttled across sessions and instances
+// (SecondFactorThrottle: a *RateLimitError while it must wait), and its
+// owner is mailed when they reach the throttle, since whoever typed them
+// knew the password.
 func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken string, u *User, code string) error {
 	code = strings.TrimSpace(code)
 	var outcome error
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		now := Now()
+		throttleKey := "second_factor:" + u.ID
+		throttle, err := lockThrottle(tx, SecondFactorThrottle, throttleKey, now)
+		if err != nil {
+			return err
+		}
+		if rl := throttle.refused(SecondFactorThrottle, now); rl != nil {
+			tx.Audit(Audit{Action: "user.mfa_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
+				Details: map[string]any{"reason": "rate_limited"}})
+			outcome = rl
+			return nil
+		}
 		// Locking the session row makes concurrent wrong codes count one by
 		// one against MaxMFAFailures (SQLite's write lock already does).
 		var s Session
@@ -179,9 +195,20 @@ func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken 
 		if ok {
 			tx.Audit(Audit{Action: "user.mfa_pass", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
 				Details: map[string]any{"method": method}})
+			if err := clearThrottle(tx.G, throttleKey); err != nil {
+				return err
+			}
 			return tx.G.Model(&s).Updates(map[string]any{"mfa_passed": true, "mfa_failures": 0}).Error
 		}
 		tx.Audit(Audit{Action: "user.mfa_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant()})
+		if err := countFailure(tx, SecondFactorThrottle, throttle, now); err != nil {
+			return err
+		}
+		if throttle.Failures == SecondFactorThrottle.Free || throttle.Failures == SecondFactorThrottle.Ceiling {
+			if err := warnOfFailures(tx, u, SecondFactorThrottle, throttle.Failures, actor.IP, now); err != nil {
+				return err
+			}
+		}
 		if s.MFAFailures+1 >= MaxMFAFailures {
 			outcome = ErrTooManyCodes
 			return tx.G.Delete(&s).Error

@@ -1,0 +1,24 @@
+-- +goose Up
+-- Sign-in throttles (models/throttle.go): consecutive failures per account,
+-- per client address and per account's second factor, and when the next
+-- attempt may come. They replace the sliding window of login_failures,
+-- which locked an account outright.
+CREATE TABLE auth_throttle (
+    key             TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_failure_at DATETIME NOT NULL,
+    next_at         DATETIME NOT NULL
+);
+CREATE INDEX auth_throttle_last_failure_idx ON auth_throttle (last_failure_at);
+DROP TABLE login_failures;
+
+-- +goose Down
+CREATE TABLE login_failures (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    ip    TEXT NOT NULL,
+    at    DATETIME NOT NULL
+);
+CREATE INDEX login_failures_email_idx ON login_failures (email, at);
+CREATE INDEX login_failures_ip_idx ON login_failures (ip, at);
+DROP TABLE auth_throttle;
