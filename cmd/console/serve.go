@@ -53,7 +53,14 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		if err != nil {
 			return err
 		}
-		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
+		// The runner puts a job in hand back in the queue when ctx ends;
+		// shutdown waits for that before closing the database, or the job
+		// would stay claimed until its heartbeat went stale.
+		runnerDone := make(chan struct{})
+		go func() {
+			defer close(runnerDone)
+			jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
+		}()
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
 			return err
@@ -111,6 +118,11 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		}
 		if err := app.FlushUsage(shutdownCtx); err != nil {
 			env.log.Error("write API usage counts", "err", err)
+		}
+		select {
+		case <-runnerDone:
+		case <-shutdownCtx.Done():
+			env.log.Error("import runner did not stop in time; its job resumes once its heartbeat is stale")
 		}
 		env.log.Info("stopped")
 		return nil
