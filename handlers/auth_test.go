@@ -410,6 +410,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	if err := app.db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	pastTheCache()
 	if p := c.get("/readyz"); p.Status != http.StatusServiceUnavailable {
 		t.Errorf("GET /readyz with the database closed: status %d, want 503", p.Status)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -38,4 +39,16 @@ func (db *DB) ServerSecret(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("read server secret: %w", err)
 	}
 	return hex.DecodeString(s.Value)
+}
+
+// ProbeWrite writes one small row (the time of the probe, in settings),
+// for readiness: a database that answers reads but cannot write (a full
+// disk, a read-only replica after a failover) cannot serve the console.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, DoUpdates: clause.AssignmentColumns([]string{"value"})}).
+		Create(&setting{Key: "readiness_probe", Value: Now().Format(time.RFC3339Nano)}).Error
+	if err != nil {
+		return fmt.Errorf("write probe: %w", err)
+	}
+	return nil
 }
