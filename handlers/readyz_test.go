@@ -34,10 +34,10 @@ func failWrites(t *testing.T, db *models.DB) {
 	}
 }
 
-// holdWriteLock keeps a write transaction open on the settings table
-// until the returned function is called: on SQLite it holds the one
-// connection, on PostgreSQL the table lock, so the probe's write waits.
-func holdWriteLock(t *testing.T, db *models.DB) func() {
+// holdWriteLock keeps a write transaction open until the returned
+// function is called: on SQLite it holds the one connection, on PostgreSQL
+// an exclusive lock on table (reads go on, writes wait).
+func holdWriteLock(t *testing.T, db *models.DB, table string) func() {
 	t.Helper()
 	tx := db.Gorm.Begin()
 	if tx.Error != nil {
@@ -45,7 +45,7 @@ func holdWriteLock(t *testing.T, db *models.DB) func() {
 	}
 	lock := `UPDATE settings SET value = value WHERE key = 'server_secret'`
 	if db.Dialect == models.Postgres {
-		lock = `LOCK TABLE settings IN EXCLUSIVE MODE`
+		lock = `LOCK TABLE ` + table + ` IN EXCLUSIVE MODE`
 	}
 	if err := tx.Exec(lock).Error; err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestReadyzStaysReadyWhileTheDatabaseIsBusyAfterARecentWrite(t *testing.T) {
 	if p := c.get("/readyz"); p.Status != http.StatusOK {
 		t.Fatalf("GET /readyz with a healthy database: status %d, want 200", p.Status)
 	}
-	release := holdWriteLock(t, app.db)
+	release := holdWriteLock(t, app.db, "settings")
 	defer release()
 	pastTheCache()
 	if p := c.get("/readyz"); p.Status != http.StatusOK {

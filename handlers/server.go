@@ -38,6 +38,10 @@ type Config struct {
 	// APIRate is each API key's request budget per second; 0 turns the
 	// limit off. Suppression checks are never limited.
 	APIRate float64
+	// APIMaxWrites bounds the API writes in flight on this instance; a
+	// write beyond it is answered 503 with Retry-After at once instead of
+	// queueing for the database. 0: no bound.
+	APIMaxWrites int
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed; without any, the client is the connection's address.
 	TrustedProxies []*net.IPNet
@@ -58,6 +62,7 @@ type Server struct {
 	limits keyLimits
 	usage  usageCounter
 	ready  *readiness
+	writes chan struct{} // one token per API write in flight; nil: unbounded
 	echo   *echo.Echo
 }
 
@@ -101,6 +106,9 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	probe := cfg.ReadinessProbe
 	if probe == nil {
 		probe = db.ProbeWrite
+	}
+	if cfg.APIMaxWrites > 0 {
+		s.writes = make(chan struct{}, cfg.APIMaxWrites)
 	}
 	s.ready = &readiness{probe: probe, timeout: readinessTimeout, cache: readinessCache, grace: readinessGrace}
 

@@ -213,6 +213,13 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 			case public:
 				return next(c)
 			case apiKeyAccess:
+				if isAPIWrite(r) {
+					release, err := s.admitWrite(c)
+					if err != nil {
+						return err
+					}
+					defer release()
+				}
 				if err := s.authenticateKey(c, r); err != nil {
 					return err
 				}

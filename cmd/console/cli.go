@@ -123,7 +123,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  console %-13s %s\n      %s\n", c.words, c.args, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --db and --help. Environment: CONSOLE_DB, CONSOLE_ADDR, CONSOLE_BASE_URL,\nCONSOLE_TIMEZONE, CONSOLE_HOLIDAYS, CONSOLE_DEFAULT_REGION, CONSOLE_API_RATE, CONSOLE_SESSION_IDLE,\nCONSOLE_SESSION_MAX, CONSOLE_LOG_FORMAT, CONSOLE_TRUSTED_PROXIES; flags win.")
+	fmt.Fprintln(w, "\nEvery command takes --db and --help. Environment: CONSOLE_DB, CONSOLE_ADDR, CONSOLE_BASE_URL,\nCONSOLE_TIMEZONE, CONSOLE_HOLIDAYS, CONSOLE_DEFAULT_REGION, CONSOLE_API_RATE, CONSOLE_API_MAX_WRITES, CONSOLE_SESSION_IDLE,\nCONSOLE_SESSION_MAX, CONSOLE_LOG_FORMAT, CONSOLE_TRUSTED_PROXIES; flags win.")
 }
 
 func printCommandUsage(w io.Writer, c command, fs *flag.FlagSet) {

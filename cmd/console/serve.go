@@ -48,7 +48,8 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		app, err := handlers.NewServer(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
 			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
-			Business: env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
+			APIMaxWrites: env.cfg.APIMaxWrites,
+			Business:     env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
 		})
 		if err != nil {
 			return err
