@@ -39,7 +39,11 @@ var ErrTooManyCodes = errors.New("too many wrong codes: sign in again")
 // The secret is kept unconfirmed until ConfirmTOTP sees a valid code.
 func (db *DB) BeginTOTP(ctx context.Context, u *User) (*otp.Key, error) {
 	if u.TOTPSecret != "" && !u.HasTOTP() {
-		return TOTPKey(u.Email, u.TOTPSecret)
+		pending, err := db.keys.open(totpLabel(u.ID), u.TOTPSecret)
+		if err != nil {
+			return nil, err
+		}
+		return TOTPKey(u.Email, pending)
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: u.Email})
 	if err != nil {
@@ -49,10 +53,14 @@ func (db *DB) BeginTOTP(ctx context.Context, u *User) (*otp.Key, error) {
 	if u.HasTOTP() {
 		return key, nil
 	}
-	if err := db.Gorm.WithContext(ctx).Model(u).Update("totp_secret", key.Secret()).Error; err != nil {
+	sealed, err := db.keys.seal(totpLabel(u.ID), key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Gorm.WithContext(ctx).Model(u).Update("totp_secret", sealed).Error; err != nil {
 		return nil, fmt.Errorf("store TOTP key: %w", err)
 	}
-	u.TOTPSecret = key.Secret()
+	u.TOTPSecret = sealed
 	return key, nil
 }
 
@@ -103,10 +111,14 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret
 	for i := range codes {
 		codes[i] = newRecoveryCode()
 	}
-	err := db.Tx(ctx, actor, func(tx *Tx) error {
+	sealed, err := db.keys.seal(totpLabel(actor.ID), secret)
+	if err != nil {
+		return nil, err
+	}
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		now := Now()
 		if err := tx.G.Model(&User{}).Where("id = ?", actor.ID).Updates(map[string]any{
-			"totp_secret": secret, "totp_enabled_at": now, "totp_last_step": step, "updated_at": now}).Error; err != nil {
+			"totp_secret": sealed, "totp_enabled_at": now, "totp_last_step": step, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("enable TOTP: %w", err)
 		}
 		if err := tx.G.Where("user_id = ?", actor.ID).Delete(&recoveryCode{}).Error; err != nil {
@@ -172,7 +184,11 @@ func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken 
 		}
 		step := int64(0)
 		if u.HasTOTP() {
-			step = matchTOTP(u.TOTPSecret, code, fresh.TOTPLastStep, time.Now())
+			secret, err := tx.keys.open(totpLabel(u.ID), u.TOTPSecret)
+			if err != nil {
+				return err
+			}
+			step = matchTOTP(secret, code, fresh.TOTPLastStep, time.Now())
 		}
 		ok := step != 0
 		if ok {

@@ -20,6 +20,8 @@ type User struct {
 	Email         string
 	Name          string
 	PasswordHash  string
+	// TOTPSecret is sealed with the DB's keyring (see Keyring); only the
+	// TOTP functions open it.
 	TOTPSecret    string     `gorm:"column:totp_secret"`
 	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at"`
 	TOTPLastStep  int64      `gorm:"column:totp_last_step"`

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,9 +30,20 @@ func console(t *testing.T, dsn, stdin string, args ...string) (int, string, stri
 	t.Helper()
 	t.Setenv("CONSOLE_DB", dsn)
 	t.Setenv("CONSOLE_LOG_FORMAT", "json")
+	t.Setenv("CONSOLE_SECRET_KEY", secretKeyFor(t, dsn))
 	var out, errOut bytes.Buffer
 	code := run(args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// secretKeyFor is where the console run on dsn keeps its secret key file:
+// one per database, so every command a test runs on it opens its secrets,
+// and never in the source tree.
+func secretKeyFor(t *testing.T, dsn string) string {
+	sum := sha256.Sum256([]byte(dsn))
+	path := filepath.Join(os.TempDir(), "console-test-"+hex.EncodeToString(sum[:8])+".key")
+	t.Cleanup(func() { _ = os.Remove(path) })
+	return path
 }
 
 func mustConsole(t *testing.T, dsn, stdin string, args ...string) string {
@@ -195,7 +208,7 @@ func TestServeShutsDownGracefullyAndLogsNoSecrets(t *testing.T) {
 	}
 	dsn := modeltest.DSN(t)
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--demo")
-	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json")
+	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json", "CONSOLE_SECRET_KEY="+secretKeyFor(t, dsn))
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderr, _ := cmd.StderrPipe()

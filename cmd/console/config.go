@@ -43,6 +43,9 @@ type config struct {
 	// calendar for business-day deadlines (CONSOLE_HOLIDAYS).
 	Holidays string
 	Calendar *models.Calendar
+	// SecretKey is the file of keys that seal the secrets kept in the
+	// database (CONSOLE_SECRET_KEY), created mode 0600 when missing.
+	SecretKey string
 	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
 	TrustedProxies []*net.IPNet
 	proxiesText    string
@@ -62,6 +65,7 @@ func configFromEnv() config {
 		rateText:      envOr("CONSOLE_API_RATE", "1000"),
 		maxWritesText: envOr("CONSOLE_API_MAX_WRITES", "64"),
 		Holidays:      os.Getenv("CONSOLE_HOLIDAYS"),
+		SecretKey:     envOr("CONSOLE_SECRET_KEY", "console-secret.key"),
 		SMTPListen:    os.Getenv("CONSOLE_SMTP_LISTEN"),
 		SMTPURL:       os.Getenv("CONSOLE_SMTP_URL"),
 		MailFrom:      envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),

@@ -1,4 +1,8 @@
 -- +goose Up
+-- TOTP secrets and the server secret are sealed from this version on with
+-- a key outside the database (CONSOLE_SECRET_KEY); the values still in
+-- clear are sealed by a Go step every command runs after migrating
+-- (models.DB.SealSecrets), since SQL has no access to that key.
 -- Sign-in throttles (models/throttle.go): consecutive failures per account,
 -- per client address and per account's second factor, and when the next
 -- attempt may come. They replace the sliding window of login_failures,
