@@ -3,6 +3,7 @@
 -- a key outside the database (CONSOLE_SECRET_KEY); the values still in
 -- clear are sealed by a Go step every command runs after migrating
 -- (models.DB.SealSecrets), since SQL has no access to that key.
+
 -- Sign-in throttles (models/throttle.go): consecutive failures per account,
 -- per client address and per account's second factor, and when the next
 -- attempt may come. They replace the sliding window of login_failures,
@@ -16,7 +17,12 @@ CREATE TABLE auth_throttle (
 CREATE INDEX auth_throttle_last_failure_idx ON auth_throttle (last_failure_at);
 DROP TABLE login_failures;
 
+-- When the outbox's latest attempt began: recorded with the Message-ID
+-- before the mail is handed to the server (models.StartMailAttempt).
+ALTER TABLE outbox ADD COLUMN last_attempt_at TIMESTAMPTZ;
+
 -- +goose Down
+ALTER TABLE outbox DROP COLUMN last_attempt_at;
 CREATE TABLE login_failures (
     id    BIGSERIAL PRIMARY KEY,
     email TEXT NOT NULL,
