@@ -251,6 +251,11 @@ func (db *DB) DisableTOTP(ctx context.Context, actor Actor, u *User, password st
 	if u.Role().RequiresTOTP() {
 		return Invalid("totp", "staff roles must keep two-step sign-in")
 	}
+	if required, err := db.MFARequired(ctx, u); err != nil {
+		return err
+	} else if required {
+		return Invalid("totp", "your organisation requires two-step sign-in for every user")
+	}
 	if !passwordMatches(u.PasswordHash, password) {
 		return Invalid("current_password", "is not your current password")
 	}
@@ -275,4 +280,45 @@ func newRecoveryCode() string {
 
 func normalizeRecovery(c string) string {
 	return strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(c))
+}
+
+// MFARequired says whether u must use two-step sign-in: staff roles
+// always, customer users when their customer requires it for everyone.
+func (db *DB) MFARequired(ctx context.Context, u *User) (bool, error) {
+	if u.Role().RequiresTOTP() {
+		return true, nil
+	}
+	if u.CustomerID == nil {
+		return false, nil
+	}
+	var c Customer
+	if err := db.Gorm.WithContext(ctx).Select("require_mfa").First(&c, "id = ?", *u.CustomerID).Error; err != nil {
+		return false, fmt.Errorf("look up customer: %w", err)
+	}
+	return c.RequireMFA, nil
+}
+
+// SetRequireMFA makes two-step sign-in required (or optional again) for
+// every user of the acting customer admin's customer. It applies at each
+// user's next sign-in: a user without an authenticator then sets one up
+// before reaching any page.
+func (db *DB) SetRequireMFA(ctx context.Context, actor Actor, required bool) error {
+	if actor.Staff() {
+		return Invalid("require_mfa", "is a customer's setting: staff always use two-step sign-in")
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		var c Customer
+		if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", actor.CustomerID).Error; err != nil {
+			return notFound(err)
+		}
+		if c.RequireMFA == required {
+			return nil
+		}
+		if err := tx.G.Model(&c).Updates(map[string]any{"require_mfa": required, "updated_at": Now()}).Error; err != nil {
+			return fmt.Errorf("update customer: %w", err)
+		}
+		tx.Audit(Audit{Action: "customer.require_mfa", ObjectType: "customer", ObjectID: c.ID, CustomerID: c.ID,
+			Details: map[string]any{"before": c.RequireMFA, "after": required}})
+		return nil
+	})
 }

@@ -111,7 +111,11 @@ func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, 
 	token := randomToken()
 	sess := Session{IDHash: hashToken(token), UserID: u.ID, IP: ip, UserAgent: truncate(userAgent, 300),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(policy.Absolute)}
-	needsMFA := u.HasTOTP() || u.Role().RequiresTOTP()
+	required, err := db.MFARequired(ctx, &u)
+	if err != nil {
+		return nil, err
+	}
+	needsMFA := u.HasTOTP() || required
 	sess.MFAPassed = !needsMFA
 	err = db.Tx(ctx, u.Actor(ip), func(tx *Tx) error {
 		if err := tx.G.Create(&sess).Error; err != nil {

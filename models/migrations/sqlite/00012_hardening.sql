@@ -21,8 +21,12 @@ DROP TABLE login_failures;
 -- before the mail is handed to the server (models.StartMailAttempt).
 ALTER TABLE outbox ADD COLUMN last_attempt_at DATETIME;
 
+-- A customer admin may require two-step sign-in of every user of the
+-- customer (models.SetRequireMFA).
+ALTER TABLE customers ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
+
 -- +goose Down
-ALTER TABLE outbox DROP COLUMN last_attempt_at;
+ALTER TABLE customers DROP COLUMN require_mfa;ALTER TABLE outbox DROP COLUMN last_attempt_at;
 CREATE TABLE login_failures (
     id    INTEGER PRIMARY KEY AUTOINCREMENT,
     email TEXT NOT NULL,
