@@ -14,7 +14,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/console /usr/local/bin/console
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
-ENV CONSOLE_ADDR=:8080 CONSOLE_DB=/data/console.db
+ENV CONSOLE_ADDR=:8080 CONSOLE_DB=/data/console.db CONSOLE_SECRET_KEY=/data/console-secret.key
 VOLUME /data
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/console"]

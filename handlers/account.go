@@ -18,9 +18,13 @@ func (s *Server) renderAccount(c echo.Context, status int, pwErrs, totpErrs view
 	if err != nil {
 		return err
 	}
+	required, err := s.db.MFARequired(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, views.AccountPage(views.Account{
 		Email: u.Email, Name: u.Name, RoleLabel: u.Role().Label(), HasTOTP: u.HasTOTP(),
-		TOTPRequired: u.Role().RequiresTOTP(), RecoveryLeft: left, PasswordErrs: pwErrs, TOTPErrs: totpErrs,
+		TOTPRequired: required, RecoveryLeft: left, PasswordErrs: pwErrs, TOTPErrs: totpErrs,
 	}))
 }
 

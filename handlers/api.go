@@ -235,3 +235,27 @@ func (s *Server) tenantOf(c echo.Context, named string) (string, error) {
 	}
 	return cust.ID, nil
 }
+
+// isAPIWrite tells the API routes that write: every method but GET, except
+// the suppression checks (POST for a batch, but a read).
+func isAPIWrite(r route) bool { return r.Method != http.MethodGet && !r.Unlimited }
+
+// admitWrite takes one of the instance's write slots (Config.APIMaxWrites)
+// or answers 503 with Retry-After at once. Beyond the bound, more writes in
+// flight only lengthen the database's queue: each would wait longer, time
+// out in the caller's CRM and be retried on top. A quick 503 tells the
+// caller to come back while the writes in flight finish. The slot is taken
+// before the key is checked, since checking it may need the database too.
+func (s *Server) admitWrite(c echo.Context) (func(), error) {
+	if s.writes == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.writes <- struct{}{}:
+		return func() { <-s.writes }, nil
+	default:
+		c.Response().Header().Set("Retry-After", "1")
+		return nil, echo.NewHTTPError(http.StatusServiceUnavailable,
+			fmt.Sprintf("this instance has %d writes in flight, its limit; retry in a second", cap(s.writes)))
+	}
+}

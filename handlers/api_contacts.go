@@ -3,7 +3,9 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -265,15 +267,61 @@ func (s *Server) apiCreateContact(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+// maxPurpose bounds the purpose a staff key gives for a read.
+const maxPurpose = 200
+
+// contactReader decides whom a read of one contact by id is scoped to, and
+// what its audit entry says. A key naming a customer (`customer`, slug or
+// id) is held to it: another customer's contact is 404, as for a customer
+// key. A staff key naming none reads across customers, which it must
+// justify: the `purpose` parameter or X-Purpose header (for instance a
+// request reference) is required then and recorded in the audit entry;
+// given otherwise, it is recorded too.
+func (s *Server) contactReader(c echo.Context) (models.Actor, map[string]any, error) {
+	a := apiActor(c)
+	details := map[string]any{"via": "api"}
+	purpose := strings.TrimSpace(c.QueryParam("purpose"))
+	if purpose == "" {
+		purpose = strings.TrimSpace(c.Request().Header.Get("X-Purpose"))
+	}
+	if len(purpose) > maxPurpose || strings.ContainsFunc(purpose, unicode.IsControl) {
+		return a, nil, &apiError{status: http.StatusBadRequest, msg: "purpose must be one line of at most 200 characters", field: "purpose"}
+	}
+	if purpose != "" {
+		details["purpose"] = purpose
+	}
+	if named := strings.TrimSpace(c.QueryParam("customer")); named != "" {
+		tenant, err := s.tenantOf(c, named)
+		if err != nil {
+			return a, nil, err
+		}
+		held := a
+		held.CustomerID = tenant
+		return held, details, nil
+	}
+	if a.Staff() {
+		if purpose == "" {
+			return a, nil, &apiError{status: http.StatusBadRequest, field: "purpose",
+				msg: "a staff key reading a contact without naming its customer must give a purpose (purpose parameter or X-Purpose header)"}
+		}
+		details["across_customers"] = true
+	}
+	return a, details, nil
+}
+
 // apiContact returns one contact; reading it is audited.
 func (s *Server) apiContact(c echo.Context) error {
 	ctx, a := c.Request().Context(), apiActor(c)
-	ct, err := s.db.Contact(ctx, a, c.Param("id"))
+	reader, details, err := s.contactReader(c)
+	if err != nil {
+		return err
+	}
+	ct, err := s.db.Contact(ctx, reader, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: ct.ID, CustomerID: ct.CustomerID,
-		Details: map[string]any{"via": "api"}}); err != nil {
+		Details: details}); err != nil {
 		return err
 	}
 	out, err := s.contactOut(c, ct)
@@ -326,12 +374,17 @@ func (s *Server) apiConsentAt(c echo.Context) error {
 			return err
 		}
 	}
-	res, err := s.db.ConsentAtTime(ctx, a, c.Param("id"), at, c.QueryParam("channel"))
+	reader, details, err := s.contactReader(c)
 	if err != nil {
 		return err
 	}
+	res, err := s.db.ConsentAtTime(ctx, reader, c.Param("id"), at, c.QueryParam("channel"))
+	if err != nil {
+		return err
+	}
+	details["at"] = at.Format(time.RFC3339)
 	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
-		CustomerID: res.CustomerID, Details: map[string]any{"via": "api", "at": at.Format(time.RFC3339)}}); err != nil {
+		CustomerID: res.CustomerID, Details: details}); err != nil {
 		return err
 	}
 	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "suppressed": res.Suppressed, "event": nil}

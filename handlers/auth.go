@@ -76,7 +76,11 @@ func (s *Server) secondFactor(c echo.Context) error {
 	}
 	next := localPath(c.FormValue("next"))
 	err := s.db.VerifySecondFactor(c.Request().Context(), actor(c), st.token, st.user, c.FormValue("code"))
+	var rl *models.RateLimitError
 	switch {
+	case errors.As(err, &rl):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
+		return s.render(c, http.StatusTooManyRequests, views.SecondFactor(rl.Error(), next))
 	case errors.Is(err, models.ErrTooManyCodes):
 		s.clearCookie(c, sessionCookie)
 		s.flash(c, "Too many wrong codes. Sign in again.")

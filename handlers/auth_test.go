@@ -77,31 +77,60 @@ func TestWrongPasswordIsRefusedAndAudited(t *testing.T) {
 	}
 }
 
-func TestRepeatedFailuresLockTheAccountWithRetryAfter(t *testing.T) {
+func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
 	app := newTestApp(t)
 	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.get("/login")
-	for i := 0; i < models.MaxFailuresPerEmail; i++ {
+	for i := 0; i < models.AccountThrottle.Free; i++ {
 		if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {"wrong guess " + strconv.Itoa(i)}}); p.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: status %d, want 401", i+1, p.Status)
 		}
 	}
-	// Even the right password is refused until the window passes.
+	// Right after the failures, even the right password waits...
 	p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}})
 	if p.Status != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures: status %d, want 429", models.MaxFailuresPerEmail, p.Status)
+		t.Fatalf("after %d failures: status %d, want 429", models.AccountThrottle.Free, p.Status)
 	}
-	if msg := p.text(`[data-testid="login-error"]`); !strings.Contains(msg, "Too many failed sign-in attempts") {
-		t.Errorf("message %q does not explain the lock", msg)
+	if msg := p.text(`[data-testid="login-error"]`); !strings.Contains(msg, "Too many failed sign-in attempts") || !strings.Contains(msg, "seconds") {
+		t.Errorf("message %q does not say how long to wait", msg)
 	}
 	secs, err := strconv.Atoi(p.Header.Get("Retry-After"))
-	if err != nil || secs < 1 || secs > int(models.LoginWindow.Seconds())+1 {
-		t.Errorf("Retry-After %q, want seconds within the %s window", p.Header.Get("Retry-After"), models.LoginWindow)
+	if err != nil || secs < 1 || secs > int(models.AccountThrottle.Base.Seconds())+1 {
+		t.Errorf("Retry-After %q, want a few seconds, at most %s", p.Header.Get("Retry-After"), models.AccountThrottle.Base)
 	}
 	if responseCookie(p, "console_session") != nil {
-		t.Errorf("a locked account was signed in")
+		t.Errorf("a waiting account was signed in")
 	}
+	// ...but only that long: the account is not locked.
+	if err := app.db.Gorm.Exec("UPDATE auth_throttle SET next_at = ?", models.Now().Add(-time.Second)).Error; err != nil {
+		t.Fatal(err)
+	}
+	if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}}); p.Status != http.StatusSeeOther || p.Location() != "/" {
+		t.Errorf("right password once the wait is over: status %d to %q, want 303 to /", p.Status, p.Location())
+	}
+}
+
+func TestSecondFactorStepAnswers429WhileTheAccountMustWait(t *testing.T) {
+	app := newTestApp(t)
+	acc := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	for range 2 {
+		c := app.client()
+		c.get("/login")
+		c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}})
+		c.get("/login/totp")
+		p := c.post("/login/totp", url.Values{"code": {"000000"}})
+		for i := 1; i < models.MaxMFAFailures && p.Status == http.StatusUnauthorized; i++ {
+			p = c.post("/login/totp", url.Values{"code": {"000000"}})
+		}
+		if p.Status == http.StatusTooManyRequests {
+			if p.Header.Get("Retry-After") == "" || !strings.Contains(p.text(`[data-testid="mfa-error"]`), "Too many wrong codes") {
+				t.Errorf("429 without Retry-After or explanation: %q", p.Body)
+			}
+			return
+		}
+	}
+	t.Errorf("a second half-open session kept guessing codes: no 429 after %d wrong codes", 2*models.MaxMFAFailures)
 }
 
 // signInWithoutJar signs in handling cookies by hand, so that Secure
@@ -381,6 +410,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	if err := app.db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	pastTheCache()
 	if p := c.get("/readyz"); p.Status != http.StatusServiceUnavailable {
 		t.Errorf("GET /readyz with the database closed: status %d, want 503", p.Status)
 	}
@@ -450,6 +480,10 @@ func TestInvitedUserChoosesAPasswordOnceAndSignsIn(t *testing.T) {
 func TestPasswordAloneCannotReplaceAnEnrolledSecondFactor(t *testing.T) {
 	app := newTestApp(t)
 	acc := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	before, err := app.db.User(context.Background(), modeltest.Staff, acc.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := app.client()
 	c.get("/login")
 	if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}}); p.Location() != "/login/totp" {
@@ -474,7 +508,7 @@ func TestPasswordAloneCannotReplaceAnEnrolledSecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.TOTPSecret != acc.Secret {
+	if u.TOTPSecret != before.TOTPSecret {
 		t.Errorf("the enrolled TOTP secret was replaced")
 	}
 }
@@ -517,5 +551,57 @@ func TestTOTPCodeIsAcceptedOnlyOnce(t *testing.T) {
 	}
 	if p := step(); p.Status != http.StatusUnauthorized {
 		t.Errorf("the same code again (a replay, NIST SP 800-63B 5.1.4.2): status %d, want 401", p.Status)
+	}
+}
+
+func TestSignInReturnsOnlyToPathsOnThisSite(t *testing.T) {
+	app := newTestApp(t)
+	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	cases := []struct{ next, want string }{
+		{"/contacts", "/contacts"},
+		{"/contacts?q=jane%20doe&page=2", "/contacts?q=jane%20doe&page=2"},
+		{"/requests/0190a6f2-0000-7000-8000-000000000000", "/requests/0190a6f2-0000-7000-8000-000000000000"},
+		{"", "/"},
+		{"contacts", "/"},
+		{"//evil.example/", "/"},
+		{"///evil.example/", "/"},
+		{"/\\evil.example/", "/"},
+		{"\\\\evil.example/", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\n/evil.example/", "/"},
+		{"/\r\n/evil.example/", "/"},
+		{"/ /evil.example/", "/"},
+		{"/\x00/evil.example/", "/"},
+		{"/%09/evil.example/", "/"},
+		{"/%0a/evil.example/", "/"},
+		{"/%0D%0A/evil.example/", "/"},
+		{"/%5C/evil.example/", "/"},
+		{"/%5c%5cevil.example/", "/"},
+		{"/%2F/evil.example/", "/"},
+		{"/%2f%2fevil.example/", "/"},
+		{"/%252F/evil.example/", "/"},
+		{"/%2509/evil.example/", "/"},
+		{"/%00/evil.example/", "/"},
+		{"/%zz", "/"},
+		{"https://evil.example/", "/"},
+		{"http:evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/\u3000/evil.example/", "/"},
+		{"/\u200b/evil.example/", "/"},
+		{"@evil.example", "/"},
+		{"/contacts\r\nSet-Cookie: x=y", "/"},
+	}
+	for _, tc := range cases {
+		t.Run(strconv.Quote(tc.next), func(t *testing.T) {
+			c := app.client()
+			login := c.get("/login?next=" + url.QueryEscape(tc.next))
+			if carried := login.Doc.Find(`input[name="next"]`).AttrOr("value", ""); carried != tc.want {
+				t.Errorf("the sign-in form carries next=%q, want %q", carried, tc.want)
+			}
+			p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}, "next": {tc.next}})
+			if p.Status != http.StatusSeeOther || p.Header.Get("Location") != tc.want {
+				t.Errorf("sign-in with next=%q: status %d, Location %q, want 303 to %q", tc.next, p.Status, p.Header.Get("Location"), tc.want)
+			}
+		})
 	}
 }

@@ -72,6 +72,7 @@ func (s *Server) routes() []route {
 		// Users and roles
 		{get, "/users", s.users, permitted, can("users", "read"), false},
 		{post, "/users", s.userCreate, permitted, can("users", "write"), false},
+		{post, "/users/require-mfa", s.usersRequireMFA, permitted, can("users", "write"), false},
 		{post, "/users/:id/role", s.userRole, permitted, can("users", "write"), false},
 		{post, "/users/:id/disable", s.userDisable, permitted, can("users", "write"), false},
 		{post, "/users/:id/enable", s.userEnable, permitted, can("users", "write"), false},

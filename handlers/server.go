@@ -5,10 +5,12 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,10 +38,17 @@ type Config struct {
 	// APIRate is each API key's request budget per second; 0 turns the
 	// limit off. Suppression checks are never limited.
 	APIRate float64
+	// APIMaxWrites bounds the API writes in flight on this instance; a
+	// write beyond it is answered 503 with Retry-After at once instead of
+	// queueing for the database. 0: no bound.
+	APIMaxWrites int
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed; without any, the client is the connection's address.
 	TrustedProxies []*net.IPNet
 	Log            *slog.Logger
+	// ReadinessProbe replaces the write that /readyz tries (tests inject
+	// a failing or a stalled writer); nil: models.DB.ProbeWrite.
+	ReadinessProbe func(context.Context) error
 }
 
 // Server holds the dependencies handlers share.
@@ -52,6 +61,8 @@ type Server struct {
 	secure bool
 	limits keyLimits
 	usage  usageCounter
+	ready  *readiness
+	writes chan struct{} // one token per API write in flight; nil: unbounded
 	echo   *echo.Echo
 }
 
@@ -92,6 +103,14 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	}
 	s := &Server{db: db, authz: authz, cfg: cfg, log: cfg.Log, secret: secret,
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://")}
+	probe := cfg.ReadinessProbe
+	if probe == nil {
+		probe = db.ProbeWrite
+	}
+	if cfg.APIMaxWrites > 0 {
+		s.writes = make(chan struct{}, cfg.APIMaxWrites)
+	}
+	s.ready = &readiness{probe: probe, timeout: readinessTimeout, cache: readinessCache, grace: readinessGrace}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -195,10 +214,56 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
 }
 
-func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+// Readiness: /readyz answers whether a write can succeed now. The probe
+// is one small write with a short timeout; its verdict is cached briefly so
+// a load balancer polling every instance often costs little. A probe that
+// merely timed out (every connection busy, a writer holding SQLite's lock)
+// keeps the instance ready while a write succeeded within the grace period:
+// a busy instance is working, and taking it out would move its load onto the
+// others. A probe that failed (disk full, read-only database, database
+// gone) makes it unready at once.
+const (
+	readinessTimeout = time.Second
+	readinessCache   = time.Second
+	readinessGrace   = 15 * time.Second
+)
+
+type readiness struct {
+	probe                 func(context.Context) error
+	timeout, cache, grace time.Duration
+
+	mu      sync.Mutex // one probe at a time; callers meanwhile wait for its verdict
+	checked time.Time
+	lastOK  time.Time
+	err     error // the verdict: nil when ready
+}
+
+func (r *readiness) check(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.checked.IsZero() && time.Since(r.checked) < r.cache {
+		return r.err
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
+	err := r.probe(pctx)
+	now := time.Now()
+	switch {
+	case err == nil:
+		r.lastOK, r.err = now, nil
+	case pctx.Err() != nil && !r.lastOK.IsZero() && now.Sub(r.lastOK) < r.grace:
+		r.err = nil
+	case pctx.Err() != nil:
+		r.err = fmt.Errorf("no write succeeded for %s: %w", r.grace, err)
+	default:
+		r.err = err
+	}
+	r.checked = now
+	return r.err
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.ready.check(c.Request().Context()); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		return c.String(http.StatusServiceUnavailable, "database unavailable")
 	}

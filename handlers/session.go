@@ -213,6 +213,13 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 			case public:
 				return next(c)
 			case apiKeyAccess:
+				if isAPIWrite(r) {
+					release, err := s.admitWrite(c)
+					if err != nil {
+						return err
+					}
+					defer release()
+				}
 				if err := s.authenticateKey(c, r); err != nil {
 					return err
 				}
@@ -255,11 +262,34 @@ func secondFactorPath(u *models.User) string {
 	return "/login/totp/enrol"
 }
 
-// localPath keeps a redirect target on this site: only absolute paths,
-// never "//host" or a full URL.
+// localPath keeps a redirect target on this site. It accepts only what
+// parses as a path on this origin, with no scheme, host or user, written in
+// printable ASCII without backslashes: browsers drop a tab or newline (so
+// "/\t/evil" becomes "//evil") and read a backslash as a slash. The same
+// characters percent-encoded are refused too, at any depth of encoding,
+// since a proxy or a later hop may decode them. Anything else is "/".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
 		return "/"
 	}
-	return p
+	for i := 0; i < len(p); i++ {
+		if b := p[i]; b < 0x21 || b > 0x7e || b == '\\' {
+			return "/"
+		}
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return "/"
+	}
+	for dec := p; ; {
+		next, err := url.PathUnescape(dec)
+		if err != nil || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool {
+			return r < 0x20 || r == 0x7f || r == '\\'
+		}) {
+			return "/"
+		}
+		if next == dec {
+			return p
+		}
+		dec = next
+	}
 }

@@ -30,8 +30,29 @@ func (s *Server) renderUsers(c echo.Context, status int, f views.UserForm) error
 		if p.Customers, p.Options, err = s.customerChoices(c); err != nil {
 			return err
 		}
+	} else {
+		cust, err := s.db.Customer(ctx, a, a.CustomerID)
+		if err != nil {
+			return err
+		}
+		p.TenantMFA = &cust.RequireMFA
 	}
 	return s.render(c, status, views.Users(p))
+}
+
+// usersRequireMFA sets whether every user of the admin's customer must use
+// two-step sign-in.
+func (s *Server) usersRequireMFA(c echo.Context) error {
+	on := c.FormValue("require_mfa") == "on"
+	if err := s.db.SetRequireMFA(c.Request().Context(), actor(c), on); err != nil {
+		return err
+	}
+	if on {
+		s.flash(c, "Two-step sign-in is now required for every user; those without it set it up at their next sign-in.")
+	} else {
+		s.flash(c, "Two-step sign-in is now each user's choice.")
+	}
+	return redirect(c, "/users")
 }
 
 // customerChoices lists customers for staff forms: every customer by id for

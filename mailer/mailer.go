@@ -14,8 +14,9 @@
 // Several console instances may run senders on one PostgreSQL database:
 // each claims different rows (FOR UPDATE SKIP LOCKED) under a lease, so a
 // mail is sent once unless a sender dies between the server's answer and
-// the record of it (then the mail goes out again after the lease: mail is
-// delivered at least once).
+// the record of it. Then the mail goes out again after the lease (mail is
+// delivered at least once), but under the Message-ID recorded before the
+// first attempt, so the duplicate can be recognised and dropped.
 package mailer
 
 import (
@@ -213,7 +214,17 @@ func (s *Sender) DeliverOnce(ctx context.Context) (Report, error) {
 // (retry) or failed.
 func (s *Sender) deliver(ctx context.Context, m *models.OutboxMail) (string, error) {
 	log := s.log.With("mail", m.ID, "kind", m.Kind, "attempt", m.Attempts)
-	messageID := m.ID + "@" + s.msgIDDomain
+	if m.LastAttemptAt != nil && m.LastError == "" {
+		log.Warn("the previous attempt recorded no outcome (its sender stopped); sending again under the same Message-ID",
+			"message_id", m.MessageID, "previous_attempt_at", m.LastAttemptAt)
+	}
+	if err := s.db.StartMailAttempt(ctx, m, m.ID+"@"+s.msgIDDomain, s.now()); err != nil {
+		if errors.Is(err, models.ErrMailClaimLost) {
+			return models.MailQueued, nil
+		}
+		return models.MailQueued, err
+	}
+	messageID := m.MessageID
 	sendErr := s.send(ctx, m, messageID)
 	if ctx.Err() != nil {
 		// Shutting down: the attempt is not the mail's fault. The lease

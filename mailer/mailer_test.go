@@ -377,3 +377,71 @@ func TestNewRefusesABadSenderAddressOrURL(t *testing.T) {
 		t.Error("New accepted an http:// URL")
 	}
 }
+
+// stopOnDelivery is an inbox that ends the sender's context once the
+// server has accepted a message: the sender stops between the server's
+// answer and recording it, as a crash would stop it.
+type stopOnDelivery struct {
+	*inbox
+	stop context.CancelFunc
+}
+
+func (s stopOnDelivery) Deliver(ctx context.Context, m *mailbox.Message) error {
+	err := s.inbox.Deliver(ctx, m)
+	s.stop()
+	return err
+}
+
+func TestAMailSentAgainAfterASenderStoppedKeepsItsMessageID(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	id := queueAck(t, db)
+	clk := newClock()
+	ctx, stop := context.WithCancel(t.Context())
+	in := &inbox{arrived: make(chan struct{}, 16)}
+	srv, err := mailbox.NewServer("127.0.0.1:0", stopOnDelivery{inbox: in, stop: stop}, mailbox.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve() }()
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	url := "smtp://" + srv.Addr().String()
+
+	first, err := mailer.New(db, url, from, quiet, mailer.WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.DeliverOnce(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the stopped sender's pass = %v, want it cancelled", err)
+	}
+	row := outbox(t, db, id)
+	if row.Status != models.MailQueued || row.MessageID != id+"@sendara.example" || row.LastAttemptAt == nil || row.Attempts != 1 {
+		t.Fatalf("after a sender stopped mid-attempt: %+v, want still queued with the attempt and its Message-ID recorded", row)
+	}
+
+	// After the lease another sender, configured with another sender
+	// domain, sends it again: under the Message-ID the first one recorded.
+	clk.advance(11 * time.Minute)
+	second, err := mailer.New(db, url, "Privacy <privacy@other.example>", quiet, mailer.WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := second.DeliverOnce(t.Context()); err != nil || r.Sent != 1 {
+		t.Fatalf("the next sender's pass = %+v, %v; want the mail sent", r, err)
+	}
+	got := in.messages()
+	if len(got) != 2 || got[0].MessageID != got[1].MessageID || got[1].MessageID != id+"@sendara.example" {
+		t.Errorf("the server received %d copies; Message-IDs %v; want 2 copies under one Message-ID", len(got), messageIDs(got))
+	}
+	if row := outbox(t, db, id); row.Status != models.MailSent || row.MessageID != id+"@sendara.example" || row.Attempts != 2 {
+		t.Errorf("after the second attempt: %+v", row)
+	}
+}
+
+func messageIDs(ms []*mailbox.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.MessageID
+	}
+	return out
+}

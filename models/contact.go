@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -186,13 +185,9 @@ func (t *Tx) suppressErased(customerID string, added []ContactIdentifier) error 
 	if len(added) == 0 {
 		return nil
 	}
-	var s setting
-	if err := t.G.Where("key = ?", "server_secret").Limit(1).Find(&s).Error; err != nil || s.Value == "" {
+	secret, err := serverSecretIn(t.G, t.keys)
+	if err != nil || secret == nil {
 		return err // no secret yet: nobody was ever erased
-	}
-	secret, err := hex.DecodeString(s.Value)
-	if err != nil {
-		return fmt.Errorf("read server secret: %w", err)
 	}
 	key := erasureKeyFrom(secret)
 	contactOf := map[string]string{}

@@ -23,8 +23,11 @@ type Customer struct {
 	Status        string
 	CancelledAt   *time.Time
 	DPAAcceptedAt *time.Time `gorm:"column:dpa_accepted_at"`
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RequireMFA: every user of the customer must use two-step sign-in
+	// (SetRequireMFA), not only those who opted in.
+	RequireMFA bool `gorm:"column:require_mfa"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // CRMTypes are the workflow tools a customer may connect.

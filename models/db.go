@@ -43,6 +43,9 @@ type DB struct {
 	Gorm    *gorm.DB
 	Dialect Dialect
 
+	// keys seal the secrets the database holds (UseKeyring).
+	keys *Keyring
+
 	// keyTouches throttles API keys' last-used writes to one per key per
 	// minute, so the suppression check, called before every message, does
 	// not write on every call.

@@ -72,9 +72,14 @@ type OutboxMail struct {
 	LastError     string
 	SentAt        *time.Time
 	CreatedAt     time.Time
-	// MessageID is the Message-ID header without angle brackets, set when
-	// the mail is sent; a reply's In-Reply-To names it.
+	// MessageID is the Message-ID header without angle brackets, recorded
+	// before the first attempt and kept for every later one, so a mail
+	// sent twice (see StartMailAttempt) carries one Message-ID; a reply's
+	// In-Reply-To names it.
 	MessageID string
+	// LastAttemptAt is when the latest attempt began; an attempt with no
+	// recorded outcome after it may have reached the server.
+	LastAttemptAt *time.Time
 }
 
 // TableName is the outbox table.
@@ -309,6 +314,29 @@ var ErrMailClaimLost = errors.New("the mail was claimed by another sender")
 // the attempt it counted.
 func claimedMail(g *gorm.DB, m *OutboxMail) *gorm.DB {
 	return g.Model(&OutboxMail{}).Where("id = ? AND status = ? AND attempts = ?", m.ID, MailQueued, m.Attempts)
+}
+
+// StartMailAttempt records, before m is handed to the SMTP server, that
+// an attempt begins and the Message-ID it carries: the one recorded by an
+// earlier attempt if any, else messageID. It sets m.MessageID to the one
+// to send. A sender that dies after the server accepted the mail but
+// before MarkMailSent leaves the mail queued; after the lease it is sent
+// again under the same Message-ID, which receivers and mail clients use to
+// drop the duplicate.
+func (db *DB) StartMailAttempt(ctx context.Context, m *OutboxMail, messageID string, at time.Time) error {
+	if m.MessageID != "" {
+		messageID = m.MessageID
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	res := claimedMail(db.Gorm.WithContext(ctx), m).Updates(map[string]any{"message_id": messageID, "last_attempt_at": at})
+	if res.Error != nil {
+		return fmt.Errorf("record the attempt on mail %s: %w", m.ID, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return ErrMailClaimLost
+	}
+	m.MessageID, m.LastAttemptAt = messageID, &at
+	return nil
 }
 
 // MarkMailSent records that the SMTP server accepted m (mail.send).

@@ -39,7 +39,11 @@ var ErrTooManyCodes = errors.New("too many wrong codes: sign in again")
 // The secret is kept unconfirmed until ConfirmTOTP sees a valid code.
 func (db *DB) BeginTOTP(ctx context.Context, u *User) (*otp.Key, error) {
 	if u.TOTPSecret != "" && !u.HasTOTP() {
-		return TOTPKey(u.Email, u.TOTPSecret)
+		pending, err := db.keys.open(totpLabel(u.ID), u.TOTPSecret)
+		if err != nil {
+			return nil, err
+		}
+		return TOTPKey(u.Email, pending)
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: u.Email})
 	if err != nil {
@@ -49,10 +53,14 @@ func (db *DB) BeginTOTP(ctx context.Context, u *User) (*otp.Key, error) {
 	if u.HasTOTP() {
 		return key, nil
 	}
-	if err := db.Gorm.WithContext(ctx).Model(u).Update("totp_secret", key.Secret()).Error; err != nil {
+	sealed, err := db.keys.seal(totpLabel(u.ID), key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Gorm.WithContext(ctx).Model(u).Update("totp_secret", sealed).Error; err != nil {
 		return nil, fmt.Errorf("store TOTP key: %w", err)
 	}
-	u.TOTPSecret = key.Secret()
+	u.TOTPSecret = sealed
 	return key, nil
 }
 
@@ -103,10 +111,14 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret
 	for i := range codes {
 		codes[i] = newRecoveryCode()
 	}
-	err := db.Tx(ctx, actor, func(tx *Tx) error {
+	sealed, err := db.keys.seal(totpLabel(actor.ID), secret)
+	if err != nil {
+		return nil, err
+	}
+	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		now := Now()
 		if err := tx.G.Model(&User{}).Where("id = ?", actor.ID).Updates(map[string]any{
-			"totp_secret": secret, "totp_enabled_at": now, "totp_last_step": step, "updated_at": now}).Error; err != nil {
+			"totp_secret": sealed, "totp_enabled_at": now, "totp_last_step": step, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("enable TOTP: %w", err)
 		}
 		if err := tx.G.Where("user_id = ?", actor.ID).Delete(&recoveryCode{}).Error; err != nil {
@@ -132,11 +144,27 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, sessionToken, secret
 }
 
 // VerifySecondFactor checks a TOTP code or an unused recovery code for the
-// session's user. After MaxMFAFailures wrong codes the session ends.
+// session's user. After MaxMFAFailures wrong codes the session ends; the
+// account's wrong codes are also throttled across sessions and instances
+// (SecondFactorThrottle: a *RateLimitError while it must wait), and its
+// owner is mailed when they reach the throttle, since whoever typed them
+// knew the password.
 func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken string, u *User, code string) error {
 	code = strings.TrimSpace(code)
 	var outcome error
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		now := Now()
+		throttleKey := "second_factor:" + u.ID
+		throttle, err := lockThrottle(tx, SecondFactorThrottle, throttleKey, now)
+		if err != nil {
+			return err
+		}
+		if rl := throttle.refused(SecondFactorThrottle, now); rl != nil {
+			tx.Audit(Audit{Action: "user.mfa_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
+				Details: map[string]any{"reason": "rate_limited"}})
+			outcome = rl
+			return nil
+		}
 		// Locking the session row makes concurrent wrong codes count one by
 		// one against MaxMFAFailures (SQLite's write lock already does).
 		var s Session
@@ -156,7 +184,11 @@ func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken 
 		}
 		step := int64(0)
 		if u.HasTOTP() {
-			step = matchTOTP(u.TOTPSecret, code, fresh.TOTPLastStep, time.Now())
+			secret, err := tx.keys.open(totpLabel(u.ID), u.TOTPSecret)
+			if err != nil {
+				return err
+			}
+			step = matchTOTP(secret, code, fresh.TOTPLastStep, time.Now())
 		}
 		ok := step != 0
 		if ok {
@@ -179,9 +211,20 @@ func (db *DB) VerifySecondFactor(ctx context.Context, actor Actor, sessionToken 
 		if ok {
 			tx.Audit(Audit{Action: "user.mfa_pass", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
 				Details: map[string]any{"method": method}})
+			if err := clearThrottle(tx.G, throttleKey); err != nil {
+				return err
+			}
 			return tx.G.Model(&s).Updates(map[string]any{"mfa_passed": true, "mfa_failures": 0}).Error
 		}
 		tx.Audit(Audit{Action: "user.mfa_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant()})
+		if err := countFailure(tx, SecondFactorThrottle, throttle, now); err != nil {
+			return err
+		}
+		if throttle.Failures == SecondFactorThrottle.Free || throttle.Failures == SecondFactorThrottle.Ceiling {
+			if err := warnOfFailures(tx, u, SecondFactorThrottle, throttle.Failures, actor.IP, now); err != nil {
+				return err
+			}
+		}
 		if s.MFAFailures+1 >= MaxMFAFailures {
 			outcome = ErrTooManyCodes
 			return tx.G.Delete(&s).Error
@@ -208,6 +251,11 @@ func (db *DB) DisableTOTP(ctx context.Context, actor Actor, u *User, password st
 	if u.Role().RequiresTOTP() {
 		return Invalid("totp", "staff roles must keep two-step sign-in")
 	}
+	if required, err := db.MFARequired(ctx, u); err != nil {
+		return err
+	} else if required {
+		return Invalid("totp", "your organisation requires two-step sign-in for every user")
+	}
 	if !passwordMatches(u.PasswordHash, password) {
 		return Invalid("current_password", "is not your current password")
 	}
@@ -232,4 +280,45 @@ func newRecoveryCode() string {
 
 func normalizeRecovery(c string) string {
 	return strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(c))
+}
+
+// MFARequired says whether u must use two-step sign-in: staff roles
+// always, customer users when their customer requires it for everyone.
+func (db *DB) MFARequired(ctx context.Context, u *User) (bool, error) {
+	if u.Role().RequiresTOTP() {
+		return true, nil
+	}
+	if u.CustomerID == nil {
+		return false, nil
+	}
+	var c Customer
+	if err := db.Gorm.WithContext(ctx).Select("require_mfa").First(&c, "id = ?", *u.CustomerID).Error; err != nil {
+		return false, fmt.Errorf("look up customer: %w", err)
+	}
+	return c.RequireMFA, nil
+}
+
+// SetRequireMFA makes two-step sign-in required (or optional again) for
+// every user of the acting customer admin's customer. It applies at each
+// user's next sign-in: a user without an authenticator then sets one up
+// before reaching any page.
+func (db *DB) SetRequireMFA(ctx context.Context, actor Actor, required bool) error {
+	if actor.Staff() {
+		return Invalid("require_mfa", "is a customer's setting: staff always use two-step sign-in")
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		var c Customer
+		if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", actor.CustomerID).Error; err != nil {
+			return notFound(err)
+		}
+		if c.RequireMFA == required {
+			return nil
+		}
+		if err := tx.G.Model(&c).Updates(map[string]any{"require_mfa": required, "updated_at": Now()}).Error; err != nil {
+			return fmt.Errorf("update customer: %w", err)
+		}
+		tx.Audit(Audit{Action: "customer.require_mfa", ObjectType: "customer", ObjectID: c.ID, CustomerID: c.ID,
+			Details: map[string]any{"before": c.RequireMFA, "after": required}})
+		return nil
+	})
 }

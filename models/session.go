@@ -34,46 +34,14 @@ type SessionPolicy struct {
 	Absolute time.Duration // ends this long after sign-in, however active
 }
 
-// Login throttling: failures counted over a sliding window, per account and
-// per client address. The per-address limit is higher because offices share
-// one address.
-const (
-	LoginWindow         = 15 * time.Minute
-	MaxFailuresPerEmail = 5
-	MaxFailuresPerIP    = 20
-	MaxMFAFailures      = 5
-)
+// MaxMFAFailures wrong codes end a half-open session: the next guesses
+// need the password again (and SecondFactorThrottle counts them per
+// account across sessions).
+const MaxMFAFailures = 5
 
 // ErrBadCredentials is the one answer for a wrong email or a wrong
 // password, so the form does not reveal which accounts exist.
 var ErrBadCredentials = errors.New("email or password is incorrect")
-
-// RateLimitError means too many recent failures; RetryAfter says when the
-// oldest counted failure leaves the window.
-type RateLimitError struct {
-	Scope      string // "account" or "address"
-	RetryAfter time.Duration
-}
-
-func (e *RateLimitError) Error() string {
-	mins := int(e.RetryAfter.Round(time.Minute) / time.Minute)
-	if mins < 1 {
-		mins = 1
-	}
-	if e.Scope == "account" {
-		return fmt.Sprintf("Too many failed sign-in attempts for this account. Try again in %d minutes.", mins)
-	}
-	return fmt.Sprintf("Too many failed sign-in attempts from your network address. Try again in %d minutes.", mins)
-}
-
-type loginFailure struct {
-	ID    int64 `gorm:"primaryKey"`
-	Email string
-	IP    string
-	At    time.Time
-}
-
-func (loginFailure) TableName() string { return "login_failures" }
 
 // LoginResult is a new session after a correct password.
 type LoginResult struct {
@@ -86,15 +54,17 @@ type LoginResult struct {
 
 // Login checks the email and password and, when they match, starts a new
 // session (a fresh token: the id is rotated at sign-in). Each attempt,
-// failed or not, is an audit event.
+// failed or not, is an audit event. Attempts are throttled per account and
+// per address (AccountThrottle, AddressThrottle); the account's owner is
+// mailed when its failures reach the throttle and its ceiling.
 func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, policy SessionPolicy) (*LoginResult, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := Now()
 	anon := Public("", email, ip)
-	// 1. Claim the attempt: check the limits and count this attempt as a
-	// failure in one short transaction, so concurrent guesses cannot all
-	// pass the check. The count is cleared when the password turns out right.
-	attempt, err := db.claimLoginAttempt(ctx, anon, email, ip, now)
+	// 1. Claim the attempt: check the throttles and count this attempt as
+	// a failure in one short transaction, so concurrent guesses cannot all
+	// pass the check. The count is forgiven when the password turns out right.
+	failures, err := db.claimLoginAttempt(ctx, anon, email, ip, now)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +90,19 @@ func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, 
 	}
 	if reason != "" {
 		anon.ID = u.ID
-		if err := db.Record(ctx, anon, Audit{Action: "user.login_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
-			Details: map[string]any{"reason": reason}}); err != nil {
+		failed := Audit{Action: "user.login_failed", ObjectType: "user", ObjectID: u.ID, CustomerID: u.Tenant(),
+			Details: map[string]any{"reason": reason, "failures": failures}}
+		if u.ID == "" || (failures != AccountThrottle.Free && failures != AccountThrottle.Ceiling) {
+			if err := db.Record(ctx, anon, failed); err != nil {
+				return nil, err
+			}
+			return nil, ErrBadCredentials
+		}
+		err := db.Tx(ctx, anon, func(tx *Tx) error {
+			tx.Audit(failed)
+			return warnOfFailures(tx, &u, AccountThrottle, failures, ip, now)
+		})
+		if err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCredentials
@@ -130,14 +111,24 @@ func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, 
 	token := randomToken()
 	sess := Session{IDHash: hashToken(token), UserID: u.ID, IP: ip, UserAgent: truncate(userAgent, 300),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(policy.Absolute)}
-	needsMFA := u.HasTOTP() || u.Role().RequiresTOTP()
+	required, err := db.MFARequired(ctx, &u)
+	if err != nil {
+		return nil, err
+	}
+	needsMFA := u.HasTOTP() || required
 	sess.MFAPassed = !needsMFA
 	err = db.Tx(ctx, u.Actor(ip), func(tx *Tx) error {
 		if err := tx.G.Create(&sess).Error; err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}
-		if err := tx.G.Where("id = ? OR email = ?", attempt, email).Delete(&loginFailure{}).Error; err != nil {
-			return fmt.Errorf("clear login failures: %w", err)
+		if err := clearThrottle(tx.G, "account:"+email); err != nil {
+			return err
+		}
+		if err := undoThrottle(tx.G, AddressThrottle, "address:"+ip, now); err != nil {
+			return err
+		}
+		if err := sweepThrottles(tx.G, now); err != nil {
+			return err
 		}
 		if err := tx.G.Model(&u).Update("last_login_at", now).Error; err != nil {
 			return fmt.Errorf("record last login: %w", err)
@@ -152,59 +143,69 @@ func (db *DB) Login(ctx context.Context, email, password, ip, userAgent string, 
 	return &LoginResult{Token: token, User: &u, NeedsMFA: needsMFA}, nil
 }
 
-// claimLoginAttempt refuses the attempt when the account or the address has
-// too many recent failures (auditing the refusal), and otherwise records it
-// as a failure and returns its id. On PostgreSQL advisory locks on the
-// account and the address serialize the check and the insert; SQLite's
-// immediate transactions already do.
-func (db *DB) claimLoginAttempt(ctx context.Context, anon Actor, email, ip string, now time.Time) (int64, error) {
-	var limited error
-	var id int64
+// claimLoginAttempt refuses the attempt when the account or the address
+// must still wait (auditing the refusal, which counts as no failure: a
+// refused attempt tests no password), and otherwise counts it as a failure
+// on both and returns the account's consecutive failures.
+func (db *DB) claimLoginAttempt(ctx context.Context, anon Actor, email, ip string, now time.Time) (int, error) {
+	var limited *RateLimitError
+	var failures int
 	err := db.Tx(ctx, anon, func(tx *Tx) error {
-		if db.Dialect == Postgres {
-			for _, key := range []string{"login-email:" + email, "login-ip:" + ip} {
-				if err := tx.G.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", key).Error; err != nil {
-					return fmt.Errorf("serialize login attempts: %w", err)
-				}
-			}
+		acct, err := lockThrottle(tx, AccountThrottle, "account:"+email, now)
+		if err != nil {
+			return err
 		}
-		if limited = loginAllowed(tx.G, email, ip, now.Add(-LoginWindow), now); limited != nil {
-			var rl *RateLimitError
-			if !errors.As(limited, &rl) {
-				return limited
-			}
-			tx.Audit(Audit{Action: "user.login_failed", ObjectType: "user", Details: map[string]any{"reason": "rate_limited", "scope": rl.Scope}})
+		addr, err := lockThrottle(tx, AddressThrottle, "address:"+ip, now)
+		if err != nil {
+			return err
+		}
+		if limited = acct.refused(AccountThrottle, now); limited == nil {
+			limited = addr.refused(AddressThrottle, now)
+		}
+		if limited != nil {
+			tx.Audit(Audit{Action: "user.login_failed", ObjectType: "user",
+				Details: map[string]any{"reason": "rate_limited", "scope": limited.Scope}})
 			return nil
 		}
-		f := loginFailure{Email: email, IP: ip, At: now}
-		if err := tx.G.Create(&f).Error; err != nil {
-			return fmt.Errorf("record login attempt: %w", err)
+		if err := countFailure(tx, AccountThrottle, acct, now); err != nil {
+			return err
 		}
-		id = f.ID
-		return nil
+		failures = acct.Failures
+		return countFailure(tx, AddressThrottle, addr, now)
 	})
 	if err != nil {
 		return 0, err
 	}
-	return id, limited
+	if limited != nil {
+		return 0, limited
+	}
+	return failures, nil
 }
 
-func loginAllowed(g *gorm.DB, email, ip string, since, now time.Time) error {
-	check := func(scope, column, value string, limit int) error {
-		var fs []loginFailure
-		err := g.Where(column+" = ? AND at > ?", value, since).Order("at DESC").Limit(limit).Find(&fs).Error
-		if err != nil {
-			return fmt.Errorf("count login failures: %w", err)
-		}
-		if len(fs) >= limit {
-			return &RateLimitError{Scope: scope, RetryAfter: fs[limit-1].At.Add(LoginWindow).Sub(now)}
-		}
-		return nil
+// warnOfFailures mails the account's owner, through the outbox, when its
+// failures reach the point where attempts start to wait and when they
+// reach the ceiling: someone may be guessing, or (for codes) knows the
+// password.
+func warnOfFailures(tx *Tx, u *User, r ThrottleRule, failures int, ip string, now time.Time) error {
+	what := "sign-in attempts with a wrong password"
+	if r.Scope == "second_factor" {
+		what = "sign-in attempts with a correct password but a wrong two-step code"
 	}
-	if err := check("account", "email", email, MaxFailuresPerEmail); err != nil {
-		return err
+	body := fmt.Sprintf("Hello,\n\nThere were %d %s on your Sendara Privacy Console account %s, "+
+		"the last from network address %s at %s UTC.\n\n", failures, what, u.Email, ip, now.Format("2006-01-02 15:04"))
+	if failures >= r.Ceiling && r.Ceiling > 0 {
+		body += fmt.Sprintf("That is the most the console allows in a row: this kind of sign-in is paused for %s.\n\n", r.CeilingWait)
+	} else {
+		body += "Each further failure now makes the next attempt wait longer (from seconds up to a quarter of an hour).\n\n"
 	}
-	return check("address", "ip", ip, MaxFailuresPerIP)
+	if r.Scope == "second_factor" {
+		body += "Whoever tried knew your password. If it was not you, change your password now and tell your administrator.\n"
+	} else {
+		body += "If it was you, wait a moment and try again. If it was not, your account is safe as long as your password " +
+			"is not guessed; choose a longer one if in doubt, and tell your administrator.\n"
+	}
+	return tx.QueueMail(OutboundMail{CustomerID: u.Tenant(), Kind: MailOther, To: u.Email,
+		Subject: "Failed sign-in attempts on your account", Body: body})
 }
 
 func (db *DB) customerActive(ctx context.Context, u *User) (bool, error) {

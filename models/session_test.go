@@ -124,7 +124,7 @@ func TestLoginIsRateLimitedPerAccount(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for i := range models.MaxFailuresPerEmail {
+	for i := range models.AccountThrottle.Free {
 		if _, err := db.Login(t.Context(), u.Email, "wrong guess number "+fmt.Sprint(i), testIP, "test", testPolicy); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("failure %d: %v, want ErrBadCredentials", i+1, err)
 		}
@@ -134,10 +134,10 @@ func TestLoginIsRateLimitedPerAccount(t *testing.T) {
 
 	var rl *models.RateLimitError
 	if !errors.As(err, &rl) || rl.Scope != "account" {
-		t.Fatalf("Login after %d failures = %v, want a RateLimitError on the account", models.MaxFailuresPerEmail, err)
+		t.Fatalf("Login after %d failures = %v, want a RateLimitError on the account", models.AccountThrottle.Free, err)
 	}
-	if rl.RetryAfter <= 0 || rl.RetryAfter > models.LoginWindow {
-		t.Errorf("RetryAfter = %v, want within (0, %v]", rl.RetryAfter, models.LoginWindow)
+	if rl.RetryAfter <= 0 || rl.RetryAfter > models.AccountThrottle.Base {
+		t.Errorf("RetryAfter = %v, want a short wait within (0, %v]", rl.RetryAfter, models.AccountThrottle.Base)
 	}
 }
 
@@ -145,7 +145,7 @@ func TestLoginIsRateLimitedPerAddress(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for i := range models.MaxFailuresPerIP {
+	for i := range models.AddressThrottle.Free {
 		email := fmt.Sprintf("guess%d@example.com", i)
 		if _, err := db.Login(t.Context(), email, goodPassword, testIP, "test", testPolicy); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("failure %d: %v, want ErrBadCredentials", i+1, err)
@@ -156,7 +156,7 @@ func TestLoginIsRateLimitedPerAddress(t *testing.T) {
 
 	var rl *models.RateLimitError
 	if !errors.As(err, &rl) || rl.Scope != "address" {
-		t.Fatalf("Login after %d failures from one address = %v, want a RateLimitError on the address", models.MaxFailuresPerIP, err)
+		t.Fatalf("Login after %d failures from one address = %v, want a RateLimitError on the address", models.AddressThrottle.Free, err)
 	}
 	if _, err := db.Login(t.Context(), u.Email, goodPassword, "198.51.100.7", "test", testPolicy); err != nil {
 		t.Errorf("Login from another address = %v, want it allowed", err)
@@ -173,7 +173,7 @@ func TestSuccessfulLoginClearsTheAccountsFailures(t *testing.T) {
 			t.Fatalf("failed Login = %v, want ErrBadCredentials", err)
 		}
 	}
-	for range models.MaxFailuresPerEmail - 1 {
+	for range models.AccountThrottle.Free - 1 {
 		fail()
 	}
 	login(t, db, u.Email, goodPassword)

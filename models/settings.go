@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -18,24 +18,60 @@ type setting struct {
 
 func (setting) TableName() string { return "settings" }
 
-// ServerSecret returns the key that signs CSRF tokens, creating it on first
-// use. It lives in the database so every instance behind a load balancer,
-// and every restart, shares it.
+// ServerSecret returns the key that signs CSRF tokens and keys the
+// erased list's hashes, creating it on first use. It lives in the
+// database, sealed with the keyring, so every instance behind a load
+// balancer, and every restart, shares it.
 func (db *DB) ServerSecret(ctx context.Context) ([]byte, error) {
-	const key = "server_secret"
+	if db.keys == nil {
+		return nil, ErrNoKeyring
+	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
+	sealed, err := db.keys.seal(serverSecretLabel, hex.EncodeToString(b))
+	if err != nil {
+		return nil, err
+	}
 	g := db.Gorm.WithContext(ctx)
 	// Two instances starting together both insert; the first wins and both read it.
-	if err := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&setting{Key: key, Value: hex.EncodeToString(b)}).Error; err != nil {
+	if err := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&setting{Key: "server_secret", Value: sealed}).Error; err != nil {
 		return nil, fmt.Errorf("create server secret: %w", err)
 	}
+	secret, err := serverSecretIn(g, db.keys)
+	if err != nil {
+		return nil, err
+	}
+	if secret == nil {
+		return nil, fmt.Errorf("server secret vanished")
+	}
+	return secret, nil
+}
+
+// serverSecretIn reads the server secret through g (a transaction's, when
+// called inside one) and opens it with keys; nil when none was created yet.
+func serverSecretIn(g *gorm.DB, keys *Keyring) ([]byte, error) {
 	var s setting
-	if err := g.First(&s, "key = ?", key).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, fmt.Errorf("server secret vanished")
-		}
+	if err := g.Where("key = ?", "server_secret").Limit(1).Find(&s).Error; err != nil {
 		return nil, fmt.Errorf("read server secret: %w", err)
 	}
-	return hex.DecodeString(s.Value)
+	if s.Value == "" {
+		return nil, nil
+	}
+	plain, err := keys.open(serverSecretLabel, s.Value)
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(plain)
+}
+
+// ProbeWrite writes one small row (the time of the probe, in settings),
+// for readiness: a database that answers reads but cannot write (a full
+// disk, a read-only replica after a failover) cannot serve the console.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, DoUpdates: clause.AssignmentColumns([]string{"value"})}).
+		Create(&setting{Key: "readiness_probe", Value: Now().Format(time.RFC3339Nano)}).Error
+	if err != nil {
+		return fmt.Errorf("write probe: %w", err)
+	}
+	return nil
 }

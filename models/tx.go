@@ -15,6 +15,7 @@ type Tx struct {
 	G       *gorm.DB
 	Actor   Actor
 	dialect Dialect
+	keys    *Keyring
 	audits  []Audit
 }
 
@@ -33,7 +34,7 @@ func (db *DB) Tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error 
 
 func (db *DB) tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error {
 	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		t := &Tx{G: g, Actor: actor, dialect: db.Dialect}
+		t := &Tx{G: g, Actor: actor, dialect: db.Dialect, keys: db.keys}
 		if err := fn(t); err != nil {
 			return err
 		}

@@ -15,11 +15,13 @@ import (
 // User is a person who signs in: Sendara staff (CustomerID nil) or a
 // customer's admin or agent.
 type User struct {
-	ID            string `gorm:"primaryKey"`
-	CustomerID    *string
-	Email         string
-	Name          string
-	PasswordHash  string
+	ID           string `gorm:"primaryKey"`
+	CustomerID   *string
+	Email        string
+	Name         string
+	PasswordHash string
+	// TOTPSecret is sealed with the DB's keyring (see Keyring); only the
+	// TOTP functions open it.
 	TOTPSecret    string     `gorm:"column:totp_secret"`
 	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at"`
 	TOTPLastStep  int64      `gorm:"column:totp_last_step"`

@@ -125,7 +125,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  console %-13s %s\n      %s\n", c.words, c.args, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --db and --help. Environment: CONSOLE_DB, CONSOLE_ADDR, CONSOLE_BASE_URL,\nCONSOLE_TIMEZONE, CONSOLE_HOLIDAYS, CONSOLE_DEFAULT_REGION, CONSOLE_API_RATE, CONSOLE_SESSION_IDLE,\nCONSOLE_SESSION_MAX, CONSOLE_LOG_FORMAT, CONSOLE_TRUSTED_PROXIES, CONSOLE_AUDIT_KEY,\nCONSOLE_AUDIT_CHECKPOINTS; flags win.")
+	fmt.Fprintln(w, "\nEvery command takes --db and --help. Environment: CONSOLE_DB, CONSOLE_ADDR, CONSOLE_BASE_URL,\nCONSOLE_TIMEZONE, CONSOLE_HOLIDAYS, CONSOLE_DEFAULT_REGION, CONSOLE_API_RATE, CONSOLE_API_MAX_WRITES, CONSOLE_SESSION_IDLE,\nCONSOLE_SESSION_MAX, CONSOLE_LOG_FORMAT, CONSOLE_TRUSTED_PROXIES, CONSOLE_SECRET_KEY,\nCONSOLE_AUDIT_KEY, CONSOLE_AUDIT_CHECKPOINTS; flags win.")
 }
 
 func printCommandUsage(w io.Writer, c command, fs *flag.FlagSet) {
@@ -151,7 +151,33 @@ func openDB(ctx context.Context, env *cliEnv) (*models.DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := useSecretKey(ctx, env, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// useSecretKey loads the keys that seal the database's secrets (creating
+// the key file on first run) and seals whatever is still in clear or under
+// an older key.
+func useSecretKey(ctx context.Context, env *cliEnv, db *models.DB) error {
+	keys, created, err := models.LoadKeyring(env.cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	if created {
+		env.log.Warn("created a new secret key file: back it up apart from the database; without it TOTP secrets and the server secret cannot be opened", "path", env.cfg.SecretKey)
+	}
+	db.UseKeyring(keys)
+	n, err := db.SealSecrets(ctx)
+	if err != nil {
+		return fmt.Errorf("seal secrets with %s: %w", env.cfg.SecretKey, err)
+	}
+	if n > 0 {
+		env.log.Info("secrets sealed under the current key", "count", n)
+	}
+	return nil
 }
 
 // noArgs rejects stray positional arguments.

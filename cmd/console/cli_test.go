@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,9 +30,20 @@ func console(t *testing.T, dsn, stdin string, args ...string) (int, string, stri
 	t.Helper()
 	t.Setenv("CONSOLE_DB", dsn)
 	t.Setenv("CONSOLE_LOG_FORMAT", "json")
+	t.Setenv("CONSOLE_SECRET_KEY", secretKeyFor(t, dsn))
 	var out, errOut bytes.Buffer
 	code := run(args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// secretKeyFor is where the console run on dsn keeps its secret key file:
+// one per database, so every command a test runs on it opens its secrets,
+// and never in the source tree.
+func secretKeyFor(t *testing.T, dsn string) string {
+	sum := sha256.Sum256([]byte(dsn))
+	path := filepath.Join(os.TempDir(), "console-test-"+hex.EncodeToString(sum[:8])+".key")
+	t.Cleanup(func() { _ = os.Remove(path) })
+	return path
 }
 
 func mustConsole(t *testing.T, dsn, stdin string, args ...string) string {
@@ -195,7 +209,7 @@ func TestServeShutsDownGracefullyAndLogsNoSecrets(t *testing.T) {
 	dsn := modeltest.DSN(t)
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--demo")
 	checkpoints, auditKey := filepath.Join(t.TempDir(), "checkpoints.jsonl"), filepath.Join(t.TempDir(), "audit.key")
-	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json",
+	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json", "CONSOLE_SECRET_KEY="+secretKeyFor(t, dsn),
 		"CONSOLE_AUDIT_KEY="+auditKey, "CONSOLE_AUDIT_CHECKPOINTS="+checkpoints)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
@@ -269,4 +283,73 @@ func openTestDB(t *testing.T, dsn string) *models.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestServePutsTheRunningImportBackInTheQueueWhenItStops runs the real
+// binary on a large import and stops it mid-way: the job must be back in
+// the queue at once, not left claimed until its heartbeat goes stale.
+func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "console")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dsn := modeltest.DSN(t)
+	mustConsole(t, dsn, "", "migrate")
+	db := openTestDB(t, dsn)
+	ctx := context.Background()
+	acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file strings.Builder
+	file.WriteString("Email\n")
+	for i := range 300_000 {
+		fmt.Fprintf(&file, "person%d@example.com\n", i)
+	}
+	opts := models.ImportOptions{Region: "US", Location: time.UTC}
+	job, err := db.CreateImport(ctx, modeltest.Staff, models.ImportUpload{CustomerID: acme.ID, FileName: "big.csv",
+		File: strings.NewReader(file.String())}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job, err = db.StartImport(ctx, modeltest.Staff, job.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		j, err := db.ImportJob(ctx, modeltest.Staff, job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status == models.ImportRunning && j.ProcessedRows > 0 {
+			break
+		}
+		if j.Status == models.ImportDone || time.Now().After(deadline) {
+			t.Fatalf("the import never ran part-way (status %s, %d rows); logs:\n%s", j.Status, j.ProcessedRows, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve did not exit cleanly on SIGTERM: %v\n%s", err, logs.String())
+	}
+
+	j, err := db.ImportJob(ctx, modeltest.Staff, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != models.ImportQueued || j.ClaimedBy != "" {
+		t.Errorf("after a graceful stop the import is %s, claimed by %q; want queued and unclaimed\n%s", j.Status, j.ClaimedBy, logs.String())
+	}
 }

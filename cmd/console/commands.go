@@ -26,6 +26,9 @@ func migrateCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv
 		if err := m.Up(ctx, env.log); err != nil {
 			return err
 		}
+		if err := useSecretKey(ctx, env, db); err != nil {
+			return err
+		}
 		v, err := m.Current(ctx)
 		if err != nil {
 			return err

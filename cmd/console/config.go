@@ -28,6 +28,9 @@ type config struct {
 	// APIRate is each API key's request budget per second (CONSOLE_API_RATE, 0 = off).
 	APIRate  float64
 	rateText string
+	// APIMaxWrites bounds the API's writes in flight (CONSOLE_API_MAX_WRITES, 0 = no bound).
+	APIMaxWrites  int
+	maxWritesText string
 	// SMTPListen is the address of the built-in SMTP receiver for the
 	// privacy mailbox (CONSOLE_SMTP_LISTEN; empty: off).
 	SMTPListen string
@@ -40,6 +43,9 @@ type config struct {
 	// calendar for business-day deadlines (CONSOLE_HOLIDAYS).
 	Holidays string
 	Calendar *models.Calendar
+	// SecretKey is the file of keys that seal the secrets kept in the
+	// database (CONSOLE_SECRET_KEY), created mode 0600 when missing.
+	SecretKey string
 	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
 	TrustedProxies []*net.IPNet
 	proxiesText    string
@@ -56,20 +62,22 @@ type config struct {
 // defaults. Flags parsed later override these fields.
 func configFromEnv() config {
 	return config{
-		Addr:        envOr("CONSOLE_ADDR", ":8080"),
-		DB:          envOr("CONSOLE_DB", "console.db"),
-		BaseURL:     os.Getenv("CONSOLE_BASE_URL"),
-		TimeZone:    envOr("CONSOLE_TIMEZONE", "America/Los_Angeles"),
-		LogFormat:   envOr("CONSOLE_LOG_FORMAT", "json"),
-		proxiesText: os.Getenv("CONSOLE_TRUSTED_PROXIES"),
-		Region:      strings.ToUpper(envOr("CONSOLE_DEFAULT_REGION", "US")),
-		rateText:    envOr("CONSOLE_API_RATE", "1000"),
-		Holidays:    os.Getenv("CONSOLE_HOLIDAYS"),
-		SMTPListen:  os.Getenv("CONSOLE_SMTP_LISTEN"),
-		SMTPURL:     os.Getenv("CONSOLE_SMTP_URL"),
-		MailFrom:    envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
-		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
-		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
+		Addr:          envOr("CONSOLE_ADDR", ":8080"),
+		DB:            envOr("CONSOLE_DB", "console.db"),
+		BaseURL:       os.Getenv("CONSOLE_BASE_URL"),
+		TimeZone:      envOr("CONSOLE_TIMEZONE", "America/Los_Angeles"),
+		LogFormat:     envOr("CONSOLE_LOG_FORMAT", "json"),
+		proxiesText:   os.Getenv("CONSOLE_TRUSTED_PROXIES"),
+		Region:        strings.ToUpper(envOr("CONSOLE_DEFAULT_REGION", "US")),
+		rateText:      envOr("CONSOLE_API_RATE", "1000"),
+		maxWritesText: envOr("CONSOLE_API_MAX_WRITES", "64"),
+		Holidays:      os.Getenv("CONSOLE_HOLIDAYS"),
+		SecretKey:     envOr("CONSOLE_SECRET_KEY", "console-secret.key"),
+		SMTPListen:    os.Getenv("CONSOLE_SMTP_LISTEN"),
+		SMTPURL:       os.Getenv("CONSOLE_SMTP_URL"),
+		MailFrom:      envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
+		SessionIdle:   envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:    envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 
 		AuditKey:         os.Getenv("CONSOLE_AUDIT_KEY"),
 		AuditCheckpoints: os.Getenv("CONSOLE_AUDIT_CHECKPOINTS"),
@@ -105,6 +113,9 @@ func (c *config) finish() error {
 		return fmt.Errorf("CONSOLE_API_RATE %q must be a number of requests per second, 0 for no limit", c.rateText)
 	}
 	c.APIRate = rate
+	if c.APIMaxWrites, err = strconv.Atoi(c.maxWritesText); err != nil || c.APIMaxWrites < 0 {
+		return fmt.Errorf("CONSOLE_API_MAX_WRITES %q must be a whole number of writes in flight, 0 for no bound", c.maxWritesText)
+	}
 	c.Calendar = models.DefaultCalendar()
 	if c.Holidays != "" {
 		if c.Calendar, err = models.LoadCalendar(c.Holidays); err != nil {

@@ -60,7 +60,8 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		app, err := handlers.NewServer(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
 			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
-			Business: env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
+			APIMaxWrites: env.cfg.APIMaxWrites,
+			Business:     env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
 		})
 		if err != nil {
 			return err
@@ -74,8 +75,15 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			go appendCheckpoints(ctx, db, auditKey, env.cfg.AuditCheckpoints, env.cfg.CheckpointEvery, env.log)
 			env.log.Info("signing audit checkpoints", "file", env.cfg.AuditCheckpoints, "every", env.cfg.CheckpointEvery.String())
 		}
+		// The runner puts a job in hand back in the queue when ctx ends;
+		// shutdown waits for that before closing the database, or the job
+		// would stay claimed until its heartbeat went stale.
 		runner := jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log})
-		go runner.Run(ctx)
+		runnerDone := make(chan struct{})
+		go func() {
+			defer close(runnerDone)
+			runner.Run(ctx)
+		}()
 		go jobs.NewSweeper(db, runner.ID(), time.Hour, env.log).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
@@ -134,6 +142,11 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		}
 		if err := app.FlushUsage(shutdownCtx); err != nil {
 			env.log.Error("write API usage counts", "err", err)
+		}
+		select {
+		case <-runnerDone:
+		case <-shutdownCtx.Done():
+			env.log.Error("import runner did not stop in time; its job resumes once its heartbeat is stale")
 		}
 		env.log.Info("stopped")
 		return nil

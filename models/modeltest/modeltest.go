@@ -49,11 +49,13 @@ func OpenTwice(t testing.TB) (indexed, other *models.DB) {
 	} else {
 		dsn = DSN(t)
 	}
+	keys := Keyring(t)
 	open := func() *models.DB {
 		db, err := models.Open(dsn)
 		if err != nil {
 			t.Fatalf("open test database: %v", err)
 		}
+		db.UseKeyring(keys)
 		t.Cleanup(func() { db.Close() })
 		return db
 	}
@@ -79,6 +81,7 @@ func OpenWithoutIndex(t testing.TB) *models.DB {
 		if err != nil {
 			t.Fatalf("open test database: %v", err)
 		}
+		db.UseKeyring(Keyring(t))
 		t.Cleanup(func() { db.Close() })
 		return db
 	}
@@ -223,8 +226,22 @@ func OpenEmpty(t testing.TB) *models.DB {
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
+	db.UseKeyring(Keyring(t))
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Keyring is a fresh keyring for one test's databases, as the console
+// loads from CONSOLE_SECRET_KEY.
+func Keyring(t testing.TB) *models.Keyring {
+	t.Helper()
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	k, err := models.NewKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // DSN creates an empty database and returns its DSN; it is dropped when t
