@@ -295,9 +295,7 @@ func (s *Server) contactReader(c echo.Context) (models.Actor, map[string]any, er
 		if err != nil {
 			return a, nil, err
 		}
-		held := a
-		held.CustomerID = tenant
-		return held, details, nil
+		return a.WithinTenant(tenant), details, nil
 	}
 	if a.Staff() {
 		if purpose == "" {

@@ -93,6 +93,7 @@ func OpenWithoutIndex(t testing.TB) *models.DB {
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
+	db.UseKeyring(Keyring(t))
 	t.Cleanup(func() { db.Close() })
 	return db
 }
