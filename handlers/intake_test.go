@@ -59,11 +59,30 @@ func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
 		t.Fatalf("no confirmation link in %q", mail.BodyText)
 	}
 	app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
-	if got := c.get(link); got.Status != 200 || got.text(`[data-testid=public-request-confirmed] strong`) != ref {
+	// A mail scanner fetches the link (from its own client, twice): that
+	// shows the confirm page and verifies nothing.
+	scanner := app.client()
+	for range 2 {
+		if got := scanner.get(link); got.Status != 200 || got.Doc.Find(`[data-testid=public-request-confirm] button`).Length() != 1 ||
+			!strings.Contains(got.Body, ref) {
+			t.Fatalf("the link's page: %d", got.Status)
+		}
+	}
+	if r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID); r.VerifiedAt != nil || r.Status != models.StatusVerifying {
+		t.Fatalf("following the link verified the request: %s", r.Status)
+	}
+	if forged := c.post(link, url.Values{"_csrf": {"forged"}}); forged.Status != http.StatusForbidden {
+		t.Errorf("a confirmation without the page's token: %d, want 403", forged.Status)
+	}
+	c.get(link)
+	if got := c.post(link, nil); got.Status != 200 || got.text(`[data-testid=public-request-confirmed] strong`) != ref {
 		t.Fatalf("confirm: %d", got.Status)
 	}
 	if again := c.get(link); again.Status != http.StatusNotFound {
 		t.Errorf("a used link: %d, want 404", again.Status)
+	}
+	if again := c.post(link, nil); again.Status != http.StatusNotFound {
+		t.Errorf("a used link confirmed again: %d, want 404", again.Status)
 	}
 	r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID)
 	if r.Status != models.StatusVerified || r.VerificationMethod != "email_link" {
