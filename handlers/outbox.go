@@ -91,7 +91,7 @@ func (s *Server) requestUploadEML(c echo.Context) error {
 	if err != nil {
 		return models.Invalid("eml", "is not an email message: %v", err)
 	}
-	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, models.MailIntake{MessageID: msg.MessageID,
+	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, models.MailIntake{MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
 		FromName: msg.From.Name, FromAddr: msg.From.Address, Subject: msg.Subject, Body: msg.TextBody, Reference: msg.Reference,
 		SuggestedType: msg.SuggestedType, Raw: msg.Raw, ReceivedAt: msg.Date})
 	if err != nil {

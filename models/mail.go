@@ -587,6 +587,10 @@ type InboundMail struct {
 	Raw        []byte
 	RequestID  *string
 	CustomerID *string
+	// MentionsReference is the reference of a request the message named
+	// although its sender is no party of it (it opened a request of its
+	// own instead); "" otherwise.
+	MentionsReference string
 }
 
 // TableName is the received mail table.
@@ -601,6 +605,8 @@ type InboundInput struct {
 	ReceivedAt time.Time
 	RequestID  string // the request it opened or belongs to, if known
 	CustomerID string
+	// MentionsReference: see InboundMail.
+	MentionsReference string
 }
 
 // ErrDuplicateInbound means the same message (same sender and Message-ID)
@@ -626,7 +632,7 @@ func (db *DB) StoreInbound(tx *Tx, in InboundInput) (*InboundMail, error) {
 	}
 	m := &InboundMail{ID: uuid.Must(uuid.NewV7()).String(), ReceivedAt: at.UTC().Truncate(time.Microsecond),
 		MessageID: strings.TrimSpace(in.MessageID), FromAddr: from, Subject: in.Subject, Raw: in.Raw,
-		RequestID: nullIfEmpty(in.RequestID), CustomerID: nullIfEmpty(in.CustomerID)}
+		RequestID: nullIfEmpty(in.RequestID), CustomerID: nullIfEmpty(in.CustomerID), MentionsReference: in.MentionsReference}
 	// ON CONFLICT DO NOTHING keeps a PostgreSQL transaction usable (a
 	// failed insert would abort it) and tells a duplicate by no row.
 	res := tx.G.Clauses(clause.OnConflict{

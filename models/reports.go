@@ -220,7 +220,8 @@ type Metrics struct {
 
 // Metrics computes the CCPA §7102 metrics of the requests received in year
 // (by their date of receipt in loc, the business time zone) that the actor
-// may see, limited to regime when it is not empty. Counting is done here
+// may see, limited to regime when it is not empty; a request merged into
+// another as its duplicate is counted once, as the other. Counting is done here
 // rather than in SQL: the grouping (CCPAType), the outcome (OutcomeOf) and
 // the day counts in the business time zone follow the same rules as the
 // rest of the console on both databases, and one year of requests is a
@@ -240,7 +241,7 @@ func (db *DB) Metrics(ctx context.Context, actor Actor, year int, loc *time.Loca
 	from, to := DayRange(Date{year, time.January, 1}, Date{year, time.December, 31}, loc)
 	q := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor)).
 		Select("type", "regime", "status", "received_at", "completed_at", "outcome", "due_on", "extended_to").
-		Where("received_at >= ? AND received_at < ?", from, to)
+		Where("received_at >= ? AND received_at < ?", from, to).Where(notDuplicate)
 	if regime != "" {
 		q = q.Where("regime = ?", regime)
 	}
@@ -432,11 +433,12 @@ const BoardLimit = 500
 // the week the request list's "due this week" view uses), due next week
 // (the seven days after) and later. today is the date in the business
 // time zone. Cards are soonest due first, and flag acknowledgements due
-// and controllers that have yet to answer.
+// and controllers that have yet to answer. A request merged into another
+// as its duplicate is not on the board: the other carries its deadlines.
 func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date) (*Board, error) {
 	open := []string{StatusReceived, StatusVerifying, StatusVerified, StatusWithController, StatusInProgress}
 	var rs []PrivacyRequest
-	err := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).Where("status IN ?", open).
+	err := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).Where("status IN ?", open).Where(notDuplicate).
 		Order("COALESCE(extended_to, due_on), received_at, id").Limit(BoardLimit + 1).Find(&rs).Error
 	if err != nil {
 		return nil, fmt.Errorf("read open requests: %w", err)
