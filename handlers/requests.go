@@ -156,10 +156,14 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	intake, err := s.intakePanel(c, r, mailsIn)
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment}))
+		Fulfilment: fulfilment, Intake: intake}))
 }
 
 // requestMails lists the messages received for and sent about a request;

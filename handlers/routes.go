@@ -27,7 +27,7 @@ func can(object, action string) rbac.Permission {
 }
 
 // routes is the console's one route table; imports and exports,
-// fulfilment, and reports keep their lines beside their handlers. Every route is either public
+// fulfilment, reports and mail intake keep their lines beside their handlers. Every route is either public
 // (listed as such here, and checked by TestEveryRouteDeclaresItsAccess) or
 // names the permission Casbin must grant.
 func (s *Server) routes() []route {
@@ -135,7 +135,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.mailIntakeRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
