@@ -115,6 +115,7 @@ func (s *Server) routes() []route {
 		{get, "/requests/:id/mail/:mail", s.requestMailRaw, permitted, can("requests", "read"), false},
 		{get, "/outbox", s.outbox, permitted, can("outbox", "read"), false},
 		{post, "/outbox/:id/retry", s.outboxRetry, permitted, can("requests", "write"), false},
+		{post, "/outbox/:id/mark-sent", s.outboxMarkSent, permitted, can("requests", "write"), false},
 		{get, "/outbox/templates", s.mailTemplates, permitted, can("outbox", "read"), false},
 		{post, "/outbox/templates/:kind", s.mailTemplateUpdate, permitted, can("requests", "write"), false},
 		{get, "/inbox", s.inbox, permitted, can("routed_requests", "read"), false},

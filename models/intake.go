@@ -33,6 +33,9 @@ type MailIntake struct {
 // mailbox is the actor of mail intake.
 var mailbox = Actor{Type: ActorSystem, ID: "mailbox", Label: "privacy mailbox"}
 
+// maxNameBytes is the longest requester name a request accepts.
+const maxNameBytes = 200
+
 // maxThreadIDs bounds how many References are looked up: a real thread
 // names a handful, a hostile message thousands.
 const maxThreadIDs = 50
@@ -58,7 +61,12 @@ func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in M
 	if in.ReceivedAt.IsZero() || in.ReceivedAt.After(time.Now()) {
 		in.ReceivedAt = time.Now()
 	}
+	// A display name is the sender's to write: one too long to keep is
+	// cut, not a reason to refuse the message (a refusal is permanent).
 	in.FromName = CleanName(in.FromName)
+	if len(in.FromName) > maxNameBytes {
+		in.FromName = strings.TrimSpace(strings.ToValidUTF8(in.FromName[:maxNameBytes], ""))
+	}
 	thread, mentioned, err := db.threadOf(ctx, in, from)
 	if err != nil {
 		return nil, false, err

@@ -272,6 +272,14 @@ func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
 	}
 }
 
+func TestAMessageWithAnOverlongNameStillOpensARequest(t *testing.T) {
+	db := modeltest.Open(t)
+	r, created := receive(t, db, models.MailIntake{MessageID: "long@example.com", FromName: strings.Repeat("Zoë ", 100), FromAddr: "zoe@example.com", Subject: "Hi"})
+	if !created || len(r.RequesterName) > 200 || !strings.HasPrefix(r.RequesterName, "Zoë Zoë") {
+		t.Errorf("request %v with name %q", created, r.RequesterName)
+	}
+}
+
 func TestCleanNameLeavesNothingThatCanBreakAMail(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Jane Doe", "Jane Doe"},

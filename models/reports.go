@@ -398,8 +398,9 @@ type BoardCard struct {
 	Request PrivacyRequest
 	DueOn   string // the effective due date
 	// AckDueOn is the day to acknowledge receipt by, while the request is
-	// not yet acknowledged (still received: verification has not begun);
-	// empty otherwise.
+	// not yet acknowledged: no acknowledgement mail of it was sent (by the
+	// sender, or by hand and marked so); empty otherwise. A queued, held or
+	// failed acknowledgement acknowledges nothing.
 	AckDueOn   string
 	AckOverdue bool
 	// PendingTasks counts the controllers that have not answered yet;
@@ -447,10 +448,19 @@ func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date) (*Boar
 	rs = rs[:min(len(rs), BoardLimit)]
 
 	pending := map[string][]RoutedTask{}
+	acknowledged := map[string]bool{}
 	if len(rs) > 0 {
 		ids := make([]string, len(rs))
 		for i, r := range rs {
 			ids[i] = r.ID
+		}
+		var acked []string
+		if err := db.Gorm.WithContext(ctx).Model(&OutboxMail{}).Distinct("request_id").
+			Where("request_id IN ? AND kind = ? AND status = ?", ids, MailAcknowledgement, MailSent).Pluck("request_id", &acked).Error; err != nil {
+			return nil, fmt.Errorf("read sent acknowledgements: %w", err)
+		}
+		for _, id := range acked {
+			acknowledged[id] = true
 		}
 		var ts []RoutedTask
 		if err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).
@@ -468,7 +478,7 @@ func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date) (*Boar
 	b.Columns = []BoardColumn{{Key: BoardOverdue}, {Key: BoardThisWeek, Until: w}, {Key: BoardNextWeek, Until: n}, {Key: BoardLater}}
 	for _, r := range rs {
 		c := BoardCard{Request: r, DueOn: r.EffectiveDueOn()}
-		if r.AckDueOn != nil && r.Status == StatusReceived {
+		if r.AckDueOn != nil && !acknowledged[r.ID] {
 			c.AckDueOn, c.AckOverdue = *r.AckDueOn, *r.AckDueOn < t
 		}
 		if ts := pending[r.ID]; len(ts) > 0 {

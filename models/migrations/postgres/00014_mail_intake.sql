@@ -20,6 +20,9 @@ CREATE INDEX request_duplicates_of_idx ON request_duplicates (duplicate_of);
 -- Who marked a held or failed mail as sent by hand (copied into another
 -- mail program); empty for mail the sender handed to the SMTP server.
 ALTER TABLE outbox ADD COLUMN marked_sent_by TEXT NOT NULL DEFAULT '';
+-- At most one acknowledgement an hour goes to one address: the check
+-- looks up the newest by address.
+CREATE INDEX outbox_to_kind_idx ON outbox (to_addr, kind, created_at);
 
 -- Phones and emails found in a request mail's text, proposed to staff as
 -- subject identifiers; each is accepted (added, unverified) or dismissed
@@ -37,6 +40,7 @@ CREATE TABLE request_identifier_proposals (
 
 -- +goose Down
 DROP TABLE request_identifier_proposals;
+DROP INDEX outbox_to_kind_idx;
 ALTER TABLE outbox DROP COLUMN marked_sent_by;
 DROP TABLE request_duplicates;
 ALTER TABLE inbound_mail DROP COLUMN mentions_reference;
