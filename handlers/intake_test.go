@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/models"
@@ -59,11 +60,30 @@ func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
 		t.Fatalf("no confirmation link in %q", mail.BodyText)
 	}
 	app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
-	if got := c.get(link); got.Status != 200 || got.text(`[data-testid=public-request-confirmed] strong`) != ref {
+	// A mail scanner fetches the link (from its own client, twice): that
+	// shows the confirm page and verifies nothing.
+	scanner := app.client()
+	for range 2 {
+		if got := scanner.get(link); got.Status != 200 || got.Doc.Find(`[data-testid=public-request-confirm] button`).Length() != 1 ||
+			!strings.Contains(got.Body, ref) {
+			t.Fatalf("the link's page: %d", got.Status)
+		}
+	}
+	if r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID); r.VerifiedAt != nil || r.Status != models.StatusVerifying {
+		t.Fatalf("following the link verified the request: %s", r.Status)
+	}
+	if forged := c.post(link, url.Values{"_csrf": {"forged"}}); forged.Status != http.StatusForbidden {
+		t.Errorf("a confirmation without the page's token: %d, want 403", forged.Status)
+	}
+	c.get(link)
+	if got := c.post(link, nil); got.Status != 200 || got.text(`[data-testid=public-request-confirmed] strong`) != ref {
 		t.Fatalf("confirm: %d", got.Status)
 	}
 	if again := c.get(link); again.Status != http.StatusNotFound {
 		t.Errorf("a used link: %d, want 404", again.Status)
+	}
+	if again := c.post(link, nil); again.Status != http.StatusNotFound {
+		t.Errorf("a used link confirmed again: %d, want 404", again.Status)
 	}
 	r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID)
 	if r.Status != models.StatusVerified || r.VerificationMethod != "email_link" {
@@ -98,7 +118,7 @@ func TestPublicFormHoneypotAndLimits(t *testing.T) {
 func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 	app := newTestApp(t)
 	sink := mailbox.SinkFunc(func(ctx context.Context, m *mailbox.Message) error {
-		_, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: m.MessageID, FromName: m.From.Name,
+		_, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
 			FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType, Raw: m.Raw, ReceivedAt: m.Date})
 		return err
 	})
@@ -108,13 +128,17 @@ func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 	}
 	go srv.Serve()
 	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	send := func(id, subject, body string) {
+	sendAs := func(from, id, subject, extra, body string) {
 		t.Helper()
-		msg := "From: Jane Doe <Jane@Example.com>\r\nTo: privacy@sendara.example\r\nSubject: " + subject +
-			"\r\nMessage-ID: <" + id + "@example.com>\r\nDate: Mon, 23 Nov 2026 10:00:00 -0800\r\n\r\n" + body + "\r\n"
-		if err := smtp.SendMail(srv.Addr().String(), nil, "jane@example.com", []string{"privacy@sendara.example"}, []byte(msg)); err != nil {
+		msg := "From: " + from + "\r\nTo: privacy@sendara.example\r\nSubject: " + subject +
+			"\r\nMessage-ID: <" + id + "@example.com>\r\nDate: Mon, 23 Nov 2026 10:00:00 -0800\r\n" + extra + "\r\n" + body + "\r\n"
+		if err := smtp.SendMail(srv.Addr().String(), nil, "bounces@example.com", []string{"privacy@sendara.example"}, []byte(msg)); err != nil {
 			t.Fatalf("send: %v", err)
 		}
+	}
+	send := func(id, subject, body string) {
+		t.Helper()
+		sendAs("Jane Doe <Jane@Example.com>", id, subject, "", body)
 	}
 	send("first", "Please delete my data", "Hi, please delete my data. You texted me from Acme.")
 	send("first", "Please delete my data", "Hi, please delete my data. You texted me from Acme.") // an MTA retry
@@ -140,7 +164,42 @@ func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 	if in != 2 {
 		t.Errorf("%d email_in events on the timeline, want 2", in)
 	}
-	app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
+	ack := app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
+
+	// The acknowledgement goes out; Jane answers it from her work address,
+	// her mail program naming it in In-Reply-To and the subject losing the
+	// reference: the reply joins by the console's own Message-ID.
+	claimed, _ := app.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10)
+	for i := range claimed {
+		if claimed[i].ID == ack.ID {
+			if err := app.db.MarkMailSent(context.Background(), &claimed[i], "ack-1@sendara.example", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sendAs("Jane <jane.doe@work.example>", "third", "Re: your mail", "In-Reply-To: <ack-1@sendara.example>\r\n", "It is me.")
+	// Someone else puts Jane's reference in a subject: that opens a request
+	// of its own, marked as mentioning hers.
+	sendAs("Mallory <mallory@evil.example>", "fourth", "Re: "+r.Reference, "", "Withdraw it.")
+	if got := len(app.inboundOf(t, r.ID)); got != 3 {
+		t.Errorf("%s holds %d messages, want 3 (the reply by In-Reply-To joined, the forged subject did not)", r.Reference, got)
+	}
+	forged, _ := app.db.RequestsByEmail(context.Background(), modeltest.Staff, "mallory@evil.example")
+	if len(forged) != 1 || forged[0].ID == r.ID {
+		t.Fatalf("the forged subject's requests: %+v", forged)
+	}
+	if in := app.inboundOf(t, forged[0].ID); len(in) != 1 || in[0].MentionsReference != r.Reference {
+		t.Errorf("the forged subject's request is not marked as mentioning %s: %+v", r.Reference, in)
+	}
+}
+
+func (a *testApp) inboundOf(t *testing.T, requestID string) []models.InboundMail {
+	t.Helper()
+	in, err := a.db.InboundMails(context.Background(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 func TestStaffUploadAnEMLAndSeeTheOutbox(t *testing.T) {

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +29,7 @@ func (s *Server) outbox(c echo.Context) error {
 		Details: map[string]any{"status": f.Status, "results": len(mails)}}); err != nil {
 		return err
 	}
-	p := views.OutboxPage{Mails: mails, Status: f.Status, CanRetry: s.allowed(c, "requests", "write"), SMTPOn: s.cfg.SMTPConfigured, Loc: s.cfg.Location}
+	p := views.OutboxPage{Mails: mails, Status: f.Status, CanRetry: s.allowed(c, "requests", "write"), CanMarkSent: actor(c).Staff() && s.allowed(c, "requests", "write"), SMTPOn: s.cfg.SMTPConfigured, Loc: s.cfg.Location}
 	if len(mails) == outboxPageSize {
 		p.OlderHref = "/outbox?" + url.Values{"status": {f.Status}, "before": {mails[len(mails)-1].ID}}.Encode()
 	}
@@ -38,6 +41,15 @@ func (s *Server) outboxRetry(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "Queued again.")
+	return redirect(c, "/outbox")
+}
+
+// outboxMarkSent records that staff sent a held or failed mail themselves.
+func (s *Server) outboxMarkSent(c echo.Context) error {
+	if err := s.db.MarkMailSentByHand(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("note")); err != nil {
+		return err
+	}
+	s.flash(c, "Marked sent by hand.")
 	return redirect(c, "/outbox")
 }
 
@@ -91,7 +103,17 @@ func (s *Server) requestUploadEML(c echo.Context) error {
 	if err != nil {
 		return models.Invalid("eml", "is not an email message: %v", err)
 	}
-	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, models.MailIntake{MessageID: msg.MessageID,
+	// Uploads open requests and mail their senders like mail received over
+	// SMTP, so they are bounded the same way.
+	if wait, perSender := s.mail.Allow(msg.From.Address); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		who := "All uploads together have"
+		if perSender {
+			who = "Messages from " + msg.From.Address + " have"
+		}
+		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("%s reached the privacy mailbox's limit; try again in %s.", who, wait.Round(time.Second)))
+	}
+	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, models.MailIntake{MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
 		FromName: msg.From.Name, FromAddr: msg.From.Address, Subject: msg.Subject, Body: msg.TextBody, Reference: msg.Reference,
 		SuggestedType: msg.SuggestedType, Raw: msg.Raw, ReceivedAt: msg.Date})
 	if err != nil {

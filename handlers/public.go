@@ -75,7 +75,21 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.PublicRequestSent(r.Reference, r.AsksToStop()))
 }
 
-// publicRequestConfirm spends an emailed confirmation link.
+// publicRequestConfirmPage shows the page an emailed confirmation link
+// opens: a button that confirms. Following the link changes nothing, so a
+// mail scanner that fetches every link cannot use it up.
+func (s *Server) publicRequestConfirmPage(c echo.Context) error {
+	ref, err := s.db.VerificationLinkFor(c.Request().Context(), c.Param("token"))
+	if errors.Is(err, models.ErrVerificationInvalid) {
+		return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", err.Error()))
+	} else if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.PublicRequestConfirm(ref))
+}
+
+// publicRequestConfirm spends an emailed confirmation link: the POST of
+// the confirm button (CSRF-checked like every form).
 func (s *Server) publicRequestConfirm(c echo.Context) error {
 	r, err := s.db.VerifyByLink(c.Request().Context(), c.Param("token"), c.RealIP())
 	if errors.Is(err, models.ErrVerificationInvalid) {

@@ -156,6 +156,10 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	intake, err := s.intakePanel(c, r, mailsIn)
+	if err != nil {
+		return err
+	}
 	idents, err := s.db.SubjectIdentifiers(ctx, r)
 	if err != nil {
 		return err
@@ -169,7 +173,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Proposed: r.ProposedIdentifiers(s.cfg.Region)}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake}))
 }
 
 // requestMails lists the messages received for and sent about a request;

@@ -27,7 +27,7 @@ func can(object, action string) rbac.Permission {
 }
 
 // routes is the console's one route table; imports and exports,
-// fulfilment, and reports keep their lines beside their handlers. Every route is either public
+// fulfilment, reports and mail intake keep their lines beside their handlers. Every route is either public
 // (listed as such here, and checked by TestEveryRouteDeclaresItsAccess) or
 // names the permission Casbin must grant.
 func (s *Server) routes() []route {
@@ -45,7 +45,8 @@ func (s *Server) routes() []route {
 		{post, "/invite/:token", s.acceptInvite, public, rbac.Permission{}, false},
 		{get, "/privacy-request", s.publicRequestForm, public, rbac.Permission{}, false},
 		{post, "/privacy-request", s.publicRequestCreate, public, rbac.Permission{}, false},
-		{get, "/privacy-request/confirm/:token", s.publicRequestConfirm, public, rbac.Permission{}, false},
+		{get, "/privacy-request/confirm/:token", s.publicRequestConfirmPage, public, rbac.Permission{}, false},
+		{post, "/privacy-request/confirm/:token", s.publicRequestConfirm, public, rbac.Permission{}, false},
 		{get, "/login/totp", s.secondFactorForm, partialSession, rbac.Permission{}, false},
 		{post, "/login/totp", s.secondFactor, partialSession, rbac.Permission{}, false},
 		{get, "/login/totp/enrol", s.enrolForm, partialSession, rbac.Permission{}, false},
@@ -123,6 +124,7 @@ func (s *Server) routes() []route {
 		{get, "/requests/:id/mail/:mail", s.requestMailRaw, permitted, can("requests", "read"), false},
 		{get, "/outbox", s.outbox, permitted, can("outbox", "read"), false},
 		{post, "/outbox/:id/retry", s.outboxRetry, permitted, can("requests", "write"), false},
+		{post, "/outbox/:id/mark-sent", s.outboxMarkSent, permitted, can("requests", "write"), false},
 		{get, "/outbox/templates", s.mailTemplates, permitted, can("outbox", "read"), false},
 		{post, "/outbox/templates/:kind", s.mailTemplateUpdate, permitted, can("requests", "write"), false},
 		{get, "/inbox", s.inbox, permitted, can("routed_requests", "read"), false},
@@ -143,7 +145,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each

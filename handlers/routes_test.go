@@ -35,9 +35,10 @@ var publicRoutes = map[string]bool{
 	"GET /api/v1/openapi.json": true, // the API's description, no data
 	// The public privacy request form and its emailed confirmation link:
 	// data subjects never sign in (DESIGN §1).
-	"GET /privacy-request":                true,
-	"POST /privacy-request":               true,
-	"GET /privacy-request/confirm/:token": true,
+	"GET /privacy-request":                 true,
+	"POST /privacy-request":                true,
+	"GET /privacy-request/confirm/:token":  true,
+	"POST /privacy-request/confirm/:token": true,
 	// An access bundle's expiring link: its random token is the credential.
 	"GET /exports/requests/:token": true,
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/rbac"
 )
@@ -45,7 +46,10 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed; without any, the client is the connection's address.
 	TrustedProxies []*net.IPNet
-	Log            *slog.Logger
+	// MailLimits bound the .eml uploads per message sender and in all, as
+	// the SMTP receiver does; zero fields take mailbox.DefaultLimits.
+	MailLimits mailbox.Limits
+	Log        *slog.Logger
 	// ReadinessProbe replaces the write that /readyz tries (tests inject
 	// a failing or a stalled writer); nil: models.DB.ProbeWrite.
 	ReadinessProbe func(context.Context) error
@@ -60,6 +64,7 @@ type Server struct {
 	secret []byte
 	secure bool
 	limits keyLimits
+	mail   *mailbox.Limiter // .eml uploads
 	usage  usageCounter
 	ready  *readiness
 	writes chan struct{} // one token per API write in flight; nil: unbounded
@@ -101,7 +106,7 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	if cfg.Region == "" {
 		cfg.Region = "US"
 	}
-	s := &Server{db: db, authz: authz, cfg: cfg, log: cfg.Log, secret: secret,
+	s := &Server{db: db, authz: authz, cfg: cfg, log: cfg.Log, secret: secret, mail: mailbox.NewLimiter(cfg.MailLimits),
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://")}
 	probe := cfg.ReadinessProbe
 	if probe == nil {

@@ -82,6 +82,26 @@ const (
 	maxParts = 1000
 )
 
+// MaxHeaderBytes is the largest message header Parse reads. Real headers,
+// a long chain of Received lines included, are a few kilobytes; a larger
+// one is built to cost memory.
+const MaxHeaderBytes = 256 << 10
+
+// ErrHeaderTooLarge means the header is longer than MaxHeaderBytes.
+var ErrHeaderTooLarge = fmt.Errorf("the message header is larger than %d KiB", MaxHeaderBytes>>10)
+
+// headerLen is the length of raw's header, up to its blank line; -1 when
+// there is no blank line.
+func headerLen(raw []byte) int {
+	end := -1
+	for _, sep := range []string{"\n\n", "\n\r\n"} {
+		if i := bytes.Index(raw, []byte(sep)); i >= 0 && (end < 0 || i < end) {
+			end = i
+		}
+	}
+	return end
+}
+
 // ErrNoSender means the message has no From header with an address in it:
 // there would be nobody to answer.
 var ErrNoSender = errors.New("the message has no sender address in its From header")
@@ -92,6 +112,9 @@ var ErrNoSender = errors.New("the message has no sender address in its From head
 func Parse(raw []byte) (*Message, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("the message is empty")
+	}
+	if n := headerLen(raw); n > MaxHeaderBytes || (n < 0 && len(raw) > MaxHeaderBytes) {
+		return nil, ErrHeaderTooLarge
 	}
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {

@@ -62,6 +62,7 @@ type config struct {
 	writeTimeout   time.Duration
 	deliverTimeout time.Duration
 	maxConcurrent  int
+	limiter        *Limiter
 }
 
 // WithLogger sets the structured logger (default: slog.Default()).
@@ -83,6 +84,10 @@ func WithTimeouts(read, write time.Duration) Option {
 // (default 16); beyond it a sender is asked to retry later (451).
 func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
 
+// WithLimits sets how much mail one sender and all senders together may
+// send (default DefaultLimits); past it a message is deferred (451).
+func WithLimits(l Limits) Option { return func(c *config) { c.limiter = NewLimiter(l) } }
+
 // WithDeliverTimeout bounds each call to the Sink; past it the message is
 // refused with a temporary error and the MTA retries.
 func WithDeliverTimeout(d time.Duration) Option { return func(c *config) { c.deliverTimeout = d } }
@@ -94,11 +99,14 @@ func WithDeliverTimeout(d time.Duration) Option { return func(c *config) { c.del
 // address only that MTA can reach (loopback, a private network, a
 // firewall rule). It relays nothing anywhere.
 //
-// Answers: 250 once the Sink stored the message; 554 when the message
-// cannot be parsed or the Sink rejected it (Reject), so the sender's MTA
-// bounces it with the reason; 552 when it is too large; 451 when the Sink
-// failed otherwise or the server is shutting down, so the MTA keeps the
-// message and retries.
+// Answers: 250 once the Sink stored the message. A permanent 5xx where no
+// retry can help, so the sender's MTA bounces the message with the reason
+// at once instead of retrying for days: 554 when the message cannot be
+// parsed, has a line longer than SMTP allows, or the Sink rejected it
+// (Reject); 552 when it or its header is too large. A temporary 4xx only
+// for what passes: 451 when its sender or the mailbox as a whole sent too
+// much just now (Limits), when the server is busy, or when the Sink failed
+// otherwise; 421 while shutting down. The MTA keeps those and retries.
 type Server struct {
 	srv  *smtp.Server
 	ln   net.Listener
@@ -132,6 +140,9 @@ func NewServer(addr string, sink Sink, opts ...Option) (*Server, error) {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.limiter == nil {
+		cfg.limiter = NewLimiter(DefaultLimits)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -240,6 +251,10 @@ var (
 		Message: "The privacy mailbox is busy; please try again later"}
 	errNotStored = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "The message could not be stored just now; please try again later"}
+	errLineTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+		Message: "Message refused by the privacy mailbox: a line is longer than SMTP allows (RFC 5321 4.5.3.1.6)"}
+	errHeaderTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+		Message: "Message refused by the privacy mailbox: " + ErrHeaderTooLarge.Error()}
 )
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
@@ -287,14 +302,31 @@ func (ss *session) Data(r io.Reader) (err error) {
 			log.Warn("mail refused", "reason", smtpErr.Message, "bytes", len(raw))
 			return smtpErr
 		}
+		if errors.Is(err, smtp.ErrTooLongLine) {
+			log.Warn("mail refused", "reason", "line too long", "bytes", len(raw))
+			return errLineTooLong
+		}
 		log.Warn("mail not read", "err", err)
 		return errNotStored
 	}
 	msg, err := Parse(raw)
+	if errors.Is(err, ErrHeaderTooLarge) {
+		log.Warn("mail refused", "reason", err.Error(), "bytes", len(raw))
+		return errHeaderTooLarge
+	}
 	if err != nil {
 		log.Warn("mail refused", "reason", err.Error(), "bytes", len(raw))
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
 			Message: "Message refused by the privacy mailbox: " + replyText(err.Error())}
+	}
+	if wait, perSender := ss.s.cfg.limiter.Allow(ss.from, msg.From.Address); wait > 0 {
+		who := "the privacy mailbox receives"
+		if perSender {
+			who = "this sender sent"
+		}
+		log.Warn("mail deferred: rate limit", "per_sender", perSender, "wait", wait.Round(time.Second).String())
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1},
+			Message: fmt.Sprintf("Too much mail: %s more than it may just now; please try again in %s", who, wait.Round(time.Second))}
 	}
 	msg.ReceivedAt = receivedAt
 	msg.EnvelopeFrom = ss.from

@@ -138,6 +138,12 @@ func TestServerAnswersWithTheRightCode(t *testing.T) {
 		{name: "a message that is not a message is refused", raw: "hello, this is not an email\r\n", want: 554},
 		{name: "a message over the size limit is refused", maxBytes: 64,
 			raw: "From: a@example.com\r\nSubject: big\r\n\r\n" + strings.Repeat("x", 200) + "\r\n", want: 552},
+		{name: "a header over its limit is refused for good",
+			raw: "From: a@example.com\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 900)+"\r\n", mailbox.MaxHeaderBytes/900+1) + "\r\nhello\r\n", want: 552},
+		{name: "a header that never ends is refused for good",
+			raw: "From: a@example.com\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 900)+"\r\n", mailbox.MaxHeaderBytes/900+1), want: 552},
+		{name: "a line longer than SMTP allows is refused for good",
+			raw: "From: a@example.com\r\nSubject: hi\r\n\r\n" + strings.Repeat("x", 5000) + "\r\n", want: 554},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,5 +278,39 @@ func TestCloseGivesUpOnASlowSinkAndTheSenderRetries(t *testing.T) {
 	}
 	if err := <-sent; err == nil {
 		t.Error("the cut-off message was acknowledged; it would be lost")
+	}
+}
+
+func TestServerDefersASenderOrEveryoneSendingTooMuch(t *testing.T) {
+	sink := &fakeSink{}
+	srv := startServer(t, sink, mailbox.WithLimits(mailbox.Limits{SenderEvery: time.Hour, SenderBurst: 2, GlobalEvery: time.Hour, GlobalBurst: 4}))
+	send := func(envelope, from string) error {
+		return smtp.SendMail(srv.Addr().String(), nil, envelope, []string{"privacy@sendara.example"},
+			[]byte("From: "+from+"\r\nSubject: hi\r\n\r\nhello\r\n"))
+	}
+	steps := []struct {
+		name, envelope, from string
+		want                 int
+		says                 string
+	}{
+		{"a sender's first message", "a@example.com", "a@example.com", 0, ""},
+		{"its second", "a@example.com", "A@Example.com", 0, ""},
+		{"its third, within the hour", "a@example.com", "a@example.com", 451, "this sender sent more"},
+		{"the same From under another envelope sender", "bounce@relay.example", "a@example.com", 451, "this sender sent more"},
+		{"another sender", "b@example.com", "b@example.com", 0, ""},
+		{"a third sender takes the last of the global allowance", "c@example.com", "c@example.com", 0, ""},
+		{"a fourth sender past the global allowance", "d@example.com", "d@example.com", 451, "the privacy mailbox receives more"},
+	}
+	for _, st := range steps {
+		err := send(st.envelope, st.from)
+		if got := smtpCode(t, err); got != st.want {
+			t.Fatalf("%s: reply %d (%v), want %d", st.name, got, err, st.want)
+		}
+		if err != nil && (!strings.Contains(err.Error(), st.says) || !strings.Contains(err.Error(), "try again in")) {
+			t.Errorf("%s: reply %q does not say %q and when to retry", st.name, err, st.says)
+		}
+	}
+	if n := len(sink.messages()); n != 4 {
+		t.Errorf("the sink holds %d messages, want the 4 accepted", n)
 	}
 }

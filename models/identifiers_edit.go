@@ -4,40 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
-
-// Phone numbers and email addresses as people write them in a message
-// body or signature: candidates, kept only if they normalize.
-var (
-	phoneInText = regexp.MustCompile(`(?:\+|\b)\d[\d\s().\-]{6,18}\d\b`)
-	emailInText = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-)
-
-// ProposedIdentifiers lists the phone numbers and emails found in the
-// request's text (a mail's body and signature) that are not yet among the
-// subject's identifiers: proposals staff accept one by one, never applied
-// by themselves, since a number in a mail may be anyone's.
-func (r *PrivacyRequest) ProposedIdentifiers(region string) []string {
-	have := r.Identifiers()
-	var out []string
-	add := func(raw string) {
-		id, err := NormalizeIdentifier("identifier", raw, region)
-		if err != nil || slices.Contains(have, id.Value) || slices.Contains(out, id.Value) {
-			return
-		}
-		out = append(out, id.Value)
-	}
-	for _, m := range emailInText.FindAllString(r.Details, 20) {
-		add(m)
-	}
-	for _, m := range phoneInText.FindAllString(r.Details, 20) {
-		add(strings.TrimSpace(m))
-	}
-	return out
-}
 
 // SetIdentifiers changes the subject's identifiers: raw values to add
 // (unverified until verified) and values to remove. The audit entry

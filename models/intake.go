@@ -6,12 +6,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+
+	"gorm.io/gorm"
 )
 
 // MailIntake is a message that reached the privacy mailbox (SMTP or an
 // uploaded .eml), already parsed.
 type MailIntake struct {
-	MessageID     string
+	MessageID string
+	// InReplyTo and References are the message ids the sender answered
+	// (without angle brackets): a reply to the console's own mail names
+	// the Message-ID the console sent it with.
+	InReplyTo     string
+	References    []string
 	FromName      string
 	FromAddr      string
 	Subject       string
@@ -25,10 +33,26 @@ type MailIntake struct {
 // mailbox is the actor of mail intake.
 var mailbox = SystemProcess("mailbox", "privacy mailbox")
 
+// maxNameBytes is the longest requester name a request accepts.
+const maxNameBytes = 200
+
+// maxThreadIDs bounds how many References are looked up: a real thread
+// names a handful, a hostile message thousands.
+const maxThreadIDs = 50
+
 // ReceiveMail turns a message into a new request, or adds it to the
-// request whose reference it carries. The raw message is kept as evidence
-// in the same transaction. A message received twice (an MTA retry) is
-// accepted once: the second time nothing changes and it reports no error.
+// request it belongs to. A message joins a request when it answers mail
+// the console sent about it (In-Reply-To or References name that mail's
+// Message-ID), or when it names the request's reference and its sender is
+// a party of the request (the requester, or a contact of a controller the
+// request concerns). Anyone can type a reference into a subject, so a
+// message naming a request its sender is no party to opens a request of
+// its own, marked as mentioning the other (MentionedReference).
+//
+// The raw message is kept as evidence in the same transaction, and the
+// phones and emails in its text are proposed as subject identifiers. A
+// message received twice (an MTA retry) is accepted once: the second time
+// nothing changes and it reports no error.
 func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in MailIntake) (*PrivacyRequest, bool, error) {
 	from, err := NormalizeEmail("from", in.FromAddr)
 	if err != nil {
@@ -37,42 +61,58 @@ func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in M
 	if in.ReceivedAt.IsZero() || in.ReceivedAt.After(time.Now()) {
 		in.ReceivedAt = time.Now()
 	}
-	store := func(tx *Tx, r *PrivacyRequest) error {
-		if _, err := db.StoreInbound(tx, InboundInput{MessageID: in.MessageID, From: from, Subject: in.Subject, Raw: in.Raw,
-			ReceivedAt: in.ReceivedAt, RequestID: r.ID}); err != nil {
+	// A display name is the sender's to write: one too long to keep is
+	// cut, not a reason to refuse the message (a refusal is permanent).
+	in.FromName = CleanName(in.FromName)
+	if len(in.FromName) > maxNameBytes {
+		in.FromName = strings.TrimSpace(strings.ToValidUTF8(in.FromName[:maxNameBytes], ""))
+	}
+	thread, mentioned, err := db.threadOf(ctx, in, from)
+	if err != nil {
+		return nil, false, err
+	}
+	store := func(tx *Tx, r *PrivacyRequest, mentions string) error {
+		m, err := db.StoreInbound(tx, InboundInput{MessageID: in.MessageID, From: from, Subject: in.Subject, Raw: in.Raw,
+			ReceivedAt: in.ReceivedAt, RequestID: r.ID, MentionsReference: mentions})
+		if err != nil {
 			return err
 		}
 		tx.event(r.ID, "email_in", fmt.Sprintf("Email from %s: %q", from, truncate(in.Subject, 200)))
-		return nil
+		return tx.proposeIdentifiers(r, m.ID, in.Body, region)
 	}
-	if in.Reference != "" {
-		var r PrivacyRequest
-		found := db.Gorm.WithContext(ctx).First(&r, "reference = ?", strings.ToUpper(in.Reference)).Error == nil
-		if found {
-			err := db.Tx(ctx, mailbox, func(tx *Tx) error {
-				if err := store(tx, &r); err != nil {
-					return err
-				}
-				tx.Audit(Audit{Action: "request.email_in", ObjectType: "request", ObjectID: r.ID, Details: map[string]any{"reference": r.Reference}})
-				if r.Status == StatusWaiting {
-					// The answer Sendara waited for: the clock runs again.
-					_, err := tx.resume(biz, r.ID, "Their email arrived.")
-					return err
-				}
-				return nil
-			})
-			if errors.Is(err, ErrDuplicateInbound) {
-				return &r, false, nil
+	if thread != nil {
+		err := db.Tx(ctx, mailbox, func(tx *Tx) error {
+			if err := store(tx, thread, ""); err != nil {
+				return err
 			}
-			return &r, false, err
+			tx.Audit(Audit{Action: "request.email_in", ObjectType: "request", ObjectID: thread.ID, Details: map[string]any{"reference": thread.Reference}})
+			if thread.Status == StatusWaiting {
+				// The answer Sendara waited for: the clock runs again.
+				_, err := tx.resume(biz, thread.ID, "Their email arrived.")
+				return err
+			}
+			return nil
+		})
+		if errors.Is(err, ErrDuplicateInbound) {
+			return thread, false, nil
 		}
+		return thread, false, err
 	}
 	details := strings.TrimSpace(in.Subject + "\n\n" + in.Body)
 	if len(details) > 20000 {
-		details = details[:20000]
+		details = strings.ToValidUTF8(details[:20000], "")
 	}
 	r, err := db.CreateRequestThen(ctx, mailbox, biz, RequestInput{SuggestedType: in.SuggestedType, Channel: "email",
-		Requester: Requester{Name: in.FromName, Email: from}, Details: details, ReceivedAt: in.ReceivedAt}, region, store)
+		Requester: Requester{Name: in.FromName, Email: from}, Details: details, ReceivedAt: in.ReceivedAt}, region,
+		func(tx *Tx, r *PrivacyRequest) error {
+			mentions := ""
+			if mentioned != nil {
+				mentions = mentioned.Reference
+				tx.event(r.ID, "mention", fmt.Sprintf("The message names %s, but %s is not a party of that request, so it was opened as a request of its own.", mentions, from))
+				tx.event(mentioned.ID, "mention", fmt.Sprintf("A message from %s, who is not a party of this request, named it; it was opened as %s.", from, r.Reference))
+			}
+			return store(tx, r, mentions)
+		})
 	if errors.Is(err, ErrDuplicateInbound) {
 		return nil, false, nil
 	}
@@ -80,4 +120,87 @@ func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in M
 		return nil, false, err
 	}
 	return r, true, nil
+}
+
+// threadOf finds the request a message belongs to: by the console's own
+// Message-IDs it answers first, then by a reference it names if from is a
+// party of that request. mentioned is a request the message names that
+// from is no party to.
+func (db *DB) threadOf(ctx context.Context, in MailIntake, from string) (thread, mentioned *PrivacyRequest, err error) {
+	ids := append([]string{in.InReplyTo}, in.References...)
+	if len(ids) > maxThreadIDs {
+		ids = ids[:maxThreadIDs]
+	}
+	sent, err := db.OutboxByMessageID(ctx, ids...)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, nil, err
+	}
+	g := db.Gorm.WithContext(ctx)
+	if sent != nil && sent.RequestID != nil {
+		var r PrivacyRequest
+		if err := g.Take(&r, "id = ?", *sent.RequestID).Error; err == nil {
+			return &r, nil, nil
+		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil, fmt.Errorf("find the request a reply answers: %w", err)
+		}
+	}
+	if in.Reference == "" {
+		return nil, nil, nil
+	}
+	var r PrivacyRequest
+	if err := g.Take(&r, "reference = ?", strings.ToUpper(in.Reference)).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("find the request a message names: %w", err)
+	}
+	party, err := isParty(g, &r, from)
+	if err != nil {
+		return nil, nil, err
+	}
+	if party {
+		return &r, nil, nil
+	}
+	return nil, &r, nil
+}
+
+// isParty reports whether addr is the requester of r, or the contact
+// address or a user of a controller the request concerns (its customer, or
+// one it was routed to): the people the console writes to about it.
+func isParty(g *gorm.DB, r *PrivacyRequest, addr string) (bool, error) {
+	if r.RequesterEmail != "" && strings.EqualFold(r.RequesterEmail, addr) {
+		return true, nil
+	}
+	var customers []string
+	if err := g.Model(&RoutedTask{}).Where("request_id = ?", r.ID).Pluck("customer_id", &customers).Error; err != nil {
+		return false, fmt.Errorf("check who may write about %s: %w", r.Reference, err)
+	}
+	if r.CustomerID != nil {
+		customers = append(customers, *r.CustomerID)
+	}
+	if len(customers) == 0 {
+		return false, nil
+	}
+	var n int64
+	err := g.Model(&Customer{}).Where("id IN ? AND LOWER(contact_email) = ?", customers, addr).Count(&n).Error
+	if err == nil && n == 0 {
+		err = g.Model(&User{}).Where("customer_id IN ? AND LOWER(email) = ? AND disabled_at IS NULL", customers, addr).Count(&n).Error
+	}
+	if err != nil {
+		return false, fmt.Errorf("check who may write about %s: %w", r.Reference, err)
+	}
+	return n > 0, nil
+}
+
+// CleanName makes a display name safe to put in a mail header or body:
+// control characters (CR and LF included, which could start a header of
+// their own), format characters (bidi overrides, zero-width) and runs of
+// spaces become one space.
+func CleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	return strings.Join(strings.Fields(s), " ")
 }

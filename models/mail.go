@@ -80,6 +80,9 @@ type OutboxMail struct {
 	// LastAttemptAt is when the latest attempt began; an attempt with no
 	// recorded outcome after it may have reached the server.
 	LastAttemptAt *time.Time
+	// MarkedSentBy is who marked the mail sent by hand (MarkMailSentByHand);
+	// "" when the sender handed it to the SMTP server.
+	MarkedSentBy string
 }
 
 // TableName is the outbox table.
@@ -142,13 +145,35 @@ func (tx *Tx) QueueMail(m OutboundMail) error {
 	now := Now()
 	row := OutboxMail{ID: m.ID, CustomerID: nullIfEmpty(m.CustomerID), RequestID: nullIfEmpty(m.RequestID), Kind: m.Kind,
 		ToAddr: to, Subject: subject, BodyText: body, Status: MailQueued, NextAttemptAt: now, CreatedAt: now}
+	if m.Kind == MailAcknowledgement {
+		var recent int64
+		if err := tx.G.Model(&OutboxMail{}).Where("to_addr = ? AND kind = ? AND created_at > ?", to, MailAcknowledgement, now.Add(-AcknowledgementEvery)).
+			Count(&recent).Error; err != nil {
+			return fmt.Errorf("count recent acknowledgements: %w", err)
+		}
+		if recent > 0 {
+			row.Status, row.LastError = MailHeld, ackHeldReason
+		}
+	}
 	if err := tx.G.Create(&row).Error; err != nil {
 		return fmt.Errorf("queue %s mail: %w", m.Kind, err)
 	}
 	tx.Audit(Audit{Action: "mail.queue", ObjectType: "mail", ObjectID: row.ID, CustomerID: m.CustomerID,
-		Details: map[string]any{"kind": m.Kind, "request_id": m.RequestID}})
+		Details: map[string]any{"kind": m.Kind, "request_id": m.RequestID, "status": row.Status}})
+	if row.Status == MailHeld && m.RequestID != "" {
+		tx.event(m.RequestID, "email_out", "Acknowledgement to "+to+" held, not sent: "+ackHeldReason)
+	}
 	return nil
 }
+
+// AcknowledgementEvery is how often one address may be sent an
+// acknowledgement. Anyone can send mail under someone else's address, and
+// each message opens a request; without this bound a script could make
+// the console mail a victim once per message it forges.
+const AcknowledgementEvery = time.Hour
+
+const ackHeldReason = "an acknowledgement went to this address less than an hour ago (at most one an hour, so a forged sender is not flooded); " +
+	"send it from the outbox, or copy it and mark it sent, once the request is seen to be real"
 
 func nullIfEmpty(s string) *string {
 	if s == "" {
@@ -266,6 +291,46 @@ func (db *DB) RequeueMail(ctx context.Context, actor Actor, id string) error {
 		}
 		tx.Audit(Audit{Action: "mail.requeue", ObjectType: "mail", ObjectID: id, CustomerID: strOrEmpty(m.CustomerID),
 			Details: map[string]any{"kind": m.Kind, "was": m.Status, "last_error": m.LastError}})
+		return nil
+	})
+}
+
+// MarkMailSentByHand records that staff sent a held or failed mail
+// themselves, copied into another mail program: who and when are kept on
+// the mail and in the audit log (mail.mark_sent), and on the request's
+// timeline. From then on it counts as sent, an acknowledgement included.
+// Staff only: a customer actor gets ErrNotFound.
+func (db *DB) MarkMailSentByHand(ctx context.Context, actor Actor, id, note string) error {
+	if !actor.Staff() {
+		return ErrNotFound
+	}
+	note = strings.TrimSpace(note)
+	if len(note) > 1000 {
+		return Invalid("note", "must be at most 1000 characters")
+	}
+	m, err := db.OutboxEntry(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	return db.Tx(ctx, actor, func(tx *Tx) error {
+		now := Now()
+		res := tx.G.Model(&OutboxMail{}).Where("id = ? AND status IN ?", id, []string{MailFailed, MailHeld}).
+			Updates(map[string]any{"status": MailSent, "sent_at": now, "marked_sent_by": actor.Label})
+		if res.Error != nil {
+			return fmt.Errorf("mark mail %s sent: %w", id, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return &ConflictError{Field: "status", Message: fmt.Sprintf("this mail is %s: only a held or failed mail can be marked sent by hand", m.Status)}
+		}
+		tx.Audit(Audit{Action: "mail.mark_sent", ObjectType: "mail", ObjectID: id, CustomerID: strOrEmpty(m.CustomerID),
+			Details: map[string]any{"kind": m.Kind, "request_id": strOrEmpty(m.RequestID), "was": m.Status, "note": note}})
+		if m.RequestID != nil {
+			text := fmt.Sprintf("%s email to %s marked sent by hand by %s.", strings.ToUpper(m.Kind[:1])+m.Kind[1:], m.ToAddr, actor.Label)
+			if note != "" {
+				text = strings.TrimSuffix(text, ".") + ": " + note
+			}
+			tx.event(*m.RequestID, "email_out", text)
+		}
 		return nil
 	})
 }
@@ -620,6 +685,10 @@ type InboundMail struct {
 	Raw        []byte
 	RequestID  *string
 	CustomerID *string
+	// MentionsReference is the reference of a request the message named
+	// although its sender is no party of it (it opened a request of its
+	// own instead); "" otherwise.
+	MentionsReference string
 }
 
 // TableName is the received mail table.
@@ -634,6 +703,8 @@ type InboundInput struct {
 	ReceivedAt time.Time
 	RequestID  string // the request it opened or belongs to, if known
 	CustomerID string
+	// MentionsReference: see InboundMail.
+	MentionsReference string
 }
 
 // ErrDuplicateInbound means the same message (same sender and Message-ID)
@@ -659,7 +730,7 @@ func (db *DB) StoreInbound(tx *Tx, in InboundInput) (*InboundMail, error) {
 	}
 	m := &InboundMail{ID: uuid.Must(uuid.NewV7()).String(), ReceivedAt: at.UTC().Truncate(time.Microsecond),
 		MessageID: strings.TrimSpace(in.MessageID), FromAddr: from, Subject: in.Subject, Raw: in.Raw,
-		RequestID: nullIfEmpty(in.RequestID), CustomerID: nullIfEmpty(in.CustomerID)}
+		RequestID: nullIfEmpty(in.RequestID), CustomerID: nullIfEmpty(in.CustomerID), MentionsReference: in.MentionsReference}
 	// ON CONFLICT DO NOTHING keeps a PostgreSQL transaction usable (a
 	// failed insert would abort it) and tells a duplicate by no row.
 	res := tx.G.Clauses(clause.OnConflict{

@@ -219,7 +219,8 @@ type Metrics struct {
 
 // Metrics computes the CCPA §7102 metrics of the requests received in year
 // (by their date of receipt in loc, the business time zone) that the actor
-// may see, limited to regime when it is not empty. Counting is done here
+// may see, limited to regime when it is not empty; a request merged into
+// another as its duplicate is counted once, as the other. Counting is done here
 // rather than in SQL: the grouping (CCPAType), the outcome (OutcomeOf) and
 // the day counts in the business time zone follow the same rules as the
 // rest of the console on both databases, and one year of requests is a
@@ -239,7 +240,7 @@ func (db *DB) Metrics(ctx context.Context, actor Actor, year int, loc *time.Loca
 	from, to := DayRange(Date{year, time.January, 1}, Date{year, time.December, 31}, loc)
 	q := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor)).
 		Select("type", "regime", "status", "received_at", "completed_at", "outcome", "due_on", "extended_to").
-		Where("received_at >= ? AND received_at < ?", from, to)
+		Where("received_at >= ? AND received_at < ?", from, to).Where(notDuplicate)
 	if regime != "" {
 		q = q.Where("regime = ?", regime)
 	}
@@ -396,8 +397,9 @@ type BoardCard struct {
 	Request PrivacyRequest
 	DueOn   string // the effective due date
 	// AckDueOn is the day to acknowledge receipt by, while the request is
-	// not yet acknowledged (still received: verification has not begun);
-	// empty otherwise.
+	// not yet acknowledged: no acknowledgement mail of it was sent (by the
+	// sender, or by hand and marked so); empty otherwise. A queued, held or
+	// failed acknowledgement acknowledges nothing.
 	AckDueOn   string
 	AckOverdue bool
 	// PendingTasks counts the controllers that have not answered yet;
@@ -436,10 +438,12 @@ const BoardLimit = 500
 // time zone, loc. Cards are soonest due first, and flag acknowledgements
 // due and controllers that have yet to answer; a request waiting on its
 // requester is placed by the date it would be due if they answered today.
+// A request merged into another as its duplicate is not on the board: the
+// other carries its deadlines.
 func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date, loc *time.Location) (*Board, error) {
 	open := OpenStatuses
 	var rs []PrivacyRequest
-	err := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).Where("status IN ?", open).
+	err := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).Where("status IN ?", open).Where(notDuplicate).
 		Order("COALESCE(extended_to, due_on), received_at, id").Limit(BoardLimit + 1).Find(&rs).Error
 	if err != nil {
 		return nil, fmt.Errorf("read open requests: %w", err)
@@ -448,10 +452,19 @@ func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date, loc *t
 	rs = rs[:min(len(rs), BoardLimit)]
 
 	pending := map[string][]RoutedTask{}
+	acknowledged := map[string]bool{}
 	if len(rs) > 0 {
 		ids := make([]string, len(rs))
 		for i, r := range rs {
 			ids[i] = r.ID
+		}
+		var acked []string
+		if err := db.Gorm.WithContext(ctx).Model(&OutboxMail{}).Distinct("request_id").
+			Where("request_id IN ? AND kind = ? AND status = ?", ids, MailAcknowledgement, MailSent).Pluck("request_id", &acked).Error; err != nil {
+			return nil, fmt.Errorf("read sent acknowledgements: %w", err)
+		}
+		for _, id := range acked {
+			acknowledged[id] = true
 		}
 		var ts []RoutedTask
 		if err := db.Gorm.WithContext(ctx).Scopes(actor.Tenant("customer_id")).
@@ -476,7 +489,7 @@ func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date, loc *t
 			}
 			c.PausedSince = since.String()
 		}
-		if r.AckDueOn != nil && r.Status == StatusReceived {
+		if r.AckDueOn != nil && !acknowledged[r.ID] {
 			c.AckDueOn, c.AckOverdue = *r.AckDueOn, *r.AckDueOn < t
 		}
 		if ts := pending[r.ID]; len(ts) > 0 {

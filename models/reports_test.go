@@ -465,6 +465,26 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 		t.Fatal(err)
 	}
 	gdpr := newRequest(t, db, models.RequestInput{Type: "access", Regime: "gdpr", ReceivedAt: received, Requester: models.Requester{Email: "d@example.com"}})
+	sent := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "e@example.com"}})
+	byHand := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "f@example.com"}})
+	claimed, err := db.ClaimOutbox(ctx, time.Now(), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range claimed {
+		if m := &claimed[i]; *m.RequestID == sent.ID {
+			if err := db.MarkMailSent(ctx, m, "ack@sendara.test", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		} else if *m.RequestID == byHand.ID {
+			if err := db.MarkMailFailed(ctx, m, "550 mailbox unavailable"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.MarkMailSentByHand(ctx, modeltest.Staff, m.ID, "sent from the shared mailbox"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, task := range []models.RoutedTask{
 		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: "2026-03-09", RoutedAt: received},
 		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: "2026-03-12", RoutedAt: received},
@@ -493,9 +513,11 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 		tasksDue     string
 		tasksOverdue bool
 	}{
-		{"not yet acknowledged", unacked.ID, "2026-03-16", false, 0, "", false},
+		{"acknowledgement queued, not sent", unacked.ID, "2026-03-16", false, 0, "", false},
 		{"acknowledgement overdue", late.ID, "2026-03-10", true, 0, "", false},
-		{"verification begun: acknowledged, two controllers pending", verified.ID, "", false, 2, "2026-03-09", true},
+		{"verified but its acknowledgement never sent, two controllers pending", verified.ID, "2026-03-16", false, 2, "2026-03-09", true},
+		{"acknowledgement sent", sent.ID, "", false, 0, "", false},
+		{"acknowledgement failed, then sent by hand", byHand.ID, "", false, 0, "", false},
 		{"no acknowledgement rule, controller answered", gdpr.ID, "", false, 0, "", false},
 	}
 	for _, tt := range tests {

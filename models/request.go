@@ -230,7 +230,7 @@ func (in *RequestInput) normalize(region string) ([]string, error) {
 	if !slices.Contains(Relationships, r.Relationship) {
 		return nil, Invalid("requester.relationship", "must be one of %s", strings.Join(Relationships, ", "))
 	}
-	r.Name = strings.TrimSpace(r.Name)
+	r.Name = CleanName(r.Name) // it goes into mail headers and bodies
 	if len(r.Name) > 200 || len(r.Proof) > 4000 || len(in.Details) > 20000 {
 		return nil, Invalid("requester", "name, proof or details are too long")
 	}

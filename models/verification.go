@@ -47,6 +47,26 @@ func (t *Tx) SendVerificationLink(requestID string, linkFor func(token string) s
 	return t.mailRequester(r, MailVerification, d)
 }
 
+// VerificationLinkFor returns the reference of the request a live
+// confirmation link belongs to, without spending it: what the page a link
+// opens shows above its confirm button. Mail scanners fetch every link in a
+// message, so following the link (GET) must not verify; only the button's
+// POST (VerifyByLink) does.
+func (db *DB) VerificationLinkFor(ctx context.Context, token string) (string, error) {
+	var refs []string
+	err := db.Gorm.WithContext(ctx).Model(&requestVerification{}).
+		Joins("JOIN privacy_requests r ON r.id = request_verifications.request_id").
+		Where("request_verifications.token_hash = ? AND request_verifications.used_at IS NULL AND request_verifications.expires_at > ?", hashToken(token), Now()).
+		Limit(1).Pluck("r.reference", &refs).Error
+	if err != nil {
+		return "", fmt.Errorf("look up confirmation link: %w", err)
+	}
+	if len(refs) == 0 {
+		return "", ErrVerificationInvalid
+	}
+	return refs[0], nil
+}
+
 // VerifyByLink spends a confirmation link: the request counts as verified
 // by email.
 func (db *DB) VerifyByLink(ctx context.Context, token, ip string) (*PrivacyRequest, error) {

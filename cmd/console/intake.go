@@ -19,7 +19,7 @@ type mailboxSink struct {
 // can never be accepted (no usable sender address) is refused for good;
 // other failures are temporary, so the sending server tries again.
 func (s mailboxSink) Deliver(ctx context.Context, m *mailbox.Message) error {
-	_, _, err := s.db.ReceiveMail(ctx, s.biz, s.region, models.MailIntake{MessageID: m.MessageID, FromName: m.From.Name,
+	_, _, err := s.db.ReceiveMail(ctx, s.biz, s.region, models.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
 		FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType,
 		Raw: m.Raw, ReceivedAt: m.ReceivedAt})
 	if _, invalid := models.AsValidation(err); invalid {

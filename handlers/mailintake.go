@@ -1,0 +1,58 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// mailIntakeRoutes are the request page's mail intake actions: merging a
+// duplicate and deciding on identifiers found in its mail.
+func (s *Server) mailIntakeRoutes() []route {
+	return []route{
+		{Method: http.MethodPost, Path: "/requests/:id/merge", Handler: s.requestMerge, Access: permitted, Perm: can("requests", "write")},
+		{Method: http.MethodPost, Path: "/requests/:id/proposals", Handler: s.requestProposal, Access: permitted, Perm: can("requests", "write")},
+	}
+}
+
+// intakePanel gathers what mail intake tells about a request: references
+// its mail named although the sender is no party of them, merges, and
+// identifiers found in its mail.
+func (s *Server) intakePanel(c echo.Context, r *models.PrivacyRequest, mailsIn []views.MailIn) (views.RequestIntake, error) {
+	ctx, a := c.Request().Context(), actor(c)
+	p := views.RequestIntake{RequestID: r.ID, Open: !models.Closed(r.Status), CanWrite: a.Staff() && s.allowed(c, "requests", "write")}
+	for _, m := range mailsIn {
+		if ref := m.Mail.MentionsReference; ref != "" && !slices.Contains(p.Mentions, ref) {
+			p.Mentions = append(p.Mentions, ref)
+		}
+	}
+	var err error
+	if p.Duplicates, err = s.db.DuplicatesOf(ctx, a, r.ID); err != nil {
+		return p, err
+	}
+	p.Proposals, err = s.db.IdentifierProposals(ctx, a, r.ID)
+	return p, err
+}
+
+func (s *Server) requestMerge(c echo.Context) error {
+	return s.requestAction(c, "Merged as a duplicate of "+c.FormValue("into")+".", func() error {
+		return s.db.MergeDuplicate(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("into"), c.FormValue("reason"))
+	})
+}
+
+// requestProposal accepts or dismisses one identifier found in the
+// request's mail.
+func (s *Server) requestProposal(c echo.Context) error {
+	accept := c.FormValue("decision") == "accept"
+	done := "Identifier dismissed."
+	if accept {
+		done = "Identifier added to the request (not verified)."
+	}
+	return s.requestAction(c, done, func() error {
+		return s.db.DecideIdentifierProposal(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("value"), accept)
+	})
+}
