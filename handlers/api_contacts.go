@@ -10,20 +10,44 @@ import (
 	"github.com/sendara/console/models"
 )
 
-// suppressionJSON is the suppression check's answer (DESIGN §5).
+// suppressionJSON is the suppression check's answer (DESIGN §5). Consent
+// is three-valued: suppressed, "opted_in", or neither ("none": no opt-out,
+// but no consent on record either).
 type suppressionJSON struct {
 	To         string     `json:"to"`
 	Suppressed bool       `json:"suppressed"`
 	Reason     *string    `json:"reason"`
 	Since      *time.Time `json:"since"`
+	Consent    string     `json:"consent"`
+}
+
+// Consent values of the check and the point-in-time answer.
+const (
+	consentOptedIn = "opted_in"
+	consentNone    = "none"
+)
+
+func consentWord(optedIn bool) string {
+	if optedIn {
+		return consentOptedIn
+	}
+	return consentNone
 }
 
 func suppressionOut(s models.Suppression) suppressionJSON {
-	out := suppressionJSON{To: s.To, Suppressed: s.Suppressed, Since: s.Since}
+	out := suppressionJSON{To: s.To, Suppressed: s.Suppressed, Since: s.Since, Consent: consentWord(s.OptedIn)}
 	if s.Suppressed {
 		out.Reason = &s.Reason
 	}
 	return out
+}
+
+// batchItemError is a batch check's answer for an item that is not an
+// identifier: the item as sent, why, and suppressed null (do not send).
+type batchItemError struct {
+	To         string `json:"to"`
+	Error      string `json:"error"`
+	Suppressed *bool  `json:"suppressed"`
 }
 
 // maxBatch is the most identifiers one batch check may carry.
@@ -57,7 +81,9 @@ type batchCheckRequest struct {
 }
 
 // apiCheckSuppressions answers POST /api/v1/suppressions/check with up to
-// 1000 identifiers, in the order given.
+// 1000 identifiers, in the order given. Each item is answered on its own: a
+// malformed one gets its error in its place and the others their answers,
+// so one bad number in a CRM export does not hold back the rest's opt-outs.
 func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	var req batchCheckRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -76,21 +102,29 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]models.Identifier, len(req.To))
+	out := make([]any, len(req.To))
+	ids := make([]models.Identifier, 0, len(req.To))
+	at := make([]int, 0, len(req.To)) // ids[k] answers item at[k]
 	for i, raw := range req.To {
-		if ids[i], err = models.NormalizeIdentifier("to["+strconv.Itoa(i)+"]", raw, s.cfg.Region); err != nil {
+		id, err := models.NormalizeIdentifier("to["+strconv.Itoa(i)+"]", raw, s.cfg.Region)
+		if v, ok := models.AsValidation(err); ok {
+			out[i] = batchItemError{To: raw, Error: v.Message}
+			continue
+		} else if err != nil {
 			return err
 		}
+		ids, at = append(ids, id), append(at, i)
 	}
-	results, err := s.db.CheckSuppressions(c.Request().Context(), tenant, ids, req.Channel)
-	if err != nil {
-		return err
+	if len(ids) > 0 {
+		results, err := s.db.CheckSuppressions(c.Request().Context(), tenant, ids, req.Channel)
+		if err != nil {
+			return err
+		}
+		for k, r := range results {
+			out[at[k]] = suppressionOut(r)
+		}
 	}
-	out := make([]suppressionJSON, len(results))
-	for i, r := range results {
-		out[i] = suppressionOut(r)
-	}
-	s.usage.add(apiKey(c).key.ID, "suppression_check", int64(len(ids)))
+	s.usage.add(apiKey(c).key.ID, "suppression_check", int64(len(req.To)))
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
 }
 
@@ -334,7 +368,8 @@ func (s *Server) apiConsentAt(c echo.Context) error {
 		CustomerID: res.CustomerID, Details: map[string]any{"via": "api", "at": at.Format(time.RFC3339)}}); err != nil {
 		return err
 	}
-	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "suppressed": res.Suppressed, "event": nil}
+	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "suppressed": res.Suppressed, "event": nil,
+		"consent": consentWord(res.OptedIn)}
 	if res.Event != nil {
 		out["event"] = consentEventJSON{Kind: res.Event.Kind, Source: res.Event.Source, Evidence: res.Event.Evidence, OccurredAt: res.Event.OccurredAt.UTC()}
 	}

@@ -87,14 +87,43 @@ func TestSuppressionCheckAnswersTheContractShape(t *testing.T) {
 	if a.Status != 200 {
 		t.Fatalf("status %d: %s", a.Status, a.Raw)
 	}
-	want := map[string]any{"to": "+14155550123", "suppressed": false, "reason": nil, "since": nil}
+	want := map[string]any{"to": "+14155550123", "suppressed": false, "reason": nil, "since": nil, "consent": "none"}
 	for k, v := range want {
 		if got, ok := a.Body[k]; !ok || got != v {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
 		}
 	}
-	if len(a.Body) != 4 {
-		t.Errorf("answer has fields %v, want exactly to, suppressed, reason, since", a.Body)
+	if len(a.Body) != len(want) {
+		t.Errorf("answer has fields %v, want exactly to, suppressed, reason, since, consent", a.Body)
+	}
+}
+
+// TestTheCheckNeverAnswersNoOptOutAsConsent: consent is "opted_in" only
+// while an opt-in with evidence stands on the asked channel.
+func TestTheCheckNeverAnswersNoOptOutAsConsent(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	api.post("/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550101"}})
+	api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550102", "channel": "facetime", "evidence": "web form #7"})
+	api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550103", "evidence": "paper form"})
+	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550103", "channel": "imessage"})
+	tests := []struct {
+		to, channel, consent string
+		suppressed           bool
+	}{
+		{"+14155550101", "", "none", false},
+		{"+14155550102", "facetime", "opted_in", false},
+		{"+14155550102", "imessage", "none", false},
+		{"+14155550102", "", "none", false},
+		{"+14155550103", "imessage", "none", true},
+		{"+14155550103", "facetime", "opted_in", false},
+		{"+14155550199", "", "none", false},
+	}
+	for _, tt := range tests {
+		a := api.get(check(tt.to) + "&channel=" + tt.channel)
+		if a.Status != 200 || a.Body["consent"] != tt.consent || a.Body["suppressed"] != tt.suppressed {
+			t.Errorf("%s on %q: %s, want consent %s suppressed %v", tt.to, tt.channel, a.Raw, tt.consent, tt.suppressed)
+		}
 	}
 }
 
@@ -163,8 +192,52 @@ func TestBatchCheckKeepsOrderAndLimits(t *testing.T) {
 	if a := api.post("/api/v1/suppressions/check", map[string]any{"to": tooMany}); a.Status != 400 || a.Body["field"] != "to" {
 		t.Errorf("1001 identifiers: %d %s", a.Status, a.Raw)
 	}
-	if a := api.post("/api/v1/suppressions/check", map[string]any{"to": []string{"+14155550101", "nonsense"}}); a.Status != 400 || a.Body["field"] != "to[1]" {
-		t.Errorf("a bad identifier in a batch: %d %s, want 400 naming to[1]", a.Status, a.Raw)
+	for _, body := range []any{
+		map[string]any{"to": []string{}},
+		map[string]any{"to": "+14155550101"},
+		map[string]any{"to": []any{"+14155550101", 12}},
+		"not an object",
+	} {
+		if a := api.post("/api/v1/suppressions/check", body); a.Status != 400 {
+			t.Errorf("malformed body %v: %d %s, want 400", body, a.Status, a.Raw)
+		}
+	}
+}
+
+// TestBatchCheckAnswersEachItemOnItsOwn: a malformed item gets its error in
+// its place; the other items still get their answers.
+func TestBatchCheckAnswersEachItemOnItsOwn(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550102"})
+	api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550103", "evidence": "keyword START"})
+	sent := []string{"+14155550101", "nonsense", "415.555.0102", "", "+1 415 555 0103"}
+	a := api.post("/api/v1/suppressions/check", map[string]any{"to": sent})
+	results, _ := a.Body["results"].([]any)
+	if a.Status != 200 || len(results) != len(sent) {
+		t.Fatalf("batch with bad items: %d %s, want 200 with %d results", a.Status, a.Raw, len(sent))
+	}
+	want := []map[string]any{
+		{"to": "+14155550101", "suppressed": false, "consent": "none"},
+		{"to": "nonsense", "suppressed": nil},
+		{"to": "+14155550102", "suppressed": true, "reason": "opt_out", "consent": "none"},
+		{"to": "", "suppressed": nil},
+		{"to": "+14155550103", "suppressed": false, "consent": "opted_in"},
+	}
+	for i, w := range want {
+		r := results[i].(map[string]any)
+		for k, v := range w {
+			if got, ok := r[k]; !ok || got != v {
+				t.Errorf("result %d: %s = %v (present %v), want %v", i, k, got, ok, v)
+			}
+		}
+		_, hasError := r["error"]
+		if bad := w["suppressed"] == nil; hasError != bad {
+			t.Errorf("result %d = %v: error present %v, want %v", i, r, hasError, bad)
+		}
+		if msg, _ := r["error"].(string); hasError && msg == "" {
+			t.Errorf("result %d: an empty error", i)
+		}
 	}
 }
 
@@ -338,6 +411,9 @@ func TestConsentAtAPointInTime(t *testing.T) {
 		}
 		if a.Status != 200 || a.Body["suppressed"] != tt.suppressed || kind != tt.kind {
 			t.Errorf("at %s channel %q: %s; want suppressed %v after %v", tt.at, tt.channel, a.Raw, tt.suppressed, tt.kind)
+		}
+		if wantConsent := map[bool]string{true: "opted_in", false: "none"}[kind == "opt_in"]; a.Body["consent"] != wantConsent {
+			t.Errorf("at %s channel %q: consent %v, want %s", tt.at, tt.channel, a.Body["consent"], wantConsent)
 		}
 	}
 }

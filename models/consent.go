@@ -364,6 +364,49 @@ type Suppression struct {
 	Suppressed bool
 	Reason     string     // empty when not suppressed
 	Since      *time.Time // when the suppression began
+	// OptedIn is true when an opt-in (always with evidence) stands on every
+	// asked channel and nothing suppresses the person there. False with
+	// Suppressed false is "no record": no opt-out, but no consent either.
+	OptedIn bool
+}
+
+// channelStanding is one channel's part of a check's answer: suppressed
+// (since when, why), opted in, or neither (no record).
+type channelStanding struct {
+	suppressed bool
+	optedIn    bool
+	reason     string
+	since      time.Time
+}
+
+// standingOf reads a consent_states row: a state is the fold of a ledger,
+// so a row that does not suppress is an opt-in that stands.
+func standingOf(suppressed bool, reason string, since time.Time) channelStanding {
+	if suppressed {
+		return channelStanding{suppressed: true, reason: reason, since: since.UTC()}
+	}
+	return channelStanding{optedIn: true}
+}
+
+// answerFor is the check's answer for to on channel ("" or all: every
+// channel, suppressed if any is, opted in only if all are), from the
+// standings per channel in Channels' order. The database path and the
+// in-memory index both answer through it, so they cannot word it apart.
+func answerFor(to, channel string, standings [2]channelStanding) Suppression {
+	out := Suppression{To: to, OptedIn: true}
+	for i, ch := range Channels {
+		if channel != "" && channel != ChannelAll && channel != ch {
+			continue
+		}
+		st := standings[i]
+		out.OptedIn = out.OptedIn && st.optedIn
+		if st.suppressed && (!out.Suppressed || st.since.Before(*out.Since)) {
+			since := st.since
+			out.Suppressed, out.Reason, out.Since = true, st.reason, &since
+		}
+	}
+	out.OptedIn = out.OptedIn && !out.Suppressed
+	return out
 }
 
 // CheckSuppression answers for one normalized identifier of customerID on
@@ -386,41 +429,11 @@ func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identi
 // checkSuppression is CheckSuppression in the database: for an index that
 // is not loaded, or cannot answer.
 func (db *DB) checkSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
-	out := Suppression{To: id.Value}
-	// The outer join returns one row with no state for a contact that has
-	// none, and no row at all only when the identifier is unknown.
-	var rows []struct {
-		Channel    *string
-		Suppressed *bool
-		Reason     *string
-		Since      *time.Time
-	}
-	err := db.Gorm.WithContext(ctx).Raw(`SELECT s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
-		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
-		WHERE i.customer_id = ? AND i.value = ?`, customerID, id.Value).Scan(&rows).Error
+	out, err := db.checkSuppressions(ctx, customerID, []Identifier{id}, channel)
 	if err != nil {
-		return out, fmt.Errorf("check suppression: %w", err)
+		return Suppression{To: id.Value}, err
 	}
-	if len(rows) == 0 {
-		erased, err := db.erasedSuppressions(ctx, customerID, []string{id.Value})
-		if err != nil {
-			return out, err
-		}
-		if s, ok := erased[id.Value]; ok {
-			return s, nil
-		}
-		return out, nil
-	}
-	for _, r := range rows {
-		if r.Suppressed == nil || !*r.Suppressed || (channel != "" && channel != ChannelAll && *r.Channel != channel) {
-			continue
-		}
-		since := r.Since.UTC()
-		if !out.Suppressed || since.Before(*out.Since) {
-			out.Suppressed, out.Reason, out.Since = true, *r.Reason, &since
-		}
-	}
-	return out, nil
+	return out[0], nil
 }
 
 // CheckSuppressions answers for many identifiers of one customer in one
@@ -448,7 +461,7 @@ func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Id
 		values[i] = id.Value
 	}
 	// Every known identifier gets at least one row (with no state when its
-	// contact is not suppressed); unknown ones get none.
+	// contact has none); unknown ones get none.
 	var rows []struct {
 		Value      string
 		Channel    *string
@@ -456,43 +469,54 @@ func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Id
 		Reason     *string
 		Since      *time.Time
 	}
-	err := db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
-		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed
-		WHERE i.customer_id = ? AND i.value IN ?`, customerID, values).Scan(&rows).Error
-	if err != nil {
+	q := db.Gorm.WithContext(ctx)
+	const sel = `SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
+		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
+		WHERE i.customer_id = ? AND `
+	if len(values) == 1 {
+		q = q.Raw(sel+`i.value = ?`, customerID, values[0])
+	} else {
+		q = q.Raw(sel+`i.value IN ?`, customerID, dedupe(slices.Clone(values)))
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("check suppressions: %w", err)
 	}
-	byValue := map[string]Suppression{}
-	known := make(map[string]bool, len(rows))
+	standings := map[string]*[2]channelStanding{}
 	for _, r := range rows {
-		known[r.Value] = true
-		if r.Suppressed == nil || !*r.Suppressed || (channel != "" && channel != ChannelAll && *r.Channel != channel) {
+		st := standings[r.Value]
+		if st == nil {
+			st = &[2]channelStanding{}
+			standings[r.Value] = st
+		}
+		if r.Channel == nil {
 			continue
 		}
-		since := r.Since.UTC()
-		if cur, ok := byValue[r.Value]; !ok || since.Before(*cur.Since) {
-			byValue[r.Value] = Suppression{To: r.Value, Suppressed: true, Reason: *r.Reason, Since: &since}
+		if i := slices.Index(Channels, *r.Channel); i >= 0 {
+			var since time.Time
+			if r.Since != nil {
+				since = *r.Since
+			}
+			st[i] = standingOf(*r.Suppressed, *r.Reason, since)
 		}
 	}
 	var unknown []string
 	for _, v := range values {
-		if !known[v] {
+		if standings[v] == nil {
 			unknown = append(unknown, v)
 		}
 	}
-	erased, err := db.erasedSuppressions(ctx, customerID, unknown)
+	erased, err := db.erasedSuppressions(ctx, customerID, dedupe(unknown))
 	if err != nil {
 		return nil, err
 	}
-	for v, s := range erased {
-		byValue[v] = s
-	}
 	out := make([]Suppression, len(ids))
-	for i, id := range ids {
-		if s, ok := byValue[id.Value]; ok {
+	for i, v := range values {
+		if s, ok := erased[v]; ok {
 			out[i] = s
+		} else if st := standings[v]; st != nil {
+			out[i] = answerFor(v, channel, *st)
 		} else {
-			out[i] = Suppression{To: id.Value}
+			out[i] = Suppression{To: v}
 		}
 	}
 	return out, nil
@@ -507,7 +531,10 @@ type ConsentAt struct {
 	At         time.Time
 	Channel    string
 	Suppressed bool
-	Event      *ConsentEvent
+	// OptedIn: an opt-in stood then on every asked channel and nothing
+	// suppressed; false with Suppressed false is "no record".
+	OptedIn bool
+	Event   *ConsentEvent
 }
 
 // ConsentAtTime computes ConsentAt for a contact the actor may see.
@@ -528,12 +555,14 @@ func (db *DB) ConsentAtTime(ctx context.Context, actor Actor, contactID string, 
 		return nil, err
 	}
 	out := &ConsentAt{CustomerID: c.CustomerID, ContactID: c.ID, At: at.UTC(), Channel: channel}
-	for _, ch := range channelsOf(channel) {
-		s, ok := foldConsent(events, ch, at)
-		if ok && s.Suppressed {
-			out.Suppressed = true
+	var standings [2]channelStanding
+	for i, ch := range Channels {
+		if s, ok := foldConsent(events, ch, at); ok {
+			standings[i] = standingOf(s.Suppressed, s.Reason, s.Since)
 		}
 	}
+	ans := answerFor("", channel, standings)
+	out.Suppressed, out.OptedIn = ans.Suppressed, ans.OptedIn
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
 		if e.OccurredAt.After(at) || (channel != ChannelAll && e.Channel != channel && e.Channel != ChannelAll) {
