@@ -35,7 +35,7 @@ func TestCheckAnswersConsentInThreeValues(t *testing.T) {
 	record(models.ConsentInput{To: "+14155550107", Kind: models.OptOut, Channel: models.ChannelIMessage, OccurredAt: base.Add(time.Hour)})
 
 	tests := []struct {
-		name, to, channel  string
+		name, to, channel string
 		suppressed, optIn bool
 	}{
 		{"an unknown identifier has no record", "+14155550101", "", false, false},

@@ -59,8 +59,8 @@ type suppressionIndex struct {
 
 // tenantSuppressions is one customer's part of the index.
 type tenantSuppressions struct {
-	states     map[hashKey]suppressedEntry // identifiers suppressed or opted in somewhere
-	erased     map[hashKey]struct{}
+	states map[hashKey]suppressedEntry // identifiers suppressed or opted in somewhere
+	erased map[hashKey]struct{}
 }
 
 // tenantIn returns customer id's part of tenants, adding it if missing.
