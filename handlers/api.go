@@ -36,9 +36,10 @@ func apiActor(c echo.Context) models.Actor { return apiKey(c).actor }
 // authenticateKey checks the bearer key, the route's permission for the
 // key's role, and the key's rate limit (unless the route is exempt).
 func (s *Server) authenticateKey(c echo.Context, r route) error {
-	h := c.Request().Header.Get(echo.HeaderAuthorization)
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || strings.TrimSpace(secret) == "" {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer KEY" is as
+	// good as "Bearer KEY".
+	scheme, secret, _ := strings.Cut(strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization)), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console"`)
 		return echo.NewHTTPError(http.StatusUnauthorized, "send the API key as Authorization: Bearer KEY")
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -137,12 +138,15 @@ func validChannel(ch string) error {
 }
 
 type consentRequest struct {
-	To         string `json:"to"`
-	Channel    string `json:"channel"`
-	Source     string `json:"source"`
-	Evidence   string `json:"evidence"`
-	OccurredAt string `json:"occurred_at"`
-	Customer   string `json:"customer"`
+	To           string `json:"to"`
+	Channel      string `json:"channel"`
+	Source       string `json:"source"`
+	Evidence     string `json:"evidence"`
+	EvidenceKind string `json:"evidence_kind"`
+	EvidenceRef  string `json:"evidence_ref"`
+	CapturedBy   string `json:"captured_by"`
+	OccurredAt   string `json:"occurred_at"`
+	Customer     string `json:"customer"`
 }
 
 type consentResponse struct {
@@ -183,8 +187,13 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if source == "" {
 		source = "api"
 	}
+	if !slices.Contains(models.CallerSources, source) {
+		return &apiError{status: http.StatusUnprocessableEntity, field: "source",
+			msg: "source must be api, crm or manual: the console records csv_import, inbound_reply and privacy_request itself"}
+	}
 	res, err := s.db.RecordConsent(ctx, a, tenant, models.ConsentInput{
-		To: id.Value, Channel: req.Channel, Kind: kind, Source: source, Evidence: req.Evidence, OccurredAt: at,
+		To: id.Value, Channel: req.Channel, Kind: kind, Source: source, Evidence: req.Evidence,
+		EvidenceKind: req.EvidenceKind, EvidenceRef: req.EvidenceRef, CapturedBy: req.CapturedBy, OccurredAt: at,
 	}, s.cfg.Region)
 	if err != nil {
 		return err
@@ -344,10 +353,26 @@ func (s *Server) apiFindContacts(c echo.Context) error {
 }
 
 type consentEventJSON struct {
-	Kind       string    `json:"kind"`
-	Source     string    `json:"source"`
-	Evidence   string    `json:"evidence"`
-	OccurredAt time.Time `json:"occurred_at"`
+	Kind         string    `json:"kind"`
+	Source       string    `json:"source"`
+	Evidence     string    `json:"evidence"`
+	EvidenceKind *string   `json:"evidence_kind"`
+	EvidenceRef  *string   `json:"evidence_ref"`
+	CapturedBy   *string   `json:"captured_by"`
+	OccurredAt   time.Time `json:"occurred_at"`
+}
+
+// consentEventOut is an event as the API shows it; structured evidence
+// not given is null.
+func consentEventOut(e *models.ConsentEvent) consentEventJSON {
+	orNull := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	return consentEventJSON{Kind: e.Kind, Source: e.Source, Evidence: e.Evidence, EvidenceKind: orNull(e.EvidenceKind),
+		EvidenceRef: orNull(e.EvidenceRef), CapturedBy: orNull(e.CapturedBy), OccurredAt: e.OccurredAt.UTC()}
 }
 
 // apiConsentAt answers whether the contact could be messaged at a time.
@@ -371,7 +396,7 @@ func (s *Server) apiConsentAt(c echo.Context) error {
 	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "suppressed": res.Suppressed, "event": nil,
 		"consent": consentWord(res.OptedIn)}
 	if res.Event != nil {
-		out["event"] = consentEventJSON{Kind: res.Event.Kind, Source: res.Event.Source, Evidence: res.Event.Evidence, OccurredAt: res.Event.OccurredAt.UTC()}
+		out["event"] = consentEventOut(res.Event)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -487,3 +487,76 @@ func TestMissingOrRevokedKeysAreRefused(t *testing.T) {
 		t.Errorf("a revoked key: %d", a.Status)
 	}
 }
+
+func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		req, _ := http.NewRequest(http.MethodGet, app.srv.URL+check("+14155550123"), nil)
+		req.Header.Set("Authorization", scheme+" "+api.key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s KEY: %d, want 200", scheme, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, app.srv.URL+check("+14155550123"), nil)
+	req.Header.Set("Authorization", "Basic "+api.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Errorf("Basic KEY: %d, want 401", res.StatusCode)
+	}
+}
+
+// TestCallersMayNotClaimTheConsolesOwnSources: an event claiming to come
+// from an import, a reply or a privacy request must have come that way.
+func TestCallersMayNotClaimTheConsolesOwnSources(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	tests := []struct {
+		source string
+		status int
+	}{
+		{"", 201}, {"api", 200}, {"crm", 200}, {"manual", 200},
+		{"csv_import", 422}, {"inbound_reply", 422}, {"privacy_request", 422}, {"fax", 422},
+	}
+	for _, tt := range tests {
+		a := api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": tt.source})
+		if a.Status != tt.status || (tt.status == 422 && a.Body["field"] != "source") {
+			t.Errorf("source %q: %d %s, want %d", tt.source, a.Status, a.Raw, tt.status)
+		}
+	}
+}
+
+// TestOptInEvidenceIsStructured: the kind of proof, its reference and who
+// captured it come back with the point-in-time answer.
+func TestOptInEvidenceIsStructured(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	in := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550123", "evidence": "ticked the SMS box on the signup form",
+		"evidence_kind": "web_form", "evidence_ref": "submission 8812", "captured_by": "signup form v3"})
+	if in.Status != 201 {
+		t.Fatalf("opt-in: %d %s", in.Status, in.Raw)
+	}
+	a := api.get("/api/v1/contacts/" + in.Body["contact_id"].(string) + "/consent")
+	ev, _ := a.Body["event"].(map[string]any)
+	want := map[string]any{"evidence_kind": "web_form", "evidence_ref": "submission 8812", "captured_by": "signup form v3"}
+	for k, v := range want {
+		if ev[k] != v {
+			t.Errorf("event %s = %v, want %v (%s)", k, ev[k], v, a.Raw)
+		}
+	}
+	if a.Body["consent"] != "opted_in" {
+		t.Errorf("consent = %v, want opted_in", a.Body["consent"])
+	}
+	if bad := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550124", "evidence": "x", "evidence_kind": "rumour"}); bad.Status != 422 || bad.Body["field"] != "evidence_kind" {
+		t.Errorf("an unknown evidence kind: %d %s, want 422 naming evidence_kind", bad.Status, bad.Raw)
+	}
+}

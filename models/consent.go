@@ -33,6 +33,22 @@ const (
 // Sources of consent events.
 var ConsentSources = []string{"manual", "csv_import", "api", "inbound_reply", "privacy_request", "crm"}
 
+// CallerSources are the sources an API caller may name: the others are the
+// console's own (its imports, replies and privacy requests), and an event
+// claiming one of them without having come that way would mislead whoever
+// weighs the evidence.
+var CallerSources = []string{"api", "crm", "manual"}
+
+// EvidenceKinds are the kinds of proof an opt-in can rest on, with the
+// words pages show for them.
+var EvidenceKinds = []string{"keyword_reply", "web_form", "paper_form", "call_recording", "crm_field"}
+
+// EvidenceKindLabel is the kind in words ("" for none given).
+func EvidenceKindLabel(kind string) string {
+	return map[string]string{"keyword_reply": "keyword reply", "web_form": "web form", "paper_form": "paper form",
+		"call_recording": "call recording", "crm_field": "CRM field"}[kind]
+}
+
 // Suppression reasons, as the suppression check reports them.
 const (
 	ReasonOptOut      = "opt_out"
@@ -52,6 +68,9 @@ type ConsentEvent struct {
 	Reason         string
 	Source         string
 	Evidence       string
+	EvidenceKind   string // one of EvidenceKinds, or "" (free text only)
+	EvidenceRef    string // where the proof is: form id, recording file, CRM field
+	CapturedBy     string // who captured it (an agent, a form, a CRM user)
 	ActorType      string
 	ActorID        string
 	ActorLabel     string
@@ -74,14 +93,19 @@ type ConsentState struct {
 
 // ConsentInput is one opt-in or opt-out to record.
 type ConsentInput struct {
-	To         string // a raw identifier; the contact is found or created
-	ContactID  string // or the contact itself
-	Channel    string // imessage, facetime or all (default)
-	Kind       string // opt_in or opt_out
-	Reason     string // for opt-outs: opt_out (default), restriction, objection
-	Source     string
-	Evidence   string
-	OccurredAt time.Time // zero: now
+	To        string // a raw identifier; the contact is found or created
+	ContactID string // or the contact itself
+	Channel   string // imessage, facetime or all (default)
+	Kind      string // opt_in or opt_out
+	Reason    string // for opt-outs: opt_out (default), restriction, objection
+	Source    string
+	Evidence  string
+	// Structured evidence, optional beside Evidence: its kind (one of
+	// EvidenceKinds), a reference to the proof and who captured it.
+	EvidenceKind string
+	EvidenceRef  string
+	CapturedBy   string
+	OccurredAt   time.Time // zero: now
 	// IdempotencyKey makes a retried write (an import re-run) a no-op.
 	IdempotencyKey string
 }
@@ -116,6 +140,17 @@ func (in *ConsentInput) normalize() error {
 	in.Evidence = strings.TrimSpace(in.Evidence)
 	if len(in.Evidence) > 4000 {
 		return Invalid("evidence", "must be at most 4000 characters")
+	}
+	in.EvidenceKind = strings.TrimSpace(in.EvidenceKind)
+	if in.EvidenceKind != "" && !slices.Contains(EvidenceKinds, in.EvidenceKind) {
+		return Invalid("evidence_kind", "must be one of %s", strings.Join(EvidenceKinds, ", "))
+	}
+	in.EvidenceRef, in.CapturedBy = strings.TrimSpace(in.EvidenceRef), strings.TrimSpace(in.CapturedBy)
+	if len(in.EvidenceRef) > 500 {
+		return Invalid("evidence_ref", "must be at most 500 characters")
+	}
+	if len(in.CapturedBy) > 200 {
+		return Invalid("captured_by", "must be at most 200 characters")
 	}
 	switch in.Kind {
 	case OptOut:
@@ -263,6 +298,7 @@ func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput)
 
 	ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: c.ID, Identifier: ident.Value,
 		Channel: in.Channel, Kind: in.Kind, Reason: in.Reason, Source: in.Source, Evidence: in.Evidence,
+		EvidenceKind: in.EvidenceKind, EvidenceRef: in.EvidenceRef, CapturedBy: in.CapturedBy,
 		ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label, OccurredAt: in.OccurredAt, RecordedAt: Now()}
 	if in.IdempotencyKey != "" {
 		ev.IdempotencyKey = &in.IdempotencyKey
