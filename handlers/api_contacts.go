@@ -249,10 +249,13 @@ type contactRequest struct {
 	Customer    string   `json:"customer"`
 }
 
+// stateJSON is a contact's state on one channel; consent is as in the
+// suppression check ("none" when nothing stands, or when suppressed).
 type stateJSON struct {
 	Suppressed bool       `json:"suppressed"`
 	Reason     *string    `json:"reason"`
 	Since      *time.Time `json:"since"`
+	Consent    string     `json:"consent"`
 }
 
 type contactJSON struct {
@@ -275,8 +278,8 @@ func (s *Server) contactOut(c echo.Context, ct *models.Contact) (contactJSON, er
 		return out, err
 	}
 	for _, ch := range models.Channels {
-		st := states[ch]
-		sj := stateJSON{Suppressed: st.Suppressed}
+		st, ok := states[ch]
+		sj := stateJSON{Suppressed: st.Suppressed, Consent: consentWord(ok && !st.Suppressed)}
 		if st.Suppressed {
 			reason, since := st.Reason, st.Since.UTC()
 			sj.Reason, sj.Since = &reason, &since
