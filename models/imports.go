@@ -406,8 +406,12 @@ type ImportCursor struct {
 	Line   int64
 }
 
-// ImportRow is one data row of a file, read and checked. A row with
-// problems is not imported at all, so a fix and a re-import apply it whole.
+// ImportRow is one data row of a file, read and checked. A contacts row
+// with problems is not imported at all, so a fix and a re-import apply it
+// whole. An opt-out row errs on the side of suppression (DESIGN §4): its
+// good identifiers apply whatever its other cells say, a bad channel cell
+// reads as every channel, a bad date as the time of import, and a name or
+// CRM id too long to keep is left out; the bad cells are still listed.
 type ImportRow struct {
 	Line        int64 // the line the row starts on (the header is line 1)
 	Identifiers []Identifier
@@ -432,6 +436,13 @@ type ImportProblem struct {
 
 // TableName is the preview's store of bad rows.
 func (ImportProblem) TableName() string { return "import_bad_rows" }
+
+// Applies reports whether the row is imported by a job of kind: a good
+// row always; a row with problems only if it is an opt-out row with at
+// least one good identifier.
+func (r ImportRow) Applies(kind string) bool {
+	return len(r.Problems) == 0 || (kind != ImportContacts && len(r.Identifiers) > 0)
+}
 
 func (r *ImportRow) problem(col int, field, value, reason string) {
 	r.Problems = append(r.Problems, ImportProblem{Line: r.Line, Col: col, Field: field,
@@ -569,6 +580,7 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 			ch, err := normalizeChannel(v)
 			if err != nil {
 				row.problem(i, col, v, "must be imessage, facetime or all")
+				row.Channel = ChannelAll // an opt-out applies to every channel rather than none
 				continue
 			}
 			row.Channel = ch
@@ -592,9 +604,11 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 	}
 	if len(row.Name) > 200 {
 		row.problem(nameCol, p.m.column(nameCol), row.Name, "is longer than 200 characters")
+		row.Name = ""
 	}
 	if len(row.CRMID) > 200 {
 		row.problem(crmCol, p.m.column(crmCol), row.CRMID, "is longer than 200 characters")
+		row.CRMID = ""
 	}
 	if len(row.Identifiers) == 0 && !badIdentifier {
 		row.problem(-1, "row", strings.Join(rec, string(p.m.delimiter())), "has no phone number or email address")
@@ -694,7 +708,8 @@ type ImportJob struct {
 	MappingJSON     string `gorm:"column:mapping"`
 	Status          string
 	TotalRows       int64 // data rows, blank ones aside
-	BadRows         int64
+	BadRows         int64 // rows skipped: nothing of them is applied
+	PartialRows     int64 // opt-out rows with a bad cell whose good identifiers still apply
 	ProcessedRows   int64 // data rows read by the runner, good and bad
 	Applied         int64 // rows that appended an opt-out (opt-outs) or created or changed a contact (contacts)
 	Unchanged       int64 // rows already imported or already in effect, or with nothing new
@@ -851,7 +866,7 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 		return err
 	}
 	m.Channel = channel
-	total, bad, err := db.checkRows(ctx, actor, job, m, opt)
+	total, bad, partial, err := db.checkRows(ctx, actor, job, m, opt)
 	if err != nil {
 		return err
 	}
@@ -865,18 +880,18 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 	return db.Tx(ctx, actor, func(tx *Tx) error {
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
 			Updates(map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
-				"total_rows": total, "bad_rows": bad, "error": m.Problem(), "heartbeat_at": nil})
+				"total_rows": total, "bad_rows": bad, "partial_rows": partial, "error": m.Problem(), "heartbeat_at": nil})
 		if res.Error != nil {
 			return fmt.Errorf("finish upload: %w", res.Error)
 		}
 		if res.RowsAffected != 1 {
 			return fmt.Errorf("finish upload of import %s: the job is gone", job.ID)
 		}
-		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.Error, job.HeartbeatAt =
-			ImportPreview, string(mapping), m, total, bad, m.Problem(), nil
+		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.PartialRows, job.Error, job.HeartbeatAt =
+			ImportPreview, string(mapping), m, total, bad, partial, m.Problem(), nil
 		tx.Audit(Audit{Action: "import.create", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
 			Details: map[string]any{"kind": job.Kind, "file_name": job.FileName, "size": size, "sha256": sum,
-				"rows": total, "bad_rows": bad}})
+				"rows": total, "bad_rows": bad, "partial_rows": partial}})
 		return nil
 	})
 }
@@ -945,13 +960,14 @@ func (db *DB) touchUpload(ctx context.Context, actor Actor, id string) error {
 }
 
 // checkRows reads every row under mapping m, stores the problems of the
-// bad ones (replacing earlier ones) and counts rows and bad rows. With no
+// rows that have any (replacing earlier ones) and counts rows, bad rows
+// (skipped) and partial ones (applied without their bad cells). With no
 // identifier column there is nothing to check row by row: rows are counted
 // and the mapping's problem says what is wrong.
-func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (total, bad int64, err error) {
+func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (total, bad, partial int64, err error) {
 	g := db.Gorm.WithContext(ctx)
 	if err := g.Where("job_id = ?", job.ID).Delete(&ImportProblem{}).Error; err != nil {
-		return 0, 0, fmt.Errorf("clear bad rows: %w", err)
+		return 0, 0, 0, fmt.Errorf("clear bad rows: %w", err)
 	}
 	p := NewImportParser(db.ImportReader(ctx, job.ID, 0), job.Kind, m, opt, ImportCursor{})
 	check := m.HasIdentifier()
@@ -973,29 +989,33 @@ func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m Impo
 			break
 		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		total++
 		if check && len(row.Problems) > 0 {
-			bad++
+			if row.Applies(job.Kind) {
+				partial++
+			} else {
+				bad++
+			}
 			for _, pr := range row.Problems {
 				pr.JobID = job.ID
 				pending = append(pending, pr)
 			}
 			if len(pending) >= 1000 {
 				if err := flush(); err != nil {
-					return 0, 0, err
+					return 0, 0, 0, err
 				}
 			}
 		}
 		if total%10000 == 0 && time.Since(last) > 10*time.Second {
 			last = time.Now()
 			if err := db.touchUpload(ctx, actor, job.ID); err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 		}
 	}
-	return total, bad, flush()
+	return total, bad, partial, flush()
 }
 
 // dropImport removes an upload that never reached preview.
@@ -1036,7 +1056,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	if err := db.moveImport(ctx, actor, job.ID, ImportPreview, ImportUploading, map[string]any{"heartbeat_at": Now()}); err != nil {
 		return nil, err
 	}
-	total, bad, err := db.checkRows(ctx, actor, job, m, opt)
+	total, bad, partial, err := db.checkRows(ctx, actor, job, m, opt)
 	if err != nil {
 		if uerr := db.moveImport(context.WithoutCancel(ctx), actor, job.ID, ImportUploading, ImportPreview, nil); uerr != nil {
 			err = errors.Join(err, uerr)
@@ -1047,7 +1067,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
 			Updates(map[string]any{"status": ImportPreview, "mapping": string(mapping), "total_rows": total, "bad_rows": bad,
-				"error": m.Problem(), "heartbeat_at": nil})
+				"partial_rows": partial, "error": m.Problem(), "heartbeat_at": nil})
 		if res.Error != nil {
 			return fmt.Errorf("save mapping: %w", res.Error)
 		}
@@ -1055,7 +1075,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 			return ErrNotFound
 		}
 		tx.Audit(Audit{Action: "import.remap", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
-			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": total, "bad_rows": bad}})
+			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": total, "bad_rows": bad, "partial_rows": partial}})
 		return nil
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -381,7 +382,7 @@ func applyImport(t *testing.T, db *models.DB, actor models.Actor, job *models.Im
 				t.Fatal(err)
 			}
 			b.Consumed++
-			if len(r.Problems) == 0 {
+			if r.Applies(job.Kind) {
 				b.Rows = append(b.Rows, r)
 			}
 		}
@@ -618,5 +619,66 @@ func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
 			return nil
 		}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad: opt-outs err on
+// the side of suppression (DESIGN §4). A row's good identifiers are opted
+// out whatever its other cells say, and the bad cells are still listed
+// with their lines; only a row with no good identifier is skipped. The
+// batch goes through BulkOptOuts: its Go path on SQLite, its set-based
+// path on PostgreSQL.
+func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	file := "Phone,Email,Channel,Opted out at\n" +
+		"+1 415 555 0101,not-an-email,,\n" + // 2: the phone applies
+		"n/a,ann@example.com,,\n" + // 3: the email applies
+		"+1 415 555 0102,,sms,\n" + // 4: a bad channel reads as every channel
+		"+1 415 555 0103,,imessage,yesterday\n" + // 5: a bad date reads as now
+		"n/a,,,\n" // 6: nothing good: skipped
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, file)
+	if job.TotalRows != 5 || job.BadRows != 1 || job.PartialRows != 4 || job.UsableRows() != 4 {
+		t.Fatalf("preview: %d rows, %d bad, %d partial", job.TotalRows, job.BadRows, job.PartialRows)
+	}
+	problems, err := db.ImportProblems(ctx, job, 0, -1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, p := range problems {
+		listed = append(listed, fmt.Sprintf("%d %s %s", p.Line, p.Field, p.Value))
+	}
+	if want := []string{"2 Email not-an-email", "3 Phone n/a", "4 Channel sms", "5 Opted out at yesterday", "6 Phone n/a"}; !slices.Equal(listed, want) {
+		t.Errorf("listed problems %q, want %q", listed, want)
+	}
+	job = applyImport(t, db, modeltest.Staff, job, 2)
+	if job.Applied != 4 {
+		t.Errorf("applied %d rows, want 4", job.Applied)
+	}
+	tests := []struct {
+		to, channel string
+		suppressed  bool
+	}{
+		{"+14155550101", "", true},
+		{"ann@example.com", "", true},
+		{"+14155550102", models.ChannelIMessage, true},
+		{"+14155550102", models.ChannelFaceTime, true},
+		{"+14155550103", models.ChannelIMessage, true},
+		{"+14155550103", models.ChannelFaceTime, false},
+	}
+	for _, tc := range tests {
+		id, err := models.NormalizeIdentifier("to", tc.to, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := db.CheckSuppression(ctx, acme.ID, id, tc.channel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Suppressed != tc.suppressed {
+			t.Errorf("%s on %q: suppressed %v, want %v", tc.to, tc.channel, s.Suppressed, tc.suppressed)
+		}
 	}
 }

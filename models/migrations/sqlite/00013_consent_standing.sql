@@ -26,7 +26,13 @@ ALTER TABLE consent_events ADD COLUMN evidence_kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE consent_events ADD COLUMN evidence_ref TEXT NOT NULL DEFAULT '';
 ALTER TABLE consent_events ADD COLUMN captured_by TEXT NOT NULL DEFAULT '';
 
+-- Opt-out import rows with a bad cell whose good identifiers still apply
+-- ("opt-outs err on the side of suppression"), counted apart from the rows
+-- skipped whole.
+ALTER TABLE import_jobs ADD COLUMN partial_rows BIGINT NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE import_jobs DROP COLUMN partial_rows;
 ALTER TABLE consent_events DROP COLUMN captured_by;
 ALTER TABLE consent_events DROP COLUMN evidence_ref;
 ALTER TABLE consent_events DROP COLUMN evidence_kind;
