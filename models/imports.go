@@ -48,7 +48,8 @@ const (
 // Import job statuses, in lifecycle order. A job is uploading while its
 // file is stored and checked, waits in preview until the user confirms,
 // is queued for a runner, running while a runner holds it, and ends done,
-// failed (retryable) or cancelled (the preview was discarded).
+// failed (retryable) or cancelled (the preview was discarded), or, for a
+// dry run, checked (previewed and reported, never meant to be applied).
 const (
 	ImportUploading = "uploading"
 	ImportPreview   = "preview"
@@ -57,6 +58,7 @@ const (
 	ImportDone      = "done"
 	ImportFailed    = "failed"
 	ImportCancelled = "cancelled"
+	ImportChecked   = "checked"
 )
 
 // ImportChunkSize is the size of each stored piece of an uploaded file.
@@ -1290,13 +1292,24 @@ func (db *DB) StartImport(ctx context.Context, actor Actor, id, claimant string)
 // CancelImport discards a preview: the job stays listed as cancelled, its
 // file and bad rows are deleted (audit import.cancel).
 func (db *DB) CancelImport(ctx context.Context, actor Actor, id string) error {
+	return db.closePreview(ctx, actor, id, ImportCancelled, "import.cancel")
+}
+
+// EndDryRun closes a dry run's preview: the job stays listed as checked,
+// with its counts, not as a cancelled import; its file and bad rows are
+// deleted (audit import.dry_run).
+func (db *DB) EndDryRun(ctx context.Context, actor Actor, id string) error {
+	return db.closePreview(ctx, actor, id, ImportChecked, "import.dry_run")
+}
+
+func (db *DB) closePreview(ctx context.Context, actor Actor, id, status, action string) error {
 	job, err := db.ImportJob(ctx, actor, id)
 	if err != nil {
 		return err
 	}
 	return db.Tx(ctx, actor, func(tx *Tx) error {
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", id, ImportPreview).
-			Updates(map[string]any{"status": ImportCancelled, "finished_at": Now()})
+			Updates(map[string]any{"status": status, "finished_at": Now()})
 		if res.Error != nil {
 			return fmt.Errorf("cancel import: %w", res.Error)
 		}
@@ -1309,8 +1322,8 @@ func (db *DB) CancelImport(ctx context.Context, actor Actor, id string) error {
 		if err := tx.G.Where("job_id = ?", id).Delete(&ImportProblem{}).Error; err != nil {
 			return fmt.Errorf("delete bad rows of import: %w", err)
 		}
-		tx.Audit(Audit{Action: "import.cancel", ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
-			Details: map[string]any{"file_name": job.FileName}})
+		tx.Audit(Audit{Action: action, ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
+			Details: map[string]any{"file_name": job.FileName, "rows": job.TotalRows, "bad_rows": job.BadRows}})
 		return nil
 	})
 }

@@ -90,7 +90,11 @@ func runImport(ctx context.Context, env *cliEnv, stderr io.Writer, a importArgs)
 		return err
 	}
 	if job.Error != "" || job.UsableRows() <= 0 || a.dryRun {
-		if err := db.CancelImport(ctx, actor, job.ID); err != nil {
+		end := db.CancelImport
+		if a.dryRun {
+			end = db.EndDryRun
+		}
+		if err := end(ctx, actor, job.ID); err != nil {
 			return err
 		}
 		switch {
