@@ -326,6 +326,9 @@ func classifyHeader(h, kind string) string {
 	case "record id", "recordid", "contact id", "contactid", "id", "person id", "personid", "lead id", "leadid",
 		"crm id", "external id", "hubspot id", "salesforce id", "object id", "vid":
 		field = FieldCRMID
+	case "identifier", "identifiers", "phone or email":
+		// The console's own export; either field reads a phone or an email.
+		field = FieldPhone
 	case "channel":
 		field = FieldChannel
 	case "opted out at", "opted out on", "opted out", "opt out date", "opt out at", "opt out time", "date opted out",
@@ -1717,30 +1720,59 @@ type ExportFilter struct {
 	SuppressedOnly bool
 }
 
-// ExportColumns is the header row of an export.
-var ExportColumns = []string{"identifier", "kind", "contact_id", "name", "crm_id", "suppressed", "reason", "since"}
+// ExportColumns is the header row of an export. The console's own import
+// reads it back: identifier and channel are detected, console_contact_id
+// is not taken for a CRM id, and opted_out_at keeps each opt-out's time.
+var ExportColumns = []string{"identifier", "kind", "channel", "console_contact_id", "name", "crm_id", "suppressed", "consent",
+	"reason", "opted_out_at"}
 
-// ExportRow is one identifier of a contact with the contact's state.
+// Export consent values: three, never "not suppressed" as consent.
+const (
+	ExportOptedOut = "opted_out"
+	ExportOptedIn  = "opted_in"
+	ExportNoRecord = "no_record"
+)
+
+// ExportRow is one identifier of a contact on one channel, with the
+// contact's state there.
 type ExportRow struct {
 	Identifier string
 	Kind       string
+	Channel    string
 	ContactID  string
 	Name       string
 	CRMID      string
-	Suppressed bool
+	Consent    string // ExportOptedOut, ExportOptedIn or ExportNoRecord
 	Reason     string
-	Since      *time.Time
+	Since      *time.Time // when the opt-out began (opted out only)
 }
 
 // Record is the row as CSV cells. Free text that a spreadsheet would run
-// as a formula (=, +, -, @ first) is prefixed with an apostrophe.
+// as a formula (=, +, -, @ first) is prefixed with an apostrophe. A phone
+// number is written as a tel: URI (RFC 3966): a spreadsheet keeps it as
+// text (not a number losing its + and leading digits, nor a formula), and
+// the import reads it back as the same number.
 func (r ExportRow) Record() []string {
 	since := ""
 	if r.Since != nil {
 		since = r.Since.UTC().Format(time.RFC3339)
 	}
-	return []string{r.Identifier, r.Kind, r.ContactID, SpreadsheetSafe(r.Name), SpreadsheetSafe(r.CRMID),
-		strconv.FormatBool(r.Suppressed), r.Reason, since}
+	return []string{spreadsheetIdentifier(r.Kind, r.Identifier), r.Kind, r.Channel, r.ContactID, SpreadsheetSafe(r.Name),
+		SpreadsheetSafe(r.CRMID), strconv.FormatBool(r.Consent == ExportOptedOut), r.Consent, r.Reason, since}
+}
+
+// spreadsheetIdentifier writes an identifier so a spreadsheet keeps it as
+// text and NormalizeIdentifier reads it back unchanged: phones as tel:
+// URIs, and the rare email a spreadsheet would run as a formula as a
+// mailto: URI (an apostrophe would become part of the address).
+func spreadsheetIdentifier(kind, value string) string {
+	switch {
+	case kind == KindPhone:
+		return "tel:" + value
+	case value != SpreadsheetSafe(value):
+		return "mailto:" + value
+	}
+	return value
 }
 
 // SpreadsheetSafe keeps a spreadsheet from running a cell as a formula
@@ -1764,16 +1796,24 @@ func (db *DB) exportQuery(ctx context.Context, actor Actor, f ExportFilter) (*go
 	return q, nil
 }
 
-// CountExport counts the rows an export will have (one per identifier),
-// for its audit entry.
+// CountExport counts the rows an export will have (one per identifier and
+// channel; the suppression list only the suppressed channels), for its
+// audit entry.
 func (db *DB) CountExport(ctx context.Context, actor Actor, f ExportFilter) (int64, error) {
 	q, err := db.exportQuery(ctx, actor, f)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	err = db.Gorm.WithContext(ctx).Model(&ContactIdentifier{}).
-		Where("customer_id = ? AND contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+	if f.SuppressedOnly {
+		err = db.Gorm.WithContext(ctx).Table("contact_identifiers i").
+			Joins("JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed = ?", true).
+			Where("i.customer_id = ? AND i.contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+	} else {
+		err = db.Gorm.WithContext(ctx).Model(&ContactIdentifier{}).
+			Where("customer_id = ? AND contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+		n *= int64(len(Channels))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count export: %w", err)
 	}
@@ -1812,16 +1852,14 @@ func (db *DB) ExportContacts(ctx context.Context, actor Actor, f ExportFilter, f
 			return rows, fmt.Errorf("export identifiers: %w", err)
 		}
 		var states []ConsentState
-		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ? AND suppressed = ?", f.CustomerID, ids, true).
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ?", f.CustomerID, ids).
 			Find(&states).Error; err != nil {
 			return rows, fmt.Errorf("export consent states: %w", err)
 		}
-		// The suppression a contact is exported with is its oldest one.
-		oldest := map[string]ConsentState{}
+		type stateKey struct{ contact, channel string }
+		stateOf := make(map[stateKey]ConsentState, len(states))
 		for _, s := range states {
-			if o, ok := oldest[s.ContactID]; !ok || s.Since.Before(o.Since) {
-				oldest[s.ContactID] = s
-			}
+			stateOf[stateKey{s.ContactID, s.Channel}] = s
 		}
 		byID := make(map[string]*Contact, len(cs))
 		for i := range cs {
@@ -1829,15 +1867,24 @@ func (db *DB) ExportContacts(ctx context.Context, actor Actor, f ExportFilter, f
 		}
 		for _, ci := range idents {
 			c := byID[ci.ContactID]
-			r := ExportRow{Identifier: ci.Value, Kind: ci.Kind, ContactID: c.ID, Name: c.Name, CRMID: c.CRMID}
-			if s, ok := oldest[c.ID]; ok {
-				since := s.Since.UTC()
-				r.Suppressed, r.Reason, r.Since = true, s.Reason, &since
+			for _, ch := range Channels {
+				r := ExportRow{Identifier: ci.Value, Kind: ci.Kind, Channel: ch, ContactID: c.ID, Name: c.Name, CRMID: c.CRMID, Consent: ExportNoRecord}
+				s, ok := stateOf[stateKey{c.ID, ch}]
+				switch {
+				case ok && s.Suppressed:
+					since := s.Since.UTC()
+					r.Consent, r.Reason, r.Since = ExportOptedOut, s.Reason, &since
+				case ok:
+					r.Consent = ExportOptedIn
+				}
+				if f.SuppressedOnly && r.Consent != ExportOptedOut {
+					continue
+				}
+				if err := fn(r); err != nil {
+					return rows, err
+				}
+				rows++
 			}
-			if err := fn(r); err != nil {
-				return rows, err
-			}
-			rows++
 		}
 		if len(cs) < page {
 			return rows, nil

@@ -3,6 +3,7 @@ package models_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -568,7 +569,7 @@ func TestABatchForAJobTheRunnerNoLongerHoldsWritesNothing(t *testing.T) {
 	}
 }
 
-func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
+func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
@@ -600,16 +601,16 @@ func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
 		return out
 	}
 	all := collect(models.ExportFilter{CustomerID: acme.ID})
-	if len(all) != 3 || strings.Contains(strings.Join(all, "\n"), "zed@") {
+	if len(all) != 3*len(models.Channels) || strings.Contains(strings.Join(all, "\n"), "zed@") {
 		t.Fatalf("export of acme:\n%s", strings.Join(all, "\n"))
 	}
 	sup := collect(models.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true})
-	if len(sup) != 2 {
+	if len(sup) != 2*len(models.Channels) {
 		t.Fatalf("suppression list:\n%s", strings.Join(sup, "\n"))
 	}
 	for _, line := range sup {
 		f := strings.Split(line, "|")
-		if f[3] != "'=Ann" || f[4] != "1" || f[5] != "true" || f[6] != "opt_out" || f[7] != "2026-01-02T03:04:05Z" {
+		if f[4] != "'=Ann" || f[5] != "1" || f[6] != "true" || f[7] != "opted_out" || f[8] != "opt_out" || f[9] != "2026-01-02T03:04:05Z" {
 			t.Errorf("suppressed row %q", line)
 		}
 	}
@@ -679,6 +680,78 @@ func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
 		}
 		if s.Suppressed != tc.suppressed {
 			t.Errorf("%s on %q: suppressed %v, want %v", tc.to, tc.channel, s.Suppressed, tc.suppressed)
+		}
+	}
+}
+
+// TestTheSuppressionListExportReimportsAsTheSameSuppressions: the
+// console's own export, read back by its import into another customer,
+// suppresses the same identifiers on the same channels since the same
+// times, with no bad row: phone numbers come back as written (no
+// apostrophe, no lost +), and so does an email a spreadsheet would take
+// for a formula.
+func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	record := func(in models.ConsentInput) {
+		t.Helper()
+		if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, in, "US"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550102", "ann@example.com"}, Name: "Ann", CRMID: "hs-1"}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	record(models.ConsentInput{To: "+14155550101", Kind: models.OptOut, Channel: models.ChannelIMessage, OccurredAt: t1})
+	record(models.ConsentInput{To: "ann@example.com", Kind: models.OptOut, OccurredAt: t1.Add(time.Hour)})
+	record(models.ConsentInput{To: "-dash@example.com", Kind: models.OptOut, Channel: models.ChannelFaceTime, OccurredAt: t1.Add(2 * time.Hour)})
+	record(models.ConsentInput{To: "+14155550103", Kind: models.OptIn, Evidence: "web form", OccurredAt: t1})
+
+	var file strings.Builder
+	w := csv.NewWriter(&file)
+	if err := w.Write(models.ExportColumns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExportContacts(ctx, modeltest.Staff, models.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true}, func(r models.ExportRow) error {
+		return w.Write(r.Record())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if strings.Contains(file.String(), "'") {
+		t.Errorf("the export holds an apostrophe, which a re-import would keep:\n%s", file.String())
+	}
+	job := uploadCSV(t, db, modeltest.Staff, bolt.ID, models.ImportOptOuts, file.String())
+	if job.BadRows != 0 || job.PartialRows != 0 || job.Error != "" {
+		t.Fatalf("re-import preview: %d bad, %d partial, %q\n%s", job.BadRows, job.PartialRows, job.Error, file.String())
+	}
+	applyImport(t, db, modeltest.Staff, job, 100)
+	for _, v := range []string{"+14155550101", "+14155550102", "ann@example.com", "-dash@example.com", "+14155550103"} {
+		id, err := models.NormalizeIdentifier("to", v, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range models.Channels {
+			want, err := db.CheckSuppression(ctx, acme.ID, id, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.CheckSuppression(ctx, bolt.ID, id, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSince, gotSince := "-", "-"
+			if want.Since != nil {
+				wantSince = want.Since.Format(time.RFC3339)
+			}
+			if got.Since != nil {
+				gotSince = got.Since.Format(time.RFC3339)
+			}
+			if got.Suppressed != want.Suppressed || gotSince != wantSince {
+				t.Errorf("%s on %s: re-imported suppressed=%v since %s, exported suppressed=%v since %s", v, ch, got.Suppressed, gotSince, want.Suppressed, wantSince)
+			}
 		}
 	}
 }
