@@ -356,13 +356,23 @@ func (s *Server) apiFindContacts(c echo.Context) error {
 }
 
 type consentEventJSON struct {
-	Kind         string    `json:"kind"`
-	Source       string    `json:"source"`
-	Evidence     string    `json:"evidence"`
-	EvidenceKind *string   `json:"evidence_kind"`
-	EvidenceRef  *string   `json:"evidence_ref"`
-	CapturedBy   *string   `json:"captured_by"`
-	OccurredAt   time.Time `json:"occurred_at"`
+	Kind         string         `json:"kind"`
+	Source       string         `json:"source"`
+	Evidence     string         `json:"evidence"`
+	EvidenceKind *string        `json:"evidence_kind"`
+	EvidenceRef  *string        `json:"evidence_ref"`
+	CapturedBy   *string        `json:"captured_by"`
+	OccurredAt   time.Time      `json:"occurred_at"`
+	RecordedAt   time.Time      `json:"recorded_at"`
+	Actor        eventActorJSON `json:"actor"`
+}
+
+// eventActorJSON is who recorded an event: a user, an API key or the
+// system (an import, a reply, a privacy request).
+type eventActorJSON struct {
+	Type  string `json:"type"`
+	ID    string `json:"id"`
+	Label string `json:"label"`
 }
 
 // consentEventOut is an event as the API shows it; structured evidence
@@ -375,29 +385,64 @@ func consentEventOut(e *models.ConsentEvent) consentEventJSON {
 		return &v
 	}
 	return consentEventJSON{Kind: e.Kind, Source: e.Source, Evidence: e.Evidence, EvidenceKind: orNull(e.EvidenceKind),
-		EvidenceRef: orNull(e.EvidenceRef), CapturedBy: orNull(e.CapturedBy), OccurredAt: e.OccurredAt.UTC()}
+		EvidenceRef: orNull(e.EvidenceRef), CapturedBy: orNull(e.CapturedBy), OccurredAt: e.OccurredAt.UTC(),
+		RecordedAt: e.RecordedAt.UTC(), Actor: eventActorJSON{Type: e.ActorType, ID: e.ActorID, Label: e.ActorLabel}}
+}
+
+// consentAtParams reads at (default now) from the query.
+func consentAtParams(c echo.Context) (time.Time, error) {
+	if v := c.QueryParam("at"); v != "" {
+		return parseTime("at", v)
+	}
+	return time.Now().UTC(), nil
 }
 
 // apiConsentAt answers whether the contact could be messaged at a time.
 func (s *Server) apiConsentAt(c echo.Context) error {
-	ctx, a := c.Request().Context(), apiActor(c)
-	at := time.Now().UTC()
-	if v := c.QueryParam("at"); v != "" {
-		var err error
-		if at, err = parseTime("at", v); err != nil {
-			return err
-		}
+	at, err := consentAtParams(c)
+	if err != nil {
+		return err
 	}
-	res, err := s.db.ConsentAtTime(ctx, a, c.Param("id"), at, c.QueryParam("channel"))
+	return s.answerConsentAt(c, c.Param("id"), at, "id")
+}
+
+// apiConsentAtByIdentifier answers the same question for the contact that
+// has the identifier to (404 when none has it).
+func (s *Server) apiConsentAtByIdentifier(c echo.Context) error {
+	ctx, a := c.Request().Context(), apiActor(c)
+	at, err := consentAtParams(c)
+	if err != nil {
+		return err
+	}
+	if err := validChannel(c.QueryParam("channel")); err != nil {
+		return err
+	}
+	tenant, err := s.tenantOf(c, c.QueryParam("customer"))
+	if err != nil {
+		return err
+	}
+	cs, err := s.db.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.cfg.Region)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "no contact has this identifier")
+	}
+	return s.answerConsentAt(c, cs[0].ID, at, "identifier")
+}
+
+func (s *Server) answerConsentAt(c echo.Context, contactID string, at time.Time, by string) error {
+	ctx, a := c.Request().Context(), apiActor(c)
+	res, err := s.db.ConsentAtTime(ctx, a, contactID, at, c.QueryParam("channel"))
 	if err != nil {
 		return err
 	}
 	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
-		CustomerID: res.CustomerID, Details: map[string]any{"via": "api", "at": at.Format(time.RFC3339)}}); err != nil {
+		CustomerID: res.CustomerID, Details: map[string]any{"via": "api", "by": by, "at": at.Format(time.RFC3339)}}); err != nil {
 		return err
 	}
-	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "suppressed": res.Suppressed, "event": nil,
-		"consent": consentWord(res.OptedIn)}
+	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "contact_id": res.ContactID,
+		"suppressed": res.Suppressed, "event": nil, "consent": consentWord(res.OptedIn)}
 	if res.Event != nil {
 		out["event"] = consentEventOut(res.Event)
 	}

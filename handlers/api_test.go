@@ -560,3 +560,32 @@ func TestOptInEvidenceIsStructured(t *testing.T) {
 		t.Errorf("an unknown evidence kind: %d %s, want 422 naming evidence_kind", bad.Status, bad.Raw)
 	}
 }
+
+// TestConsentAtAPointInTimeByIdentifier: the point-in-time answer for the
+// contact holding an identifier, in any writing, with who recorded the
+// event and when; 404 for an identifier no contact has.
+func TestConsentAtAPointInTimeByIdentifier(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	in := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550123", "evidence": "signed form #12", "occurred_at": t0.Format(time.RFC3339)})
+	if in.Status != 201 {
+		t.Fatalf("opt-in: %d %s", in.Status, in.Raw)
+	}
+	a := api.get("/api/v1/consent?to=" + url.QueryEscape("(415) 555-0123") + "&at=" + url.QueryEscape(t0.Add(time.Hour).Format(time.RFC3339)))
+	ev, _ := a.Body["event"].(map[string]any)
+	actor, _ := ev["actor"].(map[string]any)
+	if a.Status != 200 || a.Body["consent"] != "opted_in" || a.Body["contact_id"] != in.Body["contact_id"] || ev["recorded_at"] == nil ||
+		actor["type"] != models.ActorAPIKey || actor["label"] == "" {
+		t.Errorf("by identifier: %d %s", a.Status, a.Raw)
+	}
+	if a := api.get("/api/v1/consent?to=" + url.QueryEscape("(415) 555-0123") + "&at=" + url.QueryEscape(t0.Add(-time.Hour).Format(time.RFC3339))); a.Body["consent"] != "none" || a.Body["event"] != nil {
+		t.Errorf("before the opt-in: %s", a.Raw)
+	}
+	if a := api.get("/api/v1/consent?to=%2B14155550199"); a.Status != 404 {
+		t.Errorf("an identifier no contact has: %d %s, want 404", a.Status, a.Raw)
+	}
+	if a := api.get("/api/v1/consent?to=nonsense"); a.Status != 400 || a.Body["field"] != "to" {
+		t.Errorf("a malformed identifier: %d %s, want 400 naming to", a.Status, a.Raw)
+	}
+}

@@ -171,6 +171,8 @@ func TestOpenAPIDocumentDescribesWhatTheAPIAnswers(t *testing.T) {
 		{"POST", "/api/v1/inbound", "/api/v1/inbound", map[string]any{"from": "+14155550126", "body": "STOP"}, 200},
 		{"GET", "/api/v1/contacts/" + id + "/consent?at=" + time.Now().Add(time.Minute).UTC().Format(time.RFC3339), "/api/v1/contacts/{id}/consent", nil, 200},
 		{"GET", "/api/v1/contacts/" + id + "/consent?at=2020-01-01T00:00:00Z", "/api/v1/contacts/{id}/consent", nil, 200},
+		{"GET", "/api/v1/consent?to=%2B14155550123", "/api/v1/consent", nil, 200},
+		{"GET", "/api/v1/consent?to=%2B14155550177", "/api/v1/consent", nil, 404},
 		{"GET", check("bad"), "/api/v1/suppressions/check", nil, 400},
 		{"GET", "/api/v1/contacts/00000000-0000-0000-0000-000000000000", "/api/v1/contacts/{id}", nil, 404},
 	}
