@@ -251,22 +251,26 @@ func TestBadRequestsGetAClearErrorNamingTheField(t *testing.T) {
 		body   any
 		status int
 		field  string
+		code   string
 	}{
-		{"a bad identifier", "GET", check("not-a-phone"), nil, 400, "to"},
-		{"a missing identifier", "GET", "/api/v1/suppressions/check", nil, 400, "to"},
-		{"an unknown JSON field", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "chanel": "imessage"}, 400, "chanel"},
-		{"a wrong JSON type", "POST", "/api/v1/opt-outs", map[string]any{"to": 14155550123}, 400, "to"},
-		{"a bad time", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "occurred_at": "yesterday"}, 400, "occurred_at"},
-		{"an opt-in without evidence", "POST", "/api/v1/opt-ins", map[string]any{"to": "+14155550123"}, 422, "evidence"},
-		{"an unknown source", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": "psychic"}, 422, "source"},
-		{"a contact without identifiers", "POST", "/api/v1/contacts", map[string]any{"name": "Nobody"}, 400, "identifiers"},
-		{"a contact with a bad identifier", "POST", "/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550123", "zzz"}}, 400, "identifiers[1]"},
+		{"a bad identifier", "GET", check("not-a-phone"), nil, 400, "to", "invalid_identifier"},
+		{"a missing identifier", "GET", "/api/v1/suppressions/check", nil, 400, "to", "invalid_identifier"},
+		{"an unknown JSON field", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "chanel": "imessage"}, 400, "chanel", "malformed_request"},
+		{"a wrong JSON type", "POST", "/api/v1/opt-outs", map[string]any{"to": 14155550123}, 400, "to", "invalid_identifier"},
+		{"a bad time", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "occurred_at": "yesterday"}, 400, "occurred_at", "malformed_request"},
+		{"an opt-in without evidence", "POST", "/api/v1/opt-ins", map[string]any{"to": "+14155550123"}, 422, "evidence", "rule_violated"},
+		{"an unknown source", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": "psychic"}, 422, "source", "rule_violated"},
+		{"a contact without identifiers", "POST", "/api/v1/contacts", map[string]any{"name": "Nobody"}, 400, "identifiers", "invalid_identifier"},
+		{"a contact with a bad identifier", "POST", "/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550123", "zzz"}}, 400, "identifiers[1]", "invalid_identifier"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := api.call(tt.method, tt.path, tt.body)
 			if a.Status != tt.status || a.Body["field"] != tt.field || a.Body["error"] == "" || a.Body["error"] == nil {
 				t.Errorf("%d %s; want %d naming %q", a.Status, a.Raw, tt.status, tt.field)
+			}
+			if a.Body["code"] != tt.code || a.Body["request_id"] == nil || a.Body["request_id"] != a.Header.Get("X-Request-Id") {
+				t.Errorf("code %v request id %v (header %q); want code %s and the request's id", a.Body["code"], a.Body["request_id"], a.Header.Get("X-Request-Id"), tt.code)
 			}
 		})
 	}
