@@ -431,11 +431,20 @@ func TestEveryEndpointButTheChecksIsRateLimitedPerKey(t *testing.T) {
 			t.Fatalf("check %d was limited: %d", i, a.Status)
 		}
 	}
-	if a := api.get("/api/v1/contacts?to=%2B14155550123"); a.Status != 200 {
-		t.Fatalf("first call: %d", a.Status)
+	if a := api.get(check("+14155550123")); a.Header.Get("RateLimit-Limit") != "" {
+		t.Errorf("an unlimited check carries RateLimit-Limit %q", a.Header.Get("RateLimit-Limit"))
+	}
+	first := api.get("/api/v1/contacts?to=%2B14155550123")
+	if first.Status != 200 {
+		t.Fatalf("first call: %d", first.Status)
+	}
+	if h := first.Header; h.Get("RateLimit-Limit") != "1" || h.Get("RateLimit-Remaining") != "0" || h.Get("RateLimit-Reset") != "1" {
+		t.Errorf("first call's RateLimit headers: limit %q remaining %q reset %q, want 1, 0, 1",
+			h.Get("RateLimit-Limit"), h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"))
 	}
 	a := api.get("/api/v1/contacts?to=%2B14155550123")
-	if a.Status != 429 || a.Header.Get("Retry-After") == "" || a.Body["error"] == nil {
+	if a.Status != 429 || a.Header.Get("Retry-After") == "" || a.Body["error"] == nil || a.Body["code"] != "rate_limited" ||
+		a.Header.Get("RateLimit-Remaining") != "0" {
 		t.Errorf("second call within a second: %d Retry-After %q %s", a.Status, a.Header.Get("Retry-After"), a.Raw)
 	}
 	if b := second.get("/api/v1/contacts?to=%2B14155550123"); b.Status != 200 {
