@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -81,6 +82,10 @@ const (
 	FieldCRMID      = "crm_id"
 	FieldChannel    = "channel"
 	FieldOccurredAt = "occurred_at"
+	// FieldOptOutFlag is a CRM's unsubscribe or do-not-call column: only
+	// rows where it is true are applied, so a whole CRM export can be
+	// imported and only the people flagged in it are opted out.
+	FieldOptOutFlag = "opt_out_flag"
 )
 
 // ImportFields lists the fields a column may be mapped to for kind, in the
@@ -88,7 +93,7 @@ const (
 func ImportFields(kind string) []string {
 	f := []string{FieldPhone, FieldEmail, FieldName, FieldFirstName, FieldLastName, FieldCRMID}
 	if kind == ImportOptOuts {
-		f = append(f, FieldChannel, FieldOccurredAt)
+		f = append(f, FieldChannel, FieldOccurredAt, FieldOptOutFlag)
 	}
 	return f
 }
@@ -112,6 +117,8 @@ func FieldLabel(f string) string {
 		return "Channel"
 	case FieldOccurredAt:
 		return "Opted out at"
+	case FieldOptOutFlag:
+		return "Apply only rows where this is true (unsubscribe / do-not-call)"
 	}
 	return "(ignored)"
 }
@@ -164,7 +171,7 @@ func (m ImportMapping) Problem() string {
 }
 
 // singleFields may be mapped to one column at most.
-var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt}
+var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt, FieldOptOutFlag}
 
 // ImportOptions are the settings a file is read with.
 type ImportOptions struct {
@@ -331,6 +338,13 @@ func classifyHeader(h, kind string) string {
 		field = FieldPhone
 	case "channel":
 		field = FieldChannel
+	case "do not call", "donotcall", "dnc", "dnd", "email opt out", "emailoptout", "hasoptedoutofemail", "has opted out of email",
+		"sms opt out", "smsoptout", "text opt out", "unsubscribed", "unsubscribed from all email", "opted out of all email",
+		"marketing status", "do not contact", "donotcontact":
+		// HubSpot (Unsubscribed from all email), GoHighLevel (DND),
+		// Salesforce (Do Not Call, Email Opt Out, HasOptedOutOfEmail),
+		// Pipedrive (Marketing status), Close (Unsubscribed).
+		field = FieldOptOutFlag
 	case "opted out at", "opted out on", "opted out", "opt out date", "opt out at", "opt out time", "date opted out",
 		"date", "unsubscribed at", "unsubscribed on", "unsubscribe date", "timestamp":
 		field = FieldOccurredAt
@@ -424,7 +438,10 @@ type ImportRow struct {
 	CRMID       string
 	Channel     string
 	OccurredAt  time.Time // zero: the time of import
-	Problems    []ImportProblem
+	// Filtered is true when the mapping's opt-out flag column says the row
+	// is not opted out: it is skipped, and is not a bad row.
+	Filtered bool
+	Problems []ImportProblem
 }
 
 // ImportProblem is one reason a row is bad: its line, the column (-1 for
@@ -446,7 +463,20 @@ func (ImportProblem) TableName() string { return "import_bad_rows" }
 // row always; a row with problems only if it is an opt-out row with at
 // least one good identifier.
 func (r ImportRow) Applies(kind string) bool {
-	return len(r.Problems) == 0 || (kind != ImportContacts && len(r.Identifiers) > 0)
+	return !r.Filtered && (len(r.Problems) == 0 || (kind != ImportContacts && len(r.Identifiers) > 0))
+}
+
+// optOutFlag reads an opt-out flag cell: set (true), clear (false), or
+// neither (ok false). An empty cell is clear.
+func optOutFlag(v string) (set, ok bool) {
+	switch strings.ToLower(strings.Join(strings.Fields(v), " ")) {
+	case "true", "yes", "y", "1", "x", "t", "unsubscribed", "opted out", "optedout", "opt out", "opted-out", "dnc", "dnd",
+		"do not call", "do not contact", "on":
+		return true, true
+	case "", "false", "no", "n", "0", "f", "subscribed", "opted in", "no form", "archived", "none", "null", "off":
+		return false, true
+	}
+	return false, false
 }
 
 func (r *ImportRow) problem(col int, field, value, reason string) {
@@ -589,6 +619,15 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 				continue
 			}
 			row.Channel = ch
+		case FieldOptOutFlag:
+			set, ok := optOutFlag(v)
+			if !ok {
+				// Unreadable: the row is applied (an opt-out errs on the side
+				// of suppression) and the cell listed.
+				row.problem(i, col, v, "is neither yes nor no: the row is applied as opted out")
+				continue
+			}
+			row.Filtered = !set
 		case FieldOccurredAt:
 			if v == "" {
 				continue
@@ -715,6 +754,7 @@ type ImportJob struct {
 	TotalRows       int64 // data rows, blank ones aside
 	BadRows         int64 // rows skipped: nothing of them is applied
 	PartialRows     int64 // opt-out rows with a bad cell whose good identifiers still apply
+	FilteredRows    int64 // rows the opt-out flag column says are not opted out: skipped
 	ProcessedRows   int64 // data rows read by the runner, good and bad
 	Applied         int64 // rows that appended an opt-out (opt-outs) or created or changed a contact (contacts)
 	Unchanged       int64 // rows already imported or already in effect, or with nothing new
@@ -741,7 +781,7 @@ func (j *ImportJob) Active() bool {
 }
 
 // UsableRows is the number of rows the import will apply.
-func (j *ImportJob) UsableRows() int64 { return j.TotalRows - j.BadRows }
+func (j *ImportJob) UsableRows() int64 { return j.TotalRows - j.BadRows - j.FilteredRows }
 
 // Percent is the share of rows processed, 0 to 100.
 func (j *ImportJob) Percent() int {
@@ -871,11 +911,11 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 		return err
 	}
 	m.Channel = channel
-	total, bad, partial, err := db.checkRows(ctx, actor, job, m, opt)
+	n, err := db.checkRows(ctx, actor, job, m, opt)
 	if err != nil {
 		return err
 	}
-	if total == 0 {
+	if n.total == 0 {
 		if m.Header {
 			return Invalid("file", "has a header line but no data rows")
 		}
@@ -883,20 +923,22 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 	}
 	mapping, _ := json.Marshal(m)
 	return db.Tx(ctx, actor, func(tx *Tx) error {
+		values := n.columns()
+		maps.Copy(values, map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
+			"error": m.Problem(), "heartbeat_at": nil})
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
-			Updates(map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
-				"total_rows": total, "bad_rows": bad, "partial_rows": partial, "error": m.Problem(), "heartbeat_at": nil})
+			Updates(values)
 		if res.Error != nil {
 			return fmt.Errorf("finish upload: %w", res.Error)
 		}
 		if res.RowsAffected != 1 {
 			return fmt.Errorf("finish upload of import %s: the job is gone", job.ID)
 		}
-		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.PartialRows, job.Error, job.HeartbeatAt =
-			ImportPreview, string(mapping), m, total, bad, partial, m.Problem(), nil
+		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.PartialRows, job.FilteredRows, job.Error, job.HeartbeatAt =
+			ImportPreview, string(mapping), m, n.total, n.bad, n.partial, n.filtered, m.Problem(), nil
 		tx.Audit(Audit{Action: "import.create", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
 			Details: map[string]any{"kind": job.Kind, "file_name": job.FileName, "size": size, "sha256": sum,
-				"rows": total, "bad_rows": bad, "partial_rows": partial}})
+				"rows": n.total, "bad_rows": n.bad, "partial_rows": n.partial, "filtered_rows": n.filtered}})
 		return nil
 	})
 }
@@ -969,10 +1011,10 @@ func (db *DB) touchUpload(ctx context.Context, actor Actor, id string) error {
 // (skipped) and partial ones (applied without their bad cells). With no
 // identifier column there is nothing to check row by row: rows are counted
 // and the mapping's problem says what is wrong.
-func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (total, bad, partial int64, err error) {
+func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (n rowCounts, err error) {
 	g := db.Gorm.WithContext(ctx)
 	if err := g.Where("job_id = ?", job.ID).Delete(&ImportProblem{}).Error; err != nil {
-		return 0, 0, 0, fmt.Errorf("clear bad rows: %w", err)
+		return n, fmt.Errorf("clear bad rows: %w", err)
 	}
 	p := NewImportParser(db.ImportReader(ctx, job.ID, 0), job.Kind, m, opt, ImportCursor{})
 	check := m.HasIdentifier()
@@ -994,14 +1036,20 @@ func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m Impo
 			break
 		}
 		if err != nil {
-			return 0, 0, 0, err
+			return n, err
 		}
-		total++
+		n.total++
+		if row.Filtered {
+			// Not opted out in the CRM: neither applied nor bad, whatever
+			// its other cells hold.
+			n.filtered++
+			continue
+		}
 		if check && len(row.Problems) > 0 {
 			if row.Applies(job.Kind) {
-				partial++
+				n.partial++
 			} else {
-				bad++
+				n.bad++
 			}
 			for _, pr := range row.Problems {
 				pr.JobID = job.ID
@@ -1009,18 +1057,28 @@ func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m Impo
 			}
 			if len(pending) >= 1000 {
 				if err := flush(); err != nil {
-					return 0, 0, 0, err
+					return n, err
 				}
 			}
 		}
-		if total%10000 == 0 && time.Since(last) > 10*time.Second {
+		if n.total%10000 == 0 && time.Since(last) > 10*time.Second {
 			last = time.Now()
 			if err := db.touchUpload(ctx, actor, job.ID); err != nil {
-				return 0, 0, 0, err
+				return n, err
 			}
 		}
 	}
-	return total, bad, partial, flush()
+	return n, flush()
+}
+
+// rowCounts are checkRows' counts: data rows, rows skipped as bad, rows
+// applied without their bad cells, rows the opt-out flag column filters
+// out.
+type rowCounts struct{ total, bad, partial, filtered int64 }
+
+// columns are the counts as import_jobs columns.
+func (n rowCounts) columns() map[string]any {
+	return map[string]any{"total_rows": n.total, "bad_rows": n.bad, "partial_rows": n.partial, "filtered_rows": n.filtered}
 }
 
 // dropImport removes an upload that never reached preview.
@@ -1061,7 +1119,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	if err := db.moveImport(ctx, actor, job.ID, ImportPreview, ImportUploading, map[string]any{"heartbeat_at": Now()}); err != nil {
 		return nil, err
 	}
-	total, bad, partial, err := db.checkRows(ctx, actor, job, m, opt)
+	n, err := db.checkRows(ctx, actor, job, m, opt)
 	if err != nil {
 		if uerr := db.moveImport(context.WithoutCancel(ctx), actor, job.ID, ImportUploading, ImportPreview, nil); uerr != nil {
 			err = errors.Join(err, uerr)
@@ -1070,9 +1128,10 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	}
 	mapping, _ := json.Marshal(m)
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		values := n.columns()
+		maps.Copy(values, map[string]any{"status": ImportPreview, "mapping": string(mapping), "error": m.Problem(), "heartbeat_at": nil})
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
-			Updates(map[string]any{"status": ImportPreview, "mapping": string(mapping), "total_rows": total, "bad_rows": bad,
-				"partial_rows": partial, "error": m.Problem(), "heartbeat_at": nil})
+			Updates(values)
 		if res.Error != nil {
 			return fmt.Errorf("save mapping: %w", res.Error)
 		}
@@ -1080,7 +1139,8 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 			return ErrNotFound
 		}
 		tx.Audit(Audit{Action: "import.remap", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
-			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": total, "bad_rows": bad, "partial_rows": partial}})
+			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": n.total, "bad_rows": n.bad,
+				"partial_rows": n.partial, "filtered_rows": n.filtered}})
 		return nil
 	})
 	if err != nil {

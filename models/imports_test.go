@@ -39,7 +39,9 @@ func TestDetectImportMappingRecognisesTypicalCRMExports(t *testing.T) {
 		{"GoHighLevel", "Contact Id,First Name,Last Name,Name,Phone,Email,Created,Tags",
 			models.ImportOptOuts, []string{"crm_id", "first_name", "last_name", "name", "phone", "email", "", ""}},
 		{"Salesforce", "Id,Name,Email,Email Opt Out,Phone,Mobile Phone,Phone Type",
-			models.ImportOptOuts, []string{"crm_id", "name", "email", "", "phone", "phone", ""}},
+			models.ImportOptOuts, []string{"crm_id", "name", "email", "opt_out_flag", "phone", "phone", ""}},
+		{"a contacts file ignores an opt-out flag", "Id,Name,Email,Email Opt Out",
+			models.ImportContacts, []string{"crm_id", "name", "email", ""}},
 		{"Pipedrive", "Person - ID,Person - Name,Person - Phone - Work,Person - Email - Work",
 			models.ImportOptOuts, []string{"crm_id", "name", "phone", "email"}},
 		{"Close", "id,display_name,primary_phone,primary_email,email_verified",
@@ -752,6 +754,42 @@ func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
 			if got.Suppressed != want.Suppressed || gotSince != wantSince {
 				t.Errorf("%s on %s: re-imported suppressed=%v since %s, exported suppressed=%v since %s", v, ch, got.Suppressed, gotSince, want.Suppressed, wantSince)
 			}
+		}
+	}
+}
+
+// TestAnOptOutFlagColumnFiltersTheRowsApplied: a whole CRM export can be
+// imported; a recognised unsubscribe or do-not-call column keeps only the
+// rows flagged in it, and an unreadable flag errs on the side of
+// suppression.
+func TestAnOptOutFlagColumnFiltersTheRowsApplied(t *testing.T) {
+	for _, header := range []string{"Do Not Call", "DND", "Email Opt Out", "Unsubscribed from all email", "Marketing status"} {
+		if m := detectMapping(t, "Phone,"+header+"\n+14155550101,true\n", models.ImportOptOuts); m.Fields[1] != models.FieldOptOutFlag {
+			t.Errorf("%q mapped to %q, want the opt-out flag", header, m.Fields[1])
+		}
+	}
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	file := "Phone,Do Not Call\n" +
+		"+1 415 555 0101,true\n" + // applied
+		"+1 415 555 0102,false\n" + // left alone
+		"+1 415 555 0103,\n" + // left alone
+		"+1 415 555 0104,Yes\n" + // applied
+		"n/a,no\n" + // left alone, not bad
+		"+1 415 555 0105,perhaps\n" // unreadable: applied and listed
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, file)
+	if job.TotalRows != 6 || job.FilteredRows != 3 || job.BadRows != 0 || job.PartialRows != 1 || job.UsableRows() != 3 {
+		t.Fatalf("preview: %d rows, %d filtered, %d bad, %d partial", job.TotalRows, job.FilteredRows, job.BadRows, job.PartialRows)
+	}
+	applyImport(t, db, modeltest.Staff, job, 100)
+	for v, want := range map[string]bool{"+14155550101": true, "+14155550102": false, "+14155550103": false, "+14155550104": true, "+14155550105": true} {
+		s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: v}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Suppressed != want {
+			t.Errorf("%s: suppressed %v, want %v", v, s.Suppressed, want)
 		}
 	}
 }

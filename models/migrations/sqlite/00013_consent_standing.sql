@@ -30,8 +30,12 @@ ALTER TABLE consent_events ADD COLUMN captured_by TEXT NOT NULL DEFAULT '';
 -- ("opt-outs err on the side of suppression"), counted apart from the rows
 -- skipped whole.
 ALTER TABLE import_jobs ADD COLUMN partial_rows BIGINT NOT NULL DEFAULT 0;
+-- Rows an opt-out flag column (Do Not Call, Unsubscribed…) says are not
+-- opted out: skipped, and not bad.
+ALTER TABLE import_jobs ADD COLUMN filtered_rows BIGINT NOT NULL DEFAULT 0;
 
 -- +goose Down
+ALTER TABLE import_jobs DROP COLUMN filtered_rows;
 ALTER TABLE import_jobs DROP COLUMN partial_rows;
 ALTER TABLE consent_events DROP COLUMN captured_by;
 ALTER TABLE consent_events DROP COLUMN evidence_ref;
