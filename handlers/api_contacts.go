@@ -56,7 +56,8 @@ const maxBatch = 1000
 
 // apiCheckSuppression answers GET /api/v1/suppressions/check?to=.
 func (s *Server) apiCheckSuppression(c echo.Context) error {
-	if err := validChannel(c.QueryParam("channel")); err != nil {
+	channel, err := models.ParseChannel(c.QueryParam("channel"))
+	if err != nil {
 		return err
 	}
 	tenant, err := s.tenantOf(c, c.QueryParam("customer"))
@@ -67,7 +68,7 @@ func (s *Server) apiCheckSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.CheckSuppression(c.Request().Context(), tenant, id, c.QueryParam("channel"))
+	res, err := s.db.CheckSuppression(c.Request().Context(), tenant, id, channel)
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,8 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	case len(req.To) > maxBatch:
 		return &apiError{status: http.StatusBadRequest, msg: "to may list at most 1000 identifiers per call", field: "to"}
 	}
-	if err := validChannel(req.Channel); err != nil {
+	channel, err := models.ParseChannel(req.Channel)
+	if err != nil {
 		return err
 	}
 	tenant, err := s.tenantOf(c, req.Customer)
@@ -117,7 +119,7 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 		ids, at = append(ids, id), append(at, i)
 	}
 	if len(ids) > 0 {
-		results, err := s.db.CheckSuppressions(c.Request().Context(), tenant, ids, req.Channel)
+		results, err := s.db.CheckSuppressions(c.Request().Context(), tenant, ids, channel)
 		if err != nil {
 			return err
 		}
@@ -127,14 +129,6 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	}
 	s.usage.add(apiKey(c).key.ID, "suppression_check", int64(len(req.To)))
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
-}
-
-func validChannel(ch string) error {
-	switch ch {
-	case "", models.ChannelAll, models.ChannelIMessage, models.ChannelFaceTime:
-		return nil
-	}
-	return &apiError{status: http.StatusBadRequest, msg: "channel must be imessage, facetime or all", field: "channel"}
 }
 
 type consentRequest struct {
@@ -202,10 +196,8 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: req.Channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
-	if out.Channel == "" {
-		out.Channel = models.ChannelAll
-	}
+	channel, _ := models.ParseChannel(req.Channel) // RecordConsent accepted it
+	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
 	status := http.StatusOK
 	if res.Changed {
 		status, out.EventID = http.StatusCreated, res.Event.ID
@@ -414,7 +406,7 @@ func (s *Server) apiConsentAtByIdentifier(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := validChannel(c.QueryParam("channel")); err != nil {
+	if _, err := models.ParseChannel(c.QueryParam("channel")); err != nil {
 		return err
 	}
 	tenant, err := s.tenantOf(c, c.QueryParam("customer"))

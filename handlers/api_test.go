@@ -155,7 +155,7 @@ func TestChannelOptOutsApplyToTheirChannelOnly(t *testing.T) {
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123", "channel": "facetime"})
-	cases := map[string]bool{"facetime": true, "imessage": false, "all": true, "": true}
+	cases := map[string]bool{"facetime": true, "imessage": false, "all": true, "": true, "FaceTime": true, "IMESSAGE": false}
 	for ch, want := range cases {
 		a := api.get(check("+14155550123") + "&channel=" + ch)
 		if a.Body["suppressed"] != want {

@@ -24,6 +24,21 @@ const (
 // Channels lists the real channels, the ones a state is kept for.
 var Channels = []string{ChannelIMessage, ChannelFaceTime}
 
+// ParseChannel reads a channel as people and CRMs write it (any case,
+// spaces around) and returns it normalized: imessage, facetime, or all for
+// all or empty. It is the one place a channel is checked: the API, the
+// pages, imports and the ledger all go through it.
+func ParseChannel(ch string) (string, error) {
+	ch = strings.ToLower(strings.TrimSpace(ch))
+	if ch == "" {
+		return ChannelAll, nil
+	}
+	if ch != ChannelAll && !slices.Contains(Channels, ch) {
+		return "", Invalid("channel", "must be imessage, facetime or all")
+	}
+	return ch, nil
+}
+
 // Consent kinds and the sources they come from.
 const (
 	OptIn  = "opt_in"
@@ -124,13 +139,11 @@ type ConsentResult struct {
 const futureSkew = 5 * time.Minute
 
 func (in *ConsentInput) normalize() error {
-	in.Channel = strings.ToLower(strings.TrimSpace(in.Channel))
-	if in.Channel == "" {
-		in.Channel = ChannelAll
+	ch, err := ParseChannel(in.Channel)
+	if err != nil {
+		return err
 	}
-	if in.Channel != ChannelAll && !slices.Contains(Channels, in.Channel) {
-		return Invalid("channel", "must be imessage, facetime or all")
-	}
+	in.Channel = ch
 	if in.Source == "" {
 		in.Source = "manual"
 	}
@@ -430,10 +443,12 @@ func standingOf(suppressed bool, reason string, since time.Time) channelStanding
 // in-memory index both answer through it, so they cannot word it apart.
 func answerFor(to, channel string, standings [2]channelStanding) Suppression {
 	out := Suppression{To: to, OptedIn: true}
+	asked := false
 	for i, ch := range Channels {
 		if channel != "" && channel != ChannelAll && channel != ch {
 			continue
 		}
+		asked = true
 		st := standings[i]
 		out.OptedIn = out.OptedIn && st.optedIn
 		if st.suppressed && (!out.Suppressed || st.since.Before(*out.Since)) {
@@ -441,7 +456,9 @@ func answerFor(to, channel string, standings [2]channelStanding) Suppression {
 			out.Suppressed, out.Reason, out.Since = true, st.reason, &since
 		}
 	}
-	out.OptedIn = out.OptedIn && !out.Suppressed
+	// A channel that is none of ours (callers parse it first) is never
+	// answered as consent.
+	out.OptedIn = out.OptedIn && asked && !out.Suppressed
 	return out
 }
 
@@ -575,12 +592,9 @@ type ConsentAt struct {
 
 // ConsentAtTime computes ConsentAt for a contact the actor may see.
 func (db *DB) ConsentAtTime(ctx context.Context, actor Actor, contactID string, at time.Time, channel string) (*ConsentAt, error) {
-	channel = strings.ToLower(strings.TrimSpace(channel))
-	if channel == "" {
-		channel = ChannelAll
-	}
-	if channel != ChannelAll && !slices.Contains(Channels, channel) {
-		return nil, Invalid("channel", "must be imessage, facetime or all")
+	channel, err := ParseChannel(channel)
+	if err != nil {
+		return nil, err
 	}
 	c, err := db.Contact(ctx, actor, contactID)
 	if err != nil {

@@ -118,3 +118,26 @@ func TestConsentAtTimeTellsOptedInFromNoRecord(t *testing.T) {
 		})
 	}
 }
+
+func TestParseChannelIsTheOneReadingOfAChannel(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"", models.ChannelAll, true},
+		{"all", models.ChannelAll, true},
+		{" iMessage ", models.ChannelIMessage, true},
+		{"FACETIME", models.ChannelFaceTime, true},
+		{"sms", "", false},
+		{"i message", "", false},
+	}
+	for _, tc := range tests {
+		got, err := models.ParseChannel(tc.in)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("ParseChannel(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if v, isInvalid := models.AsValidation(err); err != nil && (!isInvalid || v.Field != "channel") {
+			t.Errorf("ParseChannel(%q): %v, want a validation error naming channel", tc.in, err)
+		}
+	}
+}

@@ -400,21 +400,10 @@ func CheckMapping(m ImportMapping, kind string) error {
 		}
 		seen[f] = m.Columns[i]
 	}
-	if _, err := normalizeChannel(m.Channel); err != nil {
+	if _, err := ParseChannel(m.Channel); err != nil {
 		return err
 	}
 	return nil
-}
-
-func normalizeChannel(ch string) (string, error) {
-	ch = strings.ToLower(strings.TrimSpace(ch))
-	if ch == "" {
-		return ChannelAll, nil
-	}
-	if ch != ChannelAll && !slices.Contains(Channels, ch) {
-		return "", Invalid("channel", "must be imessage, facetime or all")
-	}
-	return ch, nil
 }
 
 // ImportCursor is a position in a file between two records: the byte
@@ -612,7 +601,7 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 			if v == "" {
 				continue
 			}
-			ch, err := normalizeChannel(v)
+			ch, err := ParseChannel(v)
 			if err != nil {
 				row.problem(i, col, v, "must be imessage, facetime or all")
 				row.Channel = ChannelAll // an opt-out applies to every channel rather than none
@@ -860,7 +849,7 @@ func (db *DB) CreateImport(ctx context.Context, actor Actor, up ImportUpload, op
 	if up.Kind != ImportOptOuts && up.Kind != ImportContacts {
 		return nil, Invalid("kind", "must be opt_outs or contacts")
 	}
-	channel, err := normalizeChannel(up.Channel)
+	channel, err := ParseChannel(up.Channel)
 	if err != nil {
 		return nil, err
 	}
@@ -1108,7 +1097,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 		return nil, &ConflictError{Field: "status", Message: fmt.Sprintf("this import is %s: its mapping can no longer change", job.Status)}
 	}
 	m.Header, m.Delimiter, m.Columns = job.Mapping.Header, job.Mapping.Delimiter, job.Mapping.Columns
-	if m.Channel, err = normalizeChannel(m.Channel); err != nil {
+	if m.Channel, err = ParseChannel(m.Channel); err != nil {
 		return nil, err
 	}
 	if err := CheckMapping(m, job.Kind); err != nil {
