@@ -36,9 +36,10 @@ func apiActor(c echo.Context) models.Actor { return apiKey(c).actor }
 // authenticateKey checks the bearer key, the route's permission for the
 // key's role, and the key's rate limit (unless the route is exempt).
 func (s *Server) authenticateKey(c echo.Context, r route) error {
-	h := c.Request().Header.Get(echo.HeaderAuthorization)
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || strings.TrimSpace(secret) == "" {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer KEY" is as
+	// good as "Bearer KEY".
+	scheme, secret, _ := strings.Cut(strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization)), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console"`)
 		return echo.NewHTTPError(http.StatusUnauthorized, "send the API key as Authorization: Bearer KEY")
 	}
@@ -52,9 +53,18 @@ func (s *Server) authenticateKey(c echo.Context, r route) error {
 	if !s.authz.RoleAllowed(key.Role(), r.Perm) {
 		return echo.NewHTTPError(http.StatusForbidden, "this key may not do that: "+forbiddenReason(key))
 	}
-	if !r.Unlimited {
-		if wait := s.limits.wait(key.ID, s.cfg.APIRate); wait > 0 {
-			c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+	if !r.Unlimited && s.cfg.APIRate > 0 {
+		wait, remaining := s.limits.take(key.ID, s.cfg.APIRate)
+		// RateLimit-* (IETF httpapi draft): the bucket's size, what is left
+		// of it and the seconds until it is full again, so a client can pace
+		// itself before it meets a 429.
+		burst := max(1, int(s.cfg.APIRate))
+		h := c.Response().Header()
+		h.Set("RateLimit-Limit", fmt.Sprint(burst))
+		h.Set("RateLimit-Remaining", fmt.Sprint(int(math.Max(0, math.Floor(remaining)))))
+		h.Set("RateLimit-Reset", fmt.Sprint(int(math.Ceil(math.Max(0, float64(burst)-remaining)/s.cfg.APIRate))))
+		if wait > 0 {
+			h.Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 			return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("rate limit of %g requests per second for this key exceeded", s.cfg.APIRate))
 		}
 	}
@@ -77,17 +87,22 @@ type keyLimits struct {
 	limiters map[string]*rate.Limiter
 }
 
-// wait takes a token for the key and returns zero, or how long until one
-// is available when the bucket is empty.
-func (l *keyLimits) wait(keyID string, perSecond float64) time.Duration {
-	if perSecond <= 0 {
-		return 0
-	}
-	return l.waitN(keyID, rate.Limit(perSecond), max(1, int(perSecond)))
+// take takes a token for the key (perSecond > 0) and returns zero, or how
+// long until one is available when the bucket is empty, and the tokens
+// left.
+func (l *keyLimits) take(keyID string, perSecond float64) (time.Duration, float64) {
+	lim := l.limiter(keyID, rate.Limit(perSecond), max(1, int(perSecond)))
+	now := time.Now()
+	return reserve(lim, now), lim.TokensAt(now)
 }
 
-// waitN is wait with an explicit rate and burst.
+// waitN takes a token from the key's bucket of rate r and size burst and
+// returns zero, or how long until one is available when it is empty.
 func (l *keyLimits) waitN(keyID string, r rate.Limit, burst int) time.Duration {
+	return reserve(l.limiter(keyID, r, burst), time.Now())
+}
+
+func (l *keyLimits) limiter(keyID string, r rate.Limit, burst int) *rate.Limiter {
 	l.mu.Lock()
 	lim, ok := l.limiters[keyID]
 	if !ok {
@@ -98,7 +113,10 @@ func (l *keyLimits) waitN(keyID string, r rate.Limit, burst int) time.Duration {
 		l.limiters[keyID] = lim
 	}
 	l.mu.Unlock()
-	now := time.Now()
+	return lim
+}
+
+func reserve(lim *rate.Limiter, now time.Time) time.Duration {
 	res := lim.ReserveN(now, 1)
 	if d := res.DelayFrom(now); d > 0 {
 		res.CancelAt(now)

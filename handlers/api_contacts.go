@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,20 +13,44 @@ import (
 	"github.com/sendara/console/models"
 )
 
-// suppressionJSON is the suppression check's answer (DESIGN §5).
+// suppressionJSON is the suppression check's answer (DESIGN §5). Consent
+// is three-valued: suppressed, "opted_in", or neither ("none": no opt-out,
+// but no consent on record either).
 type suppressionJSON struct {
 	To         string     `json:"to"`
 	Suppressed bool       `json:"suppressed"`
 	Reason     *string    `json:"reason"`
 	Since      *time.Time `json:"since"`
+	Consent    string     `json:"consent"`
+}
+
+// Consent values of the check and the point-in-time answer.
+const (
+	consentOptedIn = "opted_in"
+	consentNone    = "none"
+)
+
+func consentWord(optedIn bool) string {
+	if optedIn {
+		return consentOptedIn
+	}
+	return consentNone
 }
 
 func suppressionOut(s models.Suppression) suppressionJSON {
-	out := suppressionJSON{To: s.To, Suppressed: s.Suppressed, Since: s.Since}
+	out := suppressionJSON{To: s.To, Suppressed: s.Suppressed, Since: s.Since, Consent: consentWord(s.OptedIn)}
 	if s.Suppressed {
 		out.Reason = &s.Reason
 	}
 	return out
+}
+
+// batchItemError is a batch check's answer for an item that is not an
+// identifier: the item as sent, why, and suppressed null (do not send).
+type batchItemError struct {
+	To         string `json:"to"`
+	Error      string `json:"error"`
+	Suppressed *bool  `json:"suppressed"`
 }
 
 // maxBatch is the most identifiers one batch check may carry.
@@ -33,7 +58,8 @@ const maxBatch = 1000
 
 // apiCheckSuppression answers GET /api/v1/suppressions/check?to=.
 func (s *Server) apiCheckSuppression(c echo.Context) error {
-	if err := validChannel(c.QueryParam("channel")); err != nil {
+	channel, err := models.ParseChannel(c.QueryParam("channel"))
+	if err != nil {
 		return err
 	}
 	tenant, err := s.tenantOf(c, c.QueryParam("customer"))
@@ -44,7 +70,7 @@ func (s *Server) apiCheckSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.CheckSuppression(c.Request().Context(), tenant, id, c.QueryParam("channel"))
+	res, err := s.db.CheckSuppression(c.Request().Context(), tenant, id, channel)
 	if err != nil {
 		return err
 	}
@@ -59,7 +85,9 @@ type batchCheckRequest struct {
 }
 
 // apiCheckSuppressions answers POST /api/v1/suppressions/check with up to
-// 1000 identifiers, in the order given.
+// 1000 identifiers, in the order given. Each item is answered on its own: a
+// malformed one gets its error in its place and the others their answers,
+// so one bad number in a CRM export does not hold back the rest's opt-outs.
 func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	var req batchCheckRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -71,46 +99,50 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	case len(req.To) > maxBatch:
 		return &apiError{status: http.StatusBadRequest, msg: "to may list at most 1000 identifiers per call", field: "to"}
 	}
-	if err := validChannel(req.Channel); err != nil {
+	channel, err := models.ParseChannel(req.Channel)
+	if err != nil {
 		return err
 	}
 	tenant, err := s.tenantOf(c, req.Customer)
 	if err != nil {
 		return err
 	}
-	ids := make([]models.Identifier, len(req.To))
+	out := make([]any, len(req.To))
+	ids := make([]models.Identifier, 0, len(req.To))
+	at := make([]int, 0, len(req.To)) // ids[k] answers item at[k]
 	for i, raw := range req.To {
-		if ids[i], err = models.NormalizeIdentifier("to["+strconv.Itoa(i)+"]", raw, s.cfg.Region); err != nil {
+		id, err := models.NormalizeIdentifier("to["+strconv.Itoa(i)+"]", raw, s.cfg.Region)
+		if v, ok := models.AsValidation(err); ok {
+			out[i] = batchItemError{To: raw, Error: v.Message}
+			continue
+		} else if err != nil {
 			return err
 		}
+		ids, at = append(ids, id), append(at, i)
 	}
-	results, err := s.db.CheckSuppressions(c.Request().Context(), tenant, ids, req.Channel)
-	if err != nil {
-		return err
+	if len(ids) > 0 {
+		results, err := s.db.CheckSuppressions(c.Request().Context(), tenant, ids, channel)
+		if err != nil {
+			return err
+		}
+		for k, r := range results {
+			out[at[k]] = suppressionOut(r)
+		}
 	}
-	out := make([]suppressionJSON, len(results))
-	for i, r := range results {
-		out[i] = suppressionOut(r)
-	}
-	s.usage.add(apiKey(c).key.ID, "suppression_check", int64(len(ids)))
+	s.usage.add(apiKey(c).key.ID, "suppression_check", int64(len(req.To)))
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
 }
 
-func validChannel(ch string) error {
-	switch ch {
-	case "", models.ChannelAll, models.ChannelIMessage, models.ChannelFaceTime:
-		return nil
-	}
-	return &apiError{status: http.StatusBadRequest, msg: "channel must be imessage, facetime or all", field: "channel"}
-}
-
 type consentRequest struct {
-	To         string `json:"to"`
-	Channel    string `json:"channel"`
-	Source     string `json:"source"`
-	Evidence   string `json:"evidence"`
-	OccurredAt string `json:"occurred_at"`
-	Customer   string `json:"customer"`
+	To           string `json:"to"`
+	Channel      string `json:"channel"`
+	Source       string `json:"source"`
+	Evidence     string `json:"evidence"`
+	EvidenceKind string `json:"evidence_kind"`
+	EvidenceRef  string `json:"evidence_ref"`
+	CapturedBy   string `json:"captured_by"`
+	OccurredAt   string `json:"occurred_at"`
+	Customer     string `json:"customer"`
 }
 
 type consentResponse struct {
@@ -151,8 +183,13 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if source == "" {
 		source = "api"
 	}
+	if !slices.Contains(models.CallerSources, source) {
+		return &apiError{status: http.StatusUnprocessableEntity, field: "source",
+			msg: "source must be api, crm or manual: the console records csv_import, inbound_reply and privacy_request itself"}
+	}
 	res, err := s.db.RecordConsent(ctx, a, tenant, models.ConsentInput{
-		To: id.Value, Channel: req.Channel, Kind: kind, Source: source, Evidence: req.Evidence, OccurredAt: at,
+		To: id.Value, Channel: req.Channel, Kind: kind, Source: source, Evidence: req.Evidence,
+		EvidenceKind: req.EvidenceKind, EvidenceRef: req.EvidenceRef, CapturedBy: req.CapturedBy, OccurredAt: at,
 	}, s.cfg.Region)
 	if err != nil {
 		return err
@@ -161,10 +198,8 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: req.Channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
-	if out.Channel == "" {
-		out.Channel = models.ChannelAll
-	}
+	channel, _ := models.ParseChannel(req.Channel) // RecordConsent accepted it
+	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
 	status := http.StatusOK
 	if res.Changed {
 		status, out.EventID = http.StatusCreated, res.Event.ID
@@ -208,10 +243,13 @@ type contactRequest struct {
 	Customer    string   `json:"customer"`
 }
 
+// stateJSON is a contact's state on one channel; consent is as in the
+// suppression check ("none" when nothing stands, or when suppressed).
 type stateJSON struct {
 	Suppressed bool       `json:"suppressed"`
 	Reason     *string    `json:"reason"`
 	Since      *time.Time `json:"since"`
+	Consent    string     `json:"consent"`
 }
 
 type contactJSON struct {
@@ -234,8 +272,8 @@ func (s *Server) contactOut(c echo.Context, ct *models.Contact) (contactJSON, er
 		return out, err
 	}
 	for _, ch := range models.Channels {
-		st := states[ch]
-		sj := stateJSON{Suppressed: st.Suppressed}
+		st, ok := states[ch]
+		sj := stateJSON{Suppressed: st.Suppressed, Consent: consentWord(ok && !st.Suppressed)}
 		if st.Suppressed {
 			reason, since := st.Reason, st.Since.UTC()
 			sj.Reason, sj.Since = &reason, &since
@@ -356,38 +394,102 @@ func (s *Server) apiFindContacts(c echo.Context) error {
 }
 
 type consentEventJSON struct {
-	Kind       string    `json:"kind"`
-	Source     string    `json:"source"`
-	Evidence   string    `json:"evidence"`
-	OccurredAt time.Time `json:"occurred_at"`
+	Kind         string         `json:"kind"`
+	Source       string         `json:"source"`
+	Evidence     string         `json:"evidence"`
+	EvidenceKind *string        `json:"evidence_kind"`
+	EvidenceRef  *string        `json:"evidence_ref"`
+	CapturedBy   *string        `json:"captured_by"`
+	OccurredAt   time.Time      `json:"occurred_at"`
+	RecordedAt   time.Time      `json:"recorded_at"`
+	Actor        eventActorJSON `json:"actor"`
+}
+
+// eventActorJSON is who recorded an event: a user, an API key or the
+// system (an import, a reply, a privacy request).
+type eventActorJSON struct {
+	Type  string `json:"type"`
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// consentEventOut is an event as the API shows it; structured evidence
+// not given is null.
+func consentEventOut(e *models.ConsentEvent) consentEventJSON {
+	orNull := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	return consentEventJSON{Kind: e.Kind, Source: e.Source, Evidence: e.Evidence, EvidenceKind: orNull(e.EvidenceKind),
+		EvidenceRef: orNull(e.EvidenceRef), CapturedBy: orNull(e.CapturedBy), OccurredAt: e.OccurredAt.UTC(),
+		RecordedAt: e.RecordedAt.UTC(), Actor: eventActorJSON{Type: e.ActorType, ID: e.ActorID, Label: e.ActorLabel}}
+}
+
+// consentAtParams reads at (default now) from the query.
+func consentAtParams(c echo.Context) (time.Time, error) {
+	if v := c.QueryParam("at"); v != "" {
+		return parseTime("at", v)
+	}
+	return time.Now().UTC(), nil
 }
 
 // apiConsentAt answers whether the contact could be messaged at a time.
 func (s *Server) apiConsentAt(c echo.Context) error {
-	ctx, a := c.Request().Context(), apiActor(c)
-	at := time.Now().UTC()
-	if v := c.QueryParam("at"); v != "" {
-		var err error
-		if at, err = parseTime("at", v); err != nil {
-			return err
-		}
+	at, err := consentAtParams(c)
+	if err != nil {
+		return err
 	}
 	reader, details, err := s.contactReader(c)
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ConsentAtTime(ctx, reader, c.Param("id"), at, c.QueryParam("channel"))
+	return s.answerConsentAt(c, reader, details, c.Param("id"), at, "id")
+}
+
+// apiConsentAtByIdentifier answers the same question for the contact that
+// has the identifier to (404 when none has it).
+func (s *Server) apiConsentAtByIdentifier(c echo.Context) error {
+	ctx, a := c.Request().Context(), apiActor(c)
+	at, err := consentAtParams(c)
 	if err != nil {
 		return err
 	}
-	details["at"] = at.Format(time.RFC3339)
+	if _, err := models.ParseChannel(c.QueryParam("channel")); err != nil {
+		return err
+	}
+	tenant, err := s.tenantOf(c, c.QueryParam("customer"))
+	if err != nil {
+		return err
+	}
+	cs, err := s.db.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.cfg.Region)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "no contact has this identifier")
+	}
+	return s.answerConsentAt(c, a, map[string]any{"via": "api"}, cs[0].ID, at, "identifier")
+}
+
+// answerConsentAt answers for contactID as reader (the key, held to the
+// customer it names) and records the read with details.
+func (s *Server) answerConsentAt(c echo.Context, reader models.Actor, details map[string]any, contactID string, at time.Time, by string) error {
+	ctx, a := c.Request().Context(), apiActor(c)
+	res, err := s.db.ConsentAtTime(ctx, reader, contactID, at, c.QueryParam("channel"))
+	if err != nil {
+		return err
+	}
+	details["at"], details["by"] = at.Format(time.RFC3339), by
 	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
 		CustomerID: res.CustomerID, Details: details}); err != nil {
 		return err
 	}
-	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "suppressed": res.Suppressed, "event": nil}
+	out := map[string]any{"at": res.At.Format(time.RFC3339), "channel": res.Channel, "contact_id": res.ContactID,
+		"suppressed": res.Suppressed, "event": nil, "consent": consentWord(res.OptedIn)}
 	if res.Event != nil {
-		out["event"] = consentEventJSON{Kind: res.Event.Kind, Source: res.Event.Source, Evidence: res.Event.Evidence, OccurredAt: res.Event.OccurredAt.UTC()}
+		out["event"] = consentEventOut(res.Event)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -87,14 +87,43 @@ func TestSuppressionCheckAnswersTheContractShape(t *testing.T) {
 	if a.Status != 200 {
 		t.Fatalf("status %d: %s", a.Status, a.Raw)
 	}
-	want := map[string]any{"to": "+14155550123", "suppressed": false, "reason": nil, "since": nil}
+	want := map[string]any{"to": "+14155550123", "suppressed": false, "reason": nil, "since": nil, "consent": "none"}
 	for k, v := range want {
 		if got, ok := a.Body[k]; !ok || got != v {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
 		}
 	}
-	if len(a.Body) != 4 {
-		t.Errorf("answer has fields %v, want exactly to, suppressed, reason, since", a.Body)
+	if len(a.Body) != len(want) {
+		t.Errorf("answer has fields %v, want exactly to, suppressed, reason, since, consent", a.Body)
+	}
+}
+
+// TestTheCheckNeverAnswersNoOptOutAsConsent: consent is "opted_in" only
+// while an opt-in with evidence stands on the asked channel.
+func TestTheCheckNeverAnswersNoOptOutAsConsent(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	api.post("/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550101"}})
+	api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550102", "channel": "facetime", "evidence": "web form #7"})
+	api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550103", "evidence": "paper form"})
+	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550103", "channel": "imessage"})
+	tests := []struct {
+		to, channel, consent string
+		suppressed           bool
+	}{
+		{"+14155550101", "", "none", false},
+		{"+14155550102", "facetime", "opted_in", false},
+		{"+14155550102", "imessage", "none", false},
+		{"+14155550102", "", "none", false},
+		{"+14155550103", "imessage", "none", true},
+		{"+14155550103", "facetime", "opted_in", false},
+		{"+14155550199", "", "none", false},
+	}
+	for _, tt := range tests {
+		a := api.get(check(tt.to) + "&channel=" + tt.channel)
+		if a.Status != 200 || a.Body["consent"] != tt.consent || a.Body["suppressed"] != tt.suppressed {
+			t.Errorf("%s on %q: %s, want consent %s suppressed %v", tt.to, tt.channel, a.Raw, tt.consent, tt.suppressed)
+		}
 	}
 }
 
@@ -126,7 +155,7 @@ func TestChannelOptOutsApplyToTheirChannelOnly(t *testing.T) {
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123", "channel": "facetime"})
-	cases := map[string]bool{"facetime": true, "imessage": false, "all": true, "": true}
+	cases := map[string]bool{"facetime": true, "imessage": false, "all": true, "": true, "FaceTime": true, "IMESSAGE": false}
 	for ch, want := range cases {
 		a := api.get(check("+14155550123") + "&channel=" + ch)
 		if a.Body["suppressed"] != want {
@@ -163,8 +192,52 @@ func TestBatchCheckKeepsOrderAndLimits(t *testing.T) {
 	if a := api.post("/api/v1/suppressions/check", map[string]any{"to": tooMany}); a.Status != 400 || a.Body["field"] != "to" {
 		t.Errorf("1001 identifiers: %d %s", a.Status, a.Raw)
 	}
-	if a := api.post("/api/v1/suppressions/check", map[string]any{"to": []string{"+14155550101", "nonsense"}}); a.Status != 400 || a.Body["field"] != "to[1]" {
-		t.Errorf("a bad identifier in a batch: %d %s, want 400 naming to[1]", a.Status, a.Raw)
+	for _, body := range []any{
+		map[string]any{"to": []string{}},
+		map[string]any{"to": "+14155550101"},
+		map[string]any{"to": []any{"+14155550101", 12}},
+		"not an object",
+	} {
+		if a := api.post("/api/v1/suppressions/check", body); a.Status != 400 {
+			t.Errorf("malformed body %v: %d %s, want 400", body, a.Status, a.Raw)
+		}
+	}
+}
+
+// TestBatchCheckAnswersEachItemOnItsOwn: a malformed item gets its error in
+// its place; the other items still get their answers.
+func TestBatchCheckAnswersEachItemOnItsOwn(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550102"})
+	api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550103", "evidence": "keyword START"})
+	sent := []string{"+14155550101", "nonsense", "415.555.0102", "", "+1 415 555 0103"}
+	a := api.post("/api/v1/suppressions/check", map[string]any{"to": sent})
+	results, _ := a.Body["results"].([]any)
+	if a.Status != 200 || len(results) != len(sent) {
+		t.Fatalf("batch with bad items: %d %s, want 200 with %d results", a.Status, a.Raw, len(sent))
+	}
+	want := []map[string]any{
+		{"to": "+14155550101", "suppressed": false, "consent": "none"},
+		{"to": "nonsense", "suppressed": nil},
+		{"to": "+14155550102", "suppressed": true, "reason": "opt_out", "consent": "none"},
+		{"to": "", "suppressed": nil},
+		{"to": "+14155550103", "suppressed": false, "consent": "opted_in"},
+	}
+	for i, w := range want {
+		r := results[i].(map[string]any)
+		for k, v := range w {
+			if got, ok := r[k]; !ok || got != v {
+				t.Errorf("result %d: %s = %v (present %v), want %v", i, k, got, ok, v)
+			}
+		}
+		_, hasError := r["error"]
+		if bad := w["suppressed"] == nil; hasError != bad {
+			t.Errorf("result %d = %v: error present %v, want %v", i, r, hasError, bad)
+		}
+		if msg, _ := r["error"].(string); hasError && msg == "" {
+			t.Errorf("result %d: an empty error", i)
+		}
 	}
 }
 
@@ -178,22 +251,26 @@ func TestBadRequestsGetAClearErrorNamingTheField(t *testing.T) {
 		body   any
 		status int
 		field  string
+		code   string
 	}{
-		{"a bad identifier", "GET", check("not-a-phone"), nil, 400, "to"},
-		{"a missing identifier", "GET", "/api/v1/suppressions/check", nil, 400, "to"},
-		{"an unknown JSON field", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "chanel": "imessage"}, 400, "chanel"},
-		{"a wrong JSON type", "POST", "/api/v1/opt-outs", map[string]any{"to": 14155550123}, 400, "to"},
-		{"a bad time", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "occurred_at": "yesterday"}, 400, "occurred_at"},
-		{"an opt-in without evidence", "POST", "/api/v1/opt-ins", map[string]any{"to": "+14155550123"}, 422, "evidence"},
-		{"an unknown source", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": "psychic"}, 422, "source"},
-		{"a contact without identifiers", "POST", "/api/v1/contacts", map[string]any{"name": "Nobody"}, 400, "identifiers"},
-		{"a contact with a bad identifier", "POST", "/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550123", "zzz"}}, 400, "identifiers[1]"},
+		{"a bad identifier", "GET", check("not-a-phone"), nil, 400, "to", "invalid_identifier"},
+		{"a missing identifier", "GET", "/api/v1/suppressions/check", nil, 400, "to", "invalid_identifier"},
+		{"an unknown JSON field", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "chanel": "imessage"}, 400, "chanel", "malformed_request"},
+		{"a wrong JSON type", "POST", "/api/v1/opt-outs", map[string]any{"to": 14155550123}, 400, "to", "invalid_identifier"},
+		{"a bad time", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "occurred_at": "yesterday"}, 400, "occurred_at", "malformed_request"},
+		{"an opt-in without evidence", "POST", "/api/v1/opt-ins", map[string]any{"to": "+14155550123"}, 422, "evidence", "rule_violated"},
+		{"an unknown source", "POST", "/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": "psychic"}, 422, "source", "rule_violated"},
+		{"a contact without identifiers", "POST", "/api/v1/contacts", map[string]any{"name": "Nobody"}, 400, "identifiers", "invalid_identifier"},
+		{"a contact with a bad identifier", "POST", "/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550123", "zzz"}}, 400, "identifiers[1]", "invalid_identifier"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := api.call(tt.method, tt.path, tt.body)
 			if a.Status != tt.status || a.Body["field"] != tt.field || a.Body["error"] == "" || a.Body["error"] == nil {
 				t.Errorf("%d %s; want %d naming %q", a.Status, a.Raw, tt.status, tt.field)
+			}
+			if a.Body["code"] != tt.code || a.Body["request_id"] == nil || a.Body["request_id"] != a.Header.Get("X-Request-Id") {
+				t.Errorf("code %v request id %v (header %q); want code %s and the request's id", a.Body["code"], a.Body["request_id"], a.Header.Get("X-Request-Id"), tt.code)
 			}
 		})
 	}
@@ -339,6 +416,9 @@ func TestConsentAtAPointInTime(t *testing.T) {
 		if a.Status != 200 || a.Body["suppressed"] != tt.suppressed || kind != tt.kind {
 			t.Errorf("at %s channel %q: %s; want suppressed %v after %v", tt.at, tt.channel, a.Raw, tt.suppressed, tt.kind)
 		}
+		if wantConsent := map[bool]string{true: "opted_in", false: "none"}[kind == "opt_in"]; a.Body["consent"] != wantConsent {
+			t.Errorf("at %s channel %q: consent %v, want %s", tt.at, tt.channel, a.Body["consent"], wantConsent)
+		}
 	}
 }
 
@@ -351,11 +431,20 @@ func TestEveryEndpointButTheChecksIsRateLimitedPerKey(t *testing.T) {
 			t.Fatalf("check %d was limited: %d", i, a.Status)
 		}
 	}
-	if a := api.get("/api/v1/contacts?to=%2B14155550123"); a.Status != 200 {
-		t.Fatalf("first call: %d", a.Status)
+	if a := api.get(check("+14155550123")); a.Header.Get("RateLimit-Limit") != "" {
+		t.Errorf("an unlimited check carries RateLimit-Limit %q", a.Header.Get("RateLimit-Limit"))
+	}
+	first := api.get("/api/v1/contacts?to=%2B14155550123")
+	if first.Status != 200 {
+		t.Fatalf("first call: %d", first.Status)
+	}
+	if h := first.Header; h.Get("RateLimit-Limit") != "1" || h.Get("RateLimit-Remaining") != "0" || h.Get("RateLimit-Reset") != "1" {
+		t.Errorf("first call's RateLimit headers: limit %q remaining %q reset %q, want 1, 0, 1",
+			h.Get("RateLimit-Limit"), h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"))
 	}
 	a := api.get("/api/v1/contacts?to=%2B14155550123")
-	if a.Status != 429 || a.Header.Get("Retry-After") == "" || a.Body["error"] == nil {
+	if a.Status != 429 || a.Header.Get("Retry-After") == "" || a.Body["error"] == nil || a.Body["code"] != "rate_limited" ||
+		a.Header.Get("RateLimit-Remaining") != "0" {
 		t.Errorf("second call within a second: %d Retry-After %q %s", a.Status, a.Header.Get("Retry-After"), a.Raw)
 	}
 	if b := second.get("/api/v1/contacts?to=%2B14155550123"); b.Status != 200 {
@@ -409,5 +498,107 @@ func TestMissingOrRevokedKeysAreRefused(t *testing.T) {
 	}
 	if a := api.get(check("+14155550123")); a.Status != 401 {
 		t.Errorf("a revoked key: %d", a.Status)
+	}
+}
+
+func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		req, _ := http.NewRequest(http.MethodGet, app.srv.URL+check("+14155550123"), nil)
+		req.Header.Set("Authorization", scheme+" "+api.key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s KEY: %d, want 200", scheme, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, app.srv.URL+check("+14155550123"), nil)
+	req.Header.Set("Authorization", "Basic "+api.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Errorf("Basic KEY: %d, want 401", res.StatusCode)
+	}
+}
+
+// TestCallersMayNotClaimTheConsolesOwnSources: an event claiming to come
+// from an import, a reply or a privacy request must have come that way.
+func TestCallersMayNotClaimTheConsolesOwnSources(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	tests := []struct {
+		source string
+		status int
+	}{
+		{"", 201}, {"api", 200}, {"crm", 200}, {"manual", 200},
+		{"csv_import", 422}, {"inbound_reply", 422}, {"privacy_request", 422}, {"fax", 422},
+	}
+	for _, tt := range tests {
+		a := api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": tt.source})
+		if a.Status != tt.status || (tt.status == 422 && a.Body["field"] != "source") {
+			t.Errorf("source %q: %d %s, want %d", tt.source, a.Status, a.Raw, tt.status)
+		}
+	}
+}
+
+// TestOptInEvidenceIsStructured: the kind of proof, its reference and who
+// captured it come back with the point-in-time answer.
+func TestOptInEvidenceIsStructured(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	in := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550123", "evidence": "ticked the SMS box on the signup form",
+		"evidence_kind": "web_form", "evidence_ref": "submission 8812", "captured_by": "signup form v3"})
+	if in.Status != 201 {
+		t.Fatalf("opt-in: %d %s", in.Status, in.Raw)
+	}
+	a := api.get("/api/v1/contacts/" + in.Body["contact_id"].(string) + "/consent")
+	ev, _ := a.Body["event"].(map[string]any)
+	want := map[string]any{"evidence_kind": "web_form", "evidence_ref": "submission 8812", "captured_by": "signup form v3"}
+	for k, v := range want {
+		if ev[k] != v {
+			t.Errorf("event %s = %v, want %v (%s)", k, ev[k], v, a.Raw)
+		}
+	}
+	if a.Body["consent"] != "opted_in" {
+		t.Errorf("consent = %v, want opted_in", a.Body["consent"])
+	}
+	if bad := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550124", "evidence": "x", "evidence_kind": "rumour"}); bad.Status != 422 || bad.Body["field"] != "evidence_kind" {
+		t.Errorf("an unknown evidence kind: %d %s, want 422 naming evidence_kind", bad.Status, bad.Raw)
+	}
+}
+
+// TestConsentAtAPointInTimeByIdentifier: the point-in-time answer for the
+// contact holding an identifier, in any writing, with who recorded the
+// event and when; 404 for an identifier no contact has.
+func TestConsentAtAPointInTimeByIdentifier(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	in := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550123", "evidence": "signed form #12", "occurred_at": t0.Format(time.RFC3339)})
+	if in.Status != 201 {
+		t.Fatalf("opt-in: %d %s", in.Status, in.Raw)
+	}
+	a := api.get("/api/v1/consent?to=" + url.QueryEscape("(415) 555-0123") + "&at=" + url.QueryEscape(t0.Add(time.Hour).Format(time.RFC3339)))
+	ev, _ := a.Body["event"].(map[string]any)
+	actor, _ := ev["actor"].(map[string]any)
+	if a.Status != 200 || a.Body["consent"] != "opted_in" || a.Body["contact_id"] != in.Body["contact_id"] || ev["recorded_at"] == nil ||
+		actor["type"] != models.ActorAPIKey || actor["label"] == "" {
+		t.Errorf("by identifier: %d %s", a.Status, a.Raw)
+	}
+	if a := api.get("/api/v1/consent?to=" + url.QueryEscape("(415) 555-0123") + "&at=" + url.QueryEscape(t0.Add(-time.Hour).Format(time.RFC3339))); a.Body["consent"] != "none" || a.Body["event"] != nil {
+		t.Errorf("before the opt-in: %s", a.Raw)
+	}
+	if a := api.get("/api/v1/consent?to=%2B14155550199"); a.Status != 404 {
+		t.Errorf("an identifier no contact has: %d %s, want 404", a.Status, a.Raw)
+	}
+	if a := api.get("/api/v1/consent?to=nonsense"); a.Status != 400 || a.Body["field"] != "to" {
+		t.Errorf("a malformed identifier: %d %s, want 400 naming to", a.Status, a.Raw)
 	}
 }

@@ -139,6 +139,13 @@ func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, e
 	if err != nil {
 		return err
 	}
+	shown := *ct
+	shown.OptedIn = nil
+	for _, ch := range models.Channels {
+		if st, ok := states[ch]; ok && !st.Suppressed {
+			shown.OptedIn = append(shown.OptedIn, ch)
+		}
+	}
 	history, err := s.db.ConsentHistory(ctx, a, ct)
 	if err != nil {
 		return err
@@ -156,7 +163,7 @@ func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, e
 		return err
 	}
 	return s.render(c, status, views.ContactPage(views.ContactDetail{
-		Contact: *ct, Customer: cust.Name, States: states, History: history, Replies: replies, Requests: requests,
+		Contact: shown, Customer: cust.Name, States: states, History: history, Replies: replies, Requests: requests,
 		CanWrite: s.allowed(c, "contacts", "write"), Edit: edit, Consent: consent,
 		AtDefault: time.Now().In(s.cfg.Location).Format("2006-01-02T15:04:05"), Loc: s.cfg.Location,
 	}))
@@ -200,12 +207,15 @@ func (s *Server) contactConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.ConsentForm{Kind: c.FormValue("kind"), Channel: c.FormValue("channel"), Evidence: c.FormValue("evidence"), OccurredAt: c.FormValue("occurred_at")}
+	f := views.ConsentForm{Kind: c.FormValue("kind"), Channel: c.FormValue("channel"), Evidence: c.FormValue("evidence"),
+		EvidenceKind: c.FormValue("evidence_kind"), EvidenceRef: c.FormValue("evidence_ref"), CapturedBy: c.FormValue("captured_by"),
+		OccurredAt: c.FormValue("occurred_at")}
 	at, err := s.localTime("occurred_at", f.OccurredAt)
 	if err == nil {
 		var res *models.ConsentResult
 		res, err = s.db.RecordConsent(ctx, a, ct.CustomerID, models.ConsentInput{ContactID: ct.ID, Kind: f.Kind, Channel: f.Channel,
-			Source: "manual", Evidence: f.Evidence, OccurredAt: at}, s.cfg.Region)
+			Source: "manual", Evidence: f.Evidence, EvidenceKind: f.EvidenceKind, EvidenceRef: f.EvidenceRef, CapturedBy: f.CapturedBy,
+			OccurredAt: at}, s.cfg.Region)
 		if err == nil {
 			msg := "Recorded."
 			if !res.Changed {

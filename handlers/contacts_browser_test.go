@@ -73,7 +73,7 @@ func TestBrowserContactPageRecordsAnOptOutAndAnswersForAPointInTime(t *testing.T
 		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
 	)
 	b.screenshot("contact")
-	if got := b.text(`[data-channel=imessage]`); !strings.Contains(got, "suppressed") {
+	if got := b.text(`[data-channel=imessage]`); !strings.Contains(got, "opted out") {
 		t.Errorf("imessage state after the opt-out: %q", got)
 	}
 	if got := b.text(`[data-testid=consent-timeline]`); !strings.Contains(got, "asked us to stop on a call") || !strings.Contains(got, "signed form #12") {
@@ -86,7 +86,7 @@ func TestBrowserContactPageRecordsAnOptOutAndAnswersForAPointInTime(t *testing.T
 		chromedp.Click(chromedp.CSS(`[data-testid=consent-at-form] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=consent-answer]`)),
 	)
-	if got := b.text(`[data-testid=consent-answer]`); !strings.Contains(got, "Yes.") || !strings.Contains(got, "signed form #12") {
+	if got := b.text(`[data-testid=consent-answer]`); !strings.Contains(got, "Yes: opted in.") || !strings.Contains(got, "signed form #12") {
 		t.Errorf("point-in-time answer: %q", got)
 	}
 	if !b.eval(`window.__same === true`) {

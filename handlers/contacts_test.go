@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/sendara/console/handlers"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
@@ -102,11 +104,11 @@ func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
 		t.Fatalf("record opt-out: %d %s", res.Status, res.Body)
 	}
 	p = c.get("/contacts/" + jane.ID)
-	if got := p.text(`[data-channel=imessage]`); !strings.Contains(got, "suppressed") {
+	if got := p.text(`[data-channel=imessage]`); !strings.Contains(got, "no — opted out") {
 		t.Errorf("imessage state: %q", got)
 	}
-	if got := p.text(`[data-channel=facetime]`); !strings.Contains(got, "yes") {
-		t.Errorf("facetime state: %q", got)
+	if got := p.text(`[data-channel=facetime]`); !strings.Contains(got, "yes — opted in") || !strings.Contains(got, "web form #7") {
+		t.Errorf("facetime state: %q, want opted in with its evidence", got)
 	}
 	// An opt-in without evidence is refused beside the field, nothing written.
 	bad := c.post("/contacts/"+jane.ID+"/consent", url.Values{"kind": {"opt_in"}, "channel": {"imessage"}})
@@ -120,13 +122,13 @@ func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
 		req.Header.Set("HX-Request", "true")
 		return c.do(req).Body
 	}
-	if got := ask(t0.Add(-time.Hour), "imessage"); !strings.Contains(got, "No consent event had happened") {
-		t.Errorf("before any event: %s", got)
+	if got := ask(t0.Add(-time.Hour), "imessage"); !strings.Contains(got, "No record.") || !strings.Contains(got, "No consent event had happened") || strings.Contains(got, "Yes") {
+		t.Errorf("before any event: %s, want no record and no yes", got)
 	}
-	if got := ask(t0.Add(time.Hour), "imessage"); !strings.Contains(got, "Yes.") || !strings.Contains(got, "web form #7") {
+	if got := ask(t0.Add(time.Hour), "imessage"); !strings.Contains(got, "Yes: opted in.") || !strings.Contains(got, "web form #7") {
 		t.Errorf("after the opt-in: %s", got)
 	}
-	if got := ask(time.Now().Add(time.Minute), "imessage"); !strings.Contains(got, "No.") || strings.Contains(got, "<html") {
+	if got := ask(time.Now().Add(time.Minute), "imessage"); !strings.Contains(got, "No: opted out.") || strings.Contains(got, "<html") {
 		t.Errorf("after the opt-out: %s", got)
 	}
 	if !strings.Contains(strings.Join(app.auditActions(), " "), "contact.view") {
@@ -268,6 +270,52 @@ func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
 	for id, want := range map[string]string{"fig-contacts": "4", "fig-suppressed": "1", "fig-to-review": "1"} {
 		if got := p.text(`[data-testid=` + id + `] .n`); got != want {
 			t.Errorf("%s = %q, want %s", id, got, want)
+		}
+	}
+}
+
+// TestNoRecordIsNeverShownAsConsent: a person with no opt-out and no
+// opt-in is "no record" on the list and on the page, never a green yes;
+// an opt-in shows with its structured evidence.
+func TestNoRecordIsNeverShownAsConsent(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	nobody := app.contact(t, acme, "No Record", "+14155550101")
+	agreed := app.contact(t, acme, "Agreed", "+14155550102")
+	stopped := app.contact(t, acme, "Stopped", "+14155550103")
+	c := app.client()
+	c.login(admin)
+	if res := c.post("/contacts/"+agreed.ID+"/consent", url.Values{"kind": {"opt_in"}, "channel": {"all"}, "evidence": {"ticked the box"},
+		"evidence_kind": {"web_form"}, "evidence_ref": {"submission 8812"}, "captured_by": {"signup form v3"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("record opt-in: %d %s", res.Status, res.Body)
+	}
+	if res := c.post("/contacts/"+stopped.ID+"/consent", url.Values{"kind": {"opt_out"}, "channel": {"all"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("record opt-out: %d", res.Status)
+	}
+	list := c.get("/contacts")
+	for _, tc := range []struct{ name, consent, word string }{
+		{"No Record", "no_record", "no record"}, {"Agreed", "opted_in", "opted in"}, {"Stopped", "opted_out", "suppressed"},
+	} {
+		row := list.Doc.Find("[data-testid=contacts] tr").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return strings.Contains(s.Text(), tc.name)
+		})
+		badges := row.Find("[data-consent]")
+		if badges.Length() != 1 || badges.AttrOr("data-consent", "") != tc.consent || !strings.Contains(badges.Text(), tc.word) {
+			t.Errorf("list row %s: %q, want only %s", tc.name, badges.Text(), tc.consent)
+		}
+	}
+	p := c.get("/contacts/" + nobody.ID)
+	for _, ch := range models.Channels {
+		got := p.text(`[data-channel=` + ch + `]`)
+		if !strings.Contains(got, "no record") || strings.Contains(got, "yes") {
+			t.Errorf("no-record contact on %s: %q", ch, got)
+		}
+	}
+	p = c.get("/contacts/" + agreed.ID)
+	for _, want := range []string{"yes — opted in", "ticked the box", "web form", "submission 8812", "signup form v3"} {
+		if got := p.text(`[data-channel=imessage]`); !strings.Contains(got, want) {
+			t.Errorf("opted-in contact: %q lacks %q", got, want)
 		}
 	}
 }

@@ -425,23 +425,29 @@ func TestExportsStreamOneCustomersListAsCSVAndAreAudited(t *testing.T) {
 		t.Fatalf("status %d type %q disposition %q", p.Status, p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"))
 	}
 	recs, err := csv.NewReader(strings.NewReader(p.Body)).ReadAll()
-	if err != nil || len(recs) != 3 || strings.Join(recs[0], ",") != "identifier,kind,contact_id,name,crm_id,suppressed,reason,since" {
+	if err != nil || len(recs) != 5 || strings.Join(recs[0], ",") != "identifier,kind,channel,console_contact_id,name,crm_id,suppressed,consent,reason,opted_out_at" {
 		t.Fatalf("suppression list: %q %v", recs, err)
 	}
 	for _, r := range recs[1:] {
-		if r[3] != "Ann" || r[5] != "true" || r[6] != "opt_out" || r[7] == "" {
+		if r[4] != "Ann" || r[6] != "true" || r[7] != "opted_out" || r[8] != "opt_out" || r[9] == "" {
 			t.Errorf("suppressed row %q", r)
+		}
+		if r[1] == models.KindPhone && r[0] != "tel:+14155550100" {
+			t.Errorf("a phone number is written %q, not as a tel: URI a spreadsheet keeps as text", r[0])
 		}
 	}
 	all := c.get("/exports/contacts.csv").Body
-	if n := strings.Count(all, "\n"); n != 4 || !strings.Contains(all, "bob@example.com,email,") || strings.Contains(all, "zed@") {
+	if n := strings.Count(all, "\n"); n != 7 || !strings.Contains(all, "bob@example.com,email,imessage,") || strings.Contains(all, "zed@") {
 		t.Errorf("contacts export (%d lines):\n%s", n, all)
+	}
+	if !strings.Contains(all, ",no_record,") || strings.Contains(all, ",yes") {
+		t.Errorf("contacts export does not say no record for Bob:\n%s", all)
 	}
 	events := app.auditEvents("contact.export")
 	if len(events) != 2 {
 		t.Fatalf("%d contact.export events, want 2", len(events))
 	}
-	if d := details(t, events[1]); d["filter"] != "suppressions" || d["rows"] != float64(2) || events[1].CustomerID != f.A.ID {
+	if d := details(t, events[1]); d["filter"] != "suppressions" || d["rows"] != float64(4) || events[1].CustomerID != f.A.ID {
 		t.Errorf("first export's audit entry: %v (tenant %s)", d, events[1].CustomerID)
 	}
 	if p := c.get("/exports/contacts.csv?customer=" + f.B.ID); p.Status != http.StatusNotFound {

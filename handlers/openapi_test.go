@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -64,62 +65,82 @@ func TestOpenAPIDocumentListsExactlyTheAPIRoutes(t *testing.T) {
 // fields present, no undocumented fields, types of nested objects too.
 func conforms(t *testing.T, doc openAPIDoc, where string, schema map[string]any, v any) {
 	t.Helper()
+	for _, p := range schemaProblems(doc, where, schema, v) {
+		t.Error(p)
+	}
+}
+
+// schemaProblems lists how v departs from schema (none: it conforms).
+func schemaProblems(doc openAPIDoc, where string, schema map[string]any, v any) []string {
 	if ref, ok := schema["$ref"].(string); ok {
 		schema = doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")]
 	}
 	if all, ok := schema["allOf"].([]any); ok && len(all) == 1 {
 		if v == nil && schema["nullable"] == true {
-			return
+			return nil
 		}
-		conforms(t, doc, where, all[0].(map[string]any), v)
-		return
+		return schemaProblems(doc, where, all[0].(map[string]any), v)
 	}
+	if one, ok := schema["oneOf"].([]any); ok {
+		var all []string
+		for _, alt := range one {
+			p := schemaProblems(doc, where, alt.(map[string]any), v)
+			if len(p) == 0 {
+				return nil
+			}
+			all = append(all, p...)
+		}
+		return append([]string{fmt.Sprintf("%s: %v matches none of the alternatives", where, v)}, all...)
+	}
+	var out []string
 	switch schema["type"] {
 	case "object":
 		obj, ok := v.(map[string]any)
 		if !ok {
-			t.Errorf("%s: %v is not an object", where, v)
-			return
+			return []string{fmt.Sprintf("%s: %v is not an object", where, v)}
 		}
 		props, _ := schema["properties"].(map[string]any)
 		required, _ := schema["required"].([]any)
 		for _, r := range required {
 			if _, ok := obj[r.(string)]; !ok {
-				t.Errorf("%s: required field %s missing in %v", where, r, obj)
+				out = append(out, fmt.Sprintf("%s: required field %s missing in %v", where, r, obj))
 			}
 		}
 		for k, val := range obj {
 			ps, ok := props[k].(map[string]any)
 			if !ok {
-				t.Errorf("%s: field %s is not documented", where, k)
+				out = append(out, fmt.Sprintf("%s: field %s is not documented", where, k))
 				continue
 			}
-			conforms(t, doc, where+"."+k, ps, val)
+			out = append(out, schemaProblems(doc, where+"."+k, ps, val)...)
 		}
 	case "array":
 		arr, ok := v.([]any)
 		if !ok {
-			t.Errorf("%s: %v is not an array", where, v)
-			return
+			return []string{fmt.Sprintf("%s: %v is not an array", where, v)}
 		}
 		for _, item := range arr {
-			conforms(t, doc, where+"[]", schema["items"].(map[string]any), item)
+			out = append(out, schemaProblems(doc, where+"[]", schema["items"].(map[string]any), item)...)
 		}
 	case "string":
 		if v == nil && schema["nullable"] == true {
-			return
+			return nil
 		}
 		if _, ok := v.(string); !ok {
-			t.Errorf("%s: %v is not a string", where, v)
+			out = append(out, fmt.Sprintf("%s: %v is not a string", where, v))
 		}
 		if enum, ok := schema["enum"].([]any); ok && !slices.Contains(enum, v) {
-			t.Errorf("%s: %v is not one of %v", where, v, enum)
+			out = append(out, fmt.Sprintf("%s: %v is not one of %v", where, v, enum))
 		}
 	case "boolean":
+		if v == nil && schema["nullable"] == true {
+			return nil
+		}
 		if _, ok := v.(bool); !ok {
-			t.Errorf("%s: %v is not a boolean", where, v)
+			out = append(out, fmt.Sprintf("%s: %v is not a boolean", where, v))
 		}
 	}
+	return out
 }
 
 func responseSchema(doc openAPIDoc, path, method string, status int) map[string]any {
@@ -146,10 +167,12 @@ func TestOpenAPIDocumentDescribesWhatTheAPIAnswers(t *testing.T) {
 		{"POST", "/api/v1/opt-ins", "/api/v1/opt-ins", map[string]any{"to": "+14155550125", "evidence": "form"}, 201},
 		{"GET", check("+14155550123"), "/api/v1/suppressions/check", nil, 200},
 		{"GET", check("+14155550199"), "/api/v1/suppressions/check", nil, 200},
-		{"POST", "/api/v1/suppressions/check", "/api/v1/suppressions/check", map[string]any{"to": []string{"+14155550123", "+14155550199"}}, 200},
+		{"POST", "/api/v1/suppressions/check", "/api/v1/suppressions/check", map[string]any{"to": []string{"+14155550123", "not a number", "+14155550199"}}, 200},
 		{"POST", "/api/v1/inbound", "/api/v1/inbound", map[string]any{"from": "+14155550126", "body": "STOP"}, 200},
 		{"GET", "/api/v1/contacts/" + id + "/consent?at=" + time.Now().Add(time.Minute).UTC().Format(time.RFC3339), "/api/v1/contacts/{id}/consent", nil, 200},
 		{"GET", "/api/v1/contacts/" + id + "/consent?at=2020-01-01T00:00:00Z", "/api/v1/contacts/{id}/consent", nil, 200},
+		{"GET", "/api/v1/consent?to=%2B14155550123", "/api/v1/consent", nil, 200},
+		{"GET", "/api/v1/consent?to=%2B14155550177", "/api/v1/consent", nil, 404},
 		{"GET", check("bad"), "/api/v1/suppressions/check", nil, 400},
 		{"GET", "/api/v1/contacts/00000000-0000-0000-0000-000000000000", "/api/v1/contacts/{id}", nil, 404},
 	}

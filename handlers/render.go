@@ -91,7 +91,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		msg = "Something went wrong on our side. The error was logged with request id " + requestID(c) + "."
 	}
 	if api {
-		body := map[string]any{"error": msg}
+		body := map[string]any{"error": msg, "code": apiErrorCode(status, field), "request_id": requestID(c)}
 		if field != "" {
 			body["field"] = field
 		}
@@ -140,6 +140,35 @@ func classify(err error) (int, string, string) {
 		return 499, "request cancelled", ""
 	}
 	return http.StatusInternalServerError, "internal error", ""
+}
+
+// apiErrorCode is the stable code of an API error's kind, for callers to
+// branch on (the message is for people and may be reworded).
+func apiErrorCode(status int, field string) string {
+	base, _, _ := strings.Cut(field, "[")
+	switch {
+	case status == http.StatusBadRequest && (base == "to" || base == "from" || base == "identifiers"):
+		return "invalid_identifier"
+	case status == http.StatusBadRequest:
+		return "malformed_request"
+	case status == http.StatusUnauthorized:
+		return "unauthenticated"
+	case status == http.StatusForbidden:
+		return "forbidden"
+	case status == http.StatusNotFound:
+		return "not_found"
+	case status == http.StatusConflict:
+		return "conflict"
+	case status == http.StatusUnprocessableEntity:
+		return "rule_violated"
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status == http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case status >= 500:
+		return "internal"
+	}
+	return "error"
 }
 
 // identifierField reports whether a field carries identifiers (to,

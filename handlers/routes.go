@@ -142,6 +142,7 @@ func (s *Server) routes() []route {
 		{get, "/api/v1/contacts", s.apiFindContacts, apiKeyAccess, can("contacts", "read"), false},
 		{get, "/api/v1/contacts/:id", s.apiContact, apiKeyAccess, can("contacts", "read"), false},
 		{get, "/api/v1/contacts/:id/consent", s.apiConsentAt, apiKeyAccess, can("contacts", "read"), false},
+		{get, "/api/v1/consent", s.apiConsentAtByIdentifier, apiKeyAccess, can("contacts", "read"), false},
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},

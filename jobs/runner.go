@@ -211,7 +211,7 @@ func (r *Runner) apply(ctx context.Context, job *models.ImportJob) error {
 				break
 			}
 			b.Consumed++
-			if len(row.Problems) == 0 {
+			if row.Applies(job.Kind) {
 				b.Rows = append(b.Rows, row)
 			}
 		}

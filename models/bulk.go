@@ -83,7 +83,7 @@ func firstOfEachKey(rows []BulkOptOut) ([]bulkRow, error) {
 			}
 			keys[r.IdempotencyKey] = true
 		}
-		ch, err := normalizeChannel(r.Channel)
+		ch, err := ParseChannel(r.Channel)
 		if err != nil {
 			return nil, err
 		}

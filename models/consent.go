@@ -24,6 +24,21 @@ const (
 // Channels lists the real channels, the ones a state is kept for.
 var Channels = []string{ChannelIMessage, ChannelFaceTime}
 
+// ParseChannel reads a channel as people and CRMs write it (any case,
+// spaces around) and returns it normalized: imessage, facetime, or all for
+// all or empty. It is the one place a channel is checked: the API, the
+// pages, imports and the ledger all go through it.
+func ParseChannel(ch string) (string, error) {
+	ch = strings.ToLower(strings.TrimSpace(ch))
+	if ch == "" {
+		return ChannelAll, nil
+	}
+	if ch != ChannelAll && !slices.Contains(Channels, ch) {
+		return "", Invalid("channel", "must be imessage, facetime or all")
+	}
+	return ch, nil
+}
+
 // Consent kinds and the sources they come from.
 const (
 	OptIn  = "opt_in"
@@ -32,6 +47,22 @@ const (
 
 // Sources of consent events.
 var ConsentSources = []string{"manual", "csv_import", "api", "inbound_reply", "privacy_request", "crm"}
+
+// CallerSources are the sources an API caller may name: the others are the
+// console's own (its imports, replies and privacy requests), and an event
+// claiming one of them without having come that way would mislead whoever
+// weighs the evidence.
+var CallerSources = []string{"api", "crm", "manual"}
+
+// EvidenceKinds are the kinds of proof an opt-in can rest on, with the
+// words pages show for them.
+var EvidenceKinds = []string{"keyword_reply", "web_form", "paper_form", "call_recording", "crm_field"}
+
+// EvidenceKindLabel is the kind in words ("" for none given).
+func EvidenceKindLabel(kind string) string {
+	return map[string]string{"keyword_reply": "keyword reply", "web_form": "web form", "paper_form": "paper form",
+		"call_recording": "call recording", "crm_field": "CRM field"}[kind]
+}
 
 // Suppression reasons, as the suppression check reports them.
 const (
@@ -52,6 +83,9 @@ type ConsentEvent struct {
 	Reason         string
 	Source         string
 	Evidence       string
+	EvidenceKind   string // one of EvidenceKinds, or "" (free text only)
+	EvidenceRef    string // where the proof is: form id, recording file, CRM field
+	CapturedBy     string // who captured it (an agent, a form, a CRM user)
 	ActorType      string
 	ActorID        string
 	ActorLabel     string
@@ -74,14 +108,19 @@ type ConsentState struct {
 
 // ConsentInput is one opt-in or opt-out to record.
 type ConsentInput struct {
-	To         string // a raw identifier; the contact is found or created
-	ContactID  string // or the contact itself
-	Channel    string // imessage, facetime or all (default)
-	Kind       string // opt_in or opt_out
-	Reason     string // for opt-outs: opt_out (default), restriction, objection
-	Source     string
-	Evidence   string
-	OccurredAt time.Time // zero: now
+	To        string // a raw identifier; the contact is found or created
+	ContactID string // or the contact itself
+	Channel   string // imessage, facetime or all (default)
+	Kind      string // opt_in or opt_out
+	Reason    string // for opt-outs: opt_out (default), restriction, objection
+	Source    string
+	Evidence  string
+	// Structured evidence, optional beside Evidence: its kind (one of
+	// EvidenceKinds), a reference to the proof and who captured it.
+	EvidenceKind string
+	EvidenceRef  string
+	CapturedBy   string
+	OccurredAt   time.Time // zero: now
 	// IdempotencyKey makes a retried write (an import re-run) a no-op.
 	IdempotencyKey string
 }
@@ -100,13 +139,11 @@ type ConsentResult struct {
 const futureSkew = 5 * time.Minute
 
 func (in *ConsentInput) normalize() error {
-	in.Channel = strings.ToLower(strings.TrimSpace(in.Channel))
-	if in.Channel == "" {
-		in.Channel = ChannelAll
+	ch, err := ParseChannel(in.Channel)
+	if err != nil {
+		return err
 	}
-	if in.Channel != ChannelAll && !slices.Contains(Channels, in.Channel) {
-		return Invalid("channel", "must be imessage, facetime or all")
-	}
+	in.Channel = ch
 	if in.Source == "" {
 		in.Source = "manual"
 	}
@@ -116,6 +153,17 @@ func (in *ConsentInput) normalize() error {
 	in.Evidence = strings.TrimSpace(in.Evidence)
 	if len(in.Evidence) > 4000 {
 		return Invalid("evidence", "must be at most 4000 characters")
+	}
+	in.EvidenceKind = strings.TrimSpace(in.EvidenceKind)
+	if in.EvidenceKind != "" && !slices.Contains(EvidenceKinds, in.EvidenceKind) {
+		return Invalid("evidence_kind", "must be one of %s", strings.Join(EvidenceKinds, ", "))
+	}
+	in.EvidenceRef, in.CapturedBy = strings.TrimSpace(in.EvidenceRef), strings.TrimSpace(in.CapturedBy)
+	if len(in.EvidenceRef) > 500 {
+		return Invalid("evidence_ref", "must be at most 500 characters")
+	}
+	if len(in.CapturedBy) > 200 {
+		return Invalid("captured_by", "must be at most 200 characters")
 	}
 	switch in.Kind {
 	case OptOut:
@@ -263,6 +311,7 @@ func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput)
 
 	ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: c.ID, Identifier: ident.Value,
 		Channel: in.Channel, Kind: in.Kind, Reason: in.Reason, Source: in.Source, Evidence: in.Evidence,
+		EvidenceKind: in.EvidenceKind, EvidenceRef: in.EvidenceRef, CapturedBy: in.CapturedBy,
 		ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label, OccurredAt: in.OccurredAt, RecordedAt: Now()}
 	if in.IdempotencyKey != "" {
 		ev.IdempotencyKey = &in.IdempotencyKey
@@ -364,6 +413,53 @@ type Suppression struct {
 	Suppressed bool
 	Reason     string     // empty when not suppressed
 	Since      *time.Time // when the suppression began
+	// OptedIn is true when an opt-in (always with evidence) stands on every
+	// asked channel and nothing suppresses the person there. False with
+	// Suppressed false is "no record": no opt-out, but no consent either.
+	OptedIn bool
+}
+
+// channelStanding is one channel's part of a check's answer: suppressed
+// (since when, why), opted in, or neither (no record).
+type channelStanding struct {
+	suppressed bool
+	optedIn    bool
+	reason     string
+	since      time.Time
+}
+
+// standingOf reads a consent_states row: a state is the fold of a ledger,
+// so a row that does not suppress is an opt-in that stands.
+func standingOf(suppressed bool, reason string, since time.Time) channelStanding {
+	if suppressed {
+		return channelStanding{suppressed: true, reason: reason, since: since.UTC()}
+	}
+	return channelStanding{optedIn: true}
+}
+
+// answerFor is the check's answer for to on channel ("" or all: every
+// channel, suppressed if any is, opted in only if all are), from the
+// standings per channel in Channels' order. The database path and the
+// in-memory index both answer through it, so they cannot word it apart.
+func answerFor(to, channel string, standings [2]channelStanding) Suppression {
+	out := Suppression{To: to, OptedIn: true}
+	asked := false
+	for i, ch := range Channels {
+		if channel != "" && channel != ChannelAll && channel != ch {
+			continue
+		}
+		asked = true
+		st := standings[i]
+		out.OptedIn = out.OptedIn && st.optedIn
+		if st.suppressed && (!out.Suppressed || st.since.Before(*out.Since)) {
+			since := st.since
+			out.Suppressed, out.Reason, out.Since = true, st.reason, &since
+		}
+	}
+	// A channel that is none of ours (callers parse it first) is never
+	// answered as consent.
+	out.OptedIn = out.OptedIn && asked && !out.Suppressed
+	return out
 }
 
 // CheckSuppression answers for one normalized identifier of customerID on
@@ -386,41 +482,11 @@ func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identi
 // checkSuppression is CheckSuppression in the database: for an index that
 // is not loaded, or cannot answer.
 func (db *DB) checkSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
-	out := Suppression{To: id.Value}
-	// The outer join returns one row with no state for a contact that has
-	// none, and no row at all only when the identifier is unknown.
-	var rows []struct {
-		Channel    *string
-		Suppressed *bool
-		Reason     *string
-		Since      *time.Time
-	}
-	err := db.Gorm.WithContext(ctx).Raw(`SELECT s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
-		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
-		WHERE i.customer_id = ? AND i.value = ?`, customerID, id.Value).Scan(&rows).Error
+	out, err := db.checkSuppressions(ctx, customerID, []Identifier{id}, channel)
 	if err != nil {
-		return out, fmt.Errorf("check suppression: %w", err)
+		return Suppression{To: id.Value}, err
 	}
-	if len(rows) == 0 {
-		erased, err := db.erasedSuppressions(ctx, customerID, []string{id.Value})
-		if err != nil {
-			return out, err
-		}
-		if s, ok := erased[id.Value]; ok {
-			return s, nil
-		}
-		return out, nil
-	}
-	for _, r := range rows {
-		if r.Suppressed == nil || !*r.Suppressed || (channel != "" && channel != ChannelAll && *r.Channel != channel) {
-			continue
-		}
-		since := r.Since.UTC()
-		if !out.Suppressed || since.Before(*out.Since) {
-			out.Suppressed, out.Reason, out.Since = true, *r.Reason, &since
-		}
-	}
-	return out, nil
+	return out[0], nil
 }
 
 // CheckSuppressions answers for many identifiers of one customer in one
@@ -448,7 +514,7 @@ func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Id
 		values[i] = id.Value
 	}
 	// Every known identifier gets at least one row (with no state when its
-	// contact is not suppressed); unknown ones get none.
+	// contact has none); unknown ones get none.
 	var rows []struct {
 		Value      string
 		Channel    *string
@@ -456,43 +522,54 @@ func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Id
 		Reason     *string
 		Since      *time.Time
 	}
-	err := db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
-		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed
-		WHERE i.customer_id = ? AND i.value IN ?`, customerID, values).Scan(&rows).Error
-	if err != nil {
+	q := db.Gorm.WithContext(ctx)
+	const sel = `SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
+		LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
+		WHERE i.customer_id = ? AND `
+	if len(values) == 1 {
+		q = q.Raw(sel+`i.value = ?`, customerID, values[0])
+	} else {
+		q = q.Raw(sel+`i.value IN ?`, customerID, dedupe(slices.Clone(values)))
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("check suppressions: %w", err)
 	}
-	byValue := map[string]Suppression{}
-	known := make(map[string]bool, len(rows))
+	standings := map[string]*[2]channelStanding{}
 	for _, r := range rows {
-		known[r.Value] = true
-		if r.Suppressed == nil || !*r.Suppressed || (channel != "" && channel != ChannelAll && *r.Channel != channel) {
+		st := standings[r.Value]
+		if st == nil {
+			st = &[2]channelStanding{}
+			standings[r.Value] = st
+		}
+		if r.Channel == nil {
 			continue
 		}
-		since := r.Since.UTC()
-		if cur, ok := byValue[r.Value]; !ok || since.Before(*cur.Since) {
-			byValue[r.Value] = Suppression{To: r.Value, Suppressed: true, Reason: *r.Reason, Since: &since}
+		if i := slices.Index(Channels, *r.Channel); i >= 0 {
+			var since time.Time
+			if r.Since != nil {
+				since = *r.Since
+			}
+			st[i] = standingOf(*r.Suppressed, *r.Reason, since)
 		}
 	}
 	var unknown []string
 	for _, v := range values {
-		if !known[v] {
+		if standings[v] == nil {
 			unknown = append(unknown, v)
 		}
 	}
-	erased, err := db.erasedSuppressions(ctx, customerID, unknown)
+	erased, err := db.erasedSuppressions(ctx, customerID, dedupe(unknown))
 	if err != nil {
 		return nil, err
 	}
-	for v, s := range erased {
-		byValue[v] = s
-	}
 	out := make([]Suppression, len(ids))
-	for i, id := range ids {
-		if s, ok := byValue[id.Value]; ok {
+	for i, v := range values {
+		if s, ok := erased[v]; ok {
 			out[i] = s
+		} else if st := standings[v]; st != nil {
+			out[i] = answerFor(v, channel, *st)
 		} else {
-			out[i] = Suppression{To: id.Value}
+			out[i] = Suppression{To: v}
 		}
 	}
 	return out, nil
@@ -507,17 +584,17 @@ type ConsentAt struct {
 	At         time.Time
 	Channel    string
 	Suppressed bool
-	Event      *ConsentEvent
+	// OptedIn: an opt-in stood then on every asked channel and nothing
+	// suppressed; false with Suppressed false is "no record".
+	OptedIn bool
+	Event   *ConsentEvent
 }
 
 // ConsentAtTime computes ConsentAt for a contact the actor may see.
 func (db *DB) ConsentAtTime(ctx context.Context, actor Actor, contactID string, at time.Time, channel string) (*ConsentAt, error) {
-	channel = strings.ToLower(strings.TrimSpace(channel))
-	if channel == "" {
-		channel = ChannelAll
-	}
-	if channel != ChannelAll && !slices.Contains(Channels, channel) {
-		return nil, Invalid("channel", "must be imessage, facetime or all")
+	channel, err := ParseChannel(channel)
+	if err != nil {
+		return nil, err
 	}
 	c, err := db.Contact(ctx, actor, contactID)
 	if err != nil {
@@ -528,12 +605,14 @@ func (db *DB) ConsentAtTime(ctx context.Context, actor Actor, contactID string, 
 		return nil, err
 	}
 	out := &ConsentAt{CustomerID: c.CustomerID, ContactID: c.ID, At: at.UTC(), Channel: channel}
-	for _, ch := range channelsOf(channel) {
-		s, ok := foldConsent(events, ch, at)
-		if ok && s.Suppressed {
-			out.Suppressed = true
+	var standings [2]channelStanding
+	for i, ch := range Channels {
+		if s, ok := foldConsent(events, ch, at); ok {
+			standings[i] = standingOf(s.Suppressed, s.Reason, s.Since)
 		}
 	}
+	ans := answerFor("", channel, standings)
+	out.Suppressed, out.OptedIn = ans.Suppressed, ans.OptedIn
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
 		if e.OccurredAt.After(at) || (channel != ChannelAll && e.Channel != channel && e.Channel != ChannelAll) {

@@ -26,6 +26,10 @@ type Contact struct {
 	AnonymizedAt *time.Time
 
 	Identifiers []ContactIdentifier `gorm:"-"`
+	// OptedIn lists the channels where an opt-in stands (filled by
+	// ListContacts): with Suppressed it tells the three states apart, so a
+	// list never shows "not suppressed" as consent.
+	OptedIn []string `gorm:"-"`
 }
 
 // ContactIdentifier is one normalized identifier of a contact.
@@ -397,7 +401,32 @@ func (db *DB) ListContacts(ctx context.Context, actor Actor, f ContactFilter, re
 	if err := db.loadIdentifiers(ctx, cs); err != nil {
 		return nil, false, err
 	}
+	if err := db.loadOptIns(ctx, cs); err != nil {
+		return nil, false, err
+	}
 	return cs, more, nil
+}
+
+// loadOptIns fills each contact's OptedIn: the channels whose state does
+// not suppress (a state is the fold of the ledger, so that is an opt-in).
+func (db *DB) loadOptIns(ctx context.Context, cs []Contact) error {
+	byTenant := map[string][]string{}
+	byID := make(map[string]*Contact, len(cs))
+	for i := range cs {
+		byTenant[cs[i].CustomerID] = append(byTenant[cs[i].CustomerID], cs[i].ID)
+		byID[cs[i].ID] = &cs[i]
+	}
+	for tenant, ids := range byTenant {
+		var states []ConsentState
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ? AND suppressed = ?", tenant, ids, false).
+			Order("channel").Find(&states).Error; err != nil {
+			return fmt.Errorf("load opt-ins: %w", err)
+		}
+		for _, st := range states {
+			byID[st.ContactID].OptedIn = append(byID[st.ContactID].OptedIn, st.Channel)
+		}
+	}
+	return nil
 }
 
 func (db *DB) loadIdentifiers(ctx context.Context, cs []Contact) error {

@@ -24,8 +24,8 @@ func (db *DB) IndexAnswers(customerID, value, channel string) bool {
 	return ok
 }
 
-// LoadSuppressionIndex starts the index and reports how many suppressed
-// identifiers it holds.
+// LoadSuppressionIndex starts the index and reports how many identifiers
+// (suppressed or opted in) it holds.
 func (db *DB) LoadSuppressionIndex(ctx context.Context) (int, error) {
 	if err := db.StartSuppressionIndex(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		return 0, err
@@ -35,7 +35,7 @@ func (db *DB) LoadSuppressionIndex(ctx context.Context) (int, error) {
 	defer ix.mu.RUnlock()
 	n := 0
 	for _, t := range ix.tenants {
-		n += len(t.suppressed)
+		n += len(t.states)
 	}
 	return n, nil
 }

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -48,7 +49,8 @@ const (
 // Import job statuses, in lifecycle order. A job is uploading while its
 // file is stored and checked, waits in preview until the user confirms,
 // is queued for a runner, running while a runner holds it, and ends done,
-// failed (retryable) or cancelled (the preview was discarded).
+// failed (retryable) or cancelled (the preview was discarded), or, for a
+// dry run, checked (previewed and reported, never meant to be applied).
 const (
 	ImportUploading = "uploading"
 	ImportPreview   = "preview"
@@ -57,6 +59,7 @@ const (
 	ImportDone      = "done"
 	ImportFailed    = "failed"
 	ImportCancelled = "cancelled"
+	ImportChecked   = "checked"
 )
 
 // ImportChunkSize is the size of each stored piece of an uploaded file.
@@ -79,6 +82,10 @@ const (
 	FieldCRMID      = "crm_id"
 	FieldChannel    = "channel"
 	FieldOccurredAt = "occurred_at"
+	// FieldOptOutFlag is a CRM's unsubscribe or do-not-call column: only
+	// rows where it is true are applied, so a whole CRM export can be
+	// imported and only the people flagged in it are opted out.
+	FieldOptOutFlag = "opt_out_flag"
 )
 
 // ImportFields lists the fields a column may be mapped to for kind, in the
@@ -86,7 +93,7 @@ const (
 func ImportFields(kind string) []string {
 	f := []string{FieldPhone, FieldEmail, FieldName, FieldFirstName, FieldLastName, FieldCRMID}
 	if kind == ImportOptOuts {
-		f = append(f, FieldChannel, FieldOccurredAt)
+		f = append(f, FieldChannel, FieldOccurredAt, FieldOptOutFlag)
 	}
 	return f
 }
@@ -110,6 +117,8 @@ func FieldLabel(f string) string {
 		return "Channel"
 	case FieldOccurredAt:
 		return "Opted out at"
+	case FieldOptOutFlag:
+		return "Apply only rows where this is true (unsubscribe / do-not-call)"
 	}
 	return "(ignored)"
 }
@@ -162,7 +171,7 @@ func (m ImportMapping) Problem() string {
 }
 
 // singleFields may be mapped to one column at most.
-var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt}
+var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt, FieldOptOutFlag}
 
 // ImportOptions are the settings a file is read with.
 type ImportOptions struct {
@@ -324,8 +333,18 @@ func classifyHeader(h, kind string) string {
 	case "record id", "recordid", "contact id", "contactid", "id", "person id", "personid", "lead id", "leadid",
 		"crm id", "external id", "hubspot id", "salesforce id", "object id", "vid":
 		field = FieldCRMID
+	case "identifier", "identifiers", "phone or email":
+		// The console's own export; either field reads a phone or an email.
+		field = FieldPhone
 	case "channel":
 		field = FieldChannel
+	case "do not call", "donotcall", "dnc", "dnd", "email opt out", "emailoptout", "hasoptedoutofemail", "has opted out of email",
+		"sms opt out", "smsoptout", "text opt out", "unsubscribed", "unsubscribed from all email", "opted out of all email",
+		"marketing status", "do not contact", "donotcontact":
+		// HubSpot (Unsubscribed from all email), GoHighLevel (DND),
+		// Salesforce (Do Not Call, Email Opt Out, HasOptedOutOfEmail),
+		// Pipedrive (Marketing status), Close (Unsubscribed).
+		field = FieldOptOutFlag
 	case "opted out at", "opted out on", "opted out", "opt out date", "opt out at", "opt out time", "date opted out",
 		"date", "unsubscribed at", "unsubscribed on", "unsubscribe date", "timestamp":
 		field = FieldOccurredAt
@@ -381,21 +400,10 @@ func CheckMapping(m ImportMapping, kind string) error {
 		}
 		seen[f] = m.Columns[i]
 	}
-	if _, err := normalizeChannel(m.Channel); err != nil {
+	if _, err := ParseChannel(m.Channel); err != nil {
 		return err
 	}
 	return nil
-}
-
-func normalizeChannel(ch string) (string, error) {
-	ch = strings.ToLower(strings.TrimSpace(ch))
-	if ch == "" {
-		return ChannelAll, nil
-	}
-	if ch != ChannelAll && !slices.Contains(Channels, ch) {
-		return "", Invalid("channel", "must be imessage, facetime or all")
-	}
-	return ch, nil
 }
 
 // ImportCursor is a position in a file between two records: the byte
@@ -406,8 +414,12 @@ type ImportCursor struct {
 	Line   int64
 }
 
-// ImportRow is one data row of a file, read and checked. A row with
-// problems is not imported at all, so a fix and a re-import apply it whole.
+// ImportRow is one data row of a file, read and checked. A contacts row
+// with problems is not imported at all, so a fix and a re-import apply it
+// whole. An opt-out row errs on the side of suppression (DESIGN §4): its
+// good identifiers apply whatever its other cells say, a bad channel cell
+// reads as every channel, a bad date as the time of import, and a name or
+// CRM id too long to keep is left out; the bad cells are still listed.
 type ImportRow struct {
 	Line        int64 // the line the row starts on (the header is line 1)
 	Identifiers []Identifier
@@ -415,7 +427,10 @@ type ImportRow struct {
 	CRMID       string
 	Channel     string
 	OccurredAt  time.Time // zero: the time of import
-	Problems    []ImportProblem
+	// Filtered is true when the mapping's opt-out flag column says the row
+	// is not opted out: it is skipped, and is not a bad row.
+	Filtered bool
+	Problems []ImportProblem
 }
 
 // ImportProblem is one reason a row is bad: its line, the column (-1 for
@@ -432,6 +447,26 @@ type ImportProblem struct {
 
 // TableName is the preview's store of bad rows.
 func (ImportProblem) TableName() string { return "import_bad_rows" }
+
+// Applies reports whether the row is imported by a job of kind: a good
+// row always; a row with problems only if it is an opt-out row with at
+// least one good identifier.
+func (r ImportRow) Applies(kind string) bool {
+	return !r.Filtered && (len(r.Problems) == 0 || (kind != ImportContacts && len(r.Identifiers) > 0))
+}
+
+// optOutFlag reads an opt-out flag cell: set (true), clear (false), or
+// neither (ok false). An empty cell is clear.
+func optOutFlag(v string) (set, ok bool) {
+	switch strings.ToLower(strings.Join(strings.Fields(v), " ")) {
+	case "true", "yes", "y", "1", "x", "t", "unsubscribed", "opted out", "optedout", "opt out", "opted-out", "dnc", "dnd",
+		"do not call", "do not contact", "on":
+		return true, true
+	case "", "false", "no", "n", "0", "f", "subscribed", "opted in", "no form", "archived", "none", "null", "off":
+		return false, true
+	}
+	return false, false
+}
 
 func (r *ImportRow) problem(col int, field, value, reason string) {
 	r.Problems = append(r.Problems, ImportProblem{Line: r.Line, Col: col, Field: field,
@@ -566,12 +601,22 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 			if v == "" {
 				continue
 			}
-			ch, err := normalizeChannel(v)
+			ch, err := ParseChannel(v)
 			if err != nil {
 				row.problem(i, col, v, "must be imessage, facetime or all")
+				row.Channel = ChannelAll // an opt-out applies to every channel rather than none
 				continue
 			}
 			row.Channel = ch
+		case FieldOptOutFlag:
+			set, ok := optOutFlag(v)
+			if !ok {
+				// Unreadable: the row is applied (an opt-out errs on the side
+				// of suppression) and the cell listed.
+				row.problem(i, col, v, "is neither yes nor no: the row is applied as opted out")
+				continue
+			}
+			row.Filtered = !set
 		case FieldOccurredAt:
 			if v == "" {
 				continue
@@ -592,9 +637,11 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 	}
 	if len(row.Name) > 200 {
 		row.problem(nameCol, p.m.column(nameCol), row.Name, "is longer than 200 characters")
+		row.Name = ""
 	}
 	if len(row.CRMID) > 200 {
 		row.problem(crmCol, p.m.column(crmCol), row.CRMID, "is longer than 200 characters")
+		row.CRMID = ""
 	}
 	if len(row.Identifiers) == 0 && !badIdentifier {
 		row.problem(-1, "row", strings.Join(rec, string(p.m.delimiter())), "has no phone number or email address")
@@ -694,7 +741,9 @@ type ImportJob struct {
 	MappingJSON     string `gorm:"column:mapping"`
 	Status          string
 	TotalRows       int64 // data rows, blank ones aside
-	BadRows         int64
+	BadRows         int64 // rows skipped: nothing of them is applied
+	PartialRows     int64 // opt-out rows with a bad cell whose good identifiers still apply
+	FilteredRows    int64 // rows the opt-out flag column says are not opted out: skipped
 	ProcessedRows   int64 // data rows read by the runner, good and bad
 	Applied         int64 // rows that appended an opt-out (opt-outs) or created or changed a contact (contacts)
 	Unchanged       int64 // rows already imported or already in effect, or with nothing new
@@ -721,7 +770,7 @@ func (j *ImportJob) Active() bool {
 }
 
 // UsableRows is the number of rows the import will apply.
-func (j *ImportJob) UsableRows() int64 { return j.TotalRows - j.BadRows }
+func (j *ImportJob) UsableRows() int64 { return j.TotalRows - j.BadRows - j.FilteredRows }
 
 // Percent is the share of rows processed, 0 to 100.
 func (j *ImportJob) Percent() int {
@@ -801,7 +850,7 @@ func (db *DB) CreateImport(ctx context.Context, actor Actor, up ImportUpload, op
 	if up.Kind != ImportOptOuts && up.Kind != ImportContacts {
 		return nil, Invalid("kind", "must be opt_outs or contacts")
 	}
-	channel, err := normalizeChannel(up.Channel)
+	channel, err := ParseChannel(up.Channel)
 	if err != nil {
 		return nil, err
 	}
@@ -852,11 +901,11 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 		return err
 	}
 	m.Channel = channel
-	total, bad, err := db.checkRows(ctx, actor, job, m, opt)
+	n, err := db.checkRows(ctx, actor, job, m, opt)
 	if err != nil {
 		return err
 	}
-	if total == 0 {
+	if n.total == 0 {
 		if m.Header {
 			return Invalid("file", "has a header line but no data rows")
 		}
@@ -864,20 +913,22 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 	}
 	mapping, _ := json.Marshal(m)
 	return db.Tx(ctx, actor, func(tx *Tx) error {
+		values := n.columns()
+		maps.Copy(values, map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
+			"error": m.Problem(), "heartbeat_at": nil})
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
-			Updates(map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
-				"total_rows": total, "bad_rows": bad, "error": m.Problem(), "heartbeat_at": nil})
+			Updates(values)
 		if res.Error != nil {
 			return fmt.Errorf("finish upload: %w", res.Error)
 		}
 		if res.RowsAffected != 1 {
 			return fmt.Errorf("finish upload of import %s: the job is gone", job.ID)
 		}
-		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.Error, job.HeartbeatAt =
-			ImportPreview, string(mapping), m, total, bad, m.Problem(), nil
+		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.PartialRows, job.FilteredRows, job.Error, job.HeartbeatAt =
+			ImportPreview, string(mapping), m, n.total, n.bad, n.partial, n.filtered, m.Problem(), nil
 		tx.Audit(Audit{Action: "import.create", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
 			Details: map[string]any{"kind": job.Kind, "file_name": job.FileName, "size": size, "sha256": sum,
-				"rows": total, "bad_rows": bad}})
+				"rows": n.total, "bad_rows": n.bad, "partial_rows": n.partial, "filtered_rows": n.filtered}})
 		return nil
 	})
 }
@@ -946,13 +997,14 @@ func (db *DB) touchUpload(ctx context.Context, actor Actor, id string) error {
 }
 
 // checkRows reads every row under mapping m, stores the problems of the
-// bad ones (replacing earlier ones) and counts rows and bad rows. With no
+// rows that have any (replacing earlier ones) and counts rows, bad rows
+// (skipped) and partial ones (applied without their bad cells). With no
 // identifier column there is nothing to check row by row: rows are counted
 // and the mapping's problem says what is wrong.
-func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (total, bad int64, err error) {
+func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m ImportMapping, opt ImportOptions) (n rowCounts, err error) {
 	g := db.Gorm.WithContext(ctx)
 	if err := g.Where("job_id = ?", job.ID).Delete(&ImportProblem{}).Error; err != nil {
-		return 0, 0, fmt.Errorf("clear bad rows: %w", err)
+		return n, fmt.Errorf("clear bad rows: %w", err)
 	}
 	p := NewImportParser(db.ImportReader(ctx, job.ID, 0), job.Kind, m, opt, ImportCursor{})
 	check := m.HasIdentifier()
@@ -974,29 +1026,49 @@ func (db *DB) checkRows(ctx context.Context, actor Actor, job *ImportJob, m Impo
 			break
 		}
 		if err != nil {
-			return 0, 0, err
+			return n, err
 		}
-		total++
+		n.total++
+		if row.Filtered {
+			// Not opted out in the CRM: neither applied nor bad, whatever
+			// its other cells hold.
+			n.filtered++
+			continue
+		}
 		if check && len(row.Problems) > 0 {
-			bad++
+			if row.Applies(job.Kind) {
+				n.partial++
+			} else {
+				n.bad++
+			}
 			for _, pr := range row.Problems {
 				pr.JobID = job.ID
 				pending = append(pending, pr)
 			}
 			if len(pending) >= 1000 {
 				if err := flush(); err != nil {
-					return 0, 0, err
+					return n, err
 				}
 			}
 		}
-		if total%10000 == 0 && time.Since(last) > 10*time.Second {
+		if n.total%10000 == 0 && time.Since(last) > 10*time.Second {
 			last = time.Now()
 			if err := db.touchUpload(ctx, actor, job.ID); err != nil {
-				return 0, 0, err
+				return n, err
 			}
 		}
 	}
-	return total, bad, flush()
+	return n, flush()
+}
+
+// rowCounts are checkRows' counts: data rows, rows skipped as bad, rows
+// applied without their bad cells, rows the opt-out flag column filters
+// out.
+type rowCounts struct{ total, bad, partial, filtered int64 }
+
+// columns are the counts as import_jobs columns.
+func (n rowCounts) columns() map[string]any {
+	return map[string]any{"total_rows": n.total, "bad_rows": n.bad, "partial_rows": n.partial, "filtered_rows": n.filtered}
 }
 
 // dropImport removes an upload that never reached preview.
@@ -1026,7 +1098,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 		return nil, &ConflictError{Field: "status", Message: fmt.Sprintf("this import is %s: its mapping can no longer change", job.Status)}
 	}
 	m.Header, m.Delimiter, m.Columns = job.Mapping.Header, job.Mapping.Delimiter, job.Mapping.Columns
-	if m.Channel, err = normalizeChannel(m.Channel); err != nil {
+	if m.Channel, err = ParseChannel(m.Channel); err != nil {
 		return nil, err
 	}
 	if err := CheckMapping(m, job.Kind); err != nil {
@@ -1037,7 +1109,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	if err := db.moveImport(ctx, actor, job.ID, ImportPreview, ImportUploading, map[string]any{"heartbeat_at": Now()}); err != nil {
 		return nil, err
 	}
-	total, bad, err := db.checkRows(ctx, actor, job, m, opt)
+	n, err := db.checkRows(ctx, actor, job, m, opt)
 	if err != nil {
 		if uerr := db.moveImport(context.WithoutCancel(ctx), actor, job.ID, ImportUploading, ImportPreview, nil); uerr != nil {
 			err = errors.Join(err, uerr)
@@ -1046,9 +1118,10 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	}
 	mapping, _ := json.Marshal(m)
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
+		values := n.columns()
+		maps.Copy(values, map[string]any{"status": ImportPreview, "mapping": string(mapping), "error": m.Problem(), "heartbeat_at": nil})
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
-			Updates(map[string]any{"status": ImportPreview, "mapping": string(mapping), "total_rows": total, "bad_rows": bad,
-				"error": m.Problem(), "heartbeat_at": nil})
+			Updates(values)
 		if res.Error != nil {
 			return fmt.Errorf("save mapping: %w", res.Error)
 		}
@@ -1056,7 +1129,8 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 			return ErrNotFound
 		}
 		tx.Audit(Audit{Action: "import.remap", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
-			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": total, "bad_rows": bad}})
+			Details: map[string]any{"fields": m.Fields, "channel": m.Channel, "rows": n.total, "bad_rows": n.bad,
+				"partial_rows": n.partial, "filtered_rows": n.filtered}})
 		return nil
 	})
 	if err != nil {
@@ -1271,13 +1345,24 @@ func (db *DB) StartImport(ctx context.Context, actor Actor, id, claimant string)
 // CancelImport discards a preview: the job stays listed as cancelled, its
 // file and bad rows are deleted (audit import.cancel).
 func (db *DB) CancelImport(ctx context.Context, actor Actor, id string) error {
+	return db.closePreview(ctx, actor, id, ImportCancelled, "import.cancel")
+}
+
+// EndDryRun closes a dry run's preview: the job stays listed as checked,
+// with its counts, not as a cancelled import; its file and bad rows are
+// deleted (audit import.dry_run).
+func (db *DB) EndDryRun(ctx context.Context, actor Actor, id string) error {
+	return db.closePreview(ctx, actor, id, ImportChecked, "import.dry_run")
+}
+
+func (db *DB) closePreview(ctx context.Context, actor Actor, id, status, action string) error {
 	job, err := db.ImportJob(ctx, actor, id)
 	if err != nil {
 		return err
 	}
 	return db.Tx(ctx, actor, func(tx *Tx) error {
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", id, ImportPreview).
-			Updates(map[string]any{"status": ImportCancelled, "finished_at": Now()})
+			Updates(map[string]any{"status": status, "finished_at": Now()})
 		if res.Error != nil {
 			return fmt.Errorf("cancel import: %w", res.Error)
 		}
@@ -1290,8 +1375,8 @@ func (db *DB) CancelImport(ctx context.Context, actor Actor, id string) error {
 		if err := tx.G.Where("job_id = ?", id).Delete(&ImportProblem{}).Error; err != nil {
 			return fmt.Errorf("delete bad rows of import: %w", err)
 		}
-		tx.Audit(Audit{Action: "import.cancel", ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
-			Details: map[string]any{"file_name": job.FileName}})
+		tx.Audit(Audit{Action: action, ObjectType: "import", ObjectID: id, CustomerID: job.CustomerID,
+			Details: map[string]any{"file_name": job.FileName, "rows": job.TotalRows, "bad_rows": job.BadRows}})
 		return nil
 	})
 }
@@ -1685,30 +1770,59 @@ type ExportFilter struct {
 	SuppressedOnly bool
 }
 
-// ExportColumns is the header row of an export.
-var ExportColumns = []string{"identifier", "kind", "contact_id", "name", "crm_id", "suppressed", "reason", "since"}
+// ExportColumns is the header row of an export. The console's own import
+// reads it back: identifier and channel are detected, console_contact_id
+// is not taken for a CRM id, and opted_out_at keeps each opt-out's time.
+var ExportColumns = []string{"identifier", "kind", "channel", "console_contact_id", "name", "crm_id", "suppressed", "consent",
+	"reason", "opted_out_at"}
 
-// ExportRow is one identifier of a contact with the contact's state.
+// Export consent values: three, never "not suppressed" as consent.
+const (
+	ExportOptedOut = "opted_out"
+	ExportOptedIn  = "opted_in"
+	ExportNoRecord = "no_record"
+)
+
+// ExportRow is one identifier of a contact on one channel, with the
+// contact's state there.
 type ExportRow struct {
 	Identifier string
 	Kind       string
+	Channel    string
 	ContactID  string
 	Name       string
 	CRMID      string
-	Suppressed bool
+	Consent    string // ExportOptedOut, ExportOptedIn or ExportNoRecord
 	Reason     string
-	Since      *time.Time
+	Since      *time.Time // when the opt-out began (opted out only)
 }
 
 // Record is the row as CSV cells. Free text that a spreadsheet would run
-// as a formula (=, +, -, @ first) is prefixed with an apostrophe.
+// as a formula (=, +, -, @ first) is prefixed with an apostrophe. A phone
+// number is written as a tel: URI (RFC 3966): a spreadsheet keeps it as
+// text (not a number losing its + and leading digits, nor a formula), and
+// the import reads it back as the same number.
 func (r ExportRow) Record() []string {
 	since := ""
 	if r.Since != nil {
 		since = r.Since.UTC().Format(time.RFC3339)
 	}
-	return []string{r.Identifier, r.Kind, r.ContactID, SpreadsheetSafe(r.Name), SpreadsheetSafe(r.CRMID),
-		strconv.FormatBool(r.Suppressed), r.Reason, since}
+	return []string{spreadsheetIdentifier(r.Kind, r.Identifier), r.Kind, r.Channel, r.ContactID, SpreadsheetSafe(r.Name),
+		SpreadsheetSafe(r.CRMID), strconv.FormatBool(r.Consent == ExportOptedOut), r.Consent, r.Reason, since}
+}
+
+// spreadsheetIdentifier writes an identifier so a spreadsheet keeps it as
+// text and NormalizeIdentifier reads it back unchanged: phones as tel:
+// URIs, and the rare email a spreadsheet would run as a formula as a
+// mailto: URI (an apostrophe would become part of the address).
+func spreadsheetIdentifier(kind, value string) string {
+	switch {
+	case kind == KindPhone:
+		return "tel:" + value
+	case value != SpreadsheetSafe(value):
+		return "mailto:" + value
+	}
+	return value
 }
 
 // SpreadsheetSafe keeps a spreadsheet from running a cell as a formula
@@ -1732,16 +1846,24 @@ func (db *DB) exportQuery(ctx context.Context, actor Actor, f ExportFilter) (*go
 	return q, nil
 }
 
-// CountExport counts the rows an export will have (one per identifier),
-// for its audit entry.
+// CountExport counts the rows an export will have (one per identifier and
+// channel; the suppression list only the suppressed channels), for its
+// audit entry.
 func (db *DB) CountExport(ctx context.Context, actor Actor, f ExportFilter) (int64, error) {
 	q, err := db.exportQuery(ctx, actor, f)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	err = db.Gorm.WithContext(ctx).Model(&ContactIdentifier{}).
-		Where("customer_id = ? AND contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+	if f.SuppressedOnly {
+		err = db.Gorm.WithContext(ctx).Table("contact_identifiers i").
+			Joins("JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed = ?", true).
+			Where("i.customer_id = ? AND i.contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+	} else {
+		err = db.Gorm.WithContext(ctx).Model(&ContactIdentifier{}).
+			Where("customer_id = ? AND contact_id IN (?)", f.CustomerID, q.Select("id")).Count(&n).Error
+		n *= int64(len(Channels))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count export: %w", err)
 	}
@@ -1780,16 +1902,14 @@ func (db *DB) ExportContacts(ctx context.Context, actor Actor, f ExportFilter, f
 			return rows, fmt.Errorf("export identifiers: %w", err)
 		}
 		var states []ConsentState
-		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ? AND suppressed = ?", f.CustomerID, ids, true).
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ?", f.CustomerID, ids).
 			Find(&states).Error; err != nil {
 			return rows, fmt.Errorf("export consent states: %w", err)
 		}
-		// The suppression a contact is exported with is its oldest one.
-		oldest := map[string]ConsentState{}
+		type stateKey struct{ contact, channel string }
+		stateOf := make(map[stateKey]ConsentState, len(states))
 		for _, s := range states {
-			if o, ok := oldest[s.ContactID]; !ok || s.Since.Before(o.Since) {
-				oldest[s.ContactID] = s
-			}
+			stateOf[stateKey{s.ContactID, s.Channel}] = s
 		}
 		byID := make(map[string]*Contact, len(cs))
 		for i := range cs {
@@ -1797,15 +1917,24 @@ func (db *DB) ExportContacts(ctx context.Context, actor Actor, f ExportFilter, f
 		}
 		for _, ci := range idents {
 			c := byID[ci.ContactID]
-			r := ExportRow{Identifier: ci.Value, Kind: ci.Kind, ContactID: c.ID, Name: c.Name, CRMID: c.CRMID}
-			if s, ok := oldest[c.ID]; ok {
-				since := s.Since.UTC()
-				r.Suppressed, r.Reason, r.Since = true, s.Reason, &since
+			for _, ch := range Channels {
+				r := ExportRow{Identifier: ci.Value, Kind: ci.Kind, Channel: ch, ContactID: c.ID, Name: c.Name, CRMID: c.CRMID, Consent: ExportNoRecord}
+				s, ok := stateOf[stateKey{c.ID, ch}]
+				switch {
+				case ok && s.Suppressed:
+					since := s.Since.UTC()
+					r.Consent, r.Reason, r.Since = ExportOptedOut, s.Reason, &since
+				case ok:
+					r.Consent = ExportOptedIn
+				}
+				if f.SuppressedOnly && r.Consent != ExportOptedOut {
+					continue
+				}
+				if err := fn(r); err != nil {
+					return rows, err
+				}
+				rows++
 			}
-			if err := fn(r); err != nil {
-				return rows, err
-			}
-			rows++
 		}
 		if len(cs) < page {
 			return rows, nil

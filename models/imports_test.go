@@ -3,7 +3,9 @@ package models_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -37,7 +39,9 @@ func TestDetectImportMappingRecognisesTypicalCRMExports(t *testing.T) {
 		{"GoHighLevel", "Contact Id,First Name,Last Name,Name,Phone,Email,Created,Tags",
 			models.ImportOptOuts, []string{"crm_id", "first_name", "last_name", "name", "phone", "email", "", ""}},
 		{"Salesforce", "Id,Name,Email,Email Opt Out,Phone,Mobile Phone,Phone Type",
-			models.ImportOptOuts, []string{"crm_id", "name", "email", "", "phone", "phone", ""}},
+			models.ImportOptOuts, []string{"crm_id", "name", "email", "opt_out_flag", "phone", "phone", ""}},
+		{"a contacts file ignores an opt-out flag", "Id,Name,Email,Email Opt Out",
+			models.ImportContacts, []string{"crm_id", "name", "email", ""}},
 		{"Pipedrive", "Person - ID,Person - Name,Person - Phone - Work,Person - Email - Work",
 			models.ImportOptOuts, []string{"crm_id", "name", "phone", "email"}},
 		{"Close", "id,display_name,primary_phone,primary_email,email_verified",
@@ -381,7 +385,7 @@ func applyImport(t *testing.T, db *models.DB, actor models.Actor, job *models.Im
 				t.Fatal(err)
 			}
 			b.Consumed++
-			if len(r.Problems) == 0 {
+			if r.Applies(job.Kind) {
 				b.Rows = append(b.Rows, r)
 			}
 		}
@@ -567,7 +571,7 @@ func TestABatchForAJobTheRunnerNoLongerHoldsWritesNothing(t *testing.T) {
 	}
 }
 
-func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
+func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
@@ -599,16 +603,16 @@ func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
 		return out
 	}
 	all := collect(models.ExportFilter{CustomerID: acme.ID})
-	if len(all) != 3 || strings.Contains(strings.Join(all, "\n"), "zed@") {
+	if len(all) != 3*len(models.Channels) || strings.Contains(strings.Join(all, "\n"), "zed@") {
 		t.Fatalf("export of acme:\n%s", strings.Join(all, "\n"))
 	}
 	sup := collect(models.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true})
-	if len(sup) != 2 {
+	if len(sup) != 2*len(models.Channels) {
 		t.Fatalf("suppression list:\n%s", strings.Join(sup, "\n"))
 	}
 	for _, line := range sup {
 		f := strings.Split(line, "|")
-		if f[3] != "'=Ann" || f[4] != "1" || f[5] != "true" || f[6] != "opt_out" || f[7] != "2026-01-02T03:04:05Z" {
+		if f[4] != "'=Ann" || f[5] != "1" || f[6] != "true" || f[7] != "opted_out" || f[8] != "opt_out" || f[9] != "2026-01-02T03:04:05Z" {
 			t.Errorf("suppressed row %q", line)
 		}
 	}
@@ -618,5 +622,174 @@ func TestExportStreamsOneRowPerIdentifierWithTheSuppressionState(t *testing.T) {
 			return nil
 		}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad: opt-outs err on
+// the side of suppression (DESIGN §4). A row's good identifiers are opted
+// out whatever its other cells say, and the bad cells are still listed
+// with their lines; only a row with no good identifier is skipped. The
+// batch goes through BulkOptOuts: its Go path on SQLite, its set-based
+// path on PostgreSQL.
+func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	file := "Phone,Email,Channel,Opted out at\n" +
+		"+1 415 555 0101,not-an-email,,\n" + // 2: the phone applies
+		"n/a,ann@example.com,,\n" + // 3: the email applies
+		"+1 415 555 0102,,sms,\n" + // 4: a bad channel reads as every channel
+		"+1 415 555 0103,,imessage,yesterday\n" + // 5: a bad date reads as now
+		"n/a,,,\n" // 6: nothing good: skipped
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, file)
+	if job.TotalRows != 5 || job.BadRows != 1 || job.PartialRows != 4 || job.UsableRows() != 4 {
+		t.Fatalf("preview: %d rows, %d bad, %d partial", job.TotalRows, job.BadRows, job.PartialRows)
+	}
+	problems, err := db.ImportProblems(ctx, job, 0, -1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, p := range problems {
+		listed = append(listed, fmt.Sprintf("%d %s %s", p.Line, p.Field, p.Value))
+	}
+	if want := []string{"2 Email not-an-email", "3 Phone n/a", "4 Channel sms", "5 Opted out at yesterday", "6 Phone n/a"}; !slices.Equal(listed, want) {
+		t.Errorf("listed problems %q, want %q", listed, want)
+	}
+	job = applyImport(t, db, modeltest.Staff, job, 2)
+	if job.Applied != 4 {
+		t.Errorf("applied %d rows, want 4", job.Applied)
+	}
+	tests := []struct {
+		to, channel string
+		suppressed  bool
+	}{
+		{"+14155550101", "", true},
+		{"ann@example.com", "", true},
+		{"+14155550102", models.ChannelIMessage, true},
+		{"+14155550102", models.ChannelFaceTime, true},
+		{"+14155550103", models.ChannelIMessage, true},
+		{"+14155550103", models.ChannelFaceTime, false},
+	}
+	for _, tc := range tests {
+		id, err := models.NormalizeIdentifier("to", tc.to, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := db.CheckSuppression(ctx, acme.ID, id, tc.channel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Suppressed != tc.suppressed {
+			t.Errorf("%s on %q: suppressed %v, want %v", tc.to, tc.channel, s.Suppressed, tc.suppressed)
+		}
+	}
+}
+
+// TestTheSuppressionListExportReimportsAsTheSameSuppressions: the
+// console's own export, read back by its import into another customer,
+// suppresses the same identifiers on the same channels since the same
+// times, with no bad row: phone numbers come back as written (no
+// apostrophe, no lost +), and so does an email a spreadsheet would take
+// for a formula.
+func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	record := func(in models.ConsentInput) {
+		t.Helper()
+		if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, in, "US"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550102", "ann@example.com"}, Name: "Ann", CRMID: "hs-1"}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	record(models.ConsentInput{To: "+14155550101", Kind: models.OptOut, Channel: models.ChannelIMessage, OccurredAt: t1})
+	record(models.ConsentInput{To: "ann@example.com", Kind: models.OptOut, OccurredAt: t1.Add(time.Hour)})
+	record(models.ConsentInput{To: "-dash@example.com", Kind: models.OptOut, Channel: models.ChannelFaceTime, OccurredAt: t1.Add(2 * time.Hour)})
+	record(models.ConsentInput{To: "+14155550103", Kind: models.OptIn, Evidence: "web form", OccurredAt: t1})
+
+	var file strings.Builder
+	w := csv.NewWriter(&file)
+	if err := w.Write(models.ExportColumns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExportContacts(ctx, modeltest.Staff, models.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true}, func(r models.ExportRow) error {
+		return w.Write(r.Record())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if strings.Contains(file.String(), "'") {
+		t.Errorf("the export holds an apostrophe, which a re-import would keep:\n%s", file.String())
+	}
+	job := uploadCSV(t, db, modeltest.Staff, bolt.ID, models.ImportOptOuts, file.String())
+	if job.BadRows != 0 || job.PartialRows != 0 || job.Error != "" {
+		t.Fatalf("re-import preview: %d bad, %d partial, %q\n%s", job.BadRows, job.PartialRows, job.Error, file.String())
+	}
+	applyImport(t, db, modeltest.Staff, job, 100)
+	for _, v := range []string{"+14155550101", "+14155550102", "ann@example.com", "-dash@example.com", "+14155550103"} {
+		id, err := models.NormalizeIdentifier("to", v, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range models.Channels {
+			want, err := db.CheckSuppression(ctx, acme.ID, id, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.CheckSuppression(ctx, bolt.ID, id, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSince, gotSince := "-", "-"
+			if want.Since != nil {
+				wantSince = want.Since.Format(time.RFC3339)
+			}
+			if got.Since != nil {
+				gotSince = got.Since.Format(time.RFC3339)
+			}
+			if got.Suppressed != want.Suppressed || gotSince != wantSince {
+				t.Errorf("%s on %s: re-imported suppressed=%v since %s, exported suppressed=%v since %s", v, ch, got.Suppressed, gotSince, want.Suppressed, wantSince)
+			}
+		}
+	}
+}
+
+// TestAnOptOutFlagColumnFiltersTheRowsApplied: a whole CRM export can be
+// imported; a recognised unsubscribe or do-not-call column keeps only the
+// rows flagged in it, and an unreadable flag errs on the side of
+// suppression.
+func TestAnOptOutFlagColumnFiltersTheRowsApplied(t *testing.T) {
+	for _, header := range []string{"Do Not Call", "DND", "Email Opt Out", "Unsubscribed from all email", "Marketing status"} {
+		if m := detectMapping(t, "Phone,"+header+"\n+14155550101,true\n", models.ImportOptOuts); m.Fields[1] != models.FieldOptOutFlag {
+			t.Errorf("%q mapped to %q, want the opt-out flag", header, m.Fields[1])
+		}
+	}
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	file := "Phone,Do Not Call\n" +
+		"+1 415 555 0101,true\n" + // applied
+		"+1 415 555 0102,false\n" + // left alone
+		"+1 415 555 0103,\n" + // left alone
+		"+1 415 555 0104,Yes\n" + // applied
+		"n/a,no\n" + // left alone, not bad
+		"+1 415 555 0105,perhaps\n" // unreadable: applied and listed
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, file)
+	if job.TotalRows != 6 || job.FilteredRows != 3 || job.BadRows != 0 || job.PartialRows != 1 || job.UsableRows() != 3 {
+		t.Fatalf("preview: %d rows, %d filtered, %d bad, %d partial", job.TotalRows, job.FilteredRows, job.BadRows, job.PartialRows)
+	}
+	applyImport(t, db, modeltest.Staff, job, 100)
+	for v, want := range map[string]bool{"+14155550101": true, "+14155550102": false, "+14155550103": false, "+14155550104": true, "+14155550105": true} {
+		s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: v}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Suppressed != want {
+			t.Errorf("%s: suppressed %v, want %v", v, s.Suppressed, want)
+		}
 	}
 }

@@ -16,8 +16,9 @@ import (
 
 // The suppression check is called before every message a customer sends, so
 // it must cost little more than a health check. Each instance therefore
-// answers it from memory: an index of every suppressed identifier and of the
-// erased list, per customer, plus the live API keys. It never holds
+// answers it from memory: an index of every identifier with a consent state
+// (suppressed or opted in) and of the erased list, per customer, plus the
+// live API keys. It never holds
 // identifiers in clear: entries are keyed by the same keyed hash the erased
 // list uses, so a heap dump gives away no phone numbers or addresses.
 //
@@ -58,15 +59,15 @@ type suppressionIndex struct {
 
 // tenantSuppressions is one customer's part of the index.
 type tenantSuppressions struct {
-	suppressed map[hashKey]suppressedEntry
-	erased     map[hashKey]struct{}
+	states map[hashKey]suppressedEntry // identifiers suppressed or opted in somewhere
+	erased map[hashKey]struct{}
 }
 
 // tenantIn returns customer id's part of tenants, adding it if missing.
 func tenantIn(tenants map[string]*tenantSuppressions, id string) *tenantSuppressions {
 	t := tenants[id]
 	if t == nil {
-		t = &tenantSuppressions{suppressed: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
+		t = &tenantSuppressions{states: map[hashKey]suppressedEntry{}, erased: map[hashKey]struct{}{}}
 		tenants[id] = t
 	}
 	return t
@@ -76,12 +77,14 @@ func tenantIn(tenants map[string]*tenantSuppressions, id string) *tenantSuppress
 // collisions out of reach and halve the index's memory.
 type hashKey [16]byte
 
-// suppressedEntry is one identifier's suppression per channel (Channels'
-// order): since when in Unix nanoseconds (0 when not suppressed there) and
-// the reason's code.
+// suppressedEntry is one identifier's standing per channel (Channels'
+// order): suppressed since when in Unix nanoseconds (0 when not suppressed
+// there) and the reason's code, or opted in (a bit per channel). The bits
+// fit in the struct's padding: opt-in state costs no memory per entry.
 type suppressedEntry struct {
-	since  [2]int64
-	reason [2]uint8
+	since   [2]int64
+	reason  [2]uint8
+	optedIn uint8
 }
 
 const (
@@ -141,24 +144,24 @@ func (ix *suppressionIndex) load(ctx context.Context) error {
 	}
 	tenants := map[string]*tenantSuppressions{}
 	tenant := func(id string) *tenantSuppressions { return tenantIn(tenants, id) }
-	rows, err := ix.db.SQL().QueryContext(ctx, `SELECT i.customer_id, i.value, s.channel, s.reason, s.since
-		FROM consent_states s JOIN contact_identifiers i ON i.customer_id = s.customer_id AND i.contact_id = s.contact_id
-		WHERE s.suppressed`)
+	rows, err := ix.db.SQL().QueryContext(ctx, `SELECT i.customer_id, i.value, s.channel, s.suppressed, s.reason, s.since
+		FROM consent_states s JOIN contact_identifiers i ON i.customer_id = s.customer_id AND i.contact_id = s.contact_id`)
 	if err != nil {
 		return fmt.Errorf("load suppressions: %w", err)
 	}
 	defer rows.Close()
 	var customer, value, channel, reason string
+	var suppressed bool
 	var since timeScanner
 	for rows.Next() {
-		if err := rows.Scan(&customer, &value, &channel, &reason, &since); err != nil {
+		if err := rows.Scan(&customer, &value, &channel, &suppressed, &reason, &since); err != nil {
 			return fmt.Errorf("load suppressions: %w", err)
 		}
 		t := tenant(customer)
 		h := ix.hash(customer, value)
-		e := t.suppressed[h]
-		ix.set(&e, channel, reason, since.t)
-		t.suppressed[h] = e
+		e := t.states[h]
+		ix.set(&e, channel, standingOf(suppressed, reason, since.t))
+		t.states[h] = e
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load suppressions: %w", err)
@@ -187,15 +190,20 @@ func (ix *suppressionIndex) load(ctx context.Context) error {
 	return ix.replayLocked(ctx)
 }
 
-// set records a suppressing state of channel in e. Called with the replay
-// lock held; codes is only written under mu.
-func (ix *suppressionIndex) set(e *suppressedEntry, channel, reason string, since time.Time) {
+// set records channel's standing in e. Called with the replay lock held;
+// codes is only written under mu.
+func (ix *suppressionIndex) set(e *suppressedEntry, channel string, st channelStanding) {
 	i := slices.Index(Channels, channel)
 	if i < 0 {
 		return
 	}
-	e.since[i] = since.UnixNano()
-	e.reason[i] = ix.code(reason)
+	if st.suppressed {
+		e.since[i], e.reason[i] = st.since.UnixNano(), ix.code(st.reason)
+		e.optedIn &^= 1 << i
+	} else {
+		e.since[i], e.reason[i] = 0, 0
+		e.optedIn |= 1 << i
+	}
 }
 
 func (ix *suppressionIndex) code(reason string) uint8 {
@@ -248,23 +256,23 @@ func (ix *suppressionIndex) check(customerID, value, channel string) (Suppressio
 	if t == nil {
 		return out, true
 	}
-	e, found := t.suppressed[h]
+	e, found := t.states[h]
 	if !found {
 		// An erased identifier is suppressed unless a contact has it again;
 		// only the database knows whether one does.
 		_, erased := t.erased[h]
 		return out, !erased
 	}
-	for i, ch := range Channels {
-		if e.since[i] == 0 || (channel != "" && channel != ChannelAll && channel != ch) {
-			continue
-		}
-		since := time.Unix(0, e.since[i]).UTC()
-		if !out.Suppressed || since.Before(*out.Since) {
-			out.Suppressed, out.Reason, out.Since = true, ix.reasons[e.reason[i]], &since
+	var standings [2]channelStanding
+	for i := range Channels {
+		switch {
+		case e.since[i] != 0:
+			standings[i] = channelStanding{suppressed: true, reason: ix.reasons[e.reason[i]], since: time.Unix(0, e.since[i]).UTC()}
+		case e.optedIn&(1<<i) != 0:
+			standings[i] = channelStanding{optedIn: true}
 		}
 	}
-	return out, true
+	return answerFor(value, channel, standings), true
 }
 
 // apiKey returns the cached live key for a secret's hash.
@@ -543,9 +551,9 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	tenant := func(id string) *tenantSuppressions { return tenantIn(ix.tenants, id) }
 	for _, a := range answers {
 		if a.drop {
-			delete(tenant(a.customer).suppressed, a.h)
+			delete(tenant(a.customer).states, a.h)
 		} else {
-			tenant(a.customer).suppressed[a.h] = a.e
+			tenant(a.customer).states[a.h] = a.e
 		}
 	}
 	for _, a := range erasedAnswers {
@@ -562,9 +570,9 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	return nil
 }
 
-// recompute reads the current suppressing states of the identifiers whose
-// column (contact_id or value) is in list, keyed by hash. Identifiers
-// with no suppressing state come back as zero entries.
+// recompute reads the current states of the identifiers whose column
+// (contact_id or value) is in list, keyed by hash. Identifiers with no
+// state come back as zero entries.
 func (ix *suppressionIndex) recompute(ctx context.Context, customer, column string, list []string) (map[hashKey]suppressedEntry, error) {
 	var rows *sql.Rows
 	var err error
@@ -582,17 +590,17 @@ func (ix *suppressionIndex) recompute(ctx context.Context, customer, column stri
 			return nil, fmt.Errorf("recompute suppressions: %w", err)
 		}
 		cast := map[string]string{"contact_id": "::uuid", "value": ""}[column]
-		rows, err = tx.QueryContext(ctx, `SELECT i.value, s.channel, s.reason, s.since FROM unnest($2::text[]) AS k(key)
+		rows, err = tx.QueryContext(ctx, `SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM unnest($2::text[]) AS k(key)
 			CROSS JOIN LATERAL (SELECT value, contact_id FROM contact_identifiers
 				WHERE customer_id = $1 AND `+column+` = k.key`+cast+` OFFSET 0) i
-			LEFT JOIN LATERAL (SELECT channel, reason, since FROM consent_states
-				WHERE customer_id = $1 AND contact_id = i.contact_id AND suppressed OFFSET 0) s ON TRUE`, customer, list)
+			LEFT JOIN LATERAL (SELECT channel, suppressed, reason, since FROM consent_states
+				WHERE customer_id = $1 AND contact_id = i.contact_id OFFSET 0) s ON TRUE`, customer, list)
 		if err != nil {
 			return nil, fmt.Errorf("recompute suppressions: %w", err)
 		}
 	} else {
-		rows, err = ix.db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.reason, s.since FROM contact_identifiers i
-			LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id AND s.suppressed
+		rows, err = ix.db.Gorm.WithContext(ctx).Raw(`SELECT i.value, s.channel, s.suppressed, s.reason, s.since FROM contact_identifiers i
+			LEFT JOIN consent_states s ON s.customer_id = i.customer_id AND s.contact_id = i.contact_id
 			WHERE i.customer_id = ? AND i.`+column+` IN ?`, customer, list).Rows()
 	}
 	if err != nil {
@@ -603,14 +611,15 @@ func (ix *suppressionIndex) recompute(ctx context.Context, customer, column stri
 	for rows.Next() {
 		var value string
 		var channel, reason sql.NullString
+		var suppressed sql.NullBool
 		var since timeScanner
-		if err := rows.Scan(&value, &channel, &reason, &since); err != nil {
+		if err := rows.Scan(&value, &channel, &suppressed, &reason, &since); err != nil {
 			return nil, fmt.Errorf("recompute suppressions: %w", err)
 		}
 		h := ix.hash(customer, value)
 		e := out[h]
 		if channel.Valid {
-			ix.set(&e, channel.String, reason.String, since.t)
+			ix.set(&e, channel.String, standingOf(suppressed.Bool, reason.String, since.t))
 		}
 		out[h] = e
 	}

@@ -53,7 +53,7 @@ func answer(s models.Suppression) string {
 	if s.Since != nil {
 		since = s.Since.Format(time.RFC3339Nano)
 	}
-	return fmt.Sprintf("%s suppressed=%v reason=%q since=%s", s.To, s.Suppressed, s.Reason, since)
+	return fmt.Sprintf("%s suppressed=%v reason=%q since=%s opted_in=%v", s.To, s.Suppressed, s.Reason, since, s.OptedIn)
 }
 
 // TestSuppressionIndexAgreesWithTheDatabase walks through every kind of
@@ -104,9 +104,17 @@ func TestSuppressionIndexAgreesWithTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameAnswers(t, db, "identifiers edited", customers, values)
+	opted, err := db.ContactsByIdentifier(ctx, modeltest.Staff, acme.ID, "+14155550103", "US")
+	if err != nil || len(opted) != 1 {
+		t.Fatalf("find the opted-in contact: %v %v", opted, err)
+	}
+	if _, err := db.UpdateContact(ctx, modeltest.Staff, opted[0].ID, models.ContactInput{Identifiers: []string{"+14155550103", "+14155550199"}}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	sameAnswers(t, db, "an identifier added to an opted-in person", customers, values)
 
 	res := struct{ models.BulkResult }{}
-	err := db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
+	err = db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
 		var err error
 		res.BulkResult, err = tx.BulkOptOuts(acme.ID, "csv_import", []models.BulkOptOut{
 			{Identifier: models.Identifier{Kind: models.KindPhone, Value: "+14155550106"}, Channel: models.ChannelAll, OccurredAt: base, IdempotencyKey: "row-1"},
@@ -172,6 +180,19 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "an opt-out by another process", suppressed)
+
+	// An opt-in of a person the index has never seen shows too.
+	newcomer := models.Identifier{Kind: models.KindPhone, Value: "+14155550177"}
+	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: newcomer.Value, Kind: models.OptIn, Evidence: "web form"}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "an opt-in by another process", func() bool {
+		s, err := indexed.CheckSuppression(ctx, acme.ID, newcomer, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.OptedIn
+	})
 
 	// A change no model method made (a DBA's fix, a restore) still shows.
 	if err := other.Gorm.Exec("UPDATE consent_states SET suppressed = ? WHERE customer_id = ?", false, acme.ID).Error; err != nil {

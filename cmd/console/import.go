@@ -90,7 +90,11 @@ func runImport(ctx context.Context, env *cliEnv, stderr io.Writer, a importArgs)
 		return err
 	}
 	if job.Error != "" || job.UsableRows() <= 0 || a.dryRun {
-		if err := db.CancelImport(ctx, actor, job.ID); err != nil {
+		end := db.CancelImport
+		if a.dryRun {
+			end = db.EndDryRun
+		}
+		if err := end(ctx, actor, job.ID); err != nil {
 			return err
 		}
 		switch {
@@ -142,7 +146,14 @@ func printPreview(ctx context.Context, db *models.DB, w io.Writer, job *models.I
 	if !job.Mapping.Header {
 		header = "no header line"
 	}
-	fmt.Fprintf(w, "%s: %d rows, %d bad; %s; columns: %s\n", job.FileName, job.TotalRows, job.BadRows, header, strings.Join(cols, ", "))
+	counts := fmt.Sprintf("%d rows, %d bad", job.TotalRows, job.BadRows)
+	if job.PartialRows > 0 {
+		counts += fmt.Sprintf(", %d applied without their bad cells", job.PartialRows)
+	}
+	if job.FilteredRows > 0 {
+		counts += fmt.Sprintf(", %d not flagged as opted out", job.FilteredRows)
+	}
+	fmt.Fprintf(w, "%s: %s; %s; columns: %s\n", job.FileName, counts, header, strings.Join(cols, ", "))
 	return db.EachImportProblem(ctx, job, func(p models.ImportProblem) error {
 		if p.Col < 0 {
 			_, err := fmt.Fprintf(w, "line %d: %s (%q)\n", p.Line, p.Reason, p.Value)
