@@ -39,6 +39,7 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/contacts":             "contact.search",
 	"GET /api/v1/contacts/:id":         "contact.view",
 	"GET /api/v1/contacts/:id/consent": "contact.consent_view",
+	"GET /api/v1/consent":              "contact.consent_view",
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
 }
@@ -141,6 +142,7 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /api/v1/contacts":             {"/api/v1/contacts?to=%2B14155550123&" + for_, asKey},
 		"GET /api/v1/contacts/:id":         {"/api/v1/contacts/" + jane.ID + "?" + for_, asKey},
 		"GET /api/v1/contacts/:id/consent": {"/api/v1/contacts/" + jane.ID + "/consent?at=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339)) + "&" + for_, asKey},
+		"GET /api/v1/consent":              {"/api/v1/consent?to=%2B14155550123&at=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339)) + "&" + for_, asKey},
 		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
 	}
