@@ -89,8 +89,11 @@ func emailChanges(ctx context.Context, db *DB) ([]emailChange, int, error) {
 	lastCustomer, lastValue := "", ""
 	for {
 		var page []ContactIdentifier
-		err := db.Gorm.WithContext(ctx).Where("kind = ? AND (customer_id > ? OR (customer_id = ? AND value > ?))", KindEmail, lastCustomer, lastCustomer, lastValue).
-			Order("customer_id, value").Limit(5000).Find(&page).Error
+		q := db.Gorm.WithContext(ctx).Where("kind = ?", KindEmail)
+		if lastCustomer != "" {
+			q = q.Where("(customer_id > ? OR (customer_id = ? AND value > ?))", lastCustomer, lastCustomer, lastValue)
+		}
+		err := q.Order("customer_id, value").Limit(5000).Find(&page).Error
 		if err != nil {
 			return nil, 0, fmt.Errorf("read email identifiers: %w", err)
 		}
