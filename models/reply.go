@@ -38,8 +38,8 @@ var (
 	// politeness is stripped before the keyword test: "Stop please!" is STOP.
 	politeness = regexp.MustCompile(`(?i)\b(please|pls|plz|thanks|thank you|thx|now|asap|` +
 		`por favor|porfavor|porfa|gracias|ya|ahora|merci|svp|stp|sil vous plait|sil te plait|tout de suite)\b`)
-	nonWord    = regexp.MustCompile(`[^\p{L}\p{N}\- ]+`)
-	spaces     = regexp.MustCompile(`\s+`)
+	nonWord = regexp.MustCompile(`[^\p{L}\p{N}\- ]+`)
+	spaces  = regexp.MustCompile(`\s+`)
 
 	// revocations are wordings a reasonable person reads as "stop
 	// contacting me" (the FCC's standard for revocation in any words).
