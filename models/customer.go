@@ -23,6 +23,7 @@ type Customer struct {
 	Status        string
 	CancelledAt   *time.Time
 	DPAAcceptedAt *time.Time `gorm:"column:dpa_accepted_at"`
+	HelpText      string     // the answer to a HELP reply; empty: DefaultHelpText
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }

@@ -33,6 +33,10 @@ type InboundReply struct {
 	Decision       string
 	ConsentEventID *string
 	DedupeKey      *string // sender, text and time: one reply however often delivered
+
+	// Answer is the text to send back for a HELP reply (the customer's
+	// HelpReply); empty for every other action.
+	Answer string `gorm:"-"`
 }
 
 // RecordInbound classifies and records a reply from an identifier of
@@ -144,7 +148,14 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 		return nil, err
 	}
 	if prior != nil {
-		return prior, nil
+		reply = prior
+	}
+	if reply.Action == ReplyHelp {
+		var c Customer
+		if err := db.Gorm.WithContext(ctx).Select("id", "name", "contact_email", "help_text").First(&c, "id = ?", customerID).Error; err != nil {
+			return nil, fmt.Errorf("read help text: %w", err)
+		}
+		reply.Answer = c.HelpReply()
 	}
 	return reply, nil
 }
