@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm/clause"
 
 	"github.com/sendara/console/models/identifiers"
 )
@@ -65,7 +66,7 @@ func RenormalizeEmails(ctx context.Context, db *DB, log *slog.Logger) error {
 			return fmt.Errorf("normalize email identifiers of customer %s: %w", customerID, err)
 		}
 	}
-	if err := db.Gorm.WithContext(ctx).Create(&setting{Key: emailsNormalizedKey, Value: Now().UTC().Format(time.RFC3339)}).Error; err != nil {
+	if err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&setting{Key: emailsNormalizedKey, Value: Now().UTC().Format(time.RFC3339)}).Error; err != nil {
 		return fmt.Errorf("record normalization marker: %w", err)
 	}
 	if len(changes) > 0 || refused > 0 {

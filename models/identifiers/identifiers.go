@@ -157,7 +157,7 @@ func NormalizeEmail(raw string) (string, error) {
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 1 || at == len(s)-1 {
-		return "", fail("%q is not a valid email address", raw)
+		return "", fail("is not a valid email address")
 	}
 	// Folding can undo NFKC (and NFKC can leave text to fold), so the
 	// local part is normalized, folded and normalized again: the same
@@ -166,16 +166,16 @@ func NormalizeEmail(raw string) (string, error) {
 	local := norm.NFKC.String(fold.String(norm.NFKC.String(s[:at])))
 	domain, err := domains.ToASCII(s[at+1:])
 	if err != nil || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", fail("%q is not a valid email address", raw)
+		return "", fail("is not a valid email address")
 	}
 	out := local + "@" + domain
 	a, err := mail.ParseAddress(out)
 	if err != nil || a.Address != out || len(out) > maxLen || strings.ContainsFunc(out, unicode.IsSpace) {
-		return "", fail("%q is not a valid email address", raw)
+		return "", fail("is not a valid email address")
 	}
 	for _, r := range out {
 		if Invisible(r) {
-			return "", fail("%q is not a valid email address", raw)
+			return "", fail("is not a valid email address")
 		}
 	}
 	return out, nil
