@@ -233,7 +233,13 @@ func (s *Server) apiInbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"to": reply.FromValue, "action": reply.Action})
+	// "reply" is the text to send back: the customer's answer to HELP,
+	// null for every other action (which the pipeline answers as before).
+	var answer *string
+	if reply.Answer != "" {
+		answer = &reply.Answer
+	}
+	return c.JSON(http.StatusOK, map[string]any{"to": reply.FromValue, "action": reply.Action, "reply": answer})
 }
 
 type contactRequest struct {

@@ -20,6 +20,12 @@ func (s *Server) replyQueue(c echo.Context) (views.ReplyQueue, error) {
 			return p, err
 		}
 		p.Customers = names
+	} else if s.allowed(c, "help_text", "write") {
+		cust, err := s.db.Customer(c.Request().Context(), a, a.CustomerID)
+		if err != nil {
+			return p, err
+		}
+		p.Help = &views.HelpTextForm{Text: cust.HelpText, Default: models.DefaultHelpText(cust.Name, cust.ContactEmail)}
 	}
 	return p, nil
 }
@@ -39,6 +45,31 @@ func (s *Server) replies(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.Replies(p))
+}
+
+// replyHelpText sets the customer's answer to HELP replies.
+func (s *Server) replyHelpText(c echo.Context) error {
+	a := actor(c)
+	_, err := s.db.SetHelpText(c.Request().Context(), a, a.CustomerID, c.FormValue("help_text"))
+	if err == nil {
+		s.flash(c, "Answer to HELP saved.")
+		return redirect(c, "/replies")
+	}
+	errs, err := formErrors(err)
+	if err != nil {
+		return err
+	}
+	p, err := s.replyQueue(c)
+	if err != nil {
+		return err
+	}
+	if p.Replies, err = s.db.ReviewQueue(c.Request().Context(), a, "", 200); err != nil {
+		return err
+	}
+	if p.Help != nil {
+		p.Help.Text, p.Help.Errors = c.FormValue("help_text"), errs
+	}
+	return s.render(c, http.StatusUnprocessableEntity, views.Replies(p))
 }
 
 // replyDecide records a decision; with htmx the row is swapped in place.

@@ -98,6 +98,7 @@ func (s *Server) routes() []route {
 		{post, "/contacts/:id/consent", s.contactConsent, permitted, can("contacts", "write"), false},
 		{get, "/contacts/:id/consent", s.contactConsentAt, permitted, can("contacts", "read"), false},
 		{get, "/replies", s.replies, permitted, can("replies", "read"), false},
+		{post, "/replies/help-text", s.replyHelpText, permitted, can("help_text", "write"), false},
 		{post, "/replies/:id", s.replyDecide, permitted, can("replies", "write"), false},
 
 		// Privacy requests (processor side) and the controllers' inbox

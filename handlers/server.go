@@ -138,6 +138,7 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	}
 	s.echo = e
 	go s.flushUsageEvery(ctx, time.Minute)
+	go s.sweepIdempotencyEvery(ctx, time.Hour)
 	return s, nil
 }
 

@@ -223,7 +223,7 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 				if err := s.authenticateKey(c, r); err != nil {
 					return err
 				}
-				return next(c)
+				return s.idempotent(c, next)
 			}
 			st := state(c)
 			if st.session == nil {

@@ -197,9 +197,11 @@ func (t *Tx) suppressErased(customerID string, added []ContactIdentifier) error 
 	contactOf := map[string]string{}
 	hashes := make([]string, 0, len(added))
 	for _, ci := range added {
-		h := identifierHash(key, customerID, ci.Value)
-		contactOf[h] = ci.ContactID
-		hashes = append(hashes, h)
+		for _, spelling := range spellingsOf(ci.Value) {
+			h := identifierHash(key, customerID, spelling)
+			contactOf[h] = ci.ContactID
+			hashes = append(hashes, h)
+		}
 	}
 	hit := map[string]ErasedIdentifier{}
 	for _, part := range chunk(hashes, 500) {

@@ -25,7 +25,8 @@ type Customer struct {
 	DPAAcceptedAt *time.Time `gorm:"column:dpa_accepted_at"`
 	// RequireMFA: every user of the customer must use two-step sign-in
 	// (SetRequireMFA), not only those who opted in.
-	RequireMFA bool `gorm:"column:require_mfa"`
+	RequireMFA bool   `gorm:"column:require_mfa"`
+	HelpText   string // the answer to a HELP reply; empty: DefaultHelpText
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }

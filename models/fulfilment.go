@@ -194,13 +194,15 @@ func loadContacts(g *gorm.DB, customerID string, ids []string) ([]Contact, error
 // contact, or on one of its identifiers' hashes) to that hold.
 func heldContacts(g *gorm.DB, key []byte, customerID string, contacts []Contact) (map[string]LegalHold, error) {
 	ids := make([]string, len(contacts))
-	hashOf := map[string]string{}
+	hashOf := map[string][]string{}
 	var hashes []string
 	for i, c := range contacts {
 		ids[i] = c.ID
 		for _, v := range c.Values() {
-			h := identifierHash(key, customerID, v)
-			hashOf[v], hashes = h, append(hashes, h)
+			for _, spelling := range spellingsOf(v) {
+				h := identifierHash(key, customerID, spelling)
+				hashOf[v], hashes = append(hashOf[v], h), append(hashes, h)
+			}
 		}
 	}
 	byContact, byHash, err := activeHolds(g, customerID, ids, hashes)
@@ -213,10 +215,13 @@ func heldContacts(g *gorm.DB, key []byte, customerID string, contacts []Contact)
 			held[c.ID] = h
 			continue
 		}
+	values:
 		for _, v := range c.Values() {
-			if h, ok := byHash[hashOf[v]]; ok {
-				held[c.ID] = h
-				break
+			for _, hash := range hashOf[v] {
+				if h, ok := byHash[hash]; ok {
+					held[c.ID] = h
+					break values
+				}
 			}
 		}
 	}
@@ -353,9 +358,11 @@ func (db *DB) erasedSuppressions(ctx context.Context, customerID string, values 
 	byHash := make(map[string]string, len(values))
 	hashes := make([]string, 0, len(values))
 	for _, v := range values {
-		h := identifierHash(key, customerID, v)
-		byHash[h] = v
-		hashes = append(hashes, h)
+		for _, spelling := range spellingsOf(v) {
+			h := identifierHash(key, customerID, spelling)
+			byHash[h] = v
+			hashes = append(hashes, h)
+		}
 	}
 	var rows []ErasedIdentifier
 	q := db.Gorm.WithContext(ctx).Select("hash", "reason", "since")

@@ -2,74 +2,54 @@ package models
 
 import (
 	"errors"
-	"net/mail"
-	"strings"
-	"unicode"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/sendara/console/models/identifiers"
 )
 
-// Identifier kinds.
+// Identifier kinds (see package identifiers).
 const (
-	KindPhone = "phone"
-	KindEmail = "email"
+	KindPhone = identifiers.KindPhone
+	KindEmail = identifiers.KindEmail
 )
 
-// Identifier is a normalized way to reach a person: a phone number in
-// E.164 or a lower-cased email address.
-type Identifier struct {
-	Kind  string
-	Value string
-}
+// Identifier is a normalized way to reach a person; the rules live in the
+// pure package identifiers, this alias keeps the data layer's signatures.
+type Identifier = identifiers.Identifier
 
-// NormalizeIdentifier accepts a phone number in any common writing
-// ("+1 (415) 555-0123", "415.555.0123" in the default region,
-// "tel:+14155550123") or an email ("Jane.Doe@Example.COM", "mailto:…") and
-// returns it normalized. Anything else is a ValidationError on field.
+// NormalizeIdentifier is identifiers.Normalize with its refusal turned
+// into a ValidationError on field, so every caller answers 400 with the
+// field that held the value.
 func NormalizeIdentifier(field, raw, defaultRegion string) (Identifier, error) {
-	s := strings.TrimSpace(raw)
-	lower := strings.ToLower(s)
-	switch {
-	case s == "":
-		return Identifier{}, Invalid(field, "is empty: give a phone number or an email address")
-	case len(s) > 320:
-		return Identifier{}, Invalid(field, "is too long to be a phone number or an email address")
-	case strings.HasPrefix(lower, "mailto:") || strings.Contains(s, "@"):
-		email, err := normalizeEmailIdentifier(strings.TrimPrefix(lower, "mailto:"))
-		if err != nil {
-			return Identifier{}, Invalid(field, "%q is not a valid email address", raw)
-		}
-		return Identifier{Kind: KindEmail, Value: email}, nil
+	id, err := identifiers.Normalize(raw, defaultRegion)
+	if err != nil {
+		return Identifier{}, asInvalid(field, err)
 	}
-	phone := strings.TrimSpace(strings.TrimPrefix(lower, "tel:"))
-	for _, r := range phone {
-		if !unicode.IsDigit(r) && !strings.ContainsRune("+-(). /", r) {
-			return Identifier{}, Invalid(field, "%q is neither a phone number nor an email address", raw)
-		}
-	}
-	if defaultRegion == "" {
-		defaultRegion = "US"
-	}
-	n, err := phonenumbers.Parse(phone, strings.ToUpper(defaultRegion))
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return Identifier{}, Invalid(field, "%q is not a valid phone number (without a country code it is read as %s)", raw, strings.ToUpper(defaultRegion))
-	}
-	return Identifier{Kind: KindPhone, Value: phonenumbers.Format(n, phonenumbers.E164)}, nil
+	return id, nil
 }
 
-var errNotEmail = errors.New("not an email address")
+// NormalizeEmail returns the canonical form of an email address (see
+// identifiers.NormalizeEmail) or a ValidationError on field.
+func NormalizeEmail(field, s string) (string, error) {
+	email, err := identifiers.NormalizeEmail(s)
+	if err != nil {
+		return "", asInvalid(field, err)
+	}
+	return email, nil
+}
 
-// normalizeEmailIdentifier accepts a bare address only: no display name,
-// no comments, a dotted domain.
-func normalizeEmailIdentifier(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
-		return "", errNotEmail
+func asInvalid(field string, err error) error {
+	var e *identifiers.Error
+	if errors.As(err, &e) {
+		return Invalid(field, "%s", e.Reason)
 	}
-	at := strings.LastIndexByte(s, '@')
-	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.ContainsAny(s, " \t\r\n") {
-		return "", errNotEmail
-	}
-	return s, nil
+	return err
+}
+
+// spellingsOf is value and the spellings older consoles may have stored
+// it under. The erased list and legal holds keep only keyed hashes, which
+// cannot be recomputed from the canonical form, so they are looked up
+// under every spelling; for a phone number or an ASCII address that is
+// value alone.
+func spellingsOf(value string) []string {
+	return append([]string{value}, identifiers.LegacySpellings(value)...)
 }

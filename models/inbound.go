@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // ReviewWindow is how long a person has to decide an ambiguous reply: the
@@ -29,6 +32,11 @@ type InboundReply struct {
 	ReviewedBy     string
 	Decision       string
 	ConsentEventID *string
+	DedupeKey      *string // sender, text and time: one reply however often delivered
+
+	// Answer is the text to send back for a HELP reply (the customer's
+	// HelpReply); empty for every other action.
+	Answer string `gorm:"-"`
 }
 
 // RecordInbound classifies and records a reply from an identifier of
@@ -51,14 +59,21 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 	if receivedAt.After(now.Add(futureSkew)) {
 		return nil, Invalid("received_at", "is in the future")
 	}
+	key := replyKey(ident.Value, body, receivedAt)
 	reply := &InboundReply{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), FromValue: ident.Value,
-		Body: body, Action: ClassifyReply(body), ReceivedAt: receivedAt}
+		Body: body, Action: ClassifyReply(body), ReceivedAt: receivedAt, DedupeKey: &key}
+	var prior *InboundReply
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		if err := tx.requireCustomer(customerID); err != nil {
 			return err
 		}
+		earlier, err := tx.replyByKey(customerID, key)
+		if err != nil || earlier != nil {
+			prior = earlier // the same reply, delivered again: nothing new to record
+			return err
+		}
 		var ci ContactIdentifier
-		err := tx.G.First(&ci, "customer_id = ? AND value = ?", customerID, ident.Value).Error
+		err = tx.G.First(&ci, "customer_id = ? AND value = ?", customerID, ident.Value).Error
 		known := err == nil
 		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 			return fmt.Errorf("find contact: %w", err)
@@ -104,17 +119,70 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 		if reply.ContactID == "" {
 			return nil // nothing to keep about a stranger's ordinary reply
 		}
-		if err := tx.G.Create(reply).Error; err != nil {
-			return fmt.Errorf("store reply: %w", err)
+		// ON CONFLICT DO NOTHING keeps a PostgreSQL transaction usable
+		// when a concurrent delivery of the same reply won: this one then
+		// rolls back whatever it recorded and answers as that one did.
+		res := tx.G.Clauses(clause.OnConflict{
+			Columns:     []clause.Column{{Name: "customer_id"}, {Name: "dedupe_key"}},
+			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "dedupe_key IS NOT NULL"}}},
+			DoNothing:   true,
+		}).Create(reply)
+		if res.Error != nil {
+			return fmt.Errorf("store reply: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return errDuplicateReply
 		}
 		tx.Audit(Audit{Action: "reply.receive", ObjectType: "contact", ObjectID: reply.ContactID, CustomerID: customerID,
 			Details: map[string]any{"action": reply.Action, "reply": reply.ID}})
 		return nil
 	})
+	if errors.Is(err, errDuplicateReply) {
+		err = db.Tx(ctx, actor, func(tx *Tx) error {
+			var err error
+			prior, err = tx.replyByKey(customerID, key)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
+	if prior != nil {
+		reply = prior
+	}
+	if reply.Action == ReplyHelp {
+		var c Customer
+		if err := db.Gorm.WithContext(ctx).Select("id", "name", "contact_email", "help_text").First(&c, "id = ?", customerID).Error; err != nil {
+			return nil, fmt.Errorf("read help text: %w", err)
+		}
+		reply.Answer = c.HelpReply()
+	}
 	return reply, nil
+}
+
+var errDuplicateReply = errors.New("this reply was recorded by a concurrent delivery")
+
+// replyKey identifies a reply by sender, text and time (DESIGN §4): a
+// delivery retried by the pipeline carries all three unchanged.
+func replyKey(from, body string, at time.Time) string {
+	h := sha256.New()
+	for _, part := range []string{from, body, at.UTC().Format(time.RFC3339Nano)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replyByKey returns the reply already recorded under key, or nil.
+func (t *Tx) replyByKey(customerID, key string) (*InboundReply, error) {
+	var rs []InboundReply
+	if err := t.G.Where("customer_id = ? AND dedupe_key = ?", customerID, key).Limit(1).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("find an earlier delivery of this reply: %w", err)
+	}
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	return &rs[0], nil
 }
 
 // ReviewQueue lists customerID's replies awaiting a decision, oldest first.

@@ -42,3 +42,61 @@ func TestReviewDueDatesFollowTheConfiguredCalendar(t *testing.T) {
 		})
 	}
 }
+
+func TestTheSameReplyDeliveredTwiceIsOneReply(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	received := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	tests := []struct {
+		from, body string
+		action     string
+		events     int64 // consent events the first delivery records
+		stored     bool  // a stranger's HELP leaves no reply to find again
+	}{
+		{"+14155550101", "STOP", models.ReplyOptOut, 1, true},
+		{"+14155550102", "I can't stop laughing", models.ReplyReview, 0, true},
+		{"+14155550103", "AYUDA", models.ReplyHelp, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			deliver := func(spelling string) *models.InboundReply {
+				r, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, spelling, tt.body, received, "US", models.DefaultBusiness())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			first := deliver(tt.from)
+			counts := func() (replies, events, audits int64) {
+				db.Gorm.Model(&models.InboundReply{}).Where("from_value = ?", tt.from).Count(&replies)
+				db.Gorm.Model(&models.ConsentEvent{}).Where("customer_id = ?", acme.ID).Where("evidence LIKE ?", "%"+tt.from+"%").Count(&events)
+				db.Gorm.Model(&models.AuditEvent{}).Count(&audits)
+				return
+			}
+			replies, events, audits := counts()
+			// The pipeline retries with the number written another way.
+			again := deliver("(" + tt.from[2:5] + ") " + tt.from[5:8] + "-" + tt.from[8:])
+			if again.Action != tt.action || first.Action != tt.action || (tt.stored && again.ID != first.ID) {
+				t.Errorf("first %s %s, again %s %s; want the same reply, %s", first.ID, first.Action, again.ID, again.Action, tt.action)
+			}
+			r2, e2, a2 := counts()
+			if events != tt.events || r2 != replies || e2 != events || a2 != audits {
+				t.Errorf("after the second delivery: %d replies, %d events, %d audit entries; before: %d, %d (want %d), %d",
+					r2, e2, a2, replies, events, tt.events, audits)
+			}
+		})
+	}
+	queue, err := db.ReviewQueue(ctx, modeltest.Staff, acme.ID, 50)
+	if err != nil || len(queue) != 1 {
+		t.Errorf("review queue = %+v, %v; want the one reply once", queue, err)
+	}
+	// The same text at another time is another reply.
+	later, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "I can't stop laughing", received.Add(time.Minute), "US", models.DefaultBusiness())
+	if err != nil || later.Action != models.ReplyReview {
+		t.Fatalf("a later reply: %+v, %v", later, err)
+	}
+	if queue, _ := db.ReviewQueue(ctx, modeltest.Staff, acme.ID, 50); len(queue) != 2 {
+		t.Errorf("review queue holds %d replies after a later one, want 2", len(queue))
+	}
+}

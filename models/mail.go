@@ -25,6 +25,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/sendara/console/models/identifiers"
 )
 
 // Mail kinds: what a mail is for. Each has a template.
@@ -183,13 +185,13 @@ func nullIfEmpty(s string) *string {
 }
 
 // mailAddress accepts "jane@example.com" or "Jane <Jane@Example.com>" and
-// returns the address in lower case.
+// returns the address in its canonical form.
 func mailAddress(s string) (string, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(s))
 	if err != nil {
 		return "", Invalid("to", "%q is not an email address", s)
 	}
-	addr, err := normalizeEmailIdentifier(strings.ToLower(a.Address))
+	addr, err := identifiers.NormalizeEmail(a.Address)
 	if err != nil {
 		return "", Invalid("to", "%q is not an email address", s)
 	}

@@ -100,12 +100,16 @@ func (m *Migrator) Up(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// Migrate opens nothing and applies pending migrations to db: the one call
+// Migrate opens nothing and applies pending migrations to db, then the
+// one-time data steps that need Go (RenormalizeEmails): the one call
 // serve, migrate and the tests share.
 func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
 	m, err := NewMigrator(db)
 	if err != nil {
 		return err
 	}
-	return m.Up(ctx, log)
+	if err := m.Up(ctx, log); err != nil {
+		return err
+	}
+	return RenormalizeEmails(ctx, db, log)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/sendara/console/models/identifiers"
 )
 
 // The suppression check is called before every message a customer sends, so
@@ -260,6 +262,11 @@ func (ix *suppressionIndex) check(customerID, value, channel string) (Suppressio
 	if !found {
 		// An erased identifier is suppressed unless a contact has it again;
 		// only the database knows whether one does.
+		for _, spelling := range identifiers.LegacySpellings(value) {
+			if _, erased := t.erased[ix.hash(customerID, spelling)]; erased {
+				return out, false
+			}
+		}
 		_, erased := t.erased[h]
 		return out, !erased
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -70,16 +69,6 @@ func (u *User) Actor(ip string) Actor {
 		return StaffUser(u.ID, u.Email, ip)
 	}
 	return CustomerUser(u.ID, u.Email, *u.CustomerID, ip)
-}
-
-// NormalizeEmail lower-cases and checks an email address.
-func NormalizeEmail(field, s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "mailto:")))
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", Invalid(field, "is not a valid email address")
-	}
-	return s, nil
 }
 
 func validID(id string) bool {

@@ -57,6 +57,7 @@ var expected = []struct {
 	{"contacts:export", sa | po | ca},
 	{"replies:read", sa | ca | cg},
 	{"replies:write", sa | ca | cg},
+	{"help_text:write", ca},
 	{"requests:read", sa | po | au},
 	{"requests:write", sa | po},
 	{"requests:execute", sa | po},
