@@ -109,7 +109,7 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 		}
 		tx.Audit(Audit{Action: "reply.receive", ObjectType: "contact", ObjectID: reply.ContactID, CustomerID: customerID,
 			Details: map[string]any{"action": reply.Action, "reply": reply.ID}})
-		return nil
+		return tx.replyEvent(reply)
 	})
 	if err != nil {
 		return nil, err

@@ -155,6 +155,9 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 					return "", nil, fmt.Errorf("route to %s: %w", m.CustomerSlug, err)
 				}
 				res.Tasks = append(res.Tasks, task)
+				if err := tx.taskEvent(EventRequestRouted, r, &task); err != nil {
+					return "", nil, err
+				}
 				names = append(names, m.CustomerName)
 				var cust Customer
 				if err := tx.G.First(&cust, "id = ?", m.CustomerID).Error; err != nil {
@@ -279,7 +282,7 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 		// The controller acts on Sendara's request as processor; the
 		// request's own update runs as the system on its behalf.
 		sys := &Tx{G: tx.G, Actor: actor.onSendarasRecord(), dialect: tx.dialect}
-		_, err := sys.updateRequest(task.RequestID, "request.controller_answer", func(r *PrivacyRequest) (string, map[string]any, error) {
+		r, err := sys.updateRequest(task.RequestID, "request.controller_answer", func(r *PrivacyRequest) (string, map[string]any, error) {
 			if pending == 0 && r.Status == StatusWithController {
 				r.Status = StatusInProgress
 			}
@@ -293,7 +296,7 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 			return err
 		}
 		tx.audits = append(tx.audits, sys.audits...)
-		return nil
+		return tx.taskEvent(EventRequestAnswered, r, &task)
 	})
 	if err != nil {
 		return nil, err
