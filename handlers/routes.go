@@ -134,7 +134,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.webhookRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -153,6 +153,7 @@ var navigation = []struct {
 	{"Imports", "/imports", can("contacts", "import")},
 	{"Users", "/users", can("users", "read")},
 	{"API keys", "/apikeys", can("apikeys", "read")},
+	{"Webhooks", "/webhooks", can("webhooks", "read")},
 	{"Outbox", "/outbox", can("outbox", "read")},
 	{"Reports", "/reports", can("reports", "read")},
 	{"Audit log", "/audit", can("audit", "read")},

@@ -40,6 +40,9 @@ type Config struct {
 	// believed; without any, the client is the connection's address.
 	TrustedProxies []*net.IPNet
 	Log            *slog.Logger
+	// WebhookLoopback accepts http://127.0.0.1 webhook endpoints
+	// (development and tests); otherwise endpoints must be https.
+	WebhookLoopback bool
 }
 
 // Server holds the dependencies handlers share.

@@ -43,6 +43,10 @@ type config struct {
 	// TrustedProxies lists CIDRs of load balancers (CONSOLE_TRUSTED_PROXIES).
 	TrustedProxies []*net.IPNet
 	proxiesText    string
+	// WebhookLoopback lets webhook endpoints be http://127.0.0.1 and the
+	// sender reach this machine and private networks
+	// (CONSOLE_WEBHOOK_ALLOW_LOOPBACK=1; development and tests only).
+	WebhookLoopback bool
 }
 
 // configFromEnv reads the CONSOLE_* environment variables with their
@@ -58,11 +62,13 @@ func configFromEnv() config {
 		Region:      strings.ToUpper(envOr("CONSOLE_DEFAULT_REGION", "US")),
 		rateText:    envOr("CONSOLE_API_RATE", "1000"),
 		Holidays:    os.Getenv("CONSOLE_HOLIDAYS"),
-		SMTPListen:  os.Getenv("CONSOLE_SMTP_LISTEN"),
-		SMTPURL:     os.Getenv("CONSOLE_SMTP_URL"),
-		MailFrom:    envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
-		SessionIdle: envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
-		SessionMax:  envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
+		// Only the exact value 1 opens it: a typo keeps endpoints https-only.
+		WebhookLoopback: os.Getenv("CONSOLE_WEBHOOK_ALLOW_LOOPBACK") == "1",
+		SMTPListen:      os.Getenv("CONSOLE_SMTP_LISTEN"),
+		SMTPURL:         os.Getenv("CONSOLE_SMTP_URL"),
+		MailFrom:        envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
+		SessionIdle:     envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:      envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/sendara/console/mailer"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/rbac"
+	"github.com/sendara/console/webhooks"
 )
 
 func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
@@ -48,12 +49,13 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 		app, err := handlers.NewServer(ctx, db, authz, handlers.Config{
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
 			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
-			Business: env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
+			Business: env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "", WebhookLoopback: env.cfg.WebhookLoopback,
 		})
 		if err != nil {
 			return err
 		}
 		go jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log}).Run(ctx)
+		go webhooks.New(db, webhooks.Options{Log: env.log, AllowLoopback: env.cfg.WebhookLoopback}).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
 			return err
