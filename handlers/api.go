@@ -52,7 +52,11 @@ func (s *Server) authenticateKey(c echo.Context, r route) error {
 	if !s.authz.RoleAllowed(key.Role(), r.Perm) {
 		return echo.NewHTTPError(http.StatusForbidden, "this key may not do that: "+forbiddenReason(key))
 	}
+	if !key.Permits(r.Perm.Object, r.Perm.Action, r.Unlimited) {
+		return echo.NewHTTPError(http.StatusForbidden, "this key's scope ("+key.Scope+") does not allow that")
+	}
 	if !r.Unlimited {
+		s.usage.add(key.ID, models.UsageCall, 1) // suppression checks count their items themselves
 		if wait := s.limits.wait(key.ID, s.cfg.APIRate); wait > 0 {
 			c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 			return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("rate limit of %g requests per second for this key exceeded", s.cfg.APIRate))

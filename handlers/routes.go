@@ -80,6 +80,7 @@ func (s *Server) routes() []route {
 		{get, "/apikeys", s.apiKeys, permitted, can("apikeys", "read"), false},
 		{post, "/apikeys", s.apiKeyCreate, permitted, can("apikeys", "write"), false},
 		{post, "/apikeys/:id/revoke", s.apiKeyRevoke, permitted, can("apikeys", "write"), false},
+		{post, "/apikeys/:id/rotate", s.apiKeyRotate, permitted, can("apikeys", "write"), false},
 
 		// Audit log
 		{get, "/audit", s.audit, permitted, can("audit", "read"), false},

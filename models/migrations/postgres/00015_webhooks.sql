@@ -78,7 +78,24 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, id);
 
+-- API keys (issue 14): a scope limits what a key may call (check: the
+-- suppression checks only; write: contacts and consent; admin: all its
+-- role allows, what every key could do before); a key may expire; a key
+-- made by rotation names the key it replaces, which stays valid until the
+-- end of the overlap (its expires_at).
+ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+ALTER TABLE api_keys ADD COLUMN expires_at TIMESTAMPTZ;
+ALTER TABLE api_keys ADD COLUMN rotated_from TEXT;
+-- The instances' key caches (models/suppression_index.go) drop their keys
+-- when a key's expiry or scope changes, as when it is revoked.
+CREATE TRIGGER api_keys_limits_changed AFTER UPDATE OF expires_at, scope ON api_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION suppression_keys_changed();
+
 -- +goose Down
+DROP TRIGGER api_keys_limits_changed ON api_keys;
+ALTER TABLE api_keys DROP COLUMN rotated_from;
+ALTER TABLE api_keys DROP COLUMN expires_at;
+ALTER TABLE api_keys DROP COLUMN scope;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_events;
