@@ -140,3 +140,12 @@ func TestARotatedKeyWorksBesideItsReplacementAndTheKeysPageShowsUse(t *testing.T
 		t.Errorf("its replacement after the overlap: %d", a.Status)
 	}
 }
+
+func (a *testApp) apiKeyWithScope(t *testing.T, customer *models.Customer, scope string) *apiClient {
+	t.Helper()
+	_, secret, err := a.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, models.APIKeyInput{CustomerID: customer.ID, Scope: scope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiClient{t: t, app: a, key: secret}
+}
