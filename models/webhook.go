@@ -663,7 +663,7 @@ var ErrWebhookClaimLost = errors.New("the webhook delivery was claimed by anothe
 const maxResponseExcerpt = 1024
 
 // RecordWebhookAttempt logs an attempt of a claimed delivery and moves it
-// on: delivered (webhook.deliver), retried after the schedule's delay, or,
+// on: delivered, retried after the schedule's delay, or,
 // when the next try would fall outside the window, given up
 // (webhook.give_up): its endpoint is then disabled (webhook.disable) and
 // the customer's admins are mailed through the outbox. It reports whether
@@ -685,8 +685,10 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, job *WebhookJob, out Web
 		next := at.Add(retry.Delay(d.Attempts))
 		switch {
 		case out.OK():
+			// The attempt log is the record of each delivery; an audit
+			// entry per event would put every delivery in line for the
+			// chain's head beside the writes that caused them.
 			upd["status"], upd["delivered_at"], upd["last_error"] = DeliveryDelivered, at, ""
-			audit.Action = "webhook.deliver"
 		case next.Before(d.CreatedAt.Add(retry.Window)):
 			upd["next_attempt_at"] = next
 		default:
