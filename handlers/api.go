@@ -53,6 +53,12 @@ func (s *Server) authenticateKey(c echo.Context, r route) error {
 	if !s.authz.RoleAllowed(key.Role(), r.Perm) {
 		return echo.NewHTTPError(http.StatusForbidden, "this key may not do that: "+forbiddenReason(key))
 	}
+	if !key.Permits(r.Perm.Object, r.Perm.Action, r.Unlimited) {
+		return echo.NewHTTPError(http.StatusForbidden, "this key's scope ("+key.Scope+") does not allow that")
+	}
+	if !r.Unlimited {
+		s.usage.add(key.ID, models.UsageCall, 1) // suppression checks count their items themselves
+	}
 	if !r.Unlimited && s.cfg.APIRate > 0 {
 		wait, remaining := s.limits.take(key.ID, s.cfg.APIRate)
 		// RateLimit-* (IETF httpapi draft): the bucket's size, what is left

@@ -83,6 +83,7 @@ func (s *Server) routes() []route {
 		{get, "/apikeys", s.apiKeys, permitted, can("apikeys", "read"), false},
 		{post, "/apikeys", s.apiKeyCreate, permitted, can("apikeys", "write"), false},
 		{post, "/apikeys/:id/revoke", s.apiKeyRevoke, permitted, can("apikeys", "write"), false},
+		{post, "/apikeys/:id/rotate", s.apiKeyRotate, permitted, can("apikeys", "write"), false},
 
 		// Audit log
 		{get, "/audit", s.audit, permitted, can("audit", "read"), false},
@@ -147,7 +148,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -166,6 +167,7 @@ var navigation = []struct {
 	{"Imports", "/imports", can("contacts", "import")},
 	{"Users", "/users", can("users", "read")},
 	{"API keys", "/apikeys", can("apikeys", "read")},
+	{"Webhooks", "/webhooks", can("webhooks", "read")},
 	{"Outbox", "/outbox", can("outbox", "read")},
 	{"Reports", "/reports", can("reports", "read")},
 	{"Retention", "/retention", can("retention", "read")},

@@ -53,6 +53,9 @@ type Config struct {
 	// ReadinessProbe replaces the write that /readyz tries (tests inject
 	// a failing or a stalled writer); nil: models.DB.ProbeWrite.
 	ReadinessProbe func(context.Context) error
+	// WebhookLoopback accepts http://127.0.0.1 webhook endpoints
+	// (development and tests); otherwise endpoints must be https.
+	WebhookLoopback bool
 }
 
 // Server holds the dependencies handlers share.

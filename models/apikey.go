@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,46 @@ type APIKey struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// Scope limits what the key may call (ScopeCheck, ScopeWrite, ScopeAdmin).
+	Scope string
+	// ExpiresAt, if set, is when the key stops working (a rotated key's
+	// end of overlap).
+	ExpiresAt *time.Time
+	// RotatedFrom is the key this one replaced, if it was made by rotation.
+	RotatedFrom *string
 }
+
+// API key scopes, narrowest first.
+const (
+	// ScopeCheck may only ask the suppression checks: the key the sending
+	// pipeline holds, which cannot read or change contacts if it leaks.
+	ScopeCheck = "check"
+	// ScopeWrite may read and change contacts and consent (a CRM sync).
+	ScopeWrite = "write"
+	// ScopeAdmin may do everything the key's role allows.
+	ScopeAdmin = "admin"
+)
+
+// APIKeyScopes lists the scopes in the order the form offers them.
+var APIKeyScopes = []string{ScopeCheck, ScopeWrite, ScopeAdmin}
+
+// Permits reports whether the key's scope allows a call needing action on
+// object; suppressionCheck marks the suppression checks. The key's role
+// is checked besides (Role).
+func (k *APIKey) Permits(object, action string, suppressionCheck bool) bool {
+	switch k.Scope {
+	case ScopeCheck:
+		return suppressionCheck
+	case ScopeWrite:
+		return object == "contacts" && (action == "read" || action == "write")
+	case ScopeAdmin:
+		return true
+	}
+	return false
+}
+
+// Expired reports whether the key has expired at now.
+func (k *APIKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
 
 // Tenant is the key's customer id, empty for a staff key.
 func (k *APIKey) Tenant() string {
@@ -61,11 +101,48 @@ const (
 )
 
 // CreateAPIKey issues a key for customerID (empty: a staff key, which only
-// staff may create) and returns it with its secret.
+// staff may create) and returns it with its secret. The key has the admin
+// scope and no expiry (the command line's key); see CreateAPIKeyWith.
 func (db *DB) CreateAPIKey(ctx context.Context, actor Actor, customerID, name string) (*APIKey, string, error) {
-	name = strings.TrimSpace(name)
+	return db.CreateAPIKeyWith(ctx, actor, APIKeyInput{CustomerID: customerID, Name: name, Scope: ScopeAdmin})
+}
+
+// APIKeyInput describes a new key.
+type APIKeyInput struct {
+	CustomerID string // empty: a staff key
+	Name       string
+	Scope      string
+	ExpiresAt  *time.Time // nil: never
+	// rotatedFrom is set by RotateAPIKey.
+	rotatedFrom string
+}
+
+// CreateAPIKeyWith issues a key as in describes and returns it with its
+// secret.
+func (db *DB) CreateAPIKeyWith(ctx context.Context, actor Actor, in APIKeyInput) (*APIKey, string, error) {
+	var k *APIKey
+	var secret string
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		var err error
+		k, secret, err = tx.createAPIKey(in)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+func (tx *Tx) createAPIKey(in APIKeyInput) (*APIKey, string, error) {
+	actor, customerID, name := tx.Actor, in.CustomerID, strings.TrimSpace(in.Name)
 	if len(name) > 100 {
 		return nil, "", Invalid("name", "must be at most 100 characters")
+	}
+	if !slices.Contains(APIKeyScopes, in.Scope) {
+		return nil, "", Invalid("scope", "must be check, write or admin")
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(Now()) {
+		return nil, "", Invalid("expires_on", "must be in the future")
 	}
 	if (!actor.Staff() && customerID != actor.CustomerID) || (customerID != "" && !validID(customerID)) {
 		return nil, "", Invalid("customer", "no such customer")
@@ -81,26 +158,68 @@ func (db *DB) CreateAPIKey(ctx context.Context, actor Actor, customerID, name st
 		name = "key " + secret[len(prefix):len(prefix)+6]
 	}
 	k := &APIKey{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Prefix: secret[:len(prefix)+6],
-		SecretHash: hashToken(secret), CreatedBy: actor.Label, CreatedAt: Now()}
+		SecretHash: hashToken(secret), CreatedBy: actor.Label, CreatedAt: Now(), Scope: in.Scope, ExpiresAt: in.ExpiresAt,
+		RotatedFrom: nullIfEmpty(in.rotatedFrom)}
+	if customerID != "" {
+		var c Customer
+		if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", customerID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return nil, "", Invalid("customer", "no such customer")
+			}
+			return nil, "", err
+		}
+		if c.Status != CustomerActive {
+			return nil, "", Invalid("customer", "customer %s is %s", c.Slug, c.Status)
+		}
+		k.CustomerID = &c.ID
+	}
+	if err := tx.G.Create(k).Error; err != nil {
+		return nil, "", fmt.Errorf("create API key: %w", err)
+	}
+	details := map[string]any{"name": k.Name, "prefix": k.Prefix, "staff": customerID == "", "scope": k.Scope, "rotated_from": in.rotatedFrom}
+	if k.ExpiresAt != nil {
+		details["expires_at"] = k.ExpiresAt.Format(time.RFC3339)
+	}
+	tx.Audit(Audit{Action: "apikey.create", ObjectType: "api_key", ObjectID: k.ID, CustomerID: customerID, Details: details})
+	return k, secret, nil
+}
+
+// RotateAPIKey issues a key to replace id, with its customer, name, scope
+// and lifetime, and makes id expire after overlap: both work meanwhile, so
+// the integration can switch without a failed call (apikey.rotate).
+func (db *DB) RotateAPIKey(ctx context.Context, actor Actor, id string, overlap time.Duration) (*APIKey, string, error) {
+	if !validID(id) {
+		return nil, "", ErrNotFound
+	}
+	var k *APIKey
+	var secret string
 	err := db.Tx(ctx, actor, func(tx *Tx) error {
-		if customerID != "" {
-			var c Customer
-			if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", customerID).Error; err != nil {
-				if errors.Is(err, gorm.ErrRecordNotFound) {
-					return Invalid("customer", "no such customer")
-				}
-				return err
-			}
-			if c.Status != CustomerActive {
-				return Invalid("customer", "customer %s is %s", c.Slug, c.Status)
-			}
-			k.CustomerID = &c.ID
+		var old APIKey
+		if err := tx.G.Scopes(actor.Tenant("customer_id")).First(&old, "id = ?", id).Error; err != nil {
+			return notFound(err)
 		}
-		if err := tx.G.Create(k).Error; err != nil {
-			return fmt.Errorf("create API key: %w", err)
+		now := Now()
+		if old.RevokedAt != nil || old.Expired(now) {
+			return &ConflictError{Field: "key", Message: "this key no longer works: create a new one instead"}
 		}
-		tx.Audit(Audit{Action: "apikey.create", ObjectType: "api_key", ObjectID: k.ID, CustomerID: customerID,
-			Details: map[string]any{"name": k.Name, "prefix": k.Prefix, "staff": customerID == ""}})
+		in := APIKeyInput{CustomerID: old.Tenant(), Name: old.Name, Scope: old.Scope, rotatedFrom: old.ID}
+		if old.ExpiresAt != nil {
+			until := now.Add(old.ExpiresAt.Sub(old.CreatedAt))
+			in.ExpiresAt = &until
+		}
+		var err error
+		if k, secret, err = tx.createAPIKey(in); err != nil {
+			return err
+		}
+		end := now.Add(overlap)
+		if old.ExpiresAt != nil && old.ExpiresAt.Before(end) {
+			end = *old.ExpiresAt
+		}
+		if err := tx.G.Model(&old).Update("expires_at", end).Error; err != nil {
+			return fmt.Errorf("end the old key's overlap: %w", err)
+		}
+		tx.Audit(Audit{Action: "apikey.rotate", ObjectType: "api_key", ObjectID: old.ID, CustomerID: old.Tenant(),
+			Details: map[string]any{"name": old.Name, "prefix": old.Prefix, "new_key": k.ID, "old_key_expires_at": end.Format(time.RFC3339)}})
 		return nil
 	})
 	if err != nil {
@@ -108,6 +227,10 @@ func (db *DB) CreateAPIKey(ctx context.Context, actor Actor, customerID, name st
 	}
 	return k, secret, nil
 }
+
+// APIKeyOverlap is how long a rotated key keeps working beside its
+// replacement.
+const APIKeyOverlap = 7 * 24 * time.Hour
 
 // APIKeys lists the keys the actor may see, newest first.
 func (db *DB) APIKeys(ctx context.Context, actor Actor) ([]APIKey, error) {
@@ -140,8 +263,8 @@ func (db *DB) RevokeAPIKey(ctx context.Context, actor Actor, id string) error {
 	})
 }
 
-// ErrBadKey is a missing, unknown or revoked API key.
-var ErrBadKey = errors.New("invalid or revoked API key")
+// ErrBadKey is a missing, unknown, revoked or expired API key.
+var ErrBadKey = errors.New("invalid, revoked or expired API key")
 
 // AuthenticateKey finds the live key for a secret and notes its use.
 func (db *DB) AuthenticateKey(ctx context.Context, secret string) (*APIKey, error) {
@@ -154,7 +277,7 @@ func (db *DB) AuthenticateKey(ctx context.Context, secret string) (*APIKey, erro
 	if ix != nil {
 		k, g, ok := ix.apiKey(hash)
 		if ok {
-			return db.touchKey(ctx, &k)
+			return db.liveKey(ctx, &k)
 		}
 		gen = g
 	}
@@ -174,7 +297,15 @@ func (db *DB) AuthenticateKey(ctx context.Context, secret string) (*APIKey, erro
 	if ix != nil {
 		ix.keepKey(hash, k, gen)
 	}
-	return db.touchKey(ctx, &k)
+	return db.liveKey(ctx, &k)
+}
+
+// liveKey refuses an expired key and notes a live one's use.
+func (db *DB) liveKey(ctx context.Context, k *APIKey) (*APIKey, error) {
+	if k.Expired(Now()) {
+		return nil, ErrBadKey
+	}
+	return db.touchKey(ctx, k)
 }
 
 // touchKey notes a key's use, at most once a minute per key and process.

@@ -322,6 +322,9 @@ func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput)
 	if err := t.refreshStates(c); err != nil {
 		return nil, err
 	}
+	if err := t.consentEvent(ev); err != nil {
+		return nil, err
+	}
 	res.Event, res.Changed = ev, true
 	t.Audit(Audit{Action: "consent." + in.Kind, ObjectType: "contact", ObjectID: c.ID, CustomerID: customerID,
 		Details: map[string]any{"channel": in.Channel, "source": in.Source, "reason": in.Reason, "event": ev.ID}})

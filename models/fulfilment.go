@@ -459,6 +459,9 @@ func (db *DB) EraseSubject(ctx context.Context, actor Actor, requestID string) (
 					erase = append(erase, contacts[i].ID)
 				}
 				allValues = append(allValues, values...)
+				if err := tx.erasedEvents(sc.Customer.ID, contacts, erase); err != nil {
+					return "", nil, err
+				}
 				deleted, err := tx.deleteContacts(sc.Customer.ID, erase)
 				if err != nil {
 					return "", nil, err

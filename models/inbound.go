@@ -135,7 +135,7 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 		}
 		tx.Audit(Audit{Action: "reply.receive", ObjectType: "contact", ObjectID: reply.ContactID, CustomerID: customerID,
 			Details: map[string]any{"action": reply.Action, "reply": reply.ID}})
-		return nil
+		return tx.replyEvent(reply)
 	})
 	if errors.Is(err, errDuplicateReply) {
 		err = db.Tx(ctx, actor, func(tx *Tx) error {

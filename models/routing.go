@@ -240,6 +240,9 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 					return "", nil, fmt.Errorf("route to %s: %w", m.CustomerSlug, err)
 				}
 				res.Tasks = append(res.Tasks, task)
+				if err := tx.taskEvent(EventRequestRouted, r, &task); err != nil {
+					return "", nil, err
+				}
 				names = append(names, m.CustomerName)
 				// Each controller sees in its own log that a request about
 				// its contacts was routed to it.
@@ -364,7 +367,7 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 		// The controller acts on Sendara's request as processor; the
 		// request's own update runs as the system on its behalf.
 		sys := &Tx{G: tx.G, Actor: actor.onSendarasRecord(), dialect: tx.dialect}
-		_, err := sys.updateRequest(task.RequestID, "request.controller_answer", func(r *PrivacyRequest) (string, map[string]any, error) {
+		r, err := sys.updateRequest(task.RequestID, "request.controller_answer", func(r *PrivacyRequest) (string, map[string]any, error) {
 			if pending == 0 && r.Status == StatusWithController {
 				r.Status = StatusInProgress
 			}
@@ -389,7 +392,7 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 			}
 		}
 		tx.audits = append(tx.audits, sys.audits...)
-		return nil
+		return tx.taskEvent(EventRequestAnswered, r, &task)
 	})
 	if err != nil {
 		return nil, err

@@ -48,3 +48,44 @@ func (db *DB) Usage(ctx context.Context, keyID, kind string, since time.Time) (i
 		Select("COALESCE(SUM(count), 0)").Scan(&n).Error
 	return n, err
 }
+
+// KeyDay is one key's counted calls on one day.
+type KeyDay struct {
+	Day    string // YYYY-MM-DD in the business time zone
+	Checks int64  // suppression checks (each item of a batch counts)
+	Calls  int64  // every other API call
+}
+
+// APIKeyUsage returns the actor's keys' calls per day since since, by key
+// id, newest day first. Days are dates in loc; the counts are kept per
+// hour, so a day is whole for any time zone on the hour.
+func (db *DB) APIKeyUsage(ctx context.Context, actor Actor, since time.Time, loc *time.Location) (map[string][]KeyDay, error) {
+	var rows []apiUsage
+	keys := db.Gorm.Model(&APIKey{}).Scopes(actor.Tenant("customer_id")).Select("id")
+	if err := db.Gorm.WithContext(ctx).Where("key_id IN (?) AND hour >= ?", keys, since.UTC().Truncate(time.Hour)).
+		Order("hour DESC").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read API key usage: %w", err)
+	}
+	out := map[string][]KeyDay{}
+	for _, r := range rows {
+		day := r.Hour.In(loc).Format(time.DateOnly)
+		days := out[r.KeyID]
+		if len(days) == 0 || days[len(days)-1].Day != day {
+			days = append(days, KeyDay{Day: day})
+		}
+		if r.Kind == UsageSuppressionCheck {
+			days[len(days)-1].Checks += r.Count
+		} else {
+			days[len(days)-1].Calls += r.Count
+		}
+		out[r.KeyID] = days
+	}
+	return out, nil
+}
+
+// Usage kinds: suppression checks are counted per item; every other call
+// once.
+const (
+	UsageSuppressionCheck = "suppression_check"
+	UsageCall             = "call"
+)

@@ -44,6 +44,8 @@ var expected = []struct {
 	{"users:write", sa | ca},
 	{"apikeys:read", sa | ca},
 	{"apikeys:write", sa | ca},
+	{"webhooks:read", ca},
+	{"webhooks:write", ca},
 	{"audit:read", sa | po | au | ca},
 	{"audit:verify", sa | au},
 	// The audit log is evidence, not raw contact data: a customer admin

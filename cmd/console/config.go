@@ -56,6 +56,10 @@ type config struct {
 	// CheckpointEvery (CONSOLE_AUDIT_CHECKPOINTS; empty: off).
 	AuditCheckpoints string
 	CheckpointEvery  time.Duration
+	// WebhookLoopback lets webhook endpoints be http://127.0.0.1 and the
+	// sender reach this machine and private networks
+	// (CONSOLE_WEBHOOK_ALLOW_LOOPBACK=1; development and tests only).
+	WebhookLoopback bool
 }
 
 // configFromEnv reads the CONSOLE_* environment variables with their
@@ -73,11 +77,13 @@ func configFromEnv() config {
 		maxWritesText: envOr("CONSOLE_API_MAX_WRITES", "64"),
 		Holidays:      os.Getenv("CONSOLE_HOLIDAYS"),
 		SecretKey:     envOr("CONSOLE_SECRET_KEY", "console-secret.key"),
-		SMTPListen:    os.Getenv("CONSOLE_SMTP_LISTEN"),
-		SMTPURL:       os.Getenv("CONSOLE_SMTP_URL"),
-		MailFrom:      envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
-		SessionIdle:   envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
-		SessionMax:    envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
+		// Only the exact value 1 opens it: a typo keeps endpoints https-only.
+		WebhookLoopback: os.Getenv("CONSOLE_WEBHOOK_ALLOW_LOOPBACK") == "1",
+		SMTPListen:      os.Getenv("CONSOLE_SMTP_LISTEN"),
+		SMTPURL:         os.Getenv("CONSOLE_SMTP_URL"),
+		MailFrom:        envOr("CONSOLE_MAIL_FROM", "Sendara Privacy <privacy@sendara.example>"),
+		SessionIdle:     envDuration("CONSOLE_SESSION_IDLE", 30*time.Minute),
+		SessionMax:      envDuration("CONSOLE_SESSION_MAX", 12*time.Hour),
 
 		AuditKey:         os.Getenv("CONSOLE_AUDIT_KEY"),
 		AuditCheckpoints: os.Getenv("CONSOLE_AUDIT_CHECKPOINTS"),

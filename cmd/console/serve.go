@@ -17,6 +17,7 @@ import (
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/rbac"
+	"github.com/sendara/console/webhooks"
 )
 
 func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
@@ -61,7 +62,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			BaseURL: env.cfg.BaseURL, Session: env.cfg.sessionPolicy(), Location: env.cfg.Location, Log: env.log,
 			TrustedProxies: env.cfg.TrustedProxies, Region: env.cfg.Region, APIRate: env.cfg.APIRate,
 			APIMaxWrites: env.cfg.APIMaxWrites,
-			Business:     env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "",
+			Business:     env.cfg.business(), SMTPConfigured: env.cfg.SMTPURL != "", WebhookLoopback: env.cfg.WebhookLoopback,
 		})
 		if err != nil {
 			return err
@@ -85,6 +86,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			runner.Run(ctx)
 		}()
 		go jobs.NewSweeper(db, runner.ID(), time.Hour, env.log).Run(ctx)
+		go webhooks.New(db, webhooks.Options{Log: env.log, AllowLoopback: env.cfg.WebhookLoopback}).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
 			return err
