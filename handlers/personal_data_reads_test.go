@@ -39,6 +39,8 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/contacts":             "contact.search",
 	"GET /api/v1/contacts/:id":         "contact.view",
 	"GET /api/v1/contacts/:id/consent": "contact.consent_view",
+	"GET /api/v1/events":               "contact.feed_read",
+	"GET /webhooks/:id":                "webhook.view",
 	"GET /api/v1/consent":              "contact.consent_view",
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
@@ -61,6 +63,7 @@ var noPersonalData = map[string]string{
 	"GET /customers/new":                  "a form",
 	"GET /customers/:id":                  "a business customer's account settings",
 	"GET /apikeys":                        "key names and prefixes",
+	"GET /webhooks":                       "endpoint addresses and event types",
 	"GET /contacts/new":                   "a form",
 	"GET /requests/new":                   "a form",
 	"GET /outbox/templates":               "mail templates, no recipient",
@@ -110,6 +113,11 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		t.Fatalf("upload: %d to %q", up.Status, up.Location())
 	}
 	staffKey := app.apiKey(t, nil)
+	hook, err := app.db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: "https://crm.example/hooks",
+		Enabled: true, EventTypes: []string{"consent.opted_out"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type visit struct {
 		path string
@@ -143,6 +151,8 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /api/v1/contacts/:id":         {"/api/v1/contacts/" + jane.ID + "?" + for_, asKey},
 		"GET /api/v1/contacts/:id/consent": {"/api/v1/contacts/" + jane.ID + "/consent?at=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339)) + "&" + for_, asKey},
 		"GET /api/v1/consent":              {"/api/v1/consent?to=%2B14155550123&at=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339)) + "&" + for_, asKey},
+		"GET /api/v1/events":               {"/api/v1/events?customer=" + acme.ID, asKey},
+		"GET /webhooks/:id":                {"/webhooks/" + hook.ID, asCustomer},
 		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
 	}

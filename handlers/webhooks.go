@@ -74,6 +74,11 @@ func (s *Server) webhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The delivery log shows the payloads: identifiers of contacts.
+	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "webhook.view", ObjectType: "webhook_endpoint",
+		ObjectID: e.ID, CustomerID: e.CustomerID, Details: map[string]any{"before": c.QueryParam("before")}}); err != nil {
+		return err
+	}
 	return s.renderWebhook(c, http.StatusOK, e, views.WebhookFormOf(e))
 }
 
@@ -175,6 +180,11 @@ func (s *Server) apiEvents(c echo.Context) error {
 		return &apiError{status: http.StatusBadRequest, msg: v.Error(), field: v.Field}
 	}
 	if err != nil {
+		return err
+	}
+	// Events carry contacts' identifiers: each page read is audited.
+	if err := s.db.Record(c.Request().Context(), apiActor(c), models.Audit{Action: "contact.feed_read", ObjectType: "contact",
+		CustomerID: tenant, Details: map[string]any{"after": c.QueryParam("after"), "events": len(page.Events)}}); err != nil {
 		return err
 	}
 	out := struct {
