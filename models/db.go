@@ -46,6 +46,10 @@ type DB struct {
 	// keys seal the secrets the database holds (UseKeyring).
 	keys *Keyring
 
+	// file is the SQLite database's path ("" on PostgreSQL): readiness
+	// looks at the room left on its disk.
+	file string
+
 	// keyTouches throttles API keys' last-used writes to one per key per
 	// minute, so the suppression check, called before every message, does
 	// not write on every call.
@@ -98,7 +102,14 @@ func Open(dsn string) (*DB, error) {
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	return &DB{Gorm: g, Dialect: d}, nil
+	db := &DB{Gorm: g, Dialect: d}
+	if d == SQLite {
+		db.file, _, _ = strings.Cut(dsn, "?")
+		if db.file == "" {
+			db.file = "console.db"
+		}
+	}
+	return db, nil
 }
 
 func sqliteDSN(path string) string {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"gorm.io/gorm"
@@ -68,6 +69,15 @@ func serverSecretIn(g *gorm.DB, keys *Keyring) ([]byte, error) {
 // for readiness: a database that answers reads but cannot write (a full
 // disk, a read-only replica after a failover) cannot serve the console.
 func (db *DB) ProbeWrite(ctx context.Context) error {
+	// On SQLite a one-row write can still fit in the write-ahead log's
+	// reused frames while a real transaction (tens of pages) no longer fits,
+	// and the log needs room to grow to its checkpoint (about 4 MB). So the
+	// disk's free room is part of the answer, not only the probe's write.
+	if db.file != "" {
+		if free, ok := freeBytes(filepath.Dir(db.file)); ok && free < MinFreeDiskSQLite {
+			return fmt.Errorf("only %d KB free on the disk of %s: SQLite needs at least %d MB for its write-ahead log", free>>10, db.file, MinFreeDiskSQLite>>20)
+		}
+	}
 	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, DoUpdates: clause.AssignmentColumns([]string{"value"})}).
 		Create(&setting{Key: "readiness_probe", Value: Now().Format(time.RFC3339Nano)}).Error
 	if err != nil {
@@ -75,3 +85,8 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 	}
 	return nil
 }
+
+// MinFreeDiskSQLite is the free room below which a SQLite console reports
+// itself unready: the write-ahead log grows to about 4 MB between
+// checkpoints, and each opt-out adds about 100 KB to it.
+const MinFreeDiskSQLite = 8 << 20
