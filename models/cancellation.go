@@ -260,7 +260,7 @@ Sendara Privacy Team
 		return fmt.Errorf("list users: %w", err)
 	}
 	if len(users) > 0 {
-		for _, table := range []string{"sessions", "role_assignments", "recovery_codes", "invites"} {
+		for _, table := range []string{"sessions", "role_assignments", "recovery_codes", "invites", "password_resets"} {
 			if err := tx.G.Exec("DELETE FROM "+table+" WHERE user_id IN ?", users).Error; err != nil {
 				return fmt.Errorf("close customer: remove %s: %w", table, err)
 			}

@@ -72,6 +72,10 @@ func (e *RateLimitError) Error() string {
 		return "Too many failed sign-in attempts for this account. Try again in " + wait + "."
 	case "second_factor":
 		return "Too many wrong codes for this account. Try again in " + wait + "."
+	case "reset_account":
+		return "Too many password reset requests for this email address. Try again in " + wait + "."
+	case "reset_address":
+		return "Too many password reset requests from your network address. Try again in " + wait + "."
 	}
 	return "Too many failed sign-in attempts from your network address. Try again in " + wait + "."
 }

@@ -429,7 +429,7 @@ func TestCustomerActorCannotSeeOrChangeAnotherTenantsUser(t *testing.T) {
 		{"User", func() error { _, err := db.User(t.Context(), actor, victim.ID); return err }},
 		{"SetUserRole", func() error { return db.SetUserRole(t.Context(), actor, victim.ID, models.RoleCustomerAdmin) }},
 		{"SetUserDisabled", func() error { return db.SetUserDisabled(t.Context(), actor, victim.ID, true) }},
-		{"CreateInvite", func() error { _, err := db.CreateInvite(t.Context(), actor, victim.ID); return err }},
+		{"CreateInvite", func() error { _, err := db.CreateInvite(t.Context(), actor, victim.ID, accountsLink("/invite/")); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -475,7 +475,7 @@ func TestAcceptedInviteSetsThePasswordSoLoginWorks(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	token, err := db.CreateInvite(t.Context(), modeltest.Staff, u.ID)
+	token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("CreateInvite: %v", err)
 	}
@@ -502,7 +502,7 @@ func TestInviteTokenWorksOnlyOnce(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	token, err := db.CreateInvite(t.Context(), modeltest.Staff, u.ID)
+	token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("CreateInvite: %v", err)
 	}
@@ -523,12 +523,12 @@ func TestNewInviteInvalidatesTheEarlierOne(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	first, err := db.CreateInvite(t.Context(), modeltest.Staff, u.ID)
+	first, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("first CreateInvite: %v", err)
 	}
 
-	second, err := db.CreateInvite(t.Context(), modeltest.Staff, u.ID)
+	second, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("second CreateInvite: %v", err)
 	}
@@ -549,7 +549,7 @@ func TestAcceptInviteRefusesAWeakPasswordAndKeepsTheLink(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	token, err := db.CreateInvite(t.Context(), modeltest.Staff, u.ID)
+	token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("CreateInvite: %v", err)
 	}
