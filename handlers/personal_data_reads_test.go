@@ -54,6 +54,8 @@ var noPersonalData = map[string]string{
 	"GET /login/totp":                     "a form",
 	"GET /login/totp/enrol":               "the signed-in user's own enrolment",
 	"GET /invite/:token":                  "a form for the invited user's own password",
+	"GET /password-reset":                 "a form",
+	"GET /password-reset/:token":          "a form for the link holder's own password (their email only)",
 	"GET /privacy-request":                "a form",
 	"GET /privacy-request/confirm/:token": "says whether the requester's own link worked",
 	"GET /":                               "counts only",

@@ -43,6 +43,10 @@ func (s *Server) routes() []route {
 		{post, "/login", s.login, public, rbac.Permission{}, false},
 		{get, "/invite/:token", s.inviteForm, public, rbac.Permission{}, false},
 		{post, "/invite/:token", s.acceptInvite, public, rbac.Permission{}, false},
+		{get, "/password-reset", s.forgotPasswordForm, public, rbac.Permission{}, false},
+		{post, "/password-reset", s.forgotPassword, public, rbac.Permission{}, false},
+		{get, "/password-reset/:token", s.resetPasswordForm, public, rbac.Permission{}, false},
+		{post, "/password-reset/:token", s.resetPassword, public, rbac.Permission{}, false},
 		{get, "/privacy-request", s.publicRequestForm, public, rbac.Permission{}, false},
 		{post, "/privacy-request", s.publicRequestCreate, public, rbac.Permission{}, false},
 		{get, "/privacy-request/confirm/:token", s.publicRequestConfirmPage, public, rbac.Permission{}, false},
@@ -78,6 +82,7 @@ func (s *Server) routes() []route {
 		{post, "/users/:id/disable", s.userDisable, permitted, can("users", "write"), false},
 		{post, "/users/:id/enable", s.userEnable, permitted, can("users", "write"), false},
 		{post, "/users/:id/invite", s.userInvite, permitted, can("users", "write"), false},
+		{post, "/users/:id/invite/revoke", s.userInviteRevoke, permitted, can("users", "write"), false},
 
 		// API keys
 		{get, "/apikeys", s.apiKeys, permitted, can("apikeys", "read"), false},

@@ -41,6 +41,12 @@ var publicRoutes = map[string]bool{
 	"POST /privacy-request/confirm/:token": true,
 	// An access bundle's expiring link: its random token is the credential.
 	"GET /exports/requests/:token": true,
+	// "Forgot password": the form, and the mailed single-use link whose
+	// random token is the credential.
+	"GET /password-reset":         true,
+	"POST /password-reset":        true,
+	"GET /password-reset/:token":  true,
+	"POST /password-reset/:token": true,
 }
 
 // routeParam matches a path parameter (":id") or a wildcard.

@@ -26,6 +26,9 @@ func (s *Server) renderUsers(c echo.Context, status int, f views.UserForm) error
 	}
 	p := views.UserList{Users: us, Grantable: models.GrantableBy(a), CanWrite: s.allowed(c, "users", "write"),
 		SelfID: a.ID, Form: f, Loc: s.cfg.Location}
+	if p.Pending, err = s.db.PendingInvites(ctx, a); err != nil {
+		return err
+	}
 	if a.Staff() {
 		if p.Customers, p.Options, err = s.customerChoices(c); err != nil {
 			return err
@@ -74,7 +77,7 @@ func (s *Server) customerChoices(c echo.Context) (map[string]string, []models.Cu
 }
 
 // userCreate invites a user: the account is created without a password and
-// the admin gets a single-use link to hand over.
+// a single-use link is mailed to the user through the outbox.
 func (s *Server) userCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := views.UserForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"),
@@ -86,9 +89,10 @@ func (s *Server) userCreate(c echo.Context) error {
 	}
 	u, err := s.db.CreateUser(ctx, actor(c), models.UserInput{Email: f.Email, Name: f.Name, Role: role, CustomerID: customerID})
 	if err == nil {
-		var token string
-		if token, err = s.db.CreateInvite(ctx, actor(c), u.ID); err == nil {
-			return s.render(c, http.StatusOK, views.InviteLink(u.Email, s.absURL("/invite/"+token)))
+		var inv *models.Invitation
+		if inv, err = s.db.CreateInvite(ctx, actor(c), u.ID, s.inviteLink); err == nil {
+			s.flash(c, views.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
+			return redirect(c, "/users")
 		}
 	}
 	if f.Errors, err = formErrors(err); err != nil {
@@ -97,18 +101,28 @@ func (s *Server) userCreate(c echo.Context) error {
 	return s.renderUsers(c, http.StatusUnprocessableEntity, f)
 }
 
+// userInvite mails a user a new single-use sign-in link: the invitation's
+// resend (a new token and a new expiry; the earlier link stops working),
+// and an admin's reset of an active user's password.
 func (s *Server) userInvite(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, err := s.db.User(ctx, actor(c), c.Param("id"))
+	inv, err := s.db.CreateInvite(c.Request().Context(), actor(c), c.Param("id"), s.inviteLink)
 	if err != nil {
 		return err
 	}
-	token, err := s.db.CreateInvite(ctx, actor(c), u.ID)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, views.InviteLink(u.Email, s.absURL("/invite/"+token)))
+	s.flash(c, views.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
+	return redirect(c, "/users")
 }
+
+// userInviteRevoke withdraws a pending invitation.
+func (s *Server) userInviteRevoke(c echo.Context) error {
+	if err := s.db.RevokeInvite(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	s.flash(c, "Invitation revoked: its link no longer works.")
+	return redirect(c, "/users")
+}
+
+func (s *Server) inviteLink(token string) string { return s.absURL("/invite/" + token) }
 
 func (s *Server) userRole(c echo.Context) error {
 	if err := s.db.SetUserRole(c.Request().Context(), actor(c), c.Param("id"), models.Role(c.FormValue("role"))); err != nil {

@@ -102,7 +102,7 @@ func TestAccountsInviteLinkStates(t *testing.T) {
 	tests := []struct {
 		name    string
 		prepare func(t *testing.T, db *models.DB, userID, token string) string // returns the token to try
-		wantErr error                                                         // nil: the link works
+		wantErr error                                                          // nil: the link works
 		expired bool
 	}{
 		{"fresh", func(t *testing.T, db *models.DB, userID, token string) string { return token }, nil, false},

@@ -429,7 +429,10 @@ func TestCustomerActorCannotSeeOrChangeAnotherTenantsUser(t *testing.T) {
 		{"User", func() error { _, err := db.User(t.Context(), actor, victim.ID); return err }},
 		{"SetUserRole", func() error { return db.SetUserRole(t.Context(), actor, victim.ID, models.RoleCustomerAdmin) }},
 		{"SetUserDisabled", func() error { return db.SetUserDisabled(t.Context(), actor, victim.ID, true) }},
-		{"CreateInvite", func() error { _, err := db.CreateInvite(t.Context(), actor, victim.ID, accountsLink("/invite/")); return err }},
+		{"CreateInvite", func() error {
+			_, err := db.CreateInvite(t.Context(), actor, victim.ID, accountsLink("/invite/"))
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
