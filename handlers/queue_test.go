@@ -219,3 +219,48 @@ func TestQueueSavedViewsFromTheList(t *testing.T) {
 		t.Error("the deleted view is still listed")
 	}
 }
+
+func TestNotificationOfAControllersAnswerThroughThePages(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	acme := app.customer("acme")
+	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
+	r := app.verifiedRequest(t, models.TypeErasure, "+14155550123")
+	if _, err := app.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+		t.Fatal(err)
+	}
+	tasks, _ := app.db.Tasks(ctx, modeltest.Staff, r.ID)
+	ca := app.client()
+	ca.login(admin)
+	ca.get("/inbox")
+	if p := ca.post("/inbox/"+tasks[0].ID, url.Values{"decision": {"denied"}, "reason": {"we hold a contract with her"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("answer: %d", p.Status)
+	}
+	oc := app.client()
+	oc.login(officer)
+	text := oc.get("/notifications").text(`[data-testid="notifications"]`)
+	if !strings.Contains(text, r.Reference+": Acme Inc denied the request.") || strings.Contains(text, "jane") {
+		t.Errorf("the officer's notifications: %q", text)
+	}
+	mails, _ := app.db.Outbox(ctx, modeltest.Staff, models.OutboxFilter{Limit: 100})
+	var toOfficer, toAuditor int
+	for _, m := range mails {
+		switch m.ToAddr {
+		case officer.User.Email:
+			toOfficer++
+		case auditor.User.Email:
+			toAuditor++
+		}
+	}
+	if toOfficer != 1 || toAuditor != 0 {
+		t.Errorf("notification mails: %d to the officer, %d to the auditor; want 1 and 0", toOfficer, toAuditor)
+	}
+	ac := app.client()
+	ac.login(auditor)
+	if p := ac.get("/notifications"); p.Status != http.StatusForbidden {
+		t.Errorf("an auditor's notifications page: %d", p.Status)
+	}
+}
