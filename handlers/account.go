@@ -22,9 +22,14 @@ func (s *Server) renderAccount(c echo.Context, status int, pwErrs, totpErrs view
 	if err != nil {
 		return err
 	}
+	mode, err := s.db.NotificationMode(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, views.AccountPage(views.Account{
 		Email: u.Email, Name: u.Name, RoleLabel: u.Role().Label(), HasTOTP: u.HasTOTP(),
 		TOTPRequired: required, RecoveryLeft: left, PasswordErrs: pwErrs, TOTPErrs: totpErrs,
+		CanNotify: s.allowed(c, "notifications", "read"), NotifyMode: mode,
 	}))
 }
 

@@ -13,6 +13,12 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var notes *views.DashboardNotes
+	if s.allowed(c, "notifications", "read") {
+		if notes, err = s.dashboardNotes(c); err != nil {
+			return err
+		}
+	}
 	return s.render(c, http.StatusOK, views.DashboardPage(views.Dashboard{
 		Staff:        actor(c).Staff(),
 		CanCustomers: s.allowed(c, "customers", "read"),
@@ -28,6 +34,6 @@ func (s *Server) dashboard(c echo.Context) error {
 		ActiveCust: f.ActiveCustomers, CancelledCust: f.CancelledCustomers,
 		Users: f.Users, DisabledUsers: f.DisabledUsers, ActiveKeys: f.ActiveKeys,
 		AuditEvents: f.AuditEvents, AuditEvents24h: f.AuditEvents24h, FailedLogins: f.FailedLogins24h,
-		NoTOTP: f.UsersWithoutTOTP,
+		NoTOTP: f.UsersWithoutTOTP, Notes: notes,
 	}))
 }

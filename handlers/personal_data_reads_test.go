@@ -26,6 +26,7 @@ var personalDataReads = map[string]string{
 	"GET /requests/:id":                "request.view",
 	"GET /requests/board":              "request.list",
 	"GET /requests/:id/mail/:mail":     "mail.view_raw",
+	"GET /requests/export.csv":         "request.list_export",
 	"GET /outbox":                      "mail.list",
 	"GET /inbox":                       "request.inbox_view",
 	"GET /users":                       "user.list",
@@ -77,6 +78,7 @@ var noPersonalData = map[string]string{
 	"GET /retention/preview":              "counts per customer and category",
 	"GET /reports/request-log.csv":        "audited as report.request_log by its own test",
 	"GET /api/v1/openapi.json":            "the API's description",
+	"GET /notifications":                  "the user's own notifications: references and events, no names or identifiers",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
 }
 
@@ -139,6 +141,7 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /requests/:id":                {"/requests/" + r.ID, asStaff},
 		"GET /requests/board":              {"/requests/board", asStaff},
 		"GET /requests/:id/mail/:mail":     {"/requests/" + mailed.ID + "/mail/" + mails[0].ID, asStaff},
+		"GET /requests/export.csv":         {"/requests/export.csv?status=all", asStaff},
 		"GET /outbox":                      {"/outbox", asStaff},
 		"GET /inbox":                       {"/inbox", asCustomer},
 		"GET /users":                       {"/users", asStaff},

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,33 +12,6 @@ import (
 )
 
 func (s *Server) today() string { return s.cfg.Business.Today() }
-
-// requests lists requests in a saved view; the list is audited as a view
-// of personal data with its filter.
-func (s *Server) requests(c echo.Context) error {
-	ctx, a := c.Request().Context(), actor(c)
-	view := c.QueryParam("view")
-	if view == "" {
-		view = "open"
-	}
-	now := time.Now().In(s.cfg.Business.Loc)
-	weekEnd := now.AddDate(0, 0, int(time.Saturday-now.Weekday())).Format(time.DateOnly)
-	f := models.RequestFilter{View: view, Query: c.QueryParam("q"), UserID: a.ID, Today: s.today(), WeekEnd: weekEnd}
-	rs, err := s.db.ListRequests(ctx, a, f)
-	if err != nil {
-		return err
-	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "request.list", ObjectType: "request",
-		Details: map[string]any{"view": view, "q": f.Query, "results": len(rs)}}); err != nil {
-		return err
-	}
-	staff, err := s.staffNames(c)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, views.Requests(views.RequestList{Requests: rs, View: view, Query: f.Query, Today: s.today(),
-		Assignees: staff, CanWrite: s.allowed(c, "requests", "write"), Loc: s.cfg.Location}))
-}
 
 func (s *Server) staffNames(c echo.Context) (map[string]string, error) {
 	us, err := s.db.Users(c.Request().Context(), models.SystemActor(""))

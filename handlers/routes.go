@@ -153,7 +153,8 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes(),
+		s.queueRoutes(), s.notificationRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -166,6 +167,7 @@ var navigation = []struct {
 	{"Dashboard", "/", can("dashboard", "read")},
 	{"Customers", "/customers", can("customers", "read")},
 	{"Requests", "/requests", can("requests", "read")},
+	{"Notifications", "/notifications", can("notifications", "read")},
 	{"Requests from Sendara", "/inbox", can("routed_requests", "read")},
 	{"Contacts", "/contacts", can("contacts", "read")},
 	{"Replies", "/replies", can("replies", "read")},

@@ -163,6 +163,8 @@ func TestEachRoleGetsExactlyThePagesItsRoleGrants(t *testing.T) {
 		{"/apikeys", [5]int{ok, no, no, ok, no}},
 		{"/audit", [5]int{ok, ok, ok, ok, no}},
 		{"/account", [5]int{ok, ok, ok, ok, ok}},
+		{"/notifications", [5]int{ok, ok, no, no, no}},
+		{"/requests/export.csv", [5]int{ok, ok, no, no, no}},
 	}
 	for col, acc := range accounts {
 		t.Run(string(acc.User.Role()), func(t *testing.T) {

@@ -86,6 +86,9 @@ func (db *DB) ReceiveMail(ctx context.Context, biz Business, region string, in M
 				return err
 			}
 			tx.Audit(Audit{Action: "request.email_in", ObjectType: "request", ObjectID: thread.ID, Details: map[string]any{"reference": thread.Reference}})
+			if _, err := tx.notifyRequest(thread, NotifyMailIn, thread.Reference+": new mail arrived on the request.", ""); err != nil {
+				return err
+			}
 			if thread.Status == StatusWaiting {
 				// The answer Sendara waited for: the clock runs again.
 				_, err := tx.resume(biz, thread.ID, "Their email arrived.")

@@ -617,26 +617,11 @@ func (db *DB) AddNote(ctx context.Context, actor Actor, id, note string) error {
 	})
 }
 
-// Assign gives the request to a staff user (or nobody, with "").
+// Assign gives the request to a staff admin or privacy officer (or
+// nobody, with ""); the assignee is notified.
 func (db *DB) Assign(ctx context.Context, actor Actor, id, userID string) error {
 	return db.Tx(ctx, actor, func(tx *Tx) error {
-		label := "nobody"
-		if userID != "" {
-			u, err := scopedUserForUpdate(tx, userID)
-			if err != nil || u.CustomerID != nil || u.Disabled() {
-				return Invalid("assignee", "choose an active Sendara staff user")
-			}
-			label = u.Email
-		}
-		_, err := tx.updateRequest(id, "request.assign", func(r *PrivacyRequest) (string, map[string]any, error) {
-			if userID == "" {
-				r.AssigneeID = nil
-			} else {
-				r.AssigneeID = &userID
-			}
-			return "Assigned to " + label + ".", map[string]any{"assignee": label}, nil
-		})
-		return err
+		return tx.assign([]string{id}, userID, false)
 	})
 }
 
@@ -820,68 +805,6 @@ func (db *DB) Extend(ctx context.Context, actor Actor, biz Business, id, reason 
 		return tx.mailRequester(out, MailExtension, out.mailData())
 	})
 	return out, err
-}
-
-// RequestFilter narrows the request list. View is one of the saved views.
-type RequestFilter struct {
-	View     string // "", mine, due_this_week, overdue, awaiting_controller, open, closed
-	Status   string
-	Type     string
-	Query    string // reference, requester email or subject identifier
-	UserID   string // for "mine"
-	Today    string // YYYY-MM-DD in the business time zone
-	WeekEnd  string // YYYY-MM-DD
-	Limit    int
-	ClosedOK bool
-}
-
-// ListRequests lists requests the actor may see, soonest due first.
-func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([]PrivacyRequest, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 200
-	}
-	open := OpenStatuses
-	due := "COALESCE(extended_to, due_on)"
-	q := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor))
-	switch f.View {
-	case "mine":
-		q = q.Where("assignee_id = ? AND status IN ?", f.UserID, open)
-	case "due_this_week":
-		q = q.Where("status IN ? AND "+due+" <= ?", open, f.WeekEnd)
-	case "overdue":
-		// A request waiting on its requester has its clock stopped: its
-		// due date moves on when they answer.
-		q = q.Where("status IN ? AND status <> ? AND "+due+" < ?", open, StatusWaiting, f.Today)
-	case "awaiting_controller":
-		q = q.Where("status = ?", StatusWithController)
-	case "closed":
-		q = q.Where("status NOT IN ?", open)
-	case "", "open":
-		if f.Status == "" {
-			q = q.Where("status IN ?", open)
-		}
-	default:
-		return nil, Invalid("view", "unknown view %q", f.View)
-	}
-	if f.Status != "" {
-		if !slices.Contains(RequestStatuses, f.Status) {
-			return nil, Invalid("status", "unknown status")
-		}
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Type != "" {
-		q = q.Where("type = ?", f.Type)
-	}
-	if query := strings.TrimSpace(f.Query); query != "" {
-		like := strings.ToLower(query)
-		q = q.Where("reference = ? OR requester_email = ? OR id IN (SELECT request_id FROM request_identifiers WHERE value = ?)",
-			strings.ToUpper(query), like, like)
-	}
-	var rs []PrivacyRequest
-	if err := q.Order(due + ", received_at").Limit(f.Limit).Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("list requests: %w", err)
-	}
-	return rs, nil
 }
 
 // RequestsAbout lists the requests the actor may see whose subject has

@@ -392,6 +392,9 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 			}
 		}
 		tx.audits = append(tx.audits, sys.audits...)
+		if _, err := tx.notifyRequest(r, NotifyControllerAnswered, fmt.Sprintf("%s: %s %s the request.", r.Reference, cust.Name, decision), ""); err != nil {
+			return err
+		}
 		return tx.taskEvent(EventRequestAnswered, r, &task)
 	})
 	if err != nil {

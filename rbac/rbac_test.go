@@ -75,6 +75,12 @@ var expected = []struct {
 	{"retention:read", sa | po | au},
 	{"retention:write", sa},
 	{"retention_holds:write", sa | po},
+	// Working the request queue: each user's own saved views; exporting
+	// the list is raw personal data; notifications go to those who act.
+	{"request_views:write", sa | po | au},
+	{"requests:export", sa | po},
+	{"notifications:read", sa | po},
+	{"notifications:write", sa | po},
 	// Anything not granted is denied.
 	{"settings:delete", 0},
 	{"contacts:purge", 0},

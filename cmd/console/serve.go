@@ -86,6 +86,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 			runner.Run(ctx)
 		}()
 		go jobs.NewSweeper(db, runner.ID(), time.Hour, env.log).Run(ctx)
+		go jobs.NewNotifier(db, env.cfg.business(), runner.ID(), env.cfg.BaseURL, 15*time.Minute, env.log).Run(ctx)
 		go webhooks.New(db, webhooks.Options{Log: env.log, AllowLoopback: env.cfg.WebhookLoopback}).Run(ctx)
 		sender, err := mailer.New(db, env.cfg.SMTPURL, env.cfg.MailFrom, env.log)
 		if err != nil {
