@@ -12,7 +12,7 @@ import (
 	"github.com/sendara/console/views"
 )
 
-func (s *Server) today() string { return s.cfg.Business.Today() }
+func (s *Server) today() models.Date { return s.cfg.Business.Today() }
 
 // requests lists requests in a saved view; the list is audited as a view
 // of personal data with its filter.
@@ -22,9 +22,9 @@ func (s *Server) requests(c echo.Context) error {
 	if view == "" {
 		view = "open"
 	}
-	now := time.Now().In(s.cfg.Business.Loc)
-	weekEnd := now.AddDate(0, 0, int(time.Saturday-now.Weekday())).Format(time.DateOnly)
-	f := models.RequestFilter{View: view, Query: c.QueryParam("q"), UserID: a.ID, Today: s.today(), WeekEnd: weekEnd}
+	today := s.today()
+	weekEnd := today.AddDays(int(time.Saturday - today.Weekday()))
+	f := models.RequestFilter{View: view, Query: c.QueryParam("q"), UserID: a.ID, Today: today, WeekEnd: weekEnd}
 	rs, err := s.db.ListRequests(ctx, a, f)
 	if err != nil {
 		return err
@@ -77,7 +77,7 @@ func (s *Server) requestCreate(c echo.Context) error {
 				Relationship: f.Relationship, Proof: f.Proof},
 		}, s.cfg.Region)
 		if err == nil {
-			s.flash(c, "Request "+r.Reference+" recorded. Due "+r.DueOn+".")
+			s.flash(c, "Request "+r.Reference+" recorded. Due "+r.DueOn.String()+".")
 			return redirect(c, "/requests/"+r.ID)
 		}
 	}
