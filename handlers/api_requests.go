@@ -29,9 +29,9 @@ type requestJSON struct {
 	Requester          requesterJSON `json:"requester"`
 	SubjectIdentifiers []string      `json:"subject_identifiers"`
 	ReceivedAt         time.Time     `json:"received_at"`
-	AckDueOn           *string       `json:"ack_due_on"`
-	DueOn              string        `json:"due_on"`
-	ExtendedTo         *string       `json:"extended_to"`
+	AckDueOn           *models.Date  `json:"ack_due_on"`
+	DueOn              models.Date   `json:"due_on"`
+	ExtendedTo         *models.Date  `json:"extended_to"`
 	VerifiedAt         *time.Time    `json:"verified_at"`
 	CompletedAt        *time.Time    `json:"completed_at"`
 	Outcome            string        `json:"outcome"`

@@ -206,7 +206,7 @@ func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 10 business days from Friday 2026-11-20, skipping Thanksgiving (26 Nov).
-	if older.ReviewDueOn == nil || *older.ReviewDueOn != "2026-12-07" {
+	if older.ReviewDueOn == nil || older.ReviewDueOn.String() != "2026-12-07" {
 		t.Errorf("due %v, want 2026-12-07", older.ReviewDueOn)
 	}
 	c := app.client()

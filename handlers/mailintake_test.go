@@ -115,7 +115,7 @@ func TestAnAcknowledgementCountsOnlyOnceItsMailIsSentOrMarkedSentByHand(t *testi
 	}
 	c := app.client()
 	c.login(officer)
-	if got := boardAck(c, r.Reference); !strings.HasPrefix(got, "Acknowledge by "+*r.AckDueOn) {
+	if got := boardAck(c, r.Reference); !strings.HasPrefix(got, "Acknowledge by "+r.AckDueOn.String()) {
 		t.Fatalf("board says %q: a verified request whose acknowledgement is held is not acknowledged", got)
 	}
 

@@ -108,6 +108,9 @@ func schemaProblems(doc openAPIDoc, where string, schema map[string]any, v any) 
 		}
 		for k, val := range obj {
 			ps, ok := props[k].(map[string]any)
+			if props == nil {
+				continue // an object without properties is free-form
+			}
 			if !ok {
 				out = append(out, fmt.Sprintf("%s: field %s is not documented", where, k))
 				continue

@@ -27,7 +27,7 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	}
 	routing := app.outboxTo(t, "admin@acme.test", models.MailRouting).BodyText
 	tasks, _ := app.db.Tasks(context.Background(), modeltest.Staff, r.ID)
-	for _, want := range []string{"Please answer Sendara by: " + tasks[0].DueOn, "The person must be answered by: " + r.DueOn} {
+	for _, want := range []string{"Please answer Sendara by: " + tasks[0].DueOn.String(), "The person must be answered by: " + r.DueOn.String()} {
 		if !strings.Contains(routing, want) {
 			t.Errorf("the routing mail lacks %q:\n%s", want, routing)
 		}

@@ -33,15 +33,15 @@ const queuePageSize = 50
 // queueFilter reads the list's filters from the query string (or a
 // form's fields of the same names).
 func (s *Server) queueFilter(c echo.Context) models.RequestFilter {
-	now := time.Now().In(s.cfg.Business.Loc)
-	weekEnd := now.AddDate(0, 0, int(time.Saturday-now.Weekday())).Format(time.DateOnly)
+	today := s.today()
+	weekEnd := today.AddDays(int(time.Saturday - today.Weekday()))
 	view := c.FormValue("view")
 	if view == "" {
 		view = "open"
 	}
 	return models.RequestFilter{View: view, Status: c.FormValue("status"), Type: c.FormValue("type"), Regime: c.FormValue("regime"),
 		AssigneeID: c.FormValue("assignee"), CustomerID: c.FormValue("customer"), DueBefore: c.FormValue("due_before"),
-		Query: c.FormValue("q"), Sort: c.FormValue("sort"), UserID: actor(c).ID, Today: s.today(), WeekEnd: weekEnd, Region: s.cfg.Region}
+		Query: c.FormValue("q"), Sort: c.FormValue("sort"), UserID: actor(c).ID, Today: today, WeekEnd: weekEnd, Region: s.cfg.Region}
 }
 
 // queueQuery is the query string of a filter set, for links.

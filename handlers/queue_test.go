@@ -61,7 +61,7 @@ func TestQueueFiltersAndSearchThroughTheList(t *testing.T) {
 		{"?status=closed", []string{withdrawn.Reference}},
 		{"?q=carl", []string{withdrawn.Reference}},
 		{"?q=" + url.QueryEscape("(415) 555-0123"), []string{del.Reference}},
-		{"?assignee=none&due_before=" + access.DueOn, []string{access.Reference}},
+		{"?assignee=none&due_before=" + access.DueOn.String(), []string{access.Reference}},
 	}
 	for _, tt := range tests {
 		p := c.get("/requests" + tt.query)

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,7 +12,7 @@ import (
 func (s *Server) replyQueue(c echo.Context) (views.ReplyQueue, error) {
 	a := actor(c)
 	p := views.ReplyQueue{CanWrite: s.allowed(c, "replies", "write"), Loc: s.cfg.Location,
-		Today: time.Now().In(s.cfg.Location).Format(time.DateOnly)}
+		Today: models.TodayIn(s.cfg.Location)}
 	if a.Staff() {
 		names, _, err := s.customerChoices(c)
 		if err != nil {

@@ -185,7 +185,7 @@ func TestBoardRendersAtItsStaticPathNotAsARequestID(t *testing.T) {
 		t.Errorf("the later column has %d cards, want %s", card.Length(), f.open.Reference)
 	}
 	// It is acknowledged within 10 business days.
-	if got := strings.TrimSpace(card.Find(`[data-testid=card-ack]`).Text()); !strings.HasPrefix(got, "Acknowledge by "+*f.open.AckDueOn) {
+	if got := strings.TrimSpace(card.Find(`[data-testid=card-ack]`).Text()); !strings.HasPrefix(got, "Acknowledge by "+f.open.AckDueOn.String()) {
 		t.Errorf("acknowledgement line %q, want the date %s", got, *f.open.AckDueOn)
 	}
 	if p.Doc.Find(`[data-testid=board-card][data-reference="`+f.answered.Reference+`"]`).Length() != 0 {

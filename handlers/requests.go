@@ -11,7 +11,7 @@ import (
 	"github.com/sendara/console/views"
 )
 
-func (s *Server) today() string { return s.cfg.Business.Today() }
+func (s *Server) today() models.Date { return s.cfg.Business.Today() }
 
 func (s *Server) staffNames(c echo.Context) (map[string]string, error) {
 	us, err := s.db.Users(c.Request().Context(), models.SystemActor(""))
@@ -49,7 +49,7 @@ func (s *Server) requestCreate(c echo.Context) error {
 				Relationship: f.Relationship, Proof: f.Proof},
 		}, s.cfg.Region)
 		if err == nil {
-			s.flash(c, "Request "+r.Reference+" recorded. Due "+r.DueOn+".")
+			s.flash(c, "Request "+r.Reference+" recorded. Due "+r.DueOn.String()+".")
 			return redirect(c, "/requests/"+r.ID)
 		}
 	}

@@ -98,7 +98,7 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 		cfg.Log = slog.Default()
 	}
 	if cfg.Business.Loc == nil {
-		cfg.Business = models.DefaultBusiness()
+		cfg.Business = db.Business()
 		if cfg.Location != nil {
 			cfg.Business.Loc = cfg.Location
 		}
@@ -107,7 +107,7 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 		cfg.Location = cfg.Business.Loc
 	}
 	if cfg.Region == "" {
-		cfg.Region = "US"
+		cfg.Region = db.Region()
 	}
 	s := &Server{db: db, authz: authz, cfg: cfg, log: cfg.Log, secret: secret, mail: mailbox.NewLimiter(cfg.MailLimits),
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://")}

@@ -29,7 +29,7 @@ func TestNotifiersOfTwoInstancesDuplicateNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due, _ := models.ParseDate(r.DueOn)
+	due := r.DueOn
 	today := due.AddDays(-1)
 
 	if err := db.ClaimNotifier(ctx, "b"); err != nil {

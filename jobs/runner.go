@@ -66,7 +66,10 @@ func NewRunner(db *models.DB, opt Options) *Runner {
 		opt.Log = slog.Default()
 	}
 	if opt.Location == nil {
-		opt.Location = time.UTC
+		opt.Location = db.Business().Loc
+	}
+	if opt.Region == "" {
+		opt.Region = db.Region()
 	}
 	if opt.ID == "" {
 		host, _ := os.Hostname()

@@ -181,7 +181,10 @@ func (t *Tx) bulkOptOutsGo(customerID, source string, rows []bulkRow) (BulkResul
 			cands[i].IdempotencyKey = &k
 		}
 	}
-	plan := planBulk(customerID, ledgers, cands)
+	plan, err := planBulk(customerID, ledgers, cands)
+	if err != nil {
+		return res, err
+	}
 	var events []ConsentEvent
 	for i, ok := range plan.appends {
 		if ok {
@@ -225,13 +228,12 @@ type bulkPlan struct {
 type contactFlags struct{ suppressed, restricted bool }
 
 // planBulk decides candidate opt-outs in batch order as RecordConsent
-// would, one at a time: a candidate is appended to its contact's ledger
-// unless the fold of the ledger so far suppresses every channel it names
-// already. ledgers holds the contacts' events before the batch; a
+// would, one at a time: DecideConsent on the fold of the contact's ledger
+// so far (with the batch's earlier appends). ledgers holds the contacts' events before the batch; a
 // candidate needs ContactID, ID, Channel, Kind, Reason, OccurredAt and
 // RecordedAt. Each touched contact's state is then the fold of its whole
 // ledger, batch events last among equal times, in batch order.
-func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []ConsentEvent) bulkPlan {
+func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []ConsentEvent) (bulkPlan, error) {
 	p := bulkPlan{appends: make([]bool, len(cands)), flags: map[string]contactFlags{}}
 	var touched []string
 	grown := map[string][]ConsentEvent{}
@@ -241,13 +243,11 @@ func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []Cons
 		if !ok {
 			ledger = ledgers[c]
 		}
-		already := true
-		for _, ch := range channelsOf(ev.Channel) {
-			if s, ok := foldConsent(ledger, ch, time.Time{}); !ok || !s.Suppressed {
-				already = false
-			}
+		appends, err := DecideConsent(ConsentStanding(ledger), ConsentChange{Kind: ev.Kind, Reason: ev.Reason, Channel: ev.Channel, OccurredAt: ev.OccurredAt})
+		if err != nil {
+			return p, err
 		}
-		if already {
+		if !appends {
 			continue
 		}
 		if _, ok := grown[c]; !ok {
@@ -274,7 +274,7 @@ func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []Cons
 		}
 		p.flags[c] = f
 	}
-	return p
+	return p, nil
 }
 
 // writeFolds writes the plan's lookup rows and contact flags, as

@@ -285,7 +285,10 @@ func (t *Tx) bulkDecideHistory(ctx context.Context, customerID string, freshToo 
 	if err != nil {
 		return bulkPlan{}, err
 	}
-	plan := planBulk(customerID, ledgers, cands)
+	plan, err := planBulk(customerID, ledgers, cands)
+	if err != nil {
+		return bulkPlan{}, err
+	}
 	var appends []int32
 	for i, ok := range plan.appends {
 		if ok {

@@ -84,6 +84,29 @@ func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
 // After reports whether d is a later day than e.
 func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
 
+// OverdueOn reports whether a deadline on d has passed when it is today: d
+// is an earlier day. A deadline is met on its own day; the zero Date (no
+// deadline) is never overdue.
+func (d Date) OverdueOn(today Date) bool { return !d.IsZero() && d.Before(today) }
+
+// Overdue reports whether a deadline on d has passed at the instant now,
+// reckoned in loc, the business time zone (UTC when nil).
+func (d Date) Overdue(now time.Time, loc *time.Location) bool { return d.OverdueOn(DateOf(now, loc)) }
+
+// DueWithin reports whether a deadline on d is still to be met and falls
+// on or before last: today ≤ d ≤ last. The zero Date is never due.
+func (d Date) DueWithin(today, last Date) bool {
+	return !d.IsZero() && !d.Before(today) && !d.After(last)
+}
+
+// derefDate is *d, or the zero Date when d is nil.
+func derefDate(d *Date) Date {
+	if d == nil {
+		return Date{}
+	}
+	return *d
+}
+
 // MarshalJSON writes "YYYY-MM-DD", or null for the zero Date.
 func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {

@@ -272,41 +272,12 @@ func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput)
 	if err != nil {
 		return nil, err
 	}
-	affected := channelsOf(in.Channel)
-	switch in.Kind {
-	case OptOut:
-		already := true
-		for _, ch := range affected {
-			if s, ok := states[ch]; !ok || !s.Suppressed || (s.Reason != in.Reason && in.Reason != ReasonOptOut) {
-				already = false
-			}
-		}
-		if already {
-			return res, nil
-		}
-	case OptIn:
-		for _, ch := range affected {
-			s, ok := states[ch]
-			if !ok || !s.Suppressed {
-				continue
-			}
-			if s.Reason != ReasonOptOut {
-				return nil, &ConflictError{Field: "to", Message: fmt.Sprintf("this person's data is under %s on %s: an opt-in cannot lift it", s.Reason, ch)}
-			}
-			if !in.OccurredAt.After(s.Since) {
-				return nil, &ConflictError{Field: "occurred_at", Message: fmt.Sprintf(
-					"a later opt-out (%s) stands on %s: an opt-in must have been given after it", s.Since.Format(time.RFC3339), ch)}
-			}
-		}
-		already := true
-		for _, ch := range affected {
-			if s, ok := states[ch]; !ok || s.Suppressed {
-				already = false
-			}
-		}
-		if already {
-			return res, nil
-		}
+	appends, err := DecideConsent(states, ConsentChange{Kind: in.Kind, Reason: in.Reason, Channel: in.Channel, OccurredAt: in.OccurredAt})
+	if err != nil {
+		return nil, err
+	}
+	if !appends {
+		return res, nil
 	}
 
 	ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: c.ID, Identifier: ident.Value,

@@ -55,7 +55,7 @@ func (db *DB) DashboardFigures(ctx context.Context, actor Actor) (Figures, error
 		}
 	}
 	open := OpenStatuses
-	today := DefaultBusiness().Today()
+	today := db.Business().Today()
 	more := []struct {
 		dst   *int64
 		model any

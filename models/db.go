@@ -61,6 +61,10 @@ type DB struct {
 
 	// records batches concurrent Record calls into shared transactions.
 	records recordBatch
+
+	// region and business are settled at Open (open_options.go).
+	region   string
+	business Business
 }
 
 // Now is the clock every model uses. Times are UTC with microsecond
@@ -71,7 +75,9 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // Open connects to the database named by dsn. SQLite runs with WAL, foreign
 // keys, a busy timeout, immediate transactions and a single connection: one
 // writer, so concurrent requests queue instead of failing with SQLITE_BUSY.
-func Open(dsn string) (*DB, error) {
+// opts settle the default phone region and the business calendar
+// (WithRegion, WithBusiness).
+func Open(dsn string, opts ...Option) (*DB, error) {
 	cfg := &gorm.Config{
 		Logger:         logger.Discard,
 		NowFunc:        Now,
@@ -102,7 +108,10 @@ func Open(dsn string) (*DB, error) {
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	db := &DB{Gorm: g, Dialect: d}
+	db := &DB{Gorm: g, Dialect: d, region: "US", business: DefaultBusiness()}
+	for _, o := range opts {
+		o(db)
+	}
 	if d == SQLite {
 		db.file, _, _ = strings.Cut(dsn, "?")
 		if db.file == "" {

@@ -127,7 +127,7 @@ func (db *DB) seedDemoContacts(ctx context.Context, sys Actor, customers map[str
 
 // seedDemoRequests records privacy requests at different stages.
 func (db *DB) seedDemoRequests(ctx context.Context, sys Actor) error {
-	biz := DefaultBusiness()
+	biz := db.Business()
 	now := time.Now()
 	for _, in := range []RequestInput{
 		{Type: TypeAccess, Regime: RegimeGDPR, Channel: "email", ReceivedAt: now.AddDate(0, 0, -12), Details: "What data do you hold about me?",

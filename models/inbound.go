@@ -27,7 +27,7 @@ type InboundReply struct {
 	Body           string
 	Action         string
 	ReceivedAt     time.Time
-	ReviewDueOn    *string
+	ReviewDueOn    *Date
 	ReviewedAt     *time.Time
 	ReviewedBy     string
 	Decision       string
@@ -104,7 +104,7 @@ func (db *DB) RecordInbound(ctx context.Context, actor Actor, customerID, from, 
 			}
 		}
 		if reply.Action == ReplyReview {
-			due := biz.Calendar.AddBusinessDays(receivedAt, biz.Loc, ReviewWindow).Format(time.DateOnly)
+			due := biz.Calendar.BusinessDaysAfter(DateOf(receivedAt, biz.Loc), ReviewWindow)
 			reply.ReviewDueOn = &due
 			if reply.ContactID == "" {
 				c, err := tx.insertContact(customerID, "", "", []Identifier{ident})

@@ -36,7 +36,7 @@ func TestReviewDueDatesFollowTheConfiguredCalendar(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.ReviewDueOn == nil || *r.ReviewDueOn != tt.want {
+			if r.ReviewDueOn == nil || r.ReviewDueOn.String() != tt.want {
 				t.Errorf("due %v, want %s", r.ReviewDueOn, tt.want)
 			}
 		})

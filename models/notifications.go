@@ -273,7 +273,7 @@ func (db *DB) DueNotifications(ctx context.Context, biz Business, today Date) (i
 	}
 	for _, r := range ackDue {
 		err := run(r.ID, NotifyAckDue, strings.Join([]string{NotifyAckDue, r.ID, day}, "|"), func(r *PrivacyRequest) string {
-			return fmt.Sprintf("%s: the acknowledgement %s on %s and has not been sent.", r.Reference, dueWord(*r.AckDueOn, day), *r.AckDueOn)
+			return fmt.Sprintf("%s: the acknowledgement %s on %s and has not been sent.", r.Reference, dueWord(*r.AckDueOn, today), *r.AckDueOn)
 		})
 		if err != nil {
 			return written, err
@@ -281,7 +281,7 @@ func (db *DB) DueNotifications(ctx context.Context, biz Business, today Date) (i
 	}
 	for _, r := range answerDue {
 		err := run(r.ID, NotifyAnswerDue, strings.Join([]string{NotifyAnswerDue, r.ID, day}, "|"), func(r *PrivacyRequest) string {
-			return fmt.Sprintf("%s: the answer to the requester %s on %s.", r.Reference, dueWord(r.EffectiveDueOn(), day), r.EffectiveDueOn())
+			return fmt.Sprintf("%s: the answer to the requester %s on %s.", r.Reference, dueWord(r.EffectiveDueOn(), today), r.EffectiveDueOn())
 		})
 		if err != nil {
 			return written, err
@@ -298,8 +298,8 @@ func (db *DB) DueNotifications(ctx context.Context, biz Business, today Date) (i
 	return written, nil
 }
 
-func dueWord(due, today string) string {
-	if due < today {
+func dueWord(due, today Date) string {
+	if due.Before(today) {
 		return "was due"
 	}
 	return "is due"

@@ -32,7 +32,7 @@ func typeInWords(typ string) string {
 
 func (r *PrivacyRequest) mailData() MailData {
 	d := MailData{Reference: r.Reference, RequesterName: r.RequesterName, RequestType: typeInWords(r.TypeOr("")),
-		DueOn: r.EffectiveDueOn(), ExtendedTo: derefString(r.ExtendedTo), Reason: firstNonEmptyString(r.DenialReason, r.ExtensionReason)}
+		DueOn: r.EffectiveDueOn().String(), ExtendedTo: derefDate(r.ExtendedTo).String(), Reason: firstNonEmptyString(r.DenialReason, r.ExtensionReason)}
 	d.ReceivedOn = r.ReceivedAt.Format("2006-01-02")
 	return d
 }
@@ -85,7 +85,7 @@ func (t *Tx) mailController(r *PrivacyRequest, task RoutedTask, customer Custome
 	d := r.mailData()
 	// Two dates, never one for the other: the controller answers Sendara
 	// by the task's date; the person is answered by the request's.
-	d.Business, d.AnswerBy, d.Link = customer.Name, task.DueOn, link
+	d.Business, d.AnswerBy, d.Link = customer.Name, task.DueOn.String(), link
 	for addr := range to {
 		if err := t.QueueMail(OutboundMail{RequestID: r.ID, CustomerID: customer.ID, Kind: MailRouting, To: addr, Data: d}); err != nil {
 			return err

@@ -77,18 +77,10 @@ func (t *Tx) resume(biz Business, id, note string) (*PrivacyRequest, error) {
 			return "", nil, &ConflictError{Field: "status", Message: "the request is not waiting on the requester"}
 		}
 		days := daysBetween(DateOf(*r.PausedAt, biz.Loc), TodayIn(biz.Loc))
-		due, err := ParseDate(r.DueOn)
-		if err != nil {
-			return "", nil, fmt.Errorf("due date: %w", err)
-		}
-		r.DueOn = due.AddDays(days).String()
+		r.DueOn = r.DueOn.AddDays(days)
 		if r.ExtendedTo != nil {
-			ext, err := ParseDate(*r.ExtendedTo)
-			if err != nil {
-				return "", nil, fmt.Errorf("extended date: %w", err)
-			}
-			s := ext.AddDays(days).String()
-			r.ExtendedTo = &s
+			ext := r.ExtendedTo.AddDays(days)
+			r.ExtendedTo = &ext
 		}
 		r.PausedDays += days
 		r.Status, r.PausedAt, r.PausedFrom = r.PausedFrom, nil, ""

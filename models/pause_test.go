@@ -56,8 +56,7 @@ func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing
 			if err != nil {
 				t.Fatal(err)
 			}
-			due, _ := models.ParseDate(r.DueOn)
-			want := due.AddDays(tc.waitDays).String()
+			want := r.DueOn.AddDays(tc.waitDays)
 			found := false
 			for _, col := range board.Columns {
 				for _, c := range col.Cards {

@@ -35,8 +35,8 @@ type RequestFilter struct {
 	Query   string
 	Sort    string // "" or due (soonest first), received (newest first), reference
 	UserID  string // for "mine"
-	Today   string // YYYY-MM-DD in the business time zone
-	WeekEnd string // YYYY-MM-DD
+	Today   Date   // in the business time zone
+	WeekEnd Date
 	Region  string // reads phone numbers written without a country code
 	Limit   int    // at most 500; 200 when zero
 	Offset  int    // at most MaxRequestOffset
@@ -230,7 +230,7 @@ func RequestCSVRecord(r PrivacyRequest, assignee string) []string {
 		email = spreadsheetIdentifier(KindEmail, r.RequesterEmail)
 	}
 	return []string{r.Reference, r.TypeOr(""), r.Regime, r.Status, r.Channel, SpreadsheetSafe(r.RequesterName), email, phone,
-		r.ReceivedAt.UTC().Format(time.RFC3339), derefString(r.AckDueOn), r.EffectiveDueOn(), SpreadsheetSafe(assignee),
+		r.ReceivedAt.UTC().Format(time.RFC3339), derefDate(r.AckDueOn).String(), r.EffectiveDueOn().String(), SpreadsheetSafe(assignee),
 		SpreadsheetSafe(r.Outcome)}
 }
 

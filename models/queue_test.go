@@ -50,7 +50,7 @@ func TestQueueFiltersSearchAndSort(t *testing.T) {
 		{"assignee", models.RequestFilter{AssigneeID: officer.ID}, b.Reference},
 		{"unassigned", models.RequestFilter{AssigneeID: "none"}, a.Reference},
 		{"customer", models.RequestFilter{CustomerID: acme.ID}, b.Reference},
-		{"due before", models.RequestFilter{DueBefore: a.DueOn}, a.Reference},
+		{"due before", models.RequestFilter{DueBefore: a.DueOn.String()}, a.Reference},
 		{"newest first", models.RequestFilter{Sort: "received", Status: "all"}, c.Reference + "," + b.Reference + "," + a.Reference},
 		{"search by reference finds a closed request", models.RequestFilter{Query: strings.ToLower(c.Reference)}, c.Reference},
 		{"search by part of a name", models.RequestFilter{Query: "jane d"}, a.Reference},
@@ -280,7 +280,7 @@ func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
 	if err := db.Assign(ctx, modeltest.Staff, r.ID, officer.ID); err != nil {
 		t.Fatal(err)
 	}
-	ack, _ := models.ParseDate(*r.AckDueOn)
+	ack := *r.AckDueOn
 	today := ack.AddDays(-1)
 	n, err := db.DueNotifications(ctx, biz, today)
 	if err != nil || n != 1 {

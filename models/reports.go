@@ -286,10 +286,7 @@ func (db *DB) Metrics(ctx context.Context, actor Actor, year int, loc *time.Loca
 			ot = &OnTime{Regime: r.Regime}
 			byRegime[r.Regime] = ot
 		}
-		due, err := ParseDate(r.EffectiveDueOn())
-		if err != nil {
-			return nil, fmt.Errorf("request received %s: due date: %w", r.ReceivedAt, err)
-		}
+		due := r.EffectiveDueOn()
 		answered := (outcome == OutcomeComplied || outcome == OutcomeCompliedInPart || outcome == OutcomeDenied) && r.CompletedAt != nil
 		switch {
 		case answered:
@@ -395,17 +392,17 @@ const (
 // BoardCard is one open request on the deadline board.
 type BoardCard struct {
 	Request PrivacyRequest
-	DueOn   string // the effective due date
+	DueOn   Date // the effective due date
 	// AckDueOn is the day to acknowledge receipt by, while the request is
 	// not yet acknowledged: no acknowledgement mail of it was sent (by the
 	// sender, or by hand and marked so); empty otherwise. A queued, held or
 	// failed acknowledgement acknowledges nothing.
-	AckDueOn   string
+	AckDueOn   Date
 	AckOverdue bool
 	// PendingTasks counts the controllers that have not answered yet;
 	// TasksDueOn is the earliest of their due dates.
 	PendingTasks int
-	TasksDueOn   string
+	TasksDueOn   Date
 	TasksOverdue bool
 	// PausedSince is the day the clock stopped while the request waits on
 	// its requester; DueOn is then the due date should they answer today.
@@ -478,32 +475,28 @@ func (db *DB) DeadlineBoard(ctx context.Context, actor Actor, today Date, loc *t
 
 	weekEnd := today.AddDays(int(time.Saturday - today.Weekday()))
 	nextWeekEnd := weekEnd.AddDays(7)
-	t, w, n := today.String(), weekEnd.String(), nextWeekEnd.String()
-	b.Columns = []BoardColumn{{Key: BoardOverdue}, {Key: BoardThisWeek, Until: w}, {Key: BoardNextWeek, Until: n}, {Key: BoardLater}}
+	b.Columns = []BoardColumn{{Key: BoardOverdue}, {Key: BoardThisWeek, Until: weekEnd.String()}, {Key: BoardNextWeek, Until: nextWeekEnd.String()}, {Key: BoardLater}}
 	for _, r := range rs {
 		c := BoardCard{Request: r, DueOn: r.EffectiveDueOn()}
 		if r.Status == StatusWaiting && r.PausedAt != nil {
 			since := DateOf(*r.PausedAt, loc)
-			if due, err := ParseDate(c.DueOn); err == nil {
-				c.DueOn = due.AddDays(daysBetween(since, today)).String()
-			}
+			c.DueOn = c.DueOn.AddDays(daysBetween(since, today))
 			c.PausedSince = since.String()
 		}
 		if r.AckDueOn != nil && !acknowledged[r.ID] {
-			c.AckDueOn, c.AckOverdue = *r.AckDueOn, *r.AckDueOn < t
+			c.AckDueOn, c.AckOverdue = *r.AckDueOn, r.AckDueOn.OverdueOn(today)
 		}
 		if ts := pending[r.ID]; len(ts) > 0 {
 			c.PendingTasks, c.TasksDueOn = len(ts), ts[0].DueOn
-			c.TasksOverdue = c.TasksDueOn < t
+			c.TasksOverdue = c.TasksDueOn.OverdueOn(today)
 		}
-		// Dates are YYYY-MM-DD, so they compare as strings.
 		col := 3
 		switch {
-		case c.DueOn < t:
+		case c.DueOn.OverdueOn(today):
 			col = 0
-		case c.DueOn <= w:
+		case c.DueOn.DueWithin(today, weekEnd):
 			col = 1
-		case c.DueOn <= n:
+		case c.DueOn.DueWithin(today, nextWeekEnd):
 			col = 2
 		}
 		b.Columns[col].Cards = append(b.Columns[col].Cards, c)

@@ -320,7 +320,7 @@ func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
 		typ := "access"
 		rows[i] = models.PrivacyRequest{ID: uuid.Must(uuid.NewV7()).String(), Reference: fmt.Sprintf("PR-2025-%06d", i+1), Type: &typ,
 			Regime: "gdpr", Channel: "web_form", Status: models.StatusReceived, RequesterEmail: "p@example.com", SubjectIdentifiers: "[]",
-			Relationship: "end_user", ReceivedAt: received, DueOn: "2025-07-01", CreatedAt: received, UpdatedAt: received}
+			Relationship: "end_user", ReceivedAt: received, DueOn: models.Date{Year: 2025, Month: time.July, Day: 1}, CreatedAt: received, UpdatedAt: received}
 	}
 	if err := db.Gorm.CreateInBatches(rows, 200).Error; err != nil {
 		t.Fatal(err)
@@ -486,9 +486,9 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 		}
 	}
 	for _, task := range []models.RoutedTask{
-		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: "2026-03-09", RoutedAt: received},
-		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: "2026-03-12", RoutedAt: received},
-		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: gdpr.ID, Status: models.TaskApproved, DueOn: "2026-03-09", RoutedAt: received},
+		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: models.Date{Year: 2026, Month: time.March, Day: 9}, RoutedAt: received},
+		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: models.Date{Year: 2026, Month: time.March, Day: 12}, RoutedAt: received},
+		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: gdpr.ID, Status: models.TaskApproved, DueOn: models.Date{Year: 2026, Month: time.March, Day: 9}, RoutedAt: received},
 	} {
 		if err := db.Gorm.Create(&task).Error; err != nil {
 			t.Fatal(err)
@@ -522,8 +522,8 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c, ok := cards[tt.id]
-		if !ok || c.AckDueOn != tt.ack || c.AckOverdue != tt.ackOverdue || c.PendingTasks != tt.pending ||
-			c.TasksDueOn != tt.tasksDue || c.TasksOverdue != tt.tasksOverdue {
+		if !ok || c.AckDueOn.String() != tt.ack || c.AckOverdue != tt.ackOverdue || c.PendingTasks != tt.pending ||
+			c.TasksDueOn.String() != tt.tasksDue || c.TasksOverdue != tt.tasksOverdue {
 			t.Errorf("%s: %+v (on board %v)", tt.name, c, ok)
 		}
 	}

@@ -88,9 +88,9 @@ type PrivacyRequest struct {
 	VerifiedAt         *time.Time
 	VerificationMethod string
 	VerificationNote   string
-	AckDueOn           *string
-	DueOn              string
-	ExtendedTo         *string
+	AckDueOn           *Date
+	DueOn              Date
+	ExtendedTo         *Date
 	ExtensionReason    string
 	ExtensionNoticeAt  *time.Time
 	CompletedAt        *time.Time
@@ -122,7 +122,7 @@ func (r *PrivacyRequest) TypeOr(def string) string {
 }
 
 // EffectiveDueOn is the due date in force: the extended one if extended.
-func (r *PrivacyRequest) EffectiveDueOn() string {
+func (r *PrivacyRequest) EffectiveDueOn() Date {
 	if r.ExtendedTo != nil {
 		return *r.ExtendedTo
 	}
@@ -182,7 +182,7 @@ func DefaultBusiness() Business {
 }
 
 // Today is the civil date now in the business time zone.
-func (b Business) Today() string { return time.Now().In(b.Loc).Format(time.DateOnly) }
+func (b Business) Today() Date { return TodayIn(b.Loc) }
 
 // RequestInput is a new request from any intake channel.
 type RequestInput struct {
@@ -358,11 +358,11 @@ func (db *DB) CreateRequestThen(ctx context.Context, actor Actor, biz Business, 
 // receipt (an untriaged request is held to the strictest rule).
 func (r *PrivacyRequest) applyDeadlines(biz Business) {
 	d := ComputeDeadlines(r.Regime, r.TypeOr(TypeOther), r.ReceivedAt, biz.Loc, biz.Calendar, biz.Policy)
-	r.DueOn = d.DueOn.String()
+	r.DueOn = d.DueOn
 	r.AckDueOn = nil
 	if d.AckDueOn != nil {
-		s := d.AckDueOn.String()
-		r.AckDueOn = &s
+		ack := *d.AckDueOn
+		r.AckDueOn = &ack
 	}
 }
 
@@ -788,13 +788,13 @@ func (db *DB) Extend(ctx context.Context, actor Actor, biz Business, id, reason 
 				return "", nil, &ConflictError{Field: "extension", Message: "the request is closed"}
 			}
 			if r.ExtendedTo != nil {
-				return "", nil, &ConflictError{Field: "extension", Message: "the request was already extended to " + *r.ExtendedTo}
+				return "", nil, &ConflictError{Field: "extension", Message: "the request was already extended to " + r.ExtendedTo.String()}
 			}
 			d := ComputeDeadlines(r.Regime, r.TypeOr(TypeOther), r.ReceivedAt, biz.Loc, biz.Calendar, biz.Policy)
 			if err := CanExtend(r.Regime, r.TypeOr(TypeOther), d, TodayIn(biz.Loc)); err != nil {
 				return "", nil, err
 			}
-			to := d.ExtendedDueOn.String()
+			to := d.ExtendedDueOn
 			now := Now()
 			r.ExtendedTo, r.ExtensionReason, r.ExtensionNoticeAt = &to, reason, &now
 			return fmt.Sprintf("Extended to %s. Reasons: %s", to, reason), map[string]any{"to": to, "reason": reason}, nil

@@ -50,7 +50,7 @@ func TestRequestsGetSequentialReferencesAndDeadlines(t *testing.T) {
 			t.Errorf("reference %q is malformed or repeated", r.Reference)
 		}
 		seen[r.Reference] = true
-		if r.DueOn != tt.due || derefOrEmpty(r.AckDueOn) != tt.ack {
+		if r.DueOn.String() != tt.due || derefOrEmpty(r.AckDueOn) != tt.ack {
 			t.Errorf("%s/%s: due %s ack %v, want %s / %q", tt.typ, tt.regime, r.DueOn, derefOrEmpty(r.AckDueOn), tt.due, tt.ack)
 		}
 		if ids := r.Identifiers(); len(ids) != 1 || ids[0] != "jane@example.com" {
@@ -62,11 +62,11 @@ func TestRequestsGetSequentialReferencesAndDeadlines(t *testing.T) {
 	}
 }
 
-func derefOrEmpty(s *string) string {
-	if s == nil {
+func derefOrEmpty(d *models.Date) string {
+	if d == nil {
 		return ""
 	}
-	return *s
+	return d.String()
 }
 
 func TestCreateRequestRefusesBadInputNamingTheField(t *testing.T) {
@@ -153,7 +153,7 @@ func TestExtensionsFollowTheRegime(t *testing.T) {
 		t.Errorf("an extension without reasons: %v", err)
 	}
 	ext, err := db.Extend(ctx, modeltest.Staff, la(t), gdpr.ID, "many systems to search")
-	if err != nil || ext.ExtendedTo == nil || ext.EffectiveDueOn() <= gdpr.DueOn {
+	if err != nil || ext.ExtendedTo == nil || !ext.EffectiveDueOn().After(gdpr.DueOn) {
 		t.Fatalf("GDPR extension: %+v %v", ext, err)
 	}
 	if _, err := db.Extend(ctx, modeltest.Staff, la(t), gdpr.ID, "again"); !isConflict(err) {

@@ -93,7 +93,7 @@ type RoutedTask struct {
 	RequestID  string
 	ContactIDs string
 	Status     string // pending, approved, denied, instructed
-	DueOn      string
+	DueOn      Date
 	RoutedAt   time.Time
 	AnsweredAt *time.Time
 	AnsweredBy string
@@ -235,7 +235,7 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 			for _, m := range matches {
 				contacts, _ := json.Marshal(m.ContactIDs)
 				task := RoutedTask{CustomerID: m.CustomerID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: r.ID,
-					ContactIDs: string(contacts), Status: TaskPending, DueOn: d.ControllerDueOn.String(), RoutedAt: now}
+					ContactIDs: string(contacts), Status: TaskPending, DueOn: d.ControllerDueOn, RoutedAt: now}
 				if err := tx.G.Create(&task).Error; err != nil {
 					return "", nil, fmt.Errorf("route to %s: %w", m.CustomerSlug, err)
 				}

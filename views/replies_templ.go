@@ -20,7 +20,7 @@ type ReplyQueue struct {
 	Replies   []models.InboundReply
 	Customers map[string]string
 	CanWrite  bool
-	Today     string // YYYY-MM-DD in the business time zone
+	Today     models.Date // in the business time zone
 	Loc       *time.Location
 	Help      *HelpTextForm // nil unless the user may set the answer to HELP
 }
@@ -241,15 +241,15 @@ func ReplyRow(p ReplyQueue, r models.InboundReply) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if r.ReviewDueOn != nil {
-			if *r.ReviewDueOn < p.Today {
+			if r.ReviewDueOn.OverdueOn(p.Today) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<span class=\"status status-cancelled\">overdue ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(*r.ReviewDueOn)
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(r.ReviewDueOn.String())
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/replies.templ`, Line: 77, Col: 67}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/replies.templ`, Line: 77, Col: 75}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 				if templ_7745c5c3_Err != nil {
@@ -261,9 +261,9 @@ func ReplyRow(p ReplyQueue, r models.InboundReply) templ.Component {
 				}
 			} else {
 				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(*r.ReviewDueOn)
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(r.ReviewDueOn.String())
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/replies.templ`, Line: 79, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/replies.templ`, Line: 79, Col: 29}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {

@@ -143,7 +143,7 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 
 // openDB opens the configured database and applies pending migrations.
 func openDB(ctx context.Context, env *cliEnv) (*models.DB, error) {
-	db, err := models.Open(env.cfg.DB)
+	db, err := models.Open(env.cfg.DB, env.cfg.storeOptions()...)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ func migrateCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv
 		if err := noArgs(env); err != nil {
 			return err
 		}
-		db, err := models.Open(env.cfg.DB)
+		db, err := models.Open(env.cfg.DB, env.cfg.storeOptions()...)
 		if err != nil {
 			return err
 		}

@@ -145,6 +145,12 @@ func (c *config) business() models.Business {
 	return models.Business{Loc: c.Location, Calendar: c.Calendar, Policy: models.DefaultDeadlinePolicy()}
 }
 
+// storeOptions settle the region and the business calendar in the store
+// once, at open.
+func (c *config) storeOptions() []models.Option {
+	return []models.Option{models.WithRegion(c.Region), models.WithBusiness(c.business())}
+}
+
 func (c *config) sessionPolicy() models.SessionPolicy {
 	return models.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionMax}
 }

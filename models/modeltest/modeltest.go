@@ -27,9 +27,9 @@ import (
 //
 // The suppression index runs as it does in the console, so every test of a
 // suppression answer also tests the index; OpenWithoutIndex leaves it out.
-func Open(t testing.TB) *models.DB {
+func Open(t testing.TB, opts ...models.Option) *models.DB {
 	t.Helper()
-	db := OpenWithoutIndex(t)
+	db := OpenWithoutIndex(t, opts...)
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop) // runs before the database closes
 	if err := db.StartSuppressionIndex(ctx, quiet); err != nil {
@@ -73,11 +73,12 @@ func OpenTwice(t testing.TB) (indexed, other *models.DB) {
 }
 
 // OpenWithoutIndex is Open without the in-memory suppression index: checks
-// read the database, as they do while the index loads.
-func OpenWithoutIndex(t testing.TB) *models.DB {
+// read the database, as they do while the index loads. opts are Open's
+// (the region, the business calendar).
+func OpenWithoutIndex(t testing.TB, opts ...models.Option) *models.DB {
 	t.Helper()
 	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == models.Postgres {
-		db, err := models.Open(newDatabase(t, migratedTemplate(t)))
+		db, err := models.Open(newDatabase(t, migratedTemplate(t)), opts...)
 		if err != nil {
 			t.Fatalf("open test database: %v", err)
 		}
@@ -89,7 +90,7 @@ func OpenWithoutIndex(t testing.TB) *models.DB {
 	if err := copyFile(sqliteTemplate(t), path); err != nil {
 		t.Fatalf("copy the migrated template: %v", err)
 	}
-	db, err := models.Open(path)
+	db, err := models.Open(path, opts...)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

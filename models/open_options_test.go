@@ -1,0 +1,56 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// The region and the business calendar are settled when the store opens,
+// and what reckons "today" without a configuration of its own (the
+// dashboard's overdue count) reckons it in that zone.
+func TestStoreSettingsAreSetAtOpen(t *testing.T) {
+	plain := modeltest.OpenWithoutIndex(t)
+	if plain.Region() != "US" || plain.Business().Loc.String() != "America/Los_Angeles" || plain.Business().Calendar == nil {
+		t.Errorf("defaults: region %q, zone %v", plain.Region(), plain.Business().Loc)
+	}
+	ahead, err := time.LoadLocation("Pacific/Kiritimati") // UTC+14
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind, err := time.LoadLocation("Etc/GMT+12") // UTC-12: always a day or two before Kiritimati
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		loc     *time.Location
+		overdue int64
+	}{{ahead, 1}, {behind, 0}} {
+		t.Run(tt.loc.String(), func(t *testing.T) {
+			db := modeltest.OpenWithoutIndex(t, models.WithRegion("GB"), models.WithBusiness(models.Business{Loc: tt.loc}))
+			if db.Region() != "GB" || db.Business().Loc != tt.loc || db.Business().Calendar == nil || db.Business().Policy == (models.DeadlinePolicy{}) {
+				t.Fatalf("settings: region %q, business %+v", db.Region(), db.Business())
+			}
+			r, err := db.CreateRequest(context.Background(), modeltest.Staff, db.Business(), models.RequestInput{Type: "access", Regime: "gdpr",
+				Channel: "api", Requester: models.Requester{Email: "jane@example.com"}}, db.Region())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Due today where the day starts last: already past where it starts first.
+			due := models.DateOf(time.Now(), behind)
+			if err := db.Gorm.Model(&models.PrivacyRequest{}).Where("id = ?", r.ID).Update("due_on", due).Error; err != nil {
+				t.Fatal(err)
+			}
+			f, err := db.DashboardFigures(context.Background(), modeltest.Staff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.OverdueRequests != tt.overdue {
+				t.Errorf("due %s, business zone %s: %d overdue, want %d", due, tt.loc, f.OverdueRequests, tt.overdue)
+			}
+		})
+	}
+}
