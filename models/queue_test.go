@@ -293,7 +293,7 @@ func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
 		t.Errorf("the next day: %d, want the acknowledgement again", n)
 	}
 	ns, _ := db.Notifications(ctx, officer.Actor(""), false, 0)
-	if len(ns) != 3 || ns[0].Kind != models.NotifyAckDue || !strings.Contains(ns[0].Text, *r.AckDueOn) {
+	if len(ns) != 3 || ns[0].Kind != models.NotifyAckDue || !strings.Contains(ns[0].Text, r.AckDueOn.String()) {
 		t.Errorf("notifications: %+v", ns)
 	}
 
