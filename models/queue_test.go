@@ -305,7 +305,7 @@ func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	late, _ := models.ParseDate(res.Tasks[0].DueOn)
+	late := res.Tasks[0].DueOn
 	late = late.AddDays(1)
 	if n, err := db.DueNotifications(ctx, biz, late); err != nil || n != 2 {
 		t.Fatalf("after the task's date: %d, %v; want the acknowledgement and the task", n, err)
@@ -313,7 +313,7 @@ func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
 	if n, _ := db.DueNotifications(ctx, biz, late); n != 0 {
 		t.Errorf("again that day: %d", n)
 	}
-	due, _ := models.ParseDate(r.DueOn)
+	due := r.DueOn
 	if n, _ := db.DueNotifications(ctx, biz, due.AddDays(-1)); n != 3 {
 		t.Errorf("the day before the answer is due: %d, want acknowledgement, answer and task", n)
 	}
@@ -323,7 +323,7 @@ func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
 		got[n.Kind] += n.Text + "\n"
 	}
 	if !strings.Contains(got[models.NotifyTaskOverdue], acme.Name+" has not answered") ||
-		!strings.Contains(got[models.NotifyAnswerDue], "is due on "+r.DueOn) {
+		!strings.Contains(got[models.NotifyAnswerDue], "is due on "+r.DueOn.String()) {
 		t.Errorf("notifications: %v", got)
 	}
 }
