@@ -144,6 +144,9 @@ func instructedScopes(g *gorm.DB, r *PrivacyRequest, types []string, what string
 	if err := checkFulfilment(r, types, what); err != nil {
 		return nil, err
 	}
+	if err := requireProof(g, r); err != nil {
+		return nil, err
+	}
 	scopes, err := subjectScopes(g, r)
 	if err != nil {
 		return nil, err

@@ -80,6 +80,7 @@ type PrivacyRequest struct {
 	RequesterPhone     string
 	Relationship       string
 	Proof              string // an authorized agent's or parent's proof of authority
+	ProofOverride      string // why an agent's or parent's request proceeds without a checked proof
 	SubjectIdentifiers string // JSON array of normalized identifiers
 	CustomerID         *string
 	AssigneeID         *string
@@ -560,6 +561,11 @@ func (db *DB) ChangeStatus(ctx context.Context, actor Actor, id string, ch Statu
 		})
 		if err != nil {
 			return err
+		}
+		if Closed(out.Status) {
+			if err := tx.deleteProofs(out); err != nil {
+				return err
+			}
 		}
 		switch out.Status {
 		case StatusCompleted:

@@ -213,6 +213,9 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 			case r.Relationship == "account_holder":
 				return "", nil, Invalid("relationship", "a customer's own account data is Sendara's as controller: handle it directly, not by routing")
 			}
+			if err := requireProof(tx.G, r); err != nil {
+				return "", nil, err
+			}
 			values, err := usableIdentifiers(tx.G, r)
 			if err != nil {
 				return "", nil, err
