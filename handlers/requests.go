@@ -160,6 +160,10 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	proofs, err := s.proofPanel(c, r)
+	if err != nil {
+		return err
+	}
 	idents, err := s.db.SubjectIdentifiers(ctx, r)
 	if err != nil {
 		return err
@@ -173,7 +177,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs}))
 }
 
 // requestMails lists the messages received for and sent about a request;
