@@ -275,7 +275,7 @@ func (s *Server) requestVerify(c echo.Context) error {
 
 func (s *Server) requestVerifyIdentifier(c echo.Context) error {
 	return s.requestAction(c, "Identifier verified; search, routing and fulfilment now use it.", func() error {
-		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"))
+		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"), s.absURL("/inbox"))
 	})
 }
 

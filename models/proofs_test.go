@@ -28,7 +28,7 @@ func proofsAgentRequest(t *testing.T, db *models.DB, relationship string) (*mode
 	if _, err := db.VerifyManually(ctx, modeltest.Staff, r.ID, "phone_call", "called Jane back; she confirmed the agent"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.VerifyIdentifier(ctx, modeltest.Staff, r.ID, janePhone, "phone_call", "Jane answered"); err != nil && !isValidation(err, "identifier") {
+	if err := db.VerifyIdentifier(ctx, modeltest.Staff, la(t), r.ID, janePhone, "phone_call", "Jane answered", "https://console.example/inbox"); err != nil && !isValidation(err, "identifier") {
 		t.Fatal(err)
 	}
 	return r, acme
