@@ -163,6 +163,9 @@ func (t *Tx) stopSending(r *PrivacyRequest, reason string) ([]PersonMatch, int, 
 			return nil, 0, err
 		}
 	}
+	if _, err := t.addToStopList(r, reason, matches); err != nil {
+		return nil, 0, err
+	}
 	return matches, changed, nil
 }
 
