@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,35 @@ func TestBrowserStaffAcceptAnIdentifierFoundInTheMail(t *testing.T) {
 	}
 	if got := b.text(`[data-testid=timeline]`); !strings.Contains(got, "identifier added from mail") {
 		t.Errorf("the timeline does not record the decision in words:\n%s", got)
+	}
+}
+
+// An authorized agent's request: staff upload the agent's signed
+// permission, accept it, and only then does the page offer routing.
+func TestBrowserStaffCheckAnAgentsProofBeforeRouting(t *testing.T) {
+	app := newTestApp(t)
+	r, _ := app.proofsAgentRequest(t)
+	file := t.TempDir() + "/permission.png"
+	if err := os.WriteFile(file, proofsPNG, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := requestsSignedInOfficer(t, app)
+	b.do(chromedp.Navigate(b.base+"/requests/"+r.ID), chromedp.WaitVisible(chromedp.CSS(`[data-testid=proof-waiting]`)))
+	if got := b.text(`[data-testid=proof-waiting]`); !strings.Contains(got, "an authorized agent") {
+		t.Errorf("the page reads %q", got)
+	}
+	b.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=proof-upload-form] input[type=file]`), []string{file}))
+	b.submitForm(`[data-testid=proof-upload-form]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=proof-check-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=proof-check-form] input[name=note]`), "signed by Jane; ID matches"))
+	b.submitForm(`[data-testid=proof-check-form]`)
+	if got := b.text(`[data-testid=proof-check]`); !strings.Contains(got, "accepted by officer@sendara.test") {
+		t.Errorf("the check reads %q", got)
+	}
+	if b.eval(`!!document.querySelector("[data-testid=proof-waiting]")`) {
+		t.Error("the page still says routing waits for the proof")
+	}
+	if got := b.text(`[data-testid=timeline]`); !strings.Contains(got, "proof of authority uploaded") || !strings.Contains(got, "proof of authority checked") {
+		t.Errorf("the timeline:\n%s", got)
 	}
 }
