@@ -3,6 +3,7 @@ package models_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
@@ -183,5 +184,37 @@ func TestMergingAnAgentsDuplicateDeletesItsProof(t *testing.T) {
 	}
 	if _, _, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("the merged duplicate's proof is still downloadable: %v", err)
+	}
+}
+
+// A key rotation re-seals proof files too: after it, the new key alone
+// opens them.
+func TestAProofIsResealedWhenTheKeyRotates(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	r, _ := proofsAgentRequest(t, db, "authorized_agent")
+	oldKey, newKey := make([]byte, 32), make([]byte, 32)
+	_, _ = rand.Read(oldKey)
+	_, _ = rand.Read(newKey)
+	old, _ := models.NewKeyring(oldKey)
+	// This test's keys only: the server secret sealed by the fixture's
+	// keyring goes (nothing here needs it).
+	if err := db.Gorm.Exec("DELETE FROM settings WHERE key = 'server_secret'").Error; err != nil {
+		t.Fatal(err)
+	}
+	db.UseKeyring(old)
+	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, models.ProofSignedPermission, "p.pdf", proofsPDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := models.NewKeyring(newKey, oldKey)
+	db.UseKeyring(rotated)
+	if n, err := db.SealSecrets(ctx); err != nil || n < 1 {
+		t.Fatalf("SealSecrets after a rotation = %d, %v", n, err)
+	}
+	onlyNew, _ := models.NewKeyring(newKey)
+	db.UseKeyring(onlyNew)
+	if _, data, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); err != nil || !bytes.Equal(data, proofsPDF) {
+		t.Errorf("the proof under the new key alone: %v", err)
 	}
 }
