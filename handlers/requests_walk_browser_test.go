@@ -138,6 +138,12 @@ func TestBrowserStaffCheckAnAgentsProofBeforeRouting(t *testing.T) {
 	if got := b.text(`[data-testid=proof-waiting]`); !strings.Contains(got, "an authorized agent") {
 		t.Errorf("the page reads %q", got)
 	}
+	if got := b.text(`[data-testid=next-step]`); !strings.Contains(got, "proof of authority") {
+		t.Errorf("the next step reads %q", got)
+	}
+	if b.eval(`!!document.querySelector("[data-testid=route-form]")`) {
+		t.Error("routing is offered before the proof was checked")
+	}
 	b.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=proof-upload-form] input[type=file]`), []string{file}))
 	b.submitForm(`[data-testid=proof-upload-form]`)
 	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=proof-check-form]`)),
@@ -148,6 +154,9 @@ func TestBrowserStaffCheckAnAgentsProofBeforeRouting(t *testing.T) {
 	}
 	if b.eval(`!!document.querySelector("[data-testid=proof-waiting]")`) {
 		t.Error("the page still says routing waits for the proof")
+	}
+	if !b.eval(`!!document.querySelector("[data-testid=route-form]")`) {
+		t.Error("routing is not offered once the proof was accepted")
 	}
 	if got := b.text(`[data-testid=timeline]`); !strings.Contains(got, "proof of authority uploaded") || !strings.Contains(got, "proof of authority checked") {
 		t.Errorf("the timeline:\n%s", got)
