@@ -11,18 +11,8 @@ import (
 	"github.com/sendara/console/views"
 )
 
-// proofRoutes handle an authorized agent's or a parent's proof of
-// authority on the request page: upload, check, download (audited) and
-// the override that lets a request proceed without one.
-func (s *Server) proofRoutes() []route {
-	get, post := http.MethodGet, http.MethodPost
-	return []route{
-		{Method: post, Path: "/requests/:id/proofs", Handler: s.requestProofUpload, Access: permitted, Perm: can("requests", "write")},
-		{Method: get, Path: "/requests/:id/proofs/:proof", Handler: s.requestProofDownload, Access: permitted, Perm: can("requests", "write")},
-		{Method: post, Path: "/requests/:id/proofs/:proof/check", Handler: s.requestProofCheck, Access: permitted, Perm: can("requests", "write")},
-		{Method: post, Path: "/requests/:id/proof-override", Handler: s.requestProofOverride, Access: permitted, Perm: can("requests", "write")},
-	}
-}
+// The proof-of-authority routes (upload, check, audited download, the
+// override) are in the route table, routes.go.
 
 // proofPanel is the case page's proof-of-authority section (staff only,
 // for requests made by an agent or a parent).
