@@ -45,6 +45,7 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/consent":              "contact.consent_view",
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
+	"GET /requests/:id/proofs/:proof":  "request.proof_download",
 }
 
 var noPersonalData = map[string]string{
@@ -123,6 +124,16 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	agentReq, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr",
+		Channel: "api", Identifiers: []string{"+14155550123"}, Requester: models.Requester{Email: "agent@example.com", Relationship: "authorized_agent", Proof: "signed"}}, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentProof, err := app.db.UploadProof(ctx, modeltest.Staff, agentReq.ID, models.ProofSignedPermission, "p.pdf", []byte("%PDF-1.4\n%%EOF\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	type visit struct {
 		path string
 		get  func(path string) int
@@ -160,6 +171,7 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /webhooks/:id":                {"/webhooks/" + hook.ID, asCustomer},
 		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
+		"GET /requests/:id/proofs/:proof":  {"/requests/" + agentReq.ID + "/proofs/" + agentProof.ID, asStaff},
 	}
 
 	for _, rt := range app.echo.Routes() {

@@ -118,7 +118,7 @@ func TestRequestLogDownloadIsCSVAndAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{models.RequestLogColumns,
-		{f.answered.Reference, "2025-04-01", "delete", "ccpa", "web_form", "2025-04-20", "denied", "'=could not verify"}}
+		{f.answered.Reference, "2025-04-01", "delete", "ccpa", "web_form", "2025-04-20", "denied", "'=could not verify", ""}}
 	if len(rows) != len(want) || !slices.Equal(rows[0], want[0]) || !slices.Equal(rows[1], want[1]) {
 		t.Errorf("rows:\n%q\nwant\n%q", rows, want)
 	}

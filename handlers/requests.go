@@ -132,6 +132,10 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	proofs, err := s.proofPanel(c, r)
+	if err != nil {
+		return err
+	}
 	idents, err := s.db.SubjectIdentifiers(ctx, r)
 	if err != nil {
 		return err
@@ -145,7 +149,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs}))
 }
 
 // requestMails lists the messages received for and sent about a request;
@@ -243,7 +247,7 @@ func (s *Server) requestVerify(c echo.Context) error {
 
 func (s *Server) requestVerifyIdentifier(c echo.Context) error {
 	return s.requestAction(c, "Identifier verified; search, routing and fulfilment now use it.", func() error {
-		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"))
+		return s.db.VerifyIdentifier(c.Request().Context(), actor(c), s.cfg.Business, c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"), s.absURL("/inbox"))
 	})
 }
 

@@ -101,7 +101,7 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 		t.Errorf("matches: %q", got)
 	}
 	b.submitForm(`[data-testid=route-form]`)
-	if got := b.text(`[data-testid=request-status]`); got != "with_controller" {
+	if got := b.text(`[data-testid=request-status]`); got != "with the controllers" {
 		t.Fatalf("after routing: %q", got)
 	}
 	if !b.swappedWithoutReload() {

@@ -88,7 +88,7 @@ func TestStaffHandleARequestFromEntryToCompletion(t *testing.T) {
 		}
 		c.get(page)
 	}
-	if got := c.get(page).text(`[data-testid=request-status]`); got != "with_controller" {
+	if got := c.get(page).text(`[data-testid=request-status]`); got != "with the controllers" {
 		t.Fatalf("after routing: %s", got)
 	}
 	// The controller approves in its inbox.

@@ -129,6 +129,11 @@ func (s *Server) routes() []route {
 		{post, "/requests/:id/resend-completion", s.requestResendCompletion, permitted, can("requests", "write"), false},
 		{post, "/requests/upload", s.requestUploadEML, permitted, can("requests", "write"), false},
 		{get, "/requests/:id/mail/:mail", s.requestMailRaw, permitted, can("requests", "read"), false},
+		// An agent's or parent's proof of authority (handlers/proofs.go)
+		{post, "/requests/:id/proofs", s.requestProofUpload, permitted, can("requests", "write"), false},
+		{get, "/requests/:id/proofs/:proof", s.requestProofDownload, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/proofs/:proof/check", s.requestProofCheck, permitted, can("requests", "write"), false},
+		{post, "/requests/:id/proof-override", s.requestProofOverride, permitted, can("requests", "write"), false},
 		{get, "/outbox", s.outbox, permitted, can("outbox", "read"), false},
 		{post, "/outbox/:id/retry", s.outboxRetry, permitted, can("requests", "write"), false},
 		{post, "/outbox/:id/mark-sent", s.outboxMarkSent, permitted, can("requests", "write"), false},

@@ -369,13 +369,13 @@ func TestConfirmingTheRequestersEmailDoesNotUnlockAnotherIdentifier(t *testing.T
 			t.Errorf("the bundle holds the stranger's data in %s", name)
 		}
 	}
-	if err := db.VerifyIdentifier(ctx, modeltest.Staff, r.ID, stranger, "phone_call", "called the number back; Jane answered"); err != nil {
+	if err := db.VerifyIdentifier(ctx, modeltest.Staff, la(t), r.ID, stranger, "phone_call", "called the number back; Jane answered", "https://console.example/inbox"); err != nil {
 		t.Fatal(err)
 	}
 	if usable, _ := db.UsableIdentifiers(ctx, r); len(usable) != 2 {
 		t.Errorf("after staff verified the phone: %v, want both identifiers", usable)
 	}
-	if err := db.VerifyIdentifier(ctx, modeltest.Staff, r.ID, stranger, "phone_call", "again"); !isValidation(err, "identifier") {
+	if err := db.VerifyIdentifier(ctx, modeltest.Staff, la(t), r.ID, stranger, "phone_call", "again", "https://console.example/inbox"); !isValidation(err, "identifier") {
 		t.Errorf("verifying an identifier twice: %v", err)
 	}
 }

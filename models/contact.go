@@ -215,10 +215,19 @@ func (t *Tx) suppressErased(customerID string, added []ContactIdentifier) error 
 	}
 	now := Now()
 	for contactID, e := range hit {
+		// An erased person is suppressed from now; a person who asked to
+		// stop contact, from their request, as if the contact had existed
+		// then (an opt-in given since may lift a plain opt-out, as it could
+		// have on that contact; an objection or restriction it cannot).
+		evidence, occurred := "an identifier of this contact belongs to a person erased on "+e.Since.UTC().Format(time.DateOnly), now
+		if e.Reason != ReasonErasure {
+			evidence = "an identifier of this contact belongs to a person who asked Sendara on " + e.Since.UTC().Format(time.DateOnly) +
+				" to stop contact (" + e.Reason + ")"
+			occurred = e.Since.UTC()
+		}
 		ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID, Channel: ChannelAll,
-			Kind: OptOut, Reason: ReasonErasure, Source: "privacy_request",
-			Evidence:  "an identifier of this contact belongs to a person erased on " + e.Since.UTC().Format(time.DateOnly),
-			ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label, OccurredAt: now, RecordedAt: now}
+			Kind: OptOut, Reason: e.Reason, Source: "privacy_request", Evidence: evidence,
+			ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label, OccurredAt: occurred, RecordedAt: now}
 		if err := t.G.Create(ev).Error; err != nil {
 			return fmt.Errorf("suppress an erased person: %w", err)
 		}
@@ -226,7 +235,7 @@ func (t *Tx) suppressErased(customerID string, added []ContactIdentifier) error 
 			return err
 		}
 		t.Audit(Audit{Action: "consent.opt_out", ObjectType: "contact", ObjectID: contactID, CustomerID: customerID,
-			Details: map[string]any{"channel": ChannelAll, "source": "privacy_request", "reason": ReasonErasure, "event": ev.ID}})
+			Details: map[string]any{"channel": ChannelAll, "source": "privacy_request", "reason": e.Reason, "event": ev.ID}})
 	}
 	return nil
 }

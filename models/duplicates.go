@@ -89,6 +89,9 @@ func (db *DB) MergeDuplicate(ctx context.Context, actor Actor, id, into, reason 
 		if err := tx.G.Create(&RequestDuplicate{RequestID: id, DuplicateOf: target.ID, MergedAt: Now(), MergedBy: actor.Label, Reason: reason}).Error; err != nil {
 			return fmt.Errorf("merge %s into %s: %w", dup.Reference, target.Reference, err)
 		}
+		if err := tx.deleteProofs(dup); err != nil {
+			return err
+		}
 		tx.event(target.ID, "merge", dup.Reference+" merged into this request as a duplicate; its timeline stays on its own page.")
 		tx.Audit(Audit{Action: "request.merge_into", ObjectType: "request", ObjectID: target.ID, CustomerID: derefString(target.CustomerID),
 			Details: map[string]any{"reference": target.Reference, "duplicate": dup.Reference}})

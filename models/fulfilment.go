@@ -21,7 +21,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Request types each fulfilment step serves (DESIGN §5 types).
@@ -142,6 +141,9 @@ func checkFulfilment(r *PrivacyRequest, types []string, what string) error {
 // checkFulfilment allows the step; a conflict when none has.
 func instructedScopes(g *gorm.DB, r *PrivacyRequest, types []string, what string) ([]subjectScope, error) {
 	if err := checkFulfilment(r, types, what); err != nil {
+		return nil, err
+	}
+	if err := requireProof(g, r); err != nil {
 		return nil, err
 	}
 	scopes, err := subjectScopes(g, r)
@@ -564,20 +566,7 @@ func (t *Tx) deleteContacts(customerID string, ids []string) (map[string]int64, 
 // addErased puts the keyed hashes of values on customerID's suppression
 // list; hashes already there keep their first date.
 func (t *Tx) addErased(key []byte, customerID string, values []string, requestID string, at time.Time) (int64, error) {
-	var added int64
-	for part := range slices.Chunk(dedupe(values), 500) {
-		rows := make([]ErasedIdentifier, len(part))
-		for i, v := range part {
-			rows[i] = ErasedIdentifier{CustomerID: customerID, Hash: identifierHash(key, customerID, v), Reason: ReasonErasure,
-				Since: at, RequestID: requestID}
-		}
-		res := t.G.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
-		if res.Error != nil {
-			return 0, fmt.Errorf("add to the suppression list: %w", res.Error)
-		}
-		added += res.RowsAffected
-	}
-	return added, nil
+	return t.addSuppressedHashes(key, customerID, values, requestID, ReasonErasure, at)
 }
 
 // markErasedUnderHold stops all messages to a contact that erasure must

@@ -210,6 +210,30 @@ func (db *DB) SealSecrets(ctx context.Context) (int, error) {
 			}
 			n++
 		}
+		// Proofs of authority of open requests, one file at a time.
+		var proofIDs []string
+		if err := tx.G.Model(&RequestProof{}).Where("data <> '' AND data NOT LIKE ?", sealedPrefix+db.keys.current+":%").
+			Pluck("id", &proofIDs).Error; err != nil {
+			return fmt.Errorf("read proofs of authority: %w", err)
+		}
+		for _, id := range proofIDs {
+			var p RequestProof
+			if err := tx.G.Select("id", "data").First(&p, "id = ?", id).Error; err != nil {
+				return fmt.Errorf("read proof of authority: %w", err)
+			}
+			plain, err := db.keys.open(proofLabel(id), p.Data)
+			if err != nil {
+				return err
+			}
+			sealed, err := db.keys.seal(proofLabel(id), plain)
+			if err != nil {
+				return err
+			}
+			if err := tx.G.Model(&RequestProof{}).Where("id = ?", id).Update("data", sealed).Error; err != nil {
+				return fmt.Errorf("seal proof of authority: %w", err)
+			}
+			n++
+		}
 		if n > 0 {
 			tx.Audit(Audit{Action: "secrets.seal", ObjectType: "settings", Details: map[string]any{"sealed": n, "key": db.keys.current}})
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Outcomes of a request as the CCPA request log (§7101) and metrics (§7102)
@@ -66,8 +68,10 @@ func daysBetween(from, to Date) int {
 
 // RequestLogColumns is the header of the request log export: the facts
 // §7101(b) asks a business to keep, with the reference and regime.
+// Merged duplicates are not rows of their own: the request they were merged
+// into names them in merged_references.
 var RequestLogColumns = []string{"reference", "date_of_request", "type", "regime", "channel",
-	"date_of_response", "outcome", "denial_reason"}
+	"date_of_response", "outcome", "denial_reason", "merged_references"}
 
 // RequestLogRow is one request in the CCPA request log (§7101).
 type RequestLogRow struct {
@@ -79,13 +83,15 @@ type RequestLogRow struct {
 	RespondedOn  Date   // zero while the request is open
 	Outcome      string // one of the Outcome constants
 	DenialReason string // the basis for a denial in whole or in part
+	// Merged are the references of the duplicates merged into this request.
+	Merged []string
 }
 
 // Record is the row as CSV cells, in RequestLogColumns order. Free text is
 // made safe to open in a spreadsheet.
 func (r RequestLogRow) Record() []string {
 	return []string{r.Reference, r.ReceivedOn.String(), r.Type, r.Regime, r.Channel,
-		r.RespondedOn.String(), r.Outcome, SpreadsheetSafe(r.DenialReason)}
+		r.RespondedOn.String(), r.Outcome, SpreadsheetSafe(r.DenialReason), strings.Join(r.Merged, " ")}
 }
 
 // requestLogPage is how many requests the log reads at a time.
@@ -96,7 +102,7 @@ const requestLogPage = 500
 func (db *DB) CountRequestLog(ctx context.Context, actor Actor, from, to time.Time) (int64, error) {
 	var n int64
 	err := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor)).
-		Where("received_at >= ? AND received_at < ?", from.UTC(), to.UTC()).Count(&n).Error
+		Where("received_at >= ? AND received_at < ?", from.UTC(), to.UTC()).Where(notDuplicate).Count(&n).Error
 	if err != nil {
 		return 0, fmt.Errorf("count request log: %w", err)
 	}
@@ -119,7 +125,7 @@ func (db *DB) RequestLog(ctx context.Context, actor Actor, from, to time.Time, l
 	for {
 		q := db.Gorm.WithContext(ctx).Scopes(requestScope(actor)).
 			Select("id", "reference", "type", "regime", "channel", "status", "received_at", "completed_at", "outcome", "denial_reason").
-			Where("received_at >= ? AND received_at < ?", from.UTC(), to.UTC())
+			Where("received_at >= ? AND received_at < ?", from.UTC(), to.UTC()).Where(notDuplicate)
 		if !firstPage {
 			q = q.Where("received_at > ? OR (received_at = ? AND id > ?)", afterAt, afterAt, afterID)
 		}
@@ -127,8 +133,14 @@ func (db *DB) RequestLog(ctx context.Context, actor Actor, from, to time.Time, l
 		if err := q.Order("received_at, id").Limit(requestLogPage).Find(&page).Error; err != nil {
 			return rows, fmt.Errorf("read request log: %w", err)
 		}
+		merged, err := mergedReferences(db.Gorm.WithContext(ctx), page)
+		if err != nil {
+			return rows, err
+		}
 		for i := range page {
-			if err := fn(logRow(&page[i], loc)); err != nil {
+			row := logRow(&page[i], loc)
+			row.Merged = merged[page[i].ID]
+			if err := fn(row); err != nil {
 				return rows, err
 			}
 			rows++
@@ -139,6 +151,31 @@ func (db *DB) RequestLog(ctx context.Context, actor Actor, from, to time.Time, l
 		last := page[len(page)-1]
 		afterAt, afterID, firstPage = last.ReceivedAt, last.ID, false
 	}
+}
+
+// mergedReferences maps each of the requests to the references of the
+// duplicates merged into it.
+func mergedReferences(g *gorm.DB, page []PrivacyRequest) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(page) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(page))
+	for i, r := range page {
+		ids[i] = r.ID
+	}
+	var rows []struct {
+		DuplicateOf string
+		Reference   string
+	}
+	if err := g.Raw(`SELECT d.duplicate_of, p.reference FROM request_duplicates d JOIN privacy_requests p ON p.id = d.request_id
+		WHERE d.duplicate_of IN ? ORDER BY p.reference`, ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read merged duplicates: %w", err)
+	}
+	for _, r := range rows {
+		out[r.DuplicateOf] = append(out[r.DuplicateOf], r.Reference)
+	}
+	return out, nil
 }
 
 func logRow(r *PrivacyRequest, loc *time.Location) RequestLogRow {

@@ -276,7 +276,7 @@ func TestRequestLogRowsHoldTheFactsSection7101Asks(t *testing.T) {
 	if count, _ := db.CountRequestLog(context.Background(), modeltest.Staff, from, to); n != 10 || len(got) != 10 || count != 10 {
 		t.Fatalf("%d rows (%d given, %d counted), want the 10 requests of 2025 in Los Angeles", n, len(got), count)
 	}
-	if want := []string{"reference", "date_of_request", "type", "regime", "channel", "date_of_response", "outcome", "denial_reason"}; !slices.Equal(models.RequestLogColumns, want) {
+	if want := []string{"reference", "date_of_request", "type", "regime", "channel", "date_of_response", "outcome", "denial_reason", "merged_references"}; !slices.Equal(models.RequestLogColumns, want) {
 		t.Errorf("columns %v, want %v", models.RequestLogColumns, want)
 	}
 	byRef := map[string][]string{}
@@ -287,13 +287,13 @@ func TestRequestLogRowsHoldTheFactsSection7101Asks(t *testing.T) {
 		name string
 		want []string // without the reference
 	}{
-		{"access", []string{"2025-03-01", "access", "gdpr", "api", "2025-03-11", "complied", ""}},
-		{"know-partial-late", []string{"2025-05-01", "know", "ccpa", "api", "2025-06-20", "complied_in_part", "Partial: call recordings withheld"}},
-		{"portability-denied", []string{"2025-07-01", "portability", "gdpr", "api", "2025-07-05", "denied", "could not verify the requester"}},
-		{"know-open", []string{"2025-08-01", "know", "ccpa", "api", "", "open", ""}},
-		{"delete-withdrawn", []string{"2025-09-01", "delete", "ccpa", "api", "2025-09-02", "withdrawn", ""}},
-		{"untriaged", []string{"2025-12-01", "untriaged", "other", "api", "", "open", ""}},
-		{"correct-new-year", []string{"2025-12-31", "correct", "ccpa", "api", "2026-01-05", "complied", ""}},
+		{"access", []string{"2025-03-01", "access", "gdpr", "api", "2025-03-11", "complied", "", ""}},
+		{"know-partial-late", []string{"2025-05-01", "know", "ccpa", "api", "2025-06-20", "complied_in_part", "Partial: call recordings withheld", ""}},
+		{"portability-denied", []string{"2025-07-01", "portability", "gdpr", "api", "2025-07-05", "denied", "could not verify the requester", ""}},
+		{"know-open", []string{"2025-08-01", "know", "ccpa", "api", "", "open", "", ""}},
+		{"delete-withdrawn", []string{"2025-09-01", "delete", "ccpa", "api", "2025-09-02", "withdrawn", "", ""}},
+		{"untriaged", []string{"2025-12-01", "untriaged", "other", "api", "", "open", "", ""}},
+		{"correct-new-year", []string{"2025-12-31", "correct", "ccpa", "api", "2026-01-05", "complied", "", ""}},
 	}
 	for _, tt := range tests {
 		ref := rs[tt.name].Reference
@@ -526,5 +526,45 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 			c.TasksDueOn.String() != tt.tasksDue || c.TasksOverdue != tt.tasksOverdue {
 			t.Errorf("%s: %+v (on board %v)", tt.name, c, ok)
 		}
+	}
+}
+
+// A duplicate merged into another request is no row of the §7101 log of
+// its own: the request it joined names it.
+func TestTheRequestLogListsOnlyTheSurvivingRequestOfAMerge(t *testing.T) {
+	db := modeltest.Open(t)
+	ctx := context.Background()
+	loc := la(t).Loc
+	received := time.Date(2025, 3, 1, 18, 0, 0, 0, time.UTC)
+	keep := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "person@example.com"}})
+	dup1 := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(time.Hour), Requester: models.Requester{Email: "person@example.com"}})
+	dup2 := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(2 * time.Hour), Requester: models.Requester{Email: "person@example.com"}})
+	other := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(3 * time.Hour), Requester: models.Requester{Email: "else@example.com"}})
+	for _, d := range []*models.PrivacyRequest{dup2, dup1} {
+		if err := db.MergeDuplicate(ctx, modeltest.Staff, d.ID, keep.Reference, "sent twice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := models.DayRange(models.Date{Year: 2025, Month: time.January, Day: 1}, models.Date{Year: 2025, Month: time.December, Day: 31}, loc)
+	got := map[string][]string{}
+	n, err := db.RequestLog(ctx, modeltest.Staff, from, to, loc, func(r models.RequestLogRow) error {
+		got[r.Reference] = r.Record()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count, _ := db.CountRequestLog(ctx, modeltest.Staff, from, to)
+	if n != 2 || count != 2 || len(got) != 2 {
+		t.Fatalf("%d rows (%d counted): %q; want the surviving request and the other one", n, count, got)
+	}
+	if _, listed := got[dup1.Reference]; listed {
+		t.Errorf("the merged duplicate %s is a row of the log", dup1.Reference)
+	}
+	if row := got[keep.Reference]; row[len(row)-1] != dup1.Reference+" "+dup2.Reference {
+		t.Errorf("the surviving request's merged references: %q", row[len(row)-1])
+	}
+	if row := got[other.Reference]; row[len(row)-1] != "" {
+		t.Errorf("an unmerged request names merges: %q", row)
 	}
 }

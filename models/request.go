@@ -80,6 +80,7 @@ type PrivacyRequest struct {
 	RequesterPhone     string
 	Relationship       string
 	Proof              string // an authorized agent's or parent's proof of authority
+	ProofOverride      string // why an agent's or parent's request proceeds without a checked proof
 	SubjectIdentifiers string // JSON array of normalized identifiers
 	CustomerID         *string
 	AssigneeID         *string
@@ -561,6 +562,11 @@ func (db *DB) ChangeStatus(ctx context.Context, actor Actor, id string, ch Statu
 		if err != nil {
 			return err
 		}
+		if Closed(out.Status) {
+			if err := tx.deleteProofs(out); err != nil {
+				return err
+			}
+		}
 		switch out.Status {
 		case StatusCompleted:
 			return tx.mailOutcome(out, MailCompletion, ch.LinkFor)
@@ -727,7 +733,11 @@ func (db *DB) UsableIdentifiers(ctx context.Context, r *PrivacyRequest) ([]strin
 // VerifyIdentifier records that staff verified one identifier of the
 // request by method (a call-back to a phone, a reply from an address…),
 // with a note of what was checked; audited as request.verify_identifier.
-func (db *DB) VerifyIdentifier(ctx context.Context, actor Actor, id, value, method, note string) error {
+//
+// When the request was routed already, the identifier goes to the
+// controllers holding it at once (routeLate): a new task or an amendment
+// to the pending one, mailed with both dates.
+func (db *DB) VerifyIdentifier(ctx context.Context, actor Actor, biz Business, id, value, method, note, inboxLink string) error {
 	if !slices.Contains(VerificationMethods, method) {
 		return Invalid("method", "must be one of %s", strings.Join(VerificationMethods, ", "))
 	}
@@ -747,8 +757,12 @@ func (db *DB) VerifyIdentifier(ctx context.Context, actor Actor, id, value, meth
 			if res.RowsAffected != 1 {
 				return "", nil, Invalid("identifier", "choose an unverified identifier of this request")
 			}
-			return fmt.Sprintf("Identifier %s verified by %s: %s", value, strings.ReplaceAll(method, "_", " "), note),
-				map[string]any{"identifier": value, "method": method}, nil
+			routed, err := tx.routeLate(biz, r, value, inboxLink)
+			if err != nil {
+				return "", nil, err
+			}
+			return fmt.Sprintf("Identifier %s verified by %s: %s.%s", value, strings.ReplaceAll(method, "_", " "), strings.TrimSuffix(note, "."), routed),
+				map[string]any{"identifier": value, "method": method, "routed_late": routed != ""}, nil
 		})
 		return err
 	})

@@ -163,6 +163,9 @@ func (t *Tx) stopSending(r *PrivacyRequest, reason string) ([]PersonMatch, int, 
 			return nil, 0, err
 		}
 	}
+	if _, err := t.addToStopList(r, reason, matches); err != nil {
+		return nil, 0, err
+	}
 	return matches, changed, nil
 }
 
@@ -212,6 +215,9 @@ func (db *DB) Route(ctx context.Context, actor Actor, biz Business, id, inboxLin
 				return "", nil, &ConflictError{Field: "status", Message: "verify the requester before routing (opt-out and objection requests need no verification)"}
 			case r.Relationship == "account_holder":
 				return "", nil, Invalid("relationship", "a customer's own account data is Sendara's as controller: handle it directly, not by routing")
+			}
+			if err := requireProof(tx.G, r); err != nil {
+				return "", nil, err
 			}
 			values, err := usableIdentifiers(tx.G, r)
 			if err != nil {

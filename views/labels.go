@@ -1,0 +1,127 @@
+package views
+
+import "github.com/sendara/console/models"
+
+// LabelSet names a family of codes the console stores (statuses, types,
+// timeline entries…) that pages show in words.
+type LabelSet string
+
+// The families of codes Label knows.
+const (
+	LabelStatus       LabelSet = "request status"
+	LabelType         LabelSet = "request type"
+	LabelRegime       LabelSet = "regime"
+	LabelChannel      LabelSet = "channel"
+	LabelRelationship LabelSet = "relationship"
+	LabelEvent        LabelSet = "timeline entry"
+	LabelTask         LabelSet = "controller answer"
+	LabelMailKind     LabelSet = "mail kind"
+	LabelMailStatus   LabelSet = "mail status"
+	LabelMethod       LabelSet = "verification method"
+	LabelProposal     LabelSet = "proposal decision"
+)
+
+// labels says each code in words, per family. Statuses and types keep
+// their words beside the forms that offer them (requestStatusLabels,
+// typeLabels); this table points at them, so there is one place per code.
+var labels = map[LabelSet]map[string]string{
+	LabelStatus: requestStatusLabels,
+	LabelType:   typeLabels,
+	LabelRegime: {
+		models.RegimeGDPR: "GDPR", models.RegimeUKGDPR: "UK GDPR", models.RegimeCCPA: "CCPA (California)",
+		models.RegimeOther: "no named law (strictest timing)",
+	},
+	LabelChannel: {"email": "email", "web_form": "public web form", "api": "API", "manual": "entered by staff"},
+	LabelRelationship: {
+		"end_user": "the person themselves", "account_holder": "a customer's account holder",
+		"authorized_agent": "an authorized agent", "parent": "a parent or guardian",
+	},
+	LabelEvent: {
+		"received":                  "received",
+		"email_in":                  "mail received",
+		"email_out":                 "mail sent",
+		"mention":                   "mentions another request",
+		"merge":                     "merged duplicate",
+		"identifiers_found":         "identifiers found in mail",
+		"identifier_accept":         "identifier added from mail",
+		"identifier_dismiss":        "identifier dismissed",
+		"identifiers":               "identifiers changed",
+		"requester":                 "requester changed",
+		"suppressed":                "sending stopped",
+		"triage":                    "type set",
+		"verification_sent":         "verification link sent",
+		"verify":                    "requester verified",
+		"verify_skip":               "verification skipped",
+		"verify_identifier":         "identifier verified",
+		"assign":                    "assigned",
+		"note":                      "note",
+		"status":                    "status changed",
+		"pause":                     "asked the requester (clock stopped)",
+		"resume":                    "requester answered (clock restarted)",
+		"extend":                    "deadline extended",
+		"route":                     "routed to the controllers",
+		"controller_answer":         "a controller answered",
+		"export":                    "access bundle prepared",
+		"export_reissue":            "bundle link issued again",
+		"erase":                     "data erased",
+		"rectify":                   "data corrected",
+		"legal_hold":                "legal hold",
+		"completion_resend":         "completion mail sent again",
+		"proof_upload":              "proof of authority uploaded",
+		"proof_check":               "proof of authority checked",
+		"proof_delete":              "proof files deleted",
+		"proof_override":            "proceeds without checked proof",
+		"retention":                 "details removed (retention)",
+		"proof_download":            "proof of authority downloaded",
+		"view":                      "viewed",
+		"list":                      "listed",
+		"search":                    "searched",
+		"export_download":           "bundle downloaded",
+		"merge_into":                "duplicate merged in",
+		"inbox_view":                "controller's inbox viewed",
+		"hold":                      "legal hold placed",
+		"hold_release":              "legal hold released",
+		"create":                    "created",
+		"mail_mark_sent":            "mail marked sent by hand",
+		"verification_link_confirm": "requester confirmed by the emailed link",
+		"routed":                    "routed to a controller",
+		"answered":                  "a controller answered",
+		"identifiers_propose":       "identifiers found in mail",
+	},
+	LabelTask: {
+		models.TaskPending: "waiting for the controller", models.TaskApproved: "approved", models.TaskDenied: "denied",
+		models.TaskInstructed: "instructed Sendara",
+	},
+	LabelMailKind: {
+		models.MailAcknowledgement: "acknowledgement", models.MailVerification: "verification link",
+		models.MailRouting: "to a controller", models.MailExtension: "extension notice", models.MailCompletion: "completion",
+		models.MailDenial: "denial", models.MailOther: "message",
+	},
+	LabelMailStatus: {
+		models.MailQueued: "queued", models.MailSent: "sent", models.MailFailed: "failed", models.MailHeld: "held (not sent)",
+	},
+	LabelMethod: {
+		"email_link": "emailed link", "email_reply": "reply from the address", "phone_call": "call-back to the phone",
+		"id_document": "identity document", "account_login": "signed in to their account", "matched_records": "matched records",
+		"skipped": "skipped (reason recorded)", "other": "other (see the note)",
+	},
+	LabelProposal: {
+		models.ProposalOpen: "waiting for a decision", models.ProposalAccepted: "accepted", models.ProposalDismissed: "dismissed",
+	},
+}
+
+// Label says a stored code in words. A code without words (which
+// TestEveryCodeHasALabel keeps from happening) is shown with its
+// underscores as spaces.
+func Label(set LabelSet, code string) string {
+	if l, ok := labels[set][code]; ok {
+		return l
+	}
+	return humanize(code)
+}
+
+// HasLabel reports whether a code has words of its own.
+func HasLabel(set LabelSet, code string) bool {
+	_, ok := labels[set][code]
+	return ok
+}
