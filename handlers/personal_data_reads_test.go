@@ -44,6 +44,8 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/consent":              "contact.consent_view",
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
+	"GET /requests/:id/case-file":      "request.case_file_view",
+	"GET /requests/:id/case-file.zip":  "request.case_file_export",
 }
 
 var noPersonalData = map[string]string{
@@ -155,6 +157,8 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /webhooks/:id":                {"/webhooks/" + hook.ID, asCustomer},
 		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
+		"GET /requests/:id/case-file":      {"/requests/" + r.ID + "/case-file", asStaff},
+		"GET /requests/:id/case-file.zip":  {"/requests/" + r.ID + "/case-file.zip", asStaff},
 	}
 
 	for _, rt := range app.echo.Routes() {
