@@ -18,6 +18,9 @@ func (s *Server) evidenceRoutes() []route {
 	return []route{
 		{Method: get, Path: "/requests/:id/case-file", Handler: s.caseFilePrint, Access: permitted, Perm: caseFile},
 		{Method: get, Path: "/requests/:id/case-file.zip", Handler: s.caseFileZip, Access: permitted, Perm: caseFile},
+		{Method: get, Path: "/reports/audit", Handler: s.evidenceReports, Access: permitted, Perm: can("reports", "read")},
+		{Method: get, Path: "/reports/audit/:name", Handler: s.evidenceReport, Access: permitted, Perm: can("reports", "read")},
+		{Method: get, Path: "/reports/audit/:name/csv", Handler: s.evidenceReportCSV, Access: permitted, Perm: can("reports", "read")},
 	}
 }
 

@@ -46,6 +46,8 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/requests/:id":         "request.view",
 	"GET /requests/:id/case-file":      "request.case_file_view",
 	"GET /requests/:id/case-file.zip":  "request.case_file_export",
+	"GET /reports/audit/:name":         "report.view",
+	"GET /reports/audit/:name/csv":     "report.export",
 }
 
 var noPersonalData = map[string]string{
@@ -78,6 +80,7 @@ var noPersonalData = map[string]string{
 	"GET /reports/request-log.csv":        "audited as report.request_log by its own test",
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
+	"GET /reports/audit":                  "the list of auditor reports",
 }
 
 func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
@@ -159,6 +162,8 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
 		"GET /requests/:id/case-file":      {"/requests/" + r.ID + "/case-file", asStaff},
 		"GET /requests/:id/case-file.zip":  {"/requests/" + r.ID + "/case-file.zip", asStaff},
+		"GET /reports/audit/:name":         {"/reports/audit/exports", asStaff},
+		"GET /reports/audit/:name/csv":     {"/reports/audit/access-review/csv", asStaff},
 	}
 
 	for _, rt := range app.echo.Routes() {
