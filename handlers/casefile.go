@@ -18,6 +18,7 @@ func (s *Server) evidenceRoutes() []route {
 	return []route{
 		{Method: get, Path: "/requests/:id/case-file", Handler: s.caseFilePrint, Access: permitted, Perm: caseFile},
 		{Method: get, Path: "/requests/:id/case-file.zip", Handler: s.caseFileZip, Access: permitted, Perm: caseFile},
+		{Method: http.MethodPost, Path: "/contacts/:id/purpose", Handler: s.contactPurpose, Access: permitted, Perm: can("contacts", "read")},
 		{Method: get, Path: "/reports/audit", Handler: s.evidenceReports, Access: permitted, Perm: can("reports", "read")},
 		{Method: get, Path: "/reports/audit/:name", Handler: s.evidenceReport, Access: permitted, Perm: can("reports", "read")},
 		{Method: get, Path: "/reports/audit/:name/csv", Handler: s.evidenceReportCSV, Access: permitted, Perm: can("reports", "read")},

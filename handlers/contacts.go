@@ -122,8 +122,17 @@ func (s *Server) contact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Staff state a purpose first (purpose.go); customer users are not asked.
+	purpose, show, err := s.accessPurpose(c, ct)
+	if !show || err != nil {
+		return err
+	}
+	var details map[string]any
+	if purpose != nil {
+		details = purpose.Details()
+	}
 	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "contact.view", ObjectType: "contact",
-		ObjectID: ct.ID, CustomerID: ct.CustomerID}); err != nil {
+		ObjectID: ct.ID, CustomerID: ct.CustomerID, Details: details}); err != nil {
 		return err
 	}
 	return s.renderContact(c, http.StatusOK, ct, contactFormOf(ct), views.ConsentForm{})

@@ -132,10 +132,16 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 	asCustomer := func(p string) int { return customer.get(p).Status }
 	asPublic := func(p string) int { return app.client().get(p).Status }
 	asKey := func(p string) int { return staffKey.get(p).Status }
+	// Staff state a purpose before a contact page shows (purpose.go).
+	asStaffWithPurpose := func(p string) int {
+		staff.get(p)
+		staff.post(p+"/purpose", url.Values{"purpose": {r.Reference}})
+		return staff.get(p).Status
+	}
 	for_ := "customer=" + acme.ID + "&purpose=" + url.QueryEscape(r.Reference)
 	visits := map[string]visit{
 		"GET /contacts":                    {"/contacts?customer=" + acme.ID, asStaff},
-		"GET /contacts/:id":                {"/contacts/" + jane.ID, asStaff},
+		"GET /contacts/:id":                {"/contacts/" + jane.ID, asStaffWithPurpose},
 		"GET /contacts/:id/consent":        {"/contacts/" + jane.ID + "/consent?at=" + url.QueryEscape(time.Now().Format("2006-01-02T15:04")), asStaff},
 		"GET /replies":                     {"/replies", asCustomer},
 		"GET /requests":                    {"/requests", asStaff},
