@@ -110,8 +110,11 @@ type LateOptOut struct {
 // OptOutLatency is report (a).
 type OptOutLatency struct {
 	Groups []OptOutLatencyGroup
-	Late   []LateOptOut
+	Late   []LateOptOut // at most maxLateListed, by customer, source and time; the groups count them all
 }
+
+// maxLateListed bounds the late opt-outs listed one by one.
+const maxLateListed = 1000
 
 // OptOutLatencyReport computes the latency of the opt-outs that happened
 // in [from, to).
@@ -146,7 +149,7 @@ func (db *DB) OptOutLatencyReport(ctx context.Context, actor Actor, biz Business
 		n := biz.Calendar.BusinessDaysBetween(DateOf(e.OccurredAt, biz.Loc), DateOf(inEffect, biz.Loc))
 		k := key{names[e.CustomerID], e.Source}
 		days[k] = append(days[k], n)
-		if n > OptOutLatencyLimit {
+		if n > OptOutLatencyLimit && len(out.Late) < maxLateListed {
 			out.Late = append(out.Late, LateOptOut{Customer: k.customer, Source: e.Source, ContactID: e.ContactID, Happened: e.OccurredAt,
 				Recorded: e.RecordedAt, InEffect: inEffect, Days: n, RecordedBy: e.ActorLabel})
 		}
