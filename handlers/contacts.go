@@ -144,6 +144,11 @@ func contactFormOf(ct *models.Contact) views.ContactForm {
 
 func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, edit views.ContactForm, consent views.ConsentForm) error {
 	ctx, a := c.Request().Context(), actor(c)
+	// A form posted back with a mistake shows the contact again: not to
+	// staff whose purpose has lapsed.
+	if _, show, err := s.accessPurpose(c, ct); !show || err != nil {
+		return err
+	}
 	states, err := s.db.ContactStates(ctx, ct)
 	if err != nil {
 		return err

@@ -79,11 +79,16 @@ func TestPurposeOfAccessIsAskedOfStaffAndRecorded(t *testing.T) {
 		t.Errorf("john's view: %+v", vs)
 	}
 
-	// Another session (another officer's) is asked again.
+	// Another session (a staff admin's) is asked again.
 	again := app.client()
-	again.login(app.user(models.RolePrivacyOfficer, nil, "second@sendara.test"))
+	again.login(app.user(models.RoleStaffAdmin, nil, "admin@sendara.test"))
 	if p := again.get("/contacts/" + jane.ID); p.Doc.Find(`[data-testid="purpose-form"]`).Length() != 1 {
 		t.Error("a new session was not asked")
+	}
+	// A form posted back with a mistake does not show the contact either.
+	if p := again.post("/contacts/"+jane.ID, url.Values{"identifiers": {"not a phone"}}); strings.Contains(p.Body, "+14155550123") ||
+		p.Doc.Find(`[data-testid="purpose-form"]`).Length() != 1 {
+		t.Errorf("a refused edit showed the contact without a purpose: %d", p.Status)
 	}
 
 	// The audit list shows the purpose.
