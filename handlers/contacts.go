@@ -122,8 +122,17 @@ func (s *Server) contact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Staff state a purpose first (purpose.go); customer users are not asked.
+	purpose, show, err := s.accessPurpose(c, ct)
+	if !show || err != nil {
+		return err
+	}
+	var details map[string]any
+	if purpose != nil {
+		details = purpose.Details()
+	}
 	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "contact.view", ObjectType: "contact",
-		ObjectID: ct.ID, CustomerID: ct.CustomerID}); err != nil {
+		ObjectID: ct.ID, CustomerID: ct.CustomerID, Details: details}); err != nil {
 		return err
 	}
 	return s.renderContact(c, http.StatusOK, ct, contactFormOf(ct), views.ConsentForm{})
@@ -135,6 +144,11 @@ func contactFormOf(ct *models.Contact) views.ContactForm {
 
 func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, edit views.ContactForm, consent views.ConsentForm) error {
 	ctx, a := c.Request().Context(), actor(c)
+	// A form posted back with a mistake shows the contact again: not to
+	// staff whose purpose has lapsed.
+	if _, show, err := s.accessPurpose(c, ct); !show || err != nil {
+		return err
+	}
 	states, err := s.db.ContactStates(ctx, ct)
 	if err != nil {
 		return err

@@ -46,6 +46,10 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
 	"GET /requests/:id/proofs/:proof":  "request.proof_download",
+	"GET /requests/:id/case-file":      "request.case_file_view",
+	"GET /requests/:id/case-file.zip":  "request.case_file_export",
+	"GET /reports/audit/:name":         "report.view",
+	"GET /reports/audit/:name/csv":     "report.export",
 }
 
 var noPersonalData = map[string]string{
@@ -81,6 +85,7 @@ var noPersonalData = map[string]string{
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /notifications":                  "the user's own notifications: references and events, no names or identifiers",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
+	"GET /reports/audit":                  "the list of auditor reports",
 }
 
 func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
@@ -142,10 +147,16 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 	asCustomer := func(p string) int { return customer.get(p).Status }
 	asPublic := func(p string) int { return app.client().get(p).Status }
 	asKey := func(p string) int { return staffKey.get(p).Status }
+	// Staff state a purpose before a contact page shows (purpose.go).
+	asStaffWithPurpose := func(p string) int {
+		staff.get(p)
+		staff.post(p+"/purpose", url.Values{"purpose": {r.Reference}})
+		return staff.get(p).Status
+	}
 	for_ := "customer=" + acme.ID + "&purpose=" + url.QueryEscape(r.Reference)
 	visits := map[string]visit{
 		"GET /contacts":                    {"/contacts?customer=" + acme.ID, asStaff},
-		"GET /contacts/:id":                {"/contacts/" + jane.ID, asStaff},
+		"GET /contacts/:id":                {"/contacts/" + jane.ID, asStaffWithPurpose},
 		"GET /contacts/:id/consent":        {"/contacts/" + jane.ID + "/consent?at=" + url.QueryEscape(time.Now().Format("2006-01-02T15:04")), asStaff},
 		"GET /replies":                     {"/replies", asCustomer},
 		"GET /requests":                    {"/requests", asStaff},
@@ -172,6 +183,10 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
 		"GET /requests/:id/proofs/:proof":  {"/requests/" + agentReq.ID + "/proofs/" + agentProof.ID, asStaff},
+		"GET /requests/:id/case-file":      {"/requests/" + r.ID + "/case-file", asStaff},
+		"GET /requests/:id/case-file.zip":  {"/requests/" + r.ID + "/case-file.zip", asStaff},
+		"GET /reports/audit/:name":         {"/reports/audit/exports", asStaff},
+		"GET /reports/audit/:name/csv":     {"/reports/audit/access-review/csv", asStaff},
 	}
 
 	for _, rt := range app.echo.Routes() {

@@ -70,11 +70,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg, field := classify(err)
-	if errors.Is(err, models.ErrNotFound) && c.Param("id") != "" && currentUser(c) != nil {
+	if a := notFoundActor(c); a != nil && errors.Is(err, models.ErrNotFound) && c.Param("id") != "" {
 		// Another tenant's object answers 404 like an absent one; the
-		// attempt is still on the log, in the user's tenant.
-		a := actor(c)
-		if rerr := s.db.Record(c.Request().Context(), a, models.Audit{Action: "access.not_found", ObjectType: "route",
+		// attempt is still on the log, in the user's (or key's) tenant.
+		if rerr := s.db.Record(c.Request().Context(), *a, models.Audit{Action: "access.not_found", ObjectType: "route",
 			ObjectID: c.Param("id"), CustomerID: a.CustomerID,
 			Details: map[string]any{"route": c.Request().Method + " " + c.Path()}}); rerr != nil {
 			s.log.Error("record a refused object", "request_id", requestID(c), "err", rerr)
@@ -103,6 +102,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("render error page", "err", rerr)
 		_ = c.String(status, msg)
 	}
+}
+
+// notFoundActor is whom a 404 for an object id is logged as: the
+// signed-in user, or the API key that asked.
+func notFoundActor(c echo.Context) *models.Actor {
+	if currentUser(c) != nil {
+		a := actor(c)
+		return &a
+	}
+	if k := apiKey(c); k != nil {
+		return &k.actor
+	}
+	return nil
 }
 
 // classify maps an error to a status, a message for people and the field

@@ -149,7 +149,8 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs}))
+		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs,
+		CaseFile: s.allowed(c, "case_files", "read")}))
 }
 
 // requestMails lists the messages received for and sent about a request;

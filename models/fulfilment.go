@@ -837,9 +837,19 @@ func (db *DB) DownloadExport(ctx context.Context, actor Actor, token string) (*R
 			return notFound(err)
 		}
 		e.Reference = r.Reference
+		// The customers whose data the bundle holds: the one it was made
+		// for, or (the requester's) each controller with a folder in it.
+		customers, err := bundleCustomers(tx.G, &e)
+		if err != nil {
+			return err
+		}
+		single := ""
+		if len(customers) == 1 {
+			single = customers[0]
+		}
 		tx.Audit(Audit{Action: "request.export_download", ObjectType: "request", ObjectID: r.ID,
-			CustomerID: firstNonEmptyString(derefString(r.CustomerID), derefString(e.CustomerID)),
-			Details:    map[string]any{"reference": r.Reference, "export": e.ID, "size": e.Size}})
+			CustomerID: firstNonEmptyString(derefString(r.CustomerID), derefString(e.CustomerID), single),
+			Details:    map[string]any{"reference": r.Reference, "export": e.ID, "size": e.Size, "customers": customers}})
 		return nil
 	})
 	if err != nil {

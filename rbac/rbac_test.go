@@ -69,6 +69,8 @@ var expected = []struct {
 	{"routed_requests:read", ca | cg},
 	{"routed_requests:answer", ca},
 	{"reports:read", sa | po | au},
+	// A request's case file (zip and print view) is evidence: staff and auditors (DESIGN §1).
+	{"case_files:read", sa | po | au},
 	{"outbox:read", sa | po | au},
 	// Retention settings are the staff admin's (DESIGN §1); holds keep
 	// evidence, which privacy officers ask for; auditors review.

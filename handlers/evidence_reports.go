@@ -1,0 +1,170 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// evidenceReportLimit bounds the rows of the exports report's page and CSV.
+const evidenceReportLimit = 5000
+
+// evidenceRange reads the report's date range (from and to, both
+// included, in the business time zone); the last 30 days by default.
+func (s *Server) evidenceRange(c echo.Context) (models.Date, models.Date, error) {
+	loc := s.cfg.Business.Loc
+	to := models.TodayIn(loc)
+	from := to.AddDays(-30)
+	for _, p := range []struct {
+		name string
+		dst  *models.Date
+	}{{"from", &from}, {"to", &to}} {
+		if v := strings.TrimSpace(c.QueryParam(p.name)); v != "" {
+			d, err := models.ParseDate(v)
+			if err != nil {
+				return from, to, models.Invalid(p.name, "%v", err)
+			}
+			*p.dst = d
+		}
+	}
+	if to.Before(from) {
+		return from, to, models.Invalid("to", "the end of the range is before its start")
+	}
+	return from, to, nil
+}
+
+// evidenceTable computes one auditor report.
+func (s *Server) evidenceTable(c echo.Context, name string, from, to models.Date) (models.EvidenceTable, error) {
+	ctx, a, biz, loc := c.Request().Context(), actor(c), s.cfg.Business, s.cfg.Business.Loc
+	start, end := models.DayRange(from, to, loc)
+	switch name {
+	case "opt-out-latency":
+		r, err := s.db.OptOutLatencyReport(ctx, a, biz, start, end)
+		if err != nil {
+			return models.EvidenceTable{}, err
+		}
+		return r.Table(loc), nil
+	case "reply-queue":
+		rows, err := s.db.ReplyQueueReport(ctx, a, biz)
+		if err != nil {
+			return models.EvidenceTable{}, err
+		}
+		return models.ReplyQueueTable(rows, loc), nil
+	case "on-time":
+		r, err := s.db.OnTimeRequests(ctx, a, biz, start, end)
+		if err != nil {
+			return models.EvidenceTable{}, err
+		}
+		return r.Table(), nil
+	case "access-review":
+		ps, err := s.db.AccessReview(ctx, a, loc)
+		if err != nil {
+			return models.EvidenceTable{}, err
+		}
+		return models.AccessReviewTable(ps, loc), nil
+	case "erasure":
+		cs, err := s.db.ErasureCompleteness(ctx, a, start, end)
+		if err != nil {
+			return models.EvidenceTable{}, err
+		}
+		return models.ErasureTable(cs, loc), nil
+	case "exports":
+		es, err := s.db.PersonalDataExports(ctx, a, start, end, evidenceReportLimit)
+		if err != nil {
+			return models.EvidenceTable{}, err
+		}
+		return models.ExportsTable(es, loc), nil
+	}
+	return models.EvidenceTable{}, echo.ErrNotFound
+}
+
+func evidenceReportNamed(name string) (models.EvidenceReport, bool) {
+	i := slices.IndexFunc(models.EvidenceReports, func(r models.EvidenceReport) bool { return r.Name == name })
+	if i < 0 {
+		return models.EvidenceReport{}, false
+	}
+	return models.EvidenceReports[i], true
+}
+
+// evidenceReports lists the auditor reports.
+func (s *Server) evidenceReports(c echo.Context) error {
+	from, to, err := s.evidenceRange(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.EvidenceIndex(views.EvidenceIndexProps{Reports: models.EvidenceReports,
+		From: from.String(), To: to.String()}))
+}
+
+// evidenceReport shows one auditor report. The tables name people (users,
+// who exported what) and requests, so each view is audited (report.view).
+func (s *Server) evidenceReport(c echo.Context) error {
+	rep, ok := evidenceReportNamed(c.Param("name"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	from, to, err := s.evidenceRange(c)
+	if err != nil {
+		return err
+	}
+	t, err := s.evidenceTable(c, rep.Name, from, to)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "report.view", ObjectType: "report", ObjectID: rep.Name,
+		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows)}}); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.EvidenceReportPage(views.EvidenceReportProps{Report: rep, Table: t,
+		From: from.String(), To: to.String(), Loc: s.cfg.Location, Generated: time.Now()}))
+}
+
+// evidenceReportCSV downloads the same table as CSV (report.export, one
+// of the exports the exports report lists).
+func (s *Server) evidenceReportCSV(c echo.Context) error {
+	rep, ok := evidenceReportNamed(c.Param("name"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	from, to, err := s.evidenceRange(c)
+	if err != nil {
+		return err
+	}
+	t, err := s.evidenceTable(c, rep.Name, from, to)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "report.export", ObjectType: "report", ObjectID: rep.Name,
+		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows), "format": "csv"}}); err != nil {
+		return err
+	}
+	out := startCSV(c, rep.Name+"-"+from.String()+"-to-"+to.String()+".csv", append([]string{"flagged"}, t.Columns...))
+	for i, row := range t.Rows {
+		rec := make([]string, 0, len(row)+1)
+		rec = append(rec, map[bool]string{true: "yes", false: ""}[t.Flagged[i]])
+		for _, cell := range row {
+			rec = append(rec, evidenceCSVCell(cell))
+		}
+		if err := out.Write(rec); err != nil {
+			break
+		}
+	}
+	if err := out.Close(nil); err != nil {
+		s.log.Error("report download interrupted", "request_id", requestID(c), "report", rep.Name, "err", err)
+	}
+	return nil
+}
+
+// evidenceCSVCell keeps a spreadsheet from reading a cell as a formula.
+func evidenceCSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// Purpose of access: a staff member opening a customer's contact page
+// first states why (a request reference or a reason). The purpose is
+// remembered for the session and that contact for models.PurposeLifetime
+// and is in the audit entry of every view (contact.view). It is stated by
+// a POST with the CSRF token, so a link cannot put words in anyone's
+// mouth: a link may only prefill the form (?purpose=PR-…).
+
+// purposeRequired says whether the signed-in actor must state a purpose:
+// staff users do; customer users (their own tenant's contacts) do not.
+func purposeRequired(a models.Actor) bool { return a.Staff() && a.Type == models.ActorUser }
+
+// accessPurpose returns the purpose in force for the contact page, and
+// whether the page may be shown. When the actor must state one and has
+// not, it renders the purpose form instead (show false).
+func (s *Server) accessPurpose(c echo.Context, ct *models.Contact) (*models.AccessPurpose, bool, error) {
+	a := actor(c)
+	if !purposeRequired(a) {
+		return nil, true, nil
+	}
+	sess := state(c).session
+	if sess == nil {
+		return nil, false, echo.ErrUnauthorized
+	}
+	p, err := s.db.CurrentPurpose(c.Request().Context(), sess.IDHash, ct.ID)
+	if err != nil || p != nil {
+		return p, p != nil, err
+	}
+	return nil, false, s.renderPurposeForm(c, http.StatusOK, ct, views.PurposeForm{Purpose: c.QueryParam("purpose")})
+}
+
+func (s *Server) renderPurposeForm(c echo.Context, status int, ct *models.Contact, f views.PurposeForm) error {
+	f.ContactID = ct.ID
+	f.Minutes = int(models.PurposeLifetime.Minutes())
+	if cust, err := s.db.Customer(c.Request().Context(), actor(c), ct.CustomerID); err == nil {
+		f.Customer = cust.Name
+	}
+	return s.render(c, status, views.ContactPurpose(f))
+}
+
+// contactPurpose records the purpose stated for a contact and opens it.
+func (s *Server) contactPurpose(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	ct, err := s.db.Contact(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !purposeRequired(a) {
+		return redirect(c, "/contacts/"+ct.ID)
+	}
+	sess := state(c).session
+	if sess == nil {
+		return echo.ErrUnauthorized
+	}
+	f := views.PurposeForm{Purpose: c.FormValue("purpose")}
+	if _, err := s.db.StatePurpose(ctx, a, sess.IDHash, ct.ID, f.Purpose); err != nil {
+		if f.Errors, err = formErrors(err); err != nil {
+			return err
+		}
+		return s.renderPurposeForm(c, http.StatusUnprocessableEntity, ct, f)
+	}
+	return redirect(c, "/contacts/"+ct.ID)
+}

@@ -1,0 +1,125 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// Purpose of access (issue 11, point 6): staff opening a customer's
+// contact first say why — a request reference (PR-2026-000042) or a
+// reason in words. The purpose is remembered for that sign-in session and
+// that contact for PurposeLifetime, so moving about the contact's page
+// (recording an opt-out, looking at a point in time) does not ask again;
+// every view's audit entry carries it.
+
+// PurposeLifetime is how long a stated purpose is remembered.
+const PurposeLifetime = 15 * time.Minute
+
+// Bounds of a stated purpose.
+const (
+	minPurposeReason = 10
+	maxPurposeLen    = 200
+)
+
+// AccessPurpose is a purpose stated for one contact in one session.
+type AccessPurpose struct {
+	SessionHash string `gorm:"primaryKey"`
+	ContactID   string `gorm:"primaryKey"`
+	Purpose     string
+	Reference   string // the request's reference when the purpose names one
+	StatedAt    time.Time
+	ExpiresAt   time.Time
+}
+
+// TableName keeps the table's name.
+func (AccessPurpose) TableName() string { return "access_purposes" }
+
+// Details is what the audit entry of a view carries.
+func (p *AccessPurpose) Details() map[string]any {
+	d := map[string]any{"purpose": p.Purpose}
+	if p.Reference != "" {
+		d["reference"] = p.Reference
+	}
+	return d
+}
+
+var referenceLike = regexp.MustCompile(`(?i)^PR-[0-9]{4}-[0-9]{6}$`)
+
+// ParsePurpose checks a purpose as typed: a request reference that exists,
+// or a reason of at least 10 characters on one line. It returns the
+// purpose to record and the reference it names, if any.
+func (db *DB) ParsePurpose(ctx context.Context, raw string) (purpose, reference string, err error) {
+	purpose = strings.TrimSpace(raw)
+	switch {
+	case purpose == "":
+		return "", "", Invalid("purpose", "say why you open this contact: a request reference (PR-2026-000042) or a reason")
+	case utf8.RuneCountInString(purpose) > maxPurposeLen:
+		return "", "", Invalid("purpose", "at most %d characters", maxPurposeLen)
+	case strings.ContainsFunc(purpose, unicode.IsControl):
+		return "", "", Invalid("purpose", "one line, no control characters")
+	case referenceLike.MatchString(purpose):
+		ref := strings.ToUpper(purpose)
+		var n int64
+		if err := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Where("reference = ?", ref).Count(&n).Error; err != nil {
+			return "", "", fmt.Errorf("look up request %s: %w", ref, err)
+		}
+		if n == 0 {
+			return "", "", Invalid("purpose", "there is no request %s", ref)
+		}
+		return ref, ref, nil
+	case utf8.RuneCountInString(purpose) < minPurposeReason:
+		return "", "", Invalid("purpose", "give a request reference (PR-2026-000042) or a reason of at least %d characters", minPurposeReason)
+	}
+	return purpose, "", nil
+}
+
+// StatePurpose remembers a purpose for a staff member's session and one
+// contact the actor may see (ErrNotFound otherwise) for PurposeLifetime.
+func (db *DB) StatePurpose(ctx context.Context, actor Actor, sessionHash, contactID, raw string) (*AccessPurpose, error) {
+	if _, err := db.Contact(ctx, actor, contactID); err != nil {
+		return nil, err
+	}
+	purpose, ref, err := db.ParsePurpose(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	now := Now()
+	p := &AccessPurpose{SessionHash: sessionHash, ContactID: contactID, Purpose: purpose, Reference: ref,
+		StatedAt: now, ExpiresAt: now.Add(PurposeLifetime)}
+	err = db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		if err := g.Where("expires_at <= ? OR (session_hash = ? AND contact_id = ?)", now, sessionHash, contactID).
+			Delete(&AccessPurpose{}).Error; err != nil {
+			return fmt.Errorf("forget old purposes: %w", err)
+		}
+		if err := g.Create(p).Error; err != nil {
+			return fmt.Errorf("remember the purpose: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// CurrentPurpose returns the purpose remembered for the session and
+// contact, or nil when none was stated or it has expired.
+func (db *DB) CurrentPurpose(ctx context.Context, sessionHash, contactID string) (*AccessPurpose, error) {
+	var p AccessPurpose
+	err := db.Gorm.WithContext(ctx).Where("session_hash = ? AND contact_id = ? AND expires_at > ?", sessionHash, contactID, Now()).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the purpose: %w", err)
+	}
+	return &p, nil
+}
