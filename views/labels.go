@@ -42,6 +42,8 @@ var labels = map[LabelSet]map[string]string{
 		"email_out":                 "mail sent",
 		"mention":                   "mentions another request",
 		"merge":                     "merged duplicate",
+		"case_file_export":          "case file downloaded",
+		"case_file_view":            "case file viewed",
 		"identifiers_found":         "identifiers found in mail",
 		"identifier_accept":         "identifier added from mail",
 		"identifier_dismiss":        "identifier dismissed",
