@@ -44,6 +44,9 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/consent":              "contact.consent_view",
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
+	// Lifecycle registers (issue 13)
+	"GET /communications/sent-after-opt-out":     "communication.sent_after_opt_out",
+	"GET /communications/sent-after-opt-out.csv": "communication.sent_after_opt_out",
 }
 
 var noPersonalData = map[string]string{
@@ -155,6 +158,9 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /webhooks/:id":                {"/webhooks/" + hook.ID, asCustomer},
 		"GET /api/v1/requests":             {"/api/v1/requests?email=jane%40example.com", asKey},
 		"GET /api/v1/requests/:id":         {"/api/v1/requests/" + r.ID, asKey},
+		// Lifecycle registers (issue 13)
+		"GET /communications/sent-after-opt-out":     {"/communications/sent-after-opt-out", asCustomer},
+		"GET /communications/sent-after-opt-out.csv": {"/communications/sent-after-opt-out.csv", asCustomer},
 	}
 
 	for _, rt := range app.echo.Routes() {

@@ -148,7 +148,7 @@ func (s *Server) routes() []route {
 		{post, "/api/v1/requests", s.apiCreateRequest, apiKeyAccess, can("requests", "write"), false},
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
-	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes())...)
+	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes(), s.lifecycleRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -172,4 +172,6 @@ var navigation = []struct {
 	{"Reports", "/reports", can("reports", "read")},
 	{"Retention", "/retention", can("retention", "read")},
 	{"Audit log", "/audit", can("audit", "read")},
+	// Lifecycle registers (issue 13)
+	{"Sent after opt-out", "/communications/sent-after-opt-out", can("communications", "read")},
 }
