@@ -38,10 +38,14 @@ const (
 	MailCompletion      = "completion"      // to the requester: done
 	MailDenial          = "denial"          // to the requester: refused, why, right to complain
 	MailOther           = "other"           // free text
+	// Lifecycle registers (issue 13)
+	MailIncidentNotice  = "incident_notice"  // to a customer's admins: a breach affects your data
+	MailProcessorChange = "processor_change" // to a customer's admins: a new sub-processor or policy version
 )
 
 // MailKinds lists every kind, in the order the template page shows them.
-var MailKinds = []string{MailAcknowledgement, MailVerification, MailRouting, MailExtension, MailCompletion, MailDenial, MailOther}
+var MailKinds = []string{MailAcknowledgement, MailVerification, MailRouting, MailExtension, MailCompletion, MailDenial, MailOther,
+	MailIncidentNotice, MailProcessorChange}
 
 // Outbox statuses.
 const (
