@@ -381,7 +381,7 @@ func (db *DB) ReportIncident(ctx context.Context, actor Actor, in CustomerReport
 		if staffAddress != "" {
 			return tx.QueueMail(OutboundMail{CustomerID: cid, Kind: MailOther, To: staffAddress,
 				Subject: "Breach reported by a customer: " + inc.Reference,
-				Body: fmt.Sprintf("A customer reported a breach through the console (%s, by %s).\n\n%s\n\n%s\n", inc.Reference, actor.Label, inc.Title, inc.Description)})
+				Body:    fmt.Sprintf("A customer reported a breach through the console (%s, by %s).\n\n%s\n\n%s\n", inc.Reference, actor.Label, inc.Title, inc.Description)})
 		}
 		return nil
 	})
