@@ -12,5 +12,15 @@ func (s *Server) lifecycleRoutes() []route {
 		{Method: post, Path: "/api/v1/communications", Handler: s.apiRecordCommunications, Access: apiKeyAccess, Perm: can("contacts", "write")},
 		{Method: get, Path: "/communications/sent-after-opt-out", Handler: s.sentAfterOptOut, Access: permitted, Perm: can("communications", "read")},
 		{Method: get, Path: "/communications/sent-after-opt-out.csv", Handler: s.sentAfterOptOutCSV, Access: permitted, Perm: can("communications", "read")},
+
+		{Method: get, Path: "/incidents", Handler: s.incidents, Access: permitted, Perm: can("incidents", "read")},
+		{Method: post, Path: "/incidents", Handler: s.incidentCreate, Access: permitted, Perm: can("incidents", "write")},
+		{Method: post, Path: "/incidents/report", Handler: s.incidentReport, Access: permitted, Perm: can("incidents", "report")},
+		{Method: post, Path: "/incidents/settings", Handler: s.incidentSettings, Access: permitted, Perm: can("incidents", "settings")},
+		{Method: get, Path: "/incidents/:id", Handler: s.incident, Access: permitted, Perm: can("incidents", "read")},
+		{Method: post, Path: "/incidents/:id/customers", Handler: s.incidentAddCustomer, Access: permitted, Perm: can("incidents", "write")},
+		{Method: post, Path: "/incidents/:id/notices", Handler: s.incidentNotices, Access: permitted, Perm: can("incidents", "write")},
+		{Method: post, Path: "/incidents/:id/status", Handler: s.incidentStatus, Access: permitted, Perm: can("incidents", "write")},
+		{Method: post, Path: "/incidents/:id/notes", Handler: s.incidentNote, Access: permitted, Perm: can("incidents", "write")},
 	}
 }

@@ -47,6 +47,8 @@ var personalDataReads = map[string]string{
 	// Lifecycle registers (issue 13)
 	"GET /communications/sent-after-opt-out":     "communication.sent_after_opt_out",
 	"GET /communications/sent-after-opt-out.csv": "communication.sent_after_opt_out",
+	"GET /incidents":     "incident.list",
+	"GET /incidents/:id": "incident.view",
 }
 
 var noPersonalData = map[string]string{
@@ -121,6 +123,7 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	incident := lifecycleIncident(t, app, acme)
 
 	type visit struct {
 		path string
@@ -161,6 +164,8 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		// Lifecycle registers (issue 13)
 		"GET /communications/sent-after-opt-out":     {"/communications/sent-after-opt-out", asCustomer},
 		"GET /communications/sent-after-opt-out.csv": {"/communications/sent-after-opt-out.csv", asCustomer},
+		"GET /incidents":     {"/incidents", asStaff},
+		"GET /incidents/:id": {"/incidents/" + incident.ID, asCustomer},
 	}
 
 	for _, rt := range app.echo.Routes() {

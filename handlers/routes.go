@@ -174,4 +174,5 @@ var navigation = []struct {
 	{"Audit log", "/audit", can("audit", "read")},
 	// Lifecycle registers (issue 13)
 	{"Sent after opt-out", "/communications/sent-after-opt-out", can("communications", "read")},
+	{"Incidents", "/incidents", can("incidents", "read")},
 }

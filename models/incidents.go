@@ -346,9 +346,9 @@ type CustomerReportInput struct {
 
 // ReportIncident registers a breach a customer's user reports to Sendara
 // (policy §5): an incident marked as reported by that customer, which
-// affects it and needs no notice to it, since it told Sendara. Staff are
-// mailed through the outbox at the privacy address given.
-func (db *DB) ReportIncident(ctx context.Context, actor Actor, in CustomerReportInput, staffAddress string) (*Incident, error) {
+// affects it and needs no notice to it, since it told Sendara. Sendara's
+// staff admins and privacy officers are mailed through the outbox.
+func (db *DB) ReportIncident(ctx context.Context, actor Actor, in CustomerReportInput) (*Incident, error) {
 	if actor.Staff() || actor.CustomerID == "" {
 		return nil, ErrNotFound
 	}
@@ -378,10 +378,18 @@ func (db *DB) ReportIncident(ctx context.Context, actor Actor, in CustomerReport
 		if err := tx.incidentEvent(inc.ID, "customer", fmt.Sprintf("The reporting customer: %d people affected; no notice needed, it told Sendara.", in.AffectedCount)); err != nil {
 			return err
 		}
-		if staffAddress != "" {
-			return tx.QueueMail(OutboundMail{CustomerID: cid, Kind: MailOther, To: staffAddress,
+		var staff []string
+		if err := tx.G.Table("users").Joins("JOIN role_assignments ra ON ra.user_id = users.id").
+			Where("users.customer_id IS NULL AND ra.role IN ? AND users.disabled_at IS NULL", []Role{RoleStaffAdmin, RolePrivacyOfficer}).
+			Pluck("users.email", &staff).Error; err != nil {
+			return fmt.Errorf("find Sendara's privacy team: %w", err)
+		}
+		for _, addr := range dedupe(staff) {
+			if err := tx.QueueMail(OutboundMail{CustomerID: cid, Kind: MailOther, To: addr,
 				Subject: "Breach reported by a customer: " + inc.Reference,
-				Body:    fmt.Sprintf("A customer reported a breach through the console (%s, by %s).\n\n%s\n\n%s\n", inc.Reference, actor.Label, inc.Title, inc.Description)})
+				Body:    fmt.Sprintf("A customer reported a breach through the console (%s, by %s).\n\n%s\n\n%s\n", inc.Reference, actor.Label, inc.Title, inc.Description)}); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -130,6 +130,7 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other, third := newCustomer(t, db, "acme"), newCustomer(t, db, "other"), newCustomer(t, db, "third")
+	newUser(t, db, "privacy@sendara.test", models.RolePrivacyOfficer, "", "")
 	both, err := db.CreateIncident(ctx, modeltest.Staff, models.IncidentInput{Title: "Both", Description: "d", Categories: []string{"mail"},
 		DiscoveredAt: time.Now().Add(-time.Hour), Affected: []models.AffectedInput{{CustomerID: acme.ID, Count: 1}, {CustomerID: other.ID, Count: 2}}})
 	if err != nil {
@@ -158,7 +159,7 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 	// A breach the customer reports is its own, marked, and needs no notice to it.
 	rep, err := db.ReportIncident(ctx, models.CustomerUser("u3", "a@third.test", third.ID, ""), models.CustomerReportInput{
 		Title: "Our CRM admin's laptop", Description: "Stolen with a session open.", Categories: []string{"credentials"},
-		DiscoveredAt: time.Now().Add(-time.Hour), AffectedCount: 0}, "privacy@sendara.test")
+		DiscoveredAt: time.Now().Add(-time.Hour), AffectedCount: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
