@@ -22,5 +22,12 @@ func (s *Server) lifecycleRoutes() []route {
 		{Method: post, Path: "/incidents/:id/notices", Handler: s.incidentNotices, Access: permitted, Perm: can("incidents", "write")},
 		{Method: post, Path: "/incidents/:id/status", Handler: s.incidentStatus, Access: permitted, Perm: can("incidents", "write")},
 		{Method: post, Path: "/incidents/:id/notes", Handler: s.incidentNote, Access: permitted, Perm: can("incidents", "write")},
+
+		{Method: get, Path: "/subprocessors", Handler: s.subprocessors, Access: permitted, Perm: can("subprocessors", "read")},
+		{Method: post, Path: "/subprocessors", Handler: s.subprocessorAdd, Access: permitted, Perm: can("subprocessors", "write")},
+		{Method: post, Path: "/subprocessors/settings", Handler: s.subprocessorSettings, Access: permitted, Perm: can("subprocessors", "settings")},
+		{Method: post, Path: "/subprocessors/:id/remove", Handler: s.subprocessorRemove, Access: permitted, Perm: can("subprocessors", "write")},
+		{Method: post, Path: "/subprocessors/:id/object", Handler: s.subprocessorObject, Access: permitted, Perm: can("subprocessors", "object")},
+		{Method: post, Path: "/policy-versions", Handler: s.policyVersionAdd, Access: permitted, Perm: can("subprocessors", "write")},
 	}
 }

@@ -81,6 +81,7 @@ var noPersonalData = map[string]string{
 	"GET /reports/request-log.csv":        "audited as report.request_log by its own test",
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
+	"GET /subprocessors":                  "companies, policy versions and customers' objections (business names, no people)",
 }
 
 func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {

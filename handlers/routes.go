@@ -175,4 +175,5 @@ var navigation = []struct {
 	// Lifecycle registers (issue 13)
 	{"Sent after opt-out", "/communications/sent-after-opt-out", can("communications", "read")},
 	{"Incidents", "/incidents", can("incidents", "read")},
+	{"Sub-processors", "/subprocessors", can("subprocessors", "read")},
 }
