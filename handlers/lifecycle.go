@@ -29,5 +29,8 @@ func (s *Server) lifecycleRoutes() []route {
 		{Method: post, Path: "/subprocessors/:id/remove", Handler: s.subprocessorRemove, Access: permitted, Perm: can("subprocessors", "write")},
 		{Method: post, Path: "/subprocessors/:id/object", Handler: s.subprocessorObject, Access: permitted, Perm: can("subprocessors", "object")},
 		{Method: post, Path: "/policy-versions", Handler: s.policyVersionAdd, Access: permitted, Perm: can("subprocessors", "write")},
+
+		{Method: get, Path: "/processing-records", Handler: s.processingRecords, Access: permitted, Perm: can("processing_records", "read")},
+		{Method: get, Path: "/processing-records.csv", Handler: s.processingRecordsCSV, Access: permitted, Perm: can("processing_records", "read")},
 	}
 }

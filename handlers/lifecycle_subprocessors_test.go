@@ -61,3 +61,30 @@ func TestANewSubprocessorIsAnnouncedAndACustomerAdminObjectsToIt(t *testing.T) {
 		t.Errorf("%d sub-processor audit events, want the add and the objection", len(got))
 	}
 }
+
+func TestACustomerAdminGetsItsOwnArt30RecordAsPagePrintAndCSV(t *testing.T) {
+	app := newTestApp(t)
+	acme, other := app.customer("acme"), app.customer("other")
+	admin := app.client()
+	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	p := admin.get("/processing-records?customer=" + other.ID)
+	if p.Status != http.StatusOK || p.text(`[data-testid="controller"]`) != "Acme Inc" {
+		t.Fatalf("the admin's record: %d controller %q", p.Status, p.text(`[data-testid="controller"]`))
+	}
+	print := admin.get("/processing-records?view=print")
+	if !strings.Contains(print.Body, "/static/css/records-print.css") || print.Doc.Find("header nav").Length() != 0 {
+		t.Error("the print view is not the bare document with its print stylesheet")
+	}
+	csvPage := admin.get("/processing-records.csv")
+	if !strings.HasPrefix(csvPage.Header.Get("Content-Type"), "text/csv") || !strings.Contains(csvPage.Body, "controller,Acme Inc") {
+		t.Errorf("CSV: %s", csvPage.Body)
+	}
+	agent := app.client()
+	agent.login(app.user(models.RoleCustomerAgent, acme, "agent@acme.test"))
+	if p := agent.get("/processing-records"); p.Status != http.StatusForbidden {
+		t.Errorf("agent: %d, want 403", p.Status)
+	}
+	if css := app.client().get("/static/css/records-print.css"); css.Status != http.StatusOK || !strings.Contains(css.Body, "@media print") {
+		t.Errorf("print stylesheet: %d", css.Status)
+	}
+}

@@ -82,6 +82,8 @@ var noPersonalData = map[string]string{
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
 	"GET /subprocessors":                  "companies, policy versions and customers' objections (business names, no people)",
+	"GET /processing-records":             "a customer's Art. 30(2) record: business facts and counts",
+	"GET /processing-records.csv":         "the same record as CSV: business facts and counts",
 }
 
 func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {

@@ -176,4 +176,5 @@ var navigation = []struct {
 	{"Sent after opt-out", "/communications/sent-after-opt-out", can("communications", "read")},
 	{"Incidents", "/incidents", can("incidents", "read")},
 	{"Sub-processors", "/subprocessors", can("subprocessors", "read")},
+	{"Art. 30 records", "/processing-records", can("processing_records", "read")},
 }
