@@ -32,5 +32,9 @@ func (s *Server) lifecycleRoutes() []route {
 
 		{Method: get, Path: "/processing-records", Handler: s.processingRecords, Access: permitted, Perm: can("processing_records", "read")},
 		{Method: get, Path: "/processing-records.csv", Handler: s.processingRecordsCSV, Access: permitted, Perm: can("processing_records", "read")},
+
+		{Method: get, Path: "/legal-disclosures", Handler: s.disclosures, Access: permitted, Perm: can("legal_disclosures", "read")},
+		{Method: post, Path: "/legal-disclosures", Handler: s.disclosureCreate, Access: permitted, Perm: can("legal_disclosures", "write")},
+		{Method: get, Path: "/legal-disclosures/transparency.csv", Handler: s.transparencyCSV, Access: permitted, Perm: can("legal_disclosures", "read")},
 	}
 }

@@ -177,4 +177,5 @@ var navigation = []struct {
 	{"Incidents", "/incidents", can("incidents", "read")},
 	{"Sub-processors", "/subprocessors", can("subprocessors", "read")},
 	{"Art. 30 records", "/processing-records", can("processing_records", "read")},
+	{"Legal disclosures", "/legal-disclosures", can("legal_disclosures", "read")},
 }

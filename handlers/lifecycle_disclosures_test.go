@@ -1,0 +1,49 @@
+package handlers_test
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sendara/console/models"
+)
+
+func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	officer := app.client()
+	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	today := models.TodayIn(models.DefaultBusiness().Loc)
+	officer.get("/legal-disclosures")
+	form := url.Values{"received_on": {today.String()}, "authority": {"FBI field office"}, "kind": {"warrant"},
+		"customer_id": {acme.ID}, "disclosed": {"consent history of one number"}, "disclosed_on": {today.String()}}
+	p := officer.post("/legal-disclosures", form)
+	if p.Status != http.StatusUnprocessableEntity || p.text("#err-not_told_reason") == "" {
+		t.Fatalf("not told without a reason: %d %q", p.Status, p.text("#err-not_told_reason"))
+	}
+	form.Set("not_told_reason", "non-disclosure order, 18 U.S.C. 2705(b)")
+	if p := officer.post("/legal-disclosures", form); p.Status != http.StatusSeeOther {
+		t.Fatalf("record: %d %s", p.Status, p.Body)
+	}
+	page := officer.get("/legal-disclosures")
+	if got := page.text(`[data-testid="transparency"] tr[data-year="` + form.Get("received_on")[:4] + `"]`); !strings.Contains(got, "1") {
+		t.Errorf("transparency row %q", got)
+	}
+	recs, err := csv.NewReader(strings.NewReader(officer.get("/legal-disclosures/transparency.csv").Body)).ReadAll()
+	if err != nil || len(recs) != 2 || recs[1][1] != "1" || recs[1][len(recs[1])-1] != "1" {
+		t.Errorf("CSV %q %v", recs, err)
+	}
+	admin := app.client()
+	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	if p := admin.get("/legal-disclosures"); p.Status != http.StatusForbidden {
+		t.Errorf("a customer admin: %d, want 403", p.Status)
+	}
+	auditor := app.client()
+	auditor.login(app.user(models.RoleAuditor, nil, "auditor@sendara.test"))
+	auditor.get("/legal-disclosures")
+	if p := auditor.post("/legal-disclosures", form); p.Status != http.StatusForbidden {
+		t.Errorf("an auditor recording: %d, want 403", p.Status)
+	}
+}
