@@ -93,3 +93,17 @@ func (s *Server) transparencyCSV(c echo.Context) error {
 	}
 	return nil
 }
+
+// requestNoSaleAnswer sends the standard "Sendara does not sell personal
+// information" answer to an opt-out of sale or sharing.
+func (s *Server) requestNoSaleAnswer(c echo.Context) error {
+	if err := s.db.AnswerNoSale(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		if _, ok := models.AsConflict(err); ok {
+			s.flash(c, err.Error())
+			return redirect(c, "/requests/"+c.Param("id"))
+		}
+		return err
+	}
+	s.flash(c, "The no-sale statement was queued to the requester. Close the request when done: it is logged and counted like any other.")
+	return redirect(c, "/requests/"+c.Param("id"))
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
 )
 
 func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
@@ -45,5 +46,38 @@ func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
 	auditor.get("/legal-disclosures")
 	if p := auditor.post("/legal-disclosures", form); p.Status != http.StatusForbidden {
 		t.Errorf("an auditor recording: %d, want 403", p.Status)
+	}
+}
+
+func TestAnOfficerAnswersAnOptOutOfSaleFromTheRequestPage(t *testing.T) {
+	app := newTestApp(t)
+	officer := app.client()
+	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	r, err := app.db.CreateRequest(t.Context(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeOptOutSale,
+		Regime: "ccpa", Channel: "api", Requester: models.Requester{Email: "jane@example.com"}}, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := officer.get("/requests/" + r.ID)
+	if page.Doc.Find(`[data-testid="no-sale-answer"]`).Length() != 1 {
+		t.Fatal("no answer button on an opt-out of sale")
+	}
+	if p := officer.post("/requests/"+r.ID+"/no-sale-answer", nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("answer: %d %s", p.Status, p.Body)
+	}
+	var subjects []string
+	app.db.Gorm.Table("outbox").Where("to_addr = ?", "jane@example.com").Pluck("subject", &subjects)
+	found := false
+	for _, s := range subjects {
+		found = found || strings.Contains(s, "Sendara does not sell personal information")
+	}
+	if !found {
+		t.Errorf("mails to the requester: %q", subjects)
+	}
+	if p := officer.post("/requests/"+r.ID+"/no-sale-answer", nil); p.Status != http.StatusSeeOther {
+		t.Errorf("a second answer: %d, want a redirect with the reason", p.Status)
+	}
+	if n := len(app.auditEvents("request.no_sale_answer")); n != 1 {
+		t.Errorf("%d answers audited, want 1", n)
 	}
 }

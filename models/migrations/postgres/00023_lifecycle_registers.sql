@@ -129,10 +129,24 @@ You may object to this new sub-processor until {{.AnswerBy}} (GDPR Art. 28(2)) f
 The current list of sub-processors and the policy''s history are on the console: {{.Link}}
 {{end}}
 Sendara Privacy Team',
+ CURRENT_TIMESTAMP, 'migration'),
+('no_sale',
+ 'Your request {{.Reference}}: Sendara does not sell personal information',
+ '{{if .RequesterName}}Dear {{.RequesterName}},{{else}}Hello,{{end}}
+
+Thank you for your request to opt out of the sale or sharing of your personal information, received on {{.ReceivedOn}} (reference {{.Reference}}).
+
+Sendara does not sell personal information, and does not share it for cross-context behavioral advertising. There is therefore no sale or sharing of your information to stop.
+
+{{if .Businesses}}We have also told {{.Businesses}}, the businesses that hold your contact details, and stopped messages to you through Sendara on their behalf.{{end}}
+
+If you also want us to delete your information or tell you what we hold, reply to this email with your reference.
+
+Sendara Privacy Team',
  CURRENT_TIMESTAMP, 'migration');
 
 -- +goose Down
-DELETE FROM mail_templates WHERE kind IN ('incident_notice', 'processor_change');
+DELETE FROM mail_templates WHERE kind IN ('incident_notice', 'processor_change', 'no_sale');
 DELETE FROM settings WHERE key IN ('incident_notice_hours', 'subprocessor_objection_days');
 DROP TABLE legal_disclosures;
 DROP TABLE subprocessor_objections;
