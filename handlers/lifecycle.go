@@ -35,6 +35,8 @@ func (s *Server) lifecycleRoutes() []route {
 
 		{Method: get, Path: "/legal-disclosures", Handler: s.disclosures, Access: permitted, Perm: can("legal_disclosures", "read")},
 		{Method: post, Path: "/legal-disclosures", Handler: s.disclosureCreate, Access: permitted, Perm: can("legal_disclosures", "write")},
+		{Method: get, Path: "/account-bundles", Handler: s.accountBundles, Access: permitted, Perm: can("account_bundles", "export")},
+		{Method: post, Path: "/account-bundles", Handler: s.accountBundleDownload, Access: permitted, Perm: can("account_bundles", "export")},
 		{Method: post, Path: "/requests/:id/no-sale-answer", Handler: s.requestNoSaleAnswer, Access: permitted, Perm: can("requests", "write")},
 
 		{Method: get, Path: "/legal-disclosures/transparency.csv", Handler: s.transparencyCSV, Access: permitted, Perm: can("legal_disclosures", "read")},

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,5 +80,39 @@ func TestAnOfficerAnswersAnOptOutOfSaleFromTheRequestPage(t *testing.T) {
 	}
 	if n := len(app.auditEvents("request.no_sale_answer")); n != 1 {
 		t.Errorf("%d answers audited, want 1", n)
+	}
+}
+
+func TestStaffDownloadAnAccountBundleWithoutSecrets(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	holder := app.user(models.RoleCustomerAdmin, acme, "owner@acme.test")
+	signedIn := app.client()
+	signedIn.login(holder)
+	app.apiKey(t, acme)
+	officer := app.client()
+	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	officer.get("/account-bundles")
+	p := officer.post("/account-bundles", url.Values{"customer_id": {acme.ID}})
+	if p.Status != http.StatusOK || !strings.Contains(p.Header.Get("Content-Disposition"), "account-acme.json") {
+		t.Fatalf("bundle: %d %s", p.Status, p.Header.Get("Content-Disposition"))
+	}
+	var b models.AccountBundle
+	if err := json.Unmarshal([]byte(p.Body), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Users) != 1 || b.Users[0].Email != "owner@acme.test" || len(b.SignIns) == 0 || b.SignIns[0].Outcome != "signed in" || len(b.APIKeys) != 1 {
+		t.Errorf("bundle: %d users, %d sign-ins, %d keys", len(b.Users), len(b.SignIns), len(b.APIKeys))
+	}
+	for _, secret := range []string{"argon2", "password_hash", "totp_secret", "secret_hash"} {
+		if strings.Contains(strings.ToLower(p.Body), secret) {
+			t.Errorf("the bundle holds %s", secret)
+		}
+	}
+	if n := len(app.auditEvents("customer.account_bundle")); n != 1 {
+		t.Errorf("%d bundles audited, want 1", n)
+	}
+	if p := signedIn.post("/account-bundles", url.Values{"customer_id": {acme.ID}}); p.Status != http.StatusForbidden {
+		t.Errorf("a customer admin: %d, want 403", p.Status)
 	}
 }

@@ -86,6 +86,7 @@ var noPersonalData = map[string]string{
 	"GET /processing-records":                 "a customer's Art. 30(2) record: business facts and counts",
 	"GET /processing-records.csv":             "the same record as CSV: business facts and counts",
 	"GET /legal-disclosures/transparency.csv": "yearly counts only",
+	"GET /account-bundles":                    "a form choosing a customer (the bundle is a POST, audited as customer.account_bundle)",
 }
 
 func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {

@@ -178,4 +178,5 @@ var navigation = []struct {
 	{"Sub-processors", "/subprocessors", can("subprocessors", "read")},
 	{"Art. 30 records", "/processing-records", can("processing_records", "read")},
 	{"Legal disclosures", "/legal-disclosures", can("legal_disclosures", "read")},
+	{"Account bundles", "/account-bundles", can("account_bundles", "export")},
 }
