@@ -143,3 +143,38 @@ func TestSentAfterOptOutReportShowsATenantItsOwnExposureOnlyAsPageAndCSV(t *test
 		t.Errorf("agent: status %d, want 403", p.Status)
 	}
 }
+
+// What the pipeline posts is what the person's access bundle lists and
+// what their erasure deletes.
+func TestPostedCommunicationsAreInTheAccessBundleAndGoneAfterErasure(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	acme := app.customer("acme")
+	app.contact(t, acme, "Jane Doe", "+14155550123")
+	api := app.apiKeyWithScope(t, acme, models.ScopeWrite)
+	a := api.post("/api/v1/communications", map[string]any{"items": []map[string]any{
+		{"to": "415-555-0123", "channel": "imessage", "direction": "outbound", "delivery_status": "delivered"},
+		{"to": "+14155550123", "channel": "facetime", "direction": "inbound", "delivery_status": "answered"},
+	}})
+	if a.Status != http.StatusOK || a.Body["recorded"] != float64(2) {
+		t.Fatalf("record: %d %s", a.Status, a.Raw)
+	}
+	access := app.instructedRequest(t, models.TypeAccess, "+14155550123")
+	bundle, err := app.db.ExportBundle(ctx, modeltest.Staff, access.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bundle.Counts["communications"] != 2 {
+		t.Errorf("the bundle lists %d communication records, want 2", bundle.Counts["communications"])
+	}
+	erasure := app.instructedRequest(t, models.TypeErasure, "+14155550123")
+	res, err := app.db.EraseSubject(ctx, modeltest.Staff, erasure.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left int64
+	app.db.Gorm.Model(&models.Communication{}).Where("customer_id = ?", acme.ID).Count(&left)
+	if res.Deleted["communications"] != 2 || left != 0 {
+		t.Errorf("erasure deleted %d communication records, %d left", res.Deleted["communications"], left)
+	}
+}
