@@ -22,6 +22,7 @@ func (s *Server) lifecycleRoutes() []route {
 		{Method: post, Path: "/incidents/:id/notices", Handler: s.incidentNotices, Access: permitted, Perm: can("incidents", "write")},
 		{Method: post, Path: "/incidents/:id/status", Handler: s.incidentStatus, Access: permitted, Perm: can("incidents", "write")},
 		{Method: post, Path: "/incidents/:id/notes", Handler: s.incidentNote, Access: permitted, Perm: can("incidents", "write")},
+		{Method: post, Path: "/requests/:id/incident", Handler: s.incidentFromRequest, Access: permitted, Perm: can("incidents", "write")},
 
 		{Method: get, Path: "/subprocessors", Handler: s.subprocessors, Access: permitted, Perm: can("subprocessors", "read")},
 		{Method: post, Path: "/subprocessors", Handler: s.subprocessorAdd, Access: permitted, Perm: can("subprocessors", "write")},

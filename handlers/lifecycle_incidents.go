@@ -229,3 +229,18 @@ func (s *Server) incidentSettings(c echo.Context) error {
 	s.flash(c, fmt.Sprintf("Affected customers of new incidents must now be told within %d hours of discovery.", hours))
 	return redirect(c, "/incidents")
 }
+
+// incidentFromRequest opens an incident from a mailbox report of a
+// compromised account.
+func (s *Server) incidentFromRequest(c echo.Context) error {
+	inc, err := s.db.IncidentFromRequest(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		if _, ok := models.AsConflict(err); ok {
+			s.flash(c, err.Error())
+			return redirect(c, "/requests/"+c.Param("id"))
+		}
+		return err
+	}
+	s.flash(c, "Incident "+inc.Reference+" opened: add the affected customers and send their notices.")
+	return redirect(c, "/incidents/"+inc.ID)
+}

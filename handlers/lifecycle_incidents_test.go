@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
 )
@@ -134,5 +135,42 @@ func TestOnlyStaffAdminsChangeTheNoticeHours(t *testing.T) {
 	}
 	if h, _ := app.db.IncidentNoticeHours(context.Background()); h != 12 {
 		t.Errorf("notice hours %d, want 12", h)
+	}
+}
+
+func TestAnAccountCompromiseMailIsUrgentAndOpensAnIncident(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	if mailbox.AccountCompromise != models.SuggestedAccountCompromise {
+		t.Fatalf("the mailbox suggests %q, the models expect %q", mailbox.AccountCompromise, models.SuggestedAccountCompromise)
+	}
+	subject, body := "Our account was hacked", "Someone logged into our account and exported contacts last night."
+	r, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "hacked@example.com",
+		FromAddr: "owner@acme.example", Subject: subject, Body: body, SuggestedType: mailbox.SuggestType(subject, body),
+		Raw: []byte("From: owner@acme.example\r\nSubject: " + subject + "\r\n\r\n" + body + "\r\n"), ReceivedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := app.client()
+	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	if list := officer.get("/requests"); !strings.Contains(list.Body, "URGENT: account compromise") {
+		t.Error("the request list does not flag the report as urgent")
+	}
+	if page := officer.get("/requests/" + r.ID); page.Doc.Find(`[data-testid="open-incident"]`).Length() != 1 {
+		t.Fatal("no button to open an incident")
+	}
+	p := officer.post("/requests/"+r.ID+"/incident", nil)
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/incidents/") {
+		t.Fatalf("open incident: %d %s", p.Status, p.Location())
+	}
+	inc := officer.get(p.Location())
+	if got := inc.text(`[data-testid="incident-timeline"]`); !strings.Contains(got, r.Reference) {
+		t.Errorf("the incident's timeline does not name the report: %q", got)
+	}
+	if p := officer.post("/requests/"+r.ID+"/incident", nil); p.Status != http.StatusSeeOther || p.Location() != "/requests/"+r.ID {
+		t.Errorf("a second incident from the same report: %d %s", p.Status, p.Location())
+	}
+	if list, _ := app.db.Incidents(ctx, modeltest.Staff); len(list) != 1 {
+		t.Errorf("%d incidents, want 1", len(list))
 	}
 }

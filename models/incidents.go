@@ -574,3 +574,59 @@ func (db *DB) SendIncidentNotices(ctx context.Context, actor Actor, id, customer
 	})
 	return told, err
 }
+
+// IncidentFromRequest opens an incident from a mailbox message suggested as
+// an account compromise (policy §7): the message's text is the
+// description, its arrival the discovery time, and the request's customer,
+// if known, the first affected one. The request's timeline names the
+// incident. Staff only.
+func (db *DB) IncidentFromRequest(ctx context.Context, actor Actor, requestID string) (*Incident, error) {
+	if !actor.Staff() {
+		return nil, ErrNotFound
+	}
+	var inc *Incident
+	err := db.Tx(ctx, actor, func(tx *Tx) error {
+		if !validID(requestID) {
+			return ErrNotFound
+		}
+		var r PrivacyRequest
+		if err := tx.G.First(&r, "id = ?", requestID).Error; err != nil {
+			return notFound(err)
+		}
+		if r.SuggestedType != SuggestedAccountCompromise {
+			return &ConflictError{Field: "type", Message: "only a report of a compromised account opens an incident from here"}
+		}
+		var opened int64
+		if err := tx.G.Model(&RequestEvent{}).Where("request_id = ? AND kind = ?", r.ID, "incident").Count(&opened).Error; err != nil {
+			return fmt.Errorf("check earlier incident: %w", err)
+		}
+		if opened > 0 {
+			return &ConflictError{Field: "type", Message: "an incident was opened from this report already"}
+		}
+		in := IncidentInput{Title: "Account compromise reported by mail (" + r.Reference + ")",
+			Description: firstNonEmptyString(strings.TrimSpace(r.Details), "Reported by "+r.RequesterEmail+"."),
+			Categories:  []string{"account_users", "credentials"}, DiscoveredAt: r.ReceivedAt}
+		if len(in.Description) > 20000 {
+			in.Description = strings.ToValidUTF8(in.Description[:20000], "")
+		}
+		if err := in.normalize(); err != nil {
+			return err
+		}
+		var err error
+		if inc, err = tx.insertIncident(in, r.CustomerID); err != nil {
+			return err
+		}
+		if r.CustomerID != nil {
+			if err := tx.affectCustomer(inc, AffectedInput{CustomerID: *r.CustomerID}, "customer_id"); err != nil {
+				return err
+			}
+		}
+		tx.event(r.ID, "incident", "Incident "+inc.Reference+" opened from this report.")
+		return tx.incidentEvent(inc.ID, "note", "Opened from the mailbox report "+r.Reference+" from "+r.RequesterEmail+".")
+	})
+	return inc, err
+}
+
+// SuggestedAccountCompromise is the suggested type the mailbox gives a
+// report of a compromised account or a breach (mailbox.AccountCompromise).
+const SuggestedAccountCompromise = "account_compromise"
