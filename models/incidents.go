@@ -57,6 +57,7 @@ func (c IncidentCustomer) Overdue(now time.Time) bool {
 type IncidentEvent struct {
 	IncidentID string `gorm:"primaryKey"`
 	ID         string `gorm:"primaryKey"`
+	CustomerID *string // a line about one affected customer: only it sees the line
 	At         time.Time
 	Kind       string
 	Text       string
@@ -250,7 +251,7 @@ func (tx *Tx) insertIncident(in IncidentInput, reportedBy *string) (*Incident, e
 	if reportedBy != nil {
 		text = "Reported by the customer; discovered " + inc.DiscoveredAt.Format(time.RFC3339) + "."
 	}
-	if err := tx.incidentEvent(inc.ID, "created", text); err != nil {
+	if err := tx.incidentEvent(inc.ID, "", "created", text); err != nil {
 		return nil, err
 	}
 	tx.Audit(Audit{Action: "incident.create", ObjectType: "incident", ObjectID: inc.ID, CustomerID: strOrEmpty(reportedBy),
@@ -258,8 +259,12 @@ func (tx *Tx) insertIncident(in IncidentInput, reportedBy *string) (*Incident, e
 	return inc, nil
 }
 
-func (tx *Tx) incidentEvent(incidentID, kind, text string) error {
-	ev := IncidentEvent{IncidentID: incidentID, ID: uuid.Must(uuid.NewV7()).String(), At: Now(), Kind: kind, Text: text, ActorLabel: tx.Actor.Label}
+// incidentEvent adds a timeline line; about names the one customer the
+// line concerns ("" for a line every affected customer may read). Lines of
+// kind "internal" are for staff only.
+func (tx *Tx) incidentEvent(incidentID, about, kind, text string) error {
+	ev := IncidentEvent{IncidentID: incidentID, ID: uuid.Must(uuid.NewV7()).String(), CustomerID: nullIfEmpty(about), At: Now(),
+		Kind: kind, Text: text, ActorLabel: tx.Actor.Label}
 	if err := tx.G.Create(&ev).Error; err != nil {
 		return fmt.Errorf("add to the incident's timeline: %w", err)
 	}
@@ -297,7 +302,7 @@ func (tx *Tx) affectCustomer(inc *Incident, a AffectedInput, field string) error
 		}
 		tx.Audit(Audit{Action: "incident.customer_count", ObjectType: "incident", ObjectID: inc.ID, CustomerID: cust.ID,
 			Details: map[string]any{"before": existing.AffectedCount, "after": a.Count}})
-		return tx.incidentEvent(inc.ID, "customer", fmt.Sprintf("%s: %d people affected (was %d).", cust.Name, a.Count, existing.AffectedCount))
+		return tx.incidentEvent(inc.ID, cust.ID, "customer", fmt.Sprintf("%s: %d people affected (was %d).", cust.Name, a.Count, existing.AffectedCount))
 	}
 	ic := IncidentCustomer{CustomerID: cust.ID, IncidentID: inc.ID, AffectedCount: a.Count,
 		NoticeDueAt: inc.DiscoveredAt.Add(time.Duration(hours) * time.Hour), AddedAt: Now()}
@@ -306,7 +311,7 @@ func (tx *Tx) affectCustomer(inc *Incident, a AffectedInput, field string) error
 	}
 	tx.Audit(Audit{Action: "incident.customer_add", ObjectType: "incident", ObjectID: inc.ID, CustomerID: cust.ID,
 		Details: map[string]any{"count": a.Count, "notice_due_at": ic.NoticeDueAt}})
-	return tx.incidentEvent(inc.ID, "customer", fmt.Sprintf("%s affected: %d people; to be told by %s.", cust.Name, a.Count, ic.NoticeDueAt.Format(time.RFC3339)))
+	return tx.incidentEvent(inc.ID, cust.ID, "customer", fmt.Sprintf("%s affected: %d people; to be told by %s.", cust.Name, a.Count, ic.NoticeDueAt.Format(time.RFC3339)))
 }
 
 // AffectCustomer adds a customer to an incident, or changes how many of
@@ -375,7 +380,7 @@ func (db *DB) ReportIncident(ctx context.Context, actor Actor, in CustomerReport
 		if err := tx.G.Create(&ic).Error; err != nil {
 			return fmt.Errorf("add reporting customer: %w", err)
 		}
-		if err := tx.incidentEvent(inc.ID, "customer", fmt.Sprintf("The reporting customer: %d people affected; no notice needed, it told Sendara.", in.AffectedCount)); err != nil {
+		if err := tx.incidentEvent(inc.ID, cid, "customer", fmt.Sprintf("The reporting customer: %d people affected; no notice needed, it told Sendara.", in.AffectedCount)); err != nil {
 			return err
 		}
 		var staff []string
@@ -432,7 +437,11 @@ func (db *DB) Incident(ctx context.Context, actor Actor, id string) (*Incident, 
 	if !actor.Staff() && len(inc.Customers) == 0 {
 		return nil, ErrNotFound
 	}
-	if err := db.Gorm.WithContext(ctx).Where("incident_id = ?", id).Order("at, id").Find(&inc.Events).Error; err != nil {
+	q := db.Gorm.WithContext(ctx).Where("incident_id = ?", id)
+	if !actor.Staff() {
+		q = q.Where("(customer_id IS NULL OR customer_id = ?) AND kind <> ?", actor.CustomerID, "internal")
+	}
+	if err := q.Order("at, id").Find(&inc.Events).Error; err != nil {
 		return nil, fmt.Errorf("read the incident's timeline: %w", err)
 	}
 	return &inc, nil
@@ -483,7 +492,7 @@ func (db *DB) SetIncidentStatus(ctx context.Context, actor Actor, id, status, no
 			text += " " + note
 		}
 		tx.Audit(Audit{Action: "incident.status", ObjectType: "incident", ObjectID: id, Details: map[string]any{"from": inc.Status, "to": status}})
-		return tx.incidentEvent(id, "status", text)
+		return tx.incidentEvent(id, "", "status", text)
 	})
 }
 
@@ -504,7 +513,7 @@ func (db *DB) AddIncidentNote(ctx context.Context, actor Actor, id, text string)
 			return err
 		}
 		tx.Audit(Audit{Action: "incident.note", ObjectType: "incident", ObjectID: id})
-		return tx.incidentEvent(id, "note", text)
+		return tx.incidentEvent(id, "", "note", text)
 	})
 }
 
@@ -563,7 +572,7 @@ func (db *DB) SendIncidentNotices(ctx context.Context, actor Actor, id, customer
 			if now.After(ic.NoticeDueAt) {
 				late = fmt.Sprintf(" It was due %s: late.", ic.NoticeDueAt.Format(time.RFC3339))
 			}
-			if err := tx.incidentEvent(id, "notice", fmt.Sprintf("Notice to %s queued to %d address(es).%s", cust.Name, len(to), late)); err != nil {
+			if err := tx.incidentEvent(id, cust.ID, "notice", fmt.Sprintf("Notice to %s queued to %d address(es).%s", cust.Name, len(to), late)); err != nil {
 				return err
 			}
 			tx.Audit(Audit{Action: "incident.notice", ObjectType: "incident", ObjectID: id, CustomerID: cust.ID,
@@ -622,7 +631,7 @@ func (db *DB) IncidentFromRequest(ctx context.Context, actor Actor, requestID st
 			}
 		}
 		tx.event(r.ID, "incident", "Incident "+inc.Reference+" opened from this report.")
-		return tx.incidentEvent(inc.ID, "note", "Opened from the mailbox report "+r.Reference+" from "+r.RequesterEmail+".")
+		return tx.incidentEvent(inc.ID, "", "internal", "Opened from the mailbox report "+r.Reference+" from "+r.RequesterEmail+".")
 	})
 	return inc, err
 }

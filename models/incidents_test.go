@@ -150,6 +150,14 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 	if err != nil || len(inc.Customers) != 1 || inc.Customers[0].CustomerID != acme.ID {
 		t.Fatalf("acme sees customers %v (%v), want only its own line", inc, err)
 	}
+	for _, e := range inc.Events {
+		if strings.Contains(e.Text, other.Name) {
+			t.Errorf("acme's timeline names the other customer: %q", e.Text)
+		}
+	}
+	if staffView, _ := db.Incident(ctx, modeltest.Staff, both.ID); len(staffView.Events) <= len(inc.Events) {
+		t.Errorf("staff see %d timeline lines, acme %d: acme should see fewer", len(staffView.Events), len(inc.Events))
+	}
 	if _, err := db.Incident(ctx, acmeUser, onlyOther.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("another customer's incident: %v, want ErrNotFound", err)
 	}

@@ -36,10 +36,13 @@ CREATE TABLE incident_customers (
 CREATE INDEX incident_customers_incident_idx ON incident_customers (incident_id);
 
 -- The incident's timeline: what happened and what was done, in order.
+-- Lines of kind 'internal' are for Sendara's staff only.
 CREATE TABLE incident_events (
     incident_id UUID NOT NULL REFERENCES incidents(id),
     id          UUID NOT NULL,
     at          TIMESTAMPTZ NOT NULL,
+    -- set on a line about one affected customer: only that customer sees it
+    customer_id UUID REFERENCES customers(id),
     kind        TEXT NOT NULL,
     text        TEXT NOT NULL,
     actor_label TEXT NOT NULL DEFAULT '',
