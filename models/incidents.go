@@ -55,8 +55,8 @@ func (c IncidentCustomer) Overdue(now time.Time) bool {
 
 // IncidentEvent is one line of an incident's timeline.
 type IncidentEvent struct {
-	IncidentID string `gorm:"primaryKey"`
-	ID         string `gorm:"primaryKey"`
+	IncidentID string  `gorm:"primaryKey"`
+	ID         string  `gorm:"primaryKey"`
 	CustomerID *string // a line about one affected customer: only it sees the line
 	At         time.Time
 	Kind       string
