@@ -247,9 +247,9 @@ func (tx *Tx) insertIncident(in IncidentInput, reportedBy *string) (*Incident, e
 	if err := tx.G.Create(inc).Error; err != nil {
 		return nil, fmt.Errorf("register incident: %w", err)
 	}
-	text := "Registered; discovered " + inc.DiscoveredAt.Format(time.RFC3339) + "."
+	text := "Registered; discovered " + inc.DiscoveredAt.UTC().Format(incidentTimeLayout) + "."
 	if reportedBy != nil {
-		text = "Reported by the customer; discovered " + inc.DiscoveredAt.Format(time.RFC3339) + "."
+		text = "Reported by the customer; discovered " + inc.DiscoveredAt.UTC().Format(incidentTimeLayout) + "."
 	}
 	if err := tx.incidentEvent(inc.ID, "", "created", text); err != nil {
 		return nil, err
@@ -311,7 +311,7 @@ func (tx *Tx) affectCustomer(inc *Incident, a AffectedInput, field string) error
 	}
 	tx.Audit(Audit{Action: "incident.customer_add", ObjectType: "incident", ObjectID: inc.ID, CustomerID: cust.ID,
 		Details: map[string]any{"count": a.Count, "notice_due_at": ic.NoticeDueAt}})
-	return tx.incidentEvent(inc.ID, cust.ID, "customer", fmt.Sprintf("%s affected: %d people; to be told by %s.", cust.Name, a.Count, ic.NoticeDueAt.Format(time.RFC3339)))
+	return tx.incidentEvent(inc.ID, cust.ID, "customer", fmt.Sprintf("%s affected: %d people; to be told by %s.", cust.Name, a.Count, ic.NoticeDueAt.UTC().Format(incidentTimeLayout)))
 }
 
 // AffectCustomer adds a customer to an incident, or changes how many of
@@ -570,7 +570,7 @@ func (db *DB) SendIncidentNotices(ctx context.Context, actor Actor, id, customer
 			}
 			late := ""
 			if now.After(ic.NoticeDueAt) {
-				late = fmt.Sprintf(" It was due %s: late.", ic.NoticeDueAt.Format(time.RFC3339))
+				late = fmt.Sprintf(" It was due %s: late.", ic.NoticeDueAt.UTC().Format(incidentTimeLayout))
 			}
 			if err := tx.incidentEvent(id, cust.ID, "notice", fmt.Sprintf("Notice to %s queued to %d address(es).%s", cust.Name, len(to), late)); err != nil {
 				return err
@@ -639,3 +639,7 @@ func (db *DB) IncidentFromRequest(ctx context.Context, actor Actor, requestID st
 // SuggestedAccountCompromise is the suggested type the mailbox gives a
 // report of a compromised account or a breach (mailbox.AccountCompromise).
 const SuggestedAccountCompromise = "account_compromise"
+
+// incidentTimeLayout writes times in timeline lines (stored once, read by
+// staff and customers in different zones): UTC, to the minute.
+const incidentTimeLayout = "2006-01-02 15:04 UTC"
