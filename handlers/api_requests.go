@@ -44,7 +44,14 @@ func requestOut(r *models.PrivacyRequest) requestJSON {
 		SubjectIdentifiers: r.Identifiers(), ReceivedAt: r.ReceivedAt.UTC(), AckDueOn: r.AckDueOn, DueOn: r.DueOn,
 		ExtendedTo: r.ExtendedTo, VerifiedAt: r.VerifiedAt, CompletedAt: r.CompletedAt, Outcome: r.Outcome, DenialReason: r.DenialReason}
 	if r.SuggestedType != "" {
-		out.SuggestedType = &r.SuggestedType
+		suggested := r.SuggestedType
+		// DESIGN §5 lists the request types a suggestion may name; an
+		// account-compromise report (urgent on the pages, where it opens an
+		// incident) is not a privacy request type, so the API says "other".
+		if suggested == models.SuggestedAccountCompromise {
+			suggested = models.TypeOther
+		}
+		out.SuggestedType = &suggested
 	}
 	return out
 }

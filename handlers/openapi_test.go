@@ -178,6 +178,8 @@ func TestOpenAPIDocumentDescribesWhatTheAPIAnswers(t *testing.T) {
 		{"GET", "/api/v1/consent?to=%2B14155550177", "/api/v1/consent", nil, 404},
 		{"GET", check("bad"), "/api/v1/suppressions/check", nil, 400},
 		{"GET", "/api/v1/contacts/00000000-0000-0000-0000-000000000000", "/api/v1/contacts/{id}", nil, 404},
+		{"POST", "/api/v1/communications", "/api/v1/communications", map[string]any{"items": []map[string]any{
+			{"to": "+14155550123", "channel": "imessage", "direction": "outbound", "delivery_status": "sent"}, {"to": "bad"}}}, 200},
 	}
 	staffKey := app.apiKey(t, nil)
 	created2 := staffKey.post("/api/v1/requests", map[string]any{"type": "access", "regime": "gdpr", "requester": map[string]any{"email": "p@example.org"}})

@@ -159,7 +159,7 @@ func (s *Server) routes() []route {
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
 	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes(),
-		s.queueRoutes(), s.notificationRoutes(), s.evidenceRoutes())...)
+		s.queueRoutes(), s.notificationRoutes(), s.evidenceRoutes(), s.lifecycleRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -184,4 +184,11 @@ var navigation = []struct {
 	{"Reports", "/reports", can("reports", "read")},
 	{"Retention", "/retention", can("retention", "read")},
 	{"Audit log", "/audit", can("audit", "read")},
+	// Lifecycle registers (issue 13)
+	{"Sent after opt-out", "/communications/sent-after-opt-out", can("communications", "read")},
+	{"Incidents", "/incidents", can("incidents", "read")},
+	{"Sub-processors", "/subprocessors", can("subprocessors", "read")},
+	{"Art. 30 records", "/processing-records", can("processing_records", "read")},
+	{"Legal disclosures", "/legal-disclosures", can("legal_disclosures", "read")},
+	{"Account bundles", "/account-bundles", can("account_bundles", "export")},
 }

@@ -41,6 +41,16 @@ var (
 	// asks for more than an opt-out; a sale opt-out goes before both
 	// because it names what to stop.
 	rules = []rule{
+		// An account taken over or a breach reported (policy §7) goes
+		// first: it is urgent whatever else the message asks.
+		{AccountCompromise, phrases(
+			`(?:my|our|the) (?:sendara |console )?account (?:was|has been|got|is|may have been|might have been|seems to have been) (?:hacked|compromised|taken over|breached|accessed by someone)`,
+			`(?:hacked|compromised|stolen) (?:sendara |console )?(?:account|password|credentials|api key|login)`,
+			`someone (?:else )?(?:has )?(?:logged|signed|got|broke) (?:in|into) (?:to )?(?:my|our) (?:sendara |console )?account`,
+			`unauthori[sz]ed (?:access|login|sign[- ]?in|logins|use of (?:my|our) account)`,
+			`(?:account|credential) (?:takeover|compromise)`, `(?:data|security) breach`, `leaked (?:api )?(?:key|password|credentials)`,
+			`i did not (?:log|sign) in`, `i didn'?t (?:log|sign) in`,
+		)},
 		{"opt_out_sale", phrases(
 			`do not sell`, `don'?t sell`, `dont sell`, `do not share`, `don'?t share`,
 			`(?:stop|quit) (?:selling|sharing)`, `sell or share`, `sale or sharing`, `selling or sharing`,
@@ -99,10 +109,15 @@ var (
 	)
 )
 
+// AccountCompromise is the suggested type of a message reporting a
+// compromised account or a breach (policy §7). It is not a privacy
+// request type: staff handle it as urgent and open an incident from it.
+const AccountCompromise = "account_compromise"
+
 // SuggestType guesses the kind of privacy request a message makes from its
 // subject and body: access, portability, rectification, erasure,
 // restriction, objection, opt_out_sale, know, delete, correct,
-// child_data, other, or "" when nothing looks like a privacy request.
+// child_data, other, account_compromise (urgent), or "" when nothing looks like a privacy request.
 // Where the text invokes California law (CCPA/CPRA) access, erasure and
 // rectification read as know, delete and correct. It is a hint shown to
 // staff, who decide; quoted earlier messages are ignored so a reply does

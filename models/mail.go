@@ -38,10 +38,15 @@ const (
 	MailCompletion      = "completion"      // to the requester: done
 	MailDenial          = "denial"          // to the requester: refused, why, right to complain
 	MailOther           = "other"           // free text
+	// Lifecycle registers (issue 13)
+	MailIncidentNotice  = "incident_notice"  // to a customer's admins: a breach affects your data
+	MailProcessorChange = "processor_change" // to a customer's admins: a new sub-processor or policy version
+	MailNoSale          = "no_sale"          // to the requester of a CCPA opt-out of sale: Sendara sells no personal information
 )
 
 // MailKinds lists every kind, in the order the template page shows them.
-var MailKinds = []string{MailAcknowledgement, MailVerification, MailRouting, MailExtension, MailCompletion, MailDenial, MailOther}
+var MailKinds = []string{MailAcknowledgement, MailVerification, MailRouting, MailExtension, MailCompletion, MailDenial, MailOther,
+	MailIncidentNotice, MailProcessorChange, MailNoSale}
 
 // Outbox statuses.
 const (

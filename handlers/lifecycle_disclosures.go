@@ -1,0 +1,109 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// disclosures is the register of demands from authorities and courts with
+// the yearly counts for the transparency report. What was disclosed may
+// be about people, so each view is audited.
+func (s *Server) disclosures(c echo.Context) error {
+	return s.renderDisclosures(c, http.StatusOK, views.DisclosureForm{})
+}
+
+func (s *Server) renderDisclosures(c echo.Context, status int, f views.DisclosureForm) error {
+	ctx, a := c.Request().Context(), actor(c)
+	list, err := s.db.Disclosures(ctx, a)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "legal_disclosure.list", ObjectType: "legal_disclosure",
+		Details: map[string]any{"results": len(list)}}); err != nil {
+		return err
+	}
+	p := views.DisclosuresPage{List: list, Form: f, CanWrite: s.allowed(c, "legal_disclosures", "write")}
+	p.Years, err = s.db.TransparencyReport(ctx, a)
+	if err != nil {
+		return err
+	}
+	if p.CanWrite {
+		if p.Customers, err = s.db.Customers(ctx, a); err != nil {
+			return err
+		}
+	}
+	return s.render(c, status, views.Disclosures(p))
+}
+
+func optionalDate(field, v string) (models.Date, error) {
+	if strings.TrimSpace(v) == "" {
+		return models.Date{}, nil
+	}
+	return formDate(field, v)
+}
+
+func (s *Server) disclosureCreate(c echo.Context) error {
+	f := views.DisclosureForm{ReceivedOn: c.FormValue("received_on"), Authority: c.FormValue("authority"), Kind: c.FormValue("kind"),
+		CustomerID: c.FormValue("customer_id"), Disclosed: c.FormValue("disclosed"), DisclosedOn: c.FormValue("disclosed_on"),
+		CustomerTold: c.FormValue("customer_told") == "yes", NotToldReason: c.FormValue("not_told_reason")}
+	err := func() error {
+		received, err := formDate("received_on", f.ReceivedOn)
+		if err != nil {
+			return err
+		}
+		disclosed, err := optionalDate("disclosed_on", f.DisclosedOn)
+		if err != nil {
+			return err
+		}
+		_, err = s.db.RecordDisclosure(c.Request().Context(), actor(c), models.DisclosureInput{ReceivedOn: received, Authority: f.Authority,
+			Kind: f.Kind, CustomerID: f.CustomerID, Disclosed: f.Disclosed, DisclosedOn: disclosed, CustomerTold: f.CustomerTold,
+			NotToldReason: f.NotToldReason}, models.TodayIn(s.cfg.Business.Loc))
+		return err
+	}()
+	if err != nil {
+		if f.Errors, err = formErrors(err); err != nil {
+			return err
+		}
+		return s.renderDisclosures(c, http.StatusUnprocessableEntity, f)
+	}
+	s.flash(c, "Demand recorded.")
+	return redirect(c, "/legal-disclosures")
+}
+
+// transparencyCSV is the yearly counts as CSV: figures only.
+func (s *Server) transparencyCSV(c echo.Context) error {
+	years, err := s.db.TransparencyReport(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	out := startCSV(c, "transparency-report.csv", models.TransparencyColumns)
+	var werr error
+	for _, y := range years {
+		if werr = out.Write(y.Record()); werr != nil {
+			break
+		}
+	}
+	if err := out.Close(werr); err != nil {
+		s.log.Error("transparency report interrupted", "request_id", requestID(c), "err", err)
+	}
+	return nil
+}
+
+// requestNoSaleAnswer sends the standard "Sendara does not sell personal
+// information" answer to an opt-out of sale or sharing.
+func (s *Server) requestNoSaleAnswer(c echo.Context) error {
+	if err := s.db.AnswerNoSale(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		if _, ok := models.AsConflict(err); ok {
+			s.flash(c, err.Error())
+			return redirect(c, "/requests/"+c.Param("id"))
+		}
+		return err
+	}
+	s.flash(c, "The no-sale statement was queued to the requester. Close the request when done: it is logged and counted like any other.")
+	return redirect(c, "/requests/"+c.Param("id"))
+}

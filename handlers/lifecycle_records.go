@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/views"
+)
+
+// recordsCustomer is the customer whose Art. 30(2) record is asked: a
+// customer user's own, or the one staff chose.
+func recordsCustomer(c echo.Context) string {
+	if a := actor(c); !a.Staff() {
+		return a.CustomerID
+	}
+	return c.QueryParam("customer")
+}
+
+// processingRecords shows Sendara's Art. 30(2) record for one customer as a
+// page, or as a print view (?view=print). It holds business facts and
+// counts, no person's data.
+func (s *Server) processingRecords(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	p := views.RecordsPage{Staff: a.Staff(), CustomerID: recordsCustomer(c), Loc: s.cfg.Business.Loc}
+	var err error
+	if p.Staff {
+		if p.Customers, err = s.db.Customers(ctx, a); err != nil {
+			return err
+		}
+	}
+	if p.CustomerID != "" {
+		if p.Record, err = s.db.ProcessingRecordFor(ctx, a, p.CustomerID, models.TodayIn(s.cfg.Business.Loc)); err != nil {
+			return err
+		}
+		if c.QueryParam("view") == "print" {
+			return s.render(c, http.StatusOK, views.RecordsPrint(p))
+		}
+	}
+	return s.render(c, http.StatusOK, views.Records(p))
+}
+
+// processingRecordsCSV is the same record as a CSV file.
+func (s *Server) processingRecordsCSV(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	id := recordsCustomer(c)
+	if id == "" {
+		return models.Invalid("customer", "choose a customer")
+	}
+	rec, err := s.db.ProcessingRecordFor(ctx, a, id, models.TodayIn(s.cfg.Business.Loc))
+	if err != nil {
+		return err
+	}
+	out := startCSV(c, "art30-records-"+rec.Customer.Slug+".csv", models.ProcessingRecordColumns)
+	var werr error
+	for _, r := range rec.Rows() {
+		if werr = out.Write(lifecycleCSVRow(r)); werr != nil {
+			break
+		}
+	}
+	if err := out.Close(werr); err != nil {
+		s.log.Error("Art. 30 record download interrupted", "request_id", requestID(c), "err", err)
+	}
+	return nil
+}
