@@ -71,6 +71,22 @@ var expected = []struct {
 	{"reports:read", sa | po | au},
 	// A request's case file (zip and print view) is evidence: staff and auditors (DESIGN §1).
 	{"case_files:read", sa | po | au},
+	// Lifecycle registers (issue 13): the sent-after-opt-out report is a
+	// customer admin's own exposure; the breach register is kept by staff
+	// and read by the customers it affects, who report their own breaches.
+	{"communications:read", sa | po | au | ca},
+	{"incidents:read", allRoles},
+	{"incidents:write", sa | po},
+	{"incidents:settings", sa},
+	{"incidents:report", ca},
+	{"subprocessors:read", allRoles},
+	{"subprocessors:write", sa | po},
+	{"subprocessors:settings", sa},
+	{"subprocessors:object", ca},
+	{"processing_records:read", sa | po | au | ca},
+	{"legal_disclosures:read", sa | po | au},
+	{"legal_disclosures:write", sa | po},
+	{"account_bundles:export", sa | po},
 	{"outbox:read", sa | po | au},
 	// Retention settings are the staff admin's (DESIGN §1); holds keep
 	// evidence, which privacy officers ask for; auditors review.

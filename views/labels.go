@@ -43,6 +43,8 @@ var labels = map[LabelSet]map[string]string{
 		"mention":                   "mentions another request",
 		"merge":                     "merged duplicate",
 		"case_file_export":          "case file downloaded",
+		"incident":                  "incident opened",
+		"no_sale_answer":            "answered: Sendara sells no personal information",
 		"case_file_view":            "case file viewed",
 		"identifiers_found":         "identifiers found in mail",
 		"identifier_accept":         "identifier added from mail",
@@ -98,6 +100,8 @@ var labels = map[LabelSet]map[string]string{
 		models.MailAcknowledgement: "acknowledgement", models.MailVerification: "verification link",
 		models.MailRouting: "to a controller", models.MailExtension: "extension notice", models.MailCompletion: "completion",
 		models.MailDenial: "denial", models.MailOther: "message",
+		models.MailIncidentNotice: "breach notice", models.MailProcessorChange: "sub-processor or policy change",
+		models.MailNoSale: "no-sale answer",
 	},
 	LabelMailStatus: {
 		models.MailQueued: "queued", models.MailSent: "sent", models.MailFailed: "failed", models.MailHeld: "held (not sent)",
