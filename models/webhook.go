@@ -404,23 +404,42 @@ func (t *Tx) emitEvent(customerID, typ, contactID string, data map[string]any) e
 }
 
 func (t *Tx) insertEvent(customerID, typ, contactID string, data map[string]any) (*WebhookEvent, error) {
-	now := Now()
-	id := "msg_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
-	body, err := json.Marshal(map[string]any{"type": typ, "timestamp": now.Format(time.RFC3339Nano), "data": data})
+	ev, err := newWebhookEvent(customerID, typ, contactID, data)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+		return nil, err
 	}
-	ev := &WebhookEvent{ID: id, CustomerID: customerID, Type: typ, ContactID: nullIfEmpty(contactID), Payload: string(body), CreatedAt: now}
 	if err := t.G.Create(ev).Error; err != nil {
 		return nil, fmt.Errorf("write %s event: %w", typ, err)
 	}
 	return ev, nil
 }
 
+// newWebhookEvent is an event row, not yet written: its id and the body
+// every delivery of it sends.
+func newWebhookEvent(customerID, typ, contactID string, data map[string]any) (*WebhookEvent, error) {
+	now := Now()
+	id := "msg_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
+	body, err := json.Marshal(map[string]any{"type": typ, "timestamp": now.Format(time.RFC3339Nano), "data": data})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	return &WebhookEvent{ID: id, CustomerID: customerID, Type: typ, ContactID: nullIfEmpty(contactID), Payload: string(body), CreatedAt: now}, nil
+}
+
 func (t *Tx) insertDeliveries(ev *WebhookEvent, endpoints []WebhookEndpoint) error {
 	if len(endpoints) == 0 {
 		return nil
 	}
+	rows := deliveryRows(ev, endpoints)
+	if err := t.G.Create(&rows).Error; err != nil {
+		return fmt.Errorf("queue webhook deliveries: %w", err)
+	}
+	return nil
+}
+
+// deliveryRows is one pending delivery of ev per endpoint, ordered behind
+// the earlier events about the same contact.
+func deliveryRows(ev *WebhookEvent, endpoints []WebhookEndpoint) []WebhookDelivery {
 	key := ev.ID
 	if ev.ContactID != nil {
 		key = *ev.ContactID
@@ -430,10 +449,7 @@ func (t *Tx) insertDeliveries(ev *WebhookEvent, endpoints []WebhookEndpoint) err
 		rows[i] = WebhookDelivery{ID: uuid.Must(uuid.NewV7()).String(), CustomerID: ev.CustomerID, EndpointID: e.ID, EventSeq: ev.Seq,
 			OrderKey: key, Status: DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt}
 	}
-	if err := t.G.Create(&rows).Error; err != nil {
-		return fmt.Errorf("queue webhook deliveries: %w", err)
-	}
-	return nil
+	return rows
 }
 
 // contactEventData is what a consent or contact event says about the
