@@ -153,6 +153,10 @@ type consentResponse struct {
 	Recorded   bool   `json:"recorded"`
 	EventID    string `json:"event_id,omitempty"`
 	Suppressed bool   `json:"suppressed"`
+	// PendingApproval: the opt-in reverses the person's own opt-out and
+	// waits for a customer admin (202).
+	PendingApproval bool   `json:"pending_approval,omitempty"`
+	ReversalID      string `json:"reversal_id,omitempty"`
 }
 
 func (s *Server) apiOptOut(c echo.Context) error { return s.apiConsent(c, models.OptOut) }
@@ -201,8 +205,11 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	channel, _ := models.ParseChannel(req.Channel) // RecordConsent accepted it
 	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
 	status := http.StatusOK
-	if res.Changed {
+	switch {
+	case res.Changed:
 		status, out.EventID = http.StatusCreated, res.Event.ID
+	case res.Pending != nil:
+		status, out.PendingApproval, out.ReversalID = http.StatusAccepted, true, res.Pending.ID
 	}
 	return c.JSON(status, out)
 }

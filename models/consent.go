@@ -133,6 +133,10 @@ type ConsentResult struct {
 	// the idempotency key was seen): the API answers 200 instead of 201.
 	Changed        bool
 	ContactCreated bool
+	// Pending is set when the opt-in would reverse the person's own
+	// opt-out and waits for a customer admin (consent_reversal.go):
+	// nothing changed in the ledger.
+	Pending *ConsentReversal
 }
 
 // futureSkew tolerates clocks a little ahead of ours.
@@ -306,6 +310,18 @@ func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput)
 		}
 		if already {
 			return res, nil
+		}
+		// The person's own START reply needs nobody's approval.
+		if in.Source != "inbound_reply" {
+			own, err := t.ownOptOut(customerID, states, affected)
+			if err != nil {
+				return nil, err
+			}
+			if own != nil {
+				if res.Pending, err = t.reverseOwnOptOut(customerID, c, ident, in, own); err != nil || res.Pending != nil {
+					return res, err
+				}
+			}
 		}
 	}
 

@@ -200,6 +200,11 @@ func (t *Tx) importOptInRows(job *ImportJob, rows []ImportRow) (applied, unchang
 				continue
 			}
 			return 0, 0, 0, fmt.Errorf("line %d: %w", r.Line, err)
+		case res.Pending != nil:
+			refused = append(refused, ImportProblem{JobID: job.ID, Line: r.Line, Col: -1, Field: "row",
+				Value:  clip(r.Identifiers[0].Value, maxShownValue),
+				Reason: "not applied yet: it reverses the person's own opt-out and waits for a customer admin's approval (Consent reversals)"})
+			unchanged++
 		case res.Changed:
 			applied++
 		default:
