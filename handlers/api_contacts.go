@@ -198,10 +198,10 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.db.Contact(ctx, a, res.Contact.ID)
-	if err != nil {
-		return err
-	}
+	// The answer is built from what the transaction wrote (res.Contact
+	// carries the flags it set): no read after the commit can turn an
+	// opt-out that is stored into a 500.
+	ct := res.Contact
 	channel, _ := models.ParseChannel(req.Channel) // RecordConsent accepted it
 	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
 	status := http.StatusOK

@@ -388,6 +388,9 @@ func (t *Tx) refreshStates(c *Contact) error {
 		anySuppressed = anySuppressed || s.Suppressed
 		restricted = restricted || (s.Suppressed && s.Reason == ReasonRestriction)
 	}
+	// The caller's copy says what was written: an answer is built from it,
+	// never from a read after the commit.
+	c.Suppressed, c.Restricted = anySuppressed, restricted
 	return t.G.Model(&Contact{}).Where("customer_id = ? AND id = ?", c.CustomerID, c.ID).
 		Updates(map[string]any{"suppressed": anySuppressed, "restricted": restricted, "updated_at": Now()}).Error
 }

@@ -1,0 +1,66 @@
+package handlers_test
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// committedFailReadsAfterCommit makes every read outside a transaction
+// fail from the moment a consent event is written: a handler that reads
+// again after its transaction committed then fails, one that answers from
+// what the transaction wrote does not.
+func committedFailReadsAfterCommit(t *testing.T, app *testApp) *atomic.Bool {
+	t.Helper()
+	var armed atomic.Bool
+	injected := errors.New("injected: the database is gone after the commit")
+	if err := app.db.Gorm.Callback().Create().After("gorm:create").Register("test:arm_after_consent_event", func(g *gorm.DB) {
+		if g.Statement.Table == "consent_events" {
+			armed.Store(true)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fail := func(g *gorm.DB) {
+		if _, inTx := g.Statement.ConnPool.(gorm.TxCommitter); armed.Load() && !inTx {
+			_ = g.AddError(injected)
+		}
+	}
+	for _, err := range []error{
+		app.db.Gorm.Callback().Query().Before("gorm:query").Register("test:fail_reads_after_commit", fail),
+		app.db.Gorm.Callback().Raw().Before("gorm:raw").Register("test:fail_raw_after_commit", fail),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &armed
+}
+
+// TestAnAcknowledgedOptOutIsAnsweredFromWhatWasCommitted: with every read
+// after the commit failing, POST /api/v1/opt-outs and /opt-ins still
+// answer 2xx with what they stored (DESIGN §4: what was acknowledged is
+// answered from what was committed).
+func TestAnAcknowledgedOptOutIsAnsweredFromWhatWasCommitted(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	armed := committedFailReadsAfterCommit(t, app)
+	a := api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123", "source": "api"})
+	if !armed.Load() {
+		t.Fatal("the opt-out wrote no consent event")
+	}
+	if a.Status != 201 || a.Body["recorded"] != true || a.Body["suppressed"] != true {
+		t.Fatalf("opt-out with reads after the commit failing: %d %s, want 201 recorded and suppressed", a.Status, a.Raw)
+	}
+	armed.Store(false)
+	a = api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550124", "evidence": "web form 7", "source": "api"})
+	if a.Status != 201 || a.Body["suppressed"] != false {
+		t.Fatalf("opt-in with reads after the commit failing: %d %s, want 201 and not suppressed", a.Status, a.Raw)
+	}
+	armed.Store(false)
+	if !api.suppressed("+14155550123") {
+		t.Error("the acknowledged opt-out is not in the check")
+	}
+}
