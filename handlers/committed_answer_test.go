@@ -64,3 +64,40 @@ func TestAnAcknowledgedOptOutIsAnsweredFromWhatWasCommitted(t *testing.T) {
 		t.Error("the acknowledged opt-out is not in the check")
 	}
 }
+
+// TestChecksStillAnswerWhileTheDatabaseIsUnreachable: with the database's
+// connection pool closed, the suppression checks (single and batch) still
+// answer 200 from the in-memory index, key authentication included.
+func TestChecksStillAnswerWhileTheDatabaseIsUnreachable(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	if a := api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123"}); a.Status != 201 {
+		t.Fatalf("opt-out: %d %s", a.Status, a.Raw)
+	}
+	if !api.suppressed("+14155550123") { // also puts the key in the index
+		t.Fatal("not suppressed before the outage")
+	}
+	pool, err := app.db.Gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if a := api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550199"}); a.Status < 500 {
+		t.Fatalf("a write with the database closed answered %d: the pool is not closed", a.Status)
+	}
+	for range 3 { // the index's replays fail meanwhile; the answers must not
+		if a := api.get(check("+14155550123")); a.Status != 200 || a.Body["suppressed"] != true {
+			t.Fatalf("check during the outage: %d %s", a.Status, a.Raw)
+		}
+		if a := api.get(check("+14155550124")); a.Status != 200 || a.Body["suppressed"] != false || a.Body["consent"] != "none" {
+			t.Fatalf("check of a stranger during the outage: %d %s", a.Status, a.Raw)
+		}
+		a := api.post("/api/v1/suppressions/check", map[string]any{"to": []string{"+14155550123", "+14155550124"}})
+		results, _ := a.Body["results"].([]any)
+		if a.Status != 200 || len(results) != 2 || results[0].(map[string]any)["suppressed"] != true {
+			t.Fatalf("batch check during the outage: %d %s", a.Status, a.Raw)
+		}
+	}
+}

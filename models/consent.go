@@ -492,13 +492,21 @@ func answerFor(to, channel string, standings [2]channelStanding) Suppression {
 // contact has the identifier does a second indexed lookup ask whether it
 // was erased: an erased person stays suppressed (reason erasure) on every
 // channel.
+//
+// While the database cannot be reached, a loaded index answers for up to
+// StaleLimit after its last good replay; then ErrSuppressionsUnavailable.
 func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
-	if ix := db.index(); ix != nil {
+	ix := db.index()
+	if ix != nil {
 		if s, ok := ix.check(customerID, id.Value, channel); ok {
 			return s, nil
 		}
 	}
-	return db.checkSuppression(ctx, customerID, id, channel)
+	s, err := db.checkSuppression(ctx, customerID, id, channel)
+	if err != nil && ix != nil && ctx.Err() == nil {
+		return ix.stale(customerID, id.Value, channel)
+	}
+	return s, err
 }
 
 // checkSuppression is CheckSuppression in the database: for an index that
@@ -527,7 +535,18 @@ func (db *DB) CheckSuppressions(ctx context.Context, customerID string, ids []Id
 			return out, nil
 		}
 	}
-	return db.checkSuppressions(ctx, customerID, ids, channel)
+	out, err := db.checkSuppressions(ctx, customerID, ids, channel)
+	if err != nil && ctx.Err() == nil {
+		if ix := db.index(); ix != nil {
+			out = make([]Suppression, len(ids))
+			for i, id := range ids {
+				if out[i], err = ix.stale(customerID, id.Value, channel); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, err
 }
 
 func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Identifier, channel string) ([]Suppression, error) {
