@@ -280,9 +280,12 @@ type contactJSON struct {
 func (s *Server) contactOut(c echo.Context, ct *models.Contact) (contactJSON, error) {
 	out := contactJSON{ID: ct.ID, Identifiers: ct.Values(), Name: ct.Name, CRMID: ct.CRMID, Restricted: ct.Restricted,
 		Suppressed: ct.Suppressed, CreatedAt: ct.CreatedAt, UpdatedAt: ct.UpdatedAt, Consent: map[string]stateJSON{}}
-	states, err := s.db.ContactStates(c.Request().Context(), ct)
-	if err != nil {
-		return out, err
+	states := ct.States // a contact just written carries them
+	if states == nil {
+		var err error
+		if states, err = s.db.ContactStates(c.Request().Context(), ct); err != nil {
+			return out, err
+		}
 	}
 	for _, ch := range models.Channels {
 		st, ok := states[ch]

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -9,15 +10,16 @@ import (
 )
 
 // committedFailReadsAfterCommit makes every read outside a transaction
-// fail from the moment a consent event is written: a handler that reads
-// again after its transaction committed then fails, one that answers from
-// what the transaction wrote does not.
-func committedFailReadsAfterCommit(t *testing.T, app *testApp) *atomic.Bool {
+// fail from the moment a row is written to one of tables (default
+// consent_events): a handler that reads again after its transaction
+// committed then fails, one that answers from what the transaction wrote
+// does not.
+func committedFailReadsAfterCommit(t *testing.T, app *testApp, tables ...string) *atomic.Bool {
 	t.Helper()
 	var armed atomic.Bool
 	injected := errors.New("injected: the database is gone after the commit")
 	if err := app.db.Gorm.Callback().Create().After("gorm:create").Register("test:arm_after_consent_event", func(g *gorm.DB) {
-		if g.Statement.Table == "consent_events" {
+		if g.Statement.Table == "consent_events" || slices.Contains(tables, g.Statement.Table) {
 			armed.Store(true)
 		}
 	}); err != nil {
@@ -62,6 +64,23 @@ func TestAnAcknowledgedOptOutIsAnsweredFromWhatWasCommitted(t *testing.T) {
 	armed.Store(false)
 	if !api.suppressed("+14155550123") {
 		t.Error("the acknowledged opt-out is not in the check")
+	}
+}
+
+// TestACreatedContactIsAnsweredFromWhatWasCommitted: POST /api/v1/contacts
+// answers 201 with the new contact and its consent state while every read
+// after the commit fails.
+func TestACreatedContactIsAnsweredFromWhatWasCommitted(t *testing.T) {
+	app := newTestApp(t)
+	api := app.apiKey(t, app.customer("acme"))
+	armed := committedFailReadsAfterCommit(t, app, "contacts")
+	a := api.post("/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550130"}, "name": "Ann"})
+	if !armed.Load() {
+		t.Fatal("no contact was written")
+	}
+	consent, _ := a.Body["consent"].(map[string]any)
+	if a.Status != 201 || a.Body["suppressed"] != false || len(consent) != 2 {
+		t.Fatalf("create contact with reads after the commit failing: %d %s", a.Status, a.Raw)
 	}
 }
 
