@@ -72,6 +72,7 @@ func (b *bench) runDialect(ctx context.Context, dialect string) error {
 		{"list", b.benchList, false},
 		{"import", b.benchImport, true},
 		{"audit", b.benchAudit, false},
+		{"webhooks", b.benchWebhooks, false},
 	}
 	for _, s := range steps {
 		if !b.o.only[s.name] || (s.pg && dialect != "postgres") {
@@ -158,7 +159,7 @@ type server struct {
 
 // serve starts console serve on a free loopback port with the API rate
 // limit off and waits until /healthz answers.
-func (b *bench) serve(ctx context.Context, t *target) (*server, error) {
+func (b *bench) serve(ctx context.Context, t *target, env ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -170,6 +171,7 @@ func (b *bench) serve(ctx context.Context, t *target) (*server, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cmd := exec.Command(b.binary, "serve", "--addr", addr, "--db", t.dsn)
 	cmd.Env = append(os.Environ(), "CONSOLE_API_RATE=0", "CONSOLE_LOG_FORMAT=json", "CONSOLE_BASE_URL=http://"+addr)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

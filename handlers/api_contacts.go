@@ -153,6 +153,10 @@ type consentResponse struct {
 	Recorded   bool   `json:"recorded"`
 	EventID    string `json:"event_id,omitempty"`
 	Suppressed bool   `json:"suppressed"`
+	// PendingApproval: the opt-in reverses the person's own opt-out and
+	// waits for a customer admin (202).
+	PendingApproval bool   `json:"pending_approval,omitempty"`
+	ReversalID      string `json:"reversal_id,omitempty"`
 }
 
 func (s *Server) apiOptOut(c echo.Context) error { return s.apiConsent(c, models.OptOut) }
@@ -194,15 +198,18 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.db.Contact(ctx, a, res.Contact.ID)
-	if err != nil {
-		return err
-	}
+	// The answer is built from what the transaction wrote (res.Contact
+	// carries the flags it set): no read after the commit can turn an
+	// opt-out that is stored into a 500.
+	ct := res.Contact
 	channel, _ := models.ParseChannel(req.Channel) // RecordConsent accepted it
 	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
 	status := http.StatusOK
-	if res.Changed {
+	switch {
+	case res.Changed:
 		status, out.EventID = http.StatusCreated, res.Event.ID
+	case res.Pending != nil:
+		status, out.PendingApproval, out.ReversalID = http.StatusAccepted, true, res.Pending.ID
 	}
 	return c.JSON(status, out)
 }
@@ -273,9 +280,12 @@ type contactJSON struct {
 func (s *Server) contactOut(c echo.Context, ct *models.Contact) (contactJSON, error) {
 	out := contactJSON{ID: ct.ID, Identifiers: ct.Values(), Name: ct.Name, CRMID: ct.CRMID, Restricted: ct.Restricted,
 		Suppressed: ct.Suppressed, CreatedAt: ct.CreatedAt, UpdatedAt: ct.UpdatedAt, Consent: map[string]stateJSON{}}
-	states, err := s.db.ContactStates(c.Request().Context(), ct)
-	if err != nil {
-		return out, err
+	states := ct.States // a contact just written carries them
+	if states == nil {
+		var err error
+		if states, err = s.db.ContactStates(c.Request().Context(), ct); err != nil {
+			return out, err
+		}
 	}
 	for _, ch := range models.Channels {
 		st, ok := states[ch]

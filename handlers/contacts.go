@@ -232,7 +232,10 @@ func (s *Server) contactConsent(c echo.Context) error {
 			OccurredAt: at}, s.cfg.Region)
 		if err == nil {
 			msg := "Recorded."
-			if !res.Changed {
+			switch {
+			case res.Pending != nil:
+				msg = "Not recorded yet: this opt-in reverses an opt-out the person made themselves, so a customer admin must approve it (Consent reversals). The person stays opted out until then."
+			case !res.Changed:
 				msg = "Nothing changed: the person was already in that state."
 			}
 			s.flash(c, msg)

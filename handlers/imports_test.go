@@ -225,7 +225,7 @@ func TestUploadsThatCannotBeImportedAreExplainedAndLeaveNothing(t *testing.T) {
 		{"an empty file", admin, nil, "empty.csv", "", "file", "is empty"},
 		{"a header without rows", admin, nil, "header.csv", "Email,Phone\n", "file", "no data rows"},
 		{"an Excel workbook", admin, nil, "list.xlsx", "PK\x03\x04binary", "file", "Excel workbook"},
-		{"a bad kind", admin, url.Values{"kind": {"everything"}}, "a.csv", "Email\na@b.co\n", "kind", "must be opt_outs or contacts"},
+		{"a bad kind", admin, url.Values{"kind": {"everything"}}, "a.csv", "Email\na@b.co\n", "kind", "must be opt_outs, opt_ins or contacts"},
 		{"a bad channel", admin, url.Values{"channel": {"sms"}}, "a.csv", "Email\na@b.co\n", "channel", "must be imessage"},
 		{"staff without a customer", staff, nil, "a.csv", "Email\na@b.co\n", "customer", "choose the customer"},
 	}

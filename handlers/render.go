@@ -85,7 +85,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// that breaks a rule (an opt-in without evidence) is 422.
 		status = http.StatusUnprocessableEntity
 	}
-	if status >= 500 {
+	if errors.Is(err, models.ErrSuppressionsUnavailable) {
+		s.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "err", err)
+		c.Response().Header().Set("Retry-After", "5")
+	} else if status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "err", err)
 		msg = "Something went wrong on our side. The error was logged with request id " + requestID(c) + "."
 	}
@@ -150,6 +153,9 @@ func classify(err error) (int, string, string) {
 	}
 	if errors.Is(err, context.Canceled) {
 		return 499, "request cancelled", ""
+	}
+	if errors.Is(err, models.ErrSuppressionsUnavailable) {
+		return http.StatusServiceUnavailable, "suppression checks are unavailable: the database has been unreachable for longer than the in-memory answers may be trusted; do not send, retry shortly", ""
 	}
 	return http.StatusInternalServerError, "internal error", ""
 }

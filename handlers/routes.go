@@ -159,7 +159,7 @@ func (s *Server) routes() []route {
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
 	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes(),
-		s.queueRoutes(), s.notificationRoutes(), s.evidenceRoutes(), s.lifecycleRoutes())...)
+		s.queueRoutes(), s.notificationRoutes(), s.evidenceRoutes(), s.lifecycleRoutes(), s.consentReversalRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each
@@ -176,6 +176,7 @@ var navigation = []struct {
 	{"Requests from Sendara", "/inbox", can("routed_requests", "read")},
 	{"Contacts", "/contacts", can("contacts", "read")},
 	{"Replies", "/replies", can("replies", "read")},
+	{"Consent reversals", "/consent-reversals", can("consent_reversals", "read")},
 	{"Imports", "/imports", can("contacts", "import")},
 	{"Users", "/users", can("users", "read")},
 	{"API keys", "/apikeys", can("apikeys", "read")},

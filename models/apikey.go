@@ -286,6 +286,15 @@ func (db *DB) AuthenticateKey(ctx context.Context, secret string) (*APIKey, erro
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrBadKey
 	} else if err != nil {
+		// The database cannot be asked: a key the index holds still works
+		// for as long as its checks are answered from memory.
+		if ix != nil && ctx.Err() == nil {
+			if cached, ok, serr := ix.staleKey(hash); serr != nil {
+				return nil, serr
+			} else if ok {
+				return db.liveKey(ctx, &cached)
+			}
+		}
 		return nil, fmt.Errorf("look up API key: %w", err)
 	}
 	if k.CustomerID != nil {
@@ -313,10 +322,11 @@ func (db *DB) touchKey(ctx context.Context, k *APIKey) (*APIKey, error) {
 	now := Now()
 	if last, ok := db.keyTouches.Load(k.ID); !ok || now.Sub(last.(time.Time)) > time.Minute {
 		db.keyTouches.Store(k.ID, now)
-		if err := db.Gorm.WithContext(ctx).Model(k).Update("last_used_at", now).Error; err != nil {
-			return nil, fmt.Errorf("note API key use: %w", err)
+		// Bookkeeping: a failed note (the database briefly unreachable)
+		// must not fail the call it is about; the next minute tries again.
+		if err := db.Gorm.WithContext(ctx).Model(k).Update("last_used_at", now).Error; err == nil {
+			k.LastUsedAt = &now
 		}
-		k.LastUsedAt = &now
 	}
 	return k, nil
 }

@@ -41,8 +41,10 @@ type BulkResult struct {
 //     contact reachable.
 //
 // PostgreSQL does this in a few statements over a staging table
-// (bulk_postgres.go); SQLite in Go. The caller writes one audit entry for
-// the batch.
+// (bulk_postgres.go); SQLite in Go. Either way each appended opt-out
+// emits consent.opted_out (webhook deliveries and the changes feed) in
+// the same transaction, as a single opt-out does. The caller writes one
+// audit entry for the batch.
 func (t *Tx) BulkOptOuts(customerID, source string, rows []BulkOptOut) (BulkResult, error) {
 	var res BulkResult
 	if len(rows) == 0 {
@@ -199,7 +201,10 @@ func (t *Tx) bulkOptOutsGo(customerID, source string, rows []bulkRow) (BulkResul
 			return res, fmt.Errorf("append consent events: %w", err)
 		}
 	}
-	return res, t.writeFolds(customerID, plan, now)
+	if err := t.writeFolds(customerID, plan, now); err != nil {
+		return res, err
+	}
+	return res, t.bulkOptOutEvents(customerID, events)
 }
 
 // ledgers reads the consent ledgers of contacts of customerID.

@@ -100,7 +100,7 @@ RETURNING s.ord, s.contact_id::text, s.channel, s.occurred_at, s.event_id::text`
 // for opt_out since the earliest, by the latest (the last in batch order
 // among equal times). New contacts cannot have lookup rows yet: theirs are
 // plain inserts, cheaper than ON CONFLICT's speculative ones. It returns
-// the number of events appended.
+// the events appended, in batch order, for their webhook events.
 const bulkApply = `WITH decided AS (
 	SELECT s.*, CASE WHEN s.history THEN s.applied ELSE
 		(s.channel <> 'facetime' AND NOT COALESCE(bool_or(s.channel <> 'facetime') OVER earlier, FALSE)) OR
@@ -135,7 +135,7 @@ const bulkApply = `WITH decided AS (
 	WHERE customer_id = $1::uuid AND id = ANY (ARRAY(
 		SELECT DISTINCT contact_id FROM decided WHERE appends AND NOT history AND NOT fresh))
 )
-SELECT count(*) FROM decided WHERE appends`
+SELECT event_id::text, contact_id::text, channel, occurred_at FROM decided WHERE appends ORDER BY ord`
 
 func (t *Tx) bulkOptOutsPostgres(customerID, source string, rows []bulkRow) (BulkResult, error) {
 	var res BulkResult
@@ -209,12 +209,30 @@ func (t *Tx) bulkOptOutsPostgres(customerID, source string, rows []bulkRow) (Bul
 	if err != nil {
 		return res, err
 	}
-	if err := conn.QueryRowContext(ctx, bulkApply, customerID, now, source, t.Actor.Type, t.Actor.ID, t.Actor.Label).
-		Scan(&res.Applied); err != nil {
+	q, err := conn.QueryContext(ctx, bulkApply, customerID, now, source, t.Actor.Type, t.Actor.ID, t.Actor.Label)
+	if err != nil {
 		return res, bulkConflict(fmt.Errorf("append consent events: %w", err))
 	}
+	defer q.Close()
+	var applied []ConsentEvent
+	for q.Next() {
+		ev := ConsentEvent{CustomerID: customerID, Kind: OptOut, Reason: ReasonOptOut, Source: source}
+		if err := q.Scan(&ev.ID, &ev.ContactID, &ev.Channel, &ev.OccurredAt); err != nil {
+			return res, fmt.Errorf("append consent events: %w", err)
+		}
+		ev.OccurredAt = ev.OccurredAt.UTC()
+		applied = append(applied, ev)
+	}
+	if err := q.Err(); err != nil {
+		return res, bulkConflict(fmt.Errorf("append consent events: %w", err))
+	}
+	q.Close()
+	res.Applied = len(applied)
 	res.Unchanged += int(m) - res.Applied
-	return res, t.writeFolds(customerID, plan, now)
+	if err := t.writeFolds(customerID, plan, now); err != nil {
+		return res, err
+	}
+	return res, t.bulkOptOutEvents(customerID, applied)
 }
 
 // suppressErasedStaged runs insertContact's erasure check on the batch's

@@ -133,6 +133,10 @@ type ConsentResult struct {
 	// the idempotency key was seen): the API answers 200 instead of 201.
 	Changed        bool
 	ContactCreated bool
+	// Pending is set when the opt-in would reverse the person's own
+	// opt-out and waits for a customer admin (consent_reversal.go):
+	// nothing changed in the ledger.
+	Pending *ConsentReversal
 }
 
 // futureSkew tolerates clocks a little ahead of ours.
@@ -279,6 +283,20 @@ func (t *Tx) RecordConsent(customerID string, ident Identifier, in ConsentInput)
 	if !appends {
 		return res, nil
 	}
+	// Reversing the person's own opt-out waits for a customer admin; the
+	// person's own START reply needs nobody's approval.
+	if in.Kind == OptIn && in.Source != "inbound_reply" {
+		affected := channelsOf(in.Channel)
+		own, err := t.ownOptOut(customerID, states, affected)
+		if err != nil {
+			return nil, err
+		}
+		if own != nil {
+			if res.Pending, err = t.reverseOwnOptOut(customerID, c, ident, in, own); err != nil || res.Pending != nil {
+				return res, err
+			}
+		}
+	}
 
 	ev := &ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: c.ID, Identifier: ident.Value,
 		Channel: in.Channel, Kind: in.Kind, Reason: in.Reason, Source: in.Source, Evidence: in.Evidence,
@@ -343,6 +361,9 @@ func (t *Tx) refreshStates(c *Contact) error {
 		anySuppressed = anySuppressed || s.Suppressed
 		restricted = restricted || (s.Suppressed && s.Reason == ReasonRestriction)
 	}
+	// The caller's copy says what was written: an answer is built from it,
+	// never from a read after the commit.
+	c.Suppressed, c.Restricted = anySuppressed, restricted
 	return t.G.Model(&Contact{}).Where("customer_id = ? AND id = ?", c.CustomerID, c.ID).
 		Updates(map[string]any{"suppressed": anySuppressed, "restricted": restricted, "updated_at": Now()}).Error
 }
@@ -444,13 +465,21 @@ func answerFor(to, channel string, standings [2]channelStanding) Suppression {
 // contact has the identifier does a second indexed lookup ask whether it
 // was erased: an erased person stays suppressed (reason erasure) on every
 // channel.
+//
+// While the database cannot be reached, a loaded index answers for up to
+// StaleLimit after its last good replay; then ErrSuppressionsUnavailable.
 func (db *DB) CheckSuppression(ctx context.Context, customerID string, id Identifier, channel string) (Suppression, error) {
-	if ix := db.index(); ix != nil {
+	ix := db.index()
+	if ix != nil {
 		if s, ok := ix.check(customerID, id.Value, channel); ok {
 			return s, nil
 		}
 	}
-	return db.checkSuppression(ctx, customerID, id, channel)
+	s, err := db.checkSuppression(ctx, customerID, id, channel)
+	if err != nil && ix != nil && ctx.Err() == nil {
+		return ix.stale(customerID, id.Value, channel)
+	}
+	return s, err
 }
 
 // checkSuppression is CheckSuppression in the database: for an index that
@@ -479,7 +508,18 @@ func (db *DB) CheckSuppressions(ctx context.Context, customerID string, ids []Id
 			return out, nil
 		}
 	}
-	return db.checkSuppressions(ctx, customerID, ids, channel)
+	out, err := db.checkSuppressions(ctx, customerID, ids, channel)
+	if err != nil && ctx.Err() == nil {
+		if ix := db.index(); ix != nil {
+			out = make([]Suppression, len(ids))
+			for i, id := range ids {
+				if out[i], err = ix.stale(customerID, id.Value, channel); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, err
 }
 
 func (db *DB) checkSuppressions(ctx context.Context, customerID string, ids []Identifier, channel string) ([]Suppression, error) {

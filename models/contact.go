@@ -30,6 +30,10 @@ type Contact struct {
 	// ListContacts): with Suppressed it tells the three states apart, so a
 	// list never shows "not suppressed" as consent.
 	OptedIn []string `gorm:"-"`
+	// States is the consent state per channel as the writing transaction
+	// left it (filled by CreateContact), so an answer about a new contact
+	// needs no read after the commit.
+	States map[string]ConsentState `gorm:"-"`
 }
 
 // ContactIdentifier is one normalized identifier of a contact.
@@ -110,6 +114,16 @@ func (db *DB) CreateContact(ctx context.Context, actor Actor, customerID string,
 		c, err = tx.insertContact(customerID, strings.TrimSpace(in.Name), strings.TrimSpace(in.CRMID), ids)
 		if err != nil {
 			return err
+		}
+		// An erased person's identifier comes back suppressed: what the
+		// transaction wrote is what the caller answers with.
+		if c.States, err = tx.states(customerID, c.ID); err != nil {
+			return err
+		}
+		c.Suppressed, c.Restricted = false, false
+		for _, st := range c.States {
+			c.Suppressed = c.Suppressed || st.Suppressed
+			c.Restricted = c.Restricted || (st.Suppressed && st.Reason == ReasonRestriction)
 		}
 		tx.Audit(Audit{Action: "contact.create", ObjectType: "contact", ObjectID: c.ID, CustomerID: customerID,
 			Details: map[string]any{"identifiers": len(ids)}})

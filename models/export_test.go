@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // CheckSuppressionInDB is the database's own answer, bypassing the index:
@@ -58,4 +59,15 @@ func (db *DB) FailSuppressionReplays(fail func() bool) {
 		}
 		return nil
 	}
+}
+
+// ReplaySuppressionIndex runs one replay of the change log now.
+func (db *DB) ReplaySuppressionIndex(ctx context.Context) error { return db.index().catchUp(ctx) }
+
+// AgeSuppressionIndex moves the index's last good replay d into the past.
+func (db *DB) AgeSuppressionIndex(d time.Duration) {
+	ix := db.index()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.lastGood = ix.lastGood.Add(-d)
 }

@@ -397,7 +397,7 @@ type ErasureResult struct {
 }
 
 // erasedTables are deleted in this order: children before their contact.
-var erasedTables = []string{"consent_states", "consent_events", "inbound_replies", "communications", "contact_identifiers", "contacts"}
+var erasedTables = []string{"consent_reversals", "consent_states", "consent_events", "inbound_replies", "communications", "contact_identifiers", "contacts"}
 
 // EraseSubject erases the subject of an erasure request (erasure, delete,
 // child_data) that is in progress, for each controller that instructed it,

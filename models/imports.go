@@ -44,6 +44,9 @@ import (
 const (
 	ImportOptOuts  = "opt_outs"
 	ImportContacts = "contacts"
+	// ImportOptIns records opt-ins, each on the evidence its row carries
+	// (import_optins.go).
+	ImportOptIns = "opt_ins"
 )
 
 // Import job statuses, in lifecycle order. A job is uploading while its
@@ -92,8 +95,11 @@ const (
 // order a mapping form offers them.
 func ImportFields(kind string) []string {
 	f := []string{FieldPhone, FieldEmail, FieldName, FieldFirstName, FieldLastName, FieldCRMID}
-	if kind == ImportOptOuts {
+	switch kind {
+	case ImportOptOuts:
 		f = append(f, FieldChannel, FieldOccurredAt, FieldOptOutFlag)
+	case ImportOptIns:
+		f = append(f, FieldChannel, FieldOccurredAt, FieldEvidenceKind, FieldEvidenceRef, FieldCapturedBy)
 	}
 	return f
 }
@@ -119,14 +125,19 @@ func FieldLabel(f string) string {
 		return "Opted out at"
 	case FieldOptOutFlag:
 		return "Apply only rows where this is true (unsubscribe / do-not-call)"
+	case FieldEvidenceKind, FieldEvidenceRef, FieldCapturedBy:
+		return optInFieldLabel(f)
 	}
 	return "(ignored)"
 }
 
 // KindLabel names an import kind for people.
 func KindLabel(kind string) string {
-	if kind == ImportContacts {
+	switch kind {
+	case ImportContacts:
 		return "Contacts"
+	case ImportOptIns:
+		return "Opt-ins"
 	}
 	return "Opt-outs"
 }
@@ -171,7 +182,8 @@ func (m ImportMapping) Problem() string {
 }
 
 // singleFields may be mapped to one column at most.
-var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt, FieldOptOutFlag}
+var singleFields = []string{FieldName, FieldFirstName, FieldLastName, FieldCRMID, FieldChannel, FieldOccurredAt, FieldOptOutFlag,
+	FieldEvidenceKind, FieldEvidenceRef, FieldCapturedBy}
 
 // ImportOptions are the settings a file is read with.
 type ImportOptions struct {
@@ -348,6 +360,8 @@ func classifyHeader(h, kind string) string {
 	case "opted out at", "opted out on", "opted out", "opt out date", "opt out at", "opt out time", "date opted out",
 		"date", "unsubscribed at", "unsubscribed on", "unsubscribe date", "timestamp":
 		field = FieldOccurredAt
+	default:
+		field = classifyOptInHeader(n)
 	}
 	if field == "" {
 		tokens := strings.Fields(n)
@@ -427,6 +441,10 @@ type ImportRow struct {
 	CRMID       string
 	Channel     string
 	OccurredAt  time.Time // zero: the time of import
+	// The evidence of an opt-in row (ImportOptIns): kind (one of
+	// EvidenceKinds), where the proof is, and who captured it; OccurredAt
+	// is when it was captured.
+	EvidenceKind, EvidenceRef, CapturedBy string
 	// Filtered is true when the mapping's opt-out flag column says the row
 	// is not opted out: it is skipped, and is not a bad row.
 	Filtered bool
@@ -452,7 +470,7 @@ func (ImportProblem) TableName() string { return "import_bad_rows" }
 // row always; a row with problems only if it is an opt-out row with at
 // least one good identifier.
 func (r ImportRow) Applies(kind string) bool {
-	return !r.Filtered && (len(r.Problems) == 0 || (kind != ImportContacts && len(r.Identifiers) > 0))
+	return !r.Filtered && (len(r.Problems) == 0 || (kind == ImportOptOuts && len(r.Identifiers) > 0))
 }
 
 // optOutFlag reads an opt-out flag cell: set (true), clear (false), or
@@ -617,6 +635,8 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 				continue
 			}
 			row.Filtered = !set
+		case FieldEvidenceKind, FieldEvidenceRef, FieldCapturedBy:
+			row.evidenceCell(i, f, col, v)
 		case FieldOccurredAt:
 			if v == "" {
 				continue
@@ -645,6 +665,9 @@ func (p *ImportParser) check(rec []string, line int64) ImportRow {
 	}
 	if len(row.Identifiers) == 0 && !badIdentifier {
 		row.problem(-1, "row", strings.Join(rec, string(p.m.delimiter())), "has no phone number or email address")
+	}
+	if p.kind == ImportOptIns {
+		p.checkEvidence(&row, rec)
 	}
 	slices.SortStableFunc(row.Problems, func(a, b ImportProblem) int { return a.Col - b.Col })
 	return row
@@ -847,8 +870,8 @@ func (db *DB) CreateImport(ctx context.Context, actor Actor, up ImportUpload, op
 	if up.Kind == "" {
 		up.Kind = ImportOptOuts
 	}
-	if up.Kind != ImportOptOuts && up.Kind != ImportContacts {
-		return nil, Invalid("kind", "must be opt_outs or contacts")
+	if up.Kind != ImportOptOuts && up.Kind != ImportContacts && up.Kind != ImportOptIns {
+		return nil, Invalid("kind", "must be opt_outs, opt_ins or contacts")
 	}
 	channel, err := ParseChannel(up.Channel)
 	if err != nil {
@@ -915,7 +938,7 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 	return db.Tx(ctx, actor, func(tx *Tx) error {
 		values := n.columns()
 		maps.Copy(values, map[string]any{"status": ImportPreview, "file_sha256": sum, "file_size": size, "mapping": string(mapping),
-			"error": m.Problem(), "heartbeat_at": nil})
+			"error": m.ProblemFor(job.Kind), "heartbeat_at": nil})
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
 			Updates(values)
 		if res.Error != nil {
@@ -925,7 +948,7 @@ func (db *DB) fillImport(ctx context.Context, actor Actor, job *ImportJob, up Im
 			return fmt.Errorf("finish upload of import %s: the job is gone", job.ID)
 		}
 		job.Status, job.MappingJSON, job.Mapping, job.TotalRows, job.BadRows, job.PartialRows, job.FilteredRows, job.Error, job.HeartbeatAt =
-			ImportPreview, string(mapping), m, n.total, n.bad, n.partial, n.filtered, m.Problem(), nil
+			ImportPreview, string(mapping), m, n.total, n.bad, n.partial, n.filtered, m.ProblemFor(job.Kind), nil
 		tx.Audit(Audit{Action: "import.create", ObjectType: "import", ObjectID: job.ID, CustomerID: job.CustomerID,
 			Details: map[string]any{"kind": job.Kind, "file_name": job.FileName, "size": size, "sha256": sum,
 				"rows": n.total, "bad_rows": n.bad, "partial_rows": n.partial, "filtered_rows": n.filtered}})
@@ -1119,7 +1142,7 @@ func (db *DB) RemapImport(ctx context.Context, actor Actor, id string, m ImportM
 	mapping, _ := json.Marshal(m)
 	err = db.Tx(ctx, actor, func(tx *Tx) error {
 		values := n.columns()
-		maps.Copy(values, map[string]any{"status": ImportPreview, "mapping": string(mapping), "error": m.Problem(), "heartbeat_at": nil})
+		maps.Copy(values, map[string]any{"status": ImportPreview, "mapping": string(mapping), "error": m.ProblemFor(job.Kind), "heartbeat_at": nil})
 		res := tx.G.Model(&ImportJob{}).Scopes(actor.Tenant("customer_id")).Where("id = ? AND status = ?", job.ID, ImportUploading).
 			Updates(values)
 		if res.Error != nil {
@@ -1525,6 +1548,8 @@ func (db *DB) ApplyImportBatch(ctx context.Context, job *ImportJob, claimant str
 		switch job.Kind {
 		case ImportContacts:
 			applied, unchanged, created, err = tx.importContactRows(job, b.Rows)
+		case ImportOptIns:
+			applied, unchanged, created, err = tx.importOptInRows(job, b.Rows)
 		default:
 			applied, unchanged, created, err = tx.importOptOutRows(job, b.Rows)
 		}

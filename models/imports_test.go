@@ -309,12 +309,13 @@ func FuzzParseImport(f *testing.F) {
 		"4155550123\n4155550124\n",
 		"Phone,Channel,Date\n4155550123,sms,someday\n\"unterminated\n",
 		"a,\"b\"c\",d\n\"\"\"\n",
+		"Phone,Evidence Kind,Evidence,Captured By,Captured At\n4155550123,web form,f-1,Ann,2026-01-02\n4155550124,pigeon,,,\n",
 		"",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, file string) {
-		for _, kind := range []string{models.ImportOptOuts, models.ImportContacts} {
+		for _, kind := range []string{models.ImportOptOuts, models.ImportContacts, models.ImportOptIns} {
 			m, err := models.DetectImportMapping(strings.NewReader(file), kind, importOpts)
 			if err != nil {
 				if _, ok := models.AsValidation(err); !ok {
@@ -340,6 +341,10 @@ func FuzzParseImport(f *testing.F) {
 				prev = r.Line
 				if len(r.Problems) == 0 && len(r.Identifiers) == 0 && m.HasIdentifier() {
 					t.Fatalf("line %d: a good row without an identifier", r.Line)
+				}
+				if kind == models.ImportOptIns && m.ProblemFor(kind) == "" && r.Applies(kind) &&
+					(r.EvidenceKind == "" || r.EvidenceRef == "" || r.CapturedBy == "" || r.OccurredAt.IsZero()) {
+					t.Fatalf("line %d: an opt-in row applies without all of its evidence: %+v", r.Line, r)
 				}
 				for _, pr := range r.Problems {
 					if pr.Line != r.Line || pr.Line < 1 || pr.Reason == "" || pr.Field == "" {

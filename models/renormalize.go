@@ -194,7 +194,7 @@ func (t *Tx) renormalizeCustomer(customerID string, changes []emailChange) (int,
 }
 
 // mergeContact folds gone into keep: its identifiers, ledger, replies,
-// communications and holds move to keep, and gone is deleted. The ledger
+// communications, holds and consent reversals move to keep, and gone is deleted. The ledger
 // is append-only against UPDATE, so its events move by delete and
 // re-insert, unchanged but for the contact. Where either contact was
 // suppressed on a channel and the joined ledger is not, keep gets an
@@ -225,6 +225,7 @@ func (t *Tx) mergeContact(keep, gone *Contact) error {
 		what  string
 	}{
 		{&ContactIdentifier{}, "identifiers"}, {&InboundReply{}, "replies"}, {&Communication{}, "communications"}, {&LegalHold{}, "legal holds"},
+		{&ConsentReversal{}, "consent reversals"},
 	}
 	for _, m := range moves {
 		if err := t.G.Model(m.model).Where("customer_id = ? AND contact_id = ?", customerID, gone.ID).Update("contact_id", keep.ID).Error; err != nil {

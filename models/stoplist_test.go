@@ -63,8 +63,10 @@ func TestAStopRequestKeepsLaterContactsOfThePersonSuppressed(t *testing.T) {
 				t.Error("an opt-in dated before the stop request lifted it")
 			}
 			// An opt-in the person gives afterwards lifts a plain opt-out
-			// only, as on a contact that existed at intake.
-			_, err = db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: late.ID, Kind: models.OptIn, Evidence: "signed up again", OccurredAt: time.Now()}, "US")
+			// only, as on a contact that existed at intake; reversing the
+			// person's own stop needs structured evidence.
+			_, err = db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: late.ID, Kind: models.OptIn, Evidence: "signed up again",
+				EvidenceKind: "web_form", EvidenceRef: "signup-2291", OccurredAt: time.Now()}, "US")
 			if (err == nil) != tc.optInAfterLifts {
 				t.Errorf("an opt-in given after the request: %v, lifts=%v", err, tc.optInAfterLifts)
 			}

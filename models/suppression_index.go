@@ -36,19 +36,23 @@ import (
 //
 // Whenever the index cannot be trusted (not loaded yet, a replay failed, an
 // erased identifier whose answer depends on whether a contact has it) the
-// check falls back to the database query it replaced.
+// check falls back to the database query it replaced. When that query fails
+// too — the database is unreachable — a loaded index still answers, for at
+// most StaleLimit after its last good replay (an erased identifier as
+// suppressed); past that, checks fail with ErrSuppressionsUnavailable (503).
 type suppressionIndex struct {
 	db  *DB
 	key []byte // the erased list's HMAC key
 	log *slog.Logger
 
-	mu      sync.RWMutex
-	ready   bool
-	tenants map[string]*tenantSuppressions
-	reasons []string         // reason codes ↔ names, interned
-	codes   map[string]uint8 // (a handful of reasons; one byte each)
-	keys    map[string]APIKey
-	keyGen  uint64 // bumped by every key flush; guards racing fills
+	mu       sync.RWMutex
+	ready    bool
+	lastGood time.Time // when the index was last known complete: load or replay
+	tenants  map[string]*tenantSuppressions
+	reasons  []string         // reason codes ↔ names, interned
+	codes    map[string]uint8 // (a handful of reasons; one byte each)
+	keys     map[string]APIKey
+	keyGen   uint64 // bumped by every key flush; guards racing fills
 
 	replay   sync.Mutex // one replay at a time
 	cursor   int64      // highest change id read
@@ -186,7 +190,7 @@ func (ix *suppressionIndex) load(ctx context.Context) error {
 		return fmt.Errorf("load erased identifiers: %w", err)
 	}
 	ix.mu.Lock()
-	ix.tenants, ix.keys, ix.ready = tenants, map[string]APIKey{}, true
+	ix.tenants, ix.keys, ix.ready, ix.lastGood = tenants, map[string]APIKey{}, true, time.Now()
 	ix.keyGen++
 	ix.mu.Unlock()
 	return ix.replayLocked(ctx)
@@ -245,15 +249,54 @@ func parseHashKey(s string) (hashKey, bool) {
 	return h, true
 }
 
+// StaleLimit is how long after its last good replay a loaded index keeps
+// answering suppression checks while the database cannot be reached. It
+// bounds how late an opt-out written meanwhile by another instance (or the
+// CLI) can be honoured here; past it, checks answer 503 until a replay
+// succeeds. TCPA gives 10 business days to honour a revocation; a minute
+// covers a PostgreSQL restart or failover.
+const StaleLimit = 60 * time.Second
+
+// ErrSuppressionsUnavailable is a check that neither the database nor an
+// index fresh enough (StaleLimit) can answer.
+var ErrSuppressionsUnavailable = errors.New("suppression checks are unavailable: the database cannot be reached and the in-memory index is older than its limit")
+
 // check answers from memory; ok is false when the database must answer.
 func (ix *suppressionIndex) check(customerID, value, channel string) (Suppression, bool) {
-	out := Suppression{To: value}
-	h := ix.hash(customerID, value)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if !ix.ready {
-		return out, false
+		return Suppression{To: value}, false
 	}
+	return ix.checkLocked(customerID, value, channel)
+}
+
+// stale answers from memory for a check the database failed to answer:
+// from a loaded index no older than StaleLimit, an erased identifier as
+// suppressed (reason erasure: only the database knows whether a contact
+// has it again, and in doubt a check suppresses). Older, or never loaded,
+// it fails with ErrSuppressionsUnavailable.
+func (ix *suppressionIndex) stale(customerID, value, channel string) (Suppression, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if !ix.fresh() {
+		return Suppression{To: value}, ErrSuppressionsUnavailable
+	}
+	if out, ok := ix.checkLocked(customerID, value, channel); ok {
+		return out, nil
+	}
+	return Suppression{To: value, Suppressed: true, Reason: ReasonErasure}, nil
+}
+
+// fresh reports whether the index was loaded and last complete within
+// StaleLimit. Called with mu held.
+func (ix *suppressionIndex) fresh() bool {
+	return ix.tenants != nil && time.Since(ix.lastGood) <= StaleLimit
+}
+
+func (ix *suppressionIndex) checkLocked(customerID, value, channel string) (Suppression, bool) {
+	out := Suppression{To: value}
+	h := ix.hash(customerID, value)
 	t := ix.tenants[customerID]
 	if t == nil {
 		return out, true
@@ -288,6 +331,22 @@ func (ix *suppressionIndex) apiKey(secretHash string) (APIKey, uint64, bool) {
 	defer ix.mu.RUnlock()
 	k, ok := ix.keys[secretHash]
 	return k, ix.keyGen, ok && ix.ready
+}
+
+// staleKey is the cached key for a secret's hash when the database cannot
+// be asked, under the same StaleLimit as checks: a key revoked meanwhile
+// elsewhere works here at most that long.
+func (ix *suppressionIndex) staleKey(secretHash string) (APIKey, bool, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	k, ok := ix.keys[secretHash]
+	if !ok {
+		return k, false, nil
+	}
+	if !ix.fresh() {
+		return k, false, ErrSuppressionsUnavailable
+	}
+	return k, true, nil
 }
 
 // keepKey caches a key read from the database, unless a flush happened
@@ -347,6 +406,9 @@ func (ix *suppressionIndex) catchUp(ctx context.Context) error {
 	err := ix.replayLocked(ctx)
 	ix.mu.Lock()
 	ix.ready = err == nil
+	if err == nil {
+		ix.lastGood = time.Now()
+	}
 	ix.mu.Unlock()
 	return err
 }

@@ -404,23 +404,42 @@ func (t *Tx) emitEvent(customerID, typ, contactID string, data map[string]any) e
 }
 
 func (t *Tx) insertEvent(customerID, typ, contactID string, data map[string]any) (*WebhookEvent, error) {
-	now := Now()
-	id := "msg_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
-	body, err := json.Marshal(map[string]any{"type": typ, "timestamp": now.Format(time.RFC3339Nano), "data": data})
+	ev, err := newWebhookEvent(customerID, typ, contactID, data)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+		return nil, err
 	}
-	ev := &WebhookEvent{ID: id, CustomerID: customerID, Type: typ, ContactID: nullIfEmpty(contactID), Payload: string(body), CreatedAt: now}
 	if err := t.G.Create(ev).Error; err != nil {
 		return nil, fmt.Errorf("write %s event: %w", typ, err)
 	}
 	return ev, nil
 }
 
+// newWebhookEvent is an event row, not yet written: its id and the body
+// every delivery of it sends.
+func newWebhookEvent(customerID, typ, contactID string, data map[string]any) (*WebhookEvent, error) {
+	now := Now()
+	id := "msg_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
+	body, err := json.Marshal(map[string]any{"type": typ, "timestamp": now.Format(time.RFC3339Nano), "data": data})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	return &WebhookEvent{ID: id, CustomerID: customerID, Type: typ, ContactID: nullIfEmpty(contactID), Payload: string(body), CreatedAt: now}, nil
+}
+
 func (t *Tx) insertDeliveries(ev *WebhookEvent, endpoints []WebhookEndpoint) error {
 	if len(endpoints) == 0 {
 		return nil
 	}
+	rows := deliveryRows(ev, endpoints)
+	if err := t.G.Create(&rows).Error; err != nil {
+		return fmt.Errorf("queue webhook deliveries: %w", err)
+	}
+	return nil
+}
+
+// deliveryRows is one pending delivery of ev per endpoint, ordered behind
+// the earlier events about the same contact.
+func deliveryRows(ev *WebhookEvent, endpoints []WebhookEndpoint) []WebhookDelivery {
 	key := ev.ID
 	if ev.ContactID != nil {
 		key = *ev.ContactID
@@ -430,10 +449,7 @@ func (t *Tx) insertDeliveries(ev *WebhookEvent, endpoints []WebhookEndpoint) err
 		rows[i] = WebhookDelivery{ID: uuid.Must(uuid.NewV7()).String(), CustomerID: ev.CustomerID, EndpointID: e.ID, EventSeq: ev.Seq,
 			OrderKey: key, Status: DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt}
 	}
-	if err := t.G.Create(&rows).Error; err != nil {
-		return fmt.Errorf("queue webhook deliveries: %w", err)
-	}
-	return nil
+	return rows
 }
 
 // contactEventData is what a consent or contact event says about the
@@ -662,59 +678,152 @@ var ErrWebhookClaimLost = errors.New("the webhook delivery was claimed by anothe
 // maxResponseExcerpt is how much of an endpoint's answer the log keeps.
 const maxResponseExcerpt = 1024
 
-// RecordWebhookAttempt logs an attempt of a claimed delivery and moves it
-// on: delivered, retried after the schedule's delay, or,
+// WebhookResult is one attempt of a claimed delivery, for RecordWebhookRound.
+type WebhookResult struct {
+	Job     *WebhookJob
+	Outcome WebhookOutcome
+}
+
+// WebhookRoundOutcome is what recording a round changed beyond the
+// deliveries themselves.
+type WebhookRoundOutcome struct {
+	// Lost is the deliveries another sender had taken over (this one held
+	// them past their lease): their attempts are not recorded twice.
+	Lost []string
+	// Disabled is the endpoints disabled because a delivery was given up.
+	Disabled []string
+}
+
+// RecordWebhookAttempt records one attempt (RecordWebhookRound of one). It
+// reports whether the endpoint was disabled, and ErrWebhookClaimLost when
+// another sender had taken the delivery over.
+func (db *DB) RecordWebhookAttempt(ctx context.Context, job *WebhookJob, out WebhookOutcome, retry WebhookRetry) (bool, error) {
+	res, err := db.RecordWebhookRound(ctx, []WebhookResult{{Job: job, Outcome: out}}, retry)
+	if err != nil {
+		return false, err
+	}
+	if len(res.Lost) > 0 {
+		return false, ErrWebhookClaimLost
+	}
+	return len(res.Disabled) > 0, nil
+}
+
+// RecordWebhookRound records the attempts of one sender round and moves
+// each delivery on: delivered, retried after the schedule's delay, or,
 // when the next try would fall outside the window, given up
 // (webhook.give_up): its endpoint is then disabled (webhook.disable) and
-// the customer's admins are mailed through the outbox. It reports whether
-// the endpoint was disabled.
-func (db *DB) RecordWebhookAttempt(ctx context.Context, job *WebhookJob, out WebhookOutcome, retry WebhookRetry) (bool, error) {
-	d := &job.Delivery
-	at := out.At.UTC().Truncate(time.Microsecond)
-	disabled := false
-	err := db.Tx(ctx, webhookActor, func(tx *Tx) error {
-		att := WebhookAttempt{CustomerID: d.CustomerID, DeliveryID: d.ID, Attempt: d.Attempts, At: at, StatusCode: out.StatusCode,
-			ResponseBody: truncateUTF8(out.Body, maxResponseExcerpt), Error: truncateUTF8(out.Err, maxResponseExcerpt),
-			DurationMS: int(out.Duration.Milliseconds())}
-		if err := tx.G.Create(&att).Error; err != nil {
-			return fmt.Errorf("log webhook attempt: %w", err)
-		}
-		upd := map[string]any{"last_status": out.StatusCode, "last_error": att.Error}
-		audit := Audit{ObjectType: "webhook", ObjectID: d.EndpointID, CustomerID: d.CustomerID,
-			Details: map[string]any{"event": job.Event.ID, "type": job.Event.Type, "delivery": d.ID, "attempts": d.Attempts, "status": out.StatusCode}}
-		next := at.Add(retry.Delay(d.Attempts))
+// the customer's admins are mailed through the outbox.
+//
+// The whole round is ONE plain transaction: one UPDATE of all its
+// deliveries (guarded by status and attempt count, so a delivery another
+// sender took over is left alone and reported in Lost) and one INSERT of
+// all its attempt rows. It is not written through the audit chain and does
+// not replay the suppression index: delivery attempts are operational
+// records of the console's own outgoing traffic, not changes of personal
+// data or of anyone's rights, and the attempt log (webhook_attempts, shown
+// on the endpoint's page) is their record. A transaction per delivery
+// that took the audit chain's head lock and then replayed the index put
+// every delivery in line beside the opt-outs that caused them (their p99
+// rose while deliveries ran). Only what changes the customer's
+// configuration or loses an event is audited, in this same transaction:
+// a give-up and the endpoint it disables — a few entries a round at most,
+// and none on a healthy day.
+func (db *DB) RecordWebhookRound(ctx context.Context, results []WebhookResult, retry WebhookRetry) (WebhookRoundOutcome, error) {
+	var res WebhookRoundOutcome
+	if len(results) == 0 {
+		return res, nil
+	}
+	type plan struct {
+		r        *WebhookResult
+		at       time.Time
+		status   string
+		next     *time.Time
+		errText  string
+		delivery *time.Time
+	}
+	plans := make([]plan, len(results))
+	for i := range results {
+		r := &results[i]
+		d, out := &r.Job.Delivery, r.Outcome
+		p := plan{r: r, at: out.At.UTC().Truncate(time.Microsecond), status: DeliveryPending,
+			errText: truncateUTF8(out.Err, maxResponseExcerpt)}
+		next := p.at.Add(retry.Delay(d.Attempts))
 		switch {
 		case out.OK():
-			// The attempt log is the record of each delivery; an audit
-			// entry per event would put every delivery in line for the
-			// chain's head beside the writes that caused them.
-			upd["status"], upd["delivered_at"], upd["last_error"] = DeliveryDelivered, at, ""
+			p.status, p.delivery, p.errText = DeliveryDelivered, &p.at, ""
 		case next.Before(d.CreatedAt.Add(retry.Window)):
-			upd["next_attempt_at"] = next
+			p.next = &next
 		default:
-			upd["status"] = DeliveryFailed
-			audit.Action = "webhook.give_up"
-			audit.Details["error"] = att.Error
+			p.status = DeliveryFailed
 		}
-		res := tx.G.Model(&WebhookDelivery{}).Where("id = ? AND status = ? AND attempts = ?", d.ID, DeliveryPending, d.Attempts).Updates(upd)
-		if res.Error != nil {
-			return fmt.Errorf("record webhook attempt: %w", res.Error)
+		plans[i] = p
+	}
+	cast := func(typ string) string {
+		if db.Dialect == Postgres {
+			return "CAST(? AS " + typ + ")"
 		}
-		if res.RowsAffected != 1 {
-			return ErrWebhookClaimLost
+		return "?"
+	}
+	row := "(" + strings.Join([]string{cast("UUID"), cast("INTEGER"), cast("TEXT"), cast("TIMESTAMPTZ"),
+		cast("INTEGER"), cast("TEXT"), cast("TIMESTAMPTZ")}, ", ") + ")"
+	rows := make([]string, len(plans))
+	args := make([]any, 0, 7*len(plans)+1)
+	for i, p := range plans {
+		rows[i] = row
+		args = append(args, p.r.Job.Delivery.ID, p.r.Job.Delivery.Attempts, p.status, p.next, p.r.Outcome.StatusCode, p.errText, p.delivery)
+	}
+	args = append(args, DeliveryPending)
+	// VALUES columns are column1… in both dialects.
+	update := `UPDATE webhook_deliveries SET status = v.column3,
+		next_attempt_at = COALESCE(v.column4, webhook_deliveries.next_attempt_at),
+		last_status = v.column5, last_error = v.column6, delivered_at = v.column7
+		FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v
+		WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.attempts = v.column2
+		AND webhook_deliveries.status = ? RETURNING webhook_deliveries.id`
+	err := db.tx(ctx, webhookActor, func(tx *Tx) error {
+		var updated []string
+		if err := tx.G.Raw(update, args...).Scan(&updated).Error; err != nil {
+			return fmt.Errorf("record webhook round: %w", err)
 		}
-		if audit.Action != "" {
-			tx.Audit(audit)
+		atts := make([]WebhookAttempt, 0, len(plans))
+		res.Lost, res.Disabled = nil, nil
+		for _, p := range plans {
+			d := &p.r.Job.Delivery
+			if !slices.Contains(updated, d.ID) {
+				res.Lost = append(res.Lost, d.ID)
+				continue
+			}
+			atts = append(atts, WebhookAttempt{CustomerID: d.CustomerID, DeliveryID: d.ID, Attempt: d.Attempts, At: p.at,
+				StatusCode: p.r.Outcome.StatusCode, ResponseBody: truncateUTF8(p.r.Outcome.Body, maxResponseExcerpt), Error: p.errText,
+				DurationMS: int(p.r.Outcome.Duration.Milliseconds())})
 		}
-		if upd["status"] == DeliveryFailed {
-			var err error
-			if disabled, err = tx.disableEndpoint(&job.Endpoint, job.Event.Type, att.Error, out.StatusCode); err != nil {
+		if len(atts) > 0 {
+			if err := tx.G.Create(&atts).Error; err != nil {
+				return fmt.Errorf("log webhook attempts: %w", err)
+			}
+		}
+		for _, p := range plans {
+			d, job := &p.r.Job.Delivery, p.r.Job
+			if p.status != DeliveryFailed || slices.Contains(res.Lost, d.ID) {
+				continue
+			}
+			tx.Audit(Audit{Action: "webhook.give_up", ObjectType: "webhook", ObjectID: d.EndpointID, CustomerID: d.CustomerID,
+				Details: map[string]any{"event": job.Event.ID, "type": job.Event.Type, "delivery": d.ID, "attempts": d.Attempts,
+					"status": p.r.Outcome.StatusCode, "error": p.errText}})
+			disabled, err := tx.disableEndpoint(&job.Endpoint, job.Event.Type, p.errText, p.r.Outcome.StatusCode)
+			if err != nil {
 				return err
+			}
+			if disabled {
+				res.Disabled = append(res.Disabled, job.Endpoint.ID)
 			}
 		}
 		return nil
 	})
-	return disabled, err
+	if err != nil {
+		return WebhookRoundOutcome{}, err
+	}
+	return res, nil
 }
 
 // disableEndpoint turns off an endpoint whose delivery was given up and

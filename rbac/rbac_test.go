@@ -87,6 +87,10 @@ var expected = []struct {
 	{"legal_disclosures:read", sa | po | au},
 	{"legal_disclosures:write", sa | po},
 	{"account_bundles:export", sa | po},
+	// Reversing a person's own opt-out: an agent or key asks, an admin
+	// (the customer's, or Sendara's staff) decides; auditors read.
+	{"consent_reversals:read", sa | po | au | ca},
+	{"consent_reversals:decide", sa | po | ca},
 	{"outbox:read", sa | po | au},
 	// Retention settings are the staff admin's (DESIGN §1); holds keep
 	// evidence, which privacy officers ask for; auditors review.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -136,35 +135,30 @@ func (s *Sender) Run(ctx context.Context) {
 }
 
 // RunOnce claims one batch of due deliveries, sends them concurrently and
-// records each outcome. It returns how many it claimed.
+// records all their outcomes in one transaction (models.RecordWebhookRound).
+// It returns how many it claimed.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	jobs, err := s.db.ClaimWebhookDeliveries(ctx, s.opt.Now(), s.opt.Lease, s.opt.Batch)
 	if err != nil || len(jobs) == 0 {
 		return 0, err
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(jobs))
+	results := make([]models.WebhookResult, len(jobs))
 	for i := range jobs {
-		wg.Go(func() { errs[i] = s.deliver(ctx, &jobs[i]) })
+		wg.Go(func() { results[i] = models.WebhookResult{Job: &jobs[i], Outcome: s.post(ctx, &jobs[i])} })
 	}
 	wg.Wait()
-	return len(jobs), errors.Join(errs...)
-}
-
-func (s *Sender) deliver(ctx context.Context, job *models.WebhookJob) error {
-	out := s.post(ctx, job)
-	disabled, err := s.db.RecordWebhookAttempt(context.WithoutCancel(ctx), job, out, s.opt.Retry)
-	if errors.Is(err, models.ErrWebhookClaimLost) {
-		s.log.Warn("webhook delivery taken over by another sender", "delivery", job.Delivery.ID)
-		return nil
-	}
+	res, err := s.db.RecordWebhookRound(context.WithoutCancel(ctx), results, s.opt.Retry)
 	if err != nil {
-		return fmt.Errorf("record delivery %s: %w", job.Delivery.ID, err)
+		return len(jobs), fmt.Errorf("record %d webhook deliveries: %w", len(jobs), err)
 	}
-	if disabled {
-		s.log.Warn("webhook endpoint disabled after failing for the retry window", "endpoint", job.Endpoint.ID, "customer", job.Endpoint.CustomerID)
+	for _, id := range res.Lost {
+		s.log.Warn("webhook delivery taken over by another sender", "delivery", id)
 	}
-	return nil
+	for _, id := range res.Disabled {
+		s.log.Warn("webhook endpoint disabled after failing for the retry window", "endpoint", id)
+	}
+	return len(jobs), nil
 }
 
 // post makes one attempt. Anything but a 2xx answer is a failure.
