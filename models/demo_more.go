@@ -248,7 +248,7 @@ func (d *demoWorld) seedIncidents(ctx context.Context) error {
 	told, err := db.CreateIncident(ctx, officer, IncidentInput{Title: "Support laptop stolen (disk encrypted)",
 		Description: "A support engineer's laptop was stolen from a car. The disk is encrypted and the sessions were revoked within the hour.",
 		Categories:  []string{"contact_names", "identifiers"}, DiscoveredAt: now.AddDate(0, 0, -20),
-		Affected:    []AffectedInput{{CustomerID: bright.ID, Count: 3}}})
+		Affected: []AffectedInput{{CustomerID: bright.ID, Count: 3}}})
 	if err != nil {
 		return err
 	}
