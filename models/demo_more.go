@@ -20,9 +20,8 @@ type demoWorld struct {
 	customers map[string]*Customer
 	users     map[string]*User // by email
 	sys       Actor
-	key       Actor              // acme-realty's API key: its sending pipeline
-	requests  []*PrivacyRequest  // access (Avery), delete (Jordan), objection (Casey)
-	contacts  map[string]Contact // acme-realty's, by name
+	key       Actor             // acme-realty's API key: its sending pipeline
+	requests  []*PrivacyRequest // access (Avery), delete (Jordan), objection (Casey)
 }
 
 func (d *demoWorld) actor(email string) Actor { return d.users[email].Actor("") }
@@ -39,14 +38,6 @@ const (
 )
 
 func (d *demoWorld) seed(ctx context.Context) error {
-	var cs []Contact
-	if err := d.db.Gorm.WithContext(ctx).Where("customer_id = ?", d.customers["acme-realty"].ID).Find(&cs).Error; err != nil {
-		return fmt.Errorf("demo: read contacts: %w", err)
-	}
-	d.contacts = map[string]Contact{}
-	for _, c := range cs {
-		d.contacts[c.Name] = c
-	}
 	for _, step := range []struct {
 		what string
 		fn   func(context.Context) error
@@ -71,13 +62,12 @@ func (d *demoWorld) seed(ctx context.Context) error {
 // recorded an opt-in from a web form, which waits for an admin's approval.
 func (d *demoWorld) seedReversal(ctx context.Context) error {
 	acme := d.customers["acme-realty"]
-	drew := d.contacts["Drew Kim"]
 	loc := d.db.Business().Loc
 	if _, err := d.db.RecordInbound(ctx, d.sys, acme.ID, "+14155551007", "STOP", Now().Add(-72*time.Hour), "US",
 		Business{Loc: loc, Calendar: DefaultCalendar()}); err != nil {
 		return err
 	}
-	res, err := d.db.RecordConsent(ctx, d.actor(demoAcmeAgent), acme.ID, ConsentInput{ContactID: drew.ID, Kind: OptIn, Source: "crm",
+	res, err := d.db.RecordConsent(ctx, d.actor(demoAcmeAgent), acme.ID, ConsentInput{To: "+14155551007", Kind: OptIn, Source: "crm",
 		Evidence: "re-subscribed on the open-house sign-up form", EvidenceKind: "web_form", EvidenceRef: "hubspot form 4471 / submission 88213",
 		CapturedBy: "open-house sign-up page", OccurredAt: Now().Add(-20 * time.Hour)}, "US")
 	if err != nil {
