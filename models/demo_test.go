@@ -120,8 +120,10 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 	if rv, err := db.ConsentReversals(ctx, acmeAdmin, acme, models.ReversalPending); err != nil || len(rv) != 1 {
 		t.Errorf("acme's pending reversals: %d %v, want 1", len(rv), err)
 	}
-	if jobs, _, err := db.ImportJobs(ctx, acmeAdmin, models.ImportFilter{}); err != nil || len(jobs) == 0 {
-		t.Errorf("acme's imports: %d %v", len(jobs), err)
+	if jobs, _, err := db.ImportJobs(ctx, acmeAdmin, models.ImportFilter{}); err != nil || len(jobs) != 1 {
+		t.Errorf("acme's imports: %d %v, want 1", len(jobs), err)
+	} else if j := jobs[0]; j.Kind != models.ImportOptIns || j.Status != models.ImportPreview || j.TotalRows != 3 || j.BadRows != 1 {
+		t.Errorf("acme's import: %s %s, %d rows, %d bad; want an opt-in import in preview, 3 rows, 1 without evidence", j.Kind, j.Status, j.TotalRows, j.BadRows)
 	}
 	if inv, err := db.PendingInvites(ctx, acmeAdmin); err != nil || len(inv) == 0 {
 		t.Errorf("acme's pending invitations: %d %v", len(inv), err)
