@@ -93,7 +93,7 @@ func TestDemoPagesShowTheSeededData(t *testing.T) {
 			"/inbox": "PR-", "/imports": "open-house-opt-ins.csv", "/users": "new.agent@acme-realty.example", "/subprocessors": "Hetzner",
 			"/incidents": "Delivery report e-mailed", "/replies": "Can I cancel"},
 		"agent@acme-realty.example": {"/contacts": "Drew Kim", "/replies": "Can I cancel"},
-		"admin@brightside.example": {"/inbox": "PR-", "/incidents": "Front-desk tablet"},
+		"admin@brightside.example":  {"/inbox": "PR-", "/incidents": "Front-desk tablet"},
 	}
 	for _, login := range seed.Logins {
 		c := demoSignIn(t, app, login)
