@@ -95,6 +95,21 @@ func TestDemoPagesShowTheSeededData(t *testing.T) {
 		"agent@acme-realty.example": {"/contacts": "Drew Kim", "/replies": "Can I cancel"},
 		"admin@brightside.example":  {"/inbox": "PR-", "/incidents": "Front-desk tablet"},
 	}
+	// The officer's request pages: the agent's proof awaits its check, a
+	// duplicate names the request it was merged into.
+	before := len(want["privacy@sendara.example"])
+	for _, r := range all {
+		switch {
+		case r.Relationship == "authorized_agent":
+			want["privacy@sendara.example"]["/requests/"+r.ID] = `data-testid="proof-check-form"`
+		case strings.HasPrefix(r.Details, "I asked before"):
+			want["privacy@sendara.example"]["/requests/"+r.ID] = `data-testid="request-duplicate-of"`
+		}
+	}
+	if len(want["privacy@sendara.example"]) != before+2 {
+		t.Fatal("the demo has no agent's request or no merged duplicate")
+	}
+	want["privacy@sendara.example"]["/consent-reversals"] = "hubspot form 4471"
 	for _, login := range seed.Logins {
 		c := demoSignIn(t, app, login)
 		for _, path := range pages {
