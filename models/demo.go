@@ -24,9 +24,10 @@ type DemoSeed struct {
 }
 
 // SeedDemo fills an empty database with demo customers and one user of
-// every role, with random passwords. It does nothing (and returns nil) when
-// the database already has users, so it never touches real data.
-func (db *DB) SeedDemo(ctx context.Context) (*DemoSeed, error) {
+// every role, with random passwords, and data for every page (demo_more.go).
+// It does nothing (and returns nil) when the database already has users, so
+// it never touches real data. baseURL makes the links of the mail it queues.
+func (db *DB) SeedDemo(ctx context.Context, baseURL string) (*DemoSeed, error) {
 	var n int64
 	if err := db.Gorm.WithContext(ctx).Model(&User{}).Count(&n).Error; err != nil {
 		return nil, fmt.Errorf("check for existing users: %w", err)
@@ -47,6 +48,7 @@ func (db *DB) SeedDemo(ctx context.Context) (*DemoSeed, error) {
 		customers[c.Slug] = c
 	}
 	seed := &DemoSeed{}
+	users := map[string]*User{}
 	for _, d := range []struct {
 		role     Role
 		email    string
@@ -65,12 +67,14 @@ func (db *DB) SeedDemo(ctx context.Context) (*DemoSeed, error) {
 		if d.customer != "" {
 			in.CustomerID = customers[d.customer].ID
 		}
-		if _, err := db.CreateUser(ctx, sys, in); err != nil {
+		u, err := db.CreateUser(ctx, sys, in)
+		if err != nil {
 			return nil, fmt.Errorf("seed user %s: %w", d.email, err)
 		}
+		users[d.email] = u
 		seed.Logins = append(seed.Logins, DemoLogin{Role: d.role, Email: d.email, Password: password, Customer: d.customer})
 	}
-	_, secret, err := db.CreateAPIKey(ctx, sys, customers["acme-realty"].ID, "Demo HubSpot workflow")
+	key, secret, err := db.CreateAPIKey(ctx, sys, customers["acme-realty"].ID, "Demo HubSpot workflow")
 	if err != nil {
 		return nil, fmt.Errorf("seed API key: %w", err)
 	}
@@ -78,7 +82,13 @@ func (db *DB) SeedDemo(ctx context.Context) (*DemoSeed, error) {
 	if err := db.seedDemoContacts(ctx, sys, customers); err != nil {
 		return nil, err
 	}
-	if err := db.seedDemoRequests(ctx, sys); err != nil {
+	requests, err := db.seedDemoRequests(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	d := &demoWorld{db: db, baseURL: baseURL, customers: customers, users: users, sys: sys, requests: requests,
+		key: CustomerKey(key.ID, key.Name, customers["acme-realty"].ID, "")}
+	if err := d.seed(ctx); err != nil {
 		return nil, err
 	}
 	return seed, nil
@@ -126,9 +136,10 @@ func (db *DB) seedDemoContacts(ctx context.Context, sys Actor, customers map[str
 }
 
 // seedDemoRequests records privacy requests at different stages.
-func (db *DB) seedDemoRequests(ctx context.Context, sys Actor) error {
+func (db *DB) seedDemoRequests(ctx context.Context, sys Actor) ([]*PrivacyRequest, error) {
 	biz := db.Business()
 	now := time.Now()
+	var out []*PrivacyRequest
 	for _, in := range []RequestInput{
 		{Type: TypeAccess, Regime: RegimeGDPR, Channel: "email", ReceivedAt: now.AddDate(0, 0, -12), Details: "What data do you hold about me?",
 			Requester: Requester{Name: "Avery Brooks", Email: "avery.brooks@example.com"}},
@@ -137,11 +148,13 @@ func (db *DB) seedDemoRequests(ctx context.Context, sys Actor) error {
 		{Type: TypeObjection, Regime: RegimeUKGDPR, Channel: "manual", ReceivedAt: now.AddDate(0, 0, -1), Details: "Stop texting me.",
 			Requester: Requester{Name: "Casey Morgan", Phone: "+14155551002"}},
 	} {
-		if _, err := db.CreateRequest(ctx, sys, biz, in, "US"); err != nil {
-			return fmt.Errorf("seed request: %w", err)
+		r, err := db.CreateRequest(ctx, sys, biz, in, "US")
+		if err != nil {
+			return nil, fmt.Errorf("seed request: %w", err)
 		}
+		out = append(out, r)
 	}
-	return nil
+	return out, nil
 }
 
 // demoPassword is a random passphrase: four groups of lower-case letters

@@ -159,7 +159,7 @@ func serveCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) 
 // seedDemo seeds an empty database and prints the demo logins once, on
 // stdout; they are never logged.
 func seedDemo(ctx context.Context, env *cliEnv, db *models.DB) error {
-	seed, err := db.SeedDemo(ctx)
+	seed, err := db.SeedDemo(ctx, env.cfg.BaseURL)
 	if err != nil {
 		return err
 	}
