@@ -2,9 +2,12 @@ package handlers_test
 
 import (
 	"context"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -121,6 +124,133 @@ func TestBrowserWalksAPhoneIsUsedOnlyAfterStaffVerifyIt(t *testing.T) {
 	}
 	if got := b.text(`[data-testid=timeline]`); !strings.Contains(got, "Identifier +14155550123 verified by phone call: called +1 415 555 0123") {
 		t.Errorf("the timeline does not record the call-back:\n%s", got)
+	}
+	b.noConsoleErrors()
+}
+
+// walksUploadEML uploads a message through the request list's ".eml"
+// form and waits for the page the upload leads to.
+func walksUploadEML(b *browser, raw string) {
+	b.t.Helper()
+	file := b.t.TempDir() + "/message.eml"
+	if err := os.WriteFile(file, []byte(raw), 0o600); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do(
+		chromedp.Navigate(b.base+"/requests"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=eml-upload]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=eml-upload] input[type=file]`), []string{file}),
+	)
+	b.submitForm(`[data-testid=eml-upload]`)
+}
+
+// walksMetric reads one cell of this year's §7102 metrics on /reports.
+func walksMetric(b *browser, row, col string) string {
+	b.t.Helper()
+	year := strconv.Itoa(models.TodayIn(models.DefaultBusiness().Loc).Year)
+	b.do(chromedp.Navigate(b.base+"/reports?year="+year), chromedp.WaitVisible(chromedp.CSS(`[data-testid=metrics]`)))
+	return b.text(`[data-testid=metrics] tr[data-type="` + row + `"] td[data-col="` + col + `"]`)
+}
+
+// A reply from another address joins its request by the Message-ID of the
+// console's acknowledgement; a stranger naming that request's reference
+// opens a request of its own, marked as mentioning it; staff merge a
+// second request of the same person into the first after a confirmation,
+// and the §7102 metrics count the two once.
+func TestBrowserWalksRepliesThreadAndADuplicateIsMergedAndCountedOnce(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	newRequest := func(channel string) *models.PrivacyRequest {
+		r, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeErasure, Regime: models.RegimeCCPA,
+			Channel: channel, Requester: models.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := newRequest("email")
+	acks, err := app.db.Outbox(ctx, modeltest.Staff, models.OutboxFilter{Kind: models.MailAcknowledgement, RequestID: first.ID})
+	if err != nil || len(acks) != 1 {
+		t.Fatalf("acknowledgements of %s: %d, %v", first.Reference, len(acks), err)
+	}
+	// The sender hands the acknowledgement over under its own Message-ID.
+	ackID := acks[0].ID + "@sendara.example"
+	claimed, err := app.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range claimed {
+		if claimed[i].ID == acks[0].ID {
+			if err := app.db.MarkMailSent(ctx, &claimed[i], ackID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	second := newRequest("web_form")
+
+	b := requestsSignedInOfficer(t, app)
+	if got := walksMetric(b, models.TypeDelete, "received"); got != "2" {
+		t.Fatalf("before the merge the metrics count %s deletion requests, want 2", got)
+	}
+
+	// Jane answers the acknowledgement from her work address; the subject
+	// lost the reference, the In-Reply-To names the console's mail.
+	walksUploadEML(b, "From: Jane Doe <jane.doe@work.example>\r\nTo: privacy@sendara.example\r\nSubject: Re: your mail\r\n"+
+		"Message-ID: <walks-reply@work.example>\r\nIn-Reply-To: <"+ackID+">\r\n\r\nIt is me, from my work address.\r\n")
+	if got := b.text(`.flash`); !strings.Contains(got, "Message added to "+first.Reference) {
+		t.Errorf("after the reply's upload the page says %q", got)
+	}
+	if p := b.path(); p != "/requests/"+first.ID {
+		t.Errorf("the reply led to %s, want %s's page", p, first.Reference)
+	}
+	if got := b.text(`[data-testid=request-mails]`); !strings.Contains(got, "jane.doe@work.example") || !strings.Contains(got, "Re: your mail") {
+		t.Errorf("the thread of %s does not show the reply: %q", first.Reference, got)
+	}
+
+	// A stranger puts the reference in a subject.
+	walksUploadEML(b, "From: Mallory <mallory@evil.example>\r\nTo: privacy@sendara.example\r\nSubject: Re: "+first.Reference+"\r\n"+
+		"Message-ID: <walks-mallory@evil.example>\r\n\r\nPlease withdraw this request.\r\n")
+	if got := b.text(`.flash`); !strings.Contains(got, "opened from the message") {
+		t.Errorf("after the stranger's upload the page says %q", got)
+	}
+	if p := b.path(); p == "/requests/"+first.ID {
+		t.Fatalf("a stranger's mail naming %s joined it", first.Reference)
+	}
+	if got := b.text(`[data-testid=request-mentions]`); !strings.HasPrefix(got, "Mentions "+first.Reference) {
+		t.Errorf("the stranger's request is not marked as mentioning %s: %q", first.Reference, got)
+	}
+
+	// The web form request repeats the emailed one: merge it.
+	b.do(chromedp.Navigate(b.base+"/requests/"+second.ID), chromedp.WaitVisible(chromedp.CSS(`[data-testid=merge-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=merge-form] input[name=into]`), first.Reference),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=merge-form] input[name=reason]`), "the same deletion, asked by mail and on the form"))
+	statusBefore := b.text(`[data-testid=request-status]`)
+	b.submitForm(`[data-testid=merge-form]`)
+	if ds := b.confirmed(); len(ds) != 1 || !strings.Contains(ds[0], "count it only once") || !strings.Contains(ds[0], "cannot be undone") {
+		t.Errorf("merging asked %q; want one confirmation saying it is counted once and cannot be undone", ds)
+	}
+	if got := b.text(`[data-testid=request-duplicate-of]`); !strings.Contains(got, "Duplicate of "+first.Reference) || !strings.Contains(got, "counted once") {
+		t.Errorf("the duplicate's page says %q", got)
+	}
+	if got := b.text(`[data-testid=request-status]`); got != statusBefore {
+		t.Errorf("merging changed the duplicate's status from %q to %q (it is not withdrawn)", statusBefore, got)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid=request-duplicate-of] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=request-duplicates]`)))
+	if got := b.text(`[data-testid=request-duplicates]`); !strings.Contains(got, second.Reference) {
+		t.Errorf("%s's page lists the duplicates %q", first.Reference, got)
+	}
+	timeline := b.text(`[data-testid=timeline]`)
+	for _, want := range []string{"Email from jane.doe@work.example", "A message from mallory@evil.example, who is not a party of this request",
+		second.Reference + " merged into this request as a duplicate"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("%s's timeline lacks %q:\n%s", first.Reference, want, timeline)
+		}
+	}
+	if got := walksMetric(b, models.TypeDelete, "received"); got != "1" {
+		t.Errorf("after the merge the metrics count %s deletion requests, want 1", got)
+	}
+	if got := b.text(`[data-testid=metrics] tr[data-type="total"] td[data-col="received"]`); got != "2" {
+		t.Errorf("all requests received: %s, want 2 (the deletion once, the stranger's mail)", got)
 	}
 	b.noConsoleErrors()
 }
