@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -251,6 +252,103 @@ func TestBrowserWalksRepliesThreadAndADuplicateIsMergedAndCountedOnce(t *testing
 	}
 	if got := b.text(`[data-testid=metrics] tr[data-type="total"] td[data-col="received"]`); got != "2" {
 		t.Errorf("all requests received: %s, want 2 (the deletion once, the stranger's mail)", got)
+	}
+	b.noConsoleErrors()
+}
+
+// walksCodesOnPage returns words of the page's main text written as codes
+// (with_controller, email_reply): a page should say them in words.
+func walksCodesOnPage(b *browser) []string {
+	b.t.Helper()
+	codes, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(new Set(document.querySelector("main").innerText.match(/\b[a-z]+(?:_[a-z]+)+\b/g) || []))`))
+	if err != nil {
+		b.t.Fatalf("read the page's words: %v", err)
+	}
+	return codes
+}
+
+// walksCaseState reads what the case page offers: its next steps, whether
+// the verify and route forms are there, and the statuses it lets staff
+// move to, as the select shows them.
+func walksCaseState(b *browser) (next []string, verify, route bool, moves []string) {
+	b.t.Helper()
+	next, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("[data-testid=next-step]"), e => e.textContent.replace(/\s+/g, " ").trim())`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	moves, err = chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("[data-testid=status-form] select[name=to] option"), o => o.textContent.trim())`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return next, b.eval(`!!document.querySelector("[data-testid=verify-form]")`), b.eval(`!!document.querySelector("[data-testid=route-form]")`), moves
+}
+
+// A request walked from receipt to a denial: in each state the page names
+// one next step, offers only what that state allows, says statuses and
+// methods in words, and asks before routing and before denying, saying
+// what will happen.
+func TestBrowserWalksTheCasePageLeadsFromStateToState(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	app.contact(t, acme, "Jane Doe", "+14155550123")
+	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeErasure, Regime: models.RegimeCCPA,
+		Channel: "manual", Identifiers: []string{"+14155550123"}, Requester: models.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := requestsSignedInOfficer(t, app)
+	b.do(chromedp.Navigate(b.base+"/requests/"+r.ID), chromedp.WaitVisible(chromedp.CSS(`[data-testid=request-actions]`)))
+	check := func(state string, wantNext string, wantVerify, wantRoute bool, wantMoves ...string) {
+		t.Helper()
+		next, verify, route, moves := walksCaseState(b)
+		if len(next) != 1 || !strings.Contains(next[0], wantNext) {
+			t.Errorf("%s: next steps %q, want one saying %q", state, next, wantNext)
+		}
+		if verify != wantVerify || route != wantRoute {
+			t.Errorf("%s: verifying offered %v, routing offered %v; want %v, %v", state, verify, route, wantVerify, wantRoute)
+		}
+		if !slices.Equal(moves, wantMoves) {
+			t.Errorf("%s: the status choices read %q, want %q", state, moves, wantMoves)
+		}
+		if codes := walksCodesOnPage(b); len(codes) > 0 {
+			t.Errorf("%s: the page shows codes instead of words: %q", state, codes)
+		}
+	}
+
+	check("received", "Next step: verify the requester", true, false, "verifying the requester", "denied (reason required)", "withdrawn")
+	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=verify-form] select[name=method]`), "phone_call"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=verify-form] input[name=note]`), "called her back on the number she gave"))
+	b.submitForm(`[data-testid=verify-form]`)
+	check("verified", "Next step: search who holds the person, then route", false, true, "in progress (Sendara acts)", "denied (reason required)", "withdrawn")
+
+	b.submitForm(`[data-testid=route-form]`)
+	if ds := b.confirmed(); len(ds) != 1 || !strings.Contains(ds[0], "gets a task and an email") || !strings.Contains(ds[0], "cannot be undone") {
+		t.Errorf("routing asked %q; want one confirmation saying what routing does", ds)
+	}
+	if got := b.text(`[data-testid=request-status]`); got != "with the controllers" {
+		t.Fatalf("after routing the status reads %q", got)
+	}
+	check("with the controllers", "Next step: wait for the controllers", false, false,
+		"in progress (Sendara acts)", "completed", "denied (reason required)", "withdrawn")
+
+	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), models.StatusDenied),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=status-form] input[name=note]`), "we cannot confirm the number is hers"))
+	b.submitForm(`[data-testid=status-form]`)
+	if ds := b.confirmed(); len(ds) != 2 || !strings.Contains(ds[1], "closes the request and mails the requester") {
+		t.Errorf("denying asked %q; want a confirmation saying it closes the request and mails the requester", ds)
+	}
+	if got := b.text(`[data-testid=request-status]`); got != "denied (reason required)" && got != "denied" {
+		t.Fatalf("after denying the status reads %q", got)
+	}
+	next, _, _, _ := walksCaseState(b)
+	if len(next) != 1 || !strings.Contains(next[0], "none: the request is denied") {
+		t.Errorf("closed: next steps %q", next)
+	}
+	if b.eval(`!!document.querySelector("[data-testid=request-actions], [data-testid=identifier-edit]")`) {
+		t.Error("a denied request still offers actions")
+	}
+	if codes := walksCodesOnPage(b); len(codes) > 0 {
+		t.Errorf("denied: the page shows codes instead of words: %q", codes)
 	}
 	b.noConsoleErrors()
 }
