@@ -110,7 +110,7 @@ func TestBrowserWalksACustomerObjectsToASubprocessorAndAnOfficerRecordsADemand(t
 	b.do(
 		chromedp.SetValue(chromedp.CSS(`[data-testid=disclosure-form] input[name=received_on]`), today.String()),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=disclosure-form] input[name=authority]`), "FBI field office"),
-		chromedp.SetValue(chromedp.CSS(`[data-testid=disclosure-form] select[name=kind]`), "warrant"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=disclosure-form] select[name=kind]`), "court_order"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=disclosure-form] select[name=customer_id]`), acme.ID),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=disclosure-form] textarea[name=disclosed]`), "consent history of one number"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=disclosure-form] input[name=disclosed_on]`), today.String()),
@@ -123,8 +123,12 @@ func TestBrowserWalksACustomerObjectsToASubprocessorAndAnOfficerRecordsADemand(t
 	if got := cells(); strings.Join(got, " ") != strconv.Itoa(today.Year)+" 2 1 1 0 1" {
 		t.Errorf("after: this year's transparency row %q, want 2 received, 1 disclosed, 1 not, 0 told, 1 not told", got)
 	}
-	if got := b.text(`[data-testid=disclosures]`); !strings.Contains(got, "FBI field office") || !strings.Contains(got, "not told: non-disclosure order") {
+	if got := b.text(`[data-testid=disclosures]`); !strings.Contains(got, "FBI field office") || !strings.Contains(got, "court order") ||
+		!strings.Contains(got, "not told: non-disclosure order") {
 		t.Errorf("the register reads %q", got)
+	}
+	if codes := walksCodesOnPage(b); len(codes) > 0 {
+		t.Errorf("the register shows codes instead of words: %q", codes)
 	}
 	b.noConsoleErrors()
 }
