@@ -316,6 +316,10 @@ func TestBrowserWalksTheCasePageLeadsFromStateToState(t *testing.T) {
 	}
 
 	check("received", "Next step: verify the requester", true, false, "verifying the requester", "denied (reason required)", "withdrawn")
+	groups, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('form[action$="/triage"] select[name=type] optgroup'), g => g.label)`))
+	if err != nil || !slices.Equal(groups, []string{"GDPR and UK GDPR rights", "CCPA rights", "Other"}) {
+		t.Errorf("the request types are grouped as %q (%v); want GDPR and CCPA rights apart", groups, err)
+	}
 	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=verify-form] select[name=method]`), "phone_call"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=verify-form] input[name=note]`), "called her back on the number she gave"))
 	b.submitForm(`[data-testid=verify-form]`)
