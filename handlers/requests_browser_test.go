@@ -138,7 +138,7 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 		t.Errorf("final status %q", got)
 	}
 	timeline := b.text(`[data-testid=timeline]`)
-	for _, want := range []string{"Email from jane@example.com", "Type erasure, regime gdpr", "Verified by email reply", "Routed to Acme Inc", "Acme Inc approved", "Status in_progress → completed"} {
+	for _, want := range []string{"Email from jane@example.com", "Type erasure, regime gdpr", "Verified by email reply", "Routed to Acme Inc", "Acme Inc approved", "Status in progress → completed"} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("timeline lacks %q", want)
 		}

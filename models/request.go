@@ -40,11 +40,13 @@ var OpenStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, Stat
 // are possible until the request is closed; completion from work in
 // progress, or with the controllers when staff override a missing answer
 // (ChangeStatus). Verification may be skipped only through SkipVerification,
-// which records a reason.
+// which records a reason. Only routing (Route) moves a request to the
+// controllers: a plain status change would say "with the controllers" while
+// none was told.
 var transitions = map[string][]string{
 	StatusReceived:       {StatusVerifying, StatusDenied, StatusWithdrawn},
 	StatusVerifying:      {StatusDenied, StatusWithdrawn},
-	StatusVerified:       {StatusWithController, StatusInProgress, StatusDenied, StatusWithdrawn},
+	StatusVerified:       {StatusInProgress, StatusDenied, StatusWithdrawn},
 	StatusWithController: {StatusInProgress, StatusCompleted, StatusDenied, StatusWithdrawn},
 	StatusInProgress:     {StatusCompleted, StatusDenied, StatusWithdrawn},
 	// The requester's answer resumes the request (RequesterAnswered).
@@ -523,7 +525,9 @@ func (db *DB) ChangeStatus(ctx context.Context, actor Actor, id string, ch Statu
 			}
 			from := r.Status
 			details := map[string]any{"from": from, "to": to}
-			text := fmt.Sprintf("Status %s → %s.", from, to)
+			// In words on the timeline (with controller, not with_controller);
+			// the audit details keep the codes.
+			text := fmt.Sprintf("Status %s → %s.", strings.ReplaceAll(from, "_", " "), strings.ReplaceAll(to, "_", " "))
 			if note != "" {
 				text += " " + note
 				// The why belongs in the chain, not only on the timeline.
@@ -597,7 +601,7 @@ func (db *DB) Triage(ctx context.Context, actor Actor, biz Business, id, typ, re
 			before := map[string]any{"type": r.TypeOr(""), "regime": r.Regime, "due_on": r.DueOn}
 			r.Type, r.Regime = &typ, regime
 			r.applyDeadlines(biz)
-			return fmt.Sprintf("Type %s, regime %s; due %s.", typ, regime, r.DueOn), map[string]any{"before": before,
+			return fmt.Sprintf("Type %s, regime %s; due %s.", strings.ReplaceAll(typ, "_", " "), strings.ReplaceAll(regime, "_", " "), r.DueOn), map[string]any{"before": before,
 				"after": map[string]any{"type": typ, "regime": regime, "due_on": r.DueOn}}, nil
 		})
 		if err != nil {
