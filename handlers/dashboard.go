@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sendara/console/models"
 	"github.com/sendara/console/views"
 )
 
@@ -13,7 +14,13 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	today, err := s.db.TodayFigures(c.Request().Context(), actor(c), s.cfg.Business, models.TodayIn(s.cfg.Business.Loc))
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.DashboardPage(views.Dashboard{
+		Today: today, StaffWork: actor(c).Staff() && s.allowed(c, "requests", "write"),
+		AuditWork: s.allowed(c, "audit", "verify"), CanImport: s.allowed(c, "contacts", "import"), Loc: s.cfg.Location,
 		Staff:        actor(c).Staff(),
 		CanCustomers: s.allowed(c, "customers", "read"),
 		CanUsers:     s.allowed(c, "users", "read"),
@@ -30,4 +37,15 @@ func (s *Server) dashboard(c echo.Context) error {
 		AuditEvents: f.AuditEvents, AuditEvents24h: f.AuditEvents24h, FailedLogins: f.FailedLogins24h,
 		NoTOTP: f.UsersWithoutTOTP,
 	}))
+}
+
+// soonBy is the last day the request list's "due soon" view reaches: two
+// business days after today, in the business calendar (the dashboard's
+// figure counts the same).
+func (s *Server) soonBy() string {
+	cal := s.cfg.Business.Calendar
+	if cal == nil {
+		cal = models.DefaultCalendar()
+	}
+	return cal.BusinessDaysAfter(models.TodayIn(s.cfg.Business.Loc), 2).String()
 }
