@@ -74,6 +74,8 @@ var noPersonalData = map[string]string{
 	"GET /retention":                      "rules, holds by reference and counts",
 	"GET /retention/preview":              "counts per customer and category",
 	"GET /reports/request-log.csv":        "audited as report.request_log by its own test",
+	"GET /reports/metrics.csv":            "aggregate figures",
+	"GET /reports/on-time.csv":            "aggregate figures",
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /api/v1/suppressions/check":      "answers only about what the caller sent (DESIGN §6: counted, not audited one by one)",
 }
