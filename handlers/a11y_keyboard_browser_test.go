@@ -1,0 +1,116 @@
+package handlers_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// a11yTabTo presses Tab until the focused element matches sel, as a
+// keyboard user moves through a page, and fails when an element focused on
+// the way shows no focus outline or sel is never reached.
+func (b *browser) a11yTabTo(sel string) {
+	b.t.Helper()
+	const visible = `(() => { const e = document.activeElement; if (!e || e === document.body) return true;
+		const s = getComputedStyle(e); return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2 })()`
+	for range 120 {
+		if b.eval(`document.activeElement !== null && document.activeElement.matches(` + jsString(sel) + `)`) {
+			if !b.eval(visible) {
+				b.t.Errorf("%s has focus but shows no focus outline", sel)
+			}
+			return
+		}
+		b.do(chromedp.KeyEvent(kb.Tab))
+		if !b.eval(visible) {
+			b.t.Errorf("focus on %s is not visible", b.a11yFocused())
+		}
+	}
+	b.screenshot("failure")
+	b.t.Fatalf("Tab never reached %s (stuck on %s)", sel, b.a11yFocused())
+}
+
+func (b *browser) a11yFocused() string {
+	s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const e = document.activeElement;
+		return e ? e.tagName.toLowerCase() + (e.name ? "[name=" + e.name + "]" : "") + " " + (e.textContent || "").trim().slice(0, 40) : "nothing" })()`))
+	return s
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// A keyboard user signs in and records an opt-out with Tab, typing and
+// Enter alone, seeing where the focus is at each step.
+func TestBrowserKeyboardOnlySignInAndOptOut(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	jane := app.contact(t, acme, "Jane Doe", "+14155550123")
+
+	b := newBrowser(t, app)
+	b.do(chromedp.Navigate(b.base+"/login"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)))
+	b.a11yTabTo(`input[name=email]`)
+	b.do(chromedp.KeyEvent(admin.User.Email))
+	b.a11yTabTo(`input[name=password]`)
+	b.do(chromedp.KeyEvent(admin.Password), chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`location.pathname === "/" && document.querySelector("[data-testid=customer-today]") !== null`)
+
+	b.do(chromedp.Navigate(b.base+"/contacts/"+jane.ID), chromedp.WaitVisible(chromedp.CSS(`[data-testid=consent-form]`)))
+	b.a11yTabTo(`[data-testid=consent-form] select[name=kind]`)
+	if !b.eval(`document.activeElement.value === "opt_out"`) {
+		t.Fatal("the consent form does not offer an opt-out first")
+	}
+	b.a11yTabTo(`[data-testid=consent-form] button[type=submit]`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`document.querySelector("[data-consent=opted_out]") !== null && document.querySelector("[data-testid=consent-form]") !== null`)
+	b.screenshot("opted-out")
+
+	c, err := app.db.Contact(context.Background(), modeltest.Staff, jane.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Suppressed {
+		t.Error("after the keyboard opt-out the contact is not suppressed")
+	}
+	b.noConsoleErrors()
+}
+
+// On a phone 390 px wide the dashboard, a request and a contact fit the
+// screen: nothing scrolls sideways but the wide tables inside themselves.
+func TestBrowserPagesFitAPhoneScreen(t *testing.T) {
+	app := newTestApp(t)
+	acme := app.customer("acme")
+	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane.with.a.rather.long.address@example.com")
+	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
+	staff := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+
+	b := newBrowser(t, app)
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	b.signIn(staff.User.Email, staff.Password)
+	b.typeTOTP(staff.Secret)
+	b.waitFor(`location.pathname === "/" && document.querySelector("[data-testid=staff-today]") !== null`)
+	for _, page := range []struct{ name, path, ready string }{
+		{"dashboard", "/", "[data-testid=staff-today]"},
+		{"request", "/requests/" + r.ID, "main h1"},
+		{"contact", "/contacts/" + jane.ID, "[data-testid=consent-form]"},
+	} {
+		b.do(chromedp.Navigate(b.base+page.path), chromedp.WaitVisible(chromedp.CSS(page.ready)))
+		b.screenshot("phone-" + page.name)
+		if !b.eval(`document.documentElement.scrollWidth <= 390`) {
+			wide, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > 391).slice(0, 5).map(e => e.tagName.toLowerCase() + "." + e.className + " " + Math.round(e.getBoundingClientRect().right)).join(", ")`))
+			t.Errorf("%s at 390 px: the page is %s px wide; too wide: %s", page.name,
+				evalString(b, `String(document.documentElement.scrollWidth)`), wide)
+		}
+	}
+}
+
+func evalString(b *browser, js string) string {
+	s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	return s
+}
