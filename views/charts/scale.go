@@ -18,6 +18,9 @@ type Point struct {
 	Label string
 	Value float64
 	Href  string
+	// NoData marks a label with no value (a month with nothing to rate):
+	// the line breaks there and the table shows a dash, rather than a 0.
+	NoData bool
 }
 
 // Series is a named run of values over the same labels as the chart's
@@ -242,6 +245,7 @@ func (c Chart) xAt(i int, bars bool) float64 {
 type LinePoint struct {
 	X, Y  float64
 	Point Point
+	index int // the label's position: a gap between two indexes breaks the line
 }
 
 // Line gives the coordinates of series si as a line: evenly spaced from
@@ -250,7 +254,10 @@ func (c Chart) Line(si int) []LinePoint {
 	y := c.yScale(Ticks(c.top(), 4, c.Unit == ""))
 	var out []LinePoint
 	for i, p := range c.Series[si].Points {
-		out = append(out, LinePoint{X: c.xAt(i, false), Y: y.At(max(p.Value, 0)), Point: p})
+		if p.NoData {
+			continue
+		}
+		out = append(out, LinePoint{X: c.xAt(i, false), Y: y.At(max(p.Value, 0)), Point: p, index: i})
 	}
 	return out
 }
@@ -259,9 +266,12 @@ func (c Chart) Line(si int) []LinePoint {
 func Path(pts []LinePoint) string {
 	var b strings.Builder
 	for i, p := range pts {
-		if i == 0 {
+		switch {
+		case i == 0:
 			b.WriteString("M")
-		} else {
+		case p.index != pts[i-1].index+1:
+			b.WriteString(" M") // a label without data between: the line breaks
+		default:
 			b.WriteString(" L")
 		}
 		b.WriteString(Num(p.X) + " " + Num(p.Y))
@@ -290,15 +300,23 @@ func (c Chart) Description() string {
 	}
 	var parts []string
 	for _, s := range c.Series {
-		total, hi := 0.0, 0
+		total, hi, last := 0.0, -1, -1
 		for i, p := range s.Points {
+			if p.NoData {
+				continue
+			}
 			total += p.Value
-			if p.Value > s.Points[hi].Value {
+			if hi < 0 || p.Value > s.Points[hi].Value {
 				hi = i
 			}
+			last = i
 		}
-		part := fmt.Sprintf("%s: highest %s (%s), last %s", s.Name, Format(s.Points[hi].Value, c.Unit), s.Points[hi].Label,
-			Format(s.Points[len(s.Points)-1].Value, c.Unit))
+		if hi < 0 {
+			parts = append(parts, s.Name+": no data")
+			continue
+		}
+		part := fmt.Sprintf("%s: highest %s (%s), last %s (%s)", s.Name, Format(s.Points[hi].Value, c.Unit), s.Points[hi].Label,
+			Format(s.Points[last].Value, c.Unit), s.Points[last].Label)
 		if c.Unit == "" {
 			part += ", total " + Format(total, "")
 		}

@@ -53,7 +53,7 @@ func TestScaleMapsDomainOntoRange(t *testing.T) {
 func TestBarHeightsAreProportionalToTheValues(t *testing.T) {
 	base := float64(Height - MarginBottom) // 212
 	plotH := base - MarginTop              // 196
-	c := Chart{ID: "t", Series: []Series{{Name: "Requests", Points: []Point{{"know", 10, ""}, {"delete", 20, ""}, {"correct", 0, ""}, {"opt-out", 5, ""}}}}}
+	c := Chart{ID: "t", Series: []Series{{Name: "Requests", Points: []Point{{Label: "know", Value: 10}, {Label: "delete", Value: 20}, {Label: "correct", Value: 0}, {Label: "opt-out", Value: 5}}}}}
 	bars := c.Bars()
 	if len(bars) != 4 {
 		t.Fatalf("%d bars, want 4", len(bars))
@@ -72,7 +72,7 @@ func TestBarHeightsAreProportionalToTheValues(t *testing.T) {
 		t.Errorf("bars are %v wide, %v apart; want %v wide, %v apart", bars[0].W, bars[1].X-bars[0].X, band*0.8, band)
 	}
 	// Two series share each group.
-	two := Chart{Series: []Series{{Name: "a", Points: []Point{{"x", 1, ""}}}, {Name: "b", Points: []Point{{"x", 2, ""}}}}}
+	two := Chart{Series: []Series{{Name: "a", Points: []Point{{Label: "x", Value: 1}}}, {Name: "b", Points: []Point{{Label: "x", Value: 2}}}}}
 	b2 := two.Bars()
 	if len(b2) != 2 || b2[0].W != b2[1].W || b2[1].X != b2[0].X+b2[0].W || b2[1].H != 2*b2[0].H {
 		t.Errorf("grouped bars: %+v", b2)
@@ -81,7 +81,7 @@ func TestBarHeightsAreProportionalToTheValues(t *testing.T) {
 
 func TestAllZerosAndEmptySeriesStillDrawAnAxis(t *testing.T) {
 	zeros := Chart{ID: "z", Title: "Opt-outs", XLabel: "Week", YLabel: "Opt-outs",
-		Series: []Series{{Name: "SMS", Points: []Point{{"W1", 0, ""}, {"W2", 0, ""}}}}}
+		Series: []Series{{Name: "SMS", Points: []Point{{Label: "W1", Value: 0}, {Label: "W2", Value: 0}}}}}
 	for _, b := range zeros.Bars() {
 		if b.H != 0 {
 			t.Errorf("a zero bar has height %v", b.H)
@@ -107,7 +107,7 @@ func TestAllZerosAndEmptySeriesStillDrawAnAxis(t *testing.T) {
 }
 
 func TestASinglePointIsDrawnInTheMiddle(t *testing.T) {
-	c := Chart{Unit: "%", Max: 100, Series: []Series{{Name: "On time", Points: []Point{{"2026-01", 50, ""}}}}}
+	c := Chart{Unit: "%", Max: 100, Series: []Series{{Name: "On time", Points: []Point{{Label: "2026-01", Value: 50}}}}}
 	pts := c.Line(0)
 	if len(pts) != 1 {
 		t.Fatalf("%d points", len(pts))
@@ -130,7 +130,7 @@ func TestASinglePointIsDrawnInTheMiddle(t *testing.T) {
 }
 
 func TestLinePointsAreSpreadAcrossThePlot(t *testing.T) {
-	c := Chart{Series: []Series{{Name: "Received", Points: []Point{{"a", 0, ""}, {"b", 4, ""}, {"c", 2, ""}}}}}
+	c := Chart{Series: []Series{{Name: "Received", Points: []Point{{Label: "a", Value: 0}, {Label: "b", Value: 4}, {Label: "c", Value: 2}}}}}
 	pts := c.Line(0)
 	want := [][2]float64{{MarginLeft, Height - MarginBottom}, {(MarginLeft + Width - MarginRight) / 2, MarginTop}, {Width - MarginRight, (Height - MarginBottom + MarginTop) / 2}}
 	for i, w := range want {
@@ -166,7 +166,34 @@ func TestXLabelsAreThinnedButTheTableHasThemAll(t *testing.T) {
 			t.Errorf("bar chart lacks %s", want)
 		}
 	}
-	if got := c.Description(); got != "Opt-outs by week, W1 to W52 (52 values). SMS: highest 4 (W5), last 1, total 101." {
+	if got := c.Description(); got != "Opt-outs by week, W1 to W52 (52 values). SMS: highest 4 (W5), last 1 (W52), total 101." {
+		t.Errorf("description %q", got)
+	}
+}
+
+func TestLabelsWithoutDataBreakTheLineAndShowADash(t *testing.T) {
+	c := Chart{ID: "r", Title: "On-time rate", XLabel: "Month", YLabel: "On time", Unit: "%", Max: 100,
+		Series: []Series{{Name: "On time", Points: []Point{{Label: "Jan", Value: 100}, {Label: "Feb", NoData: true},
+			{Label: "Mar", Value: 50}, {Label: "Apr", Value: 0}}}}}
+	pts := c.Line(0)
+	if len(pts) != 3 {
+		t.Fatalf("%d points drawn, want 3 (Feb has no data)", len(pts))
+	}
+	if got := Path(pts); got != "M56 16 M434.67 114 L624 212" {
+		t.Errorf("path %q: the line must break at Feb", got)
+	}
+	if got := c.Description(); got != "On time by month, Jan to Apr (4 values). On time: highest 100% (Jan), last 0% (Apr)." {
+		t.Errorf("description %q", got)
+	}
+	var buf bytes.Buffer
+	if err := LineChart(c).Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<th scope="row">Feb</th><td>—</td>`) {
+		t.Errorf("Feb's row does not show a dash: %s", buf.String())
+	}
+	none := Chart{Title: "Empty months", XLabel: "Month", YLabel: "On time", Series: []Series{{Name: "On time", Points: []Point{{Label: "Jan", NoData: true}}}}}
+	if got := none.Description(); got != "On time by month, Jan (1 values). On time: no data." {
 		t.Errorf("description %q", got)
 	}
 }
