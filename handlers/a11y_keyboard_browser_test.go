@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
@@ -113,4 +115,62 @@ func TestBrowserPagesFitAPhoneScreen(t *testing.T) {
 func evalString(b *browser, js string) string {
 	s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
 	return s
+}
+
+// A privacy officer, by keyboard alone, signs in with the second factor,
+// follows the dashboard's "mail waiting for triage" figure to the list and
+// the request, and sets its type.
+func TestBrowserKeyboardOnlyTriageFromTheDashboard(t *testing.T) {
+	app := newTestApp(t)
+	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	r := app.receive(t, models.MailIntake{MessageID: "kb@example.com", FromAddr: "jane@example.com", Subject: "Delete my data",
+		Body: "Please delete everything you hold about me."})
+	if r.TypeOr("") != "" {
+		t.Fatalf("mail arrived triaged as %q", r.TypeOr(""))
+	}
+
+	b := newBrowser(t, app)
+	b.do(chromedp.Navigate(b.base+"/login"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)))
+	b.a11yTabTo(`input[name=email]`)
+	b.do(chromedp.KeyEvent(officer.User.Email))
+	b.a11yTabTo(`input[name=password]`)
+	b.do(chromedp.KeyEvent(officer.Password), chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`document.querySelector("input[name=code]") !== null`)
+	b.a11yTabTo(`input[name=code]`)
+	b.do(chromedp.KeyEvent(a11yNextTOTP(t, officer.Secret)), chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`location.pathname === "/" && document.querySelector("[data-testid=staff-today]") !== null`)
+
+	if got := b.text(`[data-testid=fig-today-untriaged] .n`); got != "1" {
+		t.Fatalf("mail waiting for triage: %q, want 1", got)
+	}
+	b.a11yTabTo(`[data-testid=fig-today-untriaged]`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`location.search === "?view=untriaged" && document.querySelector("[data-testid=requests]") !== null`)
+	b.a11yTabTo(`[data-testid=requests] a[href="/requests/` + r.ID + `"]`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`location.pathname === "/requests/` + r.ID + `" && document.querySelector("[data-testid=request-actions]") !== null`)
+	b.a11yTabTo(`form[action$="/triage"] select[name=type]`)
+	b.a11yTabTo(`form[action$="/triage"] button[type=submit]`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`document.querySelector(".flash") !== null && document.querySelector(".flash").textContent.includes("Type set")`)
+
+	got, err := app.db.Request(context.Background(), modeltest.Staff, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TypeOr("") == "" {
+		t.Error("after the keyboard triage the request has no type")
+	}
+	b.noConsoleErrors()
+}
+
+// a11yNextTOTP is the code of the next time step (the fixture's enrolment
+// spent the current one).
+func a11yNextTOTP(t *testing.T, secret string) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// Today is what the dashboard tells each role needs them today. Every
+// DashboardToday is what the dashboard tells each role needs them today. Every
 // request figure is the length of a request list view (CountRequests with
 // the same filter), so the number and the list it links to agree.
-type Today struct {
+type DashboardToday struct {
 	Date   Date // today in the business time zone
 	SoonBy Date // two business days on: the end of "due soon"
 
@@ -80,14 +80,14 @@ var RoleChangeActions = []string{"role.grant", "role.change"}
 
 // TodayFigures computes what the dashboard shows the actor, within what
 // the actor may see, on today (a date in biz's time zone).
-func (db *DB) TodayFigures(ctx context.Context, actor Actor, biz Business, today Date) (*Today, error) {
+func (db *DB) TodayFigures(ctx context.Context, actor Actor, biz Business, today Date) (*DashboardToday, error) {
 	if biz.Loc == nil {
 		biz.Loc = time.UTC
 	}
 	if biz.Calendar == nil {
 		biz.Calendar = DefaultCalendar()
 	}
-	t := &Today{Date: today, SoonBy: biz.Calendar.BusinessDaysAfter(today, 2), MonthStart: Date{today.Year, today.Month, 1}}
+	t := &DashboardToday{Date: today, SoonBy: biz.Calendar.BusinessDaysAfter(today, 2), MonthStart: Date{today.Year, today.Month, 1}}
 	base := RequestFilter{Today: today.String(), SoonBy: t.SoonBy.String()}
 	for _, c := range []struct {
 		dst  *int64
@@ -225,7 +225,7 @@ func (db *DB) onTimeByMonth(ctx context.Context, actor Actor, loc *time.Location
 
 // optOutsByWeek counts the opt-outs recorded in each of the last
 // OptOutWeeks weeks (Monday to Sunday, in loc) by their source.
-func (db *DB) optOutsByWeek(ctx context.Context, actor Actor, loc *time.Location, today Date, t *Today) error {
+func (db *DB) optOutsByWeek(ctx context.Context, actor Actor, loc *time.Location, today Date, t *DashboardToday) error {
 	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
 	first := monday.AddDays(-7 * (OptOutWeeks - 1))
 	for i := range OptOutWeeks {
@@ -253,7 +253,7 @@ func (db *DB) optOutsByWeek(ctx context.Context, actor Actor, loc *time.Location
 
 // OptOutSources are the sources with opt-outs in the chart's weeks, in
 // ConsentSources order (then any other, sorted).
-func (t *Today) OptOutSources() []string {
+func (t *DashboardToday) OptOutSources() []string {
 	var out, other []string
 	for _, s := range ConsentSources {
 		if t.OptOutsBySource[s] != nil {

@@ -48,7 +48,7 @@ type Dashboard struct {
 	// Today is what needs the user today; the sections shown follow
 	// the role: StaffWork for those who answer requests, AuditWork for
 	// those who verify the audit chain, and the customer's for its users.
-	Today     *models.Today
+	Today     *models.DashboardToday
 	StaffWork bool
 	AuditWork bool
 	CanImport bool
@@ -295,7 +295,7 @@ func figure(label string, n int64, href string, id string) templ.Component {
 	})
 }
 
-func staffToday(t *models.Today) templ.Component {
+func staffToday(t *models.DashboardToday) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -446,7 +446,7 @@ func OnTimeChart(id, title string, months []models.MonthOnTime) charts.Chart {
 }
 
 // OptOutChart is the opt-outs of each week by source.
-func OptOutChart(t *models.Today) charts.Chart {
+func OptOutChart(t *models.DashboardToday) charts.Chart {
 	c := charts.Chart{ID: "opt-outs-weekly", Title: "Opt-outs per week by source", XLabel: "Week from", YLabel: "Opt-outs"}
 	sources := t.OptOutSources()
 	if len(sources) == 0 {
@@ -466,7 +466,7 @@ func OptOutChart(t *models.Today) charts.Chart {
 	return c
 }
 
-func customerToday(d Dashboard, t *models.Today) templ.Component {
+func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -620,7 +620,7 @@ func customerToday(d Dashboard, t *models.Today) templ.Component {
 	})
 }
 
-func auditToday(d Dashboard, t *models.Today) templ.Component {
+func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
