@@ -234,7 +234,13 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 					if role.acc.Secret != "" {
 						b.typeTOTP(role.acc.Secret)
 					}
-					b.waitFor(`location.pathname === "/" && document.querySelector("main h1") !== null`)
+					// Signed in: the page frame names the user (waiting as
+					// long as the browser context lives, not waitFor's 20 s:
+					// six roles sign in at once on a busy machine).
+					b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)))
+					if p := b.path(); p != "/" {
+						t.Fatalf("signed in at %s, want the dashboard", p)
+					}
 				}
 				for _, route := range routes {
 					path, ok := f.samples[route]

@@ -61,7 +61,7 @@ func TestBrowserKeyboardOnlySignInAndOptOut(t *testing.T) {
 	b.do(chromedp.KeyEvent(admin.User.Email))
 	b.a11yTabTo(`input[name=password]`)
 	b.do(chromedp.KeyEvent(admin.Password), chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`location.pathname === "/" && document.querySelector("[data-testid=customer-today]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=customer-today]`)))
 
 	b.do(chromedp.Navigate(b.base+"/contacts/"+jane.ID), chromedp.WaitVisible(chromedp.CSS(`[data-testid=consent-form]`)))
 	b.a11yTabTo(`[data-testid=consent-form] select[name=kind]`)
@@ -70,7 +70,7 @@ func TestBrowserKeyboardOnlySignInAndOptOut(t *testing.T) {
 	}
 	b.a11yTabTo(`[data-testid=consent-form] button[type=submit]`)
 	b.do(chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`document.querySelector("[data-consent=opted_out]") !== null && document.querySelector("[data-testid=consent-form]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-consent=opted_out]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=consent-form]`)))
 	b.screenshot("opted-out")
 
 	c, err := app.db.Contact(context.Background(), modeltest.Staff, jane.ID)
@@ -96,7 +96,7 @@ func TestBrowserPagesFitAPhoneScreen(t *testing.T) {
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 	b.signIn(staff.User.Email, staff.Password)
 	b.typeTOTP(staff.Secret)
-	b.waitFor(`location.pathname === "/" && document.querySelector("[data-testid=staff-today]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=staff-today]`)))
 	for _, page := range []struct{ name, path, ready string }{
 		{"dashboard", "/", "[data-testid=staff-today]"},
 		{"request", "/requests/" + r.ID, "main h1"},
@@ -135,24 +135,30 @@ func TestBrowserKeyboardOnlyTriageFromTheDashboard(t *testing.T) {
 	b.do(chromedp.KeyEvent(officer.User.Email))
 	b.a11yTabTo(`input[name=password]`)
 	b.do(chromedp.KeyEvent(officer.Password), chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`document.querySelector("input[name=code]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`input[name=code]`)))
 	b.a11yTabTo(`input[name=code]`)
 	b.do(chromedp.KeyEvent(a11yNextTOTP(t, officer.Secret)), chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`location.pathname === "/" && document.querySelector("[data-testid=staff-today]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=staff-today]`)))
 
 	if got := b.text(`[data-testid=fig-today-untriaged] .n`); got != "1" {
 		t.Fatalf("mail waiting for triage: %q, want 1", got)
 	}
 	b.a11yTabTo(`[data-testid=fig-today-untriaged]`)
 	b.do(chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`location.search === "?view=untriaged" && document.querySelector("[data-testid=requests]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=requests]`)))
+	if !b.eval(`location.search === "?view=untriaged"`) {
+		t.Fatalf("the figure led to %s", b.path())
+	}
 	b.a11yTabTo(`[data-testid=requests] a[href="/requests/` + r.ID + `"]`)
 	b.do(chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`location.pathname === "/requests/` + r.ID + `" && document.querySelector("[data-testid=request-actions]") !== null`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=request-actions]`)))
 	b.a11yTabTo(`form[action$="/triage"] select[name=type]`)
 	b.a11yTabTo(`form[action$="/triage"] button[type=submit]`)
 	b.do(chromedp.KeyEvent(kb.Enter))
-	b.waitFor(`document.querySelector(".flash") !== null && document.querySelector(".flash").textContent.includes("Type set")`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	if got := b.text(`.flash`); !strings.Contains(got, "Type set") {
+		t.Errorf("after triage the page says %q", got)
+	}
 
 	got, err := app.db.Request(context.Background(), modeltest.Staff, r.ID)
 	if err != nil {
