@@ -118,6 +118,7 @@ func newA11yFixture(t *testing.T, app *testApp) *a11yFixture {
 	ctx := context.Background()
 	acme := app.customer("acme")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
+	app.contact(t, acme, "Max Mustermann", "+14155550124") // no consent on record: its own badge
 	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
 	if _, err := app.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
 		t.Fatal(err)
@@ -277,7 +278,7 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
 						t.Fatal(err)
 					}
-					for _, path := range []string{"/", "/reports", "/contacts/" + f.contactID} {
+					for _, path := range []string{"/", "/reports", "/contacts", "/contacts/" + f.contactID} {
 						res := b.a11yVisit(path, path, role.name)
 						for _, v := range res.violations {
 							t.Errorf("%s as %s in dark mode: %s (%s) %s\n\t%s", path, role.name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
