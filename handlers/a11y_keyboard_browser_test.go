@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
@@ -179,4 +180,31 @@ func a11yNextTOTP(t *testing.T, secret string) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// Printed, a report drops the navigation and shows each chart with its
+// data table, though the table's disclosure is closed on screen.
+func TestBrowserReportPrintsChartsWithTheirDataTables(t *testing.T) {
+	app := newTestApp(t)
+	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	b := newBrowser(t, app)
+	b.signIn(auditor.User.Email, auditor.Password)
+	b.typeTOTP(auditor.Secret)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Navigate(b.base+"/reports"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=chart-metrics-by-type]`)))
+	if b.eval(`document.querySelector("[data-testid=chart-data-metrics-by-type]").checkVisibility()`) {
+		t.Error("on screen the data table is open before the disclosure is")
+	}
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	b.screenshot("print")
+	for _, id := range []string{"metrics-by-type", "metrics-by-month", "on-time-by-regime"} {
+		if !b.eval(`document.querySelector("[data-testid=chart-data-` + id + `]").checkVisibility()`) {
+			t.Errorf("printed, the data table of %s is hidden", id)
+		}
+	}
+	if b.eval(`document.querySelector("header.top").checkVisibility()`) {
+		t.Error("printed, the navigation shows")
+	}
 }
