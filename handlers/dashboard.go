@@ -38,14 +38,3 @@ func (s *Server) dashboard(c echo.Context) error {
 		NoTOTP: f.UsersWithoutTOTP,
 	}))
 }
-
-// soonBy is the last day the request list's "due soon" view reaches: two
-// business days after today, in the business calendar (the dashboard's
-// figure counts the same).
-func (s *Server) soonBy() string {
-	cal := s.cfg.Business.Calendar
-	if cal == nil {
-		cal = models.DefaultCalendar()
-	}
-	return cal.BusinessDaysAfter(models.TodayIn(s.cfg.Business.Loc), 2).String()
-}

@@ -25,7 +25,7 @@ func (s *Server) requests(c echo.Context) error {
 	now := time.Now().In(s.cfg.Business.Loc)
 	weekEnd := now.AddDate(0, 0, int(time.Saturday-now.Weekday())).Format(time.DateOnly)
 	f := models.RequestFilter{View: view, Query: c.QueryParam("q"), UserID: a.ID, Today: s.today(), WeekEnd: weekEnd,
-		SoonBy: s.soonBy(), Customer: c.QueryParam("customer"), Status: c.QueryParam("status")}
+		CustomerID: c.QueryParam("customer"), DueBefore: c.QueryParam("due_before"), Status: c.QueryParam("status")}
 	rs, err := s.db.ListRequests(ctx, a, f)
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func (s *Server) requests(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.Requests(views.RequestList{Requests: rs, View: view, Query: f.Query, Today: s.today(),
-		Assignees: staff, CanWrite: s.allowed(c, "requests", "write"), Loc: s.cfg.Location, Customer: f.Customer}))
+		Assignees: staff, CanWrite: s.allowed(c, "requests", "write"), Loc: s.cfg.Location}))
 }
 
 func (s *Server) staffNames(c echo.Context) (map[string]string, error) {

@@ -88,14 +88,16 @@ func (db *DB) TodayFigures(ctx context.Context, actor Actor, biz Business, today
 		biz.Calendar = DefaultCalendar()
 	}
 	t := &DashboardToday{Date: today, SoonBy: biz.Calendar.BusinessDaysAfter(today, 2), MonthStart: Date{today.Year, today.Month, 1}}
-	base := RequestFilter{Today: today.String(), SoonBy: t.SoonBy.String()}
+	base := RequestFilter{Today: today.String()}
 	for _, c := range []struct {
-		dst  *int64
-		view string
-	}{{&t.Overdue, "overdue"}, {&t.DueSoon, ViewDueSoon}, {&t.Waiting, ViewWaiting}, {&t.WithControllers, "awaiting_controller"},
-		{&t.AckDue, ViewAckDue}, {&t.Untriaged, ViewUntriaged}} {
+		dst    *int64
+		view   string
+		status string
+		before string
+	}{{&t.Overdue, "overdue", "", ""}, {&t.DueSoon, ViewDueSoon, "", t.SoonBy.String()}, {&t.Waiting, "open", StatusWaiting, ""},
+		{&t.WithControllers, "awaiting_controller", "", ""}, {&t.AckDue, ViewAckDue, "", ""}, {&t.Untriaged, ViewUntriaged, "", ""}} {
 		f := base
-		f.View = c.view
+		f.View, f.Status, f.DueBefore = c.view, c.status, c.before
 		n, err := db.CountRequests(ctx, actor, f)
 		if err != nil {
 			return nil, err

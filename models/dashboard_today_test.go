@@ -81,17 +81,23 @@ func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 		t.Errorf("controllers late: %+v", got.ControllersOverdue)
 	}
 	// Each figure is the length of the list it links to.
-	base := models.RequestFilter{Today: dashboardToday.String(), SoonBy: got.SoonBy.String()}
-	for view, want := range map[string]int{"overdue": 1, models.ViewDueSoon: 1, models.ViewWaiting: 1, models.ViewAckDue: 1, models.ViewUntriaged: 1} {
+	base := models.RequestFilter{Today: dashboardToday.String()}
+	for _, l := range []struct {
+		view, status, before string
+		want                 string
+	}{
+		{"overdue", "", "", "late"}, {models.ViewDueSoon, "", got.SoonBy.String(), "soon"}, {"open", models.StatusWaiting, "", "waiting"},
+		{models.ViewAckDue, "", "", "ack"}, {models.ViewUntriaged, "", "", "untriaged"},
+	} {
 		f := base
-		f.View = view
+		f.View, f.Status, f.DueBefore = l.view, l.status, l.before
 		list, err := db.ListRequests(ctx, modeltest.Staff, f)
-		if err != nil || len(list) != want {
-			t.Errorf("list %s: %d requests (%v), want %d", view, len(list), err, want)
+		if err != nil || len(list) != 1 || list[0].ID != rs[l.want].ID {
+			t.Errorf("list %s %s %s: %d requests (%v), want %s", l.view, l.status, l.before, len(list), err, l.want)
 		}
 	}
 	f := base
-	f.View, f.Customer = models.ViewControllersOverdue, acme.ID
+	f.View, f.CustomerID = models.ViewControllersOverdue, acme.ID
 	if list, err := db.ListRequests(ctx, modeltest.Staff, f); err != nil || len(list) != 1 || list[0].ID != rs["routed"].ID {
 		t.Errorf("requests acme is late on: %v (%v)", list, err)
 	}

@@ -822,61 +822,24 @@ func (db *DB) Extend(ctx context.Context, actor Actor, biz Business, id, reason 
 	return out, err
 }
 
-// RequestFilter narrows the request list. View is one of the saved views.
+// RequestFilter narrows the request list. View is one of the saved views
+// (or a dashboard's, models/dashboard_views.go).
 type RequestFilter struct {
-	View     string // "", mine, due_this_week, overdue, awaiting_controller, open, closed, and the dashboard's (RequestViews)
-	Status   string
-	Type     string
-	Query    string // reference, requester email or subject identifier
-	UserID   string // for "mine"
-	Today    string // YYYY-MM-DD in the business time zone
-	WeekEnd  string // YYYY-MM-DD
-	SoonBy   string // YYYY-MM-DD, the last day "due_soon" reaches (two business days on)
-	Customer string // a customer's id: requests about it (routed to it, or made for it)
-	Limit    int
-	ClosedOK bool
+	View       string // "", mine, due_this_week, overdue, awaiting_controller, open, closed
+	Status     string
+	Type       string
+	CustomerID string // the request's customer or one it was routed to
+	DueBefore  string // YYYY-MM-DD: due (in force) on or before this day
+	Query      string // reference, requester email or subject identifier
+	UserID     string // for "mine"
+	Today      string // YYYY-MM-DD in the business time zone
+	WeekEnd    string // YYYY-MM-DD
+	Limit      int
+	ClosedOK   bool
 }
 
-// The request list's views the dashboard links to, beside the saved ones.
-const (
-	ViewDueSoon            = "due_soon"            // open, running, due from today to SoonBy
-	ViewWaiting            = "waiting"             // waiting on the requester
-	ViewAckDue             = "ack_due"             // an acknowledgement is owed and not sent yet
-	ViewUntriaged          = "untriaged"           // open with no type yet: mail waiting for triage
-	ViewControllersOverdue = "controllers_overdue" // a controller's answer is past its due date
-)
-
-// ListRequests lists requests the actor may see, soonest due first.
-func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([]PrivacyRequest, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 200
-	}
-	q, err := db.requestListQuery(ctx, actor, f)
-	if err != nil {
-		return nil, err
-	}
-	var rs []PrivacyRequest
-	if err := q.Order("COALESCE(extended_to, due_on), received_at").Limit(f.Limit).Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("list requests: %w", err)
-	}
-	return rs, nil
-}
-
-// CountRequests counts what ListRequests would list with f, without its
-// limit: the dashboard's figures are the lengths of the lists they link to.
-func (db *DB) CountRequests(ctx context.Context, actor Actor, f RequestFilter) (int64, error) {
-	q, err := db.requestListQuery(ctx, actor, f)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count requests: %w", err)
-	}
-	return n, nil
-}
-
-func (db *DB) requestListQuery(ctx context.Context, actor Actor, f RequestFilter) (*gorm.DB, error) {
+// requestQuery builds the list's query without order or limit.
+func (db *DB) requestQuery(ctx context.Context, actor Actor, f *RequestFilter) (*gorm.DB, error) {
 	open := OpenStatuses
 	due := "COALESCE(extended_to, due_on)"
 	q := db.Gorm.WithContext(ctx).Model(&PrivacyRequest{}).Scopes(requestScope(actor))
@@ -889,23 +852,6 @@ func (db *DB) requestListQuery(ctx context.Context, actor Actor, f RequestFilter
 		// A request waiting on its requester has its clock stopped: its
 		// due date moves on when they answer.
 		q = q.Where("status IN ? AND status <> ? AND "+due+" < ?", open, StatusWaiting, f.Today)
-	case ViewDueSoon:
-		q = q.Where("status IN ? AND status <> ? AND "+due+" >= ? AND "+due+" <= ?", open, StatusWaiting, f.Today, f.SoonBy)
-	case ViewWaiting:
-		q = q.Where("status = ?", StatusWaiting)
-	case ViewAckDue:
-		q = q.Where("status IN ? AND ack_due_on IS NOT NULL", open).
-			Where("id NOT IN (SELECT request_id FROM outbox WHERE request_id IS NOT NULL AND kind = ? AND status = ?)", MailAcknowledgement, MailSent)
-	case ViewUntriaged:
-		q = q.Where("status IN ? AND (type IS NULL OR type = '')", open)
-	case ViewControllersOverdue:
-		// With a customer, the late controller is that customer.
-		late := "SELECT request_id FROM routed_tasks WHERE status = ? AND due_on < ?"
-		args := []any{TaskPending, f.Today}
-		if f.Customer != "" {
-			late, args = late+" AND customer_id = ?", append(args, f.Customer)
-		}
-		q = q.Where("status IN ?", open).Where("id IN ("+late+")", args...)
 	case "awaiting_controller":
 		q = q.Where("status = ?", StatusWithController)
 	case "closed":
@@ -915,10 +861,10 @@ func (db *DB) requestListQuery(ctx context.Context, actor Actor, f RequestFilter
 			q = q.Where("status IN ?", open)
 		}
 	default:
-		return nil, Invalid("view", "unknown view %q", f.View)
-	}
-	if f.Customer != "" {
-		q = q.Where("(privacy_requests.customer_id = ? OR privacy_requests.id IN (SELECT request_id FROM routed_tasks WHERE customer_id = ?))", f.Customer, f.Customer)
+		var ok bool
+		if q, ok = dashboardView(q, f); !ok {
+			return nil, Invalid("view", "unknown view %q", f.View)
+		}
 	}
 	if f.Status != "" {
 		if !slices.Contains(RequestStatuses, f.Status) {
@@ -929,12 +875,54 @@ func (db *DB) requestListQuery(ctx context.Context, actor Actor, f RequestFilter
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)
 	}
+	if f.CustomerID != "" {
+		if !validID(f.CustomerID) {
+			return nil, Invalid("customer", "no such customer")
+		}
+		q = q.Where("privacy_requests.customer_id = ? OR privacy_requests.id IN (SELECT request_id FROM routed_tasks WHERE customer_id = ?)",
+			f.CustomerID, f.CustomerID)
+	}
+	if f.DueBefore != "" {
+		if _, err := ParseDate(f.DueBefore); err != nil {
+			return nil, Invalid("due_before", "give a date as YYYY-MM-DD")
+		}
+		q = q.Where(due+" <= ?", f.DueBefore)
+	}
 	if query := strings.TrimSpace(f.Query); query != "" {
 		like := strings.ToLower(query)
 		q = q.Where("reference = ? OR requester_email = ? OR id IN (SELECT request_id FROM request_identifiers WHERE value = ?)",
 			strings.ToUpper(query), like, like)
 	}
 	return q, nil
+}
+
+// ListRequests lists requests the actor may see, soonest due first.
+func (db *DB) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([]PrivacyRequest, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	q, err := db.requestQuery(ctx, actor, &f)
+	if err != nil {
+		return nil, err
+	}
+	var rs []PrivacyRequest
+	if err := q.Order("COALESCE(extended_to, due_on), received_at").Limit(f.Limit).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return rs, nil
+}
+
+// CountRequests counts the requests the filter finds.
+func (db *DB) CountRequests(ctx context.Context, actor Actor, f RequestFilter) (int64, error) {
+	q, err := db.requestQuery(ctx, actor, &f)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count requests: %w", err)
+	}
+	return n, nil
 }
 
 // RequestsAbout lists the requests the actor may see whose subject has

@@ -333,11 +333,11 @@ func staffToday(t *models.DashboardToday) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Due by "+t.SoonBy.String()+" (2 business days)", t.DueSoon, "/requests?view="+models.ViewDueSoon, "today-due-soon").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Due by "+t.SoonBy.String()+" (2 business days)", t.DueSoon, "/requests?view="+models.ViewDueSoon+"&due_before="+t.SoonBy.String(), "today-due-soon").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Waiting on the requester", t.Waiting, "/requests?view="+models.ViewWaiting, "today-waiting").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Waiting on the requester", t.Waiting, "/requests?status="+models.StatusWaiting, "today-waiting").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -787,21 +787,6 @@ func age(t time.Time) string {
 	default:
 		return strconv.Itoa(max(int(d.Minutes()), 0)) + " minutes"
 	}
-}
-
-// dashboardViewLabels name the request list's views the dashboard links
-// to, shown above the list.
-var dashboardViewLabels = map[string]string{
-	models.ViewDueSoon: "open requests due within two business days", models.ViewWaiting: "requests waiting on the requester",
-	models.ViewAckDue: "requests whose acknowledgement is not sent yet", models.ViewUntriaged: "requests from mail waiting for triage",
-	models.ViewControllersOverdue: "requests a controller is late to answer",
-}
-
-func dashboardViewLabel(view string) string {
-	if l := dashboardViewLabels[view]; l != "" {
-		return l
-	}
-	return "requests in view " + view + " for one customer"
 }
 
 var _ = templruntime.GeneratedTemplate
