@@ -213,6 +213,9 @@ type a11yResult struct {
 // routes (with sample ids), so a new page is checked without editing this
 // test; one browser context per role visits them in turn.
 func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
+	// Parallel with the other tests; the roles take their turns, so each
+	// has the CPU its browser context's time limit assumes.
+	t.Parallel()
 	app := newTestApp(t)
 	f := newA11yFixture(t, app)
 	var routes []string
@@ -228,7 +231,7 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 	t.Run("roles", func(t *testing.T) {
 		for _, role := range f.roles {
 			t.Run(role.name, func(t *testing.T) {
-				b := newBrowser(t, app)
+				b := openBrowser(t, app)
 				b.a11yInjectAxe()
 				if role.acc != nil {
 					b.signIn(role.acc.User.Email, role.acc.Password)
@@ -322,6 +325,9 @@ func (b *browser) a11yVisit(route, path, role string) a11yResult {
 	res := a11yResult{route: route, path: path, role: role}
 	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+path))
 	if err != nil {
+		if b.ctx.Err() != nil {
+			b.t.Fatalf("%s as %s: the browser context ended: %v", path, role, err)
+		}
 		// A download ends the navigation without a document.
 		return res
 	}
