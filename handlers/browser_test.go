@@ -38,6 +38,13 @@ type browser struct {
 func newBrowser(t *testing.T, app *testApp) *browser {
 	t.Helper()
 	t.Parallel()
+	return openBrowser(t, app)
+}
+
+// openBrowser opens a browser context for a test that is already parallel
+// or means to run its subtests one after another (the axe walk).
+func openBrowser(t *testing.T, app *testApp) *browser {
+	t.Helper()
 	root, err := sharedChromium()
 	if err != nil {
 		if os.Getenv("CONSOLE_REQUIRE_BROWSER") != "" {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sendara/console/models"
 	"github.com/sendara/console/views"
 )
 
@@ -19,7 +20,13 @@ func (s *Server) dashboard(c echo.Context) error {
 			return err
 		}
 	}
+	today, err := s.db.TodayFigures(c.Request().Context(), actor(c), s.cfg.Business, models.TodayIn(s.cfg.Business.Loc))
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.DashboardPage(views.Dashboard{
+		Today: today, StaffWork: actor(c).Staff() && s.allowed(c, "requests", "write"),
+		AuditWork: s.allowed(c, "audit", "verify"), CanImport: s.allowed(c, "contacts", "import"), Loc: s.cfg.Location,
 		Staff:        actor(c).Staff(),
 		CanCustomers: s.allowed(c, "customers", "read"),
 		CanUsers:     s.allowed(c, "users", "read"),

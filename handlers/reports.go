@@ -18,27 +18,36 @@ func (s *Server) reportRoutes() []route {
 	return []route{
 		{Method: http.MethodGet, Path: "/reports", Handler: s.reports, Access: permitted, Perm: can("reports", "read")},
 		{Method: http.MethodGet, Path: "/reports/request-log.csv", Handler: s.requestLogCSV, Access: permitted, Perm: can("reports", "read")},
+		{Method: http.MethodGet, Path: "/reports/metrics.csv", Handler: s.metricsCSV, Access: permitted, Perm: can("reports", "read")},
+		{Method: http.MethodGet, Path: "/reports/on-time.csv", Handler: s.onTimeCSV, Access: permitted, Perm: can("reports", "read")},
 		{Method: http.MethodGet, Path: "/requests/board", Handler: s.requestBoard, Access: permitted, Perm: can("requests", "read")},
 	}
 }
 
-// reports shows the §7102 metrics of one calendar year (by default the
-// previous one, which §7102 asks a business to publish) and the form to
-// download the §7101 request log. The figures are counts, not personal
-// data, so viewing them is not audited; the log download is.
-func (s *Server) reports(c echo.Context) error {
-	ctx, a, loc := c.Request().Context(), actor(c), s.cfg.Business.Loc
-	today := models.TodayIn(loc)
-	year := today.Year - 1
+// reportMetrics computes the §7102 metrics of the year and regime asked
+// for: by default the current year (the period picker opens on it) and
+// every regime.
+func (s *Server) reportMetrics(c echo.Context) (*models.Metrics, error) {
+	loc := s.cfg.Business.Loc
+	year := models.TodayIn(loc).Year
 	if v := c.QueryParam("year"); v != "" {
 		y, err := strconv.Atoi(v)
 		if err != nil {
-			return models.Invalid("year", "choose a year")
+			return nil, models.Invalid("year", "choose a year")
 		}
 		year = y
 	}
-	regime := c.QueryParam("regime")
-	m, err := s.db.Metrics(ctx, a, year, loc, regime)
+	return s.db.Metrics(c.Request().Context(), actor(c), year, loc, c.QueryParam("regime"))
+}
+
+// reports shows the §7102 metrics of one calendar year (the current one
+// unless another is chosen) with their charts, and the form to download
+// the §7101 request log. The figures are counts, not personal data, so
+// viewing them is not audited; the log download is.
+func (s *Server) reports(c echo.Context) error {
+	ctx, a, loc := c.Request().Context(), actor(c), s.cfg.Business.Loc
+	today := models.TodayIn(loc)
+	m, err := s.reportMetrics(c)
 	if err != nil {
 		return err
 	}
@@ -124,4 +133,71 @@ func (s *Server) requestBoard(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.RequestBoard(views.DeadlineBoard{Board: b, Assignees: staff}))
+}
+
+// metricsCSV downloads the §7102 metrics the reports page shows: one row
+// per kind of request and the total. Counts only, so not audited.
+func (s *Server) metricsCSV(c echo.Context) error {
+	m, err := s.reportMetrics(c)
+	if err != nil {
+		return err
+	}
+	out := startCSV(c, "metrics-"+strconv.Itoa(m.Year)+regimeSuffix(m.Regime)+".csv", []string{"year", "regime", "type", "received",
+		"complied", "complied_in_part", "denied", "withdrawn", "open", "responded", "median_days", "mean_days"})
+	regime := m.Regime
+	if regime == "" {
+		regime = "all"
+	}
+	var werr error
+	for _, t := range append(m.Types, m.Total) {
+		typ := t.Type
+		if typ == "" {
+			typ = "total"
+		}
+		if werr = out.Write([]string{strconv.Itoa(m.Year), regime, typ, strconv.Itoa(t.Received), strconv.Itoa(t.Complied),
+			strconv.Itoa(t.CompliedInPart), strconv.Itoa(t.Denied), strconv.Itoa(t.Withdrawn), strconv.Itoa(t.Open),
+			strconv.Itoa(t.Responded), strconv.FormatFloat(t.MedianDays, 'f', 1, 64), strconv.FormatFloat(t.MeanDays, 'f', 1, 64)}); werr != nil {
+			break
+		}
+	}
+	if err := out.Close(werr); err != nil {
+		s.log.Error("report csv interrupted", "request_id", requestID(c), "err", err)
+	}
+	return nil
+}
+
+// onTimeCSV downloads the on-time rates the reports page shows: one row
+// per regime and one for all. Counts only, so not audited.
+func (s *Server) onTimeCSV(c echo.Context) error {
+	m, err := s.reportMetrics(c)
+	if err != nil {
+		return err
+	}
+	out := startCSV(c, "on-time-"+strconv.Itoa(m.Year)+regimeSuffix(m.Regime)+".csv",
+		[]string{"year", "regime", "answered", "in_time", "rate_percent", "open_overdue"})
+	var werr error
+	for _, o := range append(m.OnTime, m.OnTimeAll) {
+		regime, rate := o.Regime, ""
+		if regime == "" {
+			regime = "all"
+		}
+		if r, ok := o.Rate(); ok {
+			rate = strconv.FormatFloat(r*100, 'f', 1, 64)
+		}
+		if werr = out.Write([]string{strconv.Itoa(m.Year), regime, strconv.Itoa(o.Answered), strconv.Itoa(o.InTime), rate,
+			strconv.Itoa(o.OpenOverdue)}); werr != nil {
+			break
+		}
+	}
+	if err := out.Close(werr); err != nil {
+		s.log.Error("report csv interrupted", "request_id", requestID(c), "err", err)
+	}
+	return nil
+}
+
+func regimeSuffix(regime string) string {
+	if regime == "" {
+		return ""
+	}
+	return "-" + regime
 }

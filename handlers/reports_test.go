@@ -195,3 +195,48 @@ func TestBoardRendersAtItsStaticPathNotAsARequestID(t *testing.T) {
 		t.Error("viewing the board is not audited")
 	}
 }
+
+// The reports page opens on the current year, draws the metrics and the
+// on-time rates as charts, and offers each table as CSV with the same
+// figures.
+func TestReportChartsAndCSVsShowTheSameFigures(t *testing.T) {
+	f := newReportFixture(t)
+	p := f.auditor.get("/reports")
+	if got, want := p.text(`select[name=year] option[selected]`), time.Now().In(models.DefaultBusiness().Loc).Format("2006"); got != want {
+		t.Errorf("the period picker opens on %q, want the current year %s", got, want)
+	}
+	p = f.auditor.get("/reports?year=2025&regime=ccpa")
+	for _, id := range []string{"metrics-by-type", "metrics-by-month", "on-time-by-regime"} {
+		if p.Doc.Find(`[data-testid="chart-`+id+`"] svg[role=img] > title`).Length() != 1 || p.Doc.Find(`[data-testid="chart-data-`+id+`"]`).Length() != 1 {
+			t.Errorf("chart %s lacks its title or data table", id)
+		}
+	}
+	// The delete request: received in April, denied in April, in time.
+	if got := p.text(`[data-testid="chart-data-metrics-by-month"] tbody tr:nth-child(4) td:nth-child(2)`); got != "1" {
+		t.Errorf("received in April: %q", got)
+	}
+	if got := p.text(`[data-testid="chart-data-on-time-by-regime"] tbody tr:first-child`); got != "ccpa100%" {
+		t.Errorf("on-time chart data: %q", got)
+	}
+	href, _ := p.Doc.Find(`[data-testid=metrics-csv]`).Attr("href")
+	csvPage := f.auditor.get(href)
+	rows, err := csv.NewReader(strings.NewReader(csvPage.Body)).ReadAll()
+	if err != nil || csvPage.Status != http.StatusOK || len(rows) != 7 {
+		t.Fatalf("metrics CSV %s: status %d, %d rows, %v", href, csvPage.Status, len(rows), err)
+	}
+	if got := strings.Join(rows[2], ","); got != "2025,ccpa,delete,1,0,0,1,0,0,1,19.0,19.0" {
+		t.Errorf("delete row: %s", got)
+	}
+	href, _ = p.Doc.Find(`[data-testid=on-time-csv]`).Attr("href")
+	onTime := f.auditor.get(href)
+	if rows, err := csv.NewReader(strings.NewReader(onTime.Body)).ReadAll(); err != nil || len(rows) != 3 ||
+		strings.Join(rows[1], ",") != "2025,ccpa,1,1,100.0,0" {
+		t.Errorf("on-time CSV %s: %v (%v)", href, rows, err)
+	}
+	if p := f.customer.get("/reports/metrics.csv"); p.Status != http.StatusForbidden {
+		t.Errorf("customer admin: metrics CSV status %d", p.Status)
+	}
+	if p := f.auditor.get("/reports/on-time.csv?year=soon"); p.Status != http.StatusBadRequest {
+		t.Errorf("a malformed year: status %d", p.Status)
+	}
+}

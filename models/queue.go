@@ -126,7 +126,12 @@ func (db *DB) requestQuery(ctx context.Context, actor Actor, f *RequestFilter) (
 			q = q.Where("status IN ?", open)
 		}
 	default:
-		return nil, Invalid("view", "unknown view %q", f.View)
+		// The dashboard's figures link to views of their own
+		// (dashboard_views.go).
+		var ok bool
+		if q, ok = dashboardView(q, f); !ok {
+			return nil, Invalid("view", "unknown view %q", f.View)
+		}
 	}
 	switch f.Status {
 	case "", "all":

@@ -252,6 +252,11 @@ type Metrics struct {
 	// one when Regime is set); OnTimeAll is over every request counted.
 	OnTime    []OnTime
 	OnTimeAll OnTime
+	// ReceivedByMonth counts the requests received in each month of the
+	// year; AnsweredByMonth those of them answered (complied with, in
+	// whole or part, or denied) in each month of the year.
+	ReceivedByMonth [12]int
+	AnsweredByMonth [12]int
 }
 
 // Metrics computes the CCPA §7102 metrics of the requests received in year
@@ -305,6 +310,7 @@ func (db *DB) Metrics(ctx context.Context, actor Actor, year int, loc *time.Loca
 		typ := CCPAType(r.TypeOr(TypeOther))
 		tm := byType[typ]
 		tm.Received++
+		m.ReceivedByMonth[DateOf(r.ReceivedAt, loc).Month-1]++
 		outcome := OutcomeOf(r.Status, r.Outcome)
 		switch outcome {
 		case OutcomeComplied:
@@ -328,6 +334,9 @@ func (db *DB) Metrics(ctx context.Context, actor Actor, year int, loc *time.Loca
 		switch {
 		case answered:
 			answeredOn := DateOf(*r.CompletedAt, loc)
+			if answeredOn.Year == year {
+				m.AnsweredByMonth[answeredOn.Month-1]++
+			}
 			days[typ] = append(days[typ], daysBetween(DateOf(r.ReceivedAt, loc), answeredOn))
 			ot.Answered++
 			if !answeredOn.After(due) {

@@ -175,6 +175,14 @@ func TestMetricsCountOutcomesAndDaysPerType(t *testing.T) {
 		!near(g.MedianDays, total.MedianDays) || !near(g.MeanDays, total.MeanDays) {
 		t.Errorf("total:\n got %+v\nwant %+v", g, total)
 	}
+	// By month in Los Angeles: the new-year correction was received on
+	// 2025-12-31 and answered in 2026, outside the year's answers.
+	if want := [12]int{0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 2}; m.ReceivedByMonth != want {
+		t.Errorf("received by month %v, want %v", m.ReceivedByMonth, want)
+	}
+	if want := [12]int{0, 0, 2, 0, 0, 1, 1, 0, 0, 1, 1, 0}; m.AnsweredByMonth != want {
+		t.Errorf("answered by month %v, want %v", m.AnsweredByMonth, want)
+	}
 }
 
 func TestMetricsYearFollowsTheBusinessTimeZone(t *testing.T) {

@@ -1,0 +1,358 @@
+package handlers_test
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/models/modeltest"
+)
+
+// axeSource is axe-core (MPL-2.0, testdata/axe/LICENSE-MPL-2.0), vendored
+// for the browser tests only: the console does not serve it, and nothing
+// needs Node.js to build, run or test.
+//
+//go:embed testdata/axe/axe-4.14.1.min.js
+var axeSource string
+
+// a11yViolation is one axe rule a page breaks, with where.
+type a11yViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// a11yRunAxe runs axe on the page loaded and returns its serious and
+// critical violations (WCAG 2.x A and AA rules and best practices).
+func (b *browser) a11yRunAxe() []a11yViolation {
+	b.t.Helper()
+	const js = `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(
+		r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+			id: v.id, impact: v.impact, help: v.help,
+			nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").split("\n").slice(1, 2).join(""))}))))`
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("run axe: %v", err)
+	}
+	var vs []a11yViolation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		b.t.Fatalf("axe results %q: %v", out, err)
+	}
+	return vs
+}
+
+// a11yInjectAxe makes axe available on every page the browser context
+// loads from now on (the console's CSP does not apply to a script the
+// DevTools protocol adds).
+func (b *browser) a11yInjectAxe() {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, cdppage.AddScriptToEvaluateOnNewDocument,
+		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: axeSource}); err != nil {
+		b.t.Fatalf("add axe to new documents: %v", err)
+	}
+}
+
+// a11ySkipped are GET routes no browser page is expected from, with why.
+// Every other GET route is visited by every role, with sample ids.
+var a11ySkipped = map[string]string{
+	"/healthz":                    "operations (JSON)",
+	"/readyz":                     "operations (JSON)",
+	"/static/*":                   "assets",
+	"/login/totp":                 "reached while signing in: TestBrowserAuditorVerifiesTheChainWithoutLeavingThePage passes through it",
+	"/login/totp/enrol":           "reached at a staff member's first sign-in: TestBrowserStaffAdminEnrolsTOTPAtFirstSignIn",
+	"/imports/:id/progress":       "an htmx fragment of /imports/:id, checked inside that page",
+	"/imports/:id/row":            "an htmx fragment of /imports, checked inside that page",
+	"/requests/:id/mail/:mail":    "the raw message as text/plain",
+	"/exports/requests/:token":    "the access bundle's download",
+	"/requests/:id/proofs/:proof": "a proof file's download",
+}
+
+// a11yPage says whether a route is a page to check: not the JSON API,
+// nor a download.
+func a11yPage(path string) bool {
+	if _, skip := a11ySkipped[path]; skip || strings.HasPrefix(path, "/api/") {
+		return false
+	}
+	for _, ext := range []string{".csv", "/csv", ".jsonl", ".json", ".eml", ".zip", ".pdf"} {
+		if strings.HasSuffix(path, ext) {
+			return false
+		}
+	}
+	return true
+}
+
+// a11yFixture is one customer with something behind every page: a
+// contact, a request routed to it (the inbox), a reply held for review,
+// an import job, a webhook; and a user of each role.
+type a11yFixture struct {
+	samples   map[string]string // route path → a concrete path with sample ids
+	ids       map[string]string // a path segment → the sample id of the parameter after it
+	contactID string
+	roles     []a11yRole
+}
+
+type a11yRole struct {
+	name string
+	acc  *account // nil: signed out (the public pages)
+}
+
+func newA11yFixture(t *testing.T, app *testApp) *a11yFixture {
+	t.Helper()
+	ctx := context.Background()
+	acme := app.customer("acme")
+	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
+	app.contact(t, acme, "Max Mustermann", "+14155550124") // no consent on record: its own badge
+	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
+	if _, err := app.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550123", "I can't stop laughing", time.Now(), "US", models.DefaultBusiness()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550177", Kind: models.OptOut, Source: "api"}, "US"); err != nil {
+		t.Fatal(err)
+	}
+	// Some history, so the charts (and the screenshots) have a shape:
+	// opt-outs over the last weeks from three sources, and answers over
+	// the last months, some late.
+	for k := range 12 {
+		for n := range k%4 + 1 {
+			src := []string{"api", "csv_import", "manual"}[(k+n)%3]
+			at := time.Now().Add(-time.Duration(k*7*24+n+1) * time.Hour)
+			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fmt.Sprintf("+1415555%02d%02d", k, n),
+				Kind: models.OptOut, Source: src, OccurredAt: at}, "US"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for k := range 8 {
+		old := app.verifiedRequest(t, models.TypeAccess)
+		answered := time.Now().AddDate(0, -k, -1)
+		due := answered.AddDate(0, 0, 3-k%3*3).Format(time.DateOnly) // every third one late
+		if err := app.db.Gorm.Exec("UPDATE privacy_requests SET status = ?, completed_at = ?, due_on = ?, received_at = ? WHERE id = ?",
+			models.StatusCompleted, answered.UTC(), due, answered.AddDate(0, 0, -20).UTC(), old.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	hook, err := app.db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: "https://crm.example/hooks",
+		Enabled: true, EventTypes: []string{"consent.opted_out"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &a11yFixture{roles: []a11yRole{
+		{"staff_admin", app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")},
+		{"privacy_officer", app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")},
+		{"auditor", app.user(models.RoleAuditor, nil, "auditor@sendara.test")},
+		{"customer_admin", app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")},
+		{"customer_agent", app.user(models.RoleCustomerAgent, acme, "agent@acme.test")},
+		{"public", nil},
+	}}
+	uploader := app.client()
+	uploader.login(f.roles[3].acc)
+	uploader.get("/imports")
+	up := uploader.uploadCSV(url.Values{}, "optouts.csv", "phone\n+14155550100\nnot a phone\n", false)
+	job := strings.TrimPrefix(up.Location(), "/imports/")
+	if up.Status != http.StatusSeeOther || job == "" {
+		t.Fatalf("upload: %d to %q", up.Status, up.Location())
+	}
+	public := app.client()
+	public.get("/privacy-request")
+	if p := public.post("/privacy-request", url.Values{"want": {"erasure"}, "where": {"gdpr"}, "name": {"Jane"}, "email": {"jane@example.com"},
+		"relationship": {"end_user"}, "business": {"Acme"}, "details": {"Delete me"}}); p.Status != http.StatusOK {
+		t.Fatalf("public form: %d", p.Status)
+	}
+	confirm := regexp.MustCompile(`/privacy-request/confirm/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", models.MailVerification).BodyText)
+	f.contactID = jane.ID
+	f.ids = map[string]string{"customers": acme.ID, "contacts": jane.ID, "requests": r.ID, "imports": job, "webhooks": hook.ID}
+	f.samples = map[string]string{"/privacy-request/confirm/:token": confirm}
+	f.samples["/reports/audit/:name"] = "/reports/audit/" + models.EvidenceReports[0].Name
+	f.ids["incidents"] = lifecycleIncident(t, app, acme).ID
+	return f
+}
+
+// samplePath makes a route a path to visit: a sample of its own, else the
+// sample ids of the objects its parameters follow (/requests/:id/… takes
+// the sample request), else made-up ids; ok says every parameter had a
+// sample.
+func (f *a11yFixture) samplePath(route string) (path string, ok bool) {
+	if p, ok := f.samples[route]; ok {
+		return p, true
+	}
+	segs := strings.Split(route, "/")
+	ok = true
+	for i, seg := range segs {
+		if !strings.HasPrefix(seg, ":") && seg != "*" {
+			continue
+		}
+		if id, found := f.ids[segs[max(i-1, 0)]]; found && strings.HasPrefix(seg, ":") {
+			segs[i] = id
+			continue
+		}
+		segs[i], ok = uuid.NewString(), false
+	}
+	return strings.Join(segs, "/"), ok
+}
+
+// a11yResult is what one role found on one page.
+type a11yResult struct {
+	route, path, role string
+	opened            bool // 200, an HTML document
+	violations        []a11yViolation
+}
+
+// Every page of every role, and the public ones, passes axe with no
+// serious or critical violation. The pages are the route table's GET
+// routes (with sample ids), so a new page is checked without editing this
+// test; one browser context per role visits them in turn.
+func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
+	// Parallel with the other tests; the roles take their turns, so each
+	// has the CPU its browser context's time limit assumes.
+	t.Parallel()
+	app := newTestApp(t)
+	f := newA11yFixture(t, app)
+	var routes []string
+	for _, rt := range app.echo.Routes() {
+		if rt.Method == http.MethodGet && a11yPage(rt.Path) && !slices.Contains(routes, rt.Path) {
+			routes = append(routes, rt.Path)
+		}
+	}
+	sort.Strings(routes)
+
+	var mu sync.Mutex
+	opened := map[string][]string{} // route → roles that opened it
+	t.Run("roles", func(t *testing.T) {
+		for _, role := range f.roles {
+			t.Run(role.name, func(t *testing.T) {
+				b := openBrowser(t, app)
+				b.a11yInjectAxe()
+				if role.acc != nil {
+					b.signIn(role.acc.User.Email, role.acc.Password)
+					if role.acc.Secret != "" {
+						b.typeTOTP(role.acc.Secret)
+					}
+					// Signed in: the page frame names the user (waiting as
+					// long as the browser context lives, not waitFor's 20 s:
+					// six roles sign in at once on a busy machine).
+					b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)))
+					if p := b.path(); p != "/" {
+						t.Fatalf("signed in at %s, want the dashboard", p)
+					}
+				}
+				for _, route := range routes {
+					path, ok := f.samplePath(route)
+					// A link's token made up: the page a stale or mistyped
+					// link shows, whatever its status, is the page checked.
+					anyStatus := !ok && strings.Contains(route, ":token")
+					res := b.a11yVisit(route, path, role.name, anyStatus)
+					if !res.opened {
+						continue
+					}
+					mu.Lock()
+					opened[route] = append(opened[route], role.name)
+					mu.Unlock()
+					for _, v := range res.violations {
+						t.Errorf("%s as %s: %s (%s) %s\n\t%s", path, role.name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+					}
+				}
+				if role.name == "public" {
+					// The check can fail: an image without a text
+					// alternative is a critical violation.
+					b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("main").append(Object.assign(document.createElement("img"), {src: "/favicon.svg"}))`))
+					if vs := b.a11yRunAxe(); !slices.ContainsFunc(vs, func(v a11yViolation) bool { return v.ID == "image-alt" }) {
+						t.Errorf("axe did not report an image without alt text: %+v", vs)
+					}
+				}
+				if role.acc != nil {
+					b.a11yVisit("/", "/", role.name, false)
+					b.a11yScreenshot("dashboard-" + role.name)
+				}
+				if role.name == "staff_admin" || role.name == "customer_admin" {
+					// Dark mode: the dashboard and the reports' charts stay
+					// legible (axe's colour contrast among the rules).
+					if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+						t.Fatal(err)
+					}
+					for _, path := range []string{"/", "/reports", "/contacts", "/contacts/" + f.contactID} {
+						res := b.a11yVisit(path, path, role.name, false)
+						for _, v := range res.violations {
+							t.Errorf("%s as %s in dark mode: %s (%s) %s\n\t%s", path, role.name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+						}
+						if path == "/" {
+							b.a11yScreenshot("dashboard-" + role.name + "-dark")
+						}
+					}
+				}
+			})
+		}
+	})
+	// A page no role could open was not checked: give it a sample id.
+	for _, route := range routes {
+		if len(opened[route]) == 0 {
+			t.Errorf("GET %s: no role opened it as an HTML page, so axe did not check it; give newA11yFixture a sample for its parameters (ids or samples), or a11ySkipped a reason", route)
+		}
+	}
+}
+
+// a11yScreenshot saves the page as name.png under CONSOLE_SCREENSHOT_DIR,
+// when set (docs/screenshots holds a few).
+func (b *browser) a11yScreenshot(name string) {
+	dir := os.Getenv("CONSOLE_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// a11yVisit loads path and, when it is an HTML document answered with
+// 200 (any status with anyStatus) at that address (not a redirect, not a
+// fragment for htmx), runs axe.
+func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult {
+	b.t.Helper()
+	res := a11yResult{route: route, path: path, role: role}
+	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+path))
+	if err != nil {
+		if b.ctx.Err() != nil {
+			b.t.Fatalf("%s as %s: the browser context ended: %v", path, role, err)
+		}
+		// A download ends the navigation without a document.
+		return res
+	}
+	if resp == nil || (resp.Status != http.StatusOK && !anyStatus) || !strings.HasPrefix(resp.MimeType, "text/html") {
+		return res
+	}
+	if got := b.path(); got != path {
+		return res // redirected
+	}
+	if !b.eval(`document.doctype !== null && typeof axe === "object"`) {
+		return res // an htmx fragment, not a page
+	}
+	res.opened = true
+	res.violations = b.a11yRunAxe()
+	return res
+}
