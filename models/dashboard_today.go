@@ -71,11 +71,6 @@ func (m MonthOnTime) Rate() (float64, bool) {
 // OptOutWeeks is how many weeks the opt-out chart covers.
 const OptOutWeeks = 12
 
-// DashboardExportActions are the audit actions of exports or downloads of
-// personal data (or of the log about it) the auditor's dashboard counts.
-var DashboardExportActions = []string{"contact.export", "import.bad_rows_export", "request.export", "request.export_download",
-	"request.export_reissue", "request.case_file_export", "audit.export", "report.request_log", "report.export"}
-
 // RoleChangeActions are the audit actions of granting or changing a role.
 var RoleChangeActions = []string{"role.grant", "role.change"}
 
@@ -180,7 +175,7 @@ func (db *DB) TodayFigures(ctx context.Context, actor Actor, biz Business, today
 	for _, c := range []struct {
 		dst     *int64
 		actions []string
-	}{{&t.ExportsThisMonth, DashboardExportActions}, {&t.RoleChanges, RoleChangeActions}, {&t.FailedSignIns, []string{"user.login_failed"}}} {
+	}{{&t.ExportsThisMonth, ExportActions}, {&t.RoleChanges, RoleChangeActions}, {&t.FailedSignIns, []string{"user.login_failed"}}} {
 		if err := g.Model(&AuditEvent{}).Scopes(actor.Tenant("customer_id")).Where("action IN ? AND occurred_at >= ?", c.actions, since).
 			Count(c.dst).Error; err != nil {
 			return nil, fmt.Errorf("count audit events: %w", err)

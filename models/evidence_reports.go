@@ -37,7 +37,8 @@ var EvidenceReports = []EvidenceReport{
 // ExportActions are the audit actions that export or download personal
 // data (or the log about it): the exports report lists them.
 var ExportActions = []string{"contact.export", "import.bad_rows_export", "request.export", "request.export_download",
-	"request.export_reissue", "request.case_file_export", "audit.export", "report.request_log", "report.export"}
+	"request.export_reissue", "request.case_file_export", "request.list_export", "request.proof_download",
+	"customer.account_bundle", "audit.export", "report.request_log", "report.export"}
 
 // EvidenceTable is a report as rows of text, for the page and the CSV.
 type EvidenceTable struct {

@@ -755,7 +755,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Exports of personal data", t.ExportsThisMonth, auditHref(models.DashboardExportActions, t.MonthStart), "month-exports").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Exports of personal data", t.ExportsThisMonth, auditHref(models.ExportActions, t.MonthStart), "month-exports").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
