@@ -43,6 +43,7 @@ var labels = map[LabelSet]map[string]string{
 		"mention":                   "mentions another request",
 		"merge":                     "merged duplicate",
 		"case_file_export":          "case file downloaded",
+		"list_export":               "request list exported",
 		"incident":                  "incident opened",
 		"no_sale_answer":            "answered: Sendara sells no personal information",
 		"case_file_view":            "case file viewed",
