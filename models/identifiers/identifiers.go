@@ -76,8 +76,7 @@ func usE164(s string) (Identifier, bool) {
 		}
 		national = national*10 + uint64(c-'0')
 	}
-	cc := int32(1)
-	if !phonenumbers.IsValidNumberForRegion(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national}, "US") {
+	if !usValid(s[2:], national) {
 		return Identifier{}, false
 	}
 	return Identifier{Kind: KindPhone, Value: strings.Clone(s)}, true // s may hold a large buffer
