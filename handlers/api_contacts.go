@@ -75,7 +75,7 @@ func (s *Server) apiCheckSuppression(c echo.Context) error {
 		return err
 	}
 	s.usage.add(apiKey(c).key.ID, "suppression_check", 1)
-	return c.JSON(http.StatusOK, suppressionOut(res))
+	return writeSuppressionJSON(c, suppressionOut(res))
 }
 
 type batchCheckRequest struct {

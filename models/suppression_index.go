@@ -2,10 +2,13 @@ package models
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"slices"
 	"sync"
@@ -41,9 +44,10 @@ import (
 // most StaleLimit after its last good replay (an erased identifier as
 // suppressed); past that, checks fail with ErrSuppressionsUnavailable (503).
 type suppressionIndex struct {
-	db  *DB
-	key []byte // the erased list's HMAC key
-	log *slog.Logger
+	db   *DB
+	key  []byte    // the erased list's HMAC key
+	macs sync.Pool // *indexMAC for hash
+	log  *slog.Logger
 
 	mu       sync.RWMutex
 	ready    bool
@@ -232,10 +236,30 @@ func (ix *suppressionIndex) code(reason string) uint8 {
 	return ix.codes[reason]
 }
 
-// hash is the erased list's keyed hash of the identifier, cut to hashKey.
+// indexMAC is a reusable HMAC state and scratch buffer for hash: a check
+// then costs no allocation for its keyed hash (hmac.New allocates five
+// times, and each Write of a string converted to bytes once more).
+type indexMAC struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// hash is the erased list's keyed hash of the identifier, cut to hashKey:
+// identifierMAC's bytes, from a pooled HMAC state.
 func (ix *suppressionIndex) hash(customerID, value string) hashKey {
+	m, _ := ix.macs.Get().(*indexMAC)
+	if m == nil {
+		m = &indexMAC{mac: hmac.New(sha256.New, ix.key)}
+	}
+	m.mac.Reset()
+	m.buf = append(append(append(m.buf[:0], customerID...), 0), value...)
+	m.mac.Write(m.buf)
 	var h hashKey
-	copy(h[:], identifierMAC(ix.key, customerID, value))
+	copy(h[:], m.mac.Sum(m.sum[:0]))
+	if cap(m.buf) <= 1024 { // keep the pool's buffers small
+		ix.macs.Put(m)
+	}
 	return h
 }
 
@@ -263,12 +287,13 @@ var ErrSuppressionsUnavailable = errors.New("suppression checks are unavailable:
 
 // check answers from memory; ok is false when the database must answer.
 func (ix *suppressionIndex) check(customerID, value, channel string) (Suppression, bool) {
+	h := ix.hash(customerID, value) // outside the lock: it needs only the key
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if !ix.ready {
 		return Suppression{To: value}, false
 	}
-	return ix.checkLocked(customerID, value, channel)
+	return ix.checkLocked(customerID, value, channel, h)
 }
 
 // stale answers from memory for a check the database failed to answer:
@@ -282,7 +307,7 @@ func (ix *suppressionIndex) stale(customerID, value, channel string) (Suppressio
 	if !ix.fresh() {
 		return Suppression{To: value}, ErrSuppressionsUnavailable
 	}
-	if out, ok := ix.checkLocked(customerID, value, channel); ok {
+	if out, ok := ix.checkLocked(customerID, value, channel, ix.hash(customerID, value)); ok {
 		return out, nil
 	}
 	return Suppression{To: value, Suppressed: true, Reason: ReasonErasure}, nil
@@ -294,9 +319,8 @@ func (ix *suppressionIndex) fresh() bool {
 	return ix.tenants != nil && time.Since(ix.lastGood) <= StaleLimit
 }
 
-func (ix *suppressionIndex) checkLocked(customerID, value, channel string) (Suppression, bool) {
+func (ix *suppressionIndex) checkLocked(customerID, value, channel string, h hashKey) (Suppression, bool) {
 	out := Suppression{To: value}
-	h := ix.hash(customerID, value)
 	t := ix.tenants[customerID]
 	if t == nil {
 		return out, true

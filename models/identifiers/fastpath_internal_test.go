@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // fastMatchesFull fails t when Normalize (with the E.164 fast path) and
@@ -102,5 +103,26 @@ func BenchmarkNormalizeE164(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkNormalizeEmail is an ASCII address as the seed (and most
+// sending pipelines) write it, through Normalize.
+func BenchmarkNormalizeEmail(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Normalize("jane.doe.12345@example.com", "US"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Invisible's ASCII shortcut answers as the Unicode tables do, and the
+// tables still decide everything else: every code point, both ways.
+func TestInvisibleASCIIFastPath(t *testing.T) {
+	for r := rune(-1); r <= unicode.MaxRune+1; r++ {
+		if got, want := Invisible(r), invisibleTables(r); got != want {
+			t.Fatalf("Invisible(%U) = %v, the Unicode tables say %v", r, got, want)
+		}
 	}
 }

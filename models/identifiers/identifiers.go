@@ -76,8 +76,7 @@ func usE164(s string) (Identifier, bool) {
 		}
 		national = national*10 + uint64(c-'0')
 	}
-	cc := int32(1)
-	if !phonenumbers.IsValidNumberForRegion(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national}, "US") {
+	if !usValid(s[2:], national) {
 		return Identifier{}, false
 	}
 	return Identifier{Kind: KindPhone, Value: strings.Clone(s)}, true // s may hold a large buffer
@@ -146,6 +145,17 @@ func refuseInvisible(raw, s string) error {
 // Invisible reports whether r is a control, format or other
 // default-ignorable character, which no identifier may contain.
 func Invisible(r rune) bool {
+	if 0 <= r && r < utf8.RuneSelf {
+		// ASCII: only the C0 controls and DEL; no ASCII character is a
+		// format character, a variation selector or default-ignorable
+		// (TestInvisibleASCIIFastPath walks every code point).
+		return r < 0x20 || r == 0x7f
+	}
+	return invisibleTables(r)
+}
+
+// invisibleTables is Invisible from the Unicode tables alone.
+func invisibleTables(r rune) bool {
 	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
