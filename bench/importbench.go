@@ -121,6 +121,10 @@ func (b *bench) benchCSVImport(ctx context.Context, t *target) error {
 	}
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
+	backends, err := watchBackends(ctx, t.dsn)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("console import opt-outs: %w", err)
@@ -131,6 +135,8 @@ func (b *bench) benchCSVImport(ctx context.Context, t *target) error {
 	}
 	wall := time.Since(start)
 	peak := peakOf()
+	pgCPU := backends()
+	jobCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	after, err := tableInserts(ctx, src)
 	if err != nil {
 		return err
@@ -143,7 +149,7 @@ func (b *bench) benchCSVImport(ctx context.Context, t *target) error {
 	if err := src.QueryRow(ctx, "SELECT id::text FROM import_jobs WHERE customer_id = $1 AND status = 'done'", cust.ID).Scan(&job); err != nil {
 		return fmt.Errorf("find the finished import: %w", err)
 	}
-	same, copied, err := b.sameSchemaCopy(ctx, t, cust.ID, job, auditFrom, file, inserted)
+	same, sameCPU, copied, err := b.sameSchemaCopy(ctx, t, cust.ID, job, auditFrom, file, inserted)
 	if err != nil {
 		return fmt.Errorf("same-schema COPY baseline: %w", err)
 	}
@@ -153,6 +159,10 @@ func (b *bench) benchCSVImport(ctx context.Context, t *target) error {
 		fmt.Sprintf("COPY of the %s rows it wrote into a fresh database of the same schema: %.1f s", num(int(copied)), same.Seconds()),
 		fmt.Sprintf("%.1f s, peak RSS %.0f MB", wall.Seconds(), peak),
 		fmt.Sprintf("%.2f×", ratio), "≤ 1.5×, < 200 MB", yes(ratio <= 1.5 && peak < 200)})
+	b.add(row{t.label(what + ": CPU time, import ÷ same-schema COPY (this process or the console, plus their PostgreSQL backends)"),
+		fmt.Sprintf("COPY: %.1f s of CPU", sameCPU.Seconds()),
+		fmt.Sprintf("%.1f s of CPU (console %.1f s, PostgreSQL %.1f s)", (jobCPU + pgCPU).Seconds(), jobCPU.Seconds(), pgCPU.Seconds()),
+		fmt.Sprintf("%.2f×", (jobCPU+pgCPU).Seconds()/sameCPU.Seconds()), "— (what other load on the machine does not change)", "—"})
 	bare := wall.Seconds() / base.Seconds
 	b.add(row{t.label(what + ": import ÷ bare-table COPY"),
 		fmt.Sprintf("COPY of the CSV's rows into a bare table: %.1f s", base.Seconds), fmt.Sprintf("%.1f s", wall.Seconds()),
@@ -387,4 +397,63 @@ func writeOptOutCSV(path string, n int) error {
 		fmt.Fprintf(w, "%s,%s,all,%s\n", phone, email, r.OccurredAt.Format(time.RFC3339))
 	}
 	return errors.Join(w.Flush(), f.Close())
+}
+
+// watchBackends samples the CPU time of the PostgreSQL backends that
+// connect to dsn's database after it is called (the job's), until the
+// returned function is called; that gives their CPU time in all. A
+// backend's last sample is at most 100 ms before it ended.
+func watchBackends(ctx context.Context, dsn string) (func() time.Duration, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	pids := func() []int {
+		var out []int
+		rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+		if err != nil {
+			return nil
+		}
+		for rows.Next() {
+			var p int
+			if rows.Scan(&p) == nil {
+				out = append(out, p)
+			}
+		}
+		rows.Close()
+		return out
+	}
+	before := map[int]bool{}
+	for _, p := range pids() {
+		before[p] = true
+	}
+	seen := map[int]time.Duration{}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer conn.Close(context.Background())
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, p := range pids() {
+				if !before[p] {
+					seen[p] = max(seen[p], procCPU(p))
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() time.Duration {
+		close(stop)
+		<-done
+		var sum time.Duration
+		for _, d := range seen {
+			sum += d
+		}
+		return sum
+	}, nil
 }

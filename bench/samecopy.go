@@ -80,10 +80,10 @@ func tableInserts(ctx context.Context, conn *pgx.Conn) (map[string]int64, error)
 // file's chunks. inserted is what pg_stat_user_tables says the job
 // inserted per table; a table written but not in the baseline fails the
 // run. It returns the COPY's time and the rows copied.
-func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job string, auditFrom int64, file string, inserted map[string]int64) (time.Duration, int64, error) {
+func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job string, auditFrom int64, file string, inserted map[string]int64) (wall, cpu time.Duration, rows int64, err error) {
 	src, err := pgx.Connect(ctx, t.dsn)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer src.Close(ctx)
 	covered := map[string]bool{"import_chunks": true}
@@ -99,7 +99,7 @@ func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job str
 	// Copy out, in COPY's binary format, one file per table.
 	dir, err := os.MkdirTemp(b.dir, "same-schema-")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer os.RemoveAll(dir)
 	out := func(table, query string) (string, int64, error) {
@@ -124,7 +124,7 @@ func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job str
 	for _, s := range importWrites {
 		path, n, err := out(s.table, fmt.Sprintf("SELECT * FROM %s WHERE ", s.table)+fmt.Sprintf(s.where, customer, job, auditFrom))
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if want := inserted[s.table]; s.table != "import_jobs" && s.table != "audit_events" && n != want {
 			// Rows the job inserted and no longer holds (or others') would make the baseline wrong.
@@ -136,21 +136,21 @@ func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job str
 	// What must be there before: the customer, and the audit chain up to the job.
 	customerRows, _, err := out("customers", fmt.Sprintf("SELECT * FROM customers WHERE id = '%s'", customer))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	chainRows, _, err := out("audit_prefix", fmt.Sprintf("SELECT * FROM audit_events WHERE seq < %d", auditFrom))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 
 	// A fresh database, migrated by the console itself.
 	fresh, err := b.freshDatabase(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	dst, err := pgx.Connect(ctx, fresh)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer dst.Close(ctx)
 	in := func(table, path string) error {
@@ -165,24 +165,24 @@ func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job str
 		return nil
 	}
 	if err := errors.Join(in("customers", customerRows), in("audit_events", chainRows)); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if _, err := dst.Exec(ctx, "CHECKPOINT"); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 
 	b.logf("%s: COPY of the %d rows the import wrote (and its stored file) into a fresh database of the same schema (baseline)", t.name, total)
-	start := time.Now()
+	start, cpu0, self0 := time.Now(), procCPU(int(dst.PgConn().PID())), procCPU(os.Getpid())
 	tx, err := dst.Begin(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer tx.Rollback(context.Background())
 	var took []string
 	for _, p := range parts {
 		at := time.Now()
 		if err := in(p.table, p.path); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if p.rows > 0 {
 			took = append(took, fmt.Sprintf("%s %s rows %.1f s", p.table, num(int(p.rows)), time.Since(at).Seconds()))
@@ -191,18 +191,20 @@ func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job str
 			// The stored file, in the pieces the upload stored.
 			n, err := copyChunks(ctx, tx, job, file)
 			if err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 			total += n
 		}
 	}
 	at := time.Now()
 	if err := tx.Commit(ctx); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
+	wall = time.Since(start)
+	cpu = procCPU(int(dst.PgConn().PID())) - cpu0 + procCPU(os.Getpid()) - self0
 	took = append(took, fmt.Sprintf("commit %.1f s", time.Since(at).Seconds()))
 	b.notes = append(b.notes, fmt.Sprintf("%s: the same-schema COPY, table by table (triggers and foreign-key checks included): %s.", t.name, strings.Join(took, ", ")))
-	return time.Since(start), total, nil
+	return wall, cpu, total, nil
 }
 
 // copyChunks COPYs file into import_chunks as the upload stored it.
