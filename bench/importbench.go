@@ -108,7 +108,7 @@ func (b *bench) benchCSVImport(ctx context.Context, t *target) error {
 	if err := src.QueryRow(ctx, "SELECT COALESCE(max(seq), 0) + 1 FROM audit_events").Scan(&auditFrom); err != nil {
 		return err
 	}
-	before, err := tableInserts(ctx, src)
+	before, err := settledInserts(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (b *bench) benchCSVImport(ctx context.Context, t *target) error {
 	peak := peakOf()
 	pgCPU := backends()
 	jobCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	after, err := tableInserts(ctx, src)
+	after, err := settledInserts(ctx, src)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,6 +53,31 @@ var importWrites = []copySpec{
 // derivedWrites are tables whose rows the import wrote through triggers
 // of the copied tables, so the baseline's COPY writes them as well.
 var derivedWrites = map[string]bool{"suppression_changes": true}
+
+// settledInserts is tableInserts once it has stopped changing: a backend
+// reports its counts when it ends, a moment after its client has exited,
+// so a read right after the job may miss the last batches' rows. It waits
+// for three equal reads 250 ms apart, at most 15 s.
+func settledInserts(ctx context.Context, conn *pgx.Conn) (map[string]int64, error) {
+	last, err := tableInserts(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	for same, deadline := 0, time.Now().Add(15*time.Second); same < 2 && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		now, err := tableInserts(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		if maps.Equal(now, last) {
+			same++
+		} else {
+			same = 0
+		}
+		last = now
+	}
+	return last, nil
+}
 
 // tableInserts is pg_stat_user_tables' count of inserted rows per table of
 // the database: its growth over the job says which tables the job wrote.
