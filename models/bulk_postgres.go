@@ -135,7 +135,7 @@ const bulkApply = `WITH decided AS (
 	WHERE customer_id = $1::uuid AND id = ANY (ARRAY(
 		SELECT DISTINCT contact_id FROM decided WHERE appends AND NOT history AND NOT fresh))
 )
-SELECT event_id::text, contact_id::text, channel, occurred_at FROM decided WHERE appends ORDER BY ord`
+SELECT event_id::text, contact_id::text, channel, occurred_at, fresh, value FROM decided WHERE appends ORDER BY ord`
 
 func (t *Tx) bulkOptOutsPostgres(customerID, source string, rows []bulkRow) (BulkResult, error) {
 	var res BulkResult
@@ -214,10 +214,10 @@ func (t *Tx) bulkOptOutsPostgres(customerID, source string, rows []bulkRow) (Bul
 		return res, bulkConflict(fmt.Errorf("append consent events: %w", err))
 	}
 	defer q.Close()
-	var applied []ConsentEvent
+	var applied []bulkAppliedEvent
 	for q.Next() {
-		ev := ConsentEvent{CustomerID: customerID, Kind: OptOut, Reason: ReasonOptOut, Source: source}
-		if err := q.Scan(&ev.ID, &ev.ContactID, &ev.Channel, &ev.OccurredAt); err != nil {
+		ev := bulkAppliedEvent{ConsentEvent: ConsentEvent{CustomerID: customerID, Kind: OptOut, Reason: ReasonOptOut, Source: source}}
+		if err := q.Scan(&ev.ID, &ev.ContactID, &ev.Channel, &ev.OccurredAt, &ev.fresh, &ev.Identifier); err != nil {
 			return res, fmt.Errorf("append consent events: %w", err)
 		}
 		ev.OccurredAt = ev.OccurredAt.UTC()
@@ -232,7 +232,7 @@ func (t *Tx) bulkOptOutsPostgres(customerID, source string, rows []bulkRow) (Bul
 	if err := t.writeFolds(customerID, plan, now); err != nil {
 		return res, err
 	}
-	return res, t.bulkOptOutEvents(customerID, applied)
+	return res, t.bulkOptOutEventsPostgres(ctx, customerID, applied)
 }
 
 // suppressErasedStaged runs insertContact's erasure check on the batch's
