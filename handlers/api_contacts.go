@@ -383,19 +383,41 @@ func (s *Server) apiContact(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiFindContacts looks a contact up by identifier; the search is audited.
+// apiFindContacts looks contacts up by identifier (?to=) or CRM id
+// (?crm_id=), or without either lists the tenant's contacts oldest first,
+// keyset-paged (?limit=, ?after=CURSOR; the answer's next is the cursor of
+// the following page, null at the end). Every form is audited.
 func (s *Server) apiFindContacts(c echo.Context) error {
 	ctx, a := c.Request().Context(), apiActor(c)
 	tenant, err := s.tenantOf(c, c.QueryParam("customer"))
 	if err != nil {
 		return err
 	}
-	cs, err := s.db.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.cfg.Region)
+	q := c.QueryParams()
+	_, byTo := q["to"]
+	_, byCRM := q["crm_id"]
+	if byTo && byCRM {
+		return &apiError{status: http.StatusBadRequest, msg: "give to or crm_id, not both", field: "crm_id"}
+	}
+	if !byTo && !byCRM {
+		return s.apiListContacts(c, tenant)
+	}
+	var cs []models.Contact
+	by := "identifier"
+	if byCRM {
+		by = "crm_id"
+		cs, err = s.db.ContactsByCRMID(ctx, a, tenant, c.QueryParam("crm_id"))
+		if v, bad := models.AsValidation(err); bad { // a malformed query: 400
+			return &apiError{status: http.StatusBadRequest, msg: v.Error(), field: v.Field}
+		}
+	} else {
+		cs, err = s.db.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.cfg.Region)
+	}
 	if err != nil {
 		return err
 	}
 	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.search", ObjectType: "contact", CustomerID: tenant,
-		Details: map[string]any{"via": "api", "by": "identifier", "results": len(cs)}}); err != nil {
+		Details: map[string]any{"via": "api", "by": by, "results": len(cs)}}); err != nil {
 		return err
 	}
 	out := make([]contactJSON, 0, len(cs))
@@ -508,4 +530,54 @@ func (s *Server) answerConsentAt(c echo.Context, reader models.Actor, details ma
 		out["event"] = consentEventOut(res.Event)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// apiListContacts answers one keyset page of the tenant's contacts; the
+// read is audited with the page's size and the ids it showed.
+func (s *Server) apiListContacts(c echo.Context, tenant string) error {
+	ctx, a := c.Request().Context(), apiActor(c)
+	limit := models.APIContactsDefault
+	if raw := c.QueryParam("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > models.APIContactsMax {
+			return &apiError{status: http.StatusBadRequest, msg: "limit must be a whole number from 1 to 1000", field: "limit"}
+		}
+		limit = n
+	}
+	after := ""
+	if raw, ok := c.QueryParams()["after"]; ok {
+		id, err := models.DecodeContactCursor(raw[0])
+		if v, bad := models.AsValidation(err); bad { // a malformed query: 400
+			return &apiError{status: http.StatusBadRequest, msg: v.Error(), field: v.Field}
+		}
+		after = id
+	}
+	cs, next, err := s.db.ContactsPage(ctx, a, tenant, after, limit)
+	if err != nil {
+		return err
+	}
+	// The page is the contacts from first to last in id order: the two ids
+	// tell exactly which were shown without listing a thousand of them.
+	first, last := "", ""
+	if len(cs) > 0 {
+		first, last = cs[0].ID, cs[len(cs)-1].ID
+	}
+	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: tenant,
+		Details: map[string]any{"via": "api", "results": len(cs), "after": after, "first_id": first, "last_id": last}}); err != nil {
+		return err
+	}
+	out := make([]contactJSON, 0, len(cs))
+	for i := range cs {
+		cj, err := s.contactOut(c, &cs[i])
+		if err != nil {
+			return err
+		}
+		out = append(out, cj)
+	}
+	var nextCursor *string
+	if next != "" {
+		cur := models.EncodeContactCursor(next)
+		nextCursor = &cur
+	}
+	return c.JSON(http.StatusOK, map[string]any{"contacts": out, "next": nextCursor})
 }

@@ -94,8 +94,12 @@ func (s *Server) audit(c echo.Context) error {
 		Details: details}); err != nil {
 		return err
 	}
+	names, err := s.db.AuditNamesFor(ctx, a, events)
+	if err != nil {
+		return err
+	}
 	p := views.AuditList{Events: events, Filter: q.form, Staff: a.Staff(),
-		CanVerify: s.allowed(c, "audit", "verify"), Loc: s.cfg.Location}
+		CanVerify: s.allowed(c, "audit", "verify"), Loc: s.cfg.Location, Names: names}
 	if s.allowed(c, "audit", "export") {
 		p.ExportHref = "/audit/export.jsonl?" + q.params.Encode()
 	}

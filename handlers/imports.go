@@ -180,12 +180,15 @@ func (s *Server) renderImportJob(c echo.Context, status int, job *models.ImportJ
 		col = v
 	}
 	const page = 500
-	problems, err := s.db.ImportProblems(ctx, job, line, col, page)
+	// One more than a page tells whether another page follows, so the
+	// last page offers no "More" that would open an empty one.
+	problems, err := s.db.ImportProblems(ctx, job, line, col, page+1)
 	if err != nil {
 		return err
 	}
 	more := ""
-	if len(problems) == page {
+	if len(problems) > page {
+		problems = problems[:page]
 		last := problems[len(problems)-1]
 		more = fmt.Sprintf("/imports/%s?line=%d&col=%d", job.ID, last.Line, last.Col)
 	}
