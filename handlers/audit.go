@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,11 +39,24 @@ func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, error) {
 		return v
 	}
 	form := views.AuditFilterForm{Actions: get("action"), Actor: get("actor"), Object: get("object"),
-		Customer: get("customer"), Text: get("q"), Since: get("since"), Until: get("until")}
+		Customer: get("customer"), Text: get("q"), Since: get("since"), Until: get("until"), Address: get("address")}
 	q.form = form
 	q.f = models.AuditFilter{Actions: strings.FieldsFunc(form.Actions, func(r rune) bool { return r == ',' || r == ' ' }),
-		Actor: form.Actor, Object: form.Object, Text: form.Text}
+		Actor: form.Actor, Object: form.Object, Text: form.Text, Address: form.Address}
 	var err error
+	// An object that reads as a phone number or an email is a contact's
+	// identifier: the events about the contacts holding it. The lookup is
+	// on the log with the view (audit.view's details name the identifier).
+	if looksLikeIdentifier(form.Object) {
+		id, err := models.NormalizeIdentifier("object", form.Object, s.cfg.Region)
+		if err != nil {
+			return q, echo.NewHTTPError(http.StatusBadRequest, "Object: "+err.Error())
+		}
+		q.f.Object, q.f.Identifier = "", id.Value
+	}
+	if form.Address != "" && net.ParseIP(form.Address) == nil {
+		return q, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Address: %q is not an IP address", form.Address))
+	}
 	if q.f.Since, err = parseLocalTime(form.Since, s.cfg.Location); err != nil {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "From: "+err.Error())
 	}
@@ -59,6 +73,28 @@ func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, error) {
 		q.f.CustomerID = cust.ID
 	}
 	return q, nil
+}
+
+// looksLikeIdentifier: an email, or a phone number written with a + or
+// 7 to 15 digits; ids (UUIDs) and request references are neither.
+func looksLikeIdentifier(v string) bool {
+	if v == "" {
+		return false
+	}
+	if strings.Contains(v, "@") || strings.HasPrefix(v, "+") || strings.HasPrefix(strings.ToLower(v), "tel:") {
+		return true
+	}
+	digits := 0
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune(" ()-.", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 7 && digits <= 15 // E.164 has at most 15; an id of digits and dashes has more
 }
 
 // parseLocalTime reads a datetime-local value (to the minute or second) in

@@ -264,3 +264,75 @@ func TestAnotherTenantsObjectAnswers404AndIsLogged(t *testing.T) {
 		t.Errorf("the refused object is logged as %+v", es)
 	}
 }
+
+// An auditor asks "what happened to this person's contact, and from
+// where?" by the person's identifier as they wrote it and by the address;
+// the lookup is on the log, and a customer never reaches another tenant's
+// contact through an identifier both hold.
+func TestAuditPageFindsEventsByAContactsIdentifierAndByAddress(t *testing.T) {
+	app := newTestApp(t)
+	acme, other := app.customer("acme"), app.customer("other")
+	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
+	twin := app.contact(t, other, "Jane at Other", "+14155550123")
+	ctx := context.Background()
+	if err := app.db.Record(ctx, modeltest.Staff.From("203.0.113.7"),
+		models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: jane.ID, CustomerID: acme.ID},
+		models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: twin.ID, CustomerID: other.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.db.Record(ctx, modeltest.Staff.From("198.51.100.9"),
+		models.Audit{Action: "contact.export", ObjectType: "contact", ObjectID: jane.ID, CustomerID: acme.ID}); err != nil {
+		t.Fatal(err)
+	}
+	objects := func(c *client, q url.Values) []string {
+		t.Helper()
+		p := c.get("/audit?" + q.Encode())
+		if p.Status != http.StatusOK {
+			t.Fatalf("/audit?%s: status %d", q.Encode(), p.Status)
+		}
+		var out []string
+		p.Doc.Find(`[data-testid="audit"] tbody tr`).Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.TrimSpace(s.Find("td:nth-child(5)").Text())+"@"+strings.TrimSpace(s.Find("td:nth-child(4)").Text()))
+		})
+		return out
+	}
+	auditor, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	tests := []struct {
+		name string
+		q    url.Values
+		want string
+	}{
+		{"the phone as the person wrote it", url.Values{"object": {"(415) 555-0123"}, "customer": {"acme"}},
+			"contact.export@198.51.100.9 contact.view@203.0.113.7 contact.create@"},
+		{"the email in another spelling", url.Values{"object": {"Jane@Example.COM"}},
+			"contact.export@198.51.100.9 contact.view@203.0.113.7 contact.create@"},
+		{"the phone at every customer", url.Values{"object": {"+1 415 555 0123"}, "action": {"contact.view"}},
+			"contact.view@203.0.113.7 contact.view@203.0.113.7"},
+		{"an address", url.Values{"address": {"198.51.100.9"}}, "contact.export@198.51.100.9"},
+		{"an identifier nobody holds", url.Values{"object": {"+14155550999"}}, ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(objects(auditor, tt.q), " "); got != tt.want {
+			t.Errorf("%s: rows %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if p := auditor.get("/audit?address=not-an-ip"); p.Status != http.StatusBadRequest {
+		t.Errorf("a bad address: status %d, want 400", p.Status)
+	}
+	if p := auditor.get("/audit?object=" + url.QueryEscape("jane@exa\u200bmple.com")); p.Status != http.StatusBadRequest {
+		t.Errorf("an identifier with an invisible character: status %d, want 400", p.Status)
+	}
+	// The lookup itself is on the log, with the identifier it asked about.
+	var views []models.AuditEvent
+	if err := app.db.Gorm.Where("action = ?", "audit.view").Order("seq").Find(&views).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(views) == 0 || !strings.Contains(views[0].Details, `"identifier":"+14155550123"`) {
+		t.Errorf("the identifier lookup is not on the log: %+v", views)
+	}
+	// Acme's admin asking by the same phone sees only Acme's contact.
+	admin, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	if got := objects(admin, url.Values{"object": {"+14155550123"}, "action": {"contact."}}); strings.Join(got, " ") != "contact.export@198.51.100.9 contact.view@203.0.113.7 contact.create@" {
+		t.Errorf("a customer admin's identifier lookup: %q, want only its own contact's events", got)
+	}
+}

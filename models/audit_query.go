@@ -22,7 +22,11 @@ type AuditFilter struct {
 	Actor   string // actor label (email or key name), exact
 	// Object is an object id, or a request reference (PR-2026-000042),
 	// which matches the request's own events and every event naming it.
-	Object     string
+	Object string
+	// Identifier is a contact's normalized phone or email: it matches the
+	// events about every contact (the viewer may see) holding it.
+	Identifier string
+	Address    string    // the client's IP address, exact
 	CustomerID string    // one tenant's events (a customer actor only ever sees its own)
 	Text       string    // a piece of the details, literally
 	Since      time.Time // occurred at or after
@@ -43,6 +47,8 @@ func (f AuditFilter) Details() map[string]any {
 	add("actions", f.actions(), len(f.actions()) > 0)
 	add("actor", f.Actor, f.Actor != "")
 	add("object", f.Object, f.Object != "")
+	add("identifier", f.Identifier, f.Identifier != "")
+	add("address", f.Address, f.Address != "")
 	add("customer_id", f.CustomerID, f.CustomerID != "")
 	add("text", f.Text, f.Text != "")
 	add("since", f.Since.UTC().Format(time.RFC3339), !f.Since.IsZero())
@@ -53,7 +59,7 @@ func (f AuditFilter) Details() map[string]any {
 
 // Filtered reports whether f leaves entries out (beyond the tenant scope).
 func (f AuditFilter) Filtered() bool {
-	return len(f.actions()) > 0 || f.Actor != "" || f.Object != "" || f.CustomerID != "" || f.Text != "" ||
+	return len(f.actions()) > 0 || f.Actor != "" || f.Object != "" || f.Identifier != "" || f.Address != "" || f.CustomerID != "" || f.Text != "" ||
 		!f.Since.IsZero() || !f.Until.IsZero()
 }
 
@@ -92,6 +98,16 @@ func (f AuditFilter) scope(actor Actor) func(*gorm.DB) *gorm.DB {
 				f.Object, `%"reference":"`+escapeLike(f.Object)+`"%`)
 		case f.Object != "":
 			q = q.Where("object_id = ?", f.Object)
+		}
+		if f.Identifier != "" {
+			// The contacts holding the identifier, at the customers the
+			// viewer may see; the rows themselves are tenant-scoped above.
+			held := actor.Tenant("customer_id")(q.Session(&gorm.Session{NewDB: true}).Table("contact_identifiers").
+				Select("CAST(contact_id AS TEXT)").Where("value = ?", f.Identifier))
+			q = q.Where("object_type = ? AND object_id IN (?)", "contact", held)
+		}
+		if f.Address != "" {
+			q = q.Where("ip = ?", f.Address)
 		}
 		if f.CustomerID != "" {
 			q = q.Where("customer_id = ?", f.CustomerID)
