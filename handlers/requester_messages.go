@@ -26,6 +26,7 @@ func (s *Server) requesterRoutes() []route {
 		{Method: get, Path: "/requests/:id/message-files/:file", Handler: s.requestMessageFile, Access: permitted, Perm: can("requests", "write")},
 		{Method: get, Path: "/my-request/:token", Handler: s.requesterStatus, Access: public, Perm: rbac.Permission{}},
 		{Method: post, Path: "/my-request/:token", Handler: s.requesterReply, Access: public, Perm: rbac.Permission{}},
+		{Method: post, Path: "/my-request/:token/bundle", Handler: s.requesterBundle, Access: public, Perm: rbac.Permission{}},
 		{Method: get, Path: "/my-request/:token/files/:file", Handler: s.requesterFile, Access: public, Perm: rbac.Permission{}},
 	}
 }
@@ -187,4 +188,18 @@ func (s *Server) requesterFile(c echo.Context) error {
 		return err
 	}
 	return sendFile(c, f, data)
+}
+
+// requesterBundle sends the requester to a fresh single-use link of their
+// ready bundle (the same expiry; the mailed link stops working).
+func (s *Server) requesterBundle(c echo.Context) error {
+	tok, err := s.db.RequesterBundleLink(c.Request().Context(), c.Param("token"), c.RealIP())
+	if errors.Is(err, models.ErrStatusLinkInvalid) {
+		return s.statusLinkInvalid(c)
+	} else if conflict, ok := models.AsConflict(err); ok {
+		return s.renderStatus(c, http.StatusConflict, "", "", views.Errors{"": conflict.Message})
+	} else if err != nil {
+		return err
+	}
+	return redirect(c, s.bundleLink(tok))
 }

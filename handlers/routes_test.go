@@ -51,6 +51,7 @@ var publicRoutes = map[string]bool{
 	// credential (issue 9, point 7).
 	"GET /my-request/:token":             true,
 	"POST /my-request/:token":            true,
+	"POST /my-request/:token/bundle":     true,
 	"GET /my-request/:token/files/:file": true,
 }
 

@@ -313,6 +313,10 @@ var ErrStatusLinkInvalid = errors.New("this link to your request is not valid: i
 type RequesterView struct {
 	Request  PrivacyRequest
 	Messages []RequesterViewMessage
+	// BundleExpires is when the requester's access bundle stops being
+	// downloadable; nil when none is ready (none made, its link used, or
+	// expired).
+	BundleExpires *time.Time
 }
 
 // RequesterViewMessage is one message of the status page: a mail the
@@ -389,6 +393,11 @@ func (db *DB) RequesterStatus(ctx context.Context, token, ip string) (*Requester
 			}
 			v.Messages = append(v.Messages, vm)
 		}
+		if b, err := readyBundle(tx.G, r.ID); err != nil {
+			return err
+		} else if b != nil {
+			v.BundleExpires = &b.ExpiresAt
+		}
 		slices.SortStableFunc(v.Messages, func(a, b RequesterViewMessage) int { return a.At.Compare(b.At) })
 		tx.Audit(Audit{Action: "request.status_view", ObjectType: "request", ObjectID: r.ID, CustomerID: derefString(r.CustomerID),
 			Details: map[string]any{"reference": r.Reference}})
@@ -459,6 +468,58 @@ func (db *DB) RequesterReply(ctx context.Context, biz Business, token, body, ip 
 				return err
 			}
 		}
+		return nil
+	})
+	return out, err
+}
+
+// readyBundle is the requester's newest access bundle whose link is
+// unused and unexpired, or nil.
+func readyBundle(g *gorm.DB, requestID string) (*RequestExport, error) {
+	var b []RequestExport
+	err := g.Select("id", "request_id", "expires_at").Where("request_id = ? AND customer_id IS NULL AND data IS NOT NULL AND used_at IS NULL AND expires_at > ?", requestID, Now()).
+		Order("created_at DESC").Limit(1).Find(&b).Error
+	if err != nil {
+		return nil, fmt.Errorf("read bundles: %w", err)
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return &b[0], nil
+}
+
+// RequesterBundleLink gives the requester, from the status page, the
+// download link of their ready bundle: the bundle's unused link is
+// replaced by a new one (the mailed link stops working) with the same
+// expiry, so the bundle is still downloaded once, and never later than
+// staff allowed. A used or expired link needs staff to issue a new one.
+// Audited as request.status_bundle_link.
+func (db *DB) RequesterBundleLink(ctx context.Context, token, ip string) (string, error) {
+	var out string
+	err := db.Tx(ctx, requesterActor(ip), func(tx *Tx) error {
+		r, err := statusRequest(tx.G, token)
+		if err != nil {
+			return err
+		}
+		b, err := readyBundle(tx.G, r.ID)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return &ConflictError{Field: "bundle", Message: "no download is ready: it was downloaded already or has expired; answer us below to ask for a new one"}
+		}
+		bundleToken := randomToken()
+		res := tx.G.Model(&RequestExport{}).Where("id = ? AND used_at IS NULL AND data IS NOT NULL", b.ID).Update("token_hash", hashToken(bundleToken))
+		if res.Error != nil {
+			return fmt.Errorf("issue the download link: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return &ConflictError{Field: "bundle", Message: "no download is ready: it was downloaded already"}
+		}
+		tx.event(r.ID, "export_reissue", "The requester took the download link of access bundle "+b.ID+" from the status page; the mailed link no longer works.")
+		tx.Audit(Audit{Action: "request.status_bundle_link", ObjectType: "request", ObjectID: r.ID, CustomerID: derefString(r.CustomerID),
+			Details: map[string]any{"reference": r.Reference, "export": b.ID}})
+		out = bundleToken
 		return nil
 	})
 	return out, err

@@ -163,3 +163,41 @@ func TestWritingToTheRequesterSealsAttachmentsAndTheirReplyResumesTheClock(t *te
 		t.Fatalf("staff thread: %v, %+v", err, msgs)
 	}
 }
+
+func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
+	db := requesterOpen(t)
+	ctx := context.Background()
+	acme := mustCustomer(t, db, "acme")
+	subject(t, db, acme)
+	r := instructed(t, db, models.TypeAccess, []string{janePhone})
+	token := requesterToken(t, db, r, models.MailAcknowledgement)
+
+	if _, err := db.RequesterBundleLink(ctx, token, "192.0.2.1"); !isConflict(err) {
+		t.Fatalf("no bundle yet: %v, want a conflict", err)
+	}
+	b, err := db.ExportBundle(ctx, modeltest.Staff, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.RequesterStatus(ctx, token, "192.0.2.1")
+	if err != nil || v.BundleExpires == nil || !v.BundleExpires.Equal(b.Export.ExpiresAt) {
+		t.Fatalf("status page bundle: %v, %v, want ready until %v", err, v.BundleExpires, b.Export.ExpiresAt)
+	}
+	link, err := db.RequesterBundleLink(ctx, token, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DownloadExport(ctx, models.Public("", "link holder", "192.0.2.1"), b.Token); err == nil {
+		t.Fatal("the mailed link still works after the status page gave a new one")
+	}
+	got, err := db.DownloadExport(ctx, models.Public("", "link holder", "192.0.2.1"), link)
+	if err != nil || !got.ExpiresAt.Equal(b.Export.ExpiresAt) {
+		t.Fatalf("download by the status page's link: %v (expiry %v, want %v)", err, got, b.Export.ExpiresAt)
+	}
+	if _, err := db.RequesterBundleLink(ctx, token, "192.0.2.1"); !isConflict(err) {
+		t.Fatalf("after the download: %v, want a conflict (staff issue a new link)", err)
+	}
+	if v, _ := db.RequesterStatus(ctx, token, "192.0.2.1"); v.BundleExpires != nil {
+		t.Fatal("a used bundle is still offered")
+	}
+}
