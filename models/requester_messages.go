@@ -524,3 +524,31 @@ func (db *DB) RequesterBundleLink(ctx context.Context, token, ip string) (string
 	})
 	return out, err
 }
+
+// resealMessageFiles seals again with the current key the attachments
+// sealed with an older one (SealSecrets, after a key rotation).
+func resealMessageFiles(tx *Tx, keys *Keyring) (int, error) {
+	var ids []string
+	if err := tx.G.Model(&RequestMessageFile{}).Where("data <> '' AND data NOT LIKE ?", sealedPrefix+keys.current+":%").
+		Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("read message attachments: %w", err)
+	}
+	for _, id := range ids {
+		var f RequestMessageFile
+		if err := tx.G.Select("id", "data").First(&f, "id = ?", id).Error; err != nil {
+			return 0, fmt.Errorf("read message attachment: %w", err)
+		}
+		plain, err := keys.open(messageFileLabel(id), f.Data)
+		if err != nil {
+			return 0, err
+		}
+		sealed, err := keys.seal(messageFileLabel(id), plain)
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.G.Model(&RequestMessageFile{}).Where("id = ?", id).Update("data", sealed).Error; err != nil {
+			return 0, fmt.Errorf("seal message attachment: %w", err)
+		}
+	}
+	return len(ids), nil
+}

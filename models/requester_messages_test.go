@@ -1,7 +1,9 @@
 package models_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"regexp"
 	"strings"
@@ -199,5 +201,33 @@ func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
 	}
 	if v, _ := db.RequesterStatus(ctx, token, "192.0.2.1"); v.BundleExpires != nil {
 		t.Fatal("a used bundle is still offered")
+	}
+}
+
+func TestAMessageAttachmentIsResealedWhenTheKeyRotates(t *testing.T) {
+	db := requesterOpen(t)
+	ctx := context.Background()
+	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Requester: models.Requester{Email: janeEmail}})
+	oldKey, newKey := make([]byte, 32), make([]byte, 32)
+	_, _ = rand.Read(oldKey)
+	_, _ = rand.Read(newKey)
+	old, _ := models.NewKeyring(oldKey)
+	if err := db.Gorm.Exec("DELETE FROM settings WHERE key = 'server_secret'").Error; err != nil {
+		t.Fatal(err)
+	}
+	db.UseKeyring(old)
+	m, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, models.MessageFree, "Your letter", "Attached.", []models.MessageFile{{Name: "l.pdf", Data: proofsPDF}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := models.NewKeyring(newKey, oldKey)
+	db.UseKeyring(rotated)
+	if n, err := db.SealSecrets(ctx); err != nil || n < 1 {
+		t.Fatalf("SealSecrets after a rotation = %d, %v", n, err)
+	}
+	onlyNew, _ := models.NewKeyring(newKey)
+	db.UseKeyring(onlyNew)
+	if _, data, err := db.MessageFileForStaff(ctx, modeltest.Staff, r.ID, m.Files[0].ID); err != nil || !bytes.Equal(data, proofsPDF) {
+		t.Errorf("the attachment under the new key alone: %v", err)
 	}
 }
