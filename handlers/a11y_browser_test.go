@@ -84,6 +84,9 @@ var a11ySkipped = map[string]string{
 	"/requests/:id/mail/:mail":    "the raw message as text/plain",
 	"/exports/requests/:token":    "the access bundle's download",
 	"/requests/:id/proofs/:proof": "a proof file's download",
+	// Writing to the requester (issue 9, point 7)
+	"/requests/:id/message-files/:file": "an attachment's download",
+	"/my-request/:token/files/:file":    "an attachment's download",
 }
 
 // a11yPage says whether a route is a page to check: not the JSON API,
@@ -185,6 +188,7 @@ func newA11yFixture(t *testing.T, app *testApp) *a11yFixture {
 	f.ids = map[string]string{"customers": acme.ID, "contacts": jane.ID, "requests": r.ID, "imports": job, "webhooks": hook.ID}
 	f.samples = map[string]string{"/privacy-request/confirm/:token": confirm}
 	f.samples["/reports/audit/:name"] = "/reports/audit/" + models.EvidenceReports[0].Name
+	f.samples["/my-request/:token"] = regexp.MustCompile(`/my-request/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", models.MailVerification).BodyText)
 	f.ids["incidents"] = lifecycleIncident(t, app, acme).ID
 	return f
 }

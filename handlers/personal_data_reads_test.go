@@ -47,10 +47,14 @@ var personalDataReads = map[string]string{
 	"GET /api/v1/requests":             "request.search",
 	"GET /api/v1/requests/:id":         "request.view",
 	"GET /requests/:id/proofs/:proof":  "request.proof_download",
-	"GET /requests/:id/case-file":      "request.case_file_view",
-	"GET /requests/:id/case-file.zip":  "request.case_file_export",
-	"GET /reports/audit/:name":         "report.view",
-	"GET /reports/audit/:name/csv":     "report.export",
+	// Writing to the requester (issue 9, point 7)
+	"GET /requests/:id/message-files/:file": "request.message_file_download",
+	"GET /my-request/:token":                "request.status_view",
+	"GET /my-request/:token/files/:file":    "request.status_file_download",
+	"GET /requests/:id/case-file":           "request.case_file_view",
+	"GET /requests/:id/case-file.zip":       "request.case_file_export",
+	"GET /reports/audit/:name":              "report.view",
+	"GET /reports/audit/:name/csv":          "report.export",
 	// Lifecycle registers (issue 13)
 	"GET /communications/sent-after-opt-out":     "communication.sent_after_opt_out",
 	"GET /communications/sent-after-opt-out.csv": "communication.sent_after_opt_out",

@@ -140,6 +140,10 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
+	messages, err := s.messagesPanel(c, r, errs)
+	if err != nil {
+		return err
+	}
 	var outcome *models.Outcome
 	if a.Staff() && !models.Closed(r.Status) {
 		if outcome, err = s.db.Outcome(ctx, a, r); err != nil {
@@ -150,6 +154,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
 		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs,
+		Messages: messages, MessagesShown: a.Staff(),
 		CaseFile: s.allowed(c, "case_files", "read")}))
 }
 

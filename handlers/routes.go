@@ -159,7 +159,7 @@ func (s *Server) routes() []route {
 		{get, "/api/v1/requests", s.apiFindRequests, apiKeyAccess, can("requests", "read"), false},
 		{get, "/api/v1/requests/:id", s.apiRequest, apiKeyAccess, can("requests", "read"), false},
 	}, slices.Concat(s.importRoutes(), s.fulfilmentRoutes(), s.reportRoutes(), s.retentionRoutes(), s.mailIntakeRoutes(), s.webhookRoutes(),
-		s.queueRoutes(), s.notificationRoutes(), s.evidenceRoutes(), s.lifecycleRoutes(), s.consentReversalRoutes())...)
+		s.queueRoutes(), s.notificationRoutes(), s.evidenceRoutes(), s.lifecycleRoutes(), s.consentReversalRoutes(), s.requesterRoutes())...)
 }
 
 // navigation lists the main pages in menu order with the permission each

@@ -47,6 +47,12 @@ var publicRoutes = map[string]bool{
 	"POST /password-reset":        true,
 	"GET /password-reset/:token":  true,
 	"POST /password-reset/:token": true,
+	// A requester's status page: the random token mailed to them is the
+	// credential (issue 9, point 7).
+	"GET /my-request/:token":             true,
+	"POST /my-request/:token":            true,
+	"POST /my-request/:token/bundle":     true,
+	"GET /my-request/:token/files/:file": true,
 }
 
 // routeParam matches a path parameter (":id") or a wildcard.

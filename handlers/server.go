@@ -111,6 +111,7 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 	}
 	s := &Server{db: db, authz: authz, cfg: cfg, log: cfg.Log, secret: secret, mail: mailbox.NewLimiter(cfg.MailLimits),
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://")}
+	db.UseStatusLinks(s.statusLink)
 	probe := cfg.ReadinessProbe
 	if probe == nil {
 		probe = db.ProbeWrite

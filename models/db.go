@@ -46,6 +46,10 @@ type DB struct {
 	// keys seal the secrets the database holds (UseKeyring).
 	keys *Keyring
 
+	// statusLink makes the URL of a requester's status page from its
+	// token (UseStatusLinks); nil leaves mails without one.
+	statusLink func(token string) string
+
 	// file is the SQLite database's path ("" on PostgreSQL): readiness
 	// looks at the room left on its disk.
 	file string

@@ -234,6 +234,12 @@ func (db *DB) SealSecrets(ctx context.Context) (int, error) {
 			}
 			n++
 		}
+		// Attachments of messages with requesters (requester_messages.go).
+		resealed, err := resealMessageFiles(tx, db.keys)
+		if err != nil {
+			return err
+		}
+		n += resealed
 		if n > 0 {
 			tx.Audit(Audit{Action: "secrets.seal", ObjectType: "settings", Details: map[string]any{"sealed": n, "key": db.keys.current}})
 		}

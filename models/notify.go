@@ -44,8 +44,15 @@ func (t *Tx) mailRequester(r *PrivacyRequest, kind string, d MailData) error {
 		t.event(r.ID, "email_out", "No email address on file: answer the requester at "+firstNonEmptyString(r.RequesterPhone, "the contact given")+".")
 		return nil
 	}
+	subject, body, err := renderTemplate(t.G, kind, d)
+	if err != nil {
+		return err
+	}
+	if body, err = t.withStatusLink(r, body); err != nil {
+		return err
+	}
 	if err := t.QueueMail(OutboundMail{ID: uuid.Must(uuid.NewV7()).String(), RequestID: r.ID, CustomerID: derefString(r.CustomerID),
-		Kind: kind, To: r.RequesterEmail, Data: d}); err != nil {
+		Kind: kind, To: r.RequesterEmail, Subject: subject, Body: body}); err != nil {
 		return err
 	}
 	t.event(r.ID, "email_out", fmt.Sprintf("%s email queued to %s.", strings.ToUpper(kind[:1])+kind[1:], r.RequesterEmail))
@@ -57,6 +64,10 @@ func (t *Tx) mailRequesterText(r *PrivacyRequest, subject, body string) error {
 	if r.RequesterEmail == "" {
 		t.event(r.ID, "email_out", "No email address on file: tell the requester by "+firstNonEmptyString(r.RequesterPhone, "the contact given")+": "+subject)
 		return nil
+	}
+	body, err := t.withStatusLink(r, body)
+	if err != nil {
+		return err
 	}
 	if err := t.QueueMail(OutboundMail{RequestID: r.ID, CustomerID: derefString(r.CustomerID), Kind: MailOther,
 		To: r.RequesterEmail, Subject: subject, Body: body}); err != nil {

@@ -372,7 +372,7 @@ func (db *DB) AnswerTask(ctx context.Context, actor Actor, taskID, decision, tex
 		}
 		// The controller acts on Sendara's request as processor; the
 		// request's own update runs as the system on its behalf.
-		sys := &Tx{G: tx.G, Actor: actor.onSendarasRecord(), dialect: tx.dialect}
+		sys := &Tx{G: tx.G, Actor: actor.onSendarasRecord(), dialect: tx.dialect, keys: tx.keys, statusLink: tx.statusLink}
 		r, err := sys.updateRequest(task.RequestID, "request.controller_answer", func(r *PrivacyRequest) (string, map[string]any, error) {
 			if pending == 0 && r.Status == StatusWithController {
 				r.Status = StatusInProgress

@@ -17,6 +17,8 @@ type Tx struct {
 	dialect Dialect
 	keys    *Keyring
 	audits  []Audit
+	// statusLink turns a requester status token into its URL (UseStatusLinks).
+	statusLink func(token string) string
 }
 
 // Audit records an audit entry to be written with this transaction.
@@ -34,7 +36,7 @@ func (db *DB) Tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error 
 
 func (db *DB) tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error {
 	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		t := &Tx{G: g, Actor: actor, dialect: db.Dialect, keys: db.keys}
+		t := &Tx{G: g, Actor: actor, dialect: db.Dialect, keys: db.keys, statusLink: db.statusLink}
 		if err := fn(t); err != nil {
 			return err
 		}

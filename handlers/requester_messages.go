@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/sendara/console/models"
+	"github.com/sendara/console/rbac"
+	"github.com/sendara/console/views"
+)
+
+// requesterRoutes: staff write to the requester from the request page,
+// and the requester's status page, reached by the secret link every mail
+// to them carries (public; the token is the only key).
+func (s *Server) requesterRoutes() []route {
+	get, post := http.MethodGet, http.MethodPost
+	return []route{
+		{Method: post, Path: "/requests/:id/messages", Handler: s.requestWrite, Access: permitted, Perm: can("requests", "write")},
+		{Method: get, Path: "/requests/:id/message-files/:file", Handler: s.requestMessageFile, Access: permitted, Perm: can("requests", "write")},
+		{Method: get, Path: "/my-request/:token", Handler: s.requesterStatus, Access: public, Perm: rbac.Permission{}},
+		{Method: post, Path: "/my-request/:token", Handler: s.requesterReply, Access: public, Perm: rbac.Permission{}},
+		{Method: post, Path: "/my-request/:token/bundle", Handler: s.requesterBundle, Access: public, Perm: rbac.Permission{}},
+		{Method: get, Path: "/my-request/:token/files/:file", Handler: s.requesterFile, Access: public, Perm: rbac.Permission{}},
+	}
+}
+
+// statusLink is the URL of a requester's status page.
+func (s *Server) statusLink(token string) string { return s.absURL("/my-request/" + token) }
+
+// Replies from status pages: a few an hour per network address.
+const (
+	statusReplyBurst = 10
+	statusReplyEvery = 6 * time.Minute
+)
+
+// messagesPanel is the request page's section for writing to the
+// requester; a refused POST keeps what was typed.
+func (s *Server) messagesPanel(c echo.Context, r *models.PrivacyRequest, errs views.Errors) (views.MessagesPanel, error) {
+	ctx, a := c.Request().Context(), actor(c)
+	p := views.MessagesPanel{RequestID: r.ID, CanWrite: s.allowed(c, "requests", "write"), Open: !models.Closed(r.Status),
+		HasEmail: r.RequesterEmail != "", CanAsk: models.CanPause(r.Regime) == nil && r.Status != models.StatusWaiting, Loc: s.cfg.Location}
+	if !a.Staff() {
+		return p, nil
+	}
+	var err error
+	if p.Messages, err = s.db.RequestMessages(ctx, a, r.ID); err != nil {
+		return p, err
+	}
+	if c.Request().Method == http.MethodPost && c.Path() == "/requests/:id/messages" {
+		p.Template, p.Subject, p.Body, p.Errors = c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), errs
+	} else {
+		p.Template = c.QueryParam("compose")
+		p.Subject, p.Body = models.MessageTemplateText(p.Template, r)
+	}
+	return p, nil
+}
+
+// formFiles reads the uploaded files of field, each at most
+// models.MaxMessageFileBytes.
+func formFiles(c echo.Context, field string) ([]models.MessageFile, error) {
+	form, err := c.MultipartForm()
+	if err != nil || form.File[field] == nil {
+		return nil, nil
+	}
+	var out []models.MessageFile
+	for _, fh := range form.File[field] {
+		if fh.Size == 0 && fh.Filename == "" {
+			continue
+		}
+		if len(out) >= models.MaxMessageFiles {
+			return nil, models.Invalid("files", "attach at most %d files", models.MaxMessageFiles)
+		}
+		if fh.Size > models.MaxMessageFileBytes {
+			return nil, models.Invalid("files", "%s is larger than %d MiB", fh.Filename, models.MaxMessageFileBytes>>20)
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, models.Invalid("files", "%s could not be read", fh.Filename)
+		}
+		data, err := io.ReadAll(io.LimitReader(f, models.MaxMessageFileBytes+1))
+		f.Close()
+		if err != nil {
+			return nil, models.Invalid("files", "%s could not be read", fh.Filename)
+		}
+		out = append(out, models.MessageFile{Name: fh.Filename, Data: data})
+	}
+	return out, nil
+}
+
+func (s *Server) requestWrite(c echo.Context) error {
+	return s.requestAction(c, "Message queued to the requester; it is on this page and on their status page.", func() error {
+		files, err := formFiles(c, "files")
+		if err != nil {
+			return err
+		}
+		_, err = s.db.WriteToRequester(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), files)
+		return err
+	})
+}
+
+// sendFile serves a stored attachment as a download of the type its
+// content was found to be, never rendered in the console's origin.
+func sendFile(c echo.Context, f *models.RequestMessageFile, data []byte) error {
+	h := c.Response().Header()
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, f.FileName))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, f.ContentType, data)
+}
+
+// requestMessageFile: staff download an attachment (audited).
+func (s *Server) requestMessageFile(c echo.Context) error {
+	f, data, err := s.db.MessageFileForStaff(c.Request().Context(), actor(c), c.Param("id"), c.Param("file"))
+	if err != nil {
+		return err
+	}
+	return sendFile(c, f, data)
+}
+
+func (s *Server) statusLinkInvalid(c echo.Context) error {
+	return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", models.ErrStatusLinkInvalid.Error()))
+}
+
+// renderStatus shows the status page (each view audited).
+func (s *Server) renderStatus(c echo.Context, status int, body, notice string, errs views.Errors) error {
+	v, err := s.db.RequesterStatus(c.Request().Context(), c.Param("token"), c.RealIP())
+	if errors.Is(err, models.ErrStatusLinkInvalid) {
+		return s.statusLinkInvalid(c)
+	} else if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	return s.render(c, status, views.RequesterStatusPage(views.RequesterStatus{Token: c.Param("token"), View: *v,
+		State: views.Label(views.LabelStatus, v.Request.Status), Paused: v.Request.Status == models.StatusWaiting,
+		Loc: s.cfg.Location, Body: body, Errors: errs, Notice: notice}))
+}
+
+func (s *Server) requesterStatus(c echo.Context) error {
+	notice := ""
+	if c.QueryParam("sent") == "1" {
+		notice = "Thank you: your message reached us."
+	}
+	return s.renderStatus(c, http.StatusOK, "", notice, nil)
+}
+
+// requesterReply takes the requester's answer from the status page: it
+// joins the request's thread and restarts a stopped clock.
+func (s *Server) requesterReply(c echo.Context) error {
+	if wait := s.limits.waitN("status-reply:"+c.RealIP(), rate.Every(statusReplyEvery), statusReplyBurst); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return echo.NewHTTPError(http.StatusTooManyRequests, "Too many messages from your network address. Please try again later, or answer our email.")
+	}
+	files, err := formFiles(c, "files")
+	if err == nil {
+		_, err = s.db.RequesterReply(c.Request().Context(), s.cfg.Business, c.Param("token"), c.FormValue("body"), c.RealIP(), files)
+	}
+	if errors.Is(err, models.ErrStatusLinkInvalid) {
+		return s.statusLinkInvalid(c)
+	}
+	if err != nil {
+		errs, ferr := formErrors(err)
+		if ferr != nil {
+			return ferr
+		}
+		status := http.StatusUnprocessableEntity
+		if _, ok := models.AsConflict(err); ok {
+			status = http.StatusConflict
+		}
+		return s.renderStatus(c, status, c.FormValue("body"), "", errs)
+	}
+	return redirect(c, "/my-request/"+c.Param("token")+"?sent=1")
+}
+
+// requesterFile: the requester downloads an attachment (audited).
+func (s *Server) requesterFile(c echo.Context) error {
+	f, data, err := s.db.MessageFileForRequester(c.Request().Context(), c.Param("token"), c.Param("file"), c.RealIP())
+	if errors.Is(err, models.ErrStatusLinkInvalid) {
+		return s.statusLinkInvalid(c)
+	} else if err != nil {
+		return err
+	}
+	return sendFile(c, f, data)
+}
+
+// requesterBundle sends the requester to a fresh single-use link of their
+// ready bundle (the same expiry; the mailed link stops working).
+func (s *Server) requesterBundle(c echo.Context) error {
+	tok, err := s.db.RequesterBundleLink(c.Request().Context(), c.Param("token"), c.RealIP())
+	if errors.Is(err, models.ErrStatusLinkInvalid) {
+		return s.statusLinkInvalid(c)
+	} else if conflict, ok := models.AsConflict(err); ok {
+		return s.renderStatus(c, http.StatusConflict, "", "", views.Errors{"": conflict.Message})
+	} else if err != nil {
+		return err
+	}
+	return redirect(c, s.bundleLink(tok))
+}
