@@ -49,7 +49,11 @@ const maxLen = 320
 // or an email ("Jane.Doe@Example.COM", "mailto:…") and returns it
 // normalized. Anything else is an *Error.
 func Normalize(raw, defaultRegion string) (Identifier, error) {
-	if id, ok := usE164(strings.TrimSpace(raw)); ok {
+	trimmed := strings.TrimSpace(raw)
+	if id, ok := usE164(trimmed); ok {
+		return id, nil
+	}
+	if id, ok := asciiEmail(trimmed); ok {
 		return id, nil
 	}
 	return normalizeFull(raw, defaultRegion)
