@@ -158,6 +158,15 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A message to the requester with a file: its mail carries the
+	// requester's status link (requester_messages.go).
+	msg, err := app.db.WriteToRequester(ctx, modeltest.Staff, r.ID, models.MessageFree, "Your letter", "Please read our letter.",
+		[]models.MessageFile{{Name: "letter.txt", Data: []byte("Dear requester, here is our letter.")}})
+	if err != nil || len(msg.Files) != 1 {
+		t.Fatalf("write to the requester: %+v, %v", msg, err)
+	}
+	statusToken, _ := app.requesterLatestToken(t, r.ID, r.RequesterEmail)
+
 	type visit struct {
 		path string
 		get  func(path string) int
@@ -213,6 +222,10 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		"GET /incidents":         {"/incidents", asStaff},
 		"GET /incidents/:id":     {"/incidents/" + incident.ID, asCustomer},
 		"GET /legal-disclosures": {"/legal-disclosures", asStaff},
+		// The requester's status page and the files sent to them
+		"GET /requests/:id/message-files/:file": {"/requests/" + r.ID + "/message-files/" + msg.Files[0].ID, asStaff},
+		"GET /my-request/:token":                {"/my-request/" + statusToken, asPublic},
+		"GET /my-request/:token/files/:file":    {"/my-request/" + statusToken + "/files/" + msg.Files[0].ID, asPublic},
 	}
 
 	for _, rt := range app.echo.Routes() {
