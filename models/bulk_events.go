@@ -44,13 +44,17 @@ func (t *Tx) bulkOptOutEvents(customerID string, evs []ConsentEvent) error {
 			crm[c.ID] = c.CRMID
 		}
 		var idents []ContactIdentifier
+		// Sorted here, not by the query (see contactEventData).
 		if err := t.G.Select("contact_id", "value").Where("customer_id = ? AND contact_id IN ?", customerID, ids).
-			Order("value").Find(&idents).Error; err != nil {
+			Find(&idents).Error; err != nil {
 			return fmt.Errorf("read identifiers for the events: %w", err)
 		}
 		values := make(map[string][]string, len(ids))
 		for _, ci := range idents {
 			values[ci.ContactID] = append(values[ci.ContactID], ci.Value)
+		}
+		for _, vs := range values {
+			slices.Sort(vs)
 		}
 		rows := make([]WebhookEvent, 0, len(part))
 		for _, ev := range part {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -236,12 +237,16 @@ func (db *DB) SentAfterOptOutFor(ctx context.Context, actor Actor, customerID st
 			contacts[c.ID] = c
 		}
 		var cis []ContactIdentifier
-		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ?", customerID, chunk).Order("value").Find(&cis).Error; err != nil {
+		// Sorted here, not by the query (see contactEventData).
+		if err := db.Gorm.WithContext(ctx).Where("customer_id = ? AND contact_id IN ?", customerID, chunk).Find(&cis).Error; err != nil {
 			return nil, fmt.Errorf("read identifiers: %w", err)
 		}
 		for _, ci := range cis {
 			idents[ci.ContactID] = append(idents[ci.ContactID], ci.Value)
 		}
+	}
+	for _, vs := range idents {
+		slices.Sort(vs)
 	}
 	for _, c := range comms {
 		st, found := foldConsent(events[c.ContactID], c.Channel, c.OccurredAt)

@@ -461,10 +461,14 @@ func (t *Tx) contactEventData(customerID, contactID string) (map[string]any, err
 		return nil, fmt.Errorf("read contact for its event: %w", err)
 	}
 	values := []string{}
+	// Sorted here, not by the query: with ORDER BY value SQLite walked the
+	// customer's whole primary key (customer_id, value) to skip a sort of
+	// two rows, about 230 ms per opt-out at 100k contacts.
 	if err := t.G.Model(&ContactIdentifier{}).Where("customer_id = ? AND contact_id = ?", customerID, contactID).
-		Order("value").Pluck("value", &values).Error; err != nil {
+		Pluck("value", &values).Error; err != nil {
 		return nil, fmt.Errorf("read identifiers for the event: %w", err)
 	}
+	slices.Sort(values)
 	return map[string]any{"contact_id": c.ID, "crm_id": c.CRMID, "identifiers": values}, nil
 }
 
