@@ -63,6 +63,16 @@ func evidenceSeedCase(t *testing.T, app *testApp, acme *models.Customer, officer
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A message to the requester with a file, and her answer on the
+	// status page its mail links to.
+	if _, err := app.db.WriteToRequester(ctx, officer, r.ID, models.MessageFree, "Your copy", "Your copy is on its way.",
+		[]models.MessageFile{{Name: "cover.txt", Data: []byte("Cover letter.")}}); err != nil {
+		t.Fatal(err)
+	}
+	token, _ := app.requesterLatestToken(t, r.ID, "jane@example.com")
+	if _, err := app.db.RequesterReply(ctx, models.DefaultBusiness(), token, "Thank you, received.", "198.51.100.4", nil); err != nil {
+		t.Fatal(err)
+	}
 	return evidenceCase{r: r, raw: raw, officer: officerEmail, bundle: b}
 }
 
@@ -108,10 +118,19 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 	}
 	files := evidenceUnzip(t, p.Body)
 	for _, name := range []string{"README.txt", "request.json", "timeline.json", "verification.json", "mail/index.json",
-		"controllers.json", "bundles.json", "audit.jsonl"} {
+		"messages.json", "controllers.json", "bundles.json", "audit.jsonl"} {
 		if len(files[name]) == 0 {
 			t.Errorf("%s is missing or empty", name)
 		}
+	}
+	// The messages with the requester, both ways, with the file's name.
+	var msgs []models.CaseMessage
+	if err := json.Unmarshal(files["messages.json"], &msgs); err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].Direction != "out" || msgs[0].Body != "Your copy is on its way." || len(msgs[0].Files) != 1 ||
+		msgs[0].Files[0].Name != "cover.txt" || msgs[0].OutboxID == "" || msgs[1].Direction != "in" || msgs[1].Body != "Thank you, received." {
+		t.Errorf("messages.json: %+v", msgs)
 	}
 	for _, want := range []string{"audit.jsonl", "verify --file audit.jsonl --filtered", "mail/index.json", "bundles.json", cs.r.Reference} {
 		if !strings.Contains(string(files["README.txt"]), want) {

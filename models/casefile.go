@@ -96,6 +96,7 @@ type CaseFile struct {
 	Timeline     []RequestEvent
 	Verification []CaseVerification
 	Mail         []CaseMail
+	Messages     []CaseMessage // written to the requester from the request, and their answers on the status page
 	Answers      []CaseAnswer
 	Bundles      []CaseBundle
 	Audit        []auditchain.Entry // oldest first, each as `audit export` writes it
@@ -146,6 +147,9 @@ func (db *DB) CaseFile(ctx context.Context, actor Actor, id, action string) (*Ca
 	if cf.Mail, err = caseMail(g, r); err != nil {
 		return nil, err
 	}
+	if cf.Messages, err = caseMessages(g, r); err != nil {
+		return nil, err
+	}
 	var tasks []RoutedTask
 	if err := g.Where("request_id = ?", r.ID).Order("routed_at, customer_id").Find(&tasks).Error; err != nil {
 		return nil, fmt.Errorf("read routed tasks: %w", err)
@@ -158,6 +162,45 @@ func (db *DB) CaseFile(ctx context.Context, actor Actor, id, action string) (*Ca
 		return nil, err
 	}
 	return cf, nil
+}
+
+// CaseMessage is a message staff wrote to the requester from the request,
+// or the requester's answer on their status page, with the files it
+// carried (names and sizes; the files themselves stay sealed).
+type CaseMessage struct {
+	At        time.Time         `json:"at"`
+	Direction string            `json:"direction"` // "out" to the requester, "in" from them
+	Template  string            `json:"template"`
+	Subject   string            `json:"subject,omitempty"`
+	Body      string            `json:"body"`
+	Author    string            `json:"author"`
+	OutboxID  string            `json:"outbox_id,omitempty"` // the queued mail (in mail/index.json)
+	Files     []CaseMessageFile `json:"files"`
+}
+
+// CaseMessageFile names a file of a message.
+type CaseMessageFile struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+func caseMessages(g *gorm.DB, r *PrivacyRequest) ([]CaseMessage, error) {
+	var ms []RequestMessage
+	if err := g.Preload("Files", func(q *gorm.DB) *gorm.DB { return q.Omit("data").Order("created_at, id") }).
+		Where("request_id = ?", r.ID).Order("created_at, id").Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("read the request's messages: %w", err)
+	}
+	out := make([]CaseMessage, 0, len(ms))
+	for _, m := range ms {
+		cm := CaseMessage{At: m.CreatedAt.UTC(), Direction: m.Direction, Template: m.Template, Subject: m.Subject, Body: m.Body,
+			Author: m.Author, OutboxID: derefString(m.OutboxID), Files: []CaseMessageFile{}}
+		for _, f := range m.Files {
+			cm.Files = append(cm.Files, CaseMessageFile{Name: f.FileName, ContentType: f.ContentType, Size: f.Size})
+		}
+		out = append(out, cm)
+	}
+	return out, nil
 }
 
 func customerNames(g *gorm.DB) (map[string]string, error) {
@@ -418,6 +461,9 @@ func (cf *CaseFile) WriteZip(w io.Writer, loc *time.Location) error {
 			return err
 		}
 	}
+	if err := putJSON("messages.json", orEmpty(cf.Messages)); err != nil {
+		return err
+	}
 	if err := putJSON("controllers.json", orEmpty(cf.Answers)); err != nil {
 		return err
 	}
@@ -475,6 +521,9 @@ func (cf *CaseFile) Readme(loc *time.Location) string {
                      ("out": as queued in the outbox; the sender adds From and transport headers),
                      with the file holding its source and the SHA-256 of that file.
   mail/NNN-in-ID.eml, mail/NNN-out-ID.eml   the sources.
+  messages.json      what staff wrote to the requester from the request (template, text, author, the
+                     outbox mail that carried it, the names and sizes of its files) and the
+                     requester's answers on their status page, oldest first (times in UTC).
   controllers.json   each controller (customer) the request was routed to: when, due, its decision,
                      reason or instructions, who answered and when.
   bundles.json       each access bundle made: for whom, when, size and SHA-256 of the zip sent, when
