@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,12 +16,44 @@ import (
 // evidenceReportLimit bounds the rows of the exports report's page and CSV.
 const evidenceReportLimit = 5000
 
-// evidenceRange reads the report's date range (from and to, both
-// included, in the business time zone); the last 30 days by default.
-func (s *Server) evidenceRange(c echo.Context) (models.Date, models.Date, error) {
+// evidenceYears is how many calendar years the period picker offers.
+const evidenceYears = 6
+
+// evidenceYearRange is one calendar year in the business time zone: from
+// 1 January to 31 December, or to today for the current year.
+func evidenceYearRange(year int, today models.Date) (models.Date, models.Date) {
+	from, to := models.Date{Year: year, Month: time.January, Day: 1}, models.Date{Year: year, Month: time.December, Day: 31}
+	if year == today.Year {
+		to = today
+	}
+	return from, to
+}
+
+// evidencePickerYears are the years the picker offers, newest first.
+func evidencePickerYears(today models.Date) []int {
+	ys := make([]int, 0, evidenceYears)
+	for y := today.Year; y > today.Year-evidenceYears; y-- {
+		ys = append(ys, y)
+	}
+	return ys
+}
+
+// evidenceRange reads the report's period (from and to, both included, in
+// the business time zone): a calendar year (?year=), else a from/to range;
+// by default the current year, as on /reports. year is the calendar year
+// the range is, 0 when it is not one.
+func (s *Server) evidenceRange(c echo.Context) (from, to models.Date, year int, err error) {
 	loc := s.cfg.Business.Loc
-	to := models.TodayIn(loc)
-	from := to.AddDays(-30)
+	today := models.TodayIn(loc)
+	if v := strings.TrimSpace(c.QueryParam("year")); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 1970 || y > today.Year {
+			return from, to, 0, models.Invalid("year", "choose a year from 1970 to %d", today.Year)
+		}
+		from, to = evidenceYearRange(y, today)
+		return from, to, y, nil
+	}
+	from, to = evidenceYearRange(today.Year, today)
 	for _, p := range []struct {
 		name string
 		dst  *models.Date
@@ -28,15 +61,18 @@ func (s *Server) evidenceRange(c echo.Context) (models.Date, models.Date, error)
 		if v := strings.TrimSpace(c.QueryParam(p.name)); v != "" {
 			d, err := models.ParseDate(v)
 			if err != nil {
-				return from, to, models.Invalid(p.name, "%v", err)
+				return from, to, 0, models.Invalid(p.name, "%v", err)
 			}
 			*p.dst = d
 		}
 	}
 	if to.Before(from) {
-		return from, to, models.Invalid("to", "the end of the range is before its start")
+		return from, to, 0, models.Invalid("to", "the end of the range is before its start")
 	}
-	return from, to, nil
+	if yf, yt := evidenceYearRange(from.Year, today); from == yf && to == yt {
+		year = from.Year
+	}
+	return from, to, year, nil
 }
 
 // evidenceTable computes one auditor report.
@@ -94,12 +130,12 @@ func evidenceReportNamed(name string) (models.EvidenceReport, bool) {
 
 // evidenceReports lists the auditor reports.
 func (s *Server) evidenceReports(c echo.Context) error {
-	from, to, err := s.evidenceRange(c)
+	from, to, year, err := s.evidenceRange(c)
 	if err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.EvidenceIndex(views.EvidenceIndexProps{Reports: models.EvidenceReports,
-		From: from.String(), To: to.String()}))
+		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(models.TodayIn(s.cfg.Business.Loc))}))
 }
 
 // evidenceReport shows one auditor report. The tables name people (users,
@@ -109,7 +145,7 @@ func (s *Server) evidenceReport(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	from, to, err := s.evidenceRange(c)
+	from, to, year, err := s.evidenceRange(c)
 	if err != nil {
 		return err
 	}
@@ -122,7 +158,7 @@ func (s *Server) evidenceReport(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.EvidenceReportPage(views.EvidenceReportProps{Report: rep, Table: t,
-		From: from.String(), To: to.String(), Loc: s.cfg.Location, Generated: time.Now()}))
+		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(models.TodayIn(s.cfg.Business.Loc)), Loc: s.cfg.Location, Generated: time.Now()}))
 }
 
 // evidenceReportCSV downloads the same table as CSV (report.export, one
@@ -132,7 +168,7 @@ func (s *Server) evidenceReportCSV(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	from, to, err := s.evidenceRange(c)
+	from, to, _, err := s.evidenceRange(c)
 	if err != nil {
 		return err
 	}
