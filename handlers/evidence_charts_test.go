@@ -122,6 +122,15 @@ func TestEvidenceReportChartsAndYear(t *testing.T) {
 	if d := cl.get("/reports/audit/exports/csv?year=" + last); d.Status != http.StatusOK || strings.Count(strings.TrimSpace(d.Body), "\n") != 0 {
 		t.Errorf("CSV of %s: %d, want the header only:\n%s", last, d.Status, d.Body)
 	}
+	// The access review of a year lists the role periods of that year:
+	// every user here was made today, so last year's is empty.
+	if p := cl.get("/reports/audit/access-review"); !strings.Contains(p.text(`[data-testid="report-table"]`), "auditor@sendara.test") ||
+		p.Doc.Find(`[data-testid^="chart-"]`).Length() != 0 {
+		t.Errorf("access review of %d lacks the auditor, or has a chart:\n%s", year, p.text("main"))
+	}
+	if p := cl.get("/reports/audit/access-review?year=" + last); p.Doc.Find(`[data-testid="report-empty"]`).Length() != 1 {
+		t.Errorf("access review of %s is not empty:\n%s", last, p.text("main"))
+	}
 	if p := cl.get("/reports/audit/exports?year=soon"); p.Status != http.StatusBadRequest && p.Status != http.StatusUnprocessableEntity ||
 		!strings.Contains(p.Body, "year") {
 		t.Errorf("?year=soon: %d", p.Status)

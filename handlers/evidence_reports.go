@@ -87,6 +87,9 @@ func (s *Server) evidenceTable(c echo.Context, name string, from, to models.Date
 		}
 		return r.Table(loc), nil
 	case "reply-queue":
+		// The reply queue is what awaits review today, whatever the
+		// period: a reply received in an earlier year and still waiting
+		// is the finding, so the period does not filter it.
 		rows, err := s.db.ReplyQueueReport(ctx, a, biz)
 		if err != nil {
 			return models.EvidenceTable{}, err
@@ -103,7 +106,7 @@ func (s *Server) evidenceTable(c echo.Context, name string, from, to models.Date
 		if err != nil {
 			return models.EvidenceTable{}, err
 		}
-		return models.AccessReviewTable(ps, loc), nil
+		return models.AccessReviewTable(models.RolePeriodsDuring(ps, start, end), loc), nil
 	case "erasure":
 		cs, err := s.db.ErasureCompleteness(ctx, a, start, end)
 		if err != nil {

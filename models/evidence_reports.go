@@ -503,6 +503,19 @@ func (db *DB) AccessReview(ctx context.Context, actor Actor, loc *time.Location)
 	return out, nil
 }
 
+// RolePeriodsDuring keeps the role periods that overlap [from, to): begun
+// before to and not ended before from (a period still running has no
+// end). The access review of a year lists who could act in that year.
+func RolePeriodsDuring(ps []RolePeriod, from, to time.Time) []RolePeriod {
+	out := make([]RolePeriod, 0, len(ps))
+	for _, p := range ps {
+		if p.From.Before(to) && (p.Until == nil || !p.Until.Before(from)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // AccessReviewTable shows report (d).
 func AccessReviewTable(ps []RolePeriod, loc *time.Location) EvidenceTable {
 	t := EvidenceTable{Columns: []string{"user", "customer", "role", "from", "until", "granted_by", "disabled", "last_sign_in", "second_factor"}}

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -337,5 +338,38 @@ func TestEvidenceExportsOfPersonalData(t *testing.T) {
 	own, err := db.PersonalDataExports(ctx, customerActor(t, db, acme), time.Now().Add(-time.Hour), time.Now().Add(time.Hour), 100)
 	if err != nil || len(own) != 1 || own[0].Action != "contact.export" {
 		t.Fatalf("acme's exports %+v, %v", own, err)
+	}
+}
+
+func TestEvidenceRolePeriodsDuring(t *testing.T) {
+	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
+	ptr := func(t time.Time) *time.Time { return &t }
+	ps := []models.RolePeriod{
+		{Email: "old@x", From: at(2023, 3, 1), Until: ptr(at(2024, 6, 1))},                               // ended before 2025
+		{Email: "span@x", From: at(2024, 3, 1), Until: ptr(at(2025, 2, 1))},                              // ended in 2025
+		{Email: "open@x", From: at(2022, 1, 1)},                                                          // still running
+		{Email: "in@x", From: at(2025, 5, 1), Until: ptr(at(2025, 6, 1))},                                // within 2025
+		{Email: "later@x", From: at(2026, 1, 2)},                                                         // begun after 2025
+		{Email: "edge@x", From: at(2024, 1, 1), Until: ptr(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))}, // ended at the start
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		want     string
+	}{
+		{"2025", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "span@x open@x in@x edge@x"},
+		{"2023", time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "old@x open@x"},
+		{"2021", time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"2026", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), "open@x later@x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, p := range models.RolePeriodsDuring(ps, tc.from, tc.to) {
+				got = append(got, p.Email)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("got %q, want %q", strings.Join(got, " "), tc.want)
+			}
+		})
 	}
 }
