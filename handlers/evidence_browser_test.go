@@ -118,9 +118,9 @@ func TestBrowserAuditorAnswersThreeAuditQuestions(t *testing.T) {
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	b.do(
 		chromedp.Navigate(b.base+"/reports/audit"),
-		chromedp.WaitVisible(chromedp.CSS(`form.filters input[name=from]`)),
-		chromedp.SetValue(chromedp.CSS(`form.filters input[name=from]`), monthStart),
-		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=report-range] input[name=from]`)),
+		chromedp.SetValue(chromedp.CSS(`form[data-testid=report-range] input[name=from]`), monthStart),
+		chromedp.Click(chromedp.CSS(`form[data-testid=report-range] button[type=submit]`)),
 	)
 	b.waitFor(`location.search.includes('from=` + monthStart + `')`)
 	b.do(
