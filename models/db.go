@@ -63,6 +63,9 @@ type DB struct {
 	// memory once StartSuppressionIndex has loaded it; nil until then.
 	suppressions atomic.Pointer[suppressionIndex]
 
+	// afterCommit runs after each committed write (OnCommit).
+	afterCommit atomic.Pointer[func(context.Context)]
+
 	// records batches concurrent Record calls into shared transactions.
 	records recordBatch
 

@@ -133,6 +133,11 @@ func (db *DB) StartSuppressionIndex(ctx context.Context, log *slog.Logger) error
 		return err
 	}
 	db.suppressions.Store(ix)
+	db.OnCommit(func(ctx context.Context) {
+		if err := ix.catchUp(ctx); err != nil {
+			ix.log.Error("suppression index: replay after commit failed; checks read the database until it succeeds", "err", err)
+		}
+	})
 	go ix.follow(ctx)
 	return nil
 }

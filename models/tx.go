@@ -44,17 +44,18 @@ func (db *DB) tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error 
 	})
 }
 
-// committed brings this process's suppression index up to date after a
-// write committed, before the caller answers: a change acknowledged here is
-// in every later check here. Writes outside Tx call it themselves. A failed
-// replay is logged by the index, which then defers to the database.
+// committed runs the after-commit hook before the caller answers: the
+// suppression index (package consent) sets one that replays the change, so a
+// change acknowledged here is in every later check here. Writes outside Tx
+// call it themselves.
 func (db *DB) committed(ctx context.Context) {
-	if ix := db.index(); ix != nil {
-		if err := ix.catchUp(context.WithoutCancel(ctx)); err != nil {
-			ix.log.Error("suppression index: replay after commit failed; checks read the database until it succeeds", "err", err)
-		}
+	if hook := db.afterCommit.Load(); hook != nil {
+		(*hook)(context.WithoutCancel(ctx))
 	}
 }
+
+// OnCommit sets the hook committed runs after every write (one per store).
+func (db *DB) OnCommit(hook func(context.Context)) { db.afterCommit.Store(&hook) }
 
 // Record writes audit entries for events that change nothing else (a
 // failed login, a page view of personal data) and returns once they are
