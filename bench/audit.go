@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
+	"gorm.io/gorm"
 )
 
 // benchAudit measures audited writes (one writer, then sixteen) and the
@@ -107,9 +107,9 @@ func auditWriters(ctx context.Context, db *models.DB, n int, d time.Duration) (f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			actor := models.SystemActor("bench writer " + strconv.Itoa(w))
+			actor := store.SystemActor("bench writer " + strconv.Itoa(w))
 			for i := 0; time.Now().Before(stop) && ctx.Err() == nil; i++ {
-				err := db.Record(ctx, actor, models.Audit{Action: "bench.write", ObjectType: "bench",
+				err := db.Record(ctx, actor, store.Audit{Action: "bench.write", ObjectType: "bench",
 					ObjectID: strconv.Itoa(i), Details: map[string]any{"writer": w, "i": i}})
 				if err != nil {
 					once.Do(func() { firstErr = err; cancel() })
@@ -130,12 +130,12 @@ func auditWriters(ctx context.Context, db *models.DB, n int, d time.Duration) (f
 // enough to walk.
 func fillAudit(ctx context.Context, db *models.DB, n int) error {
 	const per = 250
-	actor := models.SystemActor("bench fill")
-	batch := make([]models.Audit, 0, per)
+	actor := store.SystemActor("bench fill")
+	batch := make([]store.Audit, 0, per)
 	for i := 0; i < n; {
 		batch = batch[:0]
 		for ; len(batch) < per && i < n; i++ {
-			batch = append(batch, models.Audit{Action: "contact.view", ObjectType: "contact",
+			batch = append(batch, store.Audit{Action: "contact.view", ObjectType: "contact",
 				ObjectID: fmt.Sprintf("0190c5e2-0000-7000-8000-%012d", i), CustomerID: "0190c5e2-0000-7000-8000-000000000001",
 				Details: map[string]any{"fields": []string{"name", "identifiers"}, "i": i}})
 		}
@@ -168,7 +168,7 @@ type canonical struct {
 func hashRate(ctx context.Context, db *models.DB) (float64, error) {
 	var inputs [][]byte
 	var want []string
-	var batch []models.AuditEvent
+	var batch []store.AuditEvent
 	err := db.Gorm.WithContext(ctx).Order("seq").FindInBatches(&batch, 5000, func(*gorm.DB, int) error {
 		for _, e := range batch {
 			c, _ := json.Marshal(canonical{Seq: e.Seq, OccurredAt: e.OccurredAt.UTC().Format("2006-01-02T15:04:05.000000Z"),

@@ -1,6 +1,9 @@
 package main
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -20,8 +23,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // importBatch is the rows per transaction of the bulk path, as an import
@@ -289,12 +292,12 @@ func childMain(args []string) int {
 // optOutRow is the i-th row of the synthetic opt-out file: four phones in
 // five, every fifth an email; each with its line's idempotency key, as the
 // CSV job writes them.
-func optOutRow(i int, base time.Time) models.BulkOptOut {
-	id := models.Identifier{Kind: models.KindPhone, Value: models.SyntheticPhone(50_000_000 + i)}
+func optOutRow(i int, base time.Time) consent.BulkOptOut {
+	id := store.Identifier{Kind: store.KindPhone, Value: models.SyntheticPhone(50_000_000 + i)}
 	if i%5 == 4 {
-		id = models.Identifier{Kind: models.KindEmail, Value: fmt.Sprintf("opt.out.%d@example.org", i)}
+		id = store.Identifier{Kind: store.KindEmail, Value: fmt.Sprintf("opt.out.%d@example.org", i)}
 	}
-	return models.BulkOptOut{Identifier: id, Channel: models.ChannelAll, Evidence: fmt.Sprintf("opt-outs.csv line %d", i+2),
+	return consent.BulkOptOut{Identifier: id, Channel: consent.ChannelAll, Evidence: fmt.Sprintf("opt-outs.csv line %d", i+2),
 		OccurredAt: base.Add(-time.Duration(i) * time.Second), IdempotencyKey: fmt.Sprintf("bench:%d", i+2)}
 }
 
@@ -345,27 +348,27 @@ func importBulk(ctx context.Context, dsn string, n int) (childResult, error) {
 		return childResult{}, err
 	}
 	defer db.Close()
-	actor := models.SystemActor("bench import")
-	c, err := db.CreateCustomer(ctx, actor, models.CustomerInput{Slug: "bench-import-" + randomHex(3), Name: "Bench import"})
+	actor := store.SystemActor("bench import")
+	c, err := db.CreateCustomer(ctx, actor, customers.CustomerInput{Slug: "bench-import-" + randomHex(3), Name: "Bench import"})
 	if err != nil {
 		return childResult{}, err
 	}
 	var res childResult
 	start := time.Now()
-	rows := make([]models.BulkOptOut, 0, importBatch)
+	rows := make([]consent.BulkOptOut, 0, importBatch)
 	for from := 0; from < n; from += importBatch {
 		rows = rows[:0]
 		for i := from; i < min(n, from+importBatch); i++ {
 			rows = append(rows, optOutRow(i, rowsBase))
 		}
-		err := db.Tx(ctx, actor, func(tx *models.Tx) error {
-			r, err := tx.BulkOptOuts(c.ID, "csv_import", rows)
+		err := db.Tx(ctx, actor, func(tx *store.Tx) error {
+			r, err := consent.BulkOptOuts(tx, c.ID, "csv_import", rows)
 			if err != nil {
 				return err
 			}
 			res.Applied += r.Applied
 			res.Created += r.ContactsCreated
-			tx.Audit(models.Audit{Action: "import.batch", ObjectType: "customer", ObjectID: c.ID, CustomerID: c.ID,
+			tx.Audit(store.Audit{Action: "import.batch", ObjectType: "customer", ObjectID: c.ID, CustomerID: c.ID,
 				Details: map[string]any{"rows": len(rows), "applied": r.Applied, "unchanged": r.Unchanged}})
 			return nil
 		})
@@ -391,7 +394,7 @@ func writeOptOutCSV(path string, n int) error {
 	for i := range n {
 		r := optOutRow(i, rowsBase)
 		phone, email := r.Identifier.Value, ""
-		if r.Identifier.Kind == models.KindEmail {
+		if r.Identifier.Kind == store.KindEmail {
 			phone, email = "", r.Identifier.Value
 		}
 		fmt.Fprintf(w, "%s,%s,all,%s\n", phone, email, r.OccurredAt.Format(time.RFC3339))

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
+	store "github.com/sendara/console/models/store"
 )
 
 // benchList times models.DB.ListContacts as the contacts page calls it for
@@ -16,7 +17,7 @@ import (
 // cursors at random depths), a name-prefix search and an identifier
 // search must stay as fast.
 func (b *bench) benchList(ctx context.Context, t *target) error {
-	actor := models.CustomerUser("bench", "bench", t.seed1, "")
+	actor := store.CustomerUser("bench", "bench", t.seed1, "")
 	var cursors, names []string
 	if err := t.db.Gorm.WithContext(ctx).Raw("SELECT id FROM contacts WHERE customer_id = ? ORDER BY random() LIMIT 200", t.seed1).
 		Scan(&cursors).Error; err != nil {
@@ -35,17 +36,17 @@ func (b *bench) benchList(ctx context.Context, t *target) error {
 	}
 	cases := []struct {
 		what   string
-		filter func(r *rand.Rand) models.ContactFilter
+		filter func(r *rand.Rand) consent.ContactFilter
 	}{
-		{"first page", func(*rand.Rand) models.ContactFilter { return models.ContactFilter{} }},
-		{"deep page (keyset cursor at a random depth)", func(r *rand.Rand) models.ContactFilter {
-			return models.ContactFilter{After: cursors[r.IntN(len(cursors))]}
+		{"first page", func(*rand.Rand) consent.ContactFilter { return consent.ContactFilter{} }},
+		{"deep page (keyset cursor at a random depth)", func(r *rand.Rand) consent.ContactFilter {
+			return consent.ContactFilter{After: cursors[r.IntN(len(cursors))]}
 		}},
-		{"name-prefix search (a given name)", func(r *rand.Rand) models.ContactFilter {
-			return models.ContactFilter{Query: names[r.IntN(len(names))]}
+		{"name-prefix search (a given name)", func(r *rand.Rand) consent.ContactFilter {
+			return consent.ContactFilter{Query: names[r.IntN(len(names))]}
 		}},
-		{"identifier search (phone or email)", func(r *rand.Rand) models.ContactFilter {
-			return models.ContactFilter{Query: idents[r.IntN(len(idents))].Value}
+		{"identifier search (phone or email)", func(r *rand.Rand) consent.ContactFilter {
+			return consent.ContactFilter{Query: idents[r.IntN(len(idents))].Value}
 		}},
 	}
 	var first time.Duration

@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/sendara/console/models"
+	imports "github.com/sendara/console/models/imports"
 )
 
 // The same-schema baseline of the CSV import (DESIGN §7): after the job,
@@ -240,7 +239,7 @@ func copyChunks(ctx context.Context, tx pgx.Tx, job, file string) (int64, error)
 		return 0, err
 	}
 	defer f.Close()
-	buf := make([]byte, models.ImportChunkSize)
+	buf := make([]byte, imports.ImportChunkSize)
 	n := 0
 	return tx.CopyFrom(ctx, pgx.Identifier{"import_chunks"}, []string{"job_id", "n", "data"},
 		pgx.CopyFromFunc(func() ([]any, error) {

@@ -11,7 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sendara/console/models"
+	hooks "github.com/sendara/console/models/hooks"
+	store "github.com/sendara/console/models/store"
 )
 
 // benchWebhooks measures the p99 latency of opt-out writes through the API
@@ -30,15 +31,15 @@ func (b *bench) benchWebhooks(ctx context.Context, t *target) error {
 	}
 	key = strings.TrimSpace(key)
 	var delivered atomic.Int64
-	actor := models.SystemActor("bench webhooks")
+	actor := store.SystemActor("bench webhooks")
 	for i := range 3 {
 		rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			delivered.Add(1)
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		defer rc.Close()
-		if _, err := t.db.CreateWebhookEndpoint(ctx, actor, t.seed1, models.WebhookInput{URL: fmt.Sprintf("%s/hooks/%d", rc.URL, i),
-			Enabled: false, EventTypes: models.WebhookEventTypes, AllowLoopbackHTTP: true}); err != nil {
+		if _, err := t.db.CreateWebhookEndpoint(ctx, actor, t.seed1, hooks.WebhookInput{URL: fmt.Sprintf("%s/hooks/%d", rc.URL, i),
+			Enabled: false, EventTypes: hooks.WebhookEventTypes, AllowLoopbackHTTP: true}); err != nil {
 			return fmt.Errorf("create webhook endpoint: %w", err)
 		}
 	}

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // suite skips the test unless CONSOLE_FAULT_SUITE=1: the scenarios take
@@ -206,7 +206,7 @@ func freeAddr(t *testing.T) string {
 func databases(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{"sqlite": filepath.Join(t.TempDir(), "console.db")}
-	if base := os.Getenv("CONSOLE_TEST_DB"); models.DialectOf(base) == models.Postgres {
+	if base := os.Getenv("CONSOLE_TEST_DB"); store.DialectOf(base) == store.Postgres {
 		out["postgres"] = freshPostgres(t, base)
 	}
 	return out

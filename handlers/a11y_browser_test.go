@@ -1,7 +1,21 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
+	consent "github.com/sendara/console/models/consent"
+
+	hooks "github.com/sendara/console/models/hooks"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
+
+	requests "github.com/sendara/console/models/requests"
+
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -18,11 +32,10 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -124,14 +137,14 @@ func newA11yFixture(t *testing.T, app *testApp) *a11yFixture {
 	acme := app.customer("acme")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
 	app.contact(t, acme, "Max Mustermann", "+14155550124") // no consent on record: its own badge
-	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
-	if _, err := app.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+	r := app.verifiedRequest(t, calendar.TypeAccess, "+14155550123")
+	if _, err := app.db.Route(ctx, modeltest.Staff, calendar.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550123", "I can't stop laughing", time.Now(), "US", models.DefaultBusiness()); err != nil {
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550123", "I can't stop laughing", time.Now(), "US", calendar.DefaultBusiness()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550177", Kind: models.OptOut, Source: "api"}, "US"); err != nil {
+	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550177", Kind: consent.OptOut, Source: "api"}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	// Some history, so the charts (and the screenshots) have a shape:
@@ -141,32 +154,32 @@ func newA11yFixture(t *testing.T, app *testApp) *a11yFixture {
 		for n := range k%4 + 1 {
 			src := []string{"api", "csv_import", "manual"}[(k+n)%3]
 			at := time.Now().Add(-time.Duration(k*7*24+n+1) * time.Hour)
-			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fmt.Sprintf("+1415555%02d%02d", k, n),
-				Kind: models.OptOut, Source: src, OccurredAt: at}, "US"); err != nil {
+			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: fmt.Sprintf("+1415555%02d%02d", k, n),
+				Kind: consent.OptOut, Source: src, OccurredAt: at}, "US"); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	for k := range 8 {
-		old := app.verifiedRequest(t, models.TypeAccess)
+		old := app.verifiedRequest(t, calendar.TypeAccess)
 		answered := time.Now().AddDate(0, -k, -1)
 		due := answered.AddDate(0, 0, 3-k%3*3).Format(time.DateOnly) // every third one late
 		if err := app.db.Gorm.Exec("UPDATE privacy_requests SET status = ?, completed_at = ?, due_on = ?, received_at = ? WHERE id = ?",
-			models.StatusCompleted, answered.UTC(), due, answered.AddDate(0, 0, -20).UTC(), old.ID).Error; err != nil {
+			requests.StatusCompleted, answered.UTC(), due, answered.AddDate(0, 0, -20).UTC(), old.ID).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
-	hook, err := app.db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: "https://crm.example/hooks",
+	hook, err := app.db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, hooks.WebhookInput{URL: "https://crm.example/hooks",
 		Enabled: true, EventTypes: []string{"consent.opted_out"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &a11yFixture{roles: []a11yRole{
-		{"staff_admin", app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")},
-		{"privacy_officer", app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")},
-		{"auditor", app.user(models.RoleAuditor, nil, "auditor@sendara.test")},
-		{"customer_admin", app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")},
-		{"customer_agent", app.user(models.RoleCustomerAgent, acme, "agent@acme.test")},
+		{"staff_admin", app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")},
+		{"privacy_officer", app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")},
+		{"auditor", app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")},
+		{"customer_admin", app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")},
+		{"customer_agent", app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")},
 		{"public", nil},
 	}}
 	uploader := app.client()
@@ -183,12 +196,12 @@ func newA11yFixture(t *testing.T, app *testApp) *a11yFixture {
 		"relationship": {"end_user"}, "business": {"Acme"}, "details": {"Delete me"}}); p.Status != http.StatusOK {
 		t.Fatalf("public form: %d", p.Status)
 	}
-	confirm := regexp.MustCompile(`/privacy-request/confirm/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", models.MailVerification).BodyText)
+	confirm := regexp.MustCompile(`/privacy-request/confirm/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", outbox.MailVerification).BodyText)
 	f.contactID = jane.ID
 	f.ids = map[string]string{"customers": acme.ID, "contacts": jane.ID, "requests": r.ID, "imports": job, "webhooks": hook.ID}
 	f.samples = map[string]string{"/privacy-request/confirm/:token": confirm}
-	f.samples["/reports/audit/:name"] = "/reports/audit/" + models.EvidenceReports[0].Name
-	f.samples["/my-request/:token"] = regexp.MustCompile(`/my-request/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", models.MailVerification).BodyText)
+	f.samples["/reports/audit/:name"] = "/reports/audit/" + casework.EvidenceReports[0].Name
+	f.samples["/my-request/:token"] = regexp.MustCompile(`/my-request/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", outbox.MailVerification).BodyText)
 	f.ids["incidents"] = lifecycleIncident(t, app, acme).ID
 	return f
 }

@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"context"
 	"strings"
 	"testing"
@@ -10,9 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // a11yTabTo presses Tab until the focused element matches sel, as a
@@ -53,7 +55,7 @@ func jsString(s string) string {
 func TestBrowserKeyboardOnlySignInAndOptOut(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123")
 
 	b := newBrowser(t, app)
@@ -90,8 +92,8 @@ func TestBrowserPagesFitAPhoneScreen(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane.with.a.rather.long.address@example.com")
-	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
-	staff := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	r := app.verifiedRequest(t, calendar.TypeAccess, "+14155550123")
+	staff := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 
 	b := newBrowser(t, app)
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
@@ -126,8 +128,8 @@ func evalString(b *browser, js string) string {
 // the request, and sets its type.
 func TestBrowserKeyboardOnlyTriageFromTheDashboard(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	r := app.receive(t, models.MailIntake{MessageID: "kb@example.com", FromAddr: "jane@example.com", Subject: "Delete my data",
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	r := app.receive(t, requests.MailIntake{MessageID: "kb@example.com", FromAddr: "jane@example.com", Subject: "Delete my data",
 		Body: "Please delete everything you hold about me."})
 	if r.TypeOr("") != "" {
 		t.Fatalf("mail arrived triaged as %q", r.TypeOr(""))
@@ -189,7 +191,7 @@ func a11yNextTOTP(t *testing.T, secret string) string {
 // data table, though the table's disclosure is closed on screen.
 func TestBrowserReportPrintsChartsWithTheirDataTables(t *testing.T) {
 	app := newTestApp(t)
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	b := newBrowser(t, app)
 	b.signIn(auditor.User.Email, auditor.Password)
 	b.typeTOTP(auditor.Secret)

@@ -1,18 +1,18 @@
 package handlers
 
-// Accounts people run themselves: "forgot password" (the invitation flow
-// is in users.go and auth.go).
-
 import (
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
+
+// Accounts people run themselves: "forgot password" (the invitation flow
+// is in users.go and auth.go).
 
 func (s *Server) forgotPasswordForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.ForgotPassword(views.ForgotForm{}))
@@ -25,7 +25,7 @@ func (s *Server) forgotPassword(c echo.Context) error {
 	err := s.db.RequestPasswordReset(c.Request().Context(), email, c.RealIP(), func(token string) string {
 		return s.absURL("/password-reset/" + token)
 	})
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if errors.As(err, &rl) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
 		return s.render(c, http.StatusTooManyRequests, views.ForgotPassword(views.ForgotForm{Email: email, Error: rl.Error()}))
@@ -40,7 +40,7 @@ func (s *Server) forgotPassword(c echo.Context) error {
 
 func (s *Server) resetPasswordForm(c echo.Context) error {
 	u, err := s.db.PasswordResetUser(c.Request().Context(), c.Param("token"))
-	if errors.Is(err, models.ErrResetInvalid) {
+	if errors.Is(err, accounts.ErrResetInvalid) {
 		return s.render(c, http.StatusNotFound, views.ResetInvalid(err.Error()))
 	} else if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (s *Server) resetPasswordForm(c echo.Context) error {
 func (s *Server) resetPassword(c echo.Context) error {
 	ctx, token := c.Request().Context(), c.Param("token")
 	err := s.db.ResetPassword(ctx, token, c.FormValue("password"), c.RealIP())
-	if errors.Is(err, models.ErrResetInvalid) {
+	if errors.Is(err, accounts.ErrResetInvalid) {
 		return s.render(c, http.StatusNotFound, views.ResetInvalid(err.Error()))
 	}
 	if errs, err := formErrors(err); err != nil {

@@ -5,13 +5,12 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 func TestBrowserAccountsForgotPasswordEndToEnd(t *testing.T) {
 	app := newTestApp(t)
-	agent := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 
 	b := newBrowser(t, app)
 	b.do(

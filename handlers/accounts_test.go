@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -10,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 var accountsLinkPattern = regexp.MustCompile(`(/(?:invite|password-reset)/[A-Za-z0-9_-]+)`)
@@ -19,7 +22,7 @@ var accountsLinkPattern = regexp.MustCompile(`(/(?:invite|password-reset)/[A-Za-
 // newest mail queued to addr, as its reader would follow it.
 func accountsMailedLink(t *testing.T, app *testApp, addr, prefix string) string {
 	t.Helper()
-	m := app.outboxTo(t, addr, models.MailOther)
+	m := app.outboxTo(t, addr, outbox.MailOther)
 	for _, found := range accountsLinkPattern.FindAllString(m.BodyText, -1) {
 		if strings.HasPrefix(found, prefix) {
 			return found
@@ -32,8 +35,8 @@ func accountsMailedLink(t *testing.T, app *testApp, addr, prefix string) string 
 func TestAccountsInvitationIsMailedListedResentAndRevoked(t *testing.T) {
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
-	adminC, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	otherC, _ := app.signedIn(models.RoleCustomerAdmin, other, "admin@other.test")
+	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	otherC, _ := app.signedIn(accounts.RoleCustomerAdmin, other, "admin@other.test")
 	const email = "new.agent@acme.test"
 
 	adminC.get("/users")
@@ -48,12 +51,12 @@ func TestAccountsInvitationIsMailedListedResentAndRevoked(t *testing.T) {
 	}
 	row := p.text(`[data-testid="pending-invites"] tbody tr`)
 	// The page shows the expiry in the business time zone.
-	want := time.Now().Add(models.InviteLifetime).In(app.db.Business().Loc).Format("2006-01-02")
+	want := time.Now().Add(accounts.InviteLifetime).In(app.db.Business().Loc).Format("2006-01-02")
 	if !strings.Contains(row, email) || !strings.Contains(row, want) {
 		t.Errorf("pending invitation row %q, want %s expiring on %s", row, email, want)
 	}
-	var invitee *models.User
-	us, _ := app.db.Users(context.Background(), models.StaffUser("t", "t", ""))
+	var invitee *accounts.User
+	us, _ := app.db.Users(context.Background(), store.StaffUser("t", "t", ""))
 	for i := range us {
 		if us[i].Email == email {
 			invitee = &us[i]
@@ -115,7 +118,7 @@ func TestAccountsInvitationIsMailedListedResentAndRevoked(t *testing.T) {
 func TestAccountsExpiredInvitationIsRefusedWithAClearPage(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	adminC, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	adminC.get("/users")
 	adminC.post("/users", url.Values{"email": {"late@acme.test"}, "role": {"customer_agent"}})
 	link := accountsMailedLink(t, app, "late@acme.test", "/invite/")
@@ -143,7 +146,7 @@ func TestAccountsExpiredInvitationIsRefusedWithAClearPage(t *testing.T) {
 func TestAccountsForgotPasswordAnswersAlikeAndResetsThroughTheMailedLink(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	oldC, agent := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
+	oldC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 
 	c := app.client()
 	if p := c.get("/login"); p.Doc.Find(`a[href="/password-reset"]`).Length() != 1 {
@@ -199,9 +202,9 @@ func TestAccountsForgotPasswordAnswersAlikeAndResetsThroughTheMailedLink(t *test
 
 func TestAccountsForgotPasswordIsRateLimitedAndKeepsTheSecondFactor(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	c := app.client()
-	for i := range models.ResetAccountThrottle.Free {
+	for i := range accounts.ResetAccountThrottle.Free {
 		c.get("/password-reset")
 		if p := c.post("/password-reset", url.Values{"email": {officer.User.Email}}); p.Status != http.StatusOK {
 			t.Fatalf("request %d: status %d", i+1, p.Status)
@@ -211,7 +214,7 @@ func TestAccountsForgotPasswordIsRateLimitedAndKeepsTheSecondFactor(t *testing.T
 	p := c.post("/password-reset", url.Values{"email": {officer.User.Email}})
 	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || !strings.Contains(p.text(`[data-testid="reset-error"]`), "Try again in") {
 		t.Errorf("request %d: status %d, Retry-After %q, error %q; want 429 saying when to try again",
-			models.ResetAccountThrottle.Free+1, p.Status, p.Header.Get("Retry-After"), p.text(`[data-testid="reset-error"]`))
+			accounts.ResetAccountThrottle.Free+1, p.Status, p.Header.Get("Retry-After"), p.text(`[data-testid="reset-error"]`))
 	}
 
 	link := accountsMailedLink(t, app, officer.User.Email, "/password-reset/")

@@ -12,15 +12,15 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	accounts "github.com/sendara/console/models/accounts"
+	store "github.com/sendara/console/models/store"
 	"golang.org/x/time/rate"
-
-	"github.com/sendara/console/models"
 )
 
 // apiKeyState is what the API guard learns about a request's key.
 type apiKeyState struct {
-	key   *models.APIKey
-	actor models.Actor
+	key   *accounts.APIKey
+	actor store.Actor
 }
 
 type apiKeyCtx struct{}
@@ -31,7 +31,7 @@ func apiKey(c echo.Context) *apiKeyState {
 }
 
 // apiActor is the key acting from the request's address.
-func apiActor(c echo.Context) models.Actor { return apiKey(c).actor }
+func apiActor(c echo.Context) store.Actor { return apiKey(c).actor }
 
 // authenticateKey checks the bearer key, the route's permission for the
 // key's role, and the key's rate limit (unless the route is exempt).
@@ -44,7 +44,7 @@ func (s *Server) authenticateKey(c echo.Context, r route) error {
 		return echo.NewHTTPError(http.StatusUnauthorized, "send the API key as Authorization: Bearer KEY")
 	}
 	key, err := s.db.AuthenticateKey(c.Request().Context(), strings.TrimSpace(secret))
-	if errors.Is(err, models.ErrBadKey) {
+	if errors.Is(err, accounts.ErrBadKey) {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console", error="invalid_token"`)
 		return echo.NewHTTPError(http.StatusUnauthorized, "invalid or revoked API key")
 	} else if err != nil {
@@ -57,7 +57,7 @@ func (s *Server) authenticateKey(c echo.Context, r route) error {
 		return echo.NewHTTPError(http.StatusForbidden, "this key's scope ("+key.Scope+") does not allow that")
 	}
 	if !r.Unlimited {
-		s.usage.add(key.ID, models.UsageCall, 1) // suppression checks count their items themselves
+		s.usage.add(key.ID, accounts.UsageCall, 1) // suppression checks count their items themselves
 	}
 	if !r.Unlimited && s.cfg.APIRate > 0 {
 		wait, remaining := s.limits.take(key.ID, s.cfg.APIRate)
@@ -79,7 +79,7 @@ func (s *Server) authenticateKey(c echo.Context, r route) error {
 	return nil
 }
 
-func forbiddenReason(k *models.APIKey) string {
+func forbiddenReason(k *accounts.APIKey) string {
 	if k.CustomerID == nil {
 		return "staff keys handle privacy requests and lookups"
 	}
@@ -135,20 +135,20 @@ func reserve(lim *rate.Limiter, now time.Time) time.Duration {
 // writes them out every minute: the checks are not audited one by one.
 type usageCounter struct {
 	mu     sync.Mutex
-	counts map[models.UsageKey]int64
+	counts map[accounts.UsageKey]int64
 }
 
 func (u *usageCounter) add(keyID, kind string, n int64) {
-	k := models.UsageKey{KeyID: keyID, Hour: time.Now().UTC().Truncate(time.Hour), Kind: kind}
+	k := accounts.UsageKey{KeyID: keyID, Hour: time.Now().UTC().Truncate(time.Hour), Kind: kind}
 	u.mu.Lock()
 	if u.counts == nil {
-		u.counts = map[models.UsageKey]int64{}
+		u.counts = map[accounts.UsageKey]int64{}
 	}
 	u.counts[k] += n
 	u.mu.Unlock()
 }
 
-func (u *usageCounter) take() map[models.UsageKey]int64 {
+func (u *usageCounter) take() map[accounts.UsageKey]int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out := u.counts
@@ -250,7 +250,7 @@ func (s *Server) tenantOf(c echo.Context, named string) (string, error) {
 	if named == "" {
 		return "", &apiError{status: http.StatusBadRequest, msg: "a staff key must name the customer (slug or id) in customer", field: "customer"}
 	}
-	if cust, err := s.db.Customer(c.Request().Context(), models.SystemActor(""), named); err == nil {
+	if cust, err := s.db.Customer(c.Request().Context(), store.SystemActor(""), named); err == nil {
 		return cust.ID, nil
 	}
 	cust, err := s.db.CustomerBySlug(c.Request().Context(), named)

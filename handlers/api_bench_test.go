@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -22,12 +22,12 @@ func BenchmarkAPI(b *testing.B) {
 	ctx := context.Background()
 	const contacts = 2000
 	for i := range contacts {
-		in := models.ContactInput{Identifiers: []string{fmt.Sprintf("+1415555%04d", i)}}
+		in := consent.ContactInput{Identifiers: []string{fmt.Sprintf("+1415555%04d", i)}}
 		if _, err := app.db.CreateContact(ctx, modeltest.Staff, cust.ID, in, "US"); err != nil {
 			b.Fatal(err)
 		}
 		if i%10 == 0 {
-			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, cust.ID, models.ConsentInput{To: in.Identifiers[0], Kind: models.OptOut, Channel: models.ChannelAll, Evidence: "bench"}, "US"); err != nil {
+			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, cust.ID, consent.ConsentInput{To: in.Identifiers[0], Kind: consent.OptOut, Channel: consent.ChannelAll, Evidence: "bench"}, "US"); err != nil {
 				b.Fatal(err)
 			}
 		}

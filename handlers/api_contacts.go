@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,8 +12,7 @@ import (
 	"unicode"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // suppressionJSON is the suppression check's answer (DESIGN §5). Consent
@@ -37,7 +39,7 @@ func consentWord(optedIn bool) string {
 	return consentNone
 }
 
-func suppressionOut(s models.Suppression) suppressionJSON {
+func suppressionOut(s consent.Suppression) suppressionJSON {
 	out := suppressionJSON{To: s.To, Suppressed: s.Suppressed, Since: s.Since, Consent: consentWord(s.OptedIn)}
 	if s.Suppressed {
 		out.Reason = &s.Reason
@@ -58,7 +60,7 @@ const maxBatch = 1000
 
 // apiCheckSuppression answers GET /api/v1/suppressions/check?to=.
 func (s *Server) apiCheckSuppression(c echo.Context) error {
-	channel, err := models.ParseChannel(c.QueryParam("channel"))
+	channel, err := consent.ParseChannel(c.QueryParam("channel"))
 	if err != nil {
 		return err
 	}
@@ -66,7 +68,7 @@ func (s *Server) apiCheckSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := models.NormalizeIdentifier("to", c.QueryParam("to"), s.cfg.Region)
+	id, err := store.NormalizeIdentifier("to", c.QueryParam("to"), s.cfg.Region)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 	case len(req.To) > maxBatch:
 		return &apiError{status: http.StatusBadRequest, msg: "to may list at most 1000 identifiers per call", field: "to"}
 	}
-	channel, err := models.ParseChannel(req.Channel)
+	channel, err := consent.ParseChannel(req.Channel)
 	if err != nil {
 		return err
 	}
@@ -108,11 +110,11 @@ func (s *Server) apiCheckSuppressions(c echo.Context) error {
 		return err
 	}
 	out := make([]any, len(req.To))
-	ids := make([]models.Identifier, 0, len(req.To))
+	ids := make([]store.Identifier, 0, len(req.To))
 	at := make([]int, 0, len(req.To)) // ids[k] answers item at[k]
 	for i, raw := range req.To {
-		id, err := models.NormalizeIdentifier("to["+strconv.Itoa(i)+"]", raw, s.cfg.Region)
-		if v, ok := models.AsValidation(err); ok {
+		id, err := store.NormalizeIdentifier("to["+strconv.Itoa(i)+"]", raw, s.cfg.Region)
+		if v, ok := errs.AsValidation(err); ok {
 			out[i] = batchItemError{To: raw, Error: v.Message}
 			continue
 		} else if err != nil {
@@ -159,8 +161,8 @@ type consentResponse struct {
 	ReversalID      string `json:"reversal_id,omitempty"`
 }
 
-func (s *Server) apiOptOut(c echo.Context) error { return s.apiConsent(c, models.OptOut) }
-func (s *Server) apiOptIn(c echo.Context) error  { return s.apiConsent(c, models.OptIn) }
+func (s *Server) apiOptOut(c echo.Context) error { return s.apiConsent(c, consent.OptOut) }
+func (s *Server) apiOptIn(c echo.Context) error  { return s.apiConsent(c, consent.OptIn) }
 
 // apiConsent records an opt-out or opt-in: 201 when it changed the
 // person's state, 200 when it was already so. An opt-out that got a 2xx is
@@ -171,7 +173,7 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	id, err := models.NormalizeIdentifier("to", req.To, s.cfg.Region)
+	id, err := store.NormalizeIdentifier("to", req.To, s.cfg.Region)
 	if err != nil {
 		return err
 	}
@@ -187,11 +189,11 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	if source == "" {
 		source = "api"
 	}
-	if !slices.Contains(models.CallerSources, source) {
+	if !slices.Contains(consent.CallerSources, source) {
 		return &apiError{status: http.StatusUnprocessableEntity, field: "source",
 			msg: "source must be api, crm or manual: the console records csv_import, inbound_reply and privacy_request itself"}
 	}
-	res, err := s.db.RecordConsent(ctx, a, tenant, models.ConsentInput{
+	res, err := s.db.RecordConsent(ctx, a, tenant, consent.ConsentInput{
 		To: id.Value, Channel: req.Channel, Kind: kind, Source: source, Evidence: req.Evidence,
 		EvidenceKind: req.EvidenceKind, EvidenceRef: req.EvidenceRef, CapturedBy: req.CapturedBy, OccurredAt: at,
 	}, s.cfg.Region)
@@ -202,7 +204,7 @@ func (s *Server) apiConsent(c echo.Context, kind string) error {
 	// carries the flags it set): no read after the commit can turn an
 	// opt-out that is stored into a 500.
 	ct := res.Contact
-	channel, _ := models.ParseChannel(req.Channel) // RecordConsent accepted it
+	channel, _ := consent.ParseChannel(req.Channel) // RecordConsent accepted it
 	out := consentResponse{To: id.Value, ContactID: ct.ID, Channel: channel, Kind: kind, Recorded: res.Changed, Suppressed: ct.Suppressed}
 	status := http.StatusOK
 	switch {
@@ -277,7 +279,7 @@ type contactJSON struct {
 	UpdatedAt   time.Time            `json:"updated_at"`
 }
 
-func (s *Server) contactOut(c echo.Context, ct *models.Contact) (contactJSON, error) {
+func (s *Server) contactOut(c echo.Context, ct *consent.Contact) (contactJSON, error) {
 	out := contactJSON{ID: ct.ID, Identifiers: ct.Values(), Name: ct.Name, CRMID: ct.CRMID, Restricted: ct.Restricted,
 		Suppressed: ct.Suppressed, CreatedAt: ct.CreatedAt, UpdatedAt: ct.UpdatedAt, Consent: map[string]stateJSON{}}
 	states := ct.States // a contact just written carries them
@@ -287,7 +289,7 @@ func (s *Server) contactOut(c echo.Context, ct *models.Contact) (contactJSON, er
 			return out, err
 		}
 	}
-	for _, ch := range models.Channels {
+	for _, ch := range consent.Channels {
 		st, ok := states[ch]
 		sj := stateJSON{Suppressed: st.Suppressed, Consent: consentWord(ok && !st.Suppressed)}
 		if st.Suppressed {
@@ -309,7 +311,7 @@ func (s *Server) apiCreateContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.db.CreateContact(c.Request().Context(), apiActor(c), tenant, models.ContactInput{
+	ct, err := s.db.CreateContact(c.Request().Context(), apiActor(c), tenant, consent.ContactInput{
 		Identifiers: req.Identifiers, Name: req.Name, CRMID: req.CRMID}, s.cfg.Region)
 	if err != nil {
 		return err
@@ -331,7 +333,7 @@ const maxPurpose = 200
 // justify: the `purpose` parameter or X-Purpose header (for instance a
 // request reference) is required then and recorded in the audit entry;
 // given otherwise, it is recorded too.
-func (s *Server) contactReader(c echo.Context) (models.Actor, map[string]any, error) {
+func (s *Server) contactReader(c echo.Context) (store.Actor, map[string]any, error) {
 	a := apiActor(c)
 	details := map[string]any{"via": "api"}
 	purpose := strings.TrimSpace(c.QueryParam("purpose"))
@@ -372,7 +374,7 @@ func (s *Server) apiContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: ct.ID, CustomerID: ct.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: ct.ID, CustomerID: ct.CustomerID,
 		Details: details}); err != nil {
 		return err
 	}
@@ -402,12 +404,12 @@ func (s *Server) apiFindContacts(c echo.Context) error {
 	if !byTo && !byCRM {
 		return s.apiListContacts(c, tenant)
 	}
-	var cs []models.Contact
+	var cs []consent.Contact
 	by := "identifier"
 	if byCRM {
 		by = "crm_id"
 		cs, err = s.db.ContactsByCRMID(ctx, a, tenant, c.QueryParam("crm_id"))
-		if v, bad := models.AsValidation(err); bad { // a malformed query: 400
+		if v, bad := errs.AsValidation(err); bad { // a malformed query: 400
 			return &apiError{status: http.StatusBadRequest, msg: v.Error(), field: v.Field}
 		}
 	} else {
@@ -416,7 +418,7 @@ func (s *Server) apiFindContacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.search", ObjectType: "contact", CustomerID: tenant,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.search", ObjectType: "contact", CustomerID: tenant,
 		Details: map[string]any{"via": "api", "by": by, "results": len(cs)}}); err != nil {
 		return err
 	}
@@ -453,7 +455,7 @@ type eventActorJSON struct {
 
 // consentEventOut is an event as the API shows it; structured evidence
 // not given is null.
-func consentEventOut(e *models.ConsentEvent) consentEventJSON {
+func consentEventOut(e *consent.ConsentEvent) consentEventJSON {
 	orNull := func(v string) *string {
 		if v == "" {
 			return nil
@@ -494,7 +496,7 @@ func (s *Server) apiConsentAtByIdentifier(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := models.ParseChannel(c.QueryParam("channel")); err != nil {
+	if _, err := consent.ParseChannel(c.QueryParam("channel")); err != nil {
 		return err
 	}
 	tenant, err := s.tenantOf(c, c.QueryParam("customer"))
@@ -513,14 +515,14 @@ func (s *Server) apiConsentAtByIdentifier(c echo.Context) error {
 
 // answerConsentAt answers for contactID as reader (the key, held to the
 // customer it names) and records the read with details.
-func (s *Server) answerConsentAt(c echo.Context, reader models.Actor, details map[string]any, contactID string, at time.Time, by string) error {
+func (s *Server) answerConsentAt(c echo.Context, reader store.Actor, details map[string]any, contactID string, at time.Time, by string) error {
 	ctx, a := c.Request().Context(), apiActor(c)
 	res, err := s.db.ConsentAtTime(ctx, reader, contactID, at, c.QueryParam("channel"))
 	if err != nil {
 		return err
 	}
 	details["at"], details["by"] = at.Format(time.RFC3339), by
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
 		CustomerID: res.CustomerID, Details: details}); err != nil {
 		return err
 	}
@@ -536,18 +538,18 @@ func (s *Server) answerConsentAt(c echo.Context, reader models.Actor, details ma
 // read is audited with the page's size and the ids it showed.
 func (s *Server) apiListContacts(c echo.Context, tenant string) error {
 	ctx, a := c.Request().Context(), apiActor(c)
-	limit := models.APIContactsDefault
+	limit := consent.APIContactsDefault
 	if raw := c.QueryParam("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > models.APIContactsMax {
+		if err != nil || n < 1 || n > consent.APIContactsMax {
 			return &apiError{status: http.StatusBadRequest, msg: "limit must be a whole number from 1 to 1000", field: "limit"}
 		}
 		limit = n
 	}
 	after := ""
 	if raw, ok := c.QueryParams()["after"]; ok {
-		id, err := models.DecodeContactCursor(raw[0])
-		if v, bad := models.AsValidation(err); bad { // a malformed query: 400
+		id, err := consent.DecodeContactCursor(raw[0])
+		if v, bad := errs.AsValidation(err); bad { // a malformed query: 400
 			return &apiError{status: http.StatusBadRequest, msg: v.Error(), field: v.Field}
 		}
 		after = id
@@ -562,7 +564,7 @@ func (s *Server) apiListContacts(c echo.Context, tenant string) error {
 	if len(cs) > 0 {
 		first, last = cs[0].ID, cs[len(cs)-1].ID
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: tenant,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: tenant,
 		Details: map[string]any{"via": "api", "results": len(cs), "after": after, "first_id": first, "last_id": last}}); err != nil {
 		return err
 	}
@@ -576,7 +578,7 @@ func (s *Server) apiListContacts(c echo.Context, tenant string) error {
 	}
 	var nextCursor *string
 	if next != "" {
-		cur := models.EncodeContactCursor(next)
+		cur := consent.EncodeContactCursor(next)
 		nextCursor = &cur
 	}
 	return c.JSON(http.StatusOK, map[string]any{"contacts": out, "next": nextCursor})

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -140,11 +140,11 @@ func TestAPIContactsFoundByCRMID(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")
-	jane, err := app.db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550123"}, Name: "Jane", CRMID: "HS-42"}, "US")
+	jane, err := app.db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550123"}, Name: "Jane", CRMID: "HS-42"}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.CreateContact(ctx, modeltest.Staff, other.ID, models.ContactInput{Identifiers: []string{"+14155550124"}, Name: "Jim", CRMID: "HS-42"}, "US"); err != nil {
+	if _, err := app.db.CreateContact(ctx, modeltest.Staff, other.ID, consent.ContactInput{Identifiers: []string{"+14155550124"}, Name: "Jim", CRMID: "HS-42"}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	api := app.apiKey(t, acme)

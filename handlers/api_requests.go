@@ -1,13 +1,17 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	registers "github.com/sendara/console/models/registers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 type requesterJSON struct {
@@ -19,26 +23,26 @@ type requesterJSON struct {
 
 // requestJSON is a request as the API answers it (DESIGN §5).
 type requestJSON struct {
-	ID                 string        `json:"id"`
-	Reference          string        `json:"reference"`
-	Type               *string       `json:"type"`
-	SuggestedType      *string       `json:"suggested_type"`
-	Regime             string        `json:"regime"`
-	Status             string        `json:"status"`
-	Channel            string        `json:"channel"`
-	Requester          requesterJSON `json:"requester"`
-	SubjectIdentifiers []string      `json:"subject_identifiers"`
-	ReceivedAt         time.Time     `json:"received_at"`
-	AckDueOn           *models.Date  `json:"ack_due_on"`
-	DueOn              models.Date   `json:"due_on"`
-	ExtendedTo         *models.Date  `json:"extended_to"`
-	VerifiedAt         *time.Time    `json:"verified_at"`
-	CompletedAt        *time.Time    `json:"completed_at"`
-	Outcome            string        `json:"outcome"`
-	DenialReason       string        `json:"denial_reason"`
+	ID                 string         `json:"id"`
+	Reference          string         `json:"reference"`
+	Type               *string        `json:"type"`
+	SuggestedType      *string        `json:"suggested_type"`
+	Regime             string         `json:"regime"`
+	Status             string         `json:"status"`
+	Channel            string         `json:"channel"`
+	Requester          requesterJSON  `json:"requester"`
+	SubjectIdentifiers []string       `json:"subject_identifiers"`
+	ReceivedAt         time.Time      `json:"received_at"`
+	AckDueOn           *calendar.Date `json:"ack_due_on"`
+	DueOn              calendar.Date  `json:"due_on"`
+	ExtendedTo         *calendar.Date `json:"extended_to"`
+	VerifiedAt         *time.Time     `json:"verified_at"`
+	CompletedAt        *time.Time     `json:"completed_at"`
+	Outcome            string         `json:"outcome"`
+	DenialReason       string         `json:"denial_reason"`
 }
 
-func requestOut(r *models.PrivacyRequest) requestJSON {
+func requestOut(r *requests.PrivacyRequest) requestJSON {
 	out := requestJSON{ID: r.ID, Reference: r.Reference, Type: r.Type, Regime: r.Regime, Status: r.Status, Channel: r.Channel,
 		Requester:          requesterJSON{Name: r.RequesterName, Email: r.RequesterEmail, Phone: r.RequesterPhone, Relationship: r.Relationship},
 		SubjectIdentifiers: r.Identifiers(), ReceivedAt: r.ReceivedAt.UTC(), AckDueOn: r.AckDueOn, DueOn: r.DueOn,
@@ -48,8 +52,8 @@ func requestOut(r *models.PrivacyRequest) requestJSON {
 		// DESIGN §5 lists the request types a suggestion may name; an
 		// account-compromise report (urgent on the pages, where it opens an
 		// incident) is not a privacy request type, so the API says "other".
-		if suggested == models.SuggestedAccountCompromise {
-			suggested = models.TypeOther
+		if suggested == registers.SuggestedAccountCompromise {
+			suggested = calendar.TypeOther
 		}
 		out.SuggestedType = &suggested
 	}
@@ -94,9 +98,9 @@ func (s *Server) apiCreateRequest(c echo.Context) error {
 			return err
 		}
 	}
-	r, err := s.db.CreateRequest(c.Request().Context(), apiActor(c), s.cfg.Business, models.RequestInput{
+	r, err := s.db.CreateRequest(c.Request().Context(), apiActor(c), s.cfg.Business, requests.RequestInput{
 		Type: req.Type, Regime: req.Regime, Channel: "api", CustomerID: customerID, Details: req.Details, ReceivedAt: at,
-		Identifiers: req.SubjectIdentifiers, Requester: models.Requester{Name: req.Requester.Name, Email: req.Requester.Email,
+		Identifiers: req.SubjectIdentifiers, Requester: requests.Requester{Name: req.Requester.Name, Email: req.Requester.Email,
 			Phone: req.Requester.Phone, Relationship: req.Requester.Relationship, Proof: req.Requester.Proof},
 	}, s.cfg.Region)
 	if err != nil {
@@ -112,7 +116,7 @@ func (s *Server) apiRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "request.view", ObjectType: "request", ObjectID: r.ID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "request.view", ObjectType: "request", ObjectID: r.ID,
 		Details: map[string]any{"via": "api", "reference": r.Reference}}); err != nil {
 		return err
 	}
@@ -130,7 +134,7 @@ func (s *Server) apiFindRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "request.search", ObjectType: "request",
+	if err := s.db.Record(ctx, a, store.Audit{Action: "request.search", ObjectType: "request",
 		Details: map[string]any{"via": "api", "by": "email", "results": len(rs)}}); err != nil {
 		return err
 	}

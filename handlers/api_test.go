@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,8 +17,8 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // apiClient calls the JSON API with one key.
@@ -32,7 +35,7 @@ type apiAnswer struct {
 	Raw    string
 }
 
-func (a *testApp) apiKey(t *testing.T, customer *models.Customer) *apiClient {
+func (a *testApp) apiKey(t *testing.T, customer *customers.Customer) *apiClient {
 	t.Helper()
 	id := ""
 	if customer != nil {
@@ -275,7 +278,7 @@ func TestBadRequestsGetAClearErrorNamingTheField(t *testing.T) {
 		})
 	}
 	var n int64
-	app.db.Gorm.Model(&models.ConsentEvent{}).Count(&n)
+	app.db.Gorm.Model(&consent.ConsentEvent{}).Count(&n)
 	if n != 0 {
 		t.Errorf("rejected requests wrote %d ledger events", n)
 	}
@@ -589,7 +592,7 @@ func TestConsentAtAPointInTimeByIdentifier(t *testing.T) {
 	ev, _ := a.Body["event"].(map[string]any)
 	actor, _ := ev["actor"].(map[string]any)
 	if a.Status != 200 || a.Body["consent"] != "opted_in" || a.Body["contact_id"] != in.Body["contact_id"] || ev["recorded_at"] == nil ||
-		actor["type"] != models.ActorAPIKey || actor["label"] == "" {
+		actor["type"] != store.ActorAPIKey || actor["label"] == "" {
 		t.Errorf("by identifier: %d %s", a.Status, a.Raw)
 	}
 	if a := api.get("/api/v1/consent?to=" + url.QueryEscape("(415) 555-0123") + "&at=" + url.QueryEscape(t0.Add(-time.Hour).Format(time.RFC3339))); a.Body["consent"] != "none" || a.Body["event"] != nil {

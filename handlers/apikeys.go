@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/views"
 )
 
 func (s *Server) apiKeys(c echo.Context) error {
-	return s.renderKeys(c, http.StatusOK, views.KeyForm{Scope: models.ScopeWrite})
+	return s.renderKeys(c, http.StatusOK, views.KeyForm{Scope: accounts.ScopeWrite})
 }
 
 // usageDays is how many days of use the keys page shows.
@@ -45,9 +44,9 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 	a := actor(c)
 	f := views.KeyForm{Name: c.FormValue("name"), CustomerID: c.FormValue("customer_id"), Scope: c.FormValue("scope"),
 		ExpiresOn: c.FormValue("expires_on")}
-	in := models.APIKeyInput{CustomerID: a.CustomerID, Name: f.Name, Scope: f.Scope}
+	in := accounts.APIKeyInput{CustomerID: a.CustomerID, Name: f.Name, Scope: f.Scope}
 	if in.Scope == "" {
-		in.Scope = models.ScopeAdmin // a post without the field gets what keys could do before scopes
+		in.Scope = accounts.ScopeAdmin // a post without the field gets what keys could do before scopes
 	}
 	if a.Staff() {
 		in.CustomerID = f.CustomerID
@@ -87,7 +86,7 @@ func (s *Server) endOfDay(date string) (*time.Time, error) {
 // apiKeyRotate issues the replacement key and shows its secret; the old
 // key keeps working for the overlap.
 func (s *Server) apiKeyRotate(c echo.Context) error {
-	k, secret, err := s.db.RotateAPIKey(c.Request().Context(), actor(c), c.Param("id"), models.APIKeyOverlap)
+	k, secret, err := s.db.RotateAPIKey(c.Request().Context(), actor(c), c.Param("id"), accounts.APIKeyOverlap)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -31,12 +32,12 @@ func TestAKeysScopeLimitsWhatItMayCall(t *testing.T) {
 		scope string
 		ok    []bool // per call: allowed?
 	}{
-		{models.ScopeCheck, []bool{true, true, false, false, false}},
-		{models.ScopeWrite, []bool{true, true, true, true, true}},
-		{models.ScopeAdmin, []bool{true, true, true, true, true}},
+		{accounts.ScopeCheck, []bool{true, true, false, false, false}},
+		{accounts.ScopeWrite, []bool{true, true, true, true, true}},
+		{accounts.ScopeAdmin, []bool{true, true, true, true, true}},
 	}
 	for _, tt := range tests {
-		_, secret, err := app.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, models.APIKeyInput{CustomerID: acme.ID, Scope: tt.scope})
+		_, secret, err := app.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, accounts.APIKeyInput{CustomerID: acme.ID, Scope: tt.scope})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func TestAnExpiredKeyIsRefused(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	soon := time.Now().Add(time.Second)
-	_, secret, err := app.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, models.APIKeyInput{CustomerID: acme.ID, Scope: models.ScopeCheck, ExpiresAt: &soon})
+	_, secret, err := app.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, accounts.APIKeyInput{CustomerID: acme.ID, Scope: accounts.ScopeCheck, ExpiresAt: &soon})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestAnExpiredKeyIsRefused(t *testing.T) {
 		t.Fatalf("after expiry: %d %s", a.Status, a.Raw)
 	}
 	past := time.Now().Add(-time.Hour)
-	if _, _, err := app.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, models.APIKeyInput{CustomerID: acme.ID, Scope: models.ScopeCheck, ExpiresAt: &past}); err == nil {
+	if _, _, err := app.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, accounts.APIKeyInput{CustomerID: acme.ID, Scope: accounts.ScopeCheck, ExpiresAt: &past}); err == nil {
 		t.Error("a key expiring in the past was created")
 	}
 }
@@ -76,9 +77,9 @@ func TestARotatedKeyWorksBesideItsReplacementAndTheKeysPageShowsUse(t *testing.T
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.example"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.example"))
 	admin.get("/apikeys")
-	created := admin.post("/apikeys", url.Values{"name": {"pipeline"}, "scope": {models.ScopeCheck}, "expires_on": {time.Now().AddDate(1, 0, 0).Format(time.DateOnly)}})
+	created := admin.post("/apikeys", url.Values{"name": {"pipeline"}, "scope": {accounts.ScopeCheck}, "expires_on": {time.Now().AddDate(1, 0, 0).Format(time.DateOnly)}})
 	oldSecret, _ := created.Doc.Find(`[data-testid="new-secret"]`).Attr("value")
 	if created.Status != http.StatusOK || oldSecret == "" {
 		t.Fatalf("create: %d", created.Status)
@@ -95,7 +96,7 @@ func TestARotatedKeyWorksBesideItsReplacementAndTheKeysPageShowsUse(t *testing.T
 	if got := page.text(`[data-testid="usage"]`); !strings.Contains(got, "3 checks") {
 		t.Errorf("usage cell = %q", got)
 	}
-	if got := page.text(`[data-testid="scope"]`); got != models.ScopeCheck {
+	if got := page.text(`[data-testid="scope"]`); got != accounts.ScopeCheck {
 		t.Errorf("scope cell = %q", got)
 	}
 	rotated := admin.post("/apikeys/"+keys[0].ID+"/rotate", nil)
@@ -113,13 +114,13 @@ func TestARotatedKeyWorksBesideItsReplacementAndTheKeysPageShowsUse(t *testing.T
 		}
 	}
 	keys, _ = app.db.APIKeys(context.Background(), modeltest.Staff)
-	var oldKey *models.APIKey
+	var oldKey *accounts.APIKey
 	for i := range keys {
 		if keys[i].RotatedFrom == nil {
 			oldKey = &keys[i]
 		}
 	}
-	if oldKey == nil || oldKey.ExpiresAt == nil || oldKey.ExpiresAt.Sub(time.Now()) > models.APIKeyOverlap || oldKey.ExpiresAt.Before(time.Now().Add(models.APIKeyOverlap-time.Hour)) {
+	if oldKey == nil || oldKey.ExpiresAt == nil || oldKey.ExpiresAt.Sub(time.Now()) > accounts.APIKeyOverlap || oldKey.ExpiresAt.Before(time.Now().Add(accounts.APIKeyOverlap-time.Hour)) {
 		t.Fatalf("old key after rotation: %+v", oldKey)
 	}
 	// When an overlap ends, only the replacement works: the new key is
@@ -141,9 +142,9 @@ func TestARotatedKeyWorksBesideItsReplacementAndTheKeysPageShowsUse(t *testing.T
 	}
 }
 
-func (a *testApp) apiKeyWithScope(t *testing.T, customer *models.Customer, scope string) *apiClient {
+func (a *testApp) apiKeyWithScope(t *testing.T, customer *customers.Customer, scope string) *apiClient {
 	t.Helper()
-	_, secret, err := a.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, models.APIKeyInput{CustomerID: customer.ID, Scope: scope})
+	_, secret, err := a.db.CreateAPIKeyWith(context.Background(), modeltest.Staff, accounts.APIKeyInput{CustomerID: customer.ID, Scope: scope})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"io"
 	"log/slog"
@@ -15,10 +18,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 	"github.com/pquerna/otp/totp"
-
 	"github.com/sendara/console/handlers"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/rbac"
 )
 
@@ -46,7 +49,7 @@ func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 		t.Fatalf("rbac: %v", err)
 	}
 	if cfg.Session.Idle == 0 {
-		cfg.Session = models.SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
+		cfg.Session = accounts.SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
 	}
 	cfg.Log = log
 	ctx, cancel := context.WithCancel(ctx)
@@ -62,16 +65,16 @@ func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 
 // account is a fixture user with its credentials.
 type account struct {
-	User     *models.User
+	User     *accounts.User
 	Password string
 	Secret   string // TOTP secret, when enrolled
 }
 
 const testPassword = "a long test passphrase 7"
 
-func (a *testApp) customer(slug string) *models.Customer {
+func (a *testApp) customer(slug string) *customers.Customer {
 	a.t.Helper()
-	c, err := a.db.CreateCustomer(context.Background(), modeltest.Staff, models.CustomerInput{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:] + " Inc"})
+	c, err := a.db.CreateCustomer(context.Background(), modeltest.Staff, customers.CustomerInput{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:] + " Inc"})
 	if err != nil {
 		a.t.Fatalf("customer %s: %v", slug, err)
 	}
@@ -80,10 +83,10 @@ func (a *testApp) customer(slug string) *models.Customer {
 
 // user creates a user with role (in customer, for customer roles); staff
 // users are enrolled in TOTP so they can sign in fully.
-func (a *testApp) user(role models.Role, customer *models.Customer, email string) *account {
+func (a *testApp) user(role accounts.Role, customer *customers.Customer, email string) *account {
 	a.t.Helper()
 	ctx := context.Background()
-	in := models.UserInput{Email: email, Role: role, Password: testPassword}
+	in := accounts.UserInput{Email: email, Role: role, Password: testPassword}
 	if customer != nil {
 		in.CustomerID = customer.ID
 	}
@@ -214,7 +217,7 @@ func (p *page) text(sel string) string {
 // auditActions lists the actions recorded so far, oldest first.
 func (a *testApp) auditActions() []string {
 	a.t.Helper()
-	events, err := a.db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Limit: 500})
+	events, err := a.db.ListAudit(context.Background(), modeltest.Staff, store.AuditFilter{Limit: 500})
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -24,7 +23,7 @@ const auditPageSize = 100
 // parameters for the page and its export, so "Download" exports what is
 // on screen (every page of it).
 type auditQuery struct {
-	f      models.AuditFilter
+	f      store.AuditFilter
 	form   views.AuditFilterForm
 	params url.Values // the filter alone, for links
 }
@@ -41,14 +40,14 @@ func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, error) {
 	form := views.AuditFilterForm{Actions: get("action"), Actor: get("actor"), Object: get("object"),
 		Customer: get("customer"), Text: get("q"), Since: get("since"), Until: get("until"), Address: get("address")}
 	q.form = form
-	q.f = models.AuditFilter{Actions: strings.FieldsFunc(form.Actions, func(r rune) bool { return r == ',' || r == ' ' }),
+	q.f = store.AuditFilter{Actions: strings.FieldsFunc(form.Actions, func(r rune) bool { return r == ',' || r == ' ' }),
 		Actor: form.Actor, Object: form.Object, Text: form.Text, Address: form.Address}
 	var err error
 	// An object that reads as a phone number or an email is a contact's
 	// identifier: the events about the contacts holding it. The lookup is
 	// on the log with the view (audit.view's details name the identifier).
 	if looksLikeIdentifier(form.Object) {
-		id, err := models.NormalizeIdentifier("object", form.Object, s.cfg.Region)
+		id, err := store.NormalizeIdentifier("object", form.Object, s.cfg.Region)
 		if err != nil {
 			return q, echo.NewHTTPError(http.StatusBadRequest, "Object: "+err.Error())
 		}
@@ -65,7 +64,7 @@ func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, error) {
 	}
 	if form.Customer != "" && actor(c).Staff() {
 		cust, err := s.db.CustomerBySlug(c.Request().Context(), form.Customer)
-		if errors.Is(err, models.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return q, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Customer: no customer with slug %q", form.Customer))
 		} else if err != nil {
 			return q, err
@@ -126,7 +125,7 @@ func (s *Server) audit(c echo.Context) error {
 	// Reading the log is itself on the log: who looked, with which filter.
 	details := q.f.Details()
 	details["results"] = len(events)
-	if err := s.db.Record(ctx, a, models.Audit{Action: "audit.view", ObjectType: "audit_log", CustomerID: a.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "audit.view", ObjectType: "audit_log", CustomerID: a.CustomerID,
 		Details: details}); err != nil {
 		return err
 	}
@@ -169,7 +168,7 @@ func (s *Server) auditExport(c echo.Context) error {
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "application/jsonl; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition,
-		fmt.Sprintf(`attachment; filename="audit-%s.jsonl"`, models.Now().In(s.cfg.Location).Format("20060102-150405")))
+		fmt.Sprintf(`attachment; filename="audit-%s.jsonl"`, store.Now().In(s.cfg.Location).Format("20060102-150405")))
 	// Filtered exports skip entries: say so, so whoever verifies it knows
 	// to use --filtered. A customer admin's export is always filtered.
 	filtered := q.f.Filtered() || !actor(c).Staff()
@@ -205,7 +204,7 @@ func (s *Server) auditVerify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, actor(c), models.Audit{Action: "audit.verify", ObjectType: "audit_log",
+	if err := s.db.Record(ctx, actor(c), store.Audit{Action: "audit.verify", ObjectType: "audit_log",
 		Details: map[string]any{"entries": rep.Entries, "intact": rep.Intact(), "bad_seq": rep.BadSeq, "head_seq": rep.HeadSeq, "head_hash": rep.HeadHash}}); err != nil {
 		return err
 	}

@@ -1,14 +1,16 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // TestAuditRowsShowNamesBesideIds: each row of /audit shows the acting
@@ -19,21 +21,21 @@ func TestAuditRowsShowNamesBesideIds(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")
-	if err := app.db.Gorm.Model(&models.Customer{}).Where("id = ?", acme.ID).Update("name", "Acme Widgets Ltd").Error; err != nil {
+	if err := app.db.Gorm.Model(&customers.Customer{}).Where("id = ?", acme.ID).Update("name", "Acme Widgets Ltd").Error; err != nil {
 		t.Fatal(err)
 	}
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	if err := app.db.Gorm.Model(&models.User{}).Where("id = ?", admin.User.ID).Update("name", "Ada Admin").Error; err != nil {
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	if err := app.db.Gorm.Model(&accounts.User{}).Where("id = ?", admin.User.ID).Update("name", "Ada Admin").Error; err != nil {
 		t.Fatal(err)
 	}
 	// Entries by the admin about acme, and one about the other tenant.
 	c := app.client()
 	c.login(admin)
 	c.get("/contacts")
-	if err := app.db.Record(ctx, modeltest.Staff, models.Audit{Action: "contact.view", ObjectType: "contact", CustomerID: other.ID}); err != nil {
+	if err := app.db.Record(ctx, modeltest.Staff, store.Audit{Action: "contact.view", ObjectType: "contact", CustomerID: other.ID}); err != nil {
 		t.Fatal(err)
 	}
-	staff, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	staff, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	p := staff.get("/audit?action=contact.list")
 	row := p.Doc.Find(`table[data-testid="audit"] tbody tr`).First()
 	actorCell := strings.Join(strings.Fields(row.Find(`[data-testid="audit-actor"]`).Text()), " ")

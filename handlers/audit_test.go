@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -13,10 +16,9 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // exportLines reads an export download as entries.
@@ -53,7 +55,7 @@ func TestAuditorDownloadsTheFilteredLogAsVerifiableLines(t *testing.T) {
 	app := newTestApp(t)
 	app.customer("acme")
 	app.customer("bright")
-	c, acc := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	c, acc := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	page := c.get("/audit")
 	href, ok := page.Doc.Find(`[data-testid="export"]`).Attr("href")
 	if !ok || href != "/audit/export.jsonl?" {
@@ -100,8 +102,8 @@ func TestAuditorDownloadsTheFilteredLogAsVerifiableLines(t *testing.T) {
 func TestCustomerAdminExportsOnlyItsOwnTenantsEvents(t *testing.T) {
 	app := newTestApp(t)
 	acme, bright := app.customer("acme"), app.customer("bright")
-	app.user(models.RoleCustomerAdmin, bright, "admin@bright.test")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	app.user(accounts.RoleCustomerAdmin, bright, "admin@bright.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	for _, q := range []string{"", "?customer=bright", "?action=user."} {
 		p := c.get("/audit/export.jsonl" + q)
 		es := exportLines(t, p)
@@ -127,12 +129,12 @@ func TestExportIsRefusedAndLoggedForRolesWithoutIt(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	for _, u := range []struct {
-		role     models.Role
-		customer *models.Customer
+		role     accounts.Role
+		customer *customers.Customer
 		email    string
 	}{
-		{models.RolePrivacyOfficer, nil, "officer@sendara.test"},
-		{models.RoleCustomerAgent, acme, "agent@acme.test"},
+		{accounts.RolePrivacyOfficer, nil, "officer@sendara.test"},
+		{accounts.RoleCustomerAgent, acme, "agent@acme.test"},
 	} {
 		c, _ := app.signedIn(u.role, u.customer, u.email)
 		if p := c.get("/audit/export.jsonl"); p.Status != http.StatusForbidden {
@@ -151,7 +153,7 @@ func TestExportIsRefusedAndLoggedForRolesWithoutIt(t *testing.T) {
 
 func TestAuditPageShowsTheHeadAndTheLastCheckpoint(t *testing.T) {
 	app := newTestApp(t)
-	c, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	c, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	if got := c.get("/audit").text(`[data-testid="checkpoint"]`); !strings.Contains(got, "No signed checkpoint") {
 		t.Errorf("before any checkpoint: %q", got)
 	}
@@ -183,7 +185,7 @@ func TestAuditPageFiltersByTimeTextObjectAndCustomerAndPagesByKeyset(t *testing.
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	ctx := context.Background()
-	writes := []models.Audit{
+	writes := []store.Audit{
 		{Action: "request.deny", ObjectType: "request", ObjectID: "r-1", CustomerID: acme.ID,
 			Details: map[string]any{"reference": "PR-2026-000007", "reason": "could not verify the requester"}},
 		{Action: "request.note", ObjectType: "request", ObjectID: "r-2", Details: map[string]any{"note": "called back"}},
@@ -191,14 +193,14 @@ func TestAuditPageFiltersByTimeTextObjectAndCustomerAndPagesByKeyset(t *testing.
 	if err := app.db.Record(ctx, modeltest.Staff, writes...); err != nil {
 		t.Fatal(err)
 	}
-	many := make([]models.Audit, 130)
+	many := make([]store.Audit, 130)
 	for i := range many {
-		many[i] = models.Audit{Action: "test.bulk", ObjectID: fmt.Sprint(i)}
+		many[i] = store.Audit{Action: "test.bulk", ObjectID: fmt.Sprint(i)}
 	}
 	if err := app.db.Record(ctx, modeltest.Staff, many...); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	c, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	rows := func(q url.Values) (*page, []string) {
 		p := c.get("/audit?" + q.Encode())
 		if p.Status != http.StatusOK {
@@ -254,7 +256,7 @@ func TestAnotherTenantsObjectAnswers404AndIsLogged(t *testing.T) {
 	app := newTestApp(t)
 	acme, bright := app.customer("acme"), app.customer("bright")
 	theirs := app.contact(t, bright, "Jane Doe", "+14155550123")
-	c, acc := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, acc := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	if p := c.get("/contacts/" + theirs.ID); p.Status != http.StatusNotFound {
 		t.Fatalf("another tenant's contact: status %d, want 404", p.Status)
 	}
@@ -276,12 +278,12 @@ func TestAuditPageFindsEventsByAContactsIdentifierAndByAddress(t *testing.T) {
 	twin := app.contact(t, other, "Jane at Other", "+14155550123")
 	ctx := context.Background()
 	if err := app.db.Record(ctx, modeltest.Staff.From("203.0.113.7"),
-		models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: jane.ID, CustomerID: acme.ID},
-		models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: twin.ID, CustomerID: other.ID}); err != nil {
+		store.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: jane.ID, CustomerID: acme.ID},
+		store.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: twin.ID, CustomerID: other.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.db.Record(ctx, modeltest.Staff.From("198.51.100.9"),
-		models.Audit{Action: "contact.export", ObjectType: "contact", ObjectID: jane.ID, CustomerID: acme.ID}); err != nil {
+		store.Audit{Action: "contact.export", ObjectType: "contact", ObjectID: jane.ID, CustomerID: acme.ID}); err != nil {
 		t.Fatal(err)
 	}
 	objects := func(c *client, q url.Values) []string {
@@ -296,7 +298,7 @@ func TestAuditPageFindsEventsByAContactsIdentifierAndByAddress(t *testing.T) {
 		})
 		return out
 	}
-	auditor, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	auditor, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	tests := []struct {
 		name string
 		q    url.Values
@@ -323,7 +325,7 @@ func TestAuditPageFindsEventsByAContactsIdentifierAndByAddress(t *testing.T) {
 		t.Errorf("an identifier with an invisible character: status %d, want 400", p.Status)
 	}
 	// The lookup itself is on the log, with the identifier it asked about.
-	var views []models.AuditEvent
+	var views []store.AuditEvent
 	if err := app.db.Gorm.Where("action = ?", "audit.view").Order("seq").Find(&views).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestAuditPageFindsEventsByAContactsIdentifierAndByAddress(t *testing.T) {
 		t.Errorf("the identifier lookup is not on the log: %+v", views)
 	}
 	// Acme's admin asking by the same phone sees only Acme's contact.
-	admin, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	if got := objects(admin, url.Values{"object": {"+14155550123"}, "action": {"contact."}}); strings.Join(got, " ") != "contact.export@198.51.100.9 contact.view@203.0.113.7 contact.create@" {
 		t.Errorf("a customer admin's identifier lookup: %q, want only its own contact's events", got)
 	}

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	errs "github.com/sendara/console/models/errs"
+
 	"bytes"
 	"encoding/base64"
 	"errors"
@@ -12,8 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pquerna/otp"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -27,12 +29,12 @@ func (s *Server) loginForm(c echo.Context) error {
 func (s *Server) login(c echo.Context) error {
 	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
 	res, err := s.db.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP(), c.Request().UserAgent(), s.cfg.Session)
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
 		return s.render(c, http.StatusTooManyRequests, views.Login(views.LoginForm{Email: email, Next: next, Error: rl.Error()}))
-	case errors.Is(err, models.ErrBadCredentials):
+	case errors.Is(err, accounts.ErrBadCredentials):
 		return s.render(c, http.StatusUnauthorized, views.Login(views.LoginForm{Email: email, Next: next,
 			Error: "Email or password is incorrect."}))
 	case err != nil:
@@ -76,16 +78,16 @@ func (s *Server) secondFactor(c echo.Context) error {
 	}
 	next := localPath(c.FormValue("next"))
 	err := s.db.VerifySecondFactor(c.Request().Context(), actor(c), st.token, st.user, c.FormValue("code"))
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
 		return s.render(c, http.StatusTooManyRequests, views.SecondFactor(rl.Error(), next))
-	case errors.Is(err, models.ErrTooManyCodes):
+	case errors.Is(err, accounts.ErrTooManyCodes):
 		s.clearCookie(c, sessionCookie)
 		s.flash(c, "Too many wrong codes. Sign in again.")
 		return redirect(c, "/login")
-	case errors.Is(err, models.ErrBadCode):
+	case errors.Is(err, accounts.ErrBadCode):
 		return s.render(c, http.StatusUnauthorized, views.SecondFactor("That code is not valid or was already used. Wait for the next code, or use a recovery code.", next))
 	case err != nil:
 		return err
@@ -120,8 +122,8 @@ func (s *Server) enrol(c echo.Context) error {
 func (s *Server) confirmTOTP(c echo.Context, action string, required bool) error {
 	secret, next := strings.TrimSpace(c.FormValue("secret")), localPath(c.FormValue("next"))
 	codes, err := s.db.ConfirmTOTP(c.Request().Context(), actor(c), state(c).token, secret, c.FormValue("code"))
-	if v, ok := models.AsValidation(err); ok {
-		key, kerr := models.TOTPKey(currentUser(c).Email, secret)
+	if v, ok := errs.AsValidation(err); ok {
+		key, kerr := accounts.TOTPKey(currentUser(c).Email, secret)
 		if kerr != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "The set-up form was incomplete. Start again.")
 		}
@@ -150,7 +152,7 @@ func (s *Server) renderEnrolment(c echo.Context, status int, key *otp.Key, actio
 
 func (s *Server) inviteForm(c echo.Context) error {
 	u, err := s.db.InviteUser(c.Request().Context(), c.Param("token"))
-	if errors.Is(err, models.ErrInviteInvalid) {
+	if errors.Is(err, accounts.ErrInviteInvalid) {
 		return s.render(c, http.StatusNotFound, views.InviteInvalid(err.Error()))
 	} else if err != nil {
 		return err
@@ -161,7 +163,7 @@ func (s *Server) inviteForm(c echo.Context) error {
 func (s *Server) acceptInvite(c echo.Context) error {
 	token := c.Param("token")
 	err := s.db.AcceptInvite(c.Request().Context(), token, c.FormValue("password"), c.RealIP())
-	if errors.Is(err, models.ErrInviteInvalid) {
+	if errors.Is(err, accounts.ErrInviteInvalid) {
 		return s.render(c, http.StatusNotFound, views.InviteInvalid(err.Error()))
 	}
 	if errs, err := formErrors(err); err != nil {

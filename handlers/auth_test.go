@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-
 	"github.com/sendara/console/handlers"
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestLoginPageAsksForEmailPasswordAndCarriesACSRFToken(t *testing.T) {
@@ -45,7 +45,7 @@ func TestSignedOutDashboardRedirectsToLogin(t *testing.T) {
 
 func TestLoginWithoutCSRFTokenIsForbidden(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.get("/login") // the pre-session cookie is there; only the token is missing
 	form := url.Values{"email": {acc.User.Email}, "password": {acc.Password}}
@@ -59,7 +59,7 @@ func TestLoginWithoutCSRFTokenIsForbidden(t *testing.T) {
 
 func TestWrongPasswordIsRefusedAndAudited(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.get("/login")
 	p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {"not the password at all"}})
@@ -79,10 +79,10 @@ func TestWrongPasswordIsRefusedAndAudited(t *testing.T) {
 
 func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.get("/login")
-	for i := 0; i < models.AccountThrottle.Free; i++ {
+	for i := 0; i < store.AccountThrottle.Free; i++ {
 		if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {"wrong guess " + strconv.Itoa(i)}}); p.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: status %d, want 401", i+1, p.Status)
 		}
@@ -90,20 +90,20 @@ func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
 	// Right after the failures, even the right password waits...
 	p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}})
 	if p.Status != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures: status %d, want 429", models.AccountThrottle.Free, p.Status)
+		t.Fatalf("after %d failures: status %d, want 429", store.AccountThrottle.Free, p.Status)
 	}
 	if msg := p.text(`[data-testid="login-error"]`); !strings.Contains(msg, "Too many failed sign-in attempts") || !strings.Contains(msg, "seconds") {
 		t.Errorf("message %q does not say how long to wait", msg)
 	}
 	secs, err := strconv.Atoi(p.Header.Get("Retry-After"))
-	if err != nil || secs < 1 || secs > int(models.AccountThrottle.Base.Seconds())+1 {
-		t.Errorf("Retry-After %q, want a few seconds, at most %s", p.Header.Get("Retry-After"), models.AccountThrottle.Base)
+	if err != nil || secs < 1 || secs > int(store.AccountThrottle.Base.Seconds())+1 {
+		t.Errorf("Retry-After %q, want a few seconds, at most %s", p.Header.Get("Retry-After"), store.AccountThrottle.Base)
 	}
 	if responseCookie(p, "console_session") != nil {
 		t.Errorf("a waiting account was signed in")
 	}
 	// ...but only that long: the account is not locked.
-	if err := app.db.Gorm.Exec("UPDATE auth_throttle SET next_at = ?", models.Now().Add(-time.Second)).Error; err != nil {
+	if err := app.db.Gorm.Exec("UPDATE auth_throttle SET next_at = ?", store.Now().Add(-time.Second)).Error; err != nil {
 		t.Fatal(err)
 	}
 	if p := c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}}); p.Status != http.StatusSeeOther || p.Location() != "/" {
@@ -113,14 +113,14 @@ func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
 
 func TestSecondFactorStepAnswers429WhileTheAccountMustWait(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	acc := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	for range 2 {
 		c := app.client()
 		c.get("/login")
 		c.post("/login", url.Values{"email": {acc.User.Email}, "password": {acc.Password}})
 		c.get("/login/totp")
 		p := c.post("/login/totp", url.Values{"code": {"000000"}})
-		for i := 1; i < models.MaxMFAFailures && p.Status == http.StatusUnauthorized; i++ {
+		for i := 1; i < accounts.MaxMFAFailures && p.Status == http.StatusUnauthorized; i++ {
 			p = c.post("/login/totp", url.Values{"code": {"000000"}})
 		}
 		if p.Status == http.StatusTooManyRequests {
@@ -130,7 +130,7 @@ func TestSecondFactorStepAnswers429WhileTheAccountMustWait(t *testing.T) {
 			return
 		}
 	}
-	t.Errorf("a second half-open session kept guessing codes: no 429 after %d wrong codes", 2*models.MaxMFAFailures)
+	t.Errorf("a second half-open session kept guessing codes: no 429 after %d wrong codes", 2*accounts.MaxMFAFailures)
 }
 
 // signInWithoutJar signs in handling cookies by hand, so that Secure
@@ -165,7 +165,7 @@ func TestSessionCookieIsHttpOnlyLaxAndSecureOnlyBehindHTTPS(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newTestAppWith(t, tc.cfg)
-			acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+			acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 			p := signInWithoutJar(app, acc)
 			if p.Status != http.StatusSeeOther {
 				t.Fatalf("POST /login: status %d, want 303", p.Status)
@@ -189,7 +189,7 @@ func TestSessionCookieIsHttpOnlyLaxAndSecureOnlyBehindHTTPS(t *testing.T) {
 
 func TestSignInIssuesAFreshSessionAndEndsTheBrowsersPreviousOne(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	// A session id fixed before sign-in (planted by someone else) must not
 	// become the signed-in session.
@@ -231,8 +231,8 @@ func TestSignInIssuesAFreshSessionAndEndsTheBrowsersPreviousOne(t *testing.T) {
 
 func TestStaffFirstSignInMustEnrolTOTPBeforeAnyPage(t *testing.T) {
 	app := newTestApp(t)
-	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, models.UserInput{
-		Email: "officer@sendara.test", Role: models.RolePrivacyOfficer, Password: testPassword})
+	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, accounts.UserInput{
+		Email: "officer@sendara.test", Role: accounts.RolePrivacyOfficer, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,8 +270,8 @@ func TestStaffFirstSignInMustEnrolTOTPBeforeAnyPage(t *testing.T) {
 	if p.Status != http.StatusOK {
 		t.Fatalf("valid code: status %d, want 200", p.Status)
 	}
-	if n := p.Doc.Find(`[data-testid="recovery-codes"] li`).Length(); n != models.RecoveryCodeCount {
-		t.Errorf("%d recovery codes shown, want %d", n, models.RecoveryCodeCount)
+	if n := p.Doc.Find(`[data-testid="recovery-codes"] li`).Length(); n != accounts.RecoveryCodeCount {
+		t.Errorf("%d recovery codes shown, want %d", n, accounts.RecoveryCodeCount)
 	}
 	if p := c.get("/"); p.Status != http.StatusOK {
 		t.Errorf("after enrolment GET /: status %d, want 200", p.Status)
@@ -288,7 +288,7 @@ func TestStaffFirstSignInMustEnrolTOTPBeforeAnyPage(t *testing.T) {
 func TestRecoveryCodeSignsInOnce(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
-	u, err := app.db.CreateUser(ctx, modeltest.Staff, models.UserInput{Email: "auditor@sendara.test", Role: models.RoleAuditor, Password: testPassword})
+	u, err := app.db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "auditor@sendara.test", Role: accounts.RoleAuditor, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestRecoveryCodeSignsInOnce(t *testing.T) {
 
 func TestLogoutEndsTheSessionAndIsAudited(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.login(acc)
 	session := c.jarCookie("console_session")
@@ -353,7 +353,7 @@ func TestLogoutEndsTheSessionAndIsAudited(t *testing.T) {
 
 func TestHTMXHeaderCarriesTheCSRFTokenInsteadOfTheFormField(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
 	c.login(acc)
 	// htmx takes the token from the body's hx-headers attribute.
@@ -419,7 +419,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 func TestInvitedUserChoosesAPasswordOnceAndSignsIn(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c := app.client()
 	c.login(admin)
 	c.get("/users")
@@ -432,8 +432,8 @@ func TestInvitedUserChoosesAPasswordOnceAndSignsIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(invited, func(u models.User) bool {
-		return u.Email == "new.agent@acme.test" && u.PasswordHash == "" && u.Tenant() == acme.ID && u.Role() == models.RoleCustomerAgent
+	if !slices.ContainsFunc(invited, func(u accounts.User) bool {
+		return u.Email == "new.agent@acme.test" && u.PasswordHash == "" && u.Tenant() == acme.ID && u.Role() == accounts.RoleCustomerAgent
 	}) {
 		t.Fatalf("no invited customer_agent of acme without a password among %d users", len(invited))
 	}
@@ -471,12 +471,12 @@ func TestInvitedUserChoosesAPasswordOnceAndSignsIn(t *testing.T) {
 	if p := reuse.post(link.Path, url.Values{"password": {"another fine passphrase 99"}}); p.Status != http.StatusNotFound {
 		t.Errorf("POST the spent link: status %d, want 404", p.Status)
 	}
-	app.client().login(&account{User: &models.User{Email: "new.agent@acme.test"}, Password: chosen})
+	app.client().login(&account{User: &accounts.User{Email: "new.agent@acme.test"}, Password: chosen})
 }
 
 func TestPasswordAloneCannotReplaceAnEnrolledSecondFactor(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	acc := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	before, err := app.db.User(context.Background(), modeltest.Staff, acc.User.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -512,7 +512,7 @@ func TestPasswordAloneCannotReplaceAnEnrolledSecondFactor(t *testing.T) {
 
 func TestStaffSignInReturnsToThePageAskedFor(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	acc := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	c := app.client()
 	p := c.get("/audit")
 	login := c.get(p.Header.Get("Location"))
@@ -534,7 +534,7 @@ func TestStaffSignInReturnsToThePageAskedFor(t *testing.T) {
 
 func TestTOTPCodeIsAcceptedOnlyOnce(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	acc := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	code, _ := totp.GenerateCode(acc.Secret, time.Now().Add(30*time.Second))
 	step := func() *page {
 		c := app.client()
@@ -553,7 +553,7 @@ func TestTOTPCodeIsAcceptedOnlyOnce(t *testing.T) {
 
 func TestSignInReturnsOnlyToPathsOnThisSite(t *testing.T) {
 	app := newTestApp(t)
-	acc := app.user(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	cases := []struct{ next, want string }{
 		{"/contacts", "/contacts"},
 		{"/contacts?q=jane%20doe&page=2", "/contacts?q=jane%20doe&page=2"},

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	accounts "github.com/sendara/console/models/accounts"
+
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -266,10 +266,10 @@ func (b *browser) typeTOTP(secret string) {
 func TestBrowserCustomerAdminSignsInAndSeesTheirDashboard(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	other := app.customer("other")
-	app.user(models.RoleCustomerAdmin, other, "admin@other.test")
+	app.user(accounts.RoleCustomerAdmin, other, "admin@other.test")
 	if _, _, err := app.db.CreateAPIKey(context.Background(), modeltest.Staff, acme.ID, "HubSpot"); err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestBrowserCustomerAdminSignsInAndSeesTheirDashboard(t *testing.T) {
 
 func TestBrowserWrongPasswordIsExplainedOnTheLoginPage(t *testing.T) {
 	app := newTestApp(t)
-	admin := app.user(models.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test")
 
 	b := newBrowser(t, app)
 	b.signIn(admin.User.Email, "not the right passphrase")
@@ -326,8 +326,8 @@ func TestBrowserStaffAdminEnrolsTOTPAtFirstSignIn(t *testing.T) {
 	app := newTestApp(t)
 	app.customer("acme")
 	app.customer("brightside")
-	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, models.UserInput{
-		Email: "staff@sendara.test", Role: models.RoleStaffAdmin, Password: testPassword})
+	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, accounts.UserInput{
+		Email: "staff@sendara.test", Role: accounts.RoleStaffAdmin, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestBrowserStaffAdminEnrolsTOTPAtFirstSignIn(t *testing.T) {
 func TestBrowserAuditorVerifiesTheChainWithoutLeavingThePage(t *testing.T) {
 	app := newTestApp(t)
 	app.customer("acme")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 
 	b := newBrowser(t, app)
 	b.signIn(auditor.User.Email, auditor.Password)

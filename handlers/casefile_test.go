@@ -1,6 +1,17 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
+	customers "github.com/sendara/console/models/customers"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"archive/zip"
 	"bytes"
 	"context"
@@ -14,49 +25,48 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // evidenceCase is a request that came by mail, with every part a case
 // file holds: the mail received, mail sent, a verification by a named
 // officer, a controller's answer and an access bundle.
 type evidenceCase struct {
-	r       *models.PrivacyRequest
+	r       *requests.PrivacyRequest
 	raw     []byte
 	officer string
-	bundle  *models.Bundle
+	bundle  *fulfilment.Bundle
 }
 
-func evidenceSeedCase(t *testing.T, app *testApp, acme *models.Customer, officerEmail string) evidenceCase {
+func evidenceSeedCase(t *testing.T, app *testApp, acme *customers.Customer, officerEmail string) evidenceCase {
 	t.Helper()
 	ctx := context.Background()
 	app.contact(t, acme, "Jane Doe", "jane@example.com")
 	raw := []byte("From: Jane Doe <jane@example.com>\r\nTo: privacy@sendara.test\r\nSubject: My data\r\nMessage-ID: <case-1@example.com>\r\n\r\nPlease send me a copy of everything you hold about me.\r\n")
-	r, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "case-1@example.com",
+	r, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: "case-1@example.com",
 		FromName: "Jane Doe", FromAddr: "jane@example.com", Subject: "My data", Body: "Please send me a copy of everything you hold about me.",
 		Raw: raw, ReceivedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	officer := models.StaffUser(uuid.NewString(), officerEmail, "192.0.2.7")
-	if _, err := app.db.Triage(ctx, officer, models.DefaultBusiness(), r.ID, models.TypeAccess, models.RegimeGDPR); err != nil {
+	officer := store.StaffUser(uuid.NewString(), officerEmail, "192.0.2.7")
+	if _, err := app.db.Triage(ctx, officer, calendar.DefaultBusiness(), r.ID, calendar.TypeAccess, calendar.RegimeGDPR); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.db.VerifyManually(ctx, officer, r.ID, "email_reply", "replied from the address on file"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.Route(ctx, officer, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+	if _, err := app.db.Route(ctx, officer, calendar.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
 		t.Fatal(err)
 	}
 	tasks, err := app.db.Tasks(ctx, modeltest.Staff, r.ID)
 	if err != nil || len(tasks) != 1 {
 		t.Fatalf("tasks: %d, %v", len(tasks), err)
 	}
-	if _, err := app.db.AnswerTask(ctx, models.CustomerUser(uuid.NewString(), "owner@acme.test", acme.ID, ""), tasks[0].ID,
-		models.TaskInstructed, "Send her everything, the call log included."); err != nil {
+	if _, err := app.db.AnswerTask(ctx, store.CustomerUser(uuid.NewString(), "owner@acme.test", acme.ID, ""), tasks[0].ID,
+		requests.TaskInstructed, "Send her everything, the call log included."); err != nil {
 		t.Fatal(err)
 	}
 	b, err := app.db.ExportBundle(ctx, officer, r.ID)
@@ -65,12 +75,12 @@ func evidenceSeedCase(t *testing.T, app *testApp, acme *models.Customer, officer
 	}
 	// A message to the requester with a file, and her answer on the
 	// status page its mail links to.
-	if _, err := app.db.WriteToRequester(ctx, officer, r.ID, models.MessageFree, "Your copy", "Your copy is on its way.",
-		[]models.MessageFile{{Name: "cover.txt", Data: []byte("Cover letter.")}}); err != nil {
+	if _, err := app.db.WriteToRequester(ctx, officer, r.ID, fulfilment.MessageFree, "Your copy", "Your copy is on its way.",
+		[]fulfilment.MessageFile{{Name: "cover.txt", Data: []byte("Cover letter.")}}); err != nil {
 		t.Fatal(err)
 	}
 	token, _ := app.requesterLatestToken(t, r.ID, "jane@example.com")
-	if _, err := app.db.RequesterReply(ctx, models.DefaultBusiness(), token, "Thank you, received.", "198.51.100.4", nil); err != nil {
+	if _, err := app.db.RequesterReply(ctx, calendar.DefaultBusiness(), token, "Thank you, received.", "198.51.100.4", nil); err != nil {
 		t.Fatal(err)
 	}
 	return evidenceCase{r: r, raw: raw, officer: officerEmail, bundle: b}
@@ -97,7 +107,7 @@ func evidenceUnzip(t *testing.T, body string) map[string][]byte {
 func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	cs := evidenceSeedCase(t, app, acme, "officer@sendara.test")
 	ctx := context.Background()
 
@@ -124,7 +134,7 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 		}
 	}
 	// The messages with the requester, both ways, with the file's name.
-	var msgs []models.CaseMessage
+	var msgs []casework.CaseMessage
 	if err := json.Unmarshal(files["messages.json"], &msgs); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +159,7 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatal(err)
 		}
-		var stored models.AuditEvent
+		var stored store.AuditEvent
 		if err := app.db.Gorm.First(&stored, "seq = ?", e.Seq).Error; err != nil || stored.Hash != e.Hash {
 			t.Errorf("entry %d: hash %s, the chain holds %s (%v)", e.Seq, e.Hash, stored.Hash, err)
 		}
@@ -167,7 +177,7 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 	}
 
 	// Mail: the received source byte for byte, the sent ones as queued.
-	var mails []models.CaseMail
+	var mails []casework.CaseMail
 	if err := json.Unmarshal(files["mail/index.json"], &mails); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +206,7 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 	}
 
 	// Verification: method, by whom, when, for each identifier.
-	var vs []models.CaseVerification
+	var vs []casework.CaseVerification
 	if err := json.Unmarshal(files["verification.json"], &vs); err != nil {
 		t.Fatal(err)
 	}
@@ -206,15 +216,15 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 	}
 
 	// The controller's answer and the bundle's hash and manifest.
-	var answers []models.CaseAnswer
+	var answers []casework.CaseAnswer
 	if err := json.Unmarshal(files["controllers.json"], &answers); err != nil {
 		t.Fatal(err)
 	}
-	if len(answers) != 1 || answers[0].Customer != acme.Name || answers[0].Status != models.TaskInstructed ||
+	if len(answers) != 1 || answers[0].Customer != acme.Name || answers[0].Status != requests.TaskInstructed ||
 		answers[0].Reason != "Send her everything, the call log included." || answers[0].AnsweredBy != "owner@acme.test" {
 		t.Errorf("controllers.json: %+v", answers)
 	}
-	var bundles []models.CaseBundle
+	var bundles []casework.CaseBundle
 	if err := json.Unmarshal(files["bundles.json"], &bundles); err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +248,8 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 func TestCaseFilePrintViewIsAuditedAndStaffOnly(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
-	customerAdmin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
+	customerAdmin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	cs := evidenceSeedCase(t, app, acme, "officer@sendara.test")
 
 	cl := app.client()

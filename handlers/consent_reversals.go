@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
 	"github.com/sendara/console/views"
 )
 
@@ -31,7 +31,7 @@ func (s *Server) consentReversals(c echo.Context) error {
 		p.Customers = names
 	}
 	var err error
-	if p.Pending, err = s.db.ConsentReversals(ctx, a, a.CustomerID, models.ReversalPending); err != nil {
+	if p.Pending, err = s.db.ConsentReversals(ctx, a, a.CustomerID, consent.ReversalPending); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.ConsentReversals(p))
@@ -45,13 +45,13 @@ func (s *Server) consentReversalDecide(c echo.Context) error {
 		approve = true
 	case "deny":
 	default:
-		return models.Invalid("decision", "must be approve or deny")
+		return errs.Invalid("decision", "must be approve or deny")
 	}
 	r, err := s.db.DecideConsentReversal(c.Request().Context(), actor(c), c.Param("id"), approve, c.FormValue("note"))
 	if err != nil {
 		return err
 	}
-	if r.Status == models.ReversalApproved {
+	if r.Status == consent.ReversalApproved {
 		s.flash(c, "Approved: the opt-in is recorded.")
 	} else {
 		s.flash(c, "Denied: the person stays opted out.")

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 // TestAnAPIKeysReversalOfAPersonsSTOPWaitsForAnAdmin: after the person's
@@ -35,12 +35,12 @@ func TestAnAPIKeysReversalOfAPersonsSTOPWaitsForAnAdmin(t *testing.T) {
 	}
 
 	agent := app.client()
-	agent.login(app.user(models.RoleCustomerAgent, acme, "agent@acme.test"))
+	agent.login(app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test"))
 	if p := agent.get("/consent-reversals"); p.Status != 403 && p.Status != 404 {
 		t.Errorf("an agent reached the approval page: %d", p.Status)
 	}
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"))
 	p := admin.get("/consent-reversals")
 	if p.Status != 200 || !strings.Contains(p.text(`[data-testid="consent-reversals"]`), "rec-0042.wav") {
 		t.Fatalf("the admin's page: %d %q", p.Status, p.text("main"))

@@ -1,14 +1,16 @@
 package handlers
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -30,7 +32,7 @@ func triState(v string) *bool {
 // audit event.
 func (s *Server) contacts(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
-	f := models.ContactFilter{Query: c.QueryParam("q"), Suppressed: triState(c.QueryParam("suppressed")),
+	f := consent.ContactFilter{Query: c.QueryParam("q"), Suppressed: triState(c.QueryParam("suppressed")),
 		Restricted: triState(c.QueryParam("restricted")), After: c.QueryParam("after"), Limit: contactPageSize}
 	if a.Staff() {
 		f.CustomerID = c.QueryParam("customer")
@@ -39,7 +41,7 @@ func (s *Server) contacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: firstNonEmpty(f.CustomerID, a.CustomerID),
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: firstNonEmpty(f.CustomerID, a.CustomerID),
 		Details: map[string]any{"q": f.Query, "suppressed": c.QueryParam("suppressed"), "restricted": c.QueryParam("restricted"),
 			"after": f.After, "results": len(list)}}); err != nil {
 		return err
@@ -84,14 +86,14 @@ func (s *Server) contactNew(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.ContactNew(f))
 }
 
-func contactInput(c echo.Context) models.ContactInput {
+func contactInput(c echo.Context) consent.ContactInput {
 	var ids []string
 	for _, line := range strings.Split(c.FormValue("identifiers"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			ids = append(ids, line)
 		}
 	}
-	return models.ContactInput{Identifiers: ids, Name: c.FormValue("name"), CRMID: c.FormValue("crm_id")}
+	return consent.ContactInput{Identifiers: ids, Name: c.FormValue("name"), CRMID: c.FormValue("crm_id")}
 }
 
 func (s *Server) contactCreate(c echo.Context) error {
@@ -131,18 +133,18 @@ func (s *Server) contact(c echo.Context) error {
 	if purpose != nil {
 		details = purpose.Details()
 	}
-	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "contact.view", ObjectType: "contact",
+	if err := s.db.Record(c.Request().Context(), actor(c), store.Audit{Action: "contact.view", ObjectType: "contact",
 		ObjectID: ct.ID, CustomerID: ct.CustomerID, Details: details}); err != nil {
 		return err
 	}
 	return s.renderContact(c, http.StatusOK, ct, contactFormOf(ct), views.ConsentForm{})
 }
 
-func contactFormOf(ct *models.Contact) views.ContactForm {
+func contactFormOf(ct *consent.Contact) views.ContactForm {
 	return views.ContactForm{ID: ct.ID, Identifiers: strings.Join(ct.Values(), "\n"), Name: ct.Name, CRMID: ct.CRMID}
 }
 
-func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, edit views.ContactForm, consent views.ConsentForm) error {
+func (s *Server) renderContact(c echo.Context, status int, ct *consent.Contact, edit views.ContactForm, form views.ConsentForm) error {
 	ctx, a := c.Request().Context(), actor(c)
 	// A form posted back with a mistake shows the contact again: not to
 	// staff whose purpose has lapsed.
@@ -155,7 +157,7 @@ func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, e
 	}
 	shown := *ct
 	shown.OptedIn = nil
-	for _, ch := range models.Channels {
+	for _, ch := range consent.Channels {
 		if st, ok := states[ch]; ok && !st.Suppressed {
 			shown.OptedIn = append(shown.OptedIn, ch)
 		}
@@ -178,7 +180,7 @@ func (s *Server) renderContact(c echo.Context, status int, ct *models.Contact, e
 	}
 	return s.render(c, status, views.ContactPage(views.ContactDetail{
 		Contact: shown, Customer: cust.Name, States: states, History: history, Replies: replies, Requests: requests,
-		CanWrite: s.allowed(c, "contacts", "write"), Edit: edit, Consent: consent,
+		CanWrite: s.allowed(c, "contacts", "write"), Edit: edit, Consent: form,
 		AtDefault: time.Now().In(s.cfg.Location).Format("2006-01-02T15:04:05"), Loc: s.cfg.Location,
 	}))
 }
@@ -211,7 +213,7 @@ func (s *Server) localTime(field, v string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, models.Invalid(field, "must be a date and time like 2026-03-31T14:30")
+	return time.Time{}, errs.Invalid(field, "must be a date and time like 2026-03-31T14:30")
 }
 
 // contactConsent records an opt-out or opt-in made by hand.
@@ -226,8 +228,8 @@ func (s *Server) contactConsent(c echo.Context) error {
 		OccurredAt: c.FormValue("occurred_at")}
 	at, err := s.localTime("occurred_at", f.OccurredAt)
 	if err == nil {
-		var res *models.ConsentResult
-		res, err = s.db.RecordConsent(ctx, a, ct.CustomerID, models.ConsentInput{ContactID: ct.ID, Kind: f.Kind, Channel: f.Channel,
+		var res *consent.ConsentResult
+		res, err = s.db.RecordConsent(ctx, a, ct.CustomerID, consent.ConsentInput{ContactID: ct.ID, Kind: f.Kind, Channel: f.Channel,
 			Source: "manual", Evidence: f.Evidence, EvidenceKind: f.EvidenceKind, EvidenceRef: f.EvidenceRef, CapturedBy: f.CapturedBy,
 			OccurredAt: at}, s.cfg.Region)
 		if err == nil {
@@ -262,7 +264,7 @@ func (s *Server) contactConsentAt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
 		CustomerID: res.CustomerID, Details: map[string]any{"at": at.Format(time.RFC3339), "channel": res.Channel}}); err != nil {
 		return err
 	}

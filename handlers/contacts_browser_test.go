@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"context"
 	"fmt"
 	"strings"
@@ -8,15 +11,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
 )
 
 func TestBrowserContactListSearchAndPaging(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	for i := range 60 {
 		app.contact(t, acme, fmt.Sprintf("Lead %02d", i), fmt.Sprintf("+1415555%04d", i))
 	}
@@ -55,10 +57,10 @@ func TestBrowserContactListSearchAndPaging(t *testing.T) {
 func TestBrowserContactPageRecordsAnOptOutAndAnswersForAPointInTime(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155559999", "jane@example.com")
-	if _, err := app.db.RecordConsent(context.Background(), modeltest.Staff, acme.ID, models.ConsentInput{ContactID: jane.ID,
-		Kind: models.OptIn, Evidence: "signed form #12", OccurredAt: time.Now().Add(-48 * time.Hour)}, "US"); err != nil {
+	if _, err := app.db.RecordConsent(context.Background(), modeltest.Staff, acme.ID, consent.ConsentInput{ContactID: jane.ID,
+		Kind: consent.OptIn, Evidence: "signed form #12", OccurredAt: time.Now().Add(-48 * time.Hour)}, "US"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -98,11 +100,11 @@ func TestBrowserContactPageRecordsAnOptOutAndAnswersForAPointInTime(t *testing.T
 func TestBrowserReviewQueueDecisionSwapsTheRow(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	ctx := context.Background()
 	for i, body := range []string{"I can't stop laughing", "can I cancel my appointment?"} {
 		if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, fmt.Sprintf("+1415555010%d", i), body,
-			time.Now().Add(time.Duration(i-2)*time.Hour), "US", models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
+			time.Now().Add(time.Duration(i-2)*time.Hour), "US", calendar.Business{Loc: time.UTC, Calendar: calendar.DefaultCalendar()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -10,15 +17,14 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-
 	"github.com/sendara/console/handlers"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
-func (a *testApp) contact(t *testing.T, customer *models.Customer, name string, ids ...string) *models.Contact {
+func (a *testApp) contact(t *testing.T, customer *customers.Customer, name string, ids ...string) *consent.Contact {
 	t.Helper()
-	c, err := a.db.CreateContact(context.Background(), modeltest.Staff, customer.ID, models.ContactInput{Identifiers: ids, Name: name}, "US")
+	c, err := a.db.CreateContact(context.Background(), modeltest.Staff, customer.ID, consent.ContactInput{Identifiers: ids, Name: name}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +34,12 @@ func (a *testApp) contact(t *testing.T, customer *models.Customer, name string, 
 func TestContactListSearchesFiltersAndPages(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	for i := range 55 {
 		app.contact(t, acme, fmt.Sprintf("Person %02d", i), fmt.Sprintf("+1415555%04d", i))
 	}
 	jane := app.contact(t, acme, "Jane Doe", "+14155559999", "jane@example.com")
-	if _, err := app.db.RecordConsent(context.Background(), modeltest.Staff, acme.ID, models.ConsentInput{ContactID: jane.ID, Kind: models.OptOut}, "US"); err != nil {
+	if _, err := app.db.RecordConsent(context.Background(), modeltest.Staff, acme.ID, consent.ConsentInput{ContactID: jane.ID, Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	other := app.customer("other")
@@ -84,11 +90,11 @@ func TestContactListSearchesFiltersAndPages(t *testing.T) {
 func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
 	app := newTestAppWith(t, handlers.Config{Location: time.UTC})
 	acme := app.customer("acme")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155559999")
 	t0 := time.Date(2026, 1, 15, 18, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: jane.ID, Kind: models.OptIn,
+	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{ContactID: jane.ID, Kind: consent.OptIn,
 		Evidence: "web form #7", OccurredAt: t0}, "US"); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +145,7 @@ func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
 func TestAnotherTenantsContactIsNotFound(t *testing.T) {
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	theirs := app.contact(t, other, "Theirs", "+14155550100")
 	c := app.client()
 	c.login(admin)
@@ -160,7 +166,7 @@ func TestAnotherTenantsContactIsNotFound(t *testing.T) {
 func TestContactFormsRefuseBadInputBesideTheField(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	app.contact(t, acme, "Taken", "+14155550100")
 	c := app.client()
 	c.login(admin)
@@ -178,7 +184,7 @@ func TestContactFormsRefuseBadInputBesideTheField(t *testing.T) {
 			t.Errorf("identifiers %q: %d, want 422 with %q", tt.ids, p.Status, tt.message)
 		}
 	}
-	list, _, _ := app.db.ListContacts(context.Background(), modeltest.Staff, models.ContactFilter{}, "US")
+	list, _, _ := app.db.ListContacts(context.Background(), modeltest.Staff, consent.ContactFilter{}, "US")
 	if len(list) != 1 {
 		t.Errorf("%d contacts after refused forms, want 1", len(list))
 	}
@@ -194,14 +200,14 @@ func TestContactFormsRefuseBadInputBesideTheField(t *testing.T) {
 func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	ctx := context.Background()
 	loc := time.UTC
-	older, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550101", "I can't stop laughing", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), "US", models.Business{Loc: loc, Calendar: models.DefaultCalendar()})
+	older, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550101", "I can't stop laughing", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), "US", calendar.Business{Loc: loc, Calendar: calendar.DefaultCalendar()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "cancel my appointment", time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), "US", models.Business{Loc: loc, Calendar: models.DefaultCalendar()})
+	newer, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "cancel my appointment", time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), "US", calendar.Business{Loc: loc, Calendar: calendar.DefaultCalendar()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +239,7 @@ func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 		t.Error("the queue is not empty after both decisions")
 	}
 	for number, want := range map[string]bool{"+14155550102": true, "+14155550101": false} {
-		res, _ := app.db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: number}, "")
+		res, _ := app.db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: number}, "")
 		if res.Suppressed != want {
 			t.Errorf("%s suppressed = %v, want %v", number, res.Suppressed, want)
 		}
@@ -249,18 +255,18 @@ func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	ctx := context.Background()
 	for i, id := range []string{"+14155550101", "+14155550102", "+14155550103"} {
 		c := app.contact(t, acme, "", id)
 		if i == 0 {
-			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: c.ID, Kind: models.OptOut}, "US"); err != nil {
+			if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{ContactID: c.ID, Kind: consent.OptOut}, "US"); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	app.contact(t, other, "", "+14155550199")
-	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550104", "can I cancel?", time.Now(), "US", models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550104", "can I cancel?", time.Now(), "US", calendar.Business{Loc: time.UTC, Calendar: calendar.DefaultCalendar()}); err != nil {
 		t.Fatal(err)
 	}
 	c := app.client()
@@ -280,7 +286,7 @@ func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
 func TestNoRecordIsNeverShownAsConsent(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	nobody := app.contact(t, acme, "No Record", "+14155550101")
 	agreed := app.contact(t, acme, "Agreed", "+14155550102")
 	stopped := app.contact(t, acme, "Stopped", "+14155550103")
@@ -306,7 +312,7 @@ func TestNoRecordIsNeverShownAsConsent(t *testing.T) {
 		}
 	}
 	p := c.get("/contacts/" + nobody.ID)
-	for _, ch := range models.Channels {
+	for _, ch := range consent.Channels {
 		got := p.text(`[data-channel=` + ch + `]`)
 		if !strings.Contains(got, "no record") || strings.Contains(got, "yes") {
 			t.Errorf("no-record contact on %s: %q", ch, got)

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	customers "github.com/sendara/console/models/customers"
+	errs "github.com/sendara/console/models/errs"
 	"github.com/sendara/console/views"
 )
 
@@ -24,16 +24,16 @@ func (s *Server) customerNew(c echo.Context) error {
 }
 
 // customerForm reads the customer form; a bad date is reported on its field.
-func (s *Server) customerForm(c echo.Context) (views.CustomerForm, models.CustomerInput, error) {
+func (s *Server) customerForm(c echo.Context) (views.CustomerForm, customers.CustomerInput, error) {
 	f := views.CustomerForm{
 		ID: c.Param("id"), Slug: c.FormValue("slug"), Name: c.FormValue("name"),
 		ContactEmail: c.FormValue("contact_email"), CRM: c.FormValue("crm"), DPAAccepted: strings.TrimSpace(c.FormValue("dpa_accepted_on")),
 	}
-	in := models.CustomerInput{Slug: f.Slug, Name: f.Name, ContactEmail: f.ContactEmail, CRMType: f.CRM}
+	in := customers.CustomerInput{Slug: f.Slug, Name: f.Name, ContactEmail: f.ContactEmail, CRMType: f.CRM}
 	if f.DPAAccepted != "" {
 		d, err := time.ParseInLocation("2006-01-02", f.DPAAccepted, s.cfg.Location)
 		if err != nil {
-			return f, in, models.Invalid("dpa_accepted_on", "must be a date like 2026-03-31")
+			return f, in, errs.Invalid("dpa_accepted_on", "must be a date like 2026-03-31")
 		}
 		utc := d.UTC()
 		in.DPAAcceptedAt = &utc
@@ -44,7 +44,7 @@ func (s *Server) customerForm(c echo.Context) (views.CustomerForm, models.Custom
 func (s *Server) customerCreate(c echo.Context) error {
 	f, in, err := s.customerForm(c)
 	if err == nil {
-		var cust *models.Customer
+		var cust *customers.Customer
 		if cust, err = s.db.CreateCustomer(c.Request().Context(), actor(c), in); err == nil {
 			s.flash(c, "Customer "+cust.Name+" added.")
 			return redirect(c, "/customers/"+cust.ID)
@@ -65,7 +65,7 @@ func (s *Server) customer(c echo.Context) error {
 	return s.renderCustomer(c, http.StatusOK, cust, customerFormOf(cust, s.cfg.Location))
 }
 
-func (s *Server) renderCustomer(c echo.Context, status int, cust *models.Customer, f views.CustomerForm) error {
+func (s *Server) renderCustomer(c echo.Context, status int, cust *customers.Customer, f views.CustomerForm) error {
 	users, err := s.db.CustomerUsers(c.Request().Context(), actor(c), cust.ID)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ func (s *Server) renderCustomer(c echo.Context, status int, cust *models.Custome
 	}))
 }
 
-func customerFormOf(c *models.Customer, loc *time.Location) views.CustomerForm {
+func customerFormOf(c *customers.Customer, loc *time.Location) views.CustomerForm {
 	f := views.CustomerForm{ID: c.ID, Slug: c.Slug, Name: c.Name, ContactEmail: c.ContactEmail, CRM: c.CRMType}
 	if c.DPAAcceptedAt != nil {
 		f.DPAAccepted = c.DPAAcceptedAt.In(loc).Format("2006-01-02")

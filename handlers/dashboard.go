@@ -4,8 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	calendar "github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/views"
 )
 
@@ -20,7 +19,7 @@ func (s *Server) dashboard(c echo.Context) error {
 			return err
 		}
 	}
-	today, err := s.db.TodayFigures(c.Request().Context(), actor(c), s.cfg.Business, models.TodayIn(s.cfg.Business.Loc))
+	today, err := s.db.TodayFigures(c.Request().Context(), actor(c), s.cfg.Business, calendar.TodayIn(s.cfg.Business.Loc))
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,18 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
 	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -17,15 +22,15 @@ func TestDashboardFiguresLinkToTheListsBehindThem(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
-	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
+	r := app.verifiedRequest(t, calendar.TypeAccess, "+14155550123")
 	if err := app.db.Gorm.Exec("UPDATE privacy_requests SET due_on = ? WHERE id = ?", "2020-01-01", r.ID).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550199", Kind: models.OptOut, Source: "api"}, "US"); err != nil {
+	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550199", Kind: consent.OptOut, Source: "api"}, "US"); err != nil {
 		t.Fatal(err)
 	}
 
-	staff, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	staff, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	p := staff.get("/")
 	if p.Status != http.StatusOK {
 		t.Fatalf("dashboard: %d", p.Status)
@@ -58,19 +63,19 @@ func TestDashboardFiguresLinkToTheListsBehindThem(t *testing.T) {
 		t.Errorf("exports figure links to %q", exports)
 	}
 
-	customer, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	customer, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	cp := customer.get("/")
 	if cp.Doc.Find(`[data-testid=customer-today]`).Length() != 1 || cp.Doc.Find(`[data-testid=staff-today]`).Length() != 0 {
 		t.Error("a customer admin's dashboard shows the wrong section")
 	}
 	rows := cp.Doc.Find(`[data-testid="chart-data-opt-outs-weekly"] tbody tr`)
-	if rows.Length() != models.OptOutWeeks || strings.TrimSpace(rows.Last().Find("td").Text()) != "1" {
+	if rows.Length() != casework.OptOutWeeks || strings.TrimSpace(rows.Last().Find("td").Text()) != "1" {
 		t.Errorf("opt-outs chart: %d weeks, this week %q", rows.Length(), rows.Last().Find("td").Text())
 	}
 	if _, err := strconv.Atoi(cp.text(`[data-testid="fig-today-inbox"] .n`)); err != nil {
 		t.Errorf("requests to answer: %v", err)
 	}
-	auditor, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	auditor, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	if ap := auditor.get("/"); ap.Doc.Find(`[data-testid=audit-today]`).Length() != 1 || ap.Doc.Find(`[data-testid=staff-today]`).Length() != 0 {
 		t.Error("the auditor's dashboard lacks the audit section or shows the staff's")
 	}

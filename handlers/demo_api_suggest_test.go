@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"context"
 	"net/url"
 	"strings"
@@ -8,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // An account-compromise report from the mailbox is urgent on the pages,
@@ -19,16 +24,16 @@ func TestDemoAPISuggestedAccountCompromiseIsOther(t *testing.T) {
 	ctx := context.Background()
 	subject, body := "Our account was hacked", "Someone logged into our account and exported contacts last night."
 	suggested := mailbox.SuggestType(subject, body)
-	if suggested != models.SuggestedAccountCompromise {
-		t.Fatalf("the mailbox suggests %q for an account-compromise mail, want %q", suggested, models.SuggestedAccountCompromise)
+	if suggested != registers.SuggestedAccountCompromise {
+		t.Fatalf("the mailbox suggests %q for an account-compromise mail, want %q", suggested, registers.SuggestedAccountCompromise)
 	}
-	r, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "demo-hacked@example.com",
+	r, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: "demo-hacked@example.com",
 		FromAddr: "owner@acme.example", Subject: subject, Body: body, SuggestedType: suggested,
 		Raw: []byte("From: owner@acme.example\r\nSubject: " + subject + "\r\n\r\n" + body + "\r\n"), ReceivedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.SuggestedType != models.SuggestedAccountCompromise {
+	if r.SuggestedType != registers.SuggestedAccountCompromise {
 		t.Fatalf("stored suggestion %q", r.SuggestedType)
 	}
 	staffAPI := app.apiKey(t, nil)
@@ -36,8 +41,8 @@ func TestDemoAPISuggestedAccountCompromiseIsOther(t *testing.T) {
 	if got.Status != 200 {
 		t.Fatalf("GET /api/v1/requests/%s: %d %s", r.ID, got.Status, got.Raw)
 	}
-	if got.Body["suggested_type"] != models.TypeOther {
-		t.Errorf("suggested_type %v, want %q (DESIGN §5 lists only request types)", got.Body["suggested_type"], models.TypeOther)
+	if got.Body["suggested_type"] != calendar.TypeOther {
+		t.Errorf("suggested_type %v, want %q (DESIGN §5 lists only request types)", got.Body["suggested_type"], calendar.TypeOther)
 	}
 	if strings.Contains(got.Raw, "account_compromise") {
 		t.Errorf("the API answer names account_compromise: %s", got.Raw)
@@ -48,7 +53,7 @@ func TestDemoAPISuggestedAccountCompromiseIsOther(t *testing.T) {
 	}
 
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
 	if page := officer.get("/requests/" + r.ID); !strings.Contains(page.Body, "URGENT: account compromise") {
 		t.Errorf("the request page does not show the urgent label (status %d)", page.Status)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-
 	"github.com/sendara/console/models"
+	casework "github.com/sendara/console/models/casework"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -57,7 +57,7 @@ func TestDemoPagesShowTheSeededData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := app.db.ListRequests(ctx, modeltest.Staff, models.RequestFilter{Status: "all", Today: app.db.Business().Today()})
+	all, err := app.db.ListRequests(ctx, modeltest.Staff, casework.RequestFilter{Status: "all", Today: app.db.Business().Today()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
+	calendar "github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestEvidenceAPIKeyNotFoundIsLogged(t *testing.T) {
@@ -45,7 +45,7 @@ func TestEvidenceAPIKeyNotFoundIsLogged(t *testing.T) {
 			continue
 		}
 		e := es[0]
-		if e.ObjectID != tt.object || e.ActorType != models.ActorAPIKey || e.ActorLabel != "test key" || e.CustomerID != tt.customer ||
+		if e.ObjectID != tt.object || e.ActorType != store.ActorAPIKey || e.ActorLabel != "test key" || e.CustomerID != tt.customer ||
 			!strings.Contains(e.Details, "GET /api/v1/") {
 			t.Errorf("%s: logged as %+v", tt.name, e)
 		}
@@ -58,7 +58,7 @@ func TestEvidenceRequesterBundleDownloadNamesItsCustomers(t *testing.T) {
 	app.customer("cora") // holds nothing of her
 	app.contact(t, acme, "Jane Doe", "+14155550123")
 	app.contact(t, bright, "Jane D.", "+14155550123")
-	r := app.instructedRequest(t, models.TypeAccess, "+14155550123")
+	r := app.instructedRequest(t, calendar.TypeAccess, "+14155550123")
 	b, err := app.db.ExportBundle(context.Background(), modeltest.Staff, r.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"encoding/json"
 	"net/http"
@@ -10,8 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // evidenceTableRows reads a table of the page as one map per body row,
@@ -40,19 +44,19 @@ func evidenceTableRows(t *testing.T, b *browser, testid string) []map[string]str
 func TestBrowserAuditorAnswersThreeAuditQuestions(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123")
 	ctx := context.Background()
 
 	// What happened: the officer opened Jane's contact for a request,
 	// made its bundle and completed it, and took its case file.
-	r := app.instructedRequest(t, models.TypeAccess, "+14155550123")
-	officerActor := models.StaffUser(officer.User.ID, officer.User.Email, "192.0.2.10")
+	r := app.instructedRequest(t, calendar.TypeAccess, "+14155550123")
+	officerActor := store.StaffUser(officer.User.ID, officer.User.Email, "192.0.2.10")
 	if _, err := app.db.ExportBundle(ctx, officerActor, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.SetStatus(ctx, officerActor, r.ID, models.StatusCompleted, "sent the bundle"); err != nil {
+	if _, err := app.db.SetStatus(ctx, officerActor, r.ID, requests.StatusCompleted, "sent the bundle"); err != nil {
 		t.Fatal(err)
 	}
 	cl := app.client()
@@ -107,7 +111,7 @@ func TestBrowserAuditorAnswersThreeAuditQuestions(t *testing.T) {
 			answer = row
 		}
 	}
-	today := models.TodayIn(time.Now().Location())
+	today := calendar.TodayIn(time.Now().Location())
 	if answer == nil || answer["on_time"] != "yes" || answer["completed_by"] != "officer@sendara.test" || answer["status"] != "completed" ||
 		answer["answered_on"] == "" || answer["due_on"] < answer["answered_on"] {
 		t.Errorf("was %s answered on time, by whom: %v (today %s)", r.Reference, answer, today)

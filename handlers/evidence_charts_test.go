@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
 )
 
 // evidenceChartsCells is a table's body as rows of trimmed cell texts.
@@ -29,7 +29,7 @@ func evidenceChartsCells(s *goquery.Selection) [][]string {
 func TestEvidenceReportChartsAndYear(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	cs := evidenceSeedCase(t, app, acme, "officer@sendara.test")
 	cl := app.client()
 	cl.login(auditor)
@@ -39,7 +39,7 @@ func TestEvidenceReportChartsAndYear(t *testing.T) {
 			t.Fatalf("csv: %d", d.Status)
 		}
 	}
-	year := models.TodayIn(time.UTC).Year
+	year := calendar.TodayIn(time.UTC).Year
 	// On the current year by default: the picker shows it and the CSV link
 	// covers it.
 	p := cl.get("/reports/audit/exports")

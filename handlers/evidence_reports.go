@@ -1,6 +1,11 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	casework "github.com/sendara/console/models/casework"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"net/http"
 	"slices"
 	"strconv"
@@ -8,8 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -21,8 +25,8 @@ const evidenceYears = 6
 
 // evidenceYearRange is one calendar year in the business time zone: from
 // 1 January to 31 December, or to today for the current year.
-func evidenceYearRange(year int, today models.Date) (models.Date, models.Date) {
-	from, to := models.Date{Year: year, Month: time.January, Day: 1}, models.Date{Year: year, Month: time.December, Day: 31}
+func evidenceYearRange(year int, today calendar.Date) (calendar.Date, calendar.Date) {
+	from, to := calendar.Date{Year: year, Month: time.January, Day: 1}, calendar.Date{Year: year, Month: time.December, Day: 31}
 	if year == today.Year {
 		to = today
 	}
@@ -30,7 +34,7 @@ func evidenceYearRange(year int, today models.Date) (models.Date, models.Date) {
 }
 
 // evidencePickerYears are the years the picker offers, newest first.
-func evidencePickerYears(today models.Date) []int {
+func evidencePickerYears(today calendar.Date) []int {
 	ys := make([]int, 0, evidenceYears)
 	for y := today.Year; y > today.Year-evidenceYears; y-- {
 		ys = append(ys, y)
@@ -42,13 +46,13 @@ func evidencePickerYears(today models.Date) []int {
 // the business time zone): a calendar year (?year=), else a from/to range;
 // by default the current year, as on /reports. year is the calendar year
 // the range is, 0 when it is not one.
-func (s *Server) evidenceRange(c echo.Context) (from, to models.Date, year int, err error) {
+func (s *Server) evidenceRange(c echo.Context) (from, to calendar.Date, year int, err error) {
 	loc := s.cfg.Business.Loc
-	today := models.TodayIn(loc)
+	today := calendar.TodayIn(loc)
 	if v := strings.TrimSpace(c.QueryParam("year")); v != "" {
 		y, err := strconv.Atoi(v)
 		if err != nil || y < 1970 || y > today.Year {
-			return from, to, 0, models.Invalid("year", "choose a year from 1970 to %d", today.Year)
+			return from, to, 0, errs.Invalid("year", "choose a year from 1970 to %d", today.Year)
 		}
 		from, to = evidenceYearRange(y, today)
 		return from, to, y, nil
@@ -56,18 +60,18 @@ func (s *Server) evidenceRange(c echo.Context) (from, to models.Date, year int, 
 	from, to = evidenceYearRange(today.Year, today)
 	for _, p := range []struct {
 		name string
-		dst  *models.Date
+		dst  *calendar.Date
 	}{{"from", &from}, {"to", &to}} {
 		if v := strings.TrimSpace(c.QueryParam(p.name)); v != "" {
-			d, err := models.ParseDate(v)
+			d, err := calendar.ParseDate(v)
 			if err != nil {
-				return from, to, 0, models.Invalid(p.name, "%v", err)
+				return from, to, 0, errs.Invalid(p.name, "%v", err)
 			}
 			*p.dst = d
 		}
 	}
 	if to.Before(from) {
-		return from, to, 0, models.Invalid("to", "the end of the range is before its start")
+		return from, to, 0, errs.Invalid("to", "the end of the range is before its start")
 	}
 	if yf, yt := evidenceYearRange(from.Year, today); from == yf && to == yt {
 		year = from.Year
@@ -76,14 +80,14 @@ func (s *Server) evidenceRange(c echo.Context) (from, to models.Date, year int, 
 }
 
 // evidenceTable computes one auditor report.
-func (s *Server) evidenceTable(c echo.Context, name string, from, to models.Date) (models.EvidenceTable, error) {
+func (s *Server) evidenceTable(c echo.Context, name string, from, to calendar.Date) (casework.EvidenceTable, error) {
 	ctx, a, biz, loc := c.Request().Context(), actor(c), s.cfg.Business, s.cfg.Business.Loc
-	start, end := models.DayRange(from, to, loc)
+	start, end := casework.DayRange(from, to, loc)
 	switch name {
 	case "opt-out-latency":
 		r, err := s.db.OptOutLatencyReport(ctx, a, biz, start, end)
 		if err != nil {
-			return models.EvidenceTable{}, err
+			return casework.EvidenceTable{}, err
 		}
 		return r.Table(loc), nil
 	case "reply-queue":
@@ -92,43 +96,43 @@ func (s *Server) evidenceTable(c echo.Context, name string, from, to models.Date
 		// is the finding, so the period does not filter it.
 		rows, err := s.db.ReplyQueueReport(ctx, a, biz)
 		if err != nil {
-			return models.EvidenceTable{}, err
+			return casework.EvidenceTable{}, err
 		}
-		return models.ReplyQueueTable(rows, loc), nil
+		return casework.ReplyQueueTable(rows, loc), nil
 	case "on-time":
 		r, err := s.db.OnTimeRequests(ctx, a, biz, start, end)
 		if err != nil {
-			return models.EvidenceTable{}, err
+			return casework.EvidenceTable{}, err
 		}
 		return r.Table(), nil
 	case "access-review":
 		ps, err := s.db.AccessReview(ctx, a, loc)
 		if err != nil {
-			return models.EvidenceTable{}, err
+			return casework.EvidenceTable{}, err
 		}
-		return models.AccessReviewTable(models.RolePeriodsDuring(ps, start, end), loc), nil
+		return casework.AccessReviewTable(casework.RolePeriodsDuring(ps, start, end), loc), nil
 	case "erasure":
 		cs, err := s.db.ErasureCompleteness(ctx, a, start, end)
 		if err != nil {
-			return models.EvidenceTable{}, err
+			return casework.EvidenceTable{}, err
 		}
-		return models.ErasureTable(cs, loc), nil
+		return casework.ErasureTable(cs, loc), nil
 	case "exports":
 		es, err := s.db.PersonalDataExports(ctx, a, start, end, evidenceReportLimit)
 		if err != nil {
-			return models.EvidenceTable{}, err
+			return casework.EvidenceTable{}, err
 		}
-		return models.ExportsTable(es, loc), nil
+		return casework.ExportsTable(es, loc), nil
 	}
-	return models.EvidenceTable{}, echo.ErrNotFound
+	return casework.EvidenceTable{}, echo.ErrNotFound
 }
 
-func evidenceReportNamed(name string) (models.EvidenceReport, bool) {
-	i := slices.IndexFunc(models.EvidenceReports, func(r models.EvidenceReport) bool { return r.Name == name })
+func evidenceReportNamed(name string) (casework.EvidenceReport, bool) {
+	i := slices.IndexFunc(casework.EvidenceReports, func(r casework.EvidenceReport) bool { return r.Name == name })
 	if i < 0 {
-		return models.EvidenceReport{}, false
+		return casework.EvidenceReport{}, false
 	}
-	return models.EvidenceReports[i], true
+	return casework.EvidenceReports[i], true
 }
 
 // evidenceReports lists the auditor reports.
@@ -137,8 +141,8 @@ func (s *Server) evidenceReports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.EvidenceIndex(views.EvidenceIndexProps{Reports: models.EvidenceReports,
-		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(models.TodayIn(s.cfg.Business.Loc))}))
+	return s.render(c, http.StatusOK, views.EvidenceIndex(views.EvidenceIndexProps{Reports: casework.EvidenceReports,
+		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(calendar.TodayIn(s.cfg.Business.Loc))}))
 }
 
 // evidenceReport shows one auditor report. The tables name people (users,
@@ -156,12 +160,12 @@ func (s *Server) evidenceReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "report.view", ObjectType: "report", ObjectID: rep.Name,
+	if err := s.db.Record(c.Request().Context(), actor(c), store.Audit{Action: "report.view", ObjectType: "report", ObjectID: rep.Name,
 		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows)}}); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.EvidenceReportPage(views.EvidenceReportProps{Report: rep, Table: t,
-		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(models.TodayIn(s.cfg.Business.Loc)), Loc: s.cfg.Location, Generated: time.Now()}))
+		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(calendar.TodayIn(s.cfg.Business.Loc)), Loc: s.cfg.Location, Generated: time.Now()}))
 }
 
 // evidenceReportCSV downloads the same table as CSV (report.export, one
@@ -179,7 +183,7 @@ func (s *Server) evidenceReportCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "report.export", ObjectType: "report", ObjectID: rep.Name,
+	if err := s.db.Record(c.Request().Context(), actor(c), store.Audit{Action: "report.export", ObjectType: "report", ObjectID: rep.Name,
 		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows), "format": "csv"}}); err != nil {
 		return err
 	}

@@ -7,15 +7,15 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	casework "github.com/sendara/console/models/casework"
 )
 
 func TestEvidenceReportsPagesAndCSV(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
-	customerAdmin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
+	customerAdmin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	cs := evidenceSeedCase(t, app, acme, "officer@sendara.test")
 
 	cl := app.client()
@@ -24,10 +24,10 @@ func TestEvidenceReportsPagesAndCSV(t *testing.T) {
 		t.Fatalf("/reports: %d, no link to the auditor reports", p.Status)
 	}
 	idx := cl.get("/reports/audit")
-	if idx.Status != http.StatusOK || idx.Doc.Find(`[data-testid="evidence-reports"] li`).Length() != len(models.EvidenceReports) {
+	if idx.Status != http.StatusOK || idx.Doc.Find(`[data-testid="evidence-reports"] li`).Length() != len(casework.EvidenceReports) {
 		t.Fatalf("/reports/audit: %d\n%s", idx.Status, idx.Body)
 	}
-	for _, r := range models.EvidenceReports {
+	for _, r := range casework.EvidenceReports {
 		p := cl.get("/reports/audit/" + r.Name)
 		if p.Status != http.StatusOK || p.text("h1") != r.Title {
 			t.Errorf("%s: status %d, title %q", r.Name, p.Status, p.text("h1"))
@@ -40,8 +40,8 @@ func TestEvidenceReportsPagesAndCSV(t *testing.T) {
 			t.Errorf("%s csv: %v", r.Name, err)
 		}
 	}
-	if n := len(app.auditEvents("report.view")); n != len(models.EvidenceReports) {
-		t.Errorf("%d report.view events, want %d", n, len(models.EvidenceReports))
+	if n := len(app.auditEvents("report.view")); n != len(casework.EvidenceReports) {
+		t.Errorf("%d report.view events, want %d", n, len(casework.EvidenceReports))
 	}
 
 	// The exports report lists the bundle made for the case and the

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	imports "github.com/sendara/console/models/imports"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -47,22 +47,22 @@ func (s *Server) exportCSV(c echo.Context, what string, suppressedOnly bool) err
 	if err != nil {
 		return err
 	}
-	f := models.ExportFilter{CustomerID: cust.ID, SuppressedOnly: suppressedOnly}
+	f := imports.ExportFilter{CustomerID: cust.ID, SuppressedOnly: suppressedOnly}
 	rows, err := s.db.CountExport(ctx, a, f)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "contact.export", ObjectType: "contact", CustomerID: cust.ID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "contact.export", ObjectType: "contact", CustomerID: cust.ID,
 		Details: map[string]any{"filter": what, "suppressed_only": suppressedOnly, "format": "csv", "rows": rows}}); err != nil {
 		return err
 	}
-	out := startCSV(c, fmt.Sprintf("%s-%s-%s.csv", what, cust.Slug, models.Now().In(s.cfg.Location).Format("2006-01-02")), models.ExportColumns)
-	written, err := s.db.ExportContacts(ctx, a, f, func(r models.ExportRow) error { return out.Write(r.Record()) })
+	out := startCSV(c, fmt.Sprintf("%s-%s-%s.csv", what, cust.Slug, store.Now().In(s.cfg.Location).Format("2006-01-02")), imports.ExportColumns)
+	written, err := s.db.ExportContacts(ctx, a, f, func(r imports.ExportRow) error { return out.Write(r.Record()) })
 	if err = out.Close(err); err != nil {
 		// The header is sent: the client has a truncated file. Say so in
 		// the log and the audit trail.
 		s.log.Error("export interrupted", "request_id", requestID(c), "customer", cust.ID, "rows", written, "err", err)
-		if rerr := s.db.Record(context.WithoutCancel(ctx), a, models.Audit{Action: "contact.export_incomplete", ObjectType: "contact",
+		if rerr := s.db.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "contact.export_incomplete", ObjectType: "contact",
 			CustomerID: cust.ID, Details: map[string]any{"filter": what, "rows_written": written}}); rerr != nil {
 			s.log.Error("audit interrupted export", "request_id", requestID(c), "err", rerr)
 		}

@@ -1,14 +1,20 @@
 package handlers
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"fmt"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -35,9 +41,9 @@ func (s *Server) fulfilmentRoutes() []route {
 const newExportKey = "fulfilment.new_export"
 
 // fulfilmentPanel is the case page's fulfilment section.
-func (s *Server) fulfilmentPanel(c echo.Context, r *models.PrivacyRequest) (views.FulfilmentPanel, error) {
+func (s *Server) fulfilmentPanel(c echo.Context, r *requests.PrivacyRequest) (views.FulfilmentPanel, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	p := views.FulfilmentPanel{RequestID: r.ID, Now: models.Now(), Loc: s.cfg.Location}
+	p := views.FulfilmentPanel{RequestID: r.ID, Now: store.Now(), Loc: s.cfg.Location}
 	if !a.Staff() {
 		return p, nil
 	}
@@ -47,15 +53,15 @@ func (s *Server) fulfilmentPanel(c echo.Context, r *models.PrivacyRequest) (view
 	}
 	p.Shown, p.Instructed, p.Subjects, p.Exports = true, st.Instructed, st.Subjects, st.Exports
 	p.CanExecute = s.allowed(c, "requests", "execute")
-	inProgress := r.Status == models.StatusInProgress
-	p.CanExport = inProgress && slices.Contains(models.ExportTypes, r.TypeOr(""))
-	p.CanErase = inProgress && slices.Contains(models.ErasureTypes, r.TypeOr(""))
-	p.CanRectify = inProgress && slices.Contains(models.RectifyTypes, r.TypeOr(""))
+	inProgress := r.Status == requests.StatusInProgress
+	p.CanExport = inProgress && slices.Contains(fulfilment.ExportTypes, r.TypeOr(""))
+	p.CanErase = inProgress && slices.Contains(fulfilment.ErasureTypes, r.TypeOr(""))
+	p.CanRectify = inProgress && slices.Contains(fulfilment.RectifyTypes, r.TypeOr(""))
 	p.Customers = map[string]string{}
 	for _, sd := range st.Subjects {
 		p.Customers[sd.Customer.ID] = sd.Customer.Name
 	}
-	if b, ok := c.Get(newExportKey).(*models.Bundle); ok {
+	if b, ok := c.Get(newExportKey).(*fulfilment.Bundle); ok {
 		p.NewLink = s.bundleLink(b.Token)
 		p.NewExpires = &b.Export.ExpiresAt
 	}
@@ -76,7 +82,7 @@ func (s *Server) fulfilmentAction(c echo.Context, done func() string, step func(
 // refused: 409 when the request's state forbids it, 422 for bad input.
 func (s *Server) fulfilmentRefused(c echo.Context, cause error) error {
 	status := http.StatusUnprocessableEntity
-	if _, ok := models.AsConflict(cause); ok {
+	if _, ok := errs.AsConflict(cause); ok {
 		status = http.StatusConflict
 	}
 	errs, err := formErrors(cause)
@@ -127,12 +133,12 @@ func (s *Server) requestReissueExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Set(newExportKey, &models.Bundle{Token: token, Export: models.RequestExport{ID: c.Param("export"), ExpiresAt: expires}})
+	c.Set(newExportKey, &fulfilment.Bundle{Token: token, Export: fulfilment.RequestExport{ID: c.Param("export"), ExpiresAt: expires}})
 	return s.renderRequest(c, http.StatusOK, r, nil, nil)
 }
 
 func (s *Server) requestErase(c echo.Context) error {
-	var res *models.ErasureResult
+	var res *fulfilment.ErasureResult
 	return s.fulfilmentAction(c, func() string {
 		return fmt.Sprintf("Erased: %d contact(s), %d consent event(s), %d reply(ies), %d communication record(s). Kept under legal hold: %d.",
 			res.Deleted["contacts"], res.Deleted["consent_events"], res.Deleted["inbound_replies"], res.Deleted["communications"], res.KeptUnderHold)
@@ -145,7 +151,7 @@ func (s *Server) requestErase(c echo.Context) error {
 
 func (s *Server) requestRectify(c echo.Context) error {
 	return s.fulfilmentAction(c, func() string { return "Contact corrected; the before and after are in the audit log." }, func() error {
-		_, err := s.db.Rectify(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("contact_id"), models.ContactInput{
+		_, err := s.db.Rectify(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("contact_id"), consent.ContactInput{
 			Name: c.FormValue("name"), CRMID: c.FormValue("crm_id"), Identifiers: lines(c.FormValue("identifiers"))}, s.cfg.Region)
 		return err
 	})
@@ -174,7 +180,7 @@ func (s *Server) requestReleaseHold(c echo.Context) error {
 func (s *Server) exportDownload(c echo.Context) error {
 	a := actor(c)
 	if currentUser(c) == nil {
-		a = models.SystemProcess("export-link", "holder of the export link").From(c.RealIP())
+		a = store.SystemProcess("export-link", "holder of the export link").From(c.RealIP())
 	}
 	e, err := s.db.DownloadExport(c.Request().Context(), a, c.Param("token"))
 	if err != nil {

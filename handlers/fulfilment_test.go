@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"archive/zip"
 	"bytes"
 	"context"
@@ -11,18 +18,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // instructedRequest records a request of typ about ids and takes it to
 // work in progress: verified, routed, and approved by every controller.
-func (a *testApp) instructedRequest(t *testing.T, typ string, ids ...string) *models.PrivacyRequest {
+func (a *testApp) instructedRequest(t *testing.T, typ string, ids ...string) *requests.PrivacyRequest {
 	t.Helper()
 	r := a.verifiedRequest(t, typ, ids...)
 	ctx := context.Background()
-	if _, err := a.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+	if _, err := a.db.Route(ctx, modeltest.Staff, calendar.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
 		t.Fatal(err)
 	}
 	tasks, err := a.db.Tasks(ctx, modeltest.Staff, r.ID)
@@ -30,19 +36,19 @@ func (a *testApp) instructedRequest(t *testing.T, typ string, ids ...string) *mo
 		t.Fatalf("tasks: %d, %v", len(tasks), err)
 	}
 	for _, task := range tasks {
-		admin := models.CustomerUser(uuid.NewString(), "admin", task.CustomerID, "")
-		if _, err := a.db.AnswerTask(ctx, admin, task.ID, models.TaskApproved, ""); err != nil {
+		admin := store.CustomerUser(uuid.NewString(), "admin", task.CustomerID, "")
+		if _, err := a.db.AnswerTask(ctx, admin, task.ID, requests.TaskApproved, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return r
 }
 
-func (a *testApp) verifiedRequest(t *testing.T, typ string, ids ...string) *models.PrivacyRequest {
+func (a *testApp) verifiedRequest(t *testing.T, typ string, ids ...string) *requests.PrivacyRequest {
 	t.Helper()
 	ctx := context.Background()
-	r, err := a.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: typ, Regime: "gdpr",
-		Channel: "api", Identifiers: ids, Requester: models.Requester{Email: "jane@example.com"}}, "US")
+	r, err := a.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: typ, Regime: "gdpr",
+		Channel: "api", Identifiers: ids, Requester: requests.Requester{Email: "jane@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +61,9 @@ func (a *testApp) verifiedRequest(t *testing.T, typ string, ids ...string) *mode
 func TestAnExportLinkIsShownOnceAndWorksUntilItExpires(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
-	r := app.instructedRequest(t, models.TypeAccess, "+14155550123")
+	r := app.instructedRequest(t, calendar.TypeAccess, "+14155550123")
 
 	c := app.client()
 	c.login(officer)
@@ -102,7 +108,7 @@ func TestAnExportLinkIsShownOnceAndWorksUntilItExpires(t *testing.T) {
 	if p := anon.get("/exports/requests/" + strings.Repeat("x", 43)); p.Status != http.StatusNotFound {
 		t.Errorf("a made-up link: %d", p.Status)
 	}
-	if err := app.db.Gorm.Model(&models.RequestExport{}).Where("request_id = ?", r.ID).Update("expires_at", time.Now().Add(-time.Second)).Error; err != nil {
+	if err := app.db.Gorm.Model(&fulfilment.RequestExport{}).Where("request_id = ?", r.ID).Update("expires_at", time.Now().Add(-time.Second)).Error; err != nil {
 		t.Fatal(err)
 	}
 	if p := anon.get(link); p.Status != http.StatusNotFound {
@@ -120,10 +126,10 @@ func TestAnExportLinkIsShownOnceAndWorksUntilItExpires(t *testing.T) {
 func TestEraseNeedsTheRightStatusAndRole(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123")
-	waiting := app.verifiedRequest(t, models.TypeErasure, "+14155550123")
+	waiting := app.verifiedRequest(t, calendar.TypeErasure, "+14155550123")
 
 	c := app.client()
 	c.login(officer)
@@ -132,7 +138,7 @@ func TestEraseNeedsTheRightStatusAndRole(t *testing.T) {
 		!strings.Contains(p.Body, "in progress") {
 		t.Errorf("erasing a request not yet in progress: %d", p.Status)
 	}
-	r := app.instructedRequest(t, models.TypeErasure, "+14155550123")
+	r := app.instructedRequest(t, calendar.TypeErasure, "+14155550123")
 	ac := app.client()
 	ac.login(auditor)
 	view := ac.get("/requests/" + r.ID)
@@ -169,9 +175,9 @@ func TestEraseNeedsTheRightStatusAndRole(t *testing.T) {
 func TestHoldsAndRectificationFromTheCasePage(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123")
-	r := app.instructedRequest(t, models.TypeRectification, "+14155550123")
+	r := app.instructedRequest(t, calendar.TypeRectification, "+14155550123")
 
 	c := app.client()
 	c.login(officer)

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestHelpRepliesAreAnsweredWithTheCustomersOwnText(t *testing.T) {
@@ -29,7 +30,7 @@ func TestHelpRepliesAreAnsweredWithTheCustomersOwnText(t *testing.T) {
 		t.Errorf("an ordinary reply carries an answer: %s", a.Raw)
 	}
 
-	admin, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	page := admin.get("/replies")
 	if page.Doc.Find(`[data-testid=help-text] textarea[name=help_text]`).Length() != 1 || !strings.Contains(page.text(`[data-testid=help-default]`), "STOP") {
 		t.Fatalf("the replies page has no help text form showing the default")
@@ -50,7 +51,7 @@ func TestHelpRepliesAreAnsweredWithTheCustomersOwnText(t *testing.T) {
 			t.Errorf("%s answered with %v, want the customer's text", kw, got)
 		}
 	}
-	var audits []models.AuditEvent
+	var audits []store.AuditEvent
 	app.db.Gorm.Where("action = ? AND customer_id = ?", "customer.help_text", acme.ID).Find(&audits)
 	if len(audits) != 1 || !strings.Contains(audits[0].Details, "Reply STOP to opt out") {
 		t.Errorf("help text audit = %+v, want one entry with the new text", audits)
@@ -58,7 +59,7 @@ func TestHelpRepliesAreAnsweredWithTheCustomersOwnText(t *testing.T) {
 
 	// Agents answer replies but do not set the customer's wording; other
 	// customers keep theirs.
-	agent, _ := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent, _ := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	if p := agent.post("/replies/help-text", url.Values{"help_text": {"Reply STOP, whatever"}}); p.Status != http.StatusForbidden {
 		t.Errorf("an agent setting the help text: %d, want 403", p.Status)
 	}

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
+	store "github.com/sendara/console/models/store"
 )
 
 // postWithKey posts body with an Idempotency-Key.
@@ -36,7 +37,7 @@ func TestAnIdempotencyKeyReplaysTheFirstAnswerWithoutActingAgain(t *testing.T) {
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)
 	events := func() (n int64) {
-		app.db.Gorm.Model(&models.ConsentEvent{}).Where("customer_id = ?", acme.ID).Count(&n)
+		app.db.Gorm.Model(&consent.ConsentEvent{}).Where("customer_id = ?", acme.ID).Count(&n)
 		return
 	}
 	optOut := map[string]any{"to": "+14155550123", "evidence": "STOP by phone"}
@@ -89,16 +90,16 @@ func TestIdempotencyKeysLastTwentyFourHours(t *testing.T) {
 		t.Fatalf("first: %d %s", a.Status, a.Raw)
 	}
 	api.postWithKey("/api/v1/opt-outs", "fresh", map[string]any{"to": "+14155550124"})
-	app.db.Gorm.Model(&models.IdempotentAnswer{}).Where("key = ?", "day-old").Update("created_at", time.Now().UTC().Add(-25*time.Hour))
+	app.db.Gorm.Model(&store.IdempotentAnswer{}).Where("key = ?", "day-old").Update("created_at", time.Now().UTC().Add(-25*time.Hour))
 	// A day later the key is new again: the request acts (already opted out: 200).
 	if a := api.postWithKey("/api/v1/opt-outs", "day-old", optOut); a.Status != 200 || a.Header.Get("Idempotent-Replayed") != "" {
 		t.Errorf("after 24 hours: %d %s, want the request acted on again", a.Status, a.Raw)
 	}
-	app.db.Gorm.Model(&models.IdempotentAnswer{}).Where("key = ?", "day-old").Update("created_at", time.Now().UTC().Add(-25*time.Hour))
+	app.db.Gorm.Model(&store.IdempotentAnswer{}).Where("key = ?", "day-old").Update("created_at", time.Now().UTC().Add(-25*time.Hour))
 	if n, err := app.db.SweepIdempotencyKeys(ctx); err != nil || n != 1 {
 		t.Errorf("sweep removed %d, %v; want the day-old answer only", n, err)
 	}
-	var left []models.IdempotentAnswer
+	var left []store.IdempotentAnswer
 	app.db.Gorm.Find(&left)
 	if len(left) != 1 || left[0].Key != "fresh" {
 		t.Errorf("kept after the sweep: %+v", left)

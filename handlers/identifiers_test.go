@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
 )
 
 // The spellings of one address (DESIGN §5): composed, decomposed, IDNA
@@ -45,7 +45,7 @@ func TestEverySpellingOfAnEmailIsOnePersonThroughTheAPI(t *testing.T) {
 		t.Errorf("find by full-width spelling: %d %s, want the one contact", found.Status, found.Raw)
 	}
 	var n int64
-	app.db.Gorm.Model(&models.Contact{}).Count(&n)
+	app.db.Gorm.Model(&consent.Contact{}).Count(&n)
 	if n != 1 {
 		t.Errorf("%d contacts, want one person", n)
 	}
@@ -82,7 +82,7 @@ func TestInvisibleCharactersAreRefusedWithTheFieldOnEveryAPIPath(t *testing.T) {
 		})
 	}
 	var n int64
-	app.db.Gorm.Model(&models.Contact{}).Count(&n)
+	app.db.Gorm.Model(&consent.Contact{}).Count(&n)
 	if n != 0 {
 		t.Errorf("refused requests created %d contacts", n)
 	}
@@ -91,7 +91,7 @@ func TestInvisibleCharactersAreRefusedWithTheFieldOnEveryAPIPath(t *testing.T) {
 func TestAnImportRowWithAnInvisibleCharacterIsABadRow(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	p := c.uploadCSV(url.Values{"kind": {"opt_outs"}}, "list.csv", "Email\r\nann@example.com\r\nja\u200bne@example.com\r\n", false)
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("upload: status %d\n%s", p.Status, p.Body)

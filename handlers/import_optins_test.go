@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	imports "github.com/sendara/console/models/imports"
 )
 
 // TestCustomerAdminImportsOptInsWithTheirEvidence: the upload form's
@@ -17,11 +18,11 @@ import (
 func TestCustomerAdminImportsOptInsWithTheirEvidence(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	file := "Phone,Evidence Kind,Evidence Reference,Captured By,Captured At\r\n" +
 		"4155550140,web form,form-9/sub-1,signup page,2026-11-30 10:00\r\n" +
 		"4155550141,paper form,,Front desk,2026-11-30 11:00\r\n"
-	p := c.uploadCSV(url.Values{"kind": {models.ImportOptIns}}, "consents.csv", file, false)
+	p := c.uploadCSV(url.Values{"kind": {imports.ImportOptIns}}, "consents.csv", file, false)
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/imports/") {
 		t.Fatalf("upload: status %d to %q\n%s", p.Status, p.Location(), p.Body)
 	}

@@ -1,6 +1,11 @@
 package handlers
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
+	imports "github.com/sendara/console/models/imports"
+
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -9,8 +14,7 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -39,17 +43,17 @@ func (s *Server) importRoutes() []route {
 	}
 }
 
-func (s *Server) importOptions() models.ImportOptions {
-	return models.ImportOptions{Region: s.cfg.Region, Location: s.cfg.Location}
+func (s *Server) importOptions() imports.ImportOptions {
+	return imports.ImportOptions{Region: s.cfg.Region, Location: s.cfg.Location}
 }
 
 func (s *Server) imports(c echo.Context) error {
-	return s.renderImports(c, http.StatusOK, views.ImportForm{Channel: models.ChannelAll})
+	return s.renderImports(c, http.StatusOK, views.ImportForm{Channel: consent.ChannelAll})
 }
 
 func (s *Server) renderImports(c echo.Context, status int, f views.ImportForm) error {
 	ctx, a := c.Request().Context(), actor(c)
-	jobs, more, err := s.db.ImportJobs(ctx, a, models.ImportFilter{Before: c.QueryParam("before")})
+	jobs, more, err := s.db.ImportJobs(ctx, a, imports.ImportFilter{Before: c.QueryParam("before")})
 	if err != nil {
 		return err
 	}
@@ -68,7 +72,7 @@ func (s *Server) renderImports(c echo.Context, status int, f views.ImportForm) e
 // importUpload stores and checks an upload, then shows its preview.
 func (s *Server) importUpload(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
-	var job *models.ImportJob
+	var job *imports.ImportJob
 	var f views.ImportForm
 	err := readUpload(c, func(fields url.Values, name string, file io.Reader) error {
 		f = views.ImportForm{CustomerID: fields.Get("customer"), Kind: fields.Get("kind"), Channel: fields.Get("channel")}
@@ -77,7 +81,7 @@ func (s *Server) importUpload(c echo.Context) error {
 			customerID = f.CustomerID
 		}
 		var err error
-		job, err = s.db.CreateImport(ctx, a, models.ImportUpload{CustomerID: customerID, Kind: f.Kind, FileName: name,
+		job, err = s.db.CreateImport(ctx, a, imports.ImportUpload{CustomerID: customerID, Kind: f.Kind, FileName: name,
 			Channel: f.Channel, File: file, MaxBytes: maxImportBytes}, s.importOptions())
 		return err
 	})
@@ -113,7 +117,7 @@ func readUpload(c echo.Context, fn func(fields url.Values, name string, file io.
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return models.Invalid("file", "choose a CSV file to upload")
+		return errs.Invalid("file", "choose a CSV file to upload")
 	}
 	fields := url.Values{}
 	for {
@@ -122,7 +126,7 @@ func readUpload(c echo.Context, fn func(fields url.Values, name string, file io.
 			return fn(fields, "", nil)
 		}
 		if err != nil {
-			return models.Invalid("file", "the upload was cut short: send it again")
+			return errs.Invalid("file", "the upload was cut short: send it again")
 		}
 		if part.FormName() == "file" {
 			return fn(fields, part.FileName(), part)
@@ -136,7 +140,7 @@ func readUpload(c echo.Context, fn func(fields url.Values, name string, file io.
 func readField(part *multipart.Part, fields url.Values) error {
 	b, err := io.ReadAll(io.LimitReader(part, 4096))
 	if err != nil {
-		return models.Invalid(part.FormName(), "could not be read: send the form again")
+		return errs.Invalid(part.FormName(), "could not be read: send the form again")
 	}
 	fields.Add(part.FormName(), string(b))
 	return nil
@@ -150,14 +154,14 @@ func (s *Server) importJob(c echo.Context) error {
 		return err
 	}
 	// The page shows the file's rows and its bad values: identifiers.
-	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "import.view", ObjectType: "import", ObjectID: job.ID,
+	if err := s.db.Record(c.Request().Context(), actor(c), store.Audit{Action: "import.view", ObjectType: "import", ObjectID: job.ID,
 		CustomerID: job.CustomerID, Details: map[string]any{"line": c.QueryParam("line")}}); err != nil {
 		return err
 	}
 	return s.renderImportJob(c, http.StatusOK, job, customer, nil)
 }
 
-func (s *Server) loadImport(c echo.Context) (*models.ImportJob, string, error) {
+func (s *Server) loadImport(c echo.Context) (*imports.ImportJob, string, error) {
 	ctx, a := c.Request().Context(), actor(c)
 	job, err := s.db.ImportJob(ctx, a, c.Param("id"))
 	if err != nil {
@@ -172,7 +176,7 @@ func (s *Server) loadImport(c echo.Context) (*models.ImportJob, string, error) {
 	return job, customer, nil
 }
 
-func (s *Server) renderImportJob(c echo.Context, status int, job *models.ImportJob, customer string, errs views.Errors) error {
+func (s *Server) renderImportJob(c echo.Context, status int, job *imports.ImportJob, customer string, errs views.Errors) error {
 	ctx := c.Request().Context()
 	line, _ := strconv.ParseInt(c.QueryParam("line"), 10, 64)
 	col := -2
@@ -192,7 +196,7 @@ func (s *Server) renderImportJob(c echo.Context, status int, job *models.ImportJ
 		last := problems[len(problems)-1]
 		more = fmt.Sprintf("/imports/%s?line=%d&col=%d", job.ID, last.Line, last.Col)
 	}
-	if job.Status == models.ImportPreview {
+	if job.Status == imports.ImportPreview {
 		earlier, err := s.db.EarlierImports(ctx, actor(c), job)
 		if err != nil {
 			return err
@@ -211,7 +215,7 @@ func (s *Server) importProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if job.Status == models.ImportPreview {
+	if job.Status == imports.ImportPreview {
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
 	return s.render(c, http.StatusOK, views.ImportProgress(*job))
@@ -239,13 +243,13 @@ func (s *Server) importBadRowsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "import.bad_rows_export", ObjectType: "import", ObjectID: job.ID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "import.bad_rows_export", ObjectType: "import", ObjectID: job.ID,
 		CustomerID: job.CustomerID, Details: map[string]any{"bad_rows": job.BadRows}}); err != nil {
 		return err
 	}
 	out := startCSV(c, "bad-rows-"+job.FileName, []string{"line", "column", "value", "reason"})
-	err = s.db.EachImportProblem(ctx, job, func(p models.ImportProblem) error {
-		return out.Write([]string{strconv.FormatInt(p.Line, 10), p.Field, models.SpreadsheetSafe(p.Value), p.Reason})
+	err = s.db.EachImportProblem(ctx, job, func(p imports.ImportProblem) error {
+		return out.Write([]string{strconv.FormatInt(p.Line, 10), p.Field, imports.SpreadsheetSafe(p.Value), p.Reason})
 	})
 	if err = out.Close(err); err != nil {
 		s.log.Error("bad rows download interrupted", "request_id", requestID(c), "import", job.ID, "err", err)
@@ -260,7 +264,7 @@ func (s *Server) importRemap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := models.ImportMapping{Columns: job.Mapping.Columns, Fields: make([]string, len(job.Mapping.Columns)),
+	m := imports.ImportMapping{Columns: job.Mapping.Columns, Fields: make([]string, len(job.Mapping.Columns)),
 		Channel: c.FormValue("channel")}
 	for i := range m.Fields {
 		m.Fields[i] = c.FormValue(fmt.Sprintf("field_%d", i))

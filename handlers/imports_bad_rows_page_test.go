@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 // TestBadRowsTablePagesByLine: an import with 1,000 bad rows shows them
@@ -17,7 +16,7 @@ import (
 func TestBadRowsTablePagesByLine(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	c.get("/imports")
 	var csv strings.Builder
 	csv.WriteString("Email\r\n")

@@ -11,15 +11,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 	"github.com/sendara/console/jobs"
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 func TestBrowserCustomerAdminImportsOptOutsWithAPreviewAndAProgressReport(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	file := filepath.Join(t.TempDir(), "hubspot-export.csv")
 	if err := os.WriteFile(file, []byte(hubspotExport), 0o600); err != nil {
 		t.Fatal(err)

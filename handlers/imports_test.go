@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
+
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -14,10 +17,9 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-
 	"github.com/sendara/console/jobs"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // uploadCSV posts the import form with a file. With viaHeader the CSRF
@@ -73,7 +75,7 @@ const hubspotExport = "Record ID,First Name,Last Name,Email,Phone Number,Mobile 
 func TestCustomerAdminUploadsPreviewsAndImportsOptOuts(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 
 	if p := c.get("/imports"); p.Status != http.StatusOK || p.Doc.Find(`[data-testid=import-form] input[type=file][name=file]`).Length() != 1 {
 		t.Fatalf("GET /imports: status %d, upload form missing", p.Status)
@@ -143,7 +145,7 @@ func TestCustomerAdminUploadsPreviewsAndImportsOptOuts(t *testing.T) {
 		t.Error("a finished job's progress still polls")
 	}
 	for _, to := range []string{"+14155550100", "ann@example.com", "+14155550102", "eve@example.com"} {
-		if s, err := app.db.CheckSuppression(context.Background(), acme.ID, models.Identifier{Value: to}, ""); err != nil || !s.Suppressed {
+		if s, err := app.db.CheckSuppression(context.Background(), acme.ID, store.Identifier{Value: to}, ""); err != nil || !s.Suppressed {
 			t.Errorf("%s after the import: %+v (%v), want suppressed", to, s, err)
 		}
 	}
@@ -178,7 +180,7 @@ func (a *testApp) countRows(table string) int64 {
 func TestTheSameFileImportedTwiceAppliesNothingTheSecondTime(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	importFile := func() string {
 		c.get("/imports")
 		p := c.uploadCSV(nil, "list.csv", hubspotExport, true)
@@ -210,8 +212,8 @@ func TestTheSameFileImportedTwiceAppliesNothingTheSecondTime(t *testing.T) {
 func TestUploadsThatCannotBeImportedAreExplainedAndLeaveNothing(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	staff, _ := app.signedIn(models.RoleStaffAdmin, nil, "staff@sendara.test")
+	admin, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	staff, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "staff@sendara.test")
 	cases := []struct {
 		name     string
 		c        *client
@@ -248,7 +250,7 @@ func TestUploadsThatCannotBeImportedAreExplainedAndLeaveNothing(t *testing.T) {
 func TestStaffImportForTheCustomerTheyChoose(t *testing.T) {
 	app := newTestApp(t)
 	acme, bolt := app.customer("acme"), app.customer("bolt")
-	staff, _ := app.signedIn(models.RoleStaffAdmin, nil, "staff@sendara.test")
+	staff, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "staff@sendara.test")
 	list := staff.get("/imports")
 	if list.Doc.Find(`select[name=customer] option[value="`+bolt.ID+`"]`).Length() != 1 {
 		t.Fatal("staff see no customer select")
@@ -283,7 +285,7 @@ func TestAnotherTenantsImportAnswersNotFound(t *testing.T) {
 	}
 	jobPath := p.Location()
 
-	bAdmin, _ := app.signedIn(models.RoleCustomerAdmin, f.B, "admin@bolt.test")
+	bAdmin, _ := app.signedIn(accounts.RoleCustomerAdmin, f.B, "admin@bolt.test")
 	for _, path := range []string{jobPath, jobPath + "/progress", jobPath + "/row", jobPath + "/bad-rows.csv"} {
 		if p := bAdmin.get(path); p.Status != http.StatusNotFound {
 			t.Errorf("GET %s as B: status %d, want 404", path, p.Status)
@@ -306,7 +308,7 @@ func TestAnotherTenantsImportAnswersNotFound(t *testing.T) {
 func TestCustomerAgentMayNotImportOrExport(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agent, _ := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
+	agent, _ := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	for _, path := range []string{"/imports", "/exports/suppressions.csv", "/exports/contacts.csv"} {
 		if p := agent.get(path); p.Status != http.StatusForbidden {
 			t.Errorf("GET %s as an agent: status %d, want 403", path, p.Status)
@@ -321,7 +323,7 @@ func TestCustomerAgentMayNotImportOrExport(t *testing.T) {
 func TestAFileWithoutARecognisedColumnIsMappedByHandOnThePreview(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	c.get("/imports")
 	p := c.uploadCSV(nil, "odd.csv", "Number,Who\n4155550100,Ann\n4155550101,Bob\n", false)
 	jobPath := p.Location()
@@ -355,11 +357,11 @@ func TestAFileWithoutARecognisedColumnIsMappedByHandOnThePreview(t *testing.T) {
 	}
 	c.post(jobPath+"/start", nil)
 	app.runImports()
-	s, err := app.db.CheckSuppression(context.Background(), acme.ID, models.Identifier{Value: "+14155550100"}, models.ChannelFaceTime)
+	s, err := app.db.CheckSuppression(context.Background(), acme.ID, store.Identifier{Value: "+14155550100"}, consent.ChannelFaceTime)
 	if err != nil || s.Suppressed {
 		t.Errorf("an iMessage-only import suppressed FaceTime: %+v %v", s, err)
 	}
-	if s, _ := app.db.CheckSuppression(context.Background(), acme.ID, models.Identifier{Value: "+14155550100"}, models.ChannelIMessage); !s.Suppressed {
+	if s, _ := app.db.CheckSuppression(context.Background(), acme.ID, store.Identifier{Value: "+14155550100"}, consent.ChannelIMessage); !s.Suppressed {
 		t.Error("the iMessage-only import did not suppress iMessage")
 	}
 	if n := len(app.auditEvents("import.remap")); n != 3 {
@@ -370,7 +372,7 @@ func TestAFileWithoutARecognisedColumnIsMappedByHandOnThePreview(t *testing.T) {
 func TestDiscardingAPreviewImportsNothing(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	c.get("/imports")
 	jobPath := c.uploadCSV(nil, "a.csv", hubspotExport, false).Location()
 	c.get(jobPath)
@@ -393,7 +395,7 @@ func TestDiscardingAPreviewImportsNothing(t *testing.T) {
 func TestBadRowsDownloadAsCSV(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	c.get("/imports")
 	jobPath := c.uploadCSV(nil, "a.csv", hubspotExport, false).Location()
 	p := c.get(jobPath + "/bad-rows.csv")
@@ -413,7 +415,7 @@ func TestExportsStreamOneCustomersListAsCSVAndAreAudited(t *testing.T) {
 	app.contact(t, f.A, "Ann", "+14155550100", "ann@example.com")
 	app.contact(t, f.A, "Bob", "bob@example.com")
 	app.contact(t, f.B, "Zed", "zed@example.com")
-	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, f.A.ID, models.ConsentInput{To: "ann@example.com", Kind: models.OptOut}, "US"); err != nil {
+	if _, err := app.db.RecordConsent(ctx, modeltest.Staff, f.A.ID, consent.ConsentInput{To: "ann@example.com", Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	c := app.client()
@@ -432,7 +434,7 @@ func TestExportsStreamOneCustomersListAsCSVAndAreAudited(t *testing.T) {
 		if r[4] != "Ann" || r[6] != "true" || r[7] != "opted_out" || r[8] != "opt_out" || r[9] == "" {
 			t.Errorf("suppressed row %q", r)
 		}
-		if r[1] == models.KindPhone && r[0] != "tel:+14155550100" {
+		if r[1] == store.KindPhone && r[0] != "tel:+14155550100" {
 			t.Errorf("a phone number is written %q, not as a tel: URI a spreadsheet keeps as text", r[0])
 		}
 	}
@@ -454,7 +456,7 @@ func TestExportsStreamOneCustomersListAsCSVAndAreAudited(t *testing.T) {
 		t.Errorf("exporting tenant B as A: status %d, want 404", p.Status)
 	}
 
-	officer, _ := app.signedIn(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer, _ := app.signedIn(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	chooser := officer.get("/exports/suppressions.csv")
 	if chooser.Status != http.StatusOK || chooser.Doc.Find(`[data-testid=export-customers] a[href="/exports/suppressions.csv?customer=`+f.B.ID+`"]`).Length() != 1 {
 		t.Errorf("staff without a customer: status %d, no customer choice\n%s", chooser.Status, chooser.Body)

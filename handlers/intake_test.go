@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -14,14 +19,14 @@ import (
 	"time"
 
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // outboxTo returns the newest mail of kind queued to addr.
-func (a *testApp) outboxTo(t *testing.T, addr, kind string) *models.OutboxMail {
+func (a *testApp) outboxTo(t *testing.T, addr, kind string) *outbox.OutboxMail {
 	t.Helper()
-	mails, err := a.db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{Kind: kind, Limit: 100})
+	mails, err := a.db.Outbox(context.Background(), modeltest.Staff, outbox.OutboxFilter{Kind: kind, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,18 +53,18 @@ func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
 		t.Fatalf("submit: %d %s", p.Status, p.Body)
 	}
 	rs, _ := app.db.RequestsByEmail(context.Background(), modeltest.Staff, "jane@example.com")
-	if len(rs) != 1 || rs[0].Channel != "web_form" || rs[0].Status != models.StatusVerifying || rs[0].VerifiedAt != nil {
+	if len(rs) != 1 || rs[0].Channel != "web_form" || rs[0].Status != requests.StatusVerifying || rs[0].VerifiedAt != nil {
 		t.Fatalf("request %+v", rs)
 	}
 	if ids := rs[0].Identifiers(); len(ids) != 2 {
 		t.Errorf("subject identifiers %v, want the email and the phone", ids)
 	}
-	mail := app.outboxTo(t, "jane@example.com", models.MailVerification)
+	mail := app.outboxTo(t, "jane@example.com", outbox.MailVerification)
 	link := regexp.MustCompile(`/privacy-request/confirm/[A-Za-z0-9_-]+`).FindString(mail.BodyText)
 	if link == "" {
 		t.Fatalf("no confirmation link in %q", mail.BodyText)
 	}
-	app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
+	app.outboxTo(t, "jane@example.com", outbox.MailAcknowledgement)
 	// A mail scanner fetches the link (from its own client, twice): that
 	// shows the confirm page and verifies nothing.
 	scanner := app.client()
@@ -69,7 +74,7 @@ func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
 			t.Fatalf("the link's page: %d", got.Status)
 		}
 	}
-	if r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID); r.VerifiedAt != nil || r.Status != models.StatusVerifying {
+	if r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID); r.VerifiedAt != nil || r.Status != requests.StatusVerifying {
 		t.Fatalf("following the link verified the request: %s", r.Status)
 	}
 	if forged := c.post(link, url.Values{"_csrf": {"forged"}}); forged.Status != http.StatusForbidden {
@@ -86,7 +91,7 @@ func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
 		t.Errorf("a used link confirmed again: %d, want 404", again.Status)
 	}
 	r, _ := app.db.Request(context.Background(), modeltest.Staff, rs[0].ID)
-	if r.Status != models.StatusVerified || r.VerificationMethod != "email_link" {
+	if r.Status != requests.StatusVerified || r.VerificationMethod != "email_link" {
 		t.Errorf("after the link: %s by %s", r.Status, r.VerificationMethod)
 	}
 }
@@ -118,7 +123,7 @@ func TestPublicFormHoneypotAndLimits(t *testing.T) {
 func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 	app := newTestApp(t)
 	sink := mailbox.SinkFunc(func(ctx context.Context, m *mailbox.Message) error {
-		_, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
+		_, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
 			FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType, Raw: m.Raw, ReceivedAt: m.Date})
 		return err
 	})
@@ -147,7 +152,7 @@ func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 		t.Fatalf("%d requests, want one (the retry is the same message)", len(rs))
 	}
 	r := rs[0]
-	if r.Channel != "email" || r.Type != nil || r.SuggestedType != models.TypeErasure || r.Regime != models.RegimeOther {
+	if r.Channel != "email" || r.Type != nil || r.SuggestedType != calendar.TypeErasure || r.Regime != calendar.RegimeOther {
 		t.Errorf("request: channel %s type %v suggested %s regime %s", r.Channel, r.Type, r.SuggestedType, r.Regime)
 	}
 	send("second", "Re: "+r.Reference, "Here is my phone: +1 415 555 0123")
@@ -164,7 +169,7 @@ func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 	if in != 2 {
 		t.Errorf("%d email_in events on the timeline, want 2", in)
 	}
-	ack := app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
+	ack := app.outboxTo(t, "jane@example.com", outbox.MailAcknowledgement)
 
 	// The acknowledgement goes out; Jane answers it from her work address,
 	// her mail program naming it in In-Reply-To and the subject losing the
@@ -193,9 +198,9 @@ func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
 	}
 }
 
-func (a *testApp) inboundOf(t *testing.T, requestID string) []models.InboundMail {
+func (a *testApp) inboundOf(t *testing.T, requestID string) []outbox.InboundMail {
 	t.Helper()
-	in, err := a.db.InboundMails(context.Background(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	in, err := a.db.InboundMails(context.Background(), modeltest.Staff, outbox.InboundFilter{RequestID: requestID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +209,7 @@ func (a *testApp) inboundOf(t *testing.T, requestID string) []models.InboundMail
 
 func TestStaffUploadAnEMLAndSeeTheOutbox(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	c := app.client()
 	c.login(officer)
 	c.get("/requests")

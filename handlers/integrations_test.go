@@ -5,7 +5,8 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	hooks "github.com/sendara/console/models/hooks"
 )
 
 // TestTheIntegrationRecipesWork makes the calls docs/INTEGRATIONS.md tells
@@ -24,7 +25,7 @@ func TestTheIntegrationRecipesWork(t *testing.T) {
 	}
 
 	// Recipe 2: n8n (or Zapier) checks before sending, with a check-only key.
-	checkKey := app.apiKeyWithScope(t, acme, models.ScopeCheck)
+	checkKey := app.apiKeyWithScope(t, acme, accounts.ScopeCheck)
 	for to, want := range map[string]bool{"+14155550123": true, "+14155550124": false} {
 		a := checkKey.get("/api/v1/suppressions/check?channel=imessage&to=" + url.QueryEscape(to))
 		if a.Status != http.StatusOK || a.Body["suppressed"] != want {
@@ -35,7 +36,7 @@ func TestTheIntegrationRecipesWork(t *testing.T) {
 	// Recipe 3: a Zapier polling trigger reads the feed and keeps the cursor.
 	a = writeKey.get("/api/v1/events?limit=100")
 	events, _ := a.Body["events"].([]any)
-	if a.Status != http.StatusOK || len(events) != 1 || events[0].(map[string]any)["type"] != models.EventOptedOut {
+	if a.Status != http.StatusOK || len(events) != 1 || events[0].(map[string]any)["type"] != hooks.EventOptedOut {
 		t.Fatalf("feed: %d %s", a.Status, a.Raw)
 	}
 	next := a.Body["next"].(string)

@@ -6,8 +6,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	errs "github.com/sendara/console/models/errs"
 	"github.com/sendara/console/views"
 )
 
@@ -26,7 +25,7 @@ func (s *Server) accountBundles(c echo.Context) error {
 func (s *Server) accountBundleDownload(c echo.Context) error {
 	id := c.FormValue("customer_id")
 	if id == "" {
-		return models.Invalid("customer_id", "choose a customer")
+		return errs.Invalid("customer_id", "choose a customer")
 	}
 	b, err := s.db.AccountBundleFor(c.Request().Context(), actor(c), id)
 	if err != nil {

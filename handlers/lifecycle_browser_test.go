@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 // An officer opens an incident discovered 30 hours ago, sees its notice to
@@ -16,8 +15,8 @@ import (
 func TestBrowserOfficerSendsAnOverdueBreachNotice(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	inc := lifecycleIncident(t, app, acme)
 	if err := app.db.Gorm.Table("incident_customers").Where("incident_id = ?", inc.ID).
 		Update("notice_due_at", inc.DiscoveredAt.Add(-6*time.Hour)).Error; err != nil {

@@ -1,14 +1,18 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	errs "github.com/sendara/console/models/errs"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -51,22 +55,22 @@ func (s *Server) apiRecordCommunications(c echo.Context) error {
 	switch {
 	case len(req.Items) == 0:
 		return &apiError{status: http.StatusBadRequest, msg: "items must list at least one message or call", field: "items"}
-	case len(req.Items) > models.MaxCommunicationBatch:
+	case len(req.Items) > registers.MaxCommunicationBatch:
 		return &apiError{status: http.StatusBadRequest, msg: "items may list at most 1000 messages or calls per call", field: "items"}
 	}
 	tenant, err := s.tenantOf(c, req.Customer)
 	if err != nil {
 		return err
 	}
-	items := make([]models.CommunicationItem, len(req.Items))
-	early := make([]*models.ValidationError, len(req.Items)) // times that do not parse
+	items := make([]registers.CommunicationItem, len(req.Items))
+	early := make([]*errs.ValidationError, len(req.Items)) // times that do not parse
 	for i, it := range req.Items {
-		items[i] = models.CommunicationItem{To: it.To, Channel: it.Channel, Direction: it.Direction, DeliveryStatus: it.DeliveryStatus}
+		items[i] = registers.CommunicationItem{To: it.To, Channel: it.Channel, Direction: it.Direction, DeliveryStatus: it.DeliveryStatus}
 		prefix := "items[" + strconv.Itoa(i) + "]."
 		if it.OccurredAt != "" {
 			t, err := time.Parse(time.RFC3339Nano, it.OccurredAt)
 			if err != nil {
-				early[i] = &models.ValidationError{Field: prefix + "occurred_at", Message: "must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00"}
+				early[i] = &errs.ValidationError{Field: prefix + "occurred_at", Message: "must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00"}
 				continue
 			}
 			items[i].OccurredAt = t
@@ -74,14 +78,14 @@ func (s *Server) apiRecordCommunications(c echo.Context) error {
 		if it.CRMSyncedAt != "" {
 			t, err := time.Parse(time.RFC3339Nano, it.CRMSyncedAt)
 			if err != nil {
-				early[i] = &models.ValidationError{Field: prefix + "crm_synced_at", Message: "must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00"}
+				early[i] = &errs.ValidationError{Field: prefix + "crm_synced_at", Message: "must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00"}
 				continue
 			}
 			items[i].CRMSyncedAt = &t
 		}
 	}
 	// Items whose times do not parse are answered here and not sent on.
-	var send []models.CommunicationItem
+	var send []registers.CommunicationItem
 	var at []int
 	for i, it := range items {
 		if early[i] == nil {
@@ -104,7 +108,7 @@ func (s *Server) apiRecordCommunications(c echo.Context) error {
 			if r.Err != nil {
 				// The model numbered the items it was given; name the one sent.
 				field := "items[" + strconv.Itoa(i) + "]." + r.Err.Field[strings.Index(r.Err.Field, ".")+1:]
-				out[i] = communicationItemError(i, req.Items[i].To, &models.ValidationError{Field: field, Message: r.Err.Message})
+				out[i] = communicationItemError(i, req.Items[i].To, &errs.ValidationError{Field: field, Message: r.Err.Message})
 				continue
 			}
 			out[i] = communicationResultJSON{Index: i, To: r.To, ID: r.ID, ContactID: r.ContactID}
@@ -119,7 +123,7 @@ func (s *Server) apiRecordCommunications(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"results": out, "recorded": recorded, "refused": len(out) - recorded})
 }
 
-func communicationItemError(i int, to string, e *models.ValidationError) communicationResultJSON {
+func communicationItemError(i int, to string, e *errs.ValidationError) communicationResultJSON {
 	code := "malformed_request"
 	if strings.HasSuffix(e.Field, ".to") {
 		code = "invalid_identifier"
@@ -130,17 +134,17 @@ func communicationItemError(i int, to string, e *models.ValidationError) communi
 // sentAfterOptOutParams reads the customer and period of the report: a
 // customer user's own tenant, or the customer a staff user chose; the
 // last 12 months by default.
-func (s *Server) sentAfterOptOutParams(c echo.Context) (string, models.Date, models.Date, error) {
-	today := models.TodayIn(s.cfg.Business.Loc)
+func (s *Server) sentAfterOptOutParams(c echo.Context) (string, calendar.Date, calendar.Date, error) {
+	today := calendar.TodayIn(s.cfg.Business.Loc)
 	from, to := today.AddMonths(-12), today
 	for _, p := range []struct {
 		name string
-		dst  *models.Date
+		dst  *calendar.Date
 	}{{"from", &from}, {"to", &to}} {
 		if v := c.QueryParam(p.name); v != "" {
-			d, err := models.ParseDate(v)
+			d, err := calendar.ParseDate(v)
 			if err != nil {
-				return "", from, to, models.Invalid(p.name, "%v", err)
+				return "", from, to, errs.Invalid(p.name, "%v", err)
 			}
 			*p.dst = d
 		}
@@ -171,7 +175,7 @@ func (s *Server) sentAfterOptOut(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.db.Record(ctx, a, models.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
+		if err := s.db.Record(ctx, a, store.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
 			Details: map[string]any{"from": from.String(), "to": to.String(), "rows": len(rep.Rows), "format": "page"}}); err != nil {
 			return err
 		}
@@ -189,17 +193,17 @@ func (s *Server) sentAfterOptOutCSV(c echo.Context) error {
 		return err
 	}
 	if customer == "" {
-		return models.Invalid("customer", "choose a customer")
+		return errs.Invalid("customer", "choose a customer")
 	}
 	rep, err := s.db.SentAfterOptOutFor(ctx, a, customer, from, to, s.cfg.Business)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
 		Details: map[string]any{"from": from.String(), "to": to.String(), "rows": len(rep.Rows), "format": "csv"}}); err != nil {
 		return err
 	}
-	out := startCSV(c, "sent-after-opt-out-"+from.String()+"-to-"+to.String()+".csv", models.SentAfterOptOutColumns)
+	out := startCSV(c, "sent-after-opt-out-"+from.String()+"-to-"+to.String()+".csv", registers.SentAfterOptOutColumns)
 	var werr error
 	for _, r := range rep.Rows {
 		if werr = out.Write(lifecycleCSVRow(r.Record())); werr != nil {

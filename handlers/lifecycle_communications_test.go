@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"encoding/csv"
 	"net/http"
@@ -8,14 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	registers "github.com/sendara/console/models/registers"
 )
 
 func TestCommunicationsBatchAnswersEachItemWithItsIndexAndField(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	api := app.apiKeyWithScope(t, acme, models.ScopeWrite)
+	api := app.apiKeyWithScope(t, acme, accounts.ScopeWrite)
 	a := api.post("/api/v1/communications", map[string]any{"items": []map[string]any{
 		{"to": "+1 (415) 555-0123", "channel": "imessage", "direction": "outbound", "delivery_status": "delivered", "occurred_at": "2026-05-10T12:00:00-07:00"},
 		{"to": "not a number", "channel": "imessage", "direction": "outbound", "delivery_status": "sent"},
@@ -56,7 +63,7 @@ func TestCommunicationsBatchAnswersEachItemWithItsIndexAndField(t *testing.T) {
 		t.Fatalf("contact of the recorded message: %v %v", cs, err)
 	}
 	var n int64
-	app.db.Gorm.Model(&models.Communication{}).Where("customer_id = ? AND contact_id = ?", acme.ID, cs[0].ID).Count(&n)
+	app.db.Gorm.Model(&consent.Communication{}).Where("customer_id = ? AND contact_id = ?", acme.ID, cs[0].ID).Count(&n)
 	if n != 1 {
 		t.Errorf("%d records for the contact, want 1", n)
 	}
@@ -70,7 +77,7 @@ func TestCommunicationsBatchRefusesAMalformedBatchAndACheckOnlyKey(t *testing.T)
 	for i := range many {
 		many[i] = item
 	}
-	write := app.apiKeyWithScope(t, acme, models.ScopeWrite)
+	write := app.apiKeyWithScope(t, acme, accounts.ScopeWrite)
 	tests := []struct {
 		name   string
 		key    *apiClient
@@ -81,7 +88,7 @@ func TestCommunicationsBatchRefusesAMalformedBatchAndACheckOnlyKey(t *testing.T)
 		{"no items", write, map[string]any{"items": []any{}}, 400, "malformed_request"},
 		{"too many items", write, map[string]any{"items": many}, 400, "malformed_request"},
 		{"an unknown field", write, map[string]any{"items": []any{item}, "colour": "red"}, 400, "malformed_request"},
-		{"a check-only key", app.apiKeyWithScope(t, acme, models.ScopeCheck), map[string]any{"items": []any{item}}, 403, "forbidden"},
+		{"a check-only key", app.apiKeyWithScope(t, acme, accounts.ScopeCheck), map[string]any{"items": []any{item}}, 403, "forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +99,7 @@ func TestCommunicationsBatchRefusesAMalformedBatchAndACheckOnlyKey(t *testing.T)
 		})
 	}
 	var n int64
-	app.db.Gorm.Model(&models.Communication{}).Count(&n)
+	app.db.Gorm.Model(&consent.Communication{}).Count(&n)
 	if n != 0 {
 		t.Errorf("%d records written by refused calls", n)
 	}
@@ -103,27 +110,27 @@ func TestSentAfterOptOutReportShowsATenantItsOwnExposureOnlyAsPageAndCSV(t *test
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")
 	optOut := time.Now().Add(-48 * time.Hour).UTC()
-	for _, cust := range []*models.Customer{acme, other} {
-		if _, err := app.db.RecordConsent(ctx, modeltest.Staff, cust.ID, models.ConsentInput{To: "+14155550123", Kind: models.OptOut,
+	for _, cust := range []*customers.Customer{acme, other} {
+		if _, err := app.db.RecordConsent(ctx, modeltest.Staff, cust.ID, consent.ConsentInput{To: "+14155550123", Kind: consent.OptOut,
 			Channel: "all", Source: "api", OccurredAt: optOut}, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := app.db.RecordCommunications(ctx, modeltest.Staff, acme.ID, []models.CommunicationItem{
+	if _, err := app.db.RecordCommunications(ctx, modeltest.Staff, acme.ID, []registers.CommunicationItem{
 		{To: "+14155550123", Channel: "imessage", Direction: "outbound", DeliveryStatus: "delivered", OccurredAt: optOut.Add(time.Hour)},
 		{To: "+14155550123", Channel: "imessage", Direction: "outbound", DeliveryStatus: "delivered", OccurredAt: optOut.Add(-time.Hour)},
 	}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, other, "admin@other.test"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, other, "admin@other.test"))
 	// Another tenant's admin naming acme still sees only its own (empty) report.
 	p := admin.get("/communications/sent-after-opt-out?customer=" + acme.ID)
 	if p.Status != http.StatusOK || p.Doc.Find(`[data-testid="sent-after-opt-out"] tbody tr`).Length() != 0 {
 		t.Fatalf("other tenant: status %d, rows %d", p.Status, p.Doc.Find(`[data-testid="sent-after-opt-out"] tbody tr`).Length())
 	}
 	acmeAdmin := app.client()
-	acmeAdmin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	acmeAdmin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"))
 	before := len(app.auditEvents("communication.sent_after_opt_out"))
 	p = acmeAdmin.get("/communications/sent-after-opt-out")
 	if rows := p.Doc.Find(`[data-testid="sent-after-opt-out"] tbody tr`); rows.Length() != 1 || !strings.Contains(rows.Text(), "+14155550123") {
@@ -138,7 +145,7 @@ func TestSentAfterOptOutReportShowsATenantItsOwnExposureOnlyAsPageAndCSV(t *test
 		t.Errorf("%d report events for a page and a CSV, want 2", after-before)
 	}
 	agent := app.client()
-	agent.login(app.user(models.RoleCustomerAgent, acme, "agent@acme.test"))
+	agent.login(app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test"))
 	if p := agent.get("/communications/sent-after-opt-out"); p.Status != http.StatusForbidden {
 		t.Errorf("agent: status %d, want 403", p.Status)
 	}
@@ -151,7 +158,7 @@ func TestPostedCommunicationsAreInTheAccessBundleAndGoneAfterErasure(t *testing.
 	ctx := context.Background()
 	acme := app.customer("acme")
 	app.contact(t, acme, "Jane Doe", "+14155550123")
-	api := app.apiKeyWithScope(t, acme, models.ScopeWrite)
+	api := app.apiKeyWithScope(t, acme, accounts.ScopeWrite)
 	a := api.post("/api/v1/communications", map[string]any{"items": []map[string]any{
 		{"to": "415-555-0123", "channel": "imessage", "direction": "outbound", "delivery_status": "delivered"},
 		{"to": "+14155550123", "channel": "facetime", "direction": "inbound", "delivery_status": "answered"},
@@ -159,7 +166,7 @@ func TestPostedCommunicationsAreInTheAccessBundleAndGoneAfterErasure(t *testing.
 	if a.Status != http.StatusOK || a.Body["recorded"] != float64(2) {
 		t.Fatalf("record: %d %s", a.Status, a.Raw)
 	}
-	access := app.instructedRequest(t, models.TypeAccess, "+14155550123")
+	access := app.instructedRequest(t, calendar.TypeAccess, "+14155550123")
 	bundle, err := app.db.ExportBundle(ctx, modeltest.Staff, access.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -167,13 +174,13 @@ func TestPostedCommunicationsAreInTheAccessBundleAndGoneAfterErasure(t *testing.
 	if bundle.Counts["communications"] != 2 {
 		t.Errorf("the bundle lists %d communication records, want 2", bundle.Counts["communications"])
 	}
-	erasure := app.instructedRequest(t, models.TypeErasure, "+14155550123")
+	erasure := app.instructedRequest(t, calendar.TypeErasure, "+14155550123")
 	res, err := app.db.EraseSubject(ctx, modeltest.Staff, erasure.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var left int64
-	app.db.Gorm.Model(&models.Communication{}).Where("customer_id = ?", acme.ID).Count(&left)
+	app.db.Gorm.Model(&consent.Communication{}).Where("customer_id = ?", acme.ID).Count(&left)
 	if res.Deleted["communications"] != 2 || left != 0 {
 		t.Errorf("erasure deleted %d communication records, %d left", res.Deleted["communications"], left)
 	}

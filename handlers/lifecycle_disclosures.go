@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	errs "github.com/sendara/console/models/errs"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -23,7 +27,7 @@ func (s *Server) renderDisclosures(c echo.Context, status int, f views.Disclosur
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "legal_disclosure.list", ObjectType: "legal_disclosure",
+	if err := s.db.Record(ctx, a, store.Audit{Action: "legal_disclosure.list", ObjectType: "legal_disclosure",
 		Details: map[string]any{"results": len(list)}}); err != nil {
 		return err
 	}
@@ -40,9 +44,9 @@ func (s *Server) renderDisclosures(c echo.Context, status int, f views.Disclosur
 	return s.render(c, status, views.Disclosures(p))
 }
 
-func optionalDate(field, v string) (models.Date, error) {
+func optionalDate(field, v string) (calendar.Date, error) {
 	if strings.TrimSpace(v) == "" {
-		return models.Date{}, nil
+		return calendar.Date{}, nil
 	}
 	return formDate(field, v)
 }
@@ -60,9 +64,9 @@ func (s *Server) disclosureCreate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.db.RecordDisclosure(c.Request().Context(), actor(c), models.DisclosureInput{ReceivedOn: received, Authority: f.Authority,
+		_, err = s.db.RecordDisclosure(c.Request().Context(), actor(c), registers.DisclosureInput{ReceivedOn: received, Authority: f.Authority,
 			Kind: f.Kind, CustomerID: f.CustomerID, Disclosed: f.Disclosed, DisclosedOn: disclosed, CustomerTold: f.CustomerTold,
-			NotToldReason: f.NotToldReason}, models.TodayIn(s.cfg.Business.Loc))
+			NotToldReason: f.NotToldReason}, calendar.TodayIn(s.cfg.Business.Loc))
 		return err
 	}()
 	if err != nil {
@@ -81,7 +85,7 @@ func (s *Server) transparencyCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := startCSV(c, "transparency-report.csv", models.TransparencyColumns)
+	out := startCSV(c, "transparency-report.csv", registers.TransparencyColumns)
 	var werr error
 	for _, y := range years {
 		if werr = out.Write(y.Record()); werr != nil {
@@ -98,7 +102,7 @@ func (s *Server) transparencyCSV(c echo.Context) error {
 // information" answer to an opt-out of sale or sharing.
 func (s *Server) requestNoSaleAnswer(c echo.Context) error {
 	if err := s.db.AnswerNoSale(c.Request().Context(), actor(c), c.Param("id")); err != nil {
-		if _, ok := models.AsConflict(err); ok {
+		if _, ok := errs.AsConflict(err); ok {
 			s.flash(c, err.Error())
 			return redirect(c, "/requests/"+c.Param("id"))
 		}

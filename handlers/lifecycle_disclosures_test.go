@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
@@ -8,16 +13,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
-	today := models.TodayIn(models.DefaultBusiness().Loc)
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	today := calendar.TodayIn(calendar.DefaultBusiness().Loc)
 	officer.get("/legal-disclosures")
 	form := url.Values{"received_on": {today.String()}, "authority": {"FBI field office"}, "kind": {"warrant"},
 		"customer_id": {acme.ID}, "disclosed": {"consent history of one number"}, "disclosed_on": {today.String()}}
@@ -38,12 +43,12 @@ func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
 		t.Errorf("CSV %q %v", recs, err)
 	}
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"))
 	if p := admin.get("/legal-disclosures"); p.Status != http.StatusForbidden {
 		t.Errorf("a customer admin: %d, want 403", p.Status)
 	}
 	auditor := app.client()
-	auditor.login(app.user(models.RoleAuditor, nil, "auditor@sendara.test"))
+	auditor.login(app.user(accounts.RoleAuditor, nil, "auditor@sendara.test"))
 	auditor.get("/legal-disclosures")
 	if p := auditor.post("/legal-disclosures", form); p.Status != http.StatusForbidden {
 		t.Errorf("an auditor recording: %d, want 403", p.Status)
@@ -53,9 +58,9 @@ func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
 func TestAnOfficerAnswersAnOptOutOfSaleFromTheRequestPage(t *testing.T) {
 	app := newTestApp(t)
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
-	r, err := app.db.CreateRequest(t.Context(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeOptOutSale,
-		Regime: "ccpa", Channel: "api", Requester: models.Requester{Email: "jane@example.com"}}, "US")
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	r, err := app.db.CreateRequest(t.Context(), modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeOptOutSale,
+		Regime: "ccpa", Channel: "api", Requester: requests.Requester{Email: "jane@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,18 +91,18 @@ func TestAnOfficerAnswersAnOptOutOfSaleFromTheRequestPage(t *testing.T) {
 func TestStaffDownloadAnAccountBundleWithoutSecrets(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	holder := app.user(models.RoleCustomerAdmin, acme, "owner@acme.test")
+	holder := app.user(accounts.RoleCustomerAdmin, acme, "owner@acme.test")
 	signedIn := app.client()
 	signedIn.login(holder)
 	app.apiKey(t, acme)
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
 	officer.get("/account-bundles")
 	p := officer.post("/account-bundles", url.Values{"customer_id": {acme.ID}})
 	if p.Status != http.StatusOK || !strings.Contains(p.Header.Get("Content-Disposition"), "account-acme.json") {
 		t.Fatalf("bundle: %d %s", p.Status, p.Header.Get("Content-Disposition"))
 	}
-	var b models.AccountBundle
+	var b registers.AccountBundle
 	if err := json.Unmarshal([]byte(p.Body), &b); err != nil {
 		t.Fatal(err)
 	}

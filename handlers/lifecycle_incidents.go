@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	errs "github.com/sendara/console/models/errs"
+	registers "github.com/sendara/console/models/registers"
+
 	"fmt"
 	"net/http"
 	"strconv"
@@ -8,8 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -17,14 +19,14 @@ import (
 func (s *Server) parseLocalTime(field, v string) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return time.Time{}, models.Invalid(field, "is required")
+		return time.Time{}, errs.Invalid(field, "is required")
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
 		if t, err := time.ParseInLocation(layout, v, s.cfg.Business.Loc); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, models.Invalid(field, "must be a date and time such as 2026-05-10T14:30")
+	return time.Time{}, errs.Invalid(field, "must be a date and time such as 2026-05-10T14:30")
 }
 
 func formCount(field, v string) (int, error) {
@@ -34,7 +36,7 @@ func formCount(field, v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, models.Invalid(field, "must be a whole number of people, 0 or more")
+		return 0, errs.Invalid(field, "must be a whole number of people, 0 or more")
 	}
 	return n, nil
 }
@@ -52,13 +54,13 @@ func (s *Server) renderIncidents(c echo.Context, status int, create, report view
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "incident.list", ObjectType: "incident", CustomerID: a.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "incident.list", ObjectType: "incident", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(list)}}); err != nil {
 		return err
 	}
 	p := views.IncidentsPage{Incidents: list, Staff: a.Staff(), CanWrite: s.allowed(c, "incidents", "write"),
 		CanReport: s.allowed(c, "incidents", "report"), CanSettings: s.allowed(c, "incidents", "settings"),
-		Create: create, Report: report, Now: models.Now(), Loc: s.cfg.Business.Loc}
+		Create: create, Report: report, Now: store.Now(), Loc: s.cfg.Business.Loc}
 	if p.NoticeHours, err = s.db.IncidentNoticeHours(ctx); err != nil {
 		return err
 	}
@@ -91,22 +93,22 @@ func (s *Server) incidentCreate(c echo.Context) error {
 	return s.renderIncidents(c, http.StatusUnprocessableEntity, f, views.IncidentForm{})
 }
 
-func (s *Server) createIncident(c echo.Context, f views.IncidentForm) (*models.Incident, error) {
+func (s *Server) createIncident(c echo.Context, f views.IncidentForm) (*registers.Incident, error) {
 	at, err := s.parseLocalTime("discovered_at", f.DiscoveredAt)
 	if err != nil {
 		return nil, err
 	}
-	in := models.IncidentInput{Title: f.Title, Description: f.Description, Categories: f.Categories, DiscoveredAt: at}
+	in := registers.IncidentInput{Title: f.Title, Description: f.Description, Categories: f.Categories, DiscoveredAt: at}
 	if f.CustomerID != "" {
 		n, err := formCount("count", f.Count)
 		if err != nil {
 			return nil, err
 		}
-		in.Affected = []models.AffectedInput{{CustomerID: f.CustomerID, Count: n}}
+		in.Affected = []registers.AffectedInput{{CustomerID: f.CustomerID, Count: n}}
 	}
 	inc, err := s.db.CreateIncident(c.Request().Context(), actor(c), in)
-	if v, ok := models.AsValidation(err); ok && strings.HasPrefix(v.Field, "affected[") {
-		return nil, models.Invalid("customer_id", "%s", v.Message)
+	if v, ok := errs.AsValidation(err); ok && strings.HasPrefix(v.Field, "affected[") {
+		return nil, errs.Invalid("customer_id", "%s", v.Message)
 	}
 	return inc, err
 }
@@ -125,7 +127,7 @@ func (s *Server) incidentReport(c echo.Context) error {
 	return s.renderIncidents(c, http.StatusUnprocessableEntity, views.IncidentForm{}, f)
 }
 
-func (s *Server) reportIncident(c echo.Context, f views.IncidentForm) (*models.Incident, error) {
+func (s *Server) reportIncident(c echo.Context, f views.IncidentForm) (*registers.Incident, error) {
 	at, err := s.parseLocalTime("discovered_at", f.DiscoveredAt)
 	if err != nil {
 		return nil, err
@@ -134,7 +136,7 @@ func (s *Server) reportIncident(c echo.Context, f views.IncidentForm) (*models.I
 	if err != nil {
 		return nil, err
 	}
-	return s.db.ReportIncident(c.Request().Context(), actor(c), models.CustomerReportInput{Title: f.Title, Description: f.Description,
+	return s.db.ReportIncident(c.Request().Context(), actor(c), registers.CustomerReportInput{Title: f.Title, Description: f.Description,
 		Categories: f.Categories, DiscoveredAt: at, AffectedCount: n})
 }
 
@@ -151,10 +153,10 @@ func (s *Server) renderIncident(c echo.Context, status int, errs views.Errors) e
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "incident.view", ObjectType: "incident", ObjectID: inc.ID, CustomerID: a.CustomerID}); err != nil {
+	if err := s.db.Record(ctx, a, store.Audit{Action: "incident.view", ObjectType: "incident", ObjectID: inc.ID, CustomerID: a.CustomerID}); err != nil {
 		return err
 	}
-	p := views.IncidentPage{Incident: inc, CanWrite: s.allowed(c, "incidents", "write"), Errors: errs, Now: models.Now(), Loc: s.cfg.Business.Loc}
+	p := views.IncidentPage{Incident: inc, CanWrite: s.allowed(c, "incidents", "write"), Errors: errs, Now: store.Now(), Loc: s.cfg.Business.Loc}
 	if p.CanWrite {
 		if p.Customers, err = s.db.Customers(ctx, a); err != nil {
 			return err
@@ -176,7 +178,7 @@ func (s *Server) incidentFailed(c echo.Context, err error) error {
 func (s *Server) incidentAddCustomer(c echo.Context) error {
 	n, err := formCount("count", c.FormValue("count"))
 	if err == nil {
-		err = s.db.AffectCustomer(c.Request().Context(), actor(c), c.Param("id"), models.AffectedInput{CustomerID: c.FormValue("customer_id"), Count: n})
+		err = s.db.AffectCustomer(c.Request().Context(), actor(c), c.Param("id"), registers.AffectedInput{CustomerID: c.FormValue("customer_id"), Count: n})
 	}
 	if err != nil {
 		return s.incidentFailed(c, err)
@@ -215,7 +217,7 @@ func (s *Server) incidentNote(c echo.Context) error {
 func (s *Server) incidentSettings(c echo.Context) error {
 	hours, err := strconv.Atoi(strings.TrimSpace(c.FormValue("hours")))
 	if err != nil {
-		err = models.Invalid("hours", "must be a whole number of hours")
+		err = errs.Invalid("hours", "must be a whole number of hours")
 	} else {
 		err = s.db.SetIncidentNoticeHours(c.Request().Context(), actor(c), hours)
 	}
@@ -235,7 +237,7 @@ func (s *Server) incidentSettings(c echo.Context) error {
 func (s *Server) incidentFromRequest(c echo.Context) error {
 	inc, err := s.db.IncidentFromRequest(c.Request().Context(), actor(c), c.Param("id"))
 	if err != nil {
-		if _, ok := models.AsConflict(err); ok {
+		if _, ok := errs.AsConflict(err); ok {
 			s.flash(c, err.Error())
 			return redirect(c, "/requests/"+c.Param("id"))
 		}

@@ -1,6 +1,15 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	customers "github.com/sendara/console/models/customers"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -9,17 +18,17 @@ import (
 	"time"
 
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // lifecycleIncident registers an incident discovered two hours ago that
 // affects customer (12 people).
-func lifecycleIncident(t *testing.T, app *testApp, customer *models.Customer) *models.Incident {
+func lifecycleIncident(t *testing.T, app *testApp, customer *customers.Customer) *registers.Incident {
 	t.Helper()
-	inc, err := app.db.CreateIncident(context.Background(), modeltest.Staff, models.IncidentInput{Title: "Misdirected export",
+	inc, err := app.db.CreateIncident(context.Background(), modeltest.Staff, registers.IncidentInput{Title: "Misdirected export",
 		Description: "A contacts CSV went to the wrong address.", Categories: []string{"identifiers"}, DiscoveredAt: time.Now().Add(-2 * time.Hour),
-		Affected: []models.AffectedInput{{CustomerID: customer.ID, Count: 12}}})
+		Affected: []registers.AffectedInput{{CustomerID: customer.ID, Count: 12}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,11 +38,11 @@ func lifecycleIncident(t *testing.T, app *testApp, customer *models.Customer) *m
 func TestStaffRegisterAnIncidentAndSendItsNoticeToTheAffectedCustomer(t *testing.T) {
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
-	app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
 	officer.get("/incidents")
-	found := time.Now().In(models.DefaultBusiness().Loc).Add(-30 * time.Hour).Format("2006-01-02T15:04")
+	found := time.Now().In(calendar.DefaultBusiness().Loc).Add(-30 * time.Hour).Format("2006-01-02T15:04")
 	p := officer.post("/incidents", url.Values{"title": {"Stolen laptop"}, "description": {"An export of contacts was on it."},
 		"categories": {"identifiers", "contact_names"}, "discovered_at": {found}, "customer_id": {acme.ID}, "count": {"40"}})
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/incidents/") {
@@ -55,7 +64,7 @@ func TestStaffRegisterAnIncidentAndSendItsNoticeToTheAffectedCustomer(t *testing
 		t.Errorf("the timeline does not say the notice was late: %s", page.text(`[data-testid="incident-timeline"]`))
 	}
 	var subjects []string
-	app.db.Gorm.Table("outbox").Where("to_addr = ? AND kind = ?", "admin@acme.test", models.MailIncidentNotice).Pluck("subject", &subjects)
+	app.db.Gorm.Table("outbox").Where("to_addr = ? AND kind = ?", "admin@acme.test", outbox.MailIncidentNotice).Pluck("subject", &subjects)
 	if len(subjects) != 1 || !strings.Contains(subjects[0], "Acme Inc") {
 		t.Errorf("notices to acme's admin: %q", subjects)
 	}
@@ -72,7 +81,7 @@ func TestStaffRegisterAnIncidentAndSendItsNoticeToTheAffectedCustomer(t *testing
 	}
 	// The other customer's admin does not see acme's incident, not even that it exists.
 	otherAdmin := app.client()
-	otherAdmin.login(app.user(models.RoleCustomerAdmin, other, "admin@other.test"))
+	otherAdmin.login(app.user(accounts.RoleCustomerAdmin, other, "admin@other.test"))
 	if p := otherAdmin.get(path); p.Status != http.StatusNotFound {
 		t.Errorf("another customer's incident: %d, want 404", p.Status)
 	}
@@ -87,11 +96,11 @@ func TestStaffRegisterAnIncidentAndSendItsNoticeToTheAffectedCustomer(t *testing
 func TestACustomerAdminReportsABreachAndSeesItAsItsOwn(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"))
 	admin.get("/incidents")
-	found := time.Now().In(models.DefaultBusiness().Loc).Add(-time.Hour).Format("2006-01-02T15:04")
+	found := time.Now().In(calendar.DefaultBusiness().Loc).Add(-time.Hour).Format("2006-01-02T15:04")
 	p := admin.post("/incidents/report", url.Values{"title": {"API key leaked"}, "description": {"Our key was in a public repository."},
 		"categories": {"credentials"}, "discovered_at": {found}, "count": {"0"}})
 	if p.Status != http.StatusSeeOther {
@@ -108,7 +117,7 @@ func TestACustomerAdminReportsABreachAndSeesItAsItsOwn(t *testing.T) {
 		t.Errorf("%d mails to the privacy officer, want 1", n)
 	}
 	agent := app.client()
-	agent.login(app.user(models.RoleCustomerAgent, acme, "agent@acme.test"))
+	agent.login(app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test"))
 	if p := agent.get("/incidents"); p.Status != http.StatusOK || p.Doc.Find(`[data-testid="report-form"]`).Length() != 0 {
 		t.Errorf("agent: %d, report form shown %v", p.Status, p.Doc.Find(`[data-testid="report-form"]`).Length() != 0)
 	}
@@ -120,8 +129,8 @@ func TestACustomerAdminReportsABreachAndSeesItAsItsOwn(t *testing.T) {
 func TestOnlyStaffAdminsChangeTheNoticeHours(t *testing.T) {
 	app := newTestApp(t)
 	admin, officer := app.client(), app.client()
-	admin.login(app.user(models.RoleStaffAdmin, nil, "admin@sendara.test"))
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	admin.login(app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test"))
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
 	officer.get("/incidents")
 	if p := officer.post("/incidents/settings", url.Values{"hours": {"12"}}); p.Status != http.StatusForbidden {
 		t.Errorf("officer: %d, want 403", p.Status)
@@ -141,18 +150,18 @@ func TestOnlyStaffAdminsChangeTheNoticeHours(t *testing.T) {
 func TestAnAccountCompromiseMailIsUrgentAndOpensAnIncident(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
-	if mailbox.AccountCompromise != models.SuggestedAccountCompromise {
-		t.Fatalf("the mailbox suggests %q, the models expect %q", mailbox.AccountCompromise, models.SuggestedAccountCompromise)
+	if mailbox.AccountCompromise != registers.SuggestedAccountCompromise {
+		t.Fatalf("the mailbox suggests %q, the models expect %q", mailbox.AccountCompromise, registers.SuggestedAccountCompromise)
 	}
 	subject, body := "Our account was hacked", "Someone logged into our account and exported contacts last night."
-	r, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "hacked@example.com",
+	r, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: "hacked@example.com",
 		FromAddr: "owner@acme.example", Subject: subject, Body: body, SuggestedType: mailbox.SuggestType(subject, body),
 		Raw: []byte("From: owner@acme.example\r\nSubject: " + subject + "\r\n\r\n" + body + "\r\n"), ReceivedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
 	if list := officer.get("/requests"); !strings.Contains(list.Body, "URGENT: account compromise") {
 		t.Error("the request list does not flag the report as urgent")
 	}

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	errs "github.com/sendara/console/models/errs"
+
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	registers "github.com/sendara/console/models/registers"
 	"github.com/sendara/console/views"
 )
 
@@ -31,7 +33,7 @@ func (s *Server) processingRecords(c echo.Context) error {
 		}
 	}
 	if p.CustomerID != "" {
-		if p.Record, err = s.db.ProcessingRecordFor(ctx, a, p.CustomerID, models.TodayIn(s.cfg.Business.Loc)); err != nil {
+		if p.Record, err = s.db.ProcessingRecordFor(ctx, a, p.CustomerID, calendar.TodayIn(s.cfg.Business.Loc)); err != nil {
 			return err
 		}
 		if c.QueryParam("view") == "print" {
@@ -46,13 +48,13 @@ func (s *Server) processingRecordsCSV(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
 	id := recordsCustomer(c)
 	if id == "" {
-		return models.Invalid("customer", "choose a customer")
+		return errs.Invalid("customer", "choose a customer")
 	}
-	rec, err := s.db.ProcessingRecordFor(ctx, a, id, models.TodayIn(s.cfg.Business.Loc))
+	rec, err := s.db.ProcessingRecordFor(ctx, a, id, calendar.TodayIn(s.cfg.Business.Loc))
 	if err != nil {
 		return err
 	}
-	out := startCSV(c, "art30-records-"+rec.Customer.Slug+".csv", models.ProcessingRecordColumns)
+	out := startCSV(c, "art30-records-"+rec.Customer.Slug+".csv", registers.ProcessingRecordColumns)
 	var werr error
 	for _, r := range rec.Rows() {
 		if werr = out.Write(lifecycleCSVRow(r)); werr != nil {

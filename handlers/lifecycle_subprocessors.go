@@ -1,25 +1,27 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	errs "github.com/sendara/console/models/errs"
+
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	registers "github.com/sendara/console/models/registers"
 	"github.com/sendara/console/views"
 )
 
-func formDate(field, v string) (models.Date, error) {
+func formDate(field, v string) (calendar.Date, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return models.Date{}, models.Invalid(field, "is required")
+		return calendar.Date{}, errs.Invalid(field, "is required")
 	}
-	d, err := models.ParseDate(v)
+	d, err := calendar.ParseDate(v)
 	if err != nil {
-		return models.Date{}, models.Invalid(field, "must be a date such as 2026-05-10")
+		return calendar.Date{}, errs.Invalid(field, "must be a date such as 2026-05-10")
 	}
 	return d, nil
 }
@@ -46,7 +48,7 @@ func (s *Server) renderSubprocessors(c echo.Context, status int, p views.Subproc
 	if p.ObjectionDays, err = s.db.ObjectionDays(ctx); err != nil {
 		return err
 	}
-	p.Today = models.TodayIn(s.cfg.Business.Loc)
+	p.Today = calendar.TodayIn(s.cfg.Business.Loc)
 	p.Staff, p.CanWrite, p.CanObject, p.CanSettings = a.Staff(), s.allowed(c, "subprocessors", "write"),
 		s.allowed(c, "subprocessors", "object"), s.allowed(c, "subprocessors", "settings")
 	return s.render(c, status, views.Subprocessors(p))
@@ -68,8 +70,8 @@ func (s *Server) subprocessorAdd(c echo.Context) error {
 	on, err := formDate("effective_on", f.EffectiveOn)
 	var mails int
 	if err == nil {
-		_, mails, err = s.db.AddSubprocessor(c.Request().Context(), actor(c), models.SubprocessorInput{Name: f.Name, Purpose: f.Purpose,
-			Location: f.Location, TransferSafeguard: f.TransferSafeguard, EffectiveOn: on}, models.TodayIn(s.cfg.Business.Loc), s.cfg.BaseURL)
+		_, mails, err = s.db.AddSubprocessor(c.Request().Context(), actor(c), registers.SubprocessorInput{Name: f.Name, Purpose: f.Purpose,
+			Location: f.Location, TransferSafeguard: f.TransferSafeguard, EffectiveOn: on}, calendar.TodayIn(s.cfg.Business.Loc), s.cfg.BaseURL)
 	}
 	if err != nil {
 		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { f.Errors = e; p.Add = f })
@@ -91,7 +93,7 @@ func (s *Server) subprocessorRemove(c echo.Context) error {
 }
 
 func (s *Server) subprocessorObject(c echo.Context) error {
-	_, err := s.db.ObjectToSubprocessor(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("reason"), models.TodayIn(s.cfg.Business.Loc))
+	_, err := s.db.ObjectToSubprocessor(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("reason"), calendar.TodayIn(s.cfg.Business.Loc))
 	if err != nil {
 		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { p.Errors = e; p.ObjectingTo = c.Param("id") })
 	}
@@ -104,8 +106,8 @@ func (s *Server) policyVersionAdd(c echo.Context) error {
 	on, err := formDate("effective_on", f.EffectiveOn)
 	var mails int
 	if err == nil {
-		_, mails, err = s.db.AddPolicyVersion(c.Request().Context(), actor(c), models.PolicyVersionInput{Version: f.Version, Summary: f.Summary,
-			URL: f.URL, EffectiveOn: on}, models.TodayIn(s.cfg.Business.Loc), s.cfg.BaseURL)
+		_, mails, err = s.db.AddPolicyVersion(c.Request().Context(), actor(c), registers.PolicyVersionInput{Version: f.Version, Summary: f.Summary,
+			URL: f.URL, EffectiveOn: on}, calendar.TodayIn(s.cfg.Business.Loc), s.cfg.BaseURL)
 	}
 	if err != nil {
 		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { f.Errors = e; p.Policy = f })
@@ -117,7 +119,7 @@ func (s *Server) policyVersionAdd(c echo.Context) error {
 func (s *Server) subprocessorSettings(c echo.Context) error {
 	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("days")))
 	if err != nil {
-		err = models.Invalid("days", "must be a whole number of days")
+		err = errs.Invalid("days", "must be a whole number of days")
 	} else {
 		err = s.db.SetObjectionDays(c.Request().Context(), actor(c), days)
 	}

@@ -1,21 +1,24 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	outbox "github.com/sendara/console/models/outbox"
 )
 
 func TestANewSubprocessorIsAnnouncedAndACustomerAdminObjectsToIt(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.client()
-	officer.login(app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"))
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	today := models.TodayIn(models.DefaultBusiness().Loc)
+	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	today := calendar.TodayIn(calendar.DefaultBusiness().Loc)
 
 	officer.get("/subprocessors")
 	form := url.Values{"name": {"Mailgun"}, "purpose": {"outbound mail"}, "location": {"United States"},
@@ -29,7 +32,7 @@ func TestANewSubprocessorIsAnnouncedAndACustomerAdminObjectsToIt(t *testing.T) {
 		t.Fatalf("add: %d %s", p.Status, p.Body)
 	}
 	var n int64
-	app.db.Gorm.Table("outbox").Where("to_addr = ? AND kind = ?", "admin@acme.test", models.MailProcessorChange).Count(&n)
+	app.db.Gorm.Table("outbox").Where("to_addr = ? AND kind = ?", "admin@acme.test", outbox.MailProcessorChange).Count(&n)
 	if n != 1 {
 		t.Errorf("%d announcements to acme's admin, want 1", n)
 	}
@@ -66,7 +69,7 @@ func TestACustomerAdminGetsItsOwnArt30RecordAsPagePrintAndCSV(t *testing.T) {
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"))
 	p := admin.get("/processing-records?customer=" + other.ID)
 	if p.Status != http.StatusOK || p.text(`[data-testid="controller"]`) != "Acme Inc" {
 		t.Fatalf("the admin's record: %d controller %q", p.Status, p.text(`[data-testid="controller"]`))
@@ -80,7 +83,7 @@ func TestACustomerAdminGetsItsOwnArt30RecordAsPagePrintAndCSV(t *testing.T) {
 		t.Errorf("CSV: %s", csvPage.Body)
 	}
 	agent := app.client()
-	agent.login(app.user(models.RoleCustomerAgent, acme, "agent@acme.test"))
+	agent.login(app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test"))
 	if p := agent.get("/processing-records"); p.Status != http.StatusForbidden {
 		t.Errorf("agent: %d, want 403", p.Status)
 	}

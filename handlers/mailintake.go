@@ -5,8 +5,7 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	requests "github.com/sendara/console/models/requests"
 	"github.com/sendara/console/views"
 )
 
@@ -22,9 +21,9 @@ func (s *Server) mailIntakeRoutes() []route {
 // intakePanel gathers what mail intake tells about a request: references
 // its mail named although the sender is no party of them, merges, and
 // identifiers found in its mail.
-func (s *Server) intakePanel(c echo.Context, r *models.PrivacyRequest, mailsIn []views.MailIn) (views.RequestIntake, error) {
+func (s *Server) intakePanel(c echo.Context, r *requests.PrivacyRequest, mailsIn []views.MailIn) (views.RequestIntake, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	p := views.RequestIntake{RequestID: r.ID, Open: !models.Closed(r.Status), CanWrite: a.Staff() && s.allowed(c, "requests", "write")}
+	p := views.RequestIntake{RequestID: r.ID, Open: !requests.Closed(r.Status), CanWrite: a.Staff() && s.allowed(c, "requests", "write")}
 	for _, m := range mailsIn {
 		if ref := m.Mail.MentionsReference; ref != "" && !slices.Contains(p.Mentions, ref) {
 			p.Mentions = append(p.Mentions, ref)

@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -14,14 +19,14 @@ import (
 
 	"github.com/sendara/console/handlers"
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
-func (a *testApp) receive(t *testing.T, in models.MailIntake) *models.PrivacyRequest {
+func (a *testApp) receive(t *testing.T, in requests.MailIntake) *requests.PrivacyRequest {
 	t.Helper()
 	in.Raw = []byte("From: " + in.FromAddr + "\r\nSubject: " + in.Subject + "\r\n\r\n" + in.Body)
-	r, _, err := a.db.ReceiveMail(context.Background(), models.DefaultBusiness(), "US", in)
+	r, _, err := a.db.ReceiveMail(context.Background(), calendar.DefaultBusiness(), "US", in)
 	if err != nil || r == nil {
 		t.Fatalf("receive mail: %v", err)
 	}
@@ -30,11 +35,11 @@ func (a *testApp) receive(t *testing.T, in models.MailIntake) *models.PrivacyReq
 
 func TestStaffSeeASpoofedReferenceMergeDuplicatesAndAcceptFoundIdentifiers(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	jane := app.receive(t, models.MailIntake{MessageID: "a@example.com", FromAddr: "jane@example.com", Subject: "Delete my data", Body: "Please."})
-	spoof := app.receive(t, models.MailIntake{MessageID: "b@evil.example", FromAddr: "mallory@evil.example", Subject: "Re: " + jane.Reference,
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	jane := app.receive(t, requests.MailIntake{MessageID: "a@example.com", FromAddr: "jane@example.com", Subject: "Delete my data", Body: "Please."})
+	spoof := app.receive(t, requests.MailIntake{MessageID: "b@evil.example", FromAddr: "mallory@evil.example", Subject: "Re: " + jane.Reference,
 		Reference: jane.Reference, Body: "Cancel that. Reach me at +1 415 555 0123."})
-	again := app.receive(t, models.MailIntake{MessageID: "c@example.com", FromAddr: "jane@example.com", Subject: "Delete my data (again)", Body: "Please!"})
+	again := app.receive(t, requests.MailIntake{MessageID: "c@example.com", FromAddr: "jane@example.com", Subject: "Delete my data (again)", Body: "Please!"})
 	c := app.client()
 	c.login(officer)
 
@@ -74,7 +79,7 @@ func TestStaffSeeASpoofedReferenceMergeDuplicatesAndAcceptFoundIdentifiers(t *te
 	if got := dup.text(`[data-testid=request-duplicate-of]`); !strings.Contains(got, "Duplicate of "+jane.Reference) || !strings.Contains(got, "same ask twice") {
 		t.Errorf("the duplicate's page: %q", got)
 	}
-	if got := dup.text(`[data-testid=request-status]`); got != models.StatusReceived {
+	if got := dup.text(`[data-testid=request-status]`); got != requests.StatusReceived {
 		t.Errorf("the duplicate is %s, want still received", got)
 	}
 	if dup.Doc.Find(`[data-testid=merge-form]`).Length() != 0 {
@@ -83,7 +88,7 @@ func TestStaffSeeASpoofedReferenceMergeDuplicatesAndAcceptFoundIdentifiers(t *te
 	if got := c.get("/requests/" + jane.ID).text(`[data-testid=request-duplicates]`); !strings.Contains(got, again.Reference) {
 		t.Errorf("the original's page does not list its duplicate: %q", got)
 	}
-	if r, _ := app.db.Request(context.Background(), modeltest.Staff, again.ID); r.Status == models.StatusWithdrawn {
+	if r, _ := app.db.Request(context.Background(), modeltest.Staff, again.ID); r.Status == requests.StatusWithdrawn {
 		t.Error("the duplicate was withdrawn")
 	}
 }
@@ -97,12 +102,12 @@ func boardAck(c *client, ref string) string {
 
 func TestAnAcknowledgementCountsOnlyOnceItsMailIsSentOrMarkedSentByHand(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	ctx := context.Background()
-	r, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: "know", Regime: "ccpa",
-		Channel: "manual", Requester: models.Requester{Email: "jane@example.com"}}, "US")
+	r, err := app.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: "know", Regime: "ccpa",
+		Channel: "manual", Requester: requests.Requester{Email: "jane@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +125,7 @@ func TestAnAcknowledgementCountsOnlyOnceItsMailIsSentOrMarkedSentByHand(t *testi
 	}
 
 	out := c.get("/outbox?status=held")
-	held := app.outboxTo(t, "jane@example.com", models.MailAcknowledgement)
+	held := app.outboxTo(t, "jane@example.com", outbox.MailAcknowledgement)
 	copyText := out.text(`[data-testid=mail-copy]`)
 	if !strings.Contains(copyText, "To: jane@example.com") || !strings.Contains(copyText, "Subject: "+held.Subject) || !strings.Contains(copyText, r.Reference) {
 		t.Errorf("the held mail to copy: %q", copyText)
@@ -154,7 +159,7 @@ func TestAnAcknowledgementCountsOnlyOnceItsMailIsSentOrMarkedSentByHand(t *testi
 
 func TestForgedSendersGetOneAcknowledgementAnHourAndUploadsAreLimited(t *testing.T) {
 	app := newTestAppWith(t, handlers.Config{MailLimits: mailbox.Limits{SenderEvery: time.Hour, SenderBurst: 3, GlobalEvery: time.Hour, GlobalBurst: 5}})
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	c := app.client()
 	c.login(officer)
 	c.get("/requests")
@@ -194,19 +199,19 @@ func TestForgedSendersGetOneAcknowledgementAnHourAndUploadsAreLimited(t *testing
 	if len(rs) != 3 {
 		t.Fatalf("%d requests from the victim's address, want 3", len(rs))
 	}
-	acks, _ := app.db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{Kind: models.MailAcknowledgement})
+	acks, _ := app.db.Outbox(context.Background(), modeltest.Staff, outbox.OutboxFilter{Kind: outbox.MailAcknowledgement})
 	var queued, held int
 	for _, m := range acks {
 		if m.ToAddr != "victim@example.com" {
 			continue
 		}
 		switch m.Status {
-		case models.MailQueued:
+		case outbox.MailQueued:
 			queued++
 			if strings.Contains(m.BodyText, "\nBcc") || !strings.Contains(m.BodyText, "Victim Bcc: x@evil.example") {
 				t.Errorf("the acknowledgement's greeting carries the name's line break: %q", m.BodyText)
 			}
-		case models.MailHeld:
+		case outbox.MailHeld:
 			held++
 			if !strings.Contains(m.LastError, "less than an hour ago") {
 				t.Errorf("a held acknowledgement does not say why: %q", m.LastError)

@@ -4,11 +4,11 @@ import (
 	"os"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 func TestMain(m *testing.M) {
-	models.UseCheapPasswordHashing()
+	accounts.UseCheapPasswordHashing()
 	code := m.Run()
 	stopChromium()
 	os.Exit(code)

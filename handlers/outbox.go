@@ -1,6 +1,11 @@
 package handlers
 
 import (
+	errs "github.com/sendara/console/models/errs"
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"fmt"
 	"io"
 	"net/http"
@@ -9,9 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -20,12 +24,12 @@ const outboxPageSize = 100
 // outbox lists outbound mail; mail holds personal data, so the view is audited.
 func (s *Server) outbox(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
-	f := models.OutboxFilter{Status: c.QueryParam("status"), Before: c.QueryParam("before"), Limit: outboxPageSize}
+	f := outbox.OutboxFilter{Status: c.QueryParam("status"), Before: c.QueryParam("before"), Limit: outboxPageSize}
 	mails, err := s.db.Outbox(ctx, a, f)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "mail.list", ObjectType: "mail", CustomerID: a.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "mail.list", ObjectType: "mail", CustomerID: a.CustomerID,
 		Details: map[string]any{"status": f.Status, "results": len(mails)}}); err != nil {
 		return err
 	}
@@ -62,7 +66,7 @@ func (s *Server) renderTemplates(c echo.Context, status int, kind string, errs v
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, views.MailTemplates(views.TemplatesPage{Templates: ts, Placeholders: models.MailPlaceholders(),
+	return s.render(c, status, views.MailTemplates(views.TemplatesPage{Templates: ts, Placeholders: outbox.MailPlaceholders(),
 		Editing: kind, Errors: errs, CanEdit: s.allowed(c, "requests", "write")}))
 }
 
@@ -85,10 +89,10 @@ func (s *Server) mailTemplateUpdate(c echo.Context) error {
 func (s *Server) requestUploadEML(c echo.Context) error {
 	fh, err := c.FormFile("eml")
 	if err != nil {
-		return models.Invalid("eml", "choose a .eml file to upload")
+		return errs.Invalid("eml", "choose a .eml file to upload")
 	}
 	if fh.Size > 25<<20 {
-		return models.Invalid("eml", "the file is larger than 25 MiB")
+		return errs.Invalid("eml", "the file is larger than 25 MiB")
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -97,11 +101,11 @@ func (s *Server) requestUploadEML(c echo.Context) error {
 	defer f.Close()
 	raw, err := io.ReadAll(io.LimitReader(f, 25<<20))
 	if err != nil {
-		return models.Invalid("eml", "the file could not be read")
+		return errs.Invalid("eml", "the file could not be read")
 	}
 	msg, err := mailbox.Parse(raw)
 	if err != nil {
-		return models.Invalid("eml", "is not an email message: %v", err)
+		return errs.Invalid("eml", "is not an email message: %v", err)
 	}
 	// Uploads open requests and mail their senders like mail received over
 	// SMTP, so they are bounded the same way.
@@ -113,7 +117,7 @@ func (s *Server) requestUploadEML(c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("%s reached the privacy mailbox's limit; try again in %s.", who, wait.Round(time.Second)))
 	}
-	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, models.MailIntake{MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
+	r, created, err := s.db.ReceiveMail(c.Request().Context(), s.cfg.Business, s.cfg.Region, requests.MailIntake{MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
 		FromName: msg.From.Name, FromAddr: msg.From.Address, Subject: msg.Subject, Body: msg.TextBody, Reference: msg.Reference,
 		SuggestedType: msg.SuggestedType, Raw: msg.Raw, ReceivedAt: msg.Date})
 	if err != nil {

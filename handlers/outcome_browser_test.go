@@ -1,14 +1,22 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	customers "github.com/sendara/console/models/customers"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // A controller refuses in the browser (first without a reason, which keeps
@@ -19,13 +27,13 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	acme, bright := app.customer("acme"), app.customer("bright")
 	app.contact(t, acme, "Jane Doe", "+14155550123")
 	app.contact(t, bright, "Jane Doe", "+14155550123")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	r := app.verifiedRequest(t, models.TypeErasure, "+14155550123")
-	if _, err := app.db.Route(context.Background(), modeltest.Staff, models.DefaultBusiness(), r.ID, app.srv.URL+"/inbox"); err != nil {
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	r := app.verifiedRequest(t, calendar.TypeErasure, "+14155550123")
+	if _, err := app.db.Route(context.Background(), modeltest.Staff, calendar.DefaultBusiness(), r.ID, app.srv.URL+"/inbox"); err != nil {
 		t.Fatal(err)
 	}
-	routing := app.outboxTo(t, "admin@acme.test", models.MailRouting).BodyText
+	routing := app.outboxTo(t, "admin@acme.test", outbox.MailRouting).BodyText
 	tasks, _ := app.db.Tasks(context.Background(), modeltest.Staff, r.ID)
 	for _, want := range []string{"Please answer Sendara by: " + tasks[0].DueOn.String(), "The person must be answered by: " + r.DueOn.String()} {
 		if !strings.Contains(routing, want) {
@@ -75,7 +83,7 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	if got := b.text(`[data-testid=outcome-preview]`); !strings.Contains(got, "in part") || !strings.Contains(got, reason) {
 		t.Errorf("the page does not say what completing would record: %q", got)
 	}
-	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), models.StatusCompleted))
+	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), requests.StatusCompleted))
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid=status-form] button[type=submit]`)))
 	b.waitFor(`!!document.querySelector(".error") && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")`)
 	if got := b.text(`main`); !strings.Contains(got, bright.Name+" has not answered yet") {
@@ -83,11 +91,11 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	}
 	const why = "Bright confirmed by phone that it holds nothing else"
 	b.do(
-		chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), models.StatusCompleted),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), requests.StatusCompleted),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=status-form] input[name=override]`), why),
 	)
 	b.submitForm(`[data-testid=status-form]`)
-	if got := b.text(`[data-testid=request-status]`); got != models.StatusCompleted {
+	if got := b.text(`[data-testid=request-status]`); got != requests.StatusCompleted {
 		t.Fatalf("status after the override: %q", got)
 	}
 	if ds := b.confirmed(); !strings.Contains(ds[len(ds)-1], "closes the request") {
@@ -98,10 +106,10 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	}
 	b.screenshot("completed-in-part")
 	got, _ := app.db.Request(context.Background(), modeltest.Staff, r.ID)
-	if models.OutcomeOf(got.Status, got.Outcome) != models.OutcomeCompliedInPart {
+	if requests.OutcomeOf(got.Status, got.Outcome) != requests.OutcomeCompliedInPart {
 		t.Errorf("recorded outcome %q, want complied in part", got.Outcome)
 	}
-	mail := app.outboxTo(t, "jane@example.com", models.MailCompletion).BodyText
+	mail := app.outboxTo(t, "jane@example.com", outbox.MailCompletion).BodyText
 	for _, want := range []string{acme.Name + " refused your request: " + reason, bright.Name + " has not answered"} {
 		if !strings.Contains(mail, want) {
 			t.Errorf("the completion mail lacks %q:\n%s", want, mail)
@@ -121,8 +129,8 @@ func TestBrowserAStopRequestFromThePublicFormStopsSendingAtOnce(t *testing.T) {
 	b.do(
 		chromedp.Navigate(b.base+"/privacy-request"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=public-request-form]`)),
-		chromedp.SetValue(chromedp.CSS(`select[name=want]`), models.TypeObjection),
-		chromedp.SetValue(chromedp.CSS(`select[name=where]`), models.RegimeCCPA),
+		chromedp.SetValue(chromedp.CSS(`select[name=want]`), calendar.TypeObjection),
+		chromedp.SetValue(chromedp.CSS(`select[name=where]`), calendar.RegimeCCPA),
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "jane@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=phone]`), "415 555 0123"),
 		chromedp.Click(chromedp.CSS(`[data-testid=public-request-form] button[type=submit]`)),
@@ -132,9 +140,9 @@ func TestBrowserAStopRequestFromThePublicFormStopsSendingAtOnce(t *testing.T) {
 		t.Errorf("the thank-you page does not say sending stopped: %q", got)
 	}
 	for _, at := range []struct {
-		c  *models.Customer
-		id models.Identifier
-	}{{acme, models.Identifier{Kind: models.KindPhone, Value: "+14155550123"}}, {bright, models.Identifier{Kind: models.KindEmail, Value: "jane@example.com"}}} {
+		c  *customers.Customer
+		id store.Identifier
+	}{{acme, store.Identifier{Kind: store.KindPhone, Value: "+14155550123"}}, {bright, store.Identifier{Kind: store.KindEmail, Value: "jane@example.com"}}} {
 		s, err := app.db.CheckSuppression(context.Background(), at.c.ID, at.id, "")
 		if err != nil || !s.Suppressed {
 			t.Errorf("%s right after the form: %+v, %v; want suppressed", at.c.Slug, s, err)

@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
 	"github.com/sendara/console/models/modeltest"
 )
 
 // signedIn returns a client signed in as a new user of role (in customer,
 // for customer roles).
-func (a *testApp) signedIn(role models.Role, customer *models.Customer, email string) (*client, *account) {
+func (a *testApp) signedIn(role accounts.Role, customer *customers.Customer, email string) (*client, *account) {
 	a.t.Helper()
 	acc := a.user(role, customer, email)
 	c := a.client()
@@ -41,7 +41,7 @@ func fieldOf(msg *goquery.Selection) string {
 
 func TestStaffAdminCreatesACustomerThatTheListShows(t *testing.T) {
 	app := newTestApp(t)
-	c, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c.get("/customers/new")
 	p := c.post("/customers", url.Values{"slug": {"northwind"}, "name": {"Northwind Traders"},
 		"contact_email": {"privacy@northwind.test"}, "crm": {"hubspot"}, "dpa_accepted_on": {"2026-03-31"}})
@@ -70,7 +70,7 @@ func TestStaffAdminCreatesACustomerThatTheListShows(t *testing.T) {
 func TestCustomerFormRejectsBadInputBesideTheField(t *testing.T) {
 	app := newTestApp(t)
 	app.customer("acme")
-	c, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	cases := []struct {
 		name    string
 		form    url.Values
@@ -110,7 +110,7 @@ func TestCustomerFormRejectsBadInputBesideTheField(t *testing.T) {
 func TestEditingACustomerRecordsBeforeAndAfter(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c.get("/customers/" + acme.ID)
 	p := c.post("/customers/"+acme.ID, url.Values{"slug": {"acme"}, "name": {"Acme Holdings"}, "crm": {"other"}})
 	if p.Status != http.StatusSeeOther || p.Location() != "/customers/"+acme.ID {
@@ -140,14 +140,14 @@ func TestEditingACustomerRecordsBeforeAndAfter(t *testing.T) {
 func TestCancellingACustomerLocksItsUsersOut(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agentC, agent := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
-	c, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
+	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c.get("/customers/" + acme.ID)
 	p := c.post("/customers/"+acme.ID+"/cancel", nil)
 	if p.Status != http.StatusSeeOther || p.Location() != "/customers/"+acme.ID {
 		t.Fatalf("cancel: status %d to %q", p.Status, p.Location())
 	}
-	if s := c.get("/customers/" + acme.ID).text(`[data-testid="customer-status"]`); s != models.CustomerCancelled {
+	if s := c.get("/customers/" + acme.ID).text(`[data-testid="customer-status"]`); s != customers.CustomerCancelled {
 		t.Errorf("status shown: %q, want cancelled", s)
 	}
 	if !slices.Contains(app.auditActions(), "customer.cancel") {
@@ -166,8 +166,8 @@ func TestCancellingACustomerLocksItsUsersOut(t *testing.T) {
 func TestRoleChangeAppliesOnTheUsersNextRequest(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agentC, agent := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
-	adminC, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
+	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	if p := agentC.get("/apikeys"); p.Status != http.StatusForbidden {
 		t.Fatalf("agent GET /apikeys before promotion: status %d, want 403", p.Status)
 	}
@@ -192,8 +192,8 @@ func TestRoleChangeAppliesOnTheUsersNextRequest(t *testing.T) {
 func TestDisablingAUserEndsTheirSession(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agentC, agent := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
-	adminC, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
+	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	adminC.get("/users")
 	if p := adminC.post("/users/"+agent.User.ID+"/disable", nil); p.Status != http.StatusSeeOther {
 		t.Fatalf("disable: status %d, want 303", p.Status)
@@ -208,7 +208,7 @@ func TestDisablingAUserEndsTheirSession(t *testing.T) {
 
 func TestNewAPIKeySecretIsShownOnceAndNeverListed(t *testing.T) {
 	app := newTestApp(t)
-	c, _ := app.signedIn(models.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test")
 	c.get("/apikeys")
 	p := c.post("/apikeys", url.Values{"name": {"HubSpot workflow"}})
 	if p.Status != http.StatusOK {
@@ -242,7 +242,7 @@ func TestRevokingAKeyMarksItRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	revoke := `form[action="/apikeys/` + key.ID + `/revoke"]`
 	if c.get("/apikeys").Doc.Find(revoke).Length() != 1 {
 		t.Fatalf("an active key has no revoke button")
@@ -270,7 +270,7 @@ func TestRevokingAKeyMarksItRevoked(t *testing.T) {
 func TestStaffAdminCreatesStaffAndCustomerKeys(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	c, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	cases := []struct {
 		name, customerID, prefix, tenant string
 	}{
@@ -291,7 +291,7 @@ func TestStaffAdminCreatesStaffAndCustomerKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(keys, func(k models.APIKey) bool { return k.Name == tc.name })
+			i := slices.IndexFunc(keys, func(k accounts.APIKey) bool { return k.Name == tc.name })
 			if i < 0 || keys[i].Tenant() != tc.tenant {
 				t.Errorf("stored key for %q: found=%v, want tenant %q", tc.name, i >= 0, tc.tenant)
 			}
@@ -301,7 +301,7 @@ func TestStaffAdminCreatesStaffAndCustomerKeys(t *testing.T) {
 
 func TestChangingPasswordRefusesAWrongCurrentOrAWeakNewOne(t *testing.T) {
 	app := newTestApp(t)
-	c, _ := app.signedIn(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	c, _ := app.signedIn(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	cases := []struct {
 		name, current, next, field, message string
 	}{
@@ -325,7 +325,7 @@ func TestChangingPasswordRefusesAWrongCurrentOrAWeakNewOne(t *testing.T) {
 
 func TestChangedPasswordReplacesTheOldOne(t *testing.T) {
 	app := newTestApp(t)
-	c, acc := app.signedIn(models.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
+	c, acc := app.signedIn(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	elsewhere := app.client()
 	elsewhere.login(acc)
 	next := "violet anchor mountain drift 42"
@@ -352,7 +352,7 @@ func TestAuditFilterByActionPrefixShowsOnlyMatchingRows(t *testing.T) {
 	app := newTestApp(t)
 	app.customer("acme")
 	app.customer("bolt")
-	c, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	c, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	actions := func(p *page) []string {
 		var out []string
 		p.Doc.Find(`[data-testid="audit"] tbody tr td:nth-child(5)`).Each(func(_ int, s *goquery.Selection) {
@@ -381,7 +381,7 @@ func TestAuditFilterByActionPrefixShowsOnlyMatchingRows(t *testing.T) {
 
 func TestAuditorVerifiesTheChainAsAPageOrAnHTMXFragment(t *testing.T) {
 	app := newTestApp(t)
-	c, _ := app.signedIn(models.RoleAuditor, nil, "auditor@sendara.test")
+	c, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	cases := []struct {
 		name     string
 		header   http.Header
@@ -414,13 +414,13 @@ func TestStaffAdminDashboardFiguresMatchTheDatabase(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, bolt, gone := app.customer("acme"), app.customer("bolt"), app.customer("gone")
-	app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
-	app.user(models.RoleCustomerAdmin, bolt, "admin@bolt.test")
-	leaver := app.user(models.RoleCustomerAgent, bolt, "leaver@bolt.test")
+	app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
+	app.user(accounts.RoleCustomerAdmin, bolt, "admin@bolt.test")
+	leaver := app.user(accounts.RoleCustomerAgent, bolt, "leaver@bolt.test")
 	if err := app.db.SetUserDisabled(ctx, modeltest.Staff, leaver.User.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.CreateUser(ctx, modeltest.Staff, models.UserInput{Email: "new.officer@sendara.test", Role: models.RolePrivacyOfficer}); err != nil {
+	if _, err := app.db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "new.officer@sendara.test", Role: accounts.RolePrivacyOfficer}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := app.db.CreateAPIKey(ctx, modeltest.Staff, acme.ID, "live"); err != nil {
@@ -436,7 +436,7 @@ func TestStaffAdminDashboardFiguresMatchTheDatabase(t *testing.T) {
 	if err := app.db.CancelCustomer(ctx, modeltest.Staff, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := app.signedIn(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	p := c.get("/")
 
 	want := map[string]int64{
@@ -458,8 +458,8 @@ func TestStaffAdminDashboardFiguresMatchTheDatabase(t *testing.T) {
 func TestPasswordSetThroughANewSignInLinkEndsTheUsersSessions(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	agentC, agent := app.signedIn(models.RoleCustomerAgent, acme, "agent@acme.test")
-	adminC, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
+	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	adminC.get("/users")
 	if p := adminC.post("/users/"+agent.User.ID+"/invite", nil); p.Status != http.StatusSeeOther {
 		t.Fatalf("new sign-in link: status %d, want 303", p.Status)

@@ -1,6 +1,15 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	hooks "github.com/sendara/console/models/hooks"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -8,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // personalDataReads lists every GET route that shows personal data with
@@ -110,23 +119,23 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
-	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
-	customerAdmin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
+	customerAdmin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
-	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550123", "I can't stop laughing", time.Now(), "US", models.DefaultBusiness()); err != nil {
+	if _, err := app.db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550123", "I can't stop laughing", time.Now(), "US", calendar.DefaultBusiness()); err != nil {
 		t.Fatal(err)
 	}
-	mailed, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "walk@example.com",
+	mailed, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: "walk@example.com",
 		FromName: "Jane Doe", FromAddr: "jane@example.com", Subject: "Delete my data", Body: "Please delete everything about me.",
 		Raw: []byte("From: jane@example.com\r\nSubject: Delete my data\r\n\r\nPlease delete everything about me.\r\n"), ReceivedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mails, err := app.db.InboundMails(ctx, modeltest.Staff, models.InboundFilter{RequestID: mailed.ID})
+	mails, err := app.db.InboundMails(ctx, modeltest.Staff, outbox.InboundFilter{RequestID: mailed.ID})
 	if err != nil || len(mails) == 0 {
 		t.Fatalf("inbound mail of the request: %d, %v", len(mails), err)
 	}
-	r := app.instructedRequest(t, models.TypeAccess, "+14155550123")
+	r := app.instructedRequest(t, calendar.TypeAccess, "+14155550123")
 	bundle, err := app.db.ExportBundle(ctx, modeltest.Staff, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -141,27 +150,27 @@ func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
 		t.Fatalf("upload: %d to %q", up.Status, up.Location())
 	}
 	staffKey := app.apiKey(t, nil)
-	hook, err := app.db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: "https://crm.example/hooks",
+	hook, err := app.db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, hooks.WebhookInput{URL: "https://crm.example/hooks",
 		Enabled: true, EventTypes: []string{"consent.opted_out"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	incident := lifecycleIncident(t, app, acme)
 
-	agentReq, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr",
-		Channel: "api", Identifiers: []string{"+14155550123"}, Requester: models.Requester{Email: "agent@example.com", Relationship: "authorized_agent", Proof: "signed"}}, "US")
+	agentReq, err := app.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr",
+		Channel: "api", Identifiers: []string{"+14155550123"}, Requester: requests.Requester{Email: "agent@example.com", Relationship: "authorized_agent", Proof: "signed"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	agentProof, err := app.db.UploadProof(ctx, modeltest.Staff, agentReq.ID, models.ProofSignedPermission, "p.pdf", []byte("%PDF-1.4\n%%EOF\n"))
+	agentProof, err := app.db.UploadProof(ctx, modeltest.Staff, agentReq.ID, requests.ProofSignedPermission, "p.pdf", []byte("%PDF-1.4\n%%EOF\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// A message to the requester with a file: its mail carries the
 	// requester's status link (requester_messages.go).
-	msg, err := app.db.WriteToRequester(ctx, modeltest.Staff, r.ID, models.MessageFree, "Your letter", "Please read our letter.",
-		[]models.MessageFile{{Name: "letter.txt", Data: []byte("Dear requester, here is our letter.")}})
+	msg, err := app.db.WriteToRequester(ctx, modeltest.Staff, r.ID, fulfilment.MessageFree, "Your letter", "Please read our letter.",
+		[]fulfilment.MessageFile{{Name: "letter.txt", Data: []byte("Dear requester, here is our letter.")}})
 	if err != nil || len(msg.Files) != 1 {
 		t.Fatalf("write to the requester: %+v, %v", msg, err)
 	}

@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	errs "github.com/sendara/console/models/errs"
+	requests "github.com/sendara/console/models/requests"
 	"github.com/sendara/console/views"
 )
 
@@ -16,9 +16,9 @@ import (
 
 // proofPanel is the case page's proof-of-authority section (staff only,
 // for requests made by an agent or a parent).
-func (s *Server) proofPanel(c echo.Context, r *models.PrivacyRequest) (views.ProofPanel, error) {
+func (s *Server) proofPanel(c echo.Context, r *requests.PrivacyRequest) (views.ProofPanel, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	p := views.ProofPanel{RequestID: r.ID, Open: !models.Closed(r.Status), Override: r.ProofOverride, Loc: s.cfg.Location,
+	p := views.ProofPanel{RequestID: r.ID, Open: !requests.Closed(r.Status), Override: r.ProofOverride, Loc: s.cfg.Location,
 		Relationship: r.Relationship}
 	if !a.Staff() || !r.NeedsProof() {
 		return p, nil
@@ -36,19 +36,19 @@ func (s *Server) requestProofUpload(c echo.Context) error {
 	return s.requestAction(c, "Proof uploaded; check it and record the outcome.", func() error {
 		fh, err := c.FormFile("file")
 		if err != nil {
-			return models.Invalid("file", "choose the file of the proof to upload")
+			return errs.Invalid("file", "choose the file of the proof to upload")
 		}
-		if fh.Size > models.MaxProofBytes {
-			return models.Invalid("file", "the file is larger than %d MiB", models.MaxProofBytes>>20)
+		if fh.Size > requests.MaxProofBytes {
+			return errs.Invalid("file", "the file is larger than %d MiB", requests.MaxProofBytes>>20)
 		}
 		f, err := fh.Open()
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, models.MaxProofBytes+1))
+		data, err := io.ReadAll(io.LimitReader(f, requests.MaxProofBytes+1))
 		if err != nil {
-			return models.Invalid("file", "the file could not be read")
+			return errs.Invalid("file", "the file could not be read")
 		}
 		_, err = s.db.UploadProof(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("kind"), fh.Filename, data)
 		return err

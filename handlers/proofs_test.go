@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"bytes"
 	"context"
 	"mime/multipart"
@@ -9,8 +16,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // proofsUpload posts a proof file to a request page's upload form.
@@ -30,15 +37,15 @@ func (c *client) proofsUpload(requestID, kind, filename string, content []byte) 
 
 // proofsAgentRequest is a verified access request made by an authorized
 // agent about a phone Acme holds.
-func (a *testApp) proofsAgentRequest(t *testing.T) (*models.PrivacyRequest, *models.Customer) {
+func (a *testApp) proofsAgentRequest(t *testing.T) (*requests.PrivacyRequest, *customers.Customer) {
 	t.Helper()
 	ctx := context.Background()
 	acme := a.customer("acme")
-	if _, err := a.db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550123"}}, "US"); err != nil {
+	if _, err := a.db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550123"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	r, err := a.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr",
-		Channel: "api", Identifiers: []string{"+14155550123"}, Requester: models.Requester{Email: "agent@example.com",
+	r, err := a.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr",
+		Channel: "api", Identifiers: []string{"+14155550123"}, Requester: requests.Requester{Email: "agent@example.com",
 			Relationship: "authorized_agent", Proof: "signed permission to follow"}}, "US")
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +61,7 @@ var proofsPNG = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64).
 func TestAnAgentsProofIsUploadedCheckedAndDownloadedFromTheRequestPage(t *testing.T) {
 	app := newTestApp(t)
 	r, acme := app.proofsAgentRequest(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	staff := app.client()
 	staff.login(officer)
 	path := "/requests/" + r.ID
@@ -71,12 +78,12 @@ func TestAnAgentsProofIsUploadedCheckedAndDownloadedFromTheRequestPage(t *testin
 
 	// A file whose content is not a PDF, PNG or JPEG is refused, whatever its name.
 	staff.get(path)
-	bad := staff.proofsUpload(r.ID, models.ProofSignedPermission, "permission.pdf", []byte("<html><script>alert(1)</script></html>"))
+	bad := staff.proofsUpload(r.ID, requests.ProofSignedPermission, "permission.pdf", []byte("<html><script>alert(1)</script></html>"))
 	if bad.Status != http.StatusUnprocessableEntity || !strings.Contains(bad.Body, "PDF, PNG or JPEG") {
 		t.Fatalf("a disguised HTML file: status %d", bad.Status)
 	}
 	staff.get(path)
-	if up := staff.proofsUpload(r.ID, models.ProofSignedPermission, "permission.png", proofsPNG); up.Status != http.StatusSeeOther {
+	if up := staff.proofsUpload(r.ID, requests.ProofSignedPermission, "permission.png", proofsPNG); up.Status != http.StatusSeeOther {
 		t.Fatalf("upload: status %d\n%s", up.Status, up.Body)
 	}
 	p = staff.get(path)
@@ -96,13 +103,13 @@ func TestAnAgentsProofIsUploadedCheckedAndDownloadedFromTheRequestPage(t *testin
 
 	// A customer admin never reaches the file.
 	other := app.client()
-	other.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"))
+	other.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"))
 	if st := other.get(link).Status; st != http.StatusNotFound && st != http.StatusForbidden {
 		t.Errorf("a customer admin downloading the proof: status %d", st)
 	}
 
 	action, _ := p.Doc.Find(`[data-testid="proof-check-form"]`).Attr("action")
-	if c := staff.post(action, url.Values{"kind": {models.ProofSignedPermission}, "outcome": {models.ProofAccepted}, "note": {"signed by Jane, ID matches"}}); c.Status != http.StatusSeeOther {
+	if c := staff.post(action, url.Values{"kind": {requests.ProofSignedPermission}, "outcome": {requests.ProofAccepted}, "note": {"signed by Jane, ID matches"}}); c.Status != http.StatusSeeOther {
 		t.Fatalf("check: status %d\n%s", c.Status, c.Body)
 	}
 	p = staff.get(path)
@@ -118,7 +125,7 @@ func TestAnAgentsProofIsUploadedCheckedAndDownloadedFromTheRequestPage(t *testin
 
 	// Withdrawn: the file is gone, the check stays.
 	staff.get(path)
-	if w := staff.post(path+"/status", url.Values{"to": {models.StatusWithdrawn}, "note": {"agent withdrew"}}); w.Status != http.StatusSeeOther {
+	if w := staff.post(path+"/status", url.Values{"to": {requests.StatusWithdrawn}, "note": {"agent withdrew"}}); w.Status != http.StatusSeeOther {
 		t.Fatalf("withdraw: status %d", w.Status)
 	}
 	if st := staff.get(link).Status; st != http.StatusNotFound {

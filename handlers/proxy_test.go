@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/sendara/console/handlers"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestClientAddressComesFromForwardedForOnlyBehindTrustedProxies(t *testing.T) {
@@ -35,7 +35,7 @@ func TestClientAddressComesFromForwardedForOnlyBehindTrustedProxies(t *testing.T
 			if p := c.do(req); p.Status != http.StatusUnauthorized {
 				t.Fatalf("status %d", p.Status)
 			}
-			events, err := app.db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Action: "user.login_failed"})
+			events, err := app.db.ListAudit(context.Background(), modeltest.Staff, store.AuditFilter{Action: "user.login_failed"})
 			if err != nil || len(events) != 1 {
 				t.Fatalf("events %v, err %v", events, err)
 			}

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
-
-	"github.com/sendara/console/models"
+	requests "github.com/sendara/console/models/requests"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
+	"golang.org/x/time/rate"
 )
 
 // Public form limits: a few requests per address an hour is plenty for a
@@ -52,8 +52,8 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 			ids = append(ids, f.Phone)
 		}
 	}
-	in := models.RequestInput{Type: f.Want, SuggestedType: f.Want, Regime: f.Where, Channel: "web_form", Details: details,
-		Identifiers: ids, Requester: models.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone, Relationship: f.Relationship,
+	in := requests.RequestInput{Type: f.Want, SuggestedType: f.Want, Regime: f.Where, Channel: "web_form", Details: details,
+		Identifiers: ids, Requester: requests.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone, Relationship: f.Relationship,
 			Proof: "to be provided: asked by email"}}
 	if in.Requester.Relationship == "end_user" || in.Requester.Relationship == "" {
 		in.Requester.Proof = ""
@@ -62,9 +62,9 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 		f.Errors = views.Errors{"requester.email": "is required: we send a link to confirm it"}
 		return s.render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
 	}
-	public := models.SystemProcess("public-form", "public request form").From(c.RealIP())
-	r, err := s.db.CreateRequestThen(c.Request().Context(), public, s.cfg.Business, in, s.cfg.Region, func(tx *models.Tx, r *models.PrivacyRequest) error {
-		return tx.SendVerificationLink(r.ID, func(token string) string { return s.absURL("/privacy-request/confirm/" + token) })
+	public := store.SystemProcess("public-form", "public request form").From(c.RealIP())
+	r, err := s.db.CreateRequestThen(c.Request().Context(), public, s.cfg.Business, in, s.cfg.Region, func(tx *store.Tx, r *requests.PrivacyRequest) error {
+		return requests.SendVerificationLink(tx, r.ID, func(token string) string { return s.absURL("/privacy-request/confirm/" + token) })
 	})
 	if err != nil {
 		if f.Errors, err = formErrors(err); err != nil {
@@ -80,7 +80,7 @@ func (s *Server) publicRequestCreate(c echo.Context) error {
 // mail scanner that fetches every link cannot use it up.
 func (s *Server) publicRequestConfirmPage(c echo.Context) error {
 	ref, err := s.db.VerificationLinkFor(c.Request().Context(), c.Param("token"))
-	if errors.Is(err, models.ErrVerificationInvalid) {
+	if errors.Is(err, requests.ErrVerificationInvalid) {
 		return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", err.Error()))
 	} else if err != nil {
 		return err
@@ -92,7 +92,7 @@ func (s *Server) publicRequestConfirmPage(c echo.Context) error {
 // the confirm button (CSRF-checked like every form).
 func (s *Server) publicRequestConfirm(c echo.Context) error {
 	r, err := s.db.VerifyByLink(c.Request().Context(), c.Param("token"), c.RealIP())
-	if errors.Is(err, models.ErrVerificationInvalid) {
+	if errors.Is(err, requests.ErrVerificationInvalid) {
 		return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", err.Error()))
 	} else if err != nil {
 		return err

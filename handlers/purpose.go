@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	requests "github.com/sendara/console/models/requests"
+
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -18,12 +20,12 @@ import (
 
 // purposeRequired says whether the signed-in actor must state a purpose:
 // staff users do; customer users (their own tenant's contacts) do not.
-func purposeRequired(a models.Actor) bool { return a.Staff() && a.Type == models.ActorUser }
+func purposeRequired(a store.Actor) bool { return a.Staff() && a.Type == store.ActorUser }
 
 // accessPurpose returns the purpose in force for the contact page, and
 // whether the page may be shown. When the actor must state one and has
 // not, it renders the purpose form instead (show false).
-func (s *Server) accessPurpose(c echo.Context, ct *models.Contact) (*models.AccessPurpose, bool, error) {
+func (s *Server) accessPurpose(c echo.Context, ct *consent.Contact) (*requests.AccessPurpose, bool, error) {
 	a := actor(c)
 	if !purposeRequired(a) {
 		return nil, true, nil
@@ -39,9 +41,9 @@ func (s *Server) accessPurpose(c echo.Context, ct *models.Contact) (*models.Acce
 	return nil, false, s.renderPurposeForm(c, http.StatusOK, ct, views.PurposeForm{Purpose: c.QueryParam("purpose")})
 }
 
-func (s *Server) renderPurposeForm(c echo.Context, status int, ct *models.Contact, f views.PurposeForm) error {
+func (s *Server) renderPurposeForm(c echo.Context, status int, ct *consent.Contact, f views.PurposeForm) error {
 	f.ContactID = ct.ID
-	f.Minutes = int(models.PurposeLifetime.Minutes())
+	f.Minutes = int(requests.PurposeLifetime.Minutes())
 	if cust, err := s.db.Customer(c.Request().Context(), actor(c), ct.CustomerID); err == nil {
 		f.Customer = cust.Name
 	}

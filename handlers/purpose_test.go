@@ -1,28 +1,31 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestPurposeOfAccessIsAskedOfStaffAndRecorded(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123")
 	john := app.contact(t, acme, "John Roe", "+14155550124")
-	r := app.verifiedRequest(t, models.TypeAccess, "+14155550123")
+	r := app.verifiedRequest(t, calendar.TypeAccess, "+14155550123")
 
 	staff := app.client()
 	staff.login(officer)
-	views := func() []models.AuditEvent { return app.auditEvents("contact.view") }
+	views := func() []store.AuditEvent { return app.auditEvents("contact.view") }
 
 	// Without a purpose: the form, nothing of the contact, no view.
 	p := staff.get("/contacts/" + jane.ID + "?purpose=" + url.QueryEscape(r.Reference))
@@ -81,7 +84,7 @@ func TestPurposeOfAccessIsAskedOfStaffAndRecorded(t *testing.T) {
 
 	// Another session (a staff admin's) is asked again.
 	again := app.client()
-	again.login(app.user(models.RoleStaffAdmin, nil, "admin@sendara.test"))
+	again.login(app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test"))
 	if p := again.get("/contacts/" + jane.ID); p.Doc.Find(`[data-testid="purpose-form"]`).Length() != 1 {
 		t.Error("a new session was not asked")
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -19,8 +19,8 @@ import (
 // finder pattern (dark ring, light ring, dark centre) in three corners.
 func TestEnrolmentShowsAScannableQRCode(t *testing.T) {
 	app := newTestApp(t)
-	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, models.UserInput{
-		Email: "officer@sendara.test", Role: models.RolePrivacyOfficer, Password: testPassword})
+	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, accounts.UserInput{
+		Email: "officer@sendara.test", Role: accounts.RolePrivacyOfficer, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

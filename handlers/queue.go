@@ -1,9 +1,9 @@
 package handlers
 
-// Working the request queue (issue 9, point 10): the staff request list
-// with its filters, saved views, bulk assignment and CSV export.
-
 import (
+	casework "github.com/sendara/console/models/casework"
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
+
+// Working the request queue (issue 9, point 10): the staff request list
+// with its filters, saved views, bulk assignment and CSV export.
 
 func (s *Server) queueRoutes() []route {
 	get, post := http.MethodGet, http.MethodPost
@@ -32,20 +34,20 @@ const queuePageSize = 50
 
 // queueFilter reads the list's filters from the query string (or a
 // form's fields of the same names).
-func (s *Server) queueFilter(c echo.Context) models.RequestFilter {
+func (s *Server) queueFilter(c echo.Context) casework.RequestFilter {
 	today := s.today()
 	weekEnd := today.AddDays(int(time.Saturday - today.Weekday()))
 	view := c.FormValue("view")
 	if view == "" {
 		view = "open"
 	}
-	return models.RequestFilter{View: view, Status: c.FormValue("status"), Type: c.FormValue("type"), Regime: c.FormValue("regime"),
+	return casework.RequestFilter{View: view, Status: c.FormValue("status"), Type: c.FormValue("type"), Regime: c.FormValue("regime"),
 		AssigneeID: c.FormValue("assignee"), CustomerID: c.FormValue("customer"), DueBefore: c.FormValue("due_before"),
 		Query: c.FormValue("q"), Sort: c.FormValue("sort"), UserID: actor(c).ID, Today: today, WeekEnd: weekEnd, Region: s.cfg.Region}
 }
 
 // queueQuery is the query string of a filter set, for links.
-func queueQuery(f models.SavedFilters) string {
+func queueQuery(f casework.SavedFilters) string {
 	v := url.Values{}
 	for k, val := range map[string]string{"view": f.View, "status": f.Status, "type": f.Type, "regime": f.Regime,
 		"assignee": f.AssigneeID, "customer": f.CustomerID, "due_before": f.DueBefore, "q": f.Query, "sort": f.Sort} {
@@ -63,13 +65,13 @@ func (s *Server) requests(c echo.Context) error {
 	page, _ := strconv.Atoi(c.QueryParam("page"))
 	page = max(page, 1)
 	f.Offset, f.Limit = (page-1)*queuePageSize, queuePageSize+1
-	if page > models.MaxRequestOffset/queuePageSize+1 {
-		f.Offset = models.MaxRequestOffset + 1 // refused by the filter check, naming the page
+	if page > casework.MaxRequestOffset/queuePageSize+1 {
+		f.Offset = casework.MaxRequestOffset + 1 // refused by the filter check, naming the page
 	}
 	return s.renderQueue(c, f, page, nil, http.StatusOK)
 }
 
-func (s *Server) renderQueue(c echo.Context, f models.RequestFilter, page int, errs views.Errors, status int) error {
+func (s *Server) renderQueue(c echo.Context, f casework.RequestFilter, page int, errs views.Errors, status int) error {
 	ctx, a := c.Request().Context(), actor(c)
 	rs, err := s.db.ListRequests(ctx, a, f)
 	listed := err == nil
@@ -81,7 +83,7 @@ func (s *Server) renderQueue(c echo.Context, f models.RequestFilter, page int, e
 	more := len(rs) > queuePageSize
 	rs = rs[:min(len(rs), queuePageSize)]
 	if listed {
-		if err := s.db.Record(ctx, a, models.Audit{Action: "request.list", ObjectType: "request",
+		if err := s.db.Record(ctx, a, store.Audit{Action: "request.list", ObjectType: "request",
 			Details: map[string]any{"view": f.View, "filter": f.Saved(), "page": page, "results": len(rs)}}); err != nil {
 			return err
 		}
@@ -163,8 +165,8 @@ func (s *Server) requestsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := min(n, models.MaxRequestExport)
-	if err := s.db.Record(ctx, a, models.Audit{Action: "request.list_export", ObjectType: "request",
+	rows := min(n, casework.MaxRequestExport)
+	if err := s.db.Record(ctx, a, store.Audit{Action: "request.list_export", ObjectType: "request",
 		Details: map[string]any{"filter": f.Saved(), "format": "csv", "rows": rows, "truncated": n > rows}}); err != nil {
 		return err
 	}
@@ -172,13 +174,13 @@ func (s *Server) requestsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := startCSV(c, "requests-"+models.Now().In(s.cfg.Location).Format("2006-01-02")+".csv", models.RequestCSVColumns)
-	written, err := s.db.EachRequest(ctx, a, f, func(r models.PrivacyRequest) error {
-		return out.Write(models.RequestCSVRecord(r, staff[derefStr(r.AssigneeID)]))
+	out := startCSV(c, "requests-"+store.Now().In(s.cfg.Location).Format("2006-01-02")+".csv", casework.RequestCSVColumns)
+	written, err := s.db.EachRequest(ctx, a, f, func(r requests.PrivacyRequest) error {
+		return out.Write(casework.RequestCSVRecord(r, staff[derefStr(r.AssigneeID)]))
 	})
 	if err = out.Close(err); err != nil {
 		s.log.Error("request list export interrupted", "request_id", requestID(c), "rows", written, "err", err)
-		if rerr := s.db.Record(context.WithoutCancel(ctx), a, models.Audit{Action: "request.list_export_incomplete", ObjectType: "request",
+		if rerr := s.db.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "request.list_export_incomplete", ObjectType: "request",
 			Details: map[string]any{"rows_written": written}}); rerr != nil {
 			s.log.Error("audit interrupted export", "request_id", requestID(c), "err", rerr)
 		}

@@ -5,15 +5,14 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 func TestBrowserQueueFilterSaveAViewAndAssignInBulk(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	colleague := app.user(models.RolePrivacyOfficer, nil, "colleague@sendara.test")
-	app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	colleague := app.user(accounts.RolePrivacyOfficer, nil, "colleague@sendara.test")
+	app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	access, del, _ := queueSeedRequests(t, app)
 
 	b := newBrowser(t, app)

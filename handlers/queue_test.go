@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"encoding/csv"
 	"net/http"
@@ -9,29 +16,28 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // queueSeedRequests records three requests: an access request by Jane
 // (GDPR), a CCPA deletion by a phone-only requester whose name a
 // spreadsheet would run as a formula, and a withdrawn erasure.
-func queueSeedRequests(t *testing.T, app *testApp) (access, del, withdrawn *models.PrivacyRequest) {
+func queueSeedRequests(t *testing.T, app *testApp) (access, del, withdrawn *requests.PrivacyRequest) {
 	t.Helper()
 	ctx := context.Background()
-	mk := func(in models.RequestInput) *models.PrivacyRequest {
+	mk := func(in requests.RequestInput) *requests.PrivacyRequest {
 		in.Channel = "api"
-		r, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), in, "US")
+		r, err := app.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), in, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	access = mk(models.RequestInput{Type: models.TypeAccess, Regime: models.RegimeGDPR, Requester: models.Requester{Name: "Jane Doe", Email: "jane@example.com"}})
-	del = mk(models.RequestInput{Type: models.TypeDelete, Regime: models.RegimeCCPA, Requester: models.Requester{Name: "=HYPERLINK(\"x\")", Phone: "+14155550123"}})
-	withdrawn = mk(models.RequestInput{Type: models.TypeErasure, Regime: models.RegimeGDPR, Requester: models.Requester{Name: "Carl Old", Email: "carl@example.com"}})
-	if _, err := app.db.SetStatus(ctx, modeltest.Staff, withdrawn.ID, models.StatusWithdrawn, ""); err != nil {
+	access = mk(requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR, Requester: requests.Requester{Name: "Jane Doe", Email: "jane@example.com"}})
+	del = mk(requests.RequestInput{Type: calendar.TypeDelete, Regime: calendar.RegimeCCPA, Requester: requests.Requester{Name: "=HYPERLINK(\"x\")", Phone: "+14155550123"}})
+	withdrawn = mk(requests.RequestInput{Type: calendar.TypeErasure, Regime: calendar.RegimeGDPR, Requester: requests.Requester{Name: "Carl Old", Email: "carl@example.com"}})
+	if _, err := app.db.SetStatus(ctx, modeltest.Staff, withdrawn.ID, requests.StatusWithdrawn, ""); err != nil {
 		t.Fatal(err)
 	}
 	return access, del, withdrawn
@@ -47,7 +53,7 @@ func queueListed(p *page) []string {
 
 func TestQueueFiltersAndSearchThroughTheList(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	access, del, withdrawn := queueSeedRequests(t, app)
 	c := app.client()
 	c.login(officer)
@@ -84,8 +90,8 @@ func TestQueueFiltersAndSearchThroughTheList(t *testing.T) {
 
 func TestQueueCSVExportIsAuditedAndSpreadsheetSafe(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	access, del, _ := queueSeedRequests(t, app)
 	c := app.client()
 	c.login(officer)
@@ -97,7 +103,7 @@ func TestQueueCSVExportIsAuditedAndSpreadsheetSafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || strings.Join(rows[0], ",") != strings.Join(models.RequestCSVColumns, ",") {
+	if len(rows) != 2 || strings.Join(rows[0], ",") != strings.Join(casework.RequestCSVColumns, ",") {
 		t.Fatalf("rows: %q", rows)
 	}
 	row := map[string]string{}
@@ -123,9 +129,9 @@ func TestQueueCSVExportIsAuditedAndSpreadsheetSafe(t *testing.T) {
 
 func TestQueueBulkAssignmentAndNotifications(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	colleague := app.user(models.RolePrivacyOfficer, nil, "colleague@sendara.test")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	colleague := app.user(accounts.RolePrivacyOfficer, nil, "colleague@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	access, del, _ := queueSeedRequests(t, app)
 	c := app.client()
 	c.login(officer)
@@ -173,15 +179,15 @@ func TestQueueBulkAssignmentAndNotifications(t *testing.T) {
 	if v, _ := cc.get("/account").Doc.Find(`[data-testid="notification-mode"] input[checked]`).Attr("value"); v != "digest" {
 		t.Errorf("the account page shows mode %q", v)
 	}
-	if mode, _ := app.db.NotificationMode(context.Background(), colleague.User.Actor("")); mode != models.NotifyByDigest {
+	if mode, _ := app.db.NotificationMode(context.Background(), colleague.User.Actor("")); mode != requests.NotifyByDigest {
 		t.Errorf("mode %q", mode)
 	}
 }
 
 func TestQueueSavedViewsFromTheList(t *testing.T) {
 	app := newTestApp(t)
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	other := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	other := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	_, del, _ := queueSeedRequests(t, app)
 	c := app.client()
 	c.login(officer)
@@ -224,12 +230,12 @@ func TestNotificationOfAControllersAnswerThroughThePages(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
-	r := app.verifiedRequest(t, models.TypeErasure, "+14155550123")
-	if _, err := app.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+	r := app.verifiedRequest(t, calendar.TypeErasure, "+14155550123")
+	if _, err := app.db.Route(ctx, modeltest.Staff, calendar.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
 		t.Fatal(err)
 	}
 	tasks, _ := app.db.Tasks(ctx, modeltest.Staff, r.ID)
@@ -245,7 +251,7 @@ func TestNotificationOfAControllersAnswerThroughThePages(t *testing.T) {
 	if !strings.Contains(text, r.Reference+": Acme Inc denied the request.") || strings.Contains(text, "jane") {
 		t.Errorf("the officer's notifications: %q", text)
 	}
-	mails, _ := app.db.Outbox(ctx, modeltest.Staff, models.OutboxFilter{Limit: 100})
+	mails, _ := app.db.Outbox(ctx, modeltest.Staff, outbox.OutboxFilter{Limit: 100})
 	var toOfficer, toAuditor int
 	for _, m := range mails {
 		switch m.ToAddr {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sendara/console/handlers"
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // pastTheCache waits until /readyz's cached verdict has expired.
@@ -21,7 +22,7 @@ func failWrites(t *testing.T, db *models.DB) {
 		`CREATE TRIGGER disk_full_insert BEFORE INSERT ON settings BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
 		`CREATE TRIGGER disk_full_update BEFORE UPDATE ON settings BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
 	}
-	if db.Dialect == models.Postgres {
+	if db.Dialect == store.Postgres {
 		stmts = []string{
 			`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$`,
 			`CREATE TRIGGER disk_full BEFORE INSERT OR UPDATE ON settings FOR EACH ROW EXECUTE FUNCTION disk_full()`,
@@ -44,7 +45,7 @@ func holdWriteLock(t *testing.T, db *models.DB, table string) func() {
 		t.Fatal(tx.Error)
 	}
 	lock := `UPDATE settings SET value = value WHERE key = 'server_secret'`
-	if db.Dialect == models.Postgres {
+	if db.Dialect == store.Postgres {
 		lock = `LOCK TABLE ` + table + ` IN EXCLUSIVE MODE`
 	}
 	if err := tx.Exec(lock).Error; err != nil {

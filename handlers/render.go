@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
 	"bytes"
 	"context"
 	"errors"
@@ -12,8 +15,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/rbac"
 	"github.com/sendara/console/static"
 	"github.com/sendara/console/views"
@@ -70,22 +72,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg, field := classify(err)
-	if a := notFoundActor(c); a != nil && errors.Is(err, models.ErrNotFound) && c.Param("id") != "" {
+	if a := notFoundActor(c); a != nil && errors.Is(err, store.ErrNotFound) && c.Param("id") != "" {
 		// Another tenant's object answers 404 like an absent one; the
 		// attempt is still on the log, in the user's (or key's) tenant.
-		if rerr := s.db.Record(c.Request().Context(), *a, models.Audit{Action: "access.not_found", ObjectType: "route",
+		if rerr := s.db.Record(c.Request().Context(), *a, store.Audit{Action: "access.not_found", ObjectType: "route",
 			ObjectID: c.Param("id"), CustomerID: a.CustomerID,
 			Details: map[string]any{"route": c.Request().Method + " " + c.Path()}}); rerr != nil {
 			s.log.Error("record a refused object", "request_id", requestID(c), "err", rerr)
 		}
 	}
 	api := strings.HasPrefix(c.Request().URL.Path, "/api/")
-	if _, invalid := models.AsValidation(err); invalid && api && field != "" && !identifierField(field) {
+	if _, invalid := errs.AsValidation(err); invalid && api && field != "" && !identifierField(field) {
 		// A malformed identifier is 400 (DESIGN §5); a well-formed request
 		// that breaks a rule (an opt-in without evidence) is 422.
 		status = http.StatusUnprocessableEntity
 	}
-	if errors.Is(err, models.ErrSuppressionsUnavailable) {
+	if errors.Is(err, consent.ErrSuppressionsUnavailable) {
 		s.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "err", err)
 		c.Response().Header().Set("Retry-After", "5")
 	} else if status >= 500 {
@@ -109,7 +111,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 // notFoundActor is whom a 404 for an object id is logged as: the
 // signed-in user, or the API key that asked.
-func notFoundActor(c echo.Context) *models.Actor {
+func notFoundActor(c echo.Context) *store.Actor {
 	if currentUser(c) != nil {
 		a := actor(c)
 		return &a
@@ -138,23 +140,23 @@ func classify(err error) (int, string, string) {
 		}
 		return he.Code, msg, ""
 	}
-	if v, ok := models.AsValidation(err); ok {
+	if v, ok := errs.AsValidation(err); ok {
 		return http.StatusBadRequest, v.Error(), v.Field
 	}
-	if cf, ok := models.AsConflict(err); ok {
+	if cf, ok := errs.AsConflict(err); ok {
 		return http.StatusConflict, cf.Message, cf.Field
 	}
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if errors.As(err, &rl) {
 		return http.StatusTooManyRequests, rl.Error(), ""
 	}
-	if errors.Is(err, models.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, "There is nothing at this address, or you may not see it.", ""
 	}
 	if errors.Is(err, context.Canceled) {
 		return 499, "request cancelled", ""
 	}
-	if errors.Is(err, models.ErrSuppressionsUnavailable) {
+	if errors.Is(err, consent.ErrSuppressionsUnavailable) {
 		return http.StatusServiceUnavailable, "suppression checks are unavailable: the database has been unreachable for longer than the in-memory answers may be trusted; do not send, retry shortly", ""
 	}
 	return http.StatusInternalServerError, "internal error", ""
@@ -203,7 +205,7 @@ func identifierField(field string) bool {
 // formErrors turns a model error into messages beside form fields. Errors
 // that are not about input are returned for handleError.
 func formErrors(err error) (views.Errors, error) {
-	if v, ok := models.AsValidation(err); ok {
+	if v, ok := errs.AsValidation(err); ok {
 		// A list field's item (identifiers[1]) is shown beside the list,
 		// counting entries from one as people do.
 		if base, idx, ok := strings.Cut(v.Field, "["); ok {
@@ -212,7 +214,7 @@ func formErrors(err error) (views.Errors, error) {
 		}
 		return views.Errors{v.Field: v.Message}, nil
 	}
-	if cf, ok := models.AsConflict(err); ok {
+	if cf, ok := errs.AsConflict(err); ok {
 		return views.Errors{cf.Field: cf.Message}, nil
 	}
 	return nil, err

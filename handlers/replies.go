@@ -1,18 +1,20 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	customers "github.com/sendara/console/models/customers"
+
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
 func (s *Server) replyQueue(c echo.Context) (views.ReplyQueue, error) {
 	a := actor(c)
 	p := views.ReplyQueue{CanWrite: s.allowed(c, "replies", "write"), Loc: s.cfg.Location,
-		Today: models.TodayIn(s.cfg.Location)}
+		Today: calendar.TodayIn(s.cfg.Location)}
 	if a.Staff() {
 		names, _, err := s.customerChoices(c)
 		if err != nil {
@@ -24,7 +26,7 @@ func (s *Server) replyQueue(c echo.Context) (views.ReplyQueue, error) {
 		if err != nil {
 			return p, err
 		}
-		p.Help = &views.HelpTextForm{Text: cust.HelpText, Default: models.DefaultHelpText(cust.Name, cust.ContactEmail)}
+		p.Help = &views.HelpTextForm{Text: cust.HelpText, Default: customers.DefaultHelpText(cust.Name, cust.ContactEmail)}
 	}
 	return p, nil
 }
@@ -39,7 +41,7 @@ func (s *Server) replies(c echo.Context) error {
 	if p.Replies, err = s.db.ReviewQueue(ctx, a, "", 200); err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "reply.list", ObjectType: "contact", CustomerID: a.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "reply.list", ObjectType: "contact", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(p.Replies)}}); err != nil {
 		return err
 	}

@@ -1,13 +1,17 @@
 package handlers
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	casework "github.com/sendara/console/models/casework"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -27,13 +31,13 @@ func (s *Server) reportRoutes() []route {
 // reportMetrics computes the §7102 metrics of the year and regime asked
 // for: by default the current year (the period picker opens on it) and
 // every regime.
-func (s *Server) reportMetrics(c echo.Context) (*models.Metrics, error) {
+func (s *Server) reportMetrics(c echo.Context) (*casework.Metrics, error) {
 	loc := s.cfg.Business.Loc
-	year := models.TodayIn(loc).Year
+	year := calendar.TodayIn(loc).Year
 	if v := c.QueryParam("year"); v != "" {
 		y, err := strconv.Atoi(v)
 		if err != nil {
-			return nil, models.Invalid("year", "choose a year")
+			return nil, errs.Invalid("year", "choose a year")
 		}
 		year = y
 	}
@@ -46,7 +50,7 @@ func (s *Server) reportMetrics(c echo.Context) (*models.Metrics, error) {
 // viewing them is not audited; the log download is.
 func (s *Server) reports(c echo.Context) error {
 	ctx, a, loc := c.Request().Context(), actor(c), s.cfg.Business.Loc
-	today := models.TodayIn(loc)
+	today := calendar.TodayIn(loc)
 	m, err := s.reportMetrics(c)
 	if err != nil {
 		return err
@@ -62,7 +66,7 @@ func (s *Server) reports(c echo.Context) error {
 
 // defaultLogRange is the last 24 months to today: how long §7101 asks a
 // business to keep the request log.
-func defaultLogRange(today models.Date) (models.Date, models.Date) {
+func defaultLogRange(today calendar.Date) (calendar.Date, calendar.Date) {
 	return today.AddMonths(-24), today
 }
 
@@ -72,38 +76,38 @@ func defaultLogRange(today models.Date) (models.Date, models.Date) {
 // is audited with its range and row count before the first byte is sent.
 func (s *Server) requestLogCSV(c echo.Context) error {
 	ctx, a, loc := c.Request().Context(), actor(c), s.cfg.Business.Loc
-	from, to := defaultLogRange(models.TodayIn(loc))
+	from, to := defaultLogRange(calendar.TodayIn(loc))
 	for _, p := range []struct {
 		name string
-		dst  *models.Date
+		dst  *calendar.Date
 	}{{"from", &from}, {"to", &to}} {
 		if v := c.QueryParam(p.name); v != "" {
-			d, err := models.ParseDate(v)
+			d, err := calendar.ParseDate(v)
 			if err != nil {
-				return models.Invalid(p.name, "%v", err)
+				return errs.Invalid(p.name, "%v", err)
 			}
 			*p.dst = d
 		}
 	}
 	if to.Before(from) {
-		return models.Invalid("to", "the end of the range is before its start")
+		return errs.Invalid("to", "the end of the range is before its start")
 	}
-	start, end := models.DayRange(from, to, loc)
+	start, end := casework.DayRange(from, to, loc)
 	rows, err := s.db.CountRequestLog(ctx, a, start, end)
 	if err != nil {
 		return err
 	}
 	details := map[string]any{"from": from.String(), "to": to.String(), "rows": rows, "format": "csv"}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "report.request_log", ObjectType: "report", Details: details}); err != nil {
+	if err := s.db.Record(ctx, a, store.Audit{Action: "report.request_log", ObjectType: "report", Details: details}); err != nil {
 		return err
 	}
-	out := startCSV(c, "request-log-"+from.String()+"-to-"+to.String()+".csv", models.RequestLogColumns)
-	written, err := s.db.RequestLog(ctx, a, start, end, loc, func(r models.RequestLogRow) error { return out.Write(r.Record()) })
+	out := startCSV(c, "request-log-"+from.String()+"-to-"+to.String()+".csv", casework.RequestLogColumns)
+	written, err := s.db.RequestLog(ctx, a, start, end, loc, func(r casework.RequestLogRow) error { return out.Write(r.Record()) })
 	if err = out.Close(err); err != nil {
 		// The header is sent: the client has a truncated file. Say so in
 		// the log and the audit trail.
 		s.log.Error("request log interrupted", "request_id", requestID(c), "rows", written, "err", err)
-		if rerr := s.db.Record(context.WithoutCancel(ctx), a, models.Audit{Action: "report.request_log_incomplete", ObjectType: "report",
+		if rerr := s.db.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "report.request_log_incomplete", ObjectType: "report",
 			Details: map[string]any{"from": from.String(), "to": to.String(), "rows_written": written}}); rerr != nil {
 			s.log.Error("audit interrupted request log", "request_id", requestID(c), "err", rerr)
 		}
@@ -116,7 +120,7 @@ func (s *Server) requestLogCSV(c echo.Context) error {
 // audited as a list view.
 func (s *Server) requestBoard(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
-	b, err := s.db.DeadlineBoard(ctx, a, models.TodayIn(s.cfg.Business.Loc), s.cfg.Business.Loc)
+	b, err := s.db.DeadlineBoard(ctx, a, calendar.TodayIn(s.cfg.Business.Loc), s.cfg.Business.Loc)
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func (s *Server) requestBoard(c echo.Context) error {
 	for _, col := range b.Columns {
 		n += len(col.Cards)
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "request.list", ObjectType: "request",
+	if err := s.db.Record(ctx, a, store.Audit{Action: "request.list", ObjectType: "request",
 		Details: map[string]any{"view": "board", "results": n}}); err != nil {
 		return err
 	}

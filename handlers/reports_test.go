@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"encoding/csv"
 	"net/http"
@@ -9,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // reportFixture is an app with one answered CCPA request of 2025 and one
@@ -19,19 +26,19 @@ type reportFixture struct {
 	app      *testApp
 	auditor  *client
 	customer *client
-	answered *models.PrivacyRequest
-	open     *models.PrivacyRequest
+	answered *requests.PrivacyRequest
+	open     *requests.PrivacyRequest
 }
 
 func newReportFixture(t *testing.T) *reportFixture {
 	t.Helper()
 	app := newTestApp(t)
 	ctx := context.Background()
-	biz := models.DefaultBusiness()
-	create := func(typ, received, email string) *models.PrivacyRequest {
+	biz := calendar.DefaultBusiness()
+	create := func(typ, received, email string) *requests.PrivacyRequest {
 		at, _ := time.Parse(time.RFC3339, received)
-		r, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, models.RequestInput{Type: typ, Regime: "ccpa", Channel: "web_form",
-			ReceivedAt: at, Requester: models.Requester{Name: "Jane Roe", Email: email}}, "US")
+		r, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, requests.RequestInput{Type: typ, Regime: "ccpa", Channel: "web_form",
+			ReceivedAt: at, Requester: requests.Requester{Name: "Jane Roe", Email: email}}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +46,7 @@ func newReportFixture(t *testing.T) *reportFixture {
 	}
 	f := &reportFixture{app: app}
 	f.answered = create("delete", "2025-04-01T18:00:00Z", "jane@example.com")
-	if _, err := app.db.SetStatus(ctx, modeltest.Staff, f.answered.ID, models.StatusDenied, "=could not verify"); err != nil {
+	if _, err := app.db.SetStatus(ctx, modeltest.Staff, f.answered.ID, requests.StatusDenied, "=could not verify"); err != nil {
 		t.Fatal(err)
 	}
 	// Answered in time, on 2025-04-20 (SetStatus stamps now).
@@ -50,9 +57,9 @@ func newReportFixture(t *testing.T) *reportFixture {
 	f.open = create("know", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "john@example.com")
 
 	f.auditor = app.client()
-	f.auditor.login(app.user(models.RoleAuditor, nil, "auditor@sendara.test"))
+	f.auditor.login(app.user(accounts.RoleAuditor, nil, "auditor@sendara.test"))
 	f.customer = app.client()
-	f.customer.login(app.user(models.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test"))
+	f.customer.login(app.user(accounts.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test"))
 	return f
 }
 
@@ -117,12 +124,12 @@ func TestRequestLogDownloadIsCSVAndAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][]string{models.RequestLogColumns,
+	want := [][]string{casework.RequestLogColumns,
 		{f.answered.Reference, "2025-04-01", "delete", "ccpa", "web_form", "2025-04-20", "denied", "'=could not verify", ""}}
 	if len(rows) != len(want) || !slices.Equal(rows[0], want[0]) || !slices.Equal(rows[1], want[1]) {
 		t.Errorf("rows:\n%q\nwant\n%q", rows, want)
 	}
-	events, err := f.app.db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Limit: 50})
+	events, err := f.app.db.ListAudit(context.Background(), modeltest.Staff, store.AuditFilter{Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +149,8 @@ func TestRequestLogDownloadDefaultsToTheLast24Months(t *testing.T) {
 	f := newReportFixture(t)
 	now := time.Now()
 	create := func(received time.Time) string {
-		r, err := f.app.db.CreateRequest(context.Background(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: "access",
-			Regime: "ccpa", Channel: "email", ReceivedAt: received, Requester: models.Requester{Email: "old@example.com"}}, "US")
+		r, err := f.app.db.CreateRequest(context.Background(), modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: "access",
+			Regime: "ccpa", Channel: "email", ReceivedAt: received, Requester: requests.Requester{Email: "old@example.com"}}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +209,7 @@ func TestBoardRendersAtItsStaticPathNotAsARequestID(t *testing.T) {
 func TestReportChartsAndCSVsShowTheSameFigures(t *testing.T) {
 	f := newReportFixture(t)
 	p := f.auditor.get("/reports")
-	if got, want := p.text(`select[name=year] option[selected]`), time.Now().In(models.DefaultBusiness().Loc).Format("2006"); got != want {
+	if got, want := p.text(`select[name=year] option[selected]`), time.Now().In(calendar.DefaultBusiness().Loc).Format("2006"); got != want {
 		t.Errorf("the period picker opens on %q, want the current year %s", got, want)
 	}
 	p = f.auditor.get("/reports?year=2025&regime=ccpa")

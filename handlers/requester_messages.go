@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	errs "github.com/sendara/console/models/errs"
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +12,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
-
-	"github.com/sendara/console/models"
+	requests "github.com/sendara/console/models/requests"
 	"github.com/sendara/console/rbac"
 	"github.com/sendara/console/views"
+	"golang.org/x/time/rate"
 )
 
 // requesterRoutes: staff write to the requester from the request page,
@@ -42,10 +44,10 @@ const (
 
 // messagesPanel is the request page's section for writing to the
 // requester; a refused POST keeps what was typed.
-func (s *Server) messagesPanel(c echo.Context, r *models.PrivacyRequest, errs views.Errors) (views.MessagesPanel, error) {
+func (s *Server) messagesPanel(c echo.Context, r *requests.PrivacyRequest, errs views.Errors) (views.MessagesPanel, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	p := views.MessagesPanel{RequestID: r.ID, CanWrite: s.allowed(c, "requests", "write"), Open: !models.Closed(r.Status),
-		HasEmail: r.RequesterEmail != "", CanAsk: models.CanPause(r.Regime) == nil && r.Status != models.StatusWaiting, Loc: s.cfg.Location}
+	p := views.MessagesPanel{RequestID: r.ID, CanWrite: s.allowed(c, "requests", "write"), Open: !requests.Closed(r.Status),
+		HasEmail: r.RequesterEmail != "", CanAsk: requests.CanPause(r.Regime) == nil && r.Status != requests.StatusWaiting, Loc: s.cfg.Location}
 	if !a.Staff() {
 		return p, nil
 	}
@@ -57,39 +59,39 @@ func (s *Server) messagesPanel(c echo.Context, r *models.PrivacyRequest, errs vi
 		p.Template, p.Subject, p.Body, p.Errors = c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), errs
 	} else {
 		p.Template = c.QueryParam("compose")
-		p.Subject, p.Body = models.MessageTemplateText(p.Template, r)
+		p.Subject, p.Body = fulfilment.MessageTemplateText(p.Template, r)
 	}
 	return p, nil
 }
 
 // formFiles reads the uploaded files of field, each at most
 // models.MaxMessageFileBytes.
-func formFiles(c echo.Context, field string) ([]models.MessageFile, error) {
+func formFiles(c echo.Context, field string) ([]fulfilment.MessageFile, error) {
 	form, err := c.MultipartForm()
 	if err != nil || form.File[field] == nil {
 		return nil, nil
 	}
-	var out []models.MessageFile
+	var out []fulfilment.MessageFile
 	for _, fh := range form.File[field] {
 		if fh.Size == 0 && fh.Filename == "" {
 			continue
 		}
-		if len(out) >= models.MaxMessageFiles {
-			return nil, models.Invalid("files", "attach at most %d files", models.MaxMessageFiles)
+		if len(out) >= fulfilment.MaxMessageFiles {
+			return nil, errs.Invalid("files", "attach at most %d files", fulfilment.MaxMessageFiles)
 		}
-		if fh.Size > models.MaxMessageFileBytes {
-			return nil, models.Invalid("files", "%s is larger than %d MiB", fh.Filename, models.MaxMessageFileBytes>>20)
+		if fh.Size > fulfilment.MaxMessageFileBytes {
+			return nil, errs.Invalid("files", "%s is larger than %d MiB", fh.Filename, fulfilment.MaxMessageFileBytes>>20)
 		}
 		f, err := fh.Open()
 		if err != nil {
-			return nil, models.Invalid("files", "%s could not be read", fh.Filename)
+			return nil, errs.Invalid("files", "%s could not be read", fh.Filename)
 		}
-		data, err := io.ReadAll(io.LimitReader(f, models.MaxMessageFileBytes+1))
+		data, err := io.ReadAll(io.LimitReader(f, fulfilment.MaxMessageFileBytes+1))
 		f.Close()
 		if err != nil {
-			return nil, models.Invalid("files", "%s could not be read", fh.Filename)
+			return nil, errs.Invalid("files", "%s could not be read", fh.Filename)
 		}
-		out = append(out, models.MessageFile{Name: fh.Filename, Data: data})
+		out = append(out, fulfilment.MessageFile{Name: fh.Filename, Data: data})
 	}
 	return out, nil
 }
@@ -107,7 +109,7 @@ func (s *Server) requestWrite(c echo.Context) error {
 
 // sendFile serves a stored attachment as a download of the type its
 // content was found to be, never rendered in the console's origin.
-func sendFile(c echo.Context, f *models.RequestMessageFile, data []byte) error {
+func sendFile(c echo.Context, f *fulfilment.RequestMessageFile, data []byte) error {
 	h := c.Response().Header()
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, f.FileName))
 	h.Set("Cache-Control", "no-store")
@@ -125,13 +127,13 @@ func (s *Server) requestMessageFile(c echo.Context) error {
 }
 
 func (s *Server) statusLinkInvalid(c echo.Context) error {
-	return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", models.ErrStatusLinkInvalid.Error()))
+	return s.render(c, http.StatusNotFound, views.PublicMessage("Link not valid", fulfilment.ErrStatusLinkInvalid.Error()))
 }
 
 // renderStatus shows the status page (each view audited).
 func (s *Server) renderStatus(c echo.Context, status int, body, notice string, errs views.Errors) error {
 	v, err := s.db.RequesterStatus(c.Request().Context(), c.Param("token"), c.RealIP())
-	if errors.Is(err, models.ErrStatusLinkInvalid) {
+	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
 	} else if err != nil {
 		return err
@@ -139,7 +141,7 @@ func (s *Server) renderStatus(c echo.Context, status int, body, notice string, e
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	return s.render(c, status, views.RequesterStatusPage(views.RequesterStatus{Token: c.Param("token"), View: *v,
-		State: views.Label(views.LabelStatus, v.Request.Status), Paused: v.Request.Status == models.StatusWaiting,
+		State: views.Label(views.LabelStatus, v.Request.Status), Paused: v.Request.Status == requests.StatusWaiting,
 		Loc: s.cfg.Location, Body: body, Errors: errs, Notice: notice}))
 }
 
@@ -162,19 +164,19 @@ func (s *Server) requesterReply(c echo.Context) error {
 	if err == nil {
 		_, err = s.db.RequesterReply(c.Request().Context(), s.cfg.Business, c.Param("token"), c.FormValue("body"), c.RealIP(), files)
 	}
-	if errors.Is(err, models.ErrStatusLinkInvalid) {
+	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
 	}
 	if err != nil {
-		errs, ferr := formErrors(err)
+		fieldErrs, ferr := formErrors(err)
 		if ferr != nil {
 			return ferr
 		}
 		status := http.StatusUnprocessableEntity
-		if _, ok := models.AsConflict(err); ok {
+		if _, ok := errs.AsConflict(err); ok {
 			status = http.StatusConflict
 		}
-		return s.renderStatus(c, status, c.FormValue("body"), "", errs)
+		return s.renderStatus(c, status, c.FormValue("body"), "", fieldErrs)
 	}
 	return redirect(c, "/my-request/"+c.Param("token")+"?sent=1")
 }
@@ -182,7 +184,7 @@ func (s *Server) requesterReply(c echo.Context) error {
 // requesterFile: the requester downloads an attachment (audited).
 func (s *Server) requesterFile(c echo.Context) error {
 	f, data, err := s.db.MessageFileForRequester(c.Request().Context(), c.Param("token"), c.Param("file"), c.RealIP())
-	if errors.Is(err, models.ErrStatusLinkInvalid) {
+	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
 	} else if err != nil {
 		return err
@@ -194,9 +196,9 @@ func (s *Server) requesterFile(c echo.Context) error {
 // ready bundle (the same expiry; the mailed link stops working).
 func (s *Server) requesterBundle(c echo.Context) error {
 	tok, err := s.db.RequesterBundleLink(c.Request().Context(), c.Param("token"), c.RealIP())
-	if errors.Is(err, models.ErrStatusLinkInvalid) {
+	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
-	} else if conflict, ok := models.AsConflict(err); ok {
+	} else if conflict, ok := errs.AsConflict(err); ok {
 		return s.renderStatus(c, http.StatusConflict, "", "", views.Errors{"": conflict.Message})
 	} else if err != nil {
 		return err

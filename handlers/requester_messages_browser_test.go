@@ -1,14 +1,16 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // An officer writes to the requester from the case page, starting from
@@ -16,12 +18,12 @@ import (
 // reads the message and answers; the answer is on the case page.
 func TestBrowserRequesterReadsStaffsMessageAndAnswersOnTheStatusPage(t *testing.T) {
 	app := newTestApp(t)
-	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeAccess,
-		Regime: "gdpr", Channel: "email", Requester: models.Requester{Email: "jane@example.com", Name: "Jane Doe"}}, "US")
+	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeAccess,
+		Regime: "gdpr", Channel: "email", Requester: requests.Requester{Email: "jane@example.com", Name: "Jane Doe"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	b := newBrowser(t, app)
 	b.signIn(officer.User.Email, officer.Password)
 	b.typeTOTP(officer.Secret)

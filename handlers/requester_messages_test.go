@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"bytes"
 	"context"
 	"mime/multipart"
@@ -10,8 +17,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 var requesterStatusRE = regexp.MustCompile(`/my-request/([A-Za-z0-9_-]{20,})`)
@@ -40,9 +47,9 @@ func (c *client) requesterPostMultipart(path string, fields url.Values, field, n
 
 // requesterLatestToken is the status token in the newest mail to addr
 // about request id.
-func (a *testApp) requesterLatestToken(t *testing.T, requestID, addr string) (string, models.OutboxMail) {
+func (a *testApp) requesterLatestToken(t *testing.T, requestID, addr string) (string, outbox.OutboxMail) {
 	t.Helper()
-	ms, err := a.db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{RequestID: requestID})
+	ms, err := a.db.Outbox(context.Background(), modeltest.Staff, outbox.OutboxFilter{RequestID: requestID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,20 +63,20 @@ func (a *testApp) requesterLatestToken(t *testing.T, requestID, addr string) (st
 		}
 	}
 	t.Fatalf("no mail to %s", addr)
-	return "", models.OutboxMail{}
+	return "", outbox.OutboxMail{}
 }
 
 func TestStaffWriteToTheRequesterWhoReadsAndAnswersOnTheStatusPage(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
-	biz := models.DefaultBusiness()
-	r, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Channel: "email",
-		Requester: models.Requester{Email: "jane@example.com", Name: "Jane Doe"}}, "US")
+	biz := calendar.DefaultBusiness()
+	r, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Channel: "email",
+		Requester: requests.Requester{Email: "jane@example.com", Name: "Jane Doe"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, models.RequestInput{Type: models.TypeErasure, Regime: "gdpr", Channel: "email",
-		Requester: models.Requester{Email: "bob@example.com", Name: "Bob Secret"}}, "US")
+	other, err := app.db.CreateRequest(ctx, modeltest.Staff, biz, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Channel: "email",
+		Requester: requests.Requester{Email: "bob@example.com", Name: "Bob Secret"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +85,11 @@ func TestStaffWriteToTheRequesterWhoReadsAndAnswersOnTheStatusPage(t *testing.T)
 		t.Fatal(err)
 	}
 
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	staff := app.client()
 	staff.login(officer)
 	path := "/requests/" + r.ID
-	p := staff.get(path + "?compose=" + models.MessageRefusal)
+	p := staff.get(path + "?compose=" + fulfilment.MessageRefusal)
 	if v, _ := p.Doc.Find(`[data-testid="write-form"] textarea[name="body"]`).Html(); !strings.Contains(v, "[the reason]") {
 		t.Fatalf("the refusal template does not prefill the message: %q", v)
 	}
@@ -155,7 +162,7 @@ func TestStaffWriteToTheRequesterWhoReadsAndAnswersOnTheStatusPage(t *testing.T)
 		t.Fatalf("after the reply: notice %q, deadline %q", after.text(`[data-testid="status-notice"]`), after.text(`[data-testid="status-deadline"]`))
 	}
 	got, err := app.db.Request(ctx, modeltest.Staff, r.ID)
-	if err != nil || got.Status == models.StatusWaiting {
+	if err != nil || got.Status == requests.StatusWaiting {
 		t.Fatalf("the request is %s after the reply, want resumed", got.Status)
 	}
 	if !strings.Contains(staff.get(path).text(`[data-testid="requester-message-in"]`), "It was +1 415 555 0100.") {

@@ -1,20 +1,28 @@
 package handlers
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
-func (s *Server) today() models.Date { return s.cfg.Business.Today() }
+func (s *Server) today() calendar.Date { return s.cfg.Business.Today() }
 
 func (s *Server) staffNames(c echo.Context) (map[string]string, error) {
-	us, err := s.db.Users(c.Request().Context(), models.SystemActor(""))
+	us, err := s.db.Users(c.Request().Context(), store.SystemActor(""))
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +40,7 @@ func (s *Server) requestNew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.RequestNew(views.RequestForm{Type: models.TypeAccess, Regime: models.RegimeGDPR, Options: opts}))
+	return s.render(c, http.StatusOK, views.RequestNew(views.RequestForm{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR, Options: opts}))
 }
 
 func (s *Server) requestCreate(c echo.Context) error {
@@ -42,10 +50,10 @@ func (s *Server) requestCreate(c echo.Context) error {
 		ReceivedAt: c.FormValue("received_at"), Details: c.FormValue("details")}
 	at, err := s.localTime("received_at", f.ReceivedAt)
 	if err == nil {
-		var r *models.PrivacyRequest
-		r, err = s.db.CreateRequest(c.Request().Context(), actor(c), s.cfg.Business, models.RequestInput{
+		var r *requests.PrivacyRequest
+		r, err = s.db.CreateRequest(c.Request().Context(), actor(c), s.cfg.Business, requests.RequestInput{
 			Type: f.Type, Regime: f.Regime, Channel: "manual", CustomerID: f.CustomerID, Details: f.Details, ReceivedAt: at,
-			Identifiers: lines(f.Identifiers), Requester: models.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone,
+			Identifiers: lines(f.Identifiers), Requester: requests.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone,
 				Relationship: f.Relationship, Proof: f.Proof},
 		}, s.cfg.Region)
 		if err == nil {
@@ -78,7 +86,7 @@ func (s *Server) request(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "request.view", ObjectType: "request",
+	if err := s.db.Record(c.Request().Context(), actor(c), store.Audit{Action: "request.view", ObjectType: "request",
 		ObjectID: r.ID, CustomerID: derefStr(r.CustomerID), Details: map[string]any{"reference": r.Reference}}); err != nil {
 		return err
 	}
@@ -92,7 +100,7 @@ func derefStr(p *string) string {
 	return *p
 }
 
-func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequest, errs views.Errors, matches []models.PersonMatch) error {
+func (s *Server) renderRequest(c echo.Context, status int, r *requests.PrivacyRequest, errs views.Errors, matches []requests.PersonMatch) error {
 	ctx, a := c.Request().Context(), actor(c)
 	timeline, err := s.db.Timeline(ctx, r)
 	if err != nil {
@@ -110,7 +118,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
-	var staff []models.User
+	var staff []accounts.User
 	assignee := ""
 	for _, u := range users {
 		if u.CustomerID == nil && !u.Disabled() {
@@ -120,7 +128,7 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 			assignee = u.Email
 		}
 	}
-	fulfilment, err := s.fulfilmentPanel(c, r)
+	panel, err := s.fulfilmentPanel(c, r)
 	if err != nil {
 		return err
 	}
@@ -144,8 +152,8 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	if err != nil {
 		return err
 	}
-	var outcome *models.Outcome
-	if a.Staff() && !models.Closed(r.Status) {
+	var outcome *fulfilment.Outcome
+	if a.Staff() && !requests.Closed(r.Status) {
 		if outcome, err = s.db.Outcome(ctx, a, r); err != nil {
 			return err
 		}
@@ -153,16 +161,16 @@ func (s *Server) renderRequest(c echo.Context, status int, r *models.PrivacyRequ
 	return s.render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.allowed(c, "requests", "write"),
 		CanExecute: s.allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.cfg.Location,
-		Fulfilment: fulfilment, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs,
+		Fulfilment: panel, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs,
 		Messages: messages, MessagesShown: a.Staff(),
 		CaseFile: s.allowed(c, "case_files", "read")}))
 }
 
 // requestMails lists the messages received for and sent about a request;
 // each received one is parsed again for its attachments' names.
-func (s *Server) requestMails(c echo.Context, r *models.PrivacyRequest) ([]views.MailIn, []models.OutboxMail, error) {
+func (s *Server) requestMails(c echo.Context, r *requests.PrivacyRequest) ([]views.MailIn, []outbox.OutboxMail, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	in, err := s.db.InboundMails(ctx, a, models.InboundFilter{RequestID: r.ID, Limit: 50})
+	in, err := s.db.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 50})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -179,7 +187,7 @@ func (s *Server) requestMails(c echo.Context, r *models.PrivacyRequest) ([]views
 			}
 		}
 	}
-	out, err := s.db.Outbox(ctx, a, models.OutboxFilter{RequestID: r.ID, Limit: 50})
+	out, err := s.db.Outbox(ctx, a, outbox.OutboxFilter{RequestID: r.ID, Limit: 50})
 	return mailsIn, out, err
 }
 
@@ -191,7 +199,7 @@ func (s *Server) requestMailRaw(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := s.db.InboundMails(ctx, a, models.InboundFilter{RequestID: r.ID, Limit: 500})
+	in, err := s.db.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 500})
 	if err != nil {
 		return err
 	}
@@ -203,7 +211,7 @@ func (s *Server) requestMailRaw(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.db.Record(ctx, a, models.Audit{Action: "mail.view_raw", ObjectType: "mail", ObjectID: m.ID,
+		if err := s.db.Record(ctx, a, store.Audit{Action: "mail.view_raw", ObjectType: "mail", ObjectID: m.ID,
 			Details: map[string]any{"reference": r.Reference}}); err != nil {
 			return err
 		}
@@ -274,7 +282,7 @@ func (s *Server) requestIdentifiers(c echo.Context) error {
 
 func (s *Server) requestRequester(c echo.Context) error {
 	return s.requestAction(c, "Requester corrected.", func() error {
-		_, err := s.db.UpdateRequester(c.Request().Context(), actor(c), c.Param("id"), models.Requester{Name: c.FormValue("requester_name"),
+		_, err := s.db.UpdateRequester(c.Request().Context(), actor(c), c.Param("id"), requests.Requester{Name: c.FormValue("requester_name"),
 			Email: c.FormValue("requester_email"), Phone: c.FormValue("requester_phone")}, s.cfg.Region)
 		return err
 	})
@@ -289,7 +297,7 @@ func (s *Server) requestSkipVerification(c echo.Context) error {
 
 func (s *Server) requestStatus(c echo.Context) error {
 	return s.requestAction(c, "Status changed.", func() error {
-		_, err := s.db.ChangeStatus(c.Request().Context(), actor(c), c.Param("id"), models.StatusChange{To: c.FormValue("to"),
+		_, err := s.db.ChangeStatus(c.Request().Context(), actor(c), c.Param("id"), fulfilment.StatusChange{To: c.FormValue("to"),
 			Note: c.FormValue("note"), Override: c.FormValue("override"), LinkFor: s.bundleLink})
 		return err
 	})
@@ -354,14 +362,14 @@ func (s *Server) requestSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	matches := []models.PersonMatch{}
+	matches := []requests.PersonMatch{}
 	if len(values) > 0 {
 		if matches, err = s.db.FindPerson(ctx, a, r.ID, values, s.cfg.Region); err != nil {
 			return err
 		}
 	}
 	if matches == nil {
-		matches = []models.PersonMatch{}
+		matches = []requests.PersonMatch{}
 	}
 	if c.Request().Header.Get("HX-Request") == "true" {
 		return s.render(c, http.StatusOK, views.PersonMatches(matches))
@@ -394,7 +402,7 @@ func (s *Server) renderInbox(c echo.Context, status int, taskID, reason string, 
 		}
 		items = append(items, item)
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "request.inbox_view", ObjectType: "request", CustomerID: a.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "request.inbox_view", ObjectType: "request", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(items)}}); err != nil {
 		return err
 	}

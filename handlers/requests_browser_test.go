@@ -1,16 +1,20 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"net/smtp"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
 	"github.com/sendara/console/mailbox"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 func (b *browser) signOut() {
@@ -46,15 +50,15 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	// A colleague completes: a TOTP code is accepted once, so one user
 	// cannot sign in twice within one time step.
-	colleague := app.user(models.RolePrivacyOfficer, nil, "colleague@sendara.test")
+	colleague := app.user(accounts.RolePrivacyOfficer, nil, "colleague@sendara.test")
 
 	// The request arrives by email, through a real SMTP exchange.
 	srv, err := mailbox.NewServer("127.0.0.1:0", mailbox.SinkFunc(func(ctx context.Context, m *mailbox.Message) error {
-		_, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: m.MessageID, FromName: m.From.Name,
+		_, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: m.MessageID, FromName: m.From.Name,
 			FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType, Raw: m.Raw, ReceivedAt: m.Date})
 		return err
 	}))
@@ -143,7 +147,7 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 			t.Errorf("timeline lacks %q", want)
 		}
 	}
-	if mails, _ := app.db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{Kind: models.MailCompletion}); len(mails) != 1 {
+	if mails, _ := app.db.Outbox(context.Background(), modeltest.Staff, outbox.OutboxFilter{Kind: outbox.MailCompletion}); len(mails) != 1 {
 		t.Errorf("%d completion mails queued, want 1", len(mails))
 	}
 	b.noConsoleErrors("status of 422")

@@ -1,14 +1,17 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 func TestRequestAPIFollowsTheContract(t *testing.T) {
@@ -57,8 +60,8 @@ func TestRequestAPIFollowsTheContract(t *testing.T) {
 func TestStaffHandleARequestFromEntryToCompletion(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	app.contact(t, acme, "Jane", "+14155550123", "jane@example.com")
 
 	c := app.client()
@@ -137,10 +140,10 @@ func TestStaffHandleARequestFromEntryToCompletion(t *testing.T) {
 func TestRequestPagesRespectRolesAndTenants(t *testing.T) {
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
-	auditor := app.user(models.RoleAuditor, nil, "auditor@sendara.test")
-	otherAdmin := app.user(models.RoleCustomerAdmin, other, "admin@other.test")
-	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: "access",
-		Regime: "gdpr", Channel: "api", CustomerID: acme.ID, Requester: models.Requester{Email: "a@example.com"}}, "US")
+	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
+	otherAdmin := app.user(accounts.RoleCustomerAdmin, other, "admin@other.test")
+	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: "access",
+		Regime: "gdpr", Channel: "api", CustomerID: acme.ID, Requester: requests.Requester{Email: "a@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}

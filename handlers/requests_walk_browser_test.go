@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"context"
 	"os"
 	"strings"
@@ -8,15 +11,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // requestsSignedInOfficer opens a browser signed in as a privacy officer.
 func requestsSignedInOfficer(t *testing.T, app *testApp) *browser {
 	t.Helper()
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	b := newBrowser(t, app)
 	b.signIn(officer.User.Email, officer.Password)
 	b.typeTOTP(officer.Secret)
@@ -30,8 +32,8 @@ func requestsSignedInOfficer(t *testing.T, app *testApp) *browser {
 func TestBrowserAskingTheRequesterStopsTheClockUntilTheirAnswerArrives(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
-	r, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr",
-		Channel: "manual", Requester: models.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
+	r, err := app.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr",
+		Channel: "manual", Requester: requests.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,13 +59,13 @@ func TestBrowserAskingTheRequesterStopsTheClockUntilTheirAnswerArrives(t *testin
 
 	// Three days pass (the clock stopped at noon, business time, three
 	// calendar days ago); then the answer arrives on the thread.
-	loc := models.DefaultBusiness().Loc
+	loc := calendar.DefaultBusiness().Loc
 	now := time.Now().In(loc)
 	pausedAt := time.Date(now.Year(), now.Month(), now.Day()-3, 12, 0, 0, 0, loc).UTC()
 	if err := app.db.Gorm.Exec("UPDATE privacy_requests SET paused_at = ? WHERE id = ?", pausedAt, r.ID).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "answer@example.com", FromName: "Jane Doe",
+	if _, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: "answer@example.com", FromName: "Jane Doe",
 		FromAddr: "jane@example.com", Subject: "Re: your privacy request " + r.Reference, Body: "It was +1 415 555 0123.", Reference: r.Reference,
 		Raw: []byte("From: jane@example.com\r\nSubject: Re: " + r.Reference + "\r\n\r\nIt was +1 415 555 0123.\r\n"), ReceivedAt: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func TestBrowserStaffAcceptAnIdentifierFoundInTheMail(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	body := "Please delete everything you hold about me.\n\nJane Doe\nMobile: (415) 555-0188\n"
-	r, _, err := app.db.ReceiveMail(ctx, models.DefaultBusiness(), "US", models.MailIntake{MessageID: "found@example.com", FromName: "Jane Doe",
+	r, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: "found@example.com", FromName: "Jane Doe",
 		FromAddr: "jane@example.com", Subject: "Delete my data", Body: body,
 		Raw: []byte("From: jane@example.com\r\nSubject: Delete my data\r\n\r\n" + body), ReceivedAt: time.Now()})
 	if err != nil {

@@ -5,15 +5,15 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 func TestACustomerAdminCanRequireTwoStepSignInForEveryUser(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	agent := app.user(models.RoleCustomerAgent, acme, "agent@acme.test")
-	other := app.user(models.RoleCustomerAgent, app.customer("other"), "agent@other.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
+	other := app.user(accounts.RoleCustomerAgent, app.customer("other"), "agent@other.test")
 
 	c := app.client()
 	c.login(admin)
@@ -48,7 +48,7 @@ func TestACustomerAdminCanRequireTwoStepSignInForEveryUser(t *testing.T) {
 		t.Errorf("another customer's agent: sign-in to %q, want straight to /", p.Location())
 	}
 	// Staff have no such setting to change.
-	staff := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	staff := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	sc := app.client()
 	sc.login(staff)
 	if p := sc.post("/users/require-mfa", url.Values{"require_mfa": {"on"}}); p.Status < 400 || p.Status >= 500 {

@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	registers "github.com/sendara/console/models/registers"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -34,7 +34,7 @@ func (s *Server) retention(c echo.Context) error {
 // retentionPreview is the dry run: what a sweep now would remove, per
 // customer and category.
 func (s *Server) retentionPreview(c echo.Context) error {
-	counts, err := s.db.RetentionPreview(c.Request().Context(), actor(c), models.Now())
+	counts, err := s.db.RetentionPreview(c.Request().Context(), actor(c), store.Now())
 	if err != nil {
 		return err
 	}
@@ -83,9 +83,9 @@ func (s *Server) retentionRule(c echo.Context) error {
 // is sweeping.
 func (s *Server) retentionSweep(c echo.Context) error {
 	runner := "on demand (request " + c.Response().Header().Get(echo.HeaderXRequestID) + ")"
-	run, err := s.db.SweepRetention(c.Request().Context(), actor(c), runner, models.Now())
+	run, err := s.db.SweepRetention(c.Request().Context(), actor(c), runner, store.Now())
 	switch {
-	case errors.Is(err, models.ErrSweepBusy):
+	case errors.Is(err, registers.ErrSweepBusy):
 		s.flash(c, "Another instance is sweeping right now; its result will show here when it ends.")
 	case err != nil:
 		return err
@@ -98,7 +98,7 @@ func (s *Server) retentionSweep(c echo.Context) error {
 func (s *Server) retentionHold(c echo.Context) error {
 	f := views.HoldForm{CustomerID: c.FormValue("customer_id"), Reference: c.FormValue("reference"), Reason: c.FormValue("reason")}
 	_, err := s.db.PlaceRetentionHold(c.Request().Context(), actor(c),
-		models.RetentionHoldInput{CustomerID: f.CustomerID, Reference: f.Reference, Reason: f.Reason})
+		registers.RetentionHoldInput{CustomerID: f.CustomerID, Reference: f.Reference, Reason: f.Reason})
 	if err == nil {
 		s.flash(c, "Hold placed: the sweeper keeps this data until the hold is released.")
 		return redirect(c, "/retention")

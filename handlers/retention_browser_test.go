@@ -1,24 +1,26 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
+
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	registers "github.com/sendara/console/models/registers"
 )
 
 func TestBrowserStaffAdminIsToldWhyTheRequestLogCannotBeShortenedAndPreviewsTheSweep(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	contact := app.contact(t, acme, "Jane Doe", "+14155550123")
-	if _, err := app.db.RecordCommunication(context.Background(), modeltest.Staff, acme.ID, models.CommunicationInput{ContactID: contact.ID,
-		Channel: models.ChannelIMessage, Direction: models.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: time.Now().AddDate(-3, 0, 0)}); err != nil {
+	if _, err := app.db.RecordCommunication(context.Background(), modeltest.Staff, acme.ID, registers.CommunicationInput{ContactID: contact.ID,
+		Channel: consent.ChannelIMessage, Direction: registers.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: time.Now().AddDate(-3, 0, 0)}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -10,19 +15,18 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	registers "github.com/sendara/console/models/registers"
 )
 
 func TestStaffAdminSetsRetentionButNotBelowTheRequestLogsTwoYears(t *testing.T) {
 	app := newTestApp(t)
-	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c := app.client()
 	c.login(admin)
 
 	p := c.get("/retention")
-	if p.Status != http.StatusOK || p.Doc.Find(`[data-testid=retention-rules] tbody tr`).Length() != len(models.RetentionCategories) {
+	if p.Status != http.StatusOK || p.Doc.Find(`[data-testid=retention-rules] tbody tr`).Length() != len(registers.RetentionCategories) {
 		t.Fatalf("retention page: %d\n%s", p.Status, p.Body)
 	}
 	if kept := p.text(`[data-testid=kept-forever]`); !strings.Contains(kept, "Audit log") || !strings.Contains(kept, "Suppression list") {
@@ -60,9 +64,9 @@ func TestRetentionIsStaffOnlyAndAuditorsOnlyRead(t *testing.T) {
 		acc        *account
 		page, save int
 	}{
-		{"auditor", app.user(models.RoleAuditor, nil, "auditor@sendara.test"), http.StatusOK, http.StatusForbidden},
-		{"privacy officer", app.user(models.RolePrivacyOfficer, nil, "po@sendara.test"), http.StatusOK, http.StatusForbidden},
-		{"customer admin", app.user(models.RoleCustomerAdmin, acme, "admin@acme.test"), http.StatusForbidden, http.StatusForbidden},
+		{"auditor", app.user(accounts.RoleAuditor, nil, "auditor@sendara.test"), http.StatusOK, http.StatusForbidden},
+		{"privacy officer", app.user(accounts.RolePrivacyOfficer, nil, "po@sendara.test"), http.StatusOK, http.StatusForbidden},
+		{"customer admin", app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test"), http.StatusForbidden, http.StatusForbidden},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,13 +93,13 @@ func TestRetentionPreviewThenSweepNowThenHold(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
-	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
-	officer := app.user(models.RolePrivacyOfficer, nil, "po@sendara.test")
+	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "po@sendara.test")
 	contact := app.contact(t, acme, "Jane Doe", "+14155550123")
 	old := time.Now().AddDate(-3, 0, 0)
 	for range 2 {
-		if _, err := app.db.RecordCommunication(ctx, modeltest.Staff, acme.ID, models.CommunicationInput{ContactID: contact.ID,
-			Channel: models.ChannelIMessage, Direction: models.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: old}); err != nil {
+		if _, err := app.db.RecordCommunication(ctx, modeltest.Staff, acme.ID, registers.CommunicationInput{ContactID: contact.ID,
+			Channel: consent.ChannelIMessage, Direction: registers.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: old}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +147,7 @@ func TestRetentionPreviewThenSweepNowThenHold(t *testing.T) {
 func TestStaffAdminReactivatesACancelledCustomerOnlyWithinTheWindow(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
-	admin := app.user(models.RoleStaffAdmin, nil, "admin@sendara.test")
+	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c := app.client()
 	c.login(admin)
 	c.get("/customers/" + acme.ID)
@@ -157,7 +161,7 @@ func TestStaffAdminReactivatesACancelledCustomerOnlyWithinTheWindow(t *testing.T
 	if p := c.post("/customers/"+acme.ID+"/reactivate", nil); p.Status != http.StatusSeeOther {
 		t.Fatalf("reactivate: %d %s", p.Status, p.Body)
 	}
-	if cust, _ := app.db.Customer(context.Background(), modeltest.Staff, acme.ID); cust.Status != models.CustomerActive {
+	if cust, _ := app.db.Customer(context.Background(), modeltest.Staff, acme.ID); cust.Status != customers.CustomerActive {
 		t.Errorf("status after reactivation: %s", cust.Status)
 	}
 	c.get("/customers/" + acme.ID)

@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,9 +18,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pquerna/otp/totp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // publicRoutes are the only routes a caller without a session or an API
@@ -64,7 +66,7 @@ func TestEveryRouteDeclaresItsAccess(t *testing.T) {
 	signedOut.get("/login") // a pre-session CSRF token, so POSTs fail on the session, not the token
 	// A browser session is not an API credential.
 	signedIn := app.client()
-	signedIn.login(app.user(models.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test"))
+	signedIn.login(app.user(accounts.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test"))
 
 	call := func(t *testing.T, c *client, method, path string) *page {
 		t.Helper()
@@ -120,10 +122,10 @@ func TestEveryRouteDeclaresItsAccess(t *testing.T) {
 // tenantFixture is two customers with an admin and an agent in the first
 // and one user and one API key in the second.
 type tenantFixture struct {
-	A, B               *models.Customer
+	A, B               *customers.Customer
 	AdminA, AgentA     *account
 	UserB              *account
-	KeyA, KeyB         *models.APIKey
+	KeyA, KeyB         *accounts.APIKey
 	KeyAName, KeyBName string
 }
 
@@ -131,9 +133,9 @@ func newTenantFixture(app *testApp) *tenantFixture {
 	app.t.Helper()
 	ctx := context.Background()
 	f := &tenantFixture{A: app.customer("acme"), B: app.customer("bolt"), KeyAName: "Acme HubSpot", KeyBName: "Bolt Zapier"}
-	f.AdminA = app.user(models.RoleCustomerAdmin, f.A, "admin@acme.test")
-	f.AgentA = app.user(models.RoleCustomerAgent, f.A, "agent@acme.test")
-	f.UserB = app.user(models.RoleCustomerAgent, f.B, "agent@bolt.test")
+	f.AdminA = app.user(accounts.RoleCustomerAdmin, f.A, "admin@acme.test")
+	f.AgentA = app.user(accounts.RoleCustomerAgent, f.A, "agent@acme.test")
+	f.UserB = app.user(accounts.RoleCustomerAgent, f.B, "agent@bolt.test")
 	var err error
 	if f.KeyA, _, err = app.db.CreateAPIKey(ctx, modeltest.Staff, f.A.ID, f.KeyAName); err != nil {
 		app.t.Fatal(err)
@@ -148,11 +150,11 @@ func TestEachRoleGetsExactlyThePagesItsRoleGrants(t *testing.T) {
 	app := newTestApp(t)
 	a := app.customer("acme")
 	accounts := []*account{
-		app.user(models.RoleStaffAdmin, nil, "admin@sendara.test"),
-		app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test"),
-		app.user(models.RoleAuditor, nil, "auditor@sendara.test"),
-		app.user(models.RoleCustomerAdmin, a, "admin@acme.test"),
-		app.user(models.RoleCustomerAgent, a, "agent@acme.test"),
+		app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test"),
+		app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"),
+		app.user(accounts.RoleAuditor, nil, "auditor@sendara.test"),
+		app.user(accounts.RoleCustomerAdmin, a, "admin@acme.test"),
+		app.user(accounts.RoleCustomerAgent, a, "agent@acme.test"),
 	}
 	const ok, no = http.StatusOK, http.StatusForbidden
 	// Columns in the order of accounts: staff_admin, privacy_officer,
@@ -220,7 +222,7 @@ func TestCustomerAdminGetsNotFoundForAnotherTenantsObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Disabled() || u.Role() != models.RoleCustomerAgent {
+	if u.Disabled() || u.Role() != accounts.RoleCustomerAgent {
 		t.Errorf("B's user changed: disabled=%v role=%s", u.Disabled(), u.Role())
 	}
 	keys, err := app.db.APIKeys(ctx, modeltest.Staff)
@@ -272,7 +274,7 @@ func TestCustomerAdminPagesNeverShowAnotherTenantsData(t *testing.T) {
 func TestCustomerAgentMayNotInviteUsersOrCreateKeys(t *testing.T) {
 	app := newTestApp(t)
 	a := app.customer("acme")
-	agent := app.user(models.RoleCustomerAgent, a, "agent@acme.test")
+	agent := app.user(accounts.RoleCustomerAgent, a, "agent@acme.test")
 	c := app.client()
 	c.login(agent)
 
@@ -318,7 +320,7 @@ func TestCustomerAdminCannotGrantStaffRolesOrActInAnotherTenant(t *testing.T) {
 	if p := c.post("/users/"+f.AgentA.User.ID+"/role", url.Values{"role": {"staff_admin"}}); p.Status < 400 || p.Status >= 500 || p.Status == http.StatusForbidden {
 		t.Errorf("promoting an agent to staff admin: status %d, want a 4xx refusal of the role", p.Status)
 	}
-	if u, err := app.db.User(ctx, modeltest.Staff, f.AgentA.User.ID); err != nil || u.Role() != models.RoleCustomerAgent || u.Tenant() != f.A.ID {
+	if u, err := app.db.User(ctx, modeltest.Staff, f.AgentA.User.ID); err != nil || u.Role() != accounts.RoleCustomerAgent || u.Tenant() != f.A.ID {
 		t.Errorf("A's agent after the refused promotion: %+v (%v)", u, err)
 	}
 
@@ -432,9 +434,9 @@ func wrongCode(secret string) string {
 }
 
 // auditEvents lists the events whose action starts with prefix, newest first.
-func (a *testApp) auditEvents(prefix string) []models.AuditEvent {
+func (a *testApp) auditEvents(prefix string) []store.AuditEvent {
 	a.t.Helper()
-	events, err := a.db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Action: prefix, Limit: 500})
+	events, err := a.db.ListAudit(context.Background(), modeltest.Staff, store.AuditFilter{Action: prefix, Limit: 500})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -442,7 +444,7 @@ func (a *testApp) auditEvents(prefix string) []models.AuditEvent {
 }
 
 // details decodes an audit event's details.
-func details(t testing.TB, e models.AuditEvent) map[string]any {
+func details(t testing.TB, e store.AuditEvent) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(e.Details), &m); err != nil {

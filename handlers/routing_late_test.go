@@ -1,14 +1,19 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // Staff verify a phone on the case page after routing: the business that
@@ -22,10 +27,10 @@ func TestVerifyingAnIdentifierAfterRoutingRoutesItFromTheCasePage(t *testing.T) 
 	app.contact(t, bolt, "Jane", "+14155550123")
 	// The public form: the emailed link verifies the requester's address only.
 	var token string
-	r, err := app.db.CreateRequestThen(ctx, models.SystemProcess("public-form", "public request form"), models.DefaultBusiness(), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr",
-		Channel: "web_form", Identifiers: []string{"jane@example.com", "+14155550123"}, Requester: models.Requester{Email: "jane@example.com"}}, "US",
-		func(tx *models.Tx, r *models.PrivacyRequest) error {
-			return tx.SendVerificationLink(r.ID, func(tok string) string { token = tok; return "http://console.test/confirm/" + tok })
+	r, err := app.db.CreateRequestThen(ctx, store.SystemProcess("public-form", "public request form"), calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr",
+		Channel: "web_form", Identifiers: []string{"jane@example.com", "+14155550123"}, Requester: requests.Requester{Email: "jane@example.com"}}, "US",
+		func(tx *store.Tx, r *requests.PrivacyRequest) error {
+			return requests.SendVerificationLink(tx, r.ID, func(tok string) string { token = tok; return "http://console.test/confirm/" + tok })
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -33,16 +38,16 @@ func TestVerifyingAnIdentifierAfterRoutingRoutesItFromTheCasePage(t *testing.T) 
 	if _, err := app.db.VerifyByLink(ctx, token, "203.0.113.9"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
+	if _, err := app.db.Route(ctx, modeltest.Staff, calendar.DefaultBusiness(), r.ID, "http://console.test/inbox"); err != nil {
 		t.Fatal(err)
 	}
 	boltAdmin := app.client()
-	boltAdmin.login(app.user(models.RoleCustomerAdmin, bolt, "admin@bolt.test"))
+	boltAdmin.login(app.user(accounts.RoleCustomerAdmin, bolt, "admin@bolt.test"))
 	if got := boltAdmin.get("/inbox").text(`[data-testid=inbox]`); strings.Contains(got, r.Reference) {
 		t.Fatalf("bolt was told before the phone was verified: %q", got)
 	}
 
-	staff, _ := app.signedIn(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	staff, _ := app.signedIn(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	page := "/requests/" + r.ID
 	staff.get(page)
 	if p := staff.post(page+"/verify-identifier", url.Values{"value": {"+14155550123"}, "method": {"phone_call"}, "note": {"called back; Jane answered"}}); p.Status != http.StatusSeeOther {

@@ -15,9 +15,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-
 	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/rbac"
 )
 
@@ -25,7 +26,7 @@ import (
 type Config struct {
 	// BaseURL is the console's public address; an https URL makes cookies Secure.
 	BaseURL string
-	Session models.SessionPolicy
+	Session accounts.SessionPolicy
 	// Location is the business time zone pages show times in.
 	Location *time.Location
 	// Region reads phone numbers written without a country code.
@@ -35,7 +36,7 @@ type Config struct {
 	SMTPConfigured bool
 	// Business is the time zone, holiday calendar and deadline policy that
 	// request deadlines are computed with.
-	Business models.Business
+	Business calendar.Business
 	// APIRate is each API key's request budget per second; 0 turns the
 	// limit off. Suppression checks are never limited.
 	APIRate float64

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -12,8 +15,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/rbac"
 )
 
@@ -31,13 +33,13 @@ const (
 // request's context so templ components can read it too.
 type reqState struct {
 	token    string // session cookie value
-	session  *models.Session
-	user     *models.User
+	session  *accounts.Session
+	user     *accounts.User
 	csrf     string // the token this page's forms carry
 	anonCSRF string // the token bound to the pre-session cookie
 	flash    string
 	// customer is the signed-in customer user's tenant, loaded for pages.
-	customer *models.Customer
+	customer *customers.Customer
 }
 
 type stateKey struct{}
@@ -50,14 +52,14 @@ func state(c echo.Context) *reqState {
 }
 
 // currentUser is the signed-in user, or nil.
-func currentUser(c echo.Context) *models.User { return state(c).user }
+func currentUser(c echo.Context) *accounts.User { return state(c).user }
 
 // actor is the signed-in user acting from the request's address.
-func actor(c echo.Context) models.Actor {
+func actor(c echo.Context) store.Actor {
 	if u := currentUser(c); u != nil {
 		return u.Actor(c.RealIP())
 	}
-	return models.Public("", "not signed in", c.RealIP())
+	return store.Public("", "not signed in", c.RealIP())
 }
 
 // loadSession reads the session cookie (if any) and the flash message and
@@ -73,7 +75,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil:
 				st.token, st.session, st.user = ck.Value, sess, u
-			case errors.Is(err, models.ErrNoSession):
+			case errors.Is(err, accounts.ErrNoSession):
 				s.clearCookie(c, sessionCookie)
 			default:
 				return err
@@ -242,7 +244,7 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 				// A refused attempt is evidence too (a denied export, a
 				// page beyond the role): on the log, in the user's tenant.
 				a := actor(c)
-				if err := s.db.Record(c.Request().Context(), a, models.Audit{Action: "access.denied", ObjectType: "route",
+				if err := s.db.Record(c.Request().Context(), a, store.Audit{Action: "access.denied", ObjectType: "route",
 					ObjectID: r.Method + " " + r.Path, CustomerID: a.CustomerID,
 					Details: map[string]any{"permission": r.Perm.Object + ":" + r.Perm.Action}}); err != nil {
 					return err
@@ -255,7 +257,7 @@ func (s *Server) guard(r route) echo.MiddlewareFunc {
 }
 
 // secondFactorPath is where a session that owes its second factor goes.
-func secondFactorPath(u *models.User) string {
+func secondFactorPath(u *accounts.User) string {
 	if u.HasTOTP() {
 		return "/login/totp"
 	}

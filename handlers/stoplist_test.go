@@ -1,13 +1,20 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"net/http"
 	"net/url"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // After a "stop contacting me" request, the customer that held the person
@@ -17,16 +24,16 @@ func TestContactsArrivingAfterAStopRequestAreOptedOut(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
-	if _, err := app.db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550123"}}, "US"); err != nil {
+	if _, err := app.db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550123"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	public := models.SystemProcess("public-form", "public request form")
-	if _, err := app.db.CreateRequest(ctx, public, models.DefaultBusiness(), models.RequestInput{Type: models.TypeObjection, Regime: "gdpr", Channel: "web_form",
-		Identifiers: []string{"+14155550123", "jane@example.com", "+14155550177", "jane.work@example.com"}, Requester: models.Requester{Email: "jane@example.com"}}, "US"); err != nil {
+	public := store.SystemProcess("public-form", "public request form")
+	if _, err := app.db.CreateRequest(ctx, public, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeObjection, Regime: "gdpr", Channel: "web_form",
+		Identifiers: []string{"+14155550123", "jane@example.com", "+14155550177", "jane.work@example.com"}, Requester: requests.Requester{Email: "jane@example.com"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
 
-	admin, _ := app.signedIn(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	admin.get("/imports")
 	p := admin.uploadCSV(url.Values{"kind": {"contacts"}}, "crm.csv", "Email,Name\njane@example.com,Jane\nann@example.com,Ann\n", false)
 	if p.Status != http.StatusSeeOther {
@@ -45,7 +52,7 @@ func TestContactsArrivingAfterAStopRequestAreOptedOut(t *testing.T) {
 	}
 	for _, to := range []string{"jane@example.com", "jane.work@example.com", "+14155550177"} {
 		a := api.get(check(to))
-		if a.Status != http.StatusOK || a.Body["suppressed"] != true || a.Body["reason"] != models.ReasonObjection {
+		if a.Status != http.StatusOK || a.Body["suppressed"] != true || a.Body["reason"] != consent.ReasonObjection {
 			t.Errorf("check %s: %s, want suppressed for objection", to, a.Raw)
 		}
 	}

@@ -1,17 +1,19 @@
 package handlers
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
 func (s *Server) users(c echo.Context) error {
-	return s.renderUsers(c, http.StatusOK, views.UserForm{Role: string(models.RoleCustomerAgent)})
+	return s.renderUsers(c, http.StatusOK, views.UserForm{Role: string(accounts.RoleCustomerAgent)})
 }
 
 func (s *Server) renderUsers(c echo.Context, status int, f views.UserForm) error {
@@ -20,11 +22,11 @@ func (s *Server) renderUsers(c echo.Context, status int, f views.UserForm) error
 	if err != nil {
 		return err
 	}
-	if err := s.db.Record(ctx, a, models.Audit{Action: "user.list", ObjectType: "user", CustomerID: a.CustomerID,
+	if err := s.db.Record(ctx, a, store.Audit{Action: "user.list", ObjectType: "user", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(us)}}); err != nil {
 		return err
 	}
-	p := views.UserList{Users: us, Grantable: models.GrantableBy(a), CanWrite: s.allowed(c, "users", "write"),
+	p := views.UserList{Users: us, Grantable: accounts.GrantableBy(a), CanWrite: s.allowed(c, "users", "write"),
 		SelfID: a.ID, Form: f, Loc: s.cfg.Location}
 	if p.Pending, err = s.db.PendingInvites(ctx, a); err != nil {
 		return err
@@ -60,16 +62,16 @@ func (s *Server) usersRequireMFA(c echo.Context) error {
 
 // customerChoices lists customers for staff forms: every customer by id for
 // labels, and the active ones to choose from.
-func (s *Server) customerChoices(c echo.Context) (map[string]string, []models.Customer, error) {
+func (s *Server) customerChoices(c echo.Context) (map[string]string, []customers.Customer, error) {
 	cs, err := s.db.Customers(c.Request().Context(), actor(c))
 	if err != nil {
 		return nil, nil, err
 	}
 	names := make(map[string]string, len(cs))
-	var active []models.Customer
+	var active []customers.Customer
 	for _, cust := range cs {
 		names[cust.ID] = cust.Name
-		if cust.Status == models.CustomerActive {
+		if cust.Status == customers.CustomerActive {
 			active = append(active, cust)
 		}
 	}
@@ -82,14 +84,14 @@ func (s *Server) userCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := views.UserForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"),
 		CustomerID: strings.TrimSpace(c.FormValue("customer_id"))}
-	role := models.Role(f.Role)
+	role := accounts.Role(f.Role)
 	customerID := f.CustomerID
 	if role.Staff() {
 		customerID = ""
 	}
-	u, err := s.db.CreateUser(ctx, actor(c), models.UserInput{Email: f.Email, Name: f.Name, Role: role, CustomerID: customerID})
+	u, err := s.db.CreateUser(ctx, actor(c), accounts.UserInput{Email: f.Email, Name: f.Name, Role: role, CustomerID: customerID})
 	if err == nil {
-		var inv *models.Invitation
+		var inv *accounts.Invitation
 		if inv, err = s.db.CreateInvite(ctx, actor(c), u.ID, s.inviteLink); err == nil {
 			s.flash(c, views.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
 			return redirect(c, "/users")
@@ -125,7 +127,7 @@ func (s *Server) userInviteRevoke(c echo.Context) error {
 func (s *Server) inviteLink(token string) string { return s.absURL("/invite/" + token) }
 
 func (s *Server) userRole(c echo.Context) error {
-	if err := s.db.SetUserRole(c.Request().Context(), actor(c), c.Param("id"), models.Role(c.FormValue("role"))); err != nil {
+	if err := s.db.SetUserRole(c.Request().Context(), actor(c), c.Param("id"), accounts.Role(c.FormValue("role"))); err != nil {
 		return err
 	}
 	s.flash(c, "Role changed.")

@@ -1,6 +1,13 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"strconv"
 	"strings"
@@ -8,22 +15,21 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	registers "github.com/sendara/console/models/registers"
 )
 
 // walksAddSubprocessor puts a sub-processor on the list as staff would,
 // starting when the objection window ends.
-func walksAddSubprocessor(t *testing.T, app *testApp, name, location string) *models.Subprocessor {
+func walksAddSubprocessor(t *testing.T, app *testApp, name, location string) *registers.Subprocessor {
 	t.Helper()
 	ctx := context.Background()
-	today := models.TodayIn(models.DefaultBusiness().Loc)
+	today := calendar.TodayIn(calendar.DefaultBusiness().Loc)
 	days, err := app.db.ObjectionDays(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, _, err := app.db.AddSubprocessor(ctx, modeltest.Staff, models.SubprocessorInput{Name: name, Purpose: "outbound mail delivery",
+	sp, _, err := app.db.AddSubprocessor(ctx, modeltest.Staff, registers.SubprocessorInput{Name: name, Purpose: "outbound mail delivery",
 		Location: location, TransferSafeguard: "EU-US Data Privacy Framework", EffectiveOn: today.AddDays(days)}, today, app.srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -50,11 +56,11 @@ func TestBrowserWalksACustomerObjectsToASubprocessorAndAnOfficerRecordsADemand(t
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	sp := walksAddSubprocessor(t, app, "Mailgun", "United States")
-	today := models.TodayIn(models.DefaultBusiness().Loc)
-	if _, err := app.db.RecordDisclosure(ctx, modeltest.Staff, models.DisclosureInput{ReceivedOn: today, Authority: "State attorney general",
+	today := calendar.TodayIn(calendar.DefaultBusiness().Loc)
+	if _, err := app.db.RecordDisclosure(ctx, modeltest.Staff, registers.DisclosureInput{ReceivedOn: today, Authority: "State attorney general",
 		Kind: "subpoena"}, today); err != nil {
 		t.Fatal(err)
 	}
@@ -140,17 +146,17 @@ func TestBrowserWalksACustomerAdminSeesItsExposureAndItsArt30Record(t *testing.T
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")
-	admin := app.user(models.RoleCustomerAdmin, acme, "admin@acme.test")
+	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
 	optOut := time.Now().Add(-48 * time.Hour).UTC()
 	for _, at := range []struct {
-		c     *models.Customer
+		c     *customers.Customer
 		phone string
 	}{{acme, "+14155550123"}, {other, "+14155550199"}} {
-		if _, err := app.db.RecordConsent(ctx, modeltest.Staff, at.c.ID, models.ConsentInput{To: at.phone, Kind: models.OptOut,
+		if _, err := app.db.RecordConsent(ctx, modeltest.Staff, at.c.ID, consent.ConsentInput{To: at.phone, Kind: consent.OptOut,
 			Channel: "all", Source: "api", OccurredAt: optOut}, "US"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := app.db.RecordCommunications(ctx, modeltest.Staff, at.c.ID, []models.CommunicationItem{
+		if _, err := app.db.RecordCommunications(ctx, modeltest.Staff, at.c.ID, []registers.CommunicationItem{
 			{To: at.phone, Channel: "imessage", Direction: "outbound", DeliveryStatus: "delivered", OccurredAt: optOut.Add(time.Hour)},
 			{To: at.phone, Channel: "imessage", Direction: "outbound", DeliveryStatus: "delivered", OccurredAt: optOut.Add(-time.Hour)},
 		}, "US"); err != nil {
@@ -159,8 +165,8 @@ func TestBrowserWalksACustomerAdminSeesItsExposureAndItsArt30Record(t *testing.T
 	}
 	sp := walksAddSubprocessor(t, app, "Mailgun", "United States")
 	// The window has passed: the sub-processor is in effect.
-	today := models.TodayIn(models.DefaultBusiness().Loc)
-	if err := app.db.Gorm.Model(&models.Subprocessor{}).Where("id = ?", sp.ID).Update("effective_on", today.AddDays(-1)).Error; err != nil {
+	today := calendar.TodayIn(calendar.DefaultBusiness().Loc)
+	if err := app.db.Gorm.Model(&registers.Subprocessor{}).Where("id = ?", sp.ID).Update("effective_on", today.AddDays(-1)).Error; err != nil {
 		t.Fatal(err)
 	}
 

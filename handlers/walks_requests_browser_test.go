@@ -1,6 +1,11 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"os"
 	"regexp"
@@ -11,9 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // walksIdentifierRow is the text of the request page's line for one
@@ -55,21 +59,21 @@ func TestBrowserWalksAPhoneIsUsedOnlyAfterStaffVerifyIt(t *testing.T) {
 	acme, bright := app.customer("acme"), app.customer("bright")
 	app.contact(t, acme, "Jane Doe", "+14155550123")
 	app.contact(t, bright, "Jane", "jane@example.com")
-	officer := app.user(models.RolePrivacyOfficer, nil, "officer@sendara.test")
+	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 
 	b := newBrowser(t, app)
 	b.do(
 		chromedp.Navigate(b.base+"/privacy-request"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=public-request-form]`)),
-		chromedp.SetValue(chromedp.CSS(`select[name=want]`), models.TypeAccess),
-		chromedp.SetValue(chromedp.CSS(`select[name=where]`), models.RegimeCCPA),
+		chromedp.SetValue(chromedp.CSS(`select[name=want]`), calendar.TypeAccess),
+		chromedp.SetValue(chromedp.CSS(`select[name=where]`), calendar.RegimeCCPA),
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Jane Doe"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "jane@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=phone]`), "415 555 0123"),
 		chromedp.Click(chromedp.CSS(`[data-testid=public-request-form] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=public-request-sent]`)),
 	)
-	link := regexp.MustCompile(`/privacy-request/confirm/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", models.MailVerification).BodyText)
+	link := regexp.MustCompile(`/privacy-request/confirm/[A-Za-z0-9_-]+`).FindString(app.outboxTo(t, "jane@example.com", outbox.MailVerification).BodyText)
 	if link == "" {
 		t.Fatal("no confirmation link in the verification mail")
 	}
@@ -148,7 +152,7 @@ func walksUploadEML(b *browser, raw string) {
 // walksMetric reads one cell of this year's §7102 metrics on /reports.
 func walksMetric(b *browser, row, col string) string {
 	b.t.Helper()
-	year := strconv.Itoa(models.TodayIn(models.DefaultBusiness().Loc).Year)
+	year := strconv.Itoa(calendar.TodayIn(calendar.DefaultBusiness().Loc).Year)
 	b.do(chromedp.Navigate(b.base+"/reports?year="+year), chromedp.WaitVisible(chromedp.CSS(`[data-testid=metrics]`)))
 	return b.text(`[data-testid=metrics] tr[data-type="` + row + `"] td[data-col="` + col + `"]`)
 }
@@ -161,16 +165,16 @@ func walksMetric(b *browser, row, col string) string {
 func TestBrowserWalksRepliesThreadAndADuplicateIsMergedAndCountedOnce(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
-	newRequest := func(channel string) *models.PrivacyRequest {
-		r, err := app.db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeErasure, Regime: models.RegimeCCPA,
-			Channel: channel, Requester: models.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
+	newRequest := func(channel string) *requests.PrivacyRequest {
+		r, err := app.db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeErasure, Regime: calendar.RegimeCCPA,
+			Channel: channel, Requester: requests.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
 	first := newRequest("email")
-	acks, err := app.db.Outbox(ctx, modeltest.Staff, models.OutboxFilter{Kind: models.MailAcknowledgement, RequestID: first.ID})
+	acks, err := app.db.Outbox(ctx, modeltest.Staff, outbox.OutboxFilter{Kind: outbox.MailAcknowledgement, RequestID: first.ID})
 	if err != nil || len(acks) != 1 {
 		t.Fatalf("acknowledgements of %s: %d, %v", first.Reference, len(acks), err)
 	}
@@ -190,7 +194,7 @@ func TestBrowserWalksRepliesThreadAndADuplicateIsMergedAndCountedOnce(t *testing
 	second := newRequest("web_form")
 
 	b := requestsSignedInOfficer(t, app)
-	if got := walksMetric(b, models.TypeDelete, "received"); got != "2" {
+	if got := walksMetric(b, calendar.TypeDelete, "received"); got != "2" {
 		t.Fatalf("before the merge the metrics count %s deletion requests, want 2", got)
 	}
 
@@ -247,7 +251,7 @@ func TestBrowserWalksRepliesThreadAndADuplicateIsMergedAndCountedOnce(t *testing
 			t.Errorf("%s's timeline lacks %q:\n%s", first.Reference, want, timeline)
 		}
 	}
-	if got := walksMetric(b, models.TypeDelete, "received"); got != "1" {
+	if got := walksMetric(b, calendar.TypeDelete, "received"); got != "1" {
 		t.Errorf("after the merge the metrics count %s deletion requests, want 1", got)
 	}
 	if got := b.text(`[data-testid=metrics] tr[data-type="total"] td[data-col="received"]`); got != "2" {
@@ -291,8 +295,8 @@ func TestBrowserWalksTheCasePageLeadsFromStateToState(t *testing.T) {
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	app.contact(t, acme, "Jane Doe", "+14155550123")
-	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeErasure, Regime: models.RegimeCCPA,
-		Channel: "manual", Identifiers: []string{"+14155550123"}, Requester: models.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
+	r, err := app.db.CreateRequest(context.Background(), modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeErasure, Regime: calendar.RegimeCCPA,
+		Channel: "manual", Identifiers: []string{"+14155550123"}, Requester: requests.Requester{Name: "Jane Doe", Email: "jane@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +339,7 @@ func TestBrowserWalksTheCasePageLeadsFromStateToState(t *testing.T) {
 	check("with the controllers", "Next step: wait for the controllers", false, false,
 		"in progress (Sendara acts)", "completed", "denied (reason required)", "withdrawn")
 
-	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), models.StatusDenied),
+	b.do(chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), requests.StatusDenied),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=status-form] input[name=note]`), "we cannot confirm the number is hers"))
 	b.submitForm(`[data-testid=status-form]`)
 	if ds := b.confirmed(); len(ds) != 2 || !strings.Contains(ds[1], "closes the request and mails the requester") {

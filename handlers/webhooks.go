@@ -1,13 +1,15 @@
 package handlers
 
 import (
+	errs "github.com/sendara/console/models/errs"
+	hooks "github.com/sendara/console/models/hooks"
+
 	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/views"
 )
 
@@ -29,7 +31,7 @@ func (s *Server) webhookRoutes() []route {
 }
 
 func (s *Server) webhooks(c echo.Context) error {
-	return s.renderWebhooks(c, http.StatusOK, views.WebhookForm{Enabled: true, EventTypes: []string{models.EventOptedOut}})
+	return s.renderWebhooks(c, http.StatusOK, views.WebhookForm{Enabled: true, EventTypes: []string{hooks.EventOptedOut}})
 }
 
 func (s *Server) renderWebhooks(c echo.Context, status int, f views.WebhookForm) error {
@@ -42,13 +44,13 @@ func (s *Server) renderWebhooks(c echo.Context, status int, f views.WebhookForm)
 		Form: f, Loc: s.cfg.Location}))
 }
 
-func (s *Server) webhookInput(c echo.Context) (models.WebhookInput, views.WebhookForm, error) {
+func (s *Server) webhookInput(c echo.Context) (hooks.WebhookInput, views.WebhookForm, error) {
 	if err := c.Request().ParseForm(); err != nil {
-		return models.WebhookInput{}, views.WebhookForm{}, echo.NewHTTPError(http.StatusBadRequest, "the form could not be read")
+		return hooks.WebhookInput{}, views.WebhookForm{}, echo.NewHTTPError(http.StatusBadRequest, "the form could not be read")
 	}
 	f := views.WebhookForm{URL: c.FormValue("url"), Description: c.FormValue("description"), Enabled: c.FormValue("enabled") == "yes",
 		EventTypes: c.Request().PostForm["event_types"]}
-	return models.WebhookInput{URL: f.URL, Description: f.Description, Enabled: f.Enabled, EventTypes: f.EventTypes,
+	return hooks.WebhookInput{URL: f.URL, Description: f.Description, Enabled: f.Enabled, EventTypes: f.EventTypes,
 		AllowLoopbackHTTP: s.cfg.WebhookLoopback}, f, nil
 }
 
@@ -75,7 +77,7 @@ func (s *Server) webhook(c echo.Context) error {
 		return err
 	}
 	// The delivery log shows the payloads: identifiers of contacts.
-	if err := s.db.Record(c.Request().Context(), actor(c), models.Audit{Action: "webhook.view", ObjectType: "webhook_endpoint",
+	if err := s.db.Record(c.Request().Context(), actor(c), store.Audit{Action: "webhook.view", ObjectType: "webhook_endpoint",
 		ObjectID: e.ID, CustomerID: e.CustomerID, Details: map[string]any{"before": c.QueryParam("before")}}); err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func (s *Server) webhook(c echo.Context) error {
 // webhookLogPage is how many deliveries the endpoint page lists at once.
 const webhookLogPage = 50
 
-func (s *Server) renderWebhook(c echo.Context, status int, e *models.WebhookEndpoint, f views.WebhookForm) error {
+func (s *Server) renderWebhook(c echo.Context, status int, e *hooks.WebhookEndpoint, f views.WebhookForm) error {
 	ctx, a := c.Request().Context(), actor(c)
 	log, err := s.db.WebhookLog(ctx, a, e.ID, c.QueryParam("before"), webhookLogPage+1)
 	if err != nil {
@@ -137,7 +139,7 @@ func (s *Server) webhookTest(c echo.Context) error {
 }
 
 func (s *Server) webhookRotate(c echo.Context) error {
-	e, err := s.db.RotateWebhookSecret(c.Request().Context(), actor(c), c.Param("id"), models.WebhookSecretOverlap)
+	e, err := s.db.RotateWebhookSecret(c.Request().Context(), actor(c), c.Param("id"), hooks.WebhookSecretOverlap)
 	if err != nil {
 		return err
 	}
@@ -175,7 +177,7 @@ func (s *Server) apiEvents(c echo.Context) error {
 		}
 	}
 	page, err := s.db.EventsFeed(c.Request().Context(), apiActor(c), tenant, c.QueryParam("after"), limit)
-	if v, ok := models.AsValidation(err); ok {
+	if v, ok := errs.AsValidation(err); ok {
 		// A cursor the feed did not give out is a malformed query.
 		return &apiError{status: http.StatusBadRequest, msg: v.Error(), field: v.Field}
 	}
@@ -183,7 +185,7 @@ func (s *Server) apiEvents(c echo.Context) error {
 		return err
 	}
 	// Events carry contacts' identifiers: each page read is audited.
-	if err := s.db.Record(c.Request().Context(), apiActor(c), models.Audit{Action: "contact.feed_read", ObjectType: "contact",
+	if err := s.db.Record(c.Request().Context(), apiActor(c), store.Audit{Action: "contact.feed_read", ObjectType: "contact",
 		CustomerID: tenant, Details: map[string]any{"after": c.QueryParam("after"), "events": len(page.Events)}}); err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	hooks "github.com/sendara/console/models/hooks"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -8,27 +11,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestACustomerAdminManagesItsOwnWebhookEndpoints(t *testing.T) {
 	app := newTestApp(t)
 	acme, globex := app.customer("acme"), app.customer("globex")
 	admin := app.client()
-	admin.login(app.user(models.RoleCustomerAdmin, acme, "admin@acme.example"))
+	admin.login(app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.example"))
 
 	admin.get("/webhooks")
-	bad := admin.post("/webhooks", url.Values{"url": {"http://crm.example.com/hook"}, "event_types": {models.EventOptedOut}, "enabled": {"yes"}})
+	bad := admin.post("/webhooks", url.Values{"url": {"http://crm.example.com/hook"}, "event_types": {hooks.EventOptedOut}, "enabled": {"yes"}})
 	if bad.Status != http.StatusUnprocessableEntity || !strings.Contains(bad.text("#err-url"), "https://") {
 		t.Fatalf("http endpoint: status %d, error %q", bad.Status, bad.text("#err-url"))
 	}
 	created := admin.post("/webhooks", url.Values{"url": {"https://crm.example.com/hook"}, "description": {"HubSpot"},
-		"event_types": {models.EventOptedOut, models.EventContactErased}, "enabled": {"yes"}})
+		"event_types": {hooks.EventOptedOut, hooks.EventContactErased}, "enabled": {"yes"}})
 	secret, _ := created.Doc.Find(`[data-testid="webhook-secret"]`).Attr("value")
 	if created.Status != http.StatusOK || !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("create: status %d, secret %q", created.Status, secret)
 	}
-	endpoints, err := app.db.WebhookEndpoints(context.Background(), models.SystemActor("test"), acme.ID)
+	endpoints, err := app.db.WebhookEndpoints(context.Background(), store.SystemActor("test"), acme.ID)
 	if err != nil || len(endpoints) != 1 {
 		t.Fatalf("endpoints: %v %d", err, len(endpoints))
 	}
@@ -46,14 +49,14 @@ func TestACustomerAdminManagesItsOwnWebhookEndpoints(t *testing.T) {
 		t.Fatalf("send a test event: %d", p.Status)
 	}
 	page := admin.get("/webhooks/" + e.ID)
-	if got := page.text(`[data-testid="delivery"]`); !strings.Contains(got, models.EventTest) || !strings.Contains(got, "pending") {
+	if got := page.text(`[data-testid="delivery"]`); !strings.Contains(got, hooks.EventTest) || !strings.Contains(got, "pending") {
 		t.Errorf("delivery log after a test = %q", got)
 	}
-	if p := admin.post("/webhooks/"+e.ID, url.Values{"url": {"https://crm.example.com/v2"}, "event_types": {models.EventOptedIn}}); p.Status != http.StatusSeeOther {
+	if p := admin.post("/webhooks/"+e.ID, url.Values{"url": {"https://crm.example.com/v2"}, "event_types": {hooks.EventOptedIn}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("update: %d", p.Status)
 	}
-	updated, _ := app.db.WebhookEndpoint(context.Background(), models.SystemActor("test"), e.ID)
-	if updated.URL != "https://crm.example.com/v2" || updated.Enabled || updated.EventTypes != models.EventOptedIn {
+	updated, _ := app.db.WebhookEndpoint(context.Background(), store.SystemActor("test"), e.ID)
+	if updated.URL != "https://crm.example.com/v2" || updated.Enabled || updated.EventTypes != hooks.EventOptedIn {
 		t.Errorf("after update: %+v", updated)
 	}
 	admin.get("/webhooks/" + e.ID)
@@ -64,7 +67,7 @@ func TestACustomerAdminManagesItsOwnWebhookEndpoints(t *testing.T) {
 
 	// Another tenant's admin, and an agent of the same tenant, cannot reach it.
 	other := app.client()
-	other.login(app.user(models.RoleCustomerAdmin, globex, "admin@globex.example"))
+	other.login(app.user(accounts.RoleCustomerAdmin, globex, "admin@globex.example"))
 	if p := other.get("/webhooks/" + e.ID); p.Status != http.StatusNotFound {
 		t.Errorf("another tenant's admin: %d, want 404", p.Status)
 	}
@@ -73,7 +76,7 @@ func TestACustomerAdminManagesItsOwnWebhookEndpoints(t *testing.T) {
 		t.Errorf("another tenant's admin deleting: %d, want 404", p.Status)
 	}
 	agent := app.client()
-	agent.login(app.user(models.RoleCustomerAgent, acme, "agent@acme.example"))
+	agent.login(app.user(accounts.RoleCustomerAgent, acme, "agent@acme.example"))
 	if p := agent.get("/webhooks"); p.Status != http.StatusForbidden {
 		t.Errorf("agent: %d, want 403", p.Status)
 	}
@@ -111,7 +114,7 @@ func TestTheEventsFeedPagesAKeysOwnConsentEventsWithAStableCursor(t *testing.T) 
 			ev := e.(map[string]any)
 			data := ev["data"].(map[string]any)
 			ids := data["identifiers"].([]any)
-			if ev["type"] != models.EventOptedOut || !strings.HasPrefix(ev["id"].(string), "msg_") {
+			if ev["type"] != hooks.EventOptedOut || !strings.HasPrefix(ev["id"].(string), "msg_") {
 				t.Errorf("event = %v", ev)
 			}
 			seen = append(seen, ids[0].(string))

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	calendar "github.com/sendara/console/models/calendar"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // Notifier writes the periodic notifications (acknowledgements and
@@ -16,7 +18,7 @@ import (
 // table, so running on several instances duplicates nothing.
 type Notifier struct {
 	db       *models.DB
-	biz      models.Business
+	biz      calendar.Business
 	id       string
 	baseURL  string
 	interval time.Duration
@@ -25,7 +27,7 @@ type Notifier struct {
 
 // NewNotifier prepares a notifier named id (the instance) that runs every
 // interval (default: 15 minutes). baseURL makes links in digests.
-func NewNotifier(db *models.DB, biz models.Business, id, baseURL string, interval time.Duration, log *slog.Logger) *Notifier {
+func NewNotifier(db *models.DB, biz calendar.Business, id, baseURL string, interval time.Duration, log *slog.Logger) *Notifier {
 	if interval <= 0 {
 		interval = 15 * time.Minute
 	}
@@ -40,7 +42,7 @@ func (n *Notifier) Run(ctx context.Context) {
 	t := time.NewTicker(n.interval)
 	defer t.Stop()
 	for {
-		if _, _, err := n.RunOnce(ctx, models.DateOf(time.Now(), n.biz.Loc)); err != nil && ctx.Err() == nil {
+		if _, _, err := n.RunOnce(ctx, calendar.DateOf(time.Now(), n.biz.Loc)); err != nil && ctx.Err() == nil {
 			n.log.Error("notifier", "err", err)
 		}
 		select {
@@ -54,9 +56,9 @@ func (n *Notifier) Run(ctx context.Context) {
 // RunOnce runs one round for today (a business date): it returns the
 // notifications written and the digests queued, or 0, 0, nil when another
 // instance holds the lease.
-func (n *Notifier) RunOnce(ctx context.Context, today models.Date) (notes, digests int, err error) {
+func (n *Notifier) RunOnce(ctx context.Context, today calendar.Date) (notes, digests int, err error) {
 	switch err := n.db.ClaimNotifier(ctx, n.id); {
-	case errors.Is(err, models.ErrNotifierBusy):
+	case errors.Is(err, requests.ErrNotifierBusy):
 		n.log.Debug("notifier skipped: another instance is running it")
 		return 0, 0, nil
 	case err != nil:

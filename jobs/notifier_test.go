@@ -1,13 +1,16 @@
 package jobs_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"context"
 	"testing"
 	"time"
 
 	"github.com/sendara/console/jobs"
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // Two instances' notifiers on one database: while one holds the lease the
@@ -16,16 +19,16 @@ import (
 func TestNotifiersOfTwoInstancesDuplicateNothing(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	biz := models.DefaultBusiness()
-	u, err := db.CreateUser(ctx, modeltest.Staff, models.UserInput{Email: "officer@sendara.test", Role: models.RolePrivacyOfficer})
+	biz := calendar.DefaultBusiness()
+	u, err := db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "officer@sendara.test", Role: accounts.RolePrivacyOfficer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetNotificationMode(ctx, u.Actor(""), models.NotifyByDigest); err != nil {
+	if err := db.SetNotificationMode(ctx, u.Actor(""), requests.NotifyByDigest); err != nil {
 		t.Fatal(err)
 	}
-	r, err := db.CreateRequest(ctx, modeltest.Staff, biz, models.RequestInput{Type: models.TypeAccess, Regime: models.RegimeGDPR,
-		Channel: "api", Requester: models.Requester{Email: "jane@example.com"}}, "US")
+	r, err := db.CreateRequest(ctx, modeltest.Staff, biz, requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR,
+		Channel: "api", Requester: requests.Requester{Email: "jane@example.com"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +52,7 @@ func TestNotifiersOfTwoInstancesDuplicateNothing(t *testing.T) {
 	// The next day: the digest of the day before is built once. (The
 	// notification was written now, so the digest is that of today's date
 	// in the business time zone.)
-	now := models.DateOf(time.Now(), biz.Loc)
+	now := calendar.DateOf(time.Now(), biz.Loc)
 	if _, digests, err := a.RunOnce(ctx, now.AddDays(1)); err != nil || digests != 1 {
 		t.Errorf("digest round: %d, %v", digests, err)
 	}

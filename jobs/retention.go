@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	registers "github.com/sendara/console/models/registers"
+	store "github.com/sendara/console/models/store"
 )
 
 // Sweeper runs the retention sweep on a schedule. Every instance may run
@@ -20,7 +22,7 @@ type Sweeper struct {
 }
 
 // sweeperActor is who the sweep is in the audit log.
-var sweeperActor = models.SystemProcess("retention", "retention sweeper")
+var sweeperActor = store.SystemProcess("retention", "retention sweeper")
 
 // NewSweeper prepares a sweeper named id (the instance) that sweeps every
 // interval (default: hourly).
@@ -52,10 +54,10 @@ func (s *Sweeper) Run(ctx context.Context) {
 
 // SweepOnce runs one sweep now. It returns nil, nil when another instance
 // holds the sweeper's lease.
-func (s *Sweeper) SweepOnce(ctx context.Context) (*models.RetentionRun, error) {
-	run, err := s.db.SweepRetention(ctx, sweeperActor, s.id, models.Now())
+func (s *Sweeper) SweepOnce(ctx context.Context) (*registers.RetentionRun, error) {
+	run, err := s.db.SweepRetention(ctx, sweeperActor, s.id, store.Now())
 	switch {
-	case errors.Is(err, models.ErrSweepBusy):
+	case errors.Is(err, registers.ErrSweepBusy):
 		s.log.Debug("retention sweep skipped: another instance is sweeping")
 		return nil, nil
 	case err != nil:

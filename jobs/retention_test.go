@@ -6,8 +6,9 @@ import (
 	"time"
 
 	"github.com/sendara/console/jobs"
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/modeltest"
+	registers "github.com/sendara/console/models/registers"
 )
 
 // Two instances' sweepers on one database: while one holds the lease the
@@ -15,7 +16,7 @@ import (
 func TestSweepersOfTwoInstancesTakeTurns(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	u, err := db.CreateUser(ctx, modeltest.Staff, models.UserInput{Email: "gone@sendara.test", Role: models.RoleAuditor, Password: "a long test passphrase 7"})
+	u, err := db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "gone@sendara.test", Role: accounts.RoleAuditor, Password: "a long test passphrase 7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestSweepersOfTwoInstancesTakeTurns(t *testing.T) {
 	if err != nil || run == nil {
 		t.Fatalf("the lease holder's sweep: %+v %v", run, err)
 	}
-	if run.Removed != 1 || run.CountsByCategory()[models.RetainSessions] != 1 {
+	if run.Removed != 1 || run.CountsByCategory()[registers.RetainSessions] != 1 {
 		t.Errorf("b removed %d (%s), want the one expired session", run.Removed, run.Counts)
 	}
 	if run, err := a.SweepOnce(ctx); err != nil || run == nil || run.Removed != 0 {

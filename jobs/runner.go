@@ -11,6 +11,9 @@
 package jobs
 
 import (
+	errs "github.com/sendara/console/models/errs"
+	imports "github.com/sendara/console/models/imports"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // Options tune a Runner; zero values take the defaults.
@@ -46,7 +50,7 @@ type Options struct {
 	BatchSize int
 	// OnBatch, if set, is called after each committed batch with the job's
 	// counters (the command line prints progress with it).
-	OnBatch func(models.ImportJob)
+	OnBatch func(imports.ImportJob)
 }
 
 // Runner claims and runs import jobs.
@@ -58,7 +62,7 @@ type Runner struct {
 
 // actor is who the runner is when it claims and sweeps: the console
 // itself. Batches run as the person who uploaded the file.
-var actor = models.SystemActor("import runner")
+var actor = store.SystemActor("import runner")
 
 // NewRunner prepares a runner; Run starts it.
 func NewRunner(db *models.DB, opt Options) *Runner {
@@ -123,10 +127,10 @@ func (r *Runner) Run(ctx context.Context) {
 // RunOnce sweeps abandoned uploads, then claims one job and runs it to the
 // end. It reports whether there was a job.
 func (r *Runner) RunOnce(ctx context.Context) (bool, error) {
-	stale := models.Now().Add(-r.opt.Stale)
+	stale := store.Now().Add(-r.opt.Stale)
 	// An upload touches its job after each stored chunk: a slow client
 	// may take long between two, so uploads get ten times longer.
-	if n, err := r.db.SweepImports(ctx, actor, models.Now().Add(-10*r.opt.Stale)); err != nil {
+	if n, err := r.db.SweepImports(ctx, actor, store.Now().Add(-10*r.opt.Stale)); err != nil {
 		return false, err
 	} else if n > 0 {
 		r.log.Info("abandoned uploads removed", "count", n)
@@ -142,7 +146,7 @@ func (r *Runner) RunOnce(ctx context.Context) (bool, error) {
 // the file in batches, then marks the job done, or failed with a reason.
 // If ctx ends first the job goes back to the queue; if another runner
 // took the job over, Process stops without writing.
-func (r *Runner) Process(ctx context.Context, job *models.ImportJob) error {
+func (r *Runner) Process(ctx context.Context, job *imports.ImportJob) error {
 	log := r.log.With("import", job.ID, "customer", job.CustomerID)
 	if job.ProcessedRows > 0 {
 		log.Info("import resumed", "line", job.ResumeLine, "processed_rows", job.ProcessedRows)
@@ -157,7 +161,7 @@ func (r *Runner) Process(ctx context.Context, job *models.ImportJob) error {
 	if err == nil {
 		err = r.db.FinishImport(work, job, r.opt.ID)
 	}
-	if cause := context.Cause(work); errors.Is(cause, models.ErrImportClaimLost) {
+	if cause := context.Cause(work); errors.Is(cause, imports.ErrImportClaimLost) {
 		err = cause
 	}
 	switch {
@@ -165,7 +169,7 @@ func (r *Runner) Process(ctx context.Context, job *models.ImportJob) error {
 		log.Info("import done", "applied", job.Applied, "unchanged", job.Unchanged, "bad_rows", job.BadRows,
 			"contacts_created", job.ContactsCreated)
 		return nil
-	case errors.Is(err, models.ErrImportClaimLost):
+	case errors.Is(err, imports.ErrImportClaimLost):
 		log.Warn("import taken over by another runner; stopping")
 		return nil
 	case ctx.Err() != nil:
@@ -180,7 +184,7 @@ func (r *Runner) Process(ctx context.Context, job *models.ImportJob) error {
 	log.Error("import failed", "err", err)
 	fail, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if ferr := r.db.FailImport(fail, job, r.opt.ID, failMessage(err)); ferr != nil && !errors.Is(ferr, models.ErrImportClaimLost) {
+	if ferr := r.db.FailImport(fail, job, r.opt.ID, failMessage(err)); ferr != nil && !errors.Is(ferr, imports.ErrImportClaimLost) {
 		return errors.Join(err, ferr)
 	}
 	return err
@@ -189,10 +193,10 @@ func (r *Runner) Process(ctx context.Context, job *models.ImportJob) error {
 // failMessage is what the job page shows: the reason for people when the
 // error is about the data, a pointer to the logs otherwise.
 func failMessage(err error) string {
-	if v, ok := models.AsValidation(err); ok {
+	if v, ok := errs.AsValidation(err); ok {
 		return v.Error()
 	}
-	if c, ok := models.AsConflict(err); ok {
+	if c, ok := errs.AsConflict(err); ok {
 		return c.Message
 	}
 	return "the import stopped on a database error (" + err.Error() + "); retry it: it resumes where it stopped"
@@ -202,14 +206,14 @@ func failMessage(err error) string {
 // batch. A batch that fails is retried a few times (a concurrent write may
 // have taken an identifier the batch was creating); its transaction left
 // nothing behind.
-func (r *Runner) apply(ctx context.Context, job *models.ImportJob) error {
-	opts := models.ImportOptions{Region: r.opt.Region, Location: r.opt.Location}
-	p := models.NewImportParser(r.db.ImportReader(ctx, job.ID, job.ResumeOffset), job.Kind, job.Mapping, opts, job.Cursor())
+func (r *Runner) apply(ctx context.Context, job *imports.ImportJob) error {
+	opts := imports.ImportOptions{Region: r.opt.Region, Location: r.opt.Location}
+	p := imports.NewImportParser(r.db.ImportReader(ctx, job.ID, job.ResumeOffset), job.Kind, job.Mapping, opts, job.Cursor())
 	for n := 1; ; n++ {
-		b := models.ImportBatch{From: p.Cursor()}
+		b := imports.ImportBatch{From: p.Cursor()}
 		var err error
 		for b.Consumed < int64(r.opt.BatchSize) {
-			var row models.ImportRow
+			var row imports.ImportRow
 			if row, err = p.Next(); err != nil {
 				break
 			}
@@ -242,14 +246,14 @@ func (r *Runner) apply(ctx context.Context, job *models.ImportJob) error {
 	}
 }
 
-func (r *Runner) applyBatch(ctx context.Context, job *models.ImportJob, b models.ImportBatch) error {
+func (r *Runner) applyBatch(ctx context.Context, job *imports.ImportJob, b imports.ImportBatch) error {
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
 		err = r.db.ApplyImportBatch(ctx, job, r.opt.ID, b)
-		if err == nil || errors.Is(err, models.ErrImportClaimLost) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, imports.ErrImportClaimLost) || ctx.Err() != nil {
 			return err
 		}
-		if _, ok := models.AsConflict(err); ok && attempt == 1 {
+		if _, ok := errs.AsConflict(err); ok && attempt == 1 {
 			r.log.Warn("import batch conflicted; retrying", "import", job.ID, "line", b.From.Line+1, "err", err)
 		}
 		select {
@@ -263,7 +267,7 @@ func (r *Runner) applyBatch(ctx context.Context, job *models.ImportJob, b models
 
 // heartbeat keeps the claim fresh while the job runs, and stops the work
 // when another runner has taken the job over.
-func (r *Runner) heartbeat(ctx context.Context, job *models.ImportJob, stop context.CancelCauseFunc) {
+func (r *Runner) heartbeat(ctx context.Context, job *imports.ImportJob, stop context.CancelCauseFunc) {
 	t := time.NewTicker(r.opt.Heartbeat)
 	defer t.Stop()
 	for {
@@ -272,7 +276,7 @@ func (r *Runner) heartbeat(ctx context.Context, job *models.ImportJob, stop cont
 			return
 		case <-t.C:
 			err := r.db.ImportHeartbeat(ctx, job, r.opt.ID)
-			if errors.Is(err, models.ErrImportClaimLost) {
+			if errors.Is(err, imports.ErrImportClaimLost) {
 				stop(err)
 				return
 			}

@@ -1,6 +1,9 @@
 package jobs_test
 
 import (
+	customers "github.com/sendara/console/models/customers"
+	imports "github.com/sendara/console/models/imports"
+
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +17,10 @@ import (
 	"github.com/sendara/console/jobs"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
-var opts = models.ImportOptions{Region: "US", Location: time.UTC}
+var opts = imports.ImportOptions{Region: "US", Location: time.UTC}
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -27,13 +31,13 @@ func newRunner(db *models.DB, id string, batch int) *jobs.Runner {
 type fixture struct {
 	t    *testing.T
 	db   *models.DB
-	acme *models.Customer
+	acme *customers.Customer
 	ctx  context.Context
 }
 
 func newFixture(t *testing.T) *fixture {
 	db := modeltest.Open(t)
-	acme, err := db.CreateCustomer(context.Background(), modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+	acme, err := db.CreateCustomer(context.Background(), modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +61,9 @@ func optOutFile(n int) string {
 }
 
 // queued uploads file and confirms it, as the preview page's button does.
-func (f *fixture) queued(name, file string) *models.ImportJob {
+func (f *fixture) queued(name, file string) *imports.ImportJob {
 	f.t.Helper()
-	job, err := f.db.CreateImport(f.ctx, modeltest.Staff, models.ImportUpload{CustomerID: f.acme.ID, FileName: name,
+	job, err := f.db.CreateImport(f.ctx, modeltest.Staff, imports.ImportUpload{CustomerID: f.acme.ID, FileName: name,
 		File: strings.NewReader(file)}, opts)
 	if err != nil {
 		f.t.Fatalf("upload: %v", err)
@@ -70,7 +74,7 @@ func (f *fixture) queued(name, file string) *models.ImportJob {
 	return job
 }
 
-func (f *fixture) job(id string) *models.ImportJob {
+func (f *fixture) job(id string) *imports.ImportJob {
 	f.t.Helper()
 	j, err := f.db.ImportJob(f.ctx, modeltest.Staff, id)
 	if err != nil {
@@ -104,7 +108,7 @@ func TestImportingTheSameFileTwiceChangesNothingTheSecondTime(t *testing.T) {
 	first := f.queued("list.csv", file)
 	runOnce(t, r)
 	first = f.job(first.ID)
-	if first.Status != models.ImportDone || first.Applied != 25 || first.Unchanged != 0 || first.BadRows != 1 ||
+	if first.Status != imports.ImportDone || first.Applied != 25 || first.Unchanged != 0 || first.BadRows != 1 ||
 		first.ContactsCreated != 25 || first.ProcessedRows != 26 {
 		t.Fatalf("first import: %+v", first)
 	}
@@ -113,7 +117,7 @@ func TestImportingTheSameFileTwiceChangesNothingTheSecondTime(t *testing.T) {
 	second := f.queued("list-again.csv", file)
 	runOnce(t, r)
 	second = f.job(second.ID)
-	if second.Status != models.ImportDone || second.Applied != 0 || second.Unchanged != 25 || second.ContactsCreated != 0 {
+	if second.Status != imports.ImportDone || second.Applied != 0 || second.Unchanged != 25 || second.ContactsCreated != 0 {
 		t.Errorf("second import: applied %d unchanged %d created %d, want 0, 25, 0", second.Applied, second.Unchanged, second.ContactsCreated)
 	}
 	if n := f.count("SELECT COUNT(*) FROM consent_events"); n != events {
@@ -142,12 +146,12 @@ func TestAJobWhoseRunnerDiedIsResumedAfterItsLastCommittedBatch(t *testing.T) {
 	job := f.queued("list.csv", optOutFile(30))
 
 	// The first runner claims the job and commits one batch of 12 rows.
-	claimed, err := f.db.ClaimImport(f.ctx, models.SystemActor("test"), "dead-runner", models.Now().Add(-time.Minute))
+	claimed, err := f.db.ClaimImport(f.ctx, store.SystemActor("test"), "dead-runner", store.Now().Add(-time.Minute))
 	if err != nil || claimed == nil || claimed.ID != job.ID {
 		t.Fatalf("claim: %+v %v", claimed, err)
 	}
-	p := models.NewImportParser(f.db.ImportReader(f.ctx, job.ID, 0), claimed.Kind, claimed.Mapping, opts, models.ImportCursor{})
-	b := models.ImportBatch{From: p.Cursor()}
+	p := imports.NewImportParser(f.db.ImportReader(f.ctx, job.ID, 0), claimed.Kind, claimed.Mapping, opts, imports.ImportCursor{})
+	b := imports.ImportBatch{From: p.Cursor()}
 	for range 12 {
 		row, err := p.Next()
 		if err != nil {
@@ -166,13 +170,13 @@ func TestAJobWhoseRunnerDiedIsResumedAfterItsLastCommittedBatch(t *testing.T) {
 		t.Fatalf("a job with a fresh heartbeat was claimed: %v %v", found, err)
 	}
 	// The first runner is gone: its heartbeat ages past a minute.
-	if err := f.db.Gorm.Exec("UPDATE import_jobs SET heartbeat_at = ? WHERE id = ?", models.Now().Add(-2*time.Minute), job.ID).Error; err != nil {
+	if err := f.db.Gorm.Exec("UPDATE import_jobs SET heartbeat_at = ? WHERE id = ?", store.Now().Add(-2*time.Minute), job.ID).Error; err != nil {
 		t.Fatal(err)
 	}
 	runOnce(t, other)
 
 	done := f.job(job.ID)
-	if done.Status != models.ImportDone || done.ProcessedRows != 31 || done.Applied != 30 || done.Unchanged != 0 || done.ContactsCreated != 30 {
+	if done.Status != imports.ImportDone || done.ProcessedRows != 31 || done.Applied != 30 || done.Unchanged != 0 || done.ContactsCreated != 30 {
 		t.Errorf("after resuming: %+v", done)
 	}
 	if n := f.count("SELECT COUNT(*) FROM consent_events"); n != 30 {
@@ -189,7 +193,7 @@ func TestAJobWhoseRunnerDiedIsResumedAfterItsLastCommittedBatch(t *testing.T) {
 		}
 	}
 	// The dead runner, were it to wake, can no longer write.
-	if err := f.db.ApplyImportBatch(f.ctx, claimed, "dead-runner", models.ImportBatch{From: b.To, To: b.To}); !errors.Is(err, models.ErrImportClaimLost) {
+	if err := f.db.ApplyImportBatch(f.ctx, claimed, "dead-runner", imports.ImportBatch{From: b.To, To: b.To}); !errors.Is(err, imports.ErrImportClaimLost) {
 		t.Errorf("a late batch from the dead runner: %v, want ErrImportClaimLost", err)
 	}
 }
@@ -199,16 +203,16 @@ func TestARunnerThatIsStoppedPutsItsJobBackInTheQueue(t *testing.T) {
 	job := f.queued("list.csv", optOutFile(40))
 	ctx, cancel := context.WithCancel(f.ctx)
 	r := jobs.NewRunner(f.db, jobs.Options{Region: "US", Log: quiet(), ID: "stopping", BatchSize: 10,
-		OnBatch: func(models.ImportJob) { cancel() }})
+		OnBatch: func(imports.ImportJob) { cancel() }})
 	if found, err := r.RunOnce(ctx); !found || !errors.Is(err, context.Canceled) {
 		t.Fatalf("RunOnce = %v, %v; want the job found and the run cancelled", found, err)
 	}
 	paused := f.job(job.ID)
-	if paused.Status != models.ImportQueued || paused.ProcessedRows != 10 || paused.ClaimedBy != "" {
+	if paused.Status != imports.ImportQueued || paused.ProcessedRows != 10 || paused.ClaimedBy != "" {
 		t.Fatalf("after stopping: status %s processed %d claimed by %q", paused.Status, paused.ProcessedRows, paused.ClaimedBy)
 	}
 	runOnce(t, newRunner(f.db, "next", 10))
-	if done := f.job(job.ID); done.Status != models.ImportDone || done.Applied != 40 || done.ProcessedRows != 41 {
+	if done := f.job(job.ID); done.Status != imports.ImportDone || done.Applied != 40 || done.ProcessedRows != 41 {
 		t.Errorf("after the next runner: %+v", done)
 	}
 }
@@ -243,7 +247,7 @@ func TestConcurrentRunnersRunEachJobOnce(t *testing.T) {
 	}
 	wg.Wait()
 	for _, id := range ids {
-		if j := f.job(id); j.Status != models.ImportDone || j.Applied != 15 || j.ProcessedRows != 15 {
+		if j := f.job(id); j.Status != imports.ImportDone || j.Applied != 15 || j.ProcessedRows != 15 {
 			t.Errorf("job %s: %s, applied %d, processed %d", j.FileName, j.Status, j.Applied, j.ProcessedRows)
 		}
 	}
@@ -266,7 +270,7 @@ func TestAJobThatCannotContinueFailsWithAReasonAndCanBeRetried(t *testing.T) {
 		t.Fatalf("RunOnce = %v, %v; want the job found and failed", found, err)
 	}
 	failed := f.job(job.ID)
-	if failed.Status != models.ImportFailed || !strings.Contains(failed.Error, "cancelled") || failed.ProcessedRows != 0 {
+	if failed.Status != imports.ImportFailed || !strings.Contains(failed.Error, "cancelled") || failed.ProcessedRows != 0 {
 		t.Errorf("failed job: status %s error %q processed %d", failed.Status, failed.Error, failed.ProcessedRows)
 	}
 	if n := f.count("SELECT COUNT(*) FROM audit_events WHERE action = 'import.fail'"); n != 1 {
@@ -278,19 +282,19 @@ func TestAJobThatCannotContinueFailsWithAReasonAndCanBeRetried(t *testing.T) {
 	if err := f.db.RetryImport(f.ctx, modeltest.Staff, job.ID); err != nil {
 		t.Fatal(err)
 	}
-	if j := f.job(job.ID); j.Status != models.ImportQueued || j.Error != "" {
+	if j := f.job(job.ID); j.Status != imports.ImportQueued || j.Error != "" {
 		t.Errorf("after retry: status %s error %q", j.Status, j.Error)
 	}
 }
 
 func TestAnAbandonedUploadIsSweptAfterTenMinutes(t *testing.T) {
 	f := newFixture(t)
-	job, err := f.db.CreateImport(f.ctx, modeltest.Staff, models.ImportUpload{CustomerID: f.acme.ID, File: strings.NewReader("Email\na@example.com\n")}, opts)
+	job, err := f.db.CreateImport(f.ctx, modeltest.Staff, imports.ImportUpload{CustomerID: f.acme.ID, File: strings.NewReader("Email\na@example.com\n")}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A server died while storing this upload.
-	if err := f.db.Gorm.Exec("UPDATE import_jobs SET status = ?, heartbeat_at = ? WHERE id = ?", models.ImportUploading, models.Now().Add(-5*time.Minute), job.ID).Error; err != nil {
+	if err := f.db.Gorm.Exec("UPDATE import_jobs SET status = ?, heartbeat_at = ? WHERE id = ?", imports.ImportUploading, store.Now().Add(-5*time.Minute), job.ID).Error; err != nil {
 		t.Fatal(err)
 	}
 	if found, err := newRunner(f.db, "runner", 10).RunOnce(f.ctx); found || err != nil {
@@ -299,7 +303,7 @@ func TestAnAbandonedUploadIsSweptAfterTenMinutes(t *testing.T) {
 	if n := f.count("SELECT COUNT(*) FROM import_jobs"); n != 1 {
 		t.Fatal("an upload quiet for five minutes was swept: a slow client may still be sending it")
 	}
-	if err := f.db.Gorm.Exec("UPDATE import_jobs SET heartbeat_at = ? WHERE id = ?", models.Now().Add(-11*time.Minute), job.ID).Error; err != nil {
+	if err := f.db.Gorm.Exec("UPDATE import_jobs SET heartbeat_at = ? WHERE id = ?", store.Now().Add(-11*time.Minute), job.ID).Error; err != nil {
 		t.Fatal(err)
 	}
 	if found, err := newRunner(f.db, "runner", 10).RunOnce(f.ctx); found || err != nil {

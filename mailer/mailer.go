@@ -28,9 +28,10 @@ import (
 	"strings"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
+	outbox "github.com/sendara/console/models/outbox"
 
 	"github.com/sendara/console/models"
+	gomail "github.com/wneessen/go-mail"
 )
 
 // Defaults of a Sender.
@@ -199,9 +200,9 @@ func (s *Sender) DeliverOnce(ctx context.Context) (Report, error) {
 			return r, err
 		}
 		switch outcome {
-		case models.MailSent:
+		case outbox.MailSent:
 			r.Sent++
-		case models.MailFailed:
+		case outbox.MailFailed:
 			r.Failed++
 		default:
 			r.Retried++
@@ -212,27 +213,27 @@ func (s *Sender) DeliverOnce(ctx context.Context) (Report, error) {
 
 // deliver sends one claimed mail and records the outcome: sent, queued
 // (retry) or failed.
-func (s *Sender) deliver(ctx context.Context, m *models.OutboxMail) (string, error) {
+func (s *Sender) deliver(ctx context.Context, m *outbox.OutboxMail) (string, error) {
 	log := s.log.With("mail", m.ID, "kind", m.Kind, "attempt", m.Attempts)
 	if m.LastAttemptAt != nil && m.LastError == "" {
 		log.Warn("the previous attempt recorded no outcome (its sender stopped); sending again under the same Message-ID",
 			"message_id", m.MessageID, "previous_attempt_at", m.LastAttemptAt)
 	}
 	if err := s.db.StartMailAttempt(ctx, m, m.ID+"@"+s.msgIDDomain, s.now()); err != nil {
-		if errors.Is(err, models.ErrMailClaimLost) {
-			return models.MailQueued, nil
+		if errors.Is(err, outbox.ErrMailClaimLost) {
+			return outbox.MailQueued, nil
 		}
-		return models.MailQueued, err
+		return outbox.MailQueued, err
 	}
 	messageID := m.MessageID
 	sendErr := s.send(ctx, m, messageID)
 	if ctx.Err() != nil {
 		// Shutting down: the attempt is not the mail's fault. The lease
 		// brings it back after a while.
-		return models.MailQueued, ctx.Err()
+		return outbox.MailQueued, ctx.Err()
 	}
 	var err error
-	outcome := models.MailSent
+	outcome := outbox.MailSent
 	switch {
 	case sendErr == nil:
 		err = s.db.MarkMailSent(ctx, m, messageID, s.now())
@@ -240,16 +241,16 @@ func (s *Sender) deliver(ctx context.Context, m *models.OutboxMail) (string, err
 			log.Info("mail sent", "message_id", messageID)
 		}
 	case permanent(sendErr) || m.Attempts >= s.maxAttempts:
-		outcome = models.MailFailed
+		outcome = outbox.MailFailed
 		err = s.db.MarkMailFailed(ctx, m, sendErr.Error())
 		log.Warn("mail given up", "err", sendErr)
 	default:
-		outcome = models.MailQueued
+		outcome = outbox.MailQueued
 		next := s.now().Add(Backoff(m.Attempts))
 		err = s.db.MarkMailRetry(ctx, m, next, sendErr.Error())
 		log.Warn("mail not sent; will retry", "err", sendErr, "next_attempt_at", next)
 	}
-	if errors.Is(err, models.ErrMailClaimLost) {
+	if errors.Is(err, outbox.ErrMailClaimLost) {
 		log.Warn("mail was taken over by another sender; its outcome is theirs to record")
 		return outcome, nil
 	}
@@ -257,7 +258,7 @@ func (s *Sender) deliver(ctx context.Context, m *models.OutboxMail) (string, err
 }
 
 // send hands one mail to the SMTP server.
-func (s *Sender) send(ctx context.Context, m *models.OutboxMail, messageID string) error {
+func (s *Sender) send(ctx context.Context, m *outbox.OutboxMail, messageID string) error {
 	msg := gomail.NewMsg()
 	msg.FromMailAddress(s.from)
 	if err := msg.To(m.ToAddr); err != nil {

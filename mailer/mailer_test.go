@@ -13,11 +13,12 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/mailer"
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	outbox "github.com/sendara/console/models/outbox"
+	store "github.com/sendara/console/models/store"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -96,9 +97,9 @@ func (c *clock) advance(d time.Duration) {
 func queueAck(t *testing.T, db *models.DB) string {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
-	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
-		return db.QueueMail(tx, models.OutboundMail{ID: id, Kind: models.MailAcknowledgement, To: "Jane.Doe@Example.com",
-			Data: models.MailData{Reference: "PR-2026-000042", RequesterName: "Jane Doe", ReceivedOn: "2026-03-02", DueOn: "2026-04-02"}})
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error {
+		return db.QueueMail(tx, outbox.OutboundMail{ID: id, Kind: outbox.MailAcknowledgement, To: "Jane.Doe@Example.com",
+			Data: outbox.MailData{Reference: "PR-2026-000042", RequesterName: "Jane Doe", ReceivedOn: "2026-03-02", DueOn: "2026-04-02"}})
 	})
 	if err != nil {
 		t.Fatalf("QueueMail: %v", err)
@@ -106,7 +107,7 @@ func queueAck(t *testing.T, db *models.DB) string {
 	return id
 }
 
-func outbox(t *testing.T, db *models.DB, id string) *models.OutboxMail {
+func mailRow(t *testing.T, db *models.DB, id string) *outbox.OutboxMail {
 	t.Helper()
 	m, err := db.OutboxEntry(t.Context(), modeltest.Staff, id)
 	if err != nil {
@@ -152,8 +153,8 @@ func TestSenderDeliversQueuedMailOverSMTP(t *testing.T) {
 	if !strings.Contains(string(m.Raw), "Auto-Submitted: auto-generated") {
 		t.Error("the mail is not marked as automatic (RFC 3834 Auto-Submitted)")
 	}
-	row := outbox(t, db, id)
-	if row.Status != models.MailSent || row.SentAt == nil || row.MessageID != m.MessageID || row.MessageID != id+"@sendara.example" {
+	row := mailRow(t, db, id)
+	if row.Status != outbox.MailSent || row.SentAt == nil || row.MessageID != m.MessageID || row.MessageID != id+"@sendara.example" {
 		t.Errorf("outbox row = %+v; received Message-ID %q", row, m.MessageID)
 	}
 	if r := deliverOnce(t, s); r.Claimed != 0 {
@@ -176,8 +177,8 @@ func TestSenderRetriesWithBackoffThenSucceeds(t *testing.T) {
 		if r := deliverOnce(t, s); r.Retried != 1 {
 			t.Fatalf("attempt %d: report = %+v, want a retry", attempt+1, r)
 		}
-		row := outbox(t, db, id)
-		if row.Status != models.MailQueued || row.Attempts != attempt+1 || !row.NextAttemptAt.Equal(clk.now().Add(wait)) ||
+		row := mailRow(t, db, id)
+		if row.Status != outbox.MailQueued || row.Attempts != attempt+1 || !row.NextAttemptAt.Equal(clk.now().Add(wait)) ||
 			!strings.Contains(row.LastError, "451") {
 			t.Fatalf("after attempt %d: %+v, want queued for %v later with the error kept", attempt+1, row, wait)
 		}
@@ -189,7 +190,7 @@ func TestSenderRetriesWithBackoffThenSucceeds(t *testing.T) {
 	if r := deliverOnce(t, s); r.Sent != 1 {
 		t.Fatalf("third attempt: report = %+v, want it sent", r)
 	}
-	if row := outbox(t, db, id); row.Status != models.MailSent || row.Attempts != 3 || row.LastError != "" {
+	if row := mailRow(t, db, id); row.Status != outbox.MailSent || row.Attempts != 3 || row.LastError != "" {
 		t.Errorf("after success: %+v", row)
 	}
 	if len(in.messages()) != 1 {
@@ -216,7 +217,7 @@ func TestSenderGivesUpAfterTheLastAttemptAndKeepsTheMailVisible(t *testing.T) {
 	if r := deliverOnce(t, s); r.Failed != 1 {
 		t.Fatalf("last attempt: report = %+v, want it given up", r)
 	}
-	failed, err := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{Status: models.MailFailed})
+	failed, err := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{Status: outbox.MailFailed})
 	if err != nil || len(failed) != 1 || failed[0].ID != id || failed[0].Attempts != 3 || !strings.Contains(failed[0].LastError, "451") {
 		t.Fatalf("failed mail in the outbox = %+v, %v", failed, err)
 	}
@@ -261,7 +262,7 @@ func TestSenderFailsAtOnceWhenTheServerRefusesTheRecipient(t *testing.T) {
 	if r := deliverOnce(t, s); r.Failed != 1 {
 		t.Fatalf("report = %+v, want the mail given up", r)
 	}
-	if row := outbox(t, db, id); row.Status != models.MailFailed || row.Attempts != 1 || !strings.Contains(row.LastError, "No such user") {
+	if row := mailRow(t, db, id); row.Status != outbox.MailFailed || row.Attempts != 1 || !strings.Contains(row.LastError, "No such user") {
 		t.Errorf("outbox row = %+v", row)
 	}
 }
@@ -281,7 +282,7 @@ func TestSenderFailsAtOnceWhenTheServerRefusesTheContent(t *testing.T) {
 	if r := deliverOnce(t, s); r.Failed != 1 {
 		t.Fatalf("report = %+v, want the mail given up", r)
 	}
-	if row := outbox(t, db, id); row.Status != models.MailFailed || !strings.Contains(row.LastError, "554") {
+	if row := mailRow(t, db, id); row.Status != outbox.MailFailed || !strings.Contains(row.LastError, "554") {
 		t.Errorf("outbox row = %+v", row)
 	}
 }
@@ -305,7 +306,7 @@ func TestSenderRetriesWhenTheServerCannotBeReached(t *testing.T) {
 	if r := deliverOnce(t, s); r.Retried != 1 {
 		t.Fatalf("report = %+v, want a retry", r)
 	}
-	if row := outbox(t, db, id); row.Status != models.MailQueued || !row.NextAttemptAt.Equal(clk.now().Add(time.Minute)) || row.LastError == "" {
+	if row := mailRow(t, db, id); row.Status != outbox.MailQueued || !row.NextAttemptAt.Equal(clk.now().Add(time.Minute)) || row.LastError == "" {
 		t.Errorf("outbox row = %+v", row)
 	}
 }
@@ -324,7 +325,7 @@ func TestSenderWithoutAServerHoldsMailInTheOutbox(t *testing.T) {
 	if r := deliverOnce(t, s); r.Held != 1 || r.Claimed != 0 {
 		t.Fatalf("report = %+v, want one mail held", r)
 	}
-	if row := outbox(t, db, id); row.Status != models.MailHeld || row.LastError != mailer.HeldReason {
+	if row := mailRow(t, db, id); row.Status != outbox.MailHeld || row.LastError != mailer.HeldReason {
 		t.Errorf("outbox row = %+v", row)
 	}
 }
@@ -414,8 +415,8 @@ func TestAMailSentAgainAfterASenderStoppedKeepsItsMessageID(t *testing.T) {
 	if _, err := first.DeliverOnce(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the stopped sender's pass = %v, want it cancelled", err)
 	}
-	row := outbox(t, db, id)
-	if row.Status != models.MailQueued || row.MessageID != id+"@sendara.example" || row.LastAttemptAt == nil || row.Attempts != 1 {
+	row := mailRow(t, db, id)
+	if row.Status != outbox.MailQueued || row.MessageID != id+"@sendara.example" || row.LastAttemptAt == nil || row.Attempts != 1 {
 		t.Fatalf("after a sender stopped mid-attempt: %+v, want still queued with the attempt and its Message-ID recorded", row)
 	}
 
@@ -433,7 +434,7 @@ func TestAMailSentAgainAfterASenderStoppedKeepsItsMessageID(t *testing.T) {
 	if len(got) != 2 || got[0].MessageID != got[1].MessageID || got[1].MessageID != id+"@sendara.example" {
 		t.Errorf("the server received %d copies; Message-IDs %v; want 2 copies under one Message-ID", len(got), messageIDs(got))
 	}
-	if row := outbox(t, db, id); row.Status != models.MailSent || row.MessageID != id+"@sendara.example" || row.Attempts != 2 {
+	if row := mailRow(t, db, id); row.Status != outbox.MailSent || row.MessageID != id+"@sendara.example" || row.Attempts != 2 {
 		t.Errorf("after the second attempt: %+v", row)
 	}
 }

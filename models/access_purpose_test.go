@@ -1,19 +1,24 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestAccessPurposeIsAReferenceOrAReason(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: models.RegimeGDPR,
-		Requester: models.Requester{Email: "jane@example.com"}})
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR,
+		Requester: requests.Requester{Email: "jane@example.com"}})
 	tests := []struct {
 		in, purpose, ref string
 		bad              bool
@@ -45,7 +50,7 @@ func TestAccessPurposeIsRememberedPerSessionAndContact(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	jane, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550123"}}, "US")
+	jane, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550123"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +71,13 @@ func TestAccessPurposeIsRememberedPerSessionAndContact(t *testing.T) {
 			t.Errorf("%s/%s: %+v, %v", tt.session, tt.contact, p, err)
 		}
 	}
-	exec(t, db, "UPDATE access_purposes SET expires_at = ?", models.Now().Add(-models.PurposeLifetime))
+	exec(t, db, "UPDATE access_purposes SET expires_at = ?", store.Now().Add(-requests.PurposeLifetime))
 	if p, err := db.CurrentPurpose(ctx, "session-a", jane.ID); err != nil || p != nil {
 		t.Errorf("an expired purpose is still in force: %+v, %v", p, err)
 	}
 	// Another tenant's customer cannot state a purpose for it (404).
 	bright := mustCustomer(t, db, "bright")
-	if _, err := db.StatePurpose(ctx, customerActor(t, db, bright), "session-c", jane.ID, "checking something here"); err != models.ErrNotFound {
+	if _, err := db.StatePurpose(ctx, customerActor(t, db, bright), "session-c", jane.ID, "checking something here"); err != store.ErrNotFound {
 		t.Errorf("another tenant: %v", err)
 	}
 }

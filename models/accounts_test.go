@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	outbox "github.com/sendara/console/models/outbox"
+
 	"errors"
 	"strings"
 	"testing"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // accountsLink makes the mailed URL of a token under prefix.
@@ -16,7 +20,7 @@ func accountsLink(prefix string) func(string) string {
 }
 
 // accountsCreateInvite invites userID as actor and returns the token.
-func accountsCreateInvite(t testing.TB, db *models.DB, actor models.Actor, userID string) (string, error) {
+func accountsCreateInvite(t testing.TB, db *models.DB, actor store.Actor, userID string) (string, error) {
 	t.Helper()
 	inv, err := db.CreateInvite(t.Context(), actor, userID, accountsLink("/invite/"))
 	if err != nil {
@@ -26,13 +30,13 @@ func accountsCreateInvite(t testing.TB, db *models.DB, actor models.Actor, userI
 }
 
 // accountsMails returns the outbox mail queued to addr, newest first.
-func accountsMails(t testing.TB, db *models.DB, addr string) []models.OutboxMail {
+func accountsMails(t testing.TB, db *models.DB, addr string) []outbox.OutboxMail {
 	t.Helper()
-	all, err := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{Limit: 500})
+	all, err := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{Limit: 500})
 	if err != nil {
 		t.Fatalf("outbox: %v", err)
 	}
-	var out []models.OutboxMail
+	var out []outbox.OutboxMail
 	for _, m := range all {
 		if m.ToAddr == addr {
 			out = append(out, m)
@@ -57,8 +61,8 @@ func TestAccountsInviteIsMailedWithItsLinkAndExpiryAndStoredHashed(t *testing.T)
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	admin := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	admin := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 
 	inv, err := db.CreateInvite(t.Context(), admin.Actor(testIP), u.ID, accountsLink("/invite/"))
 	if err != nil {
@@ -76,8 +80,8 @@ func TestAccountsInviteIsMailedWithItsLinkAndExpiryAndStoredHashed(t *testing.T)
 	if want := inv.ExpiresAt.Format("2006-01-02 15:04") + " UTC"; !strings.Contains(m.BodyText, want) {
 		t.Errorf("mail does not give the expiry %q:\n%s", want, m.BodyText)
 	}
-	if d := inv.ExpiresAt.Sub(time.Now()); d < models.InviteLifetime-time.Minute || d > models.InviteLifetime {
-		t.Errorf("invitation expires in %s, want %s", d, models.InviteLifetime)
+	if d := inv.ExpiresAt.Sub(time.Now()); d < accounts.InviteLifetime-time.Minute || d > accounts.InviteLifetime {
+		t.Errorf("invitation expires in %s, want %s", d, accounts.InviteLifetime)
 	}
 	if m.CustomerID == nil || *m.CustomerID != acme.ID {
 		t.Errorf("mail's customer = %v, want acme", m.CustomerID)
@@ -111,33 +115,33 @@ func TestAccountsInviteLinkStates(t *testing.T) {
 				t.Fatal(err)
 			}
 			return token
-		}, models.ErrInviteInvalid, true},
+		}, accounts.ErrInviteInvalid, true},
 		{"used", func(t *testing.T, db *models.DB, userID, token string) string {
 			if err := db.AcceptInvite(t.Context(), token, goodPassword, testIP); err != nil {
 				t.Fatalf("AcceptInvite: %v", err)
 			}
 			return token
-		}, models.ErrInviteInvalid, false},
+		}, accounts.ErrInviteInvalid, false},
 		{"replaced by a resend", func(t *testing.T, db *models.DB, userID, token string) string {
 			if _, err := accountsCreateInvite(t, db, modeltest.Staff, userID); err != nil {
 				t.Fatalf("resend: %v", err)
 			}
 			return token
-		}, models.ErrInviteInvalid, false},
+		}, accounts.ErrInviteInvalid, false},
 		{"revoked", func(t *testing.T, db *models.DB, userID, token string) string {
 			if err := db.RevokeInvite(t.Context(), modeltest.Staff, userID); err != nil {
 				t.Fatalf("RevokeInvite: %v", err)
 			}
 			return token
-		}, models.ErrInviteInvalid, false},
-		{"unknown", func(t *testing.T, db *models.DB, userID, token string) string { return "no-such-token" }, models.ErrInviteInvalid, false},
+		}, accounts.ErrInviteInvalid, false},
+		{"unknown", func(t *testing.T, db *models.DB, userID, token string) string { return "no-such-token" }, accounts.ErrInviteInvalid, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db := modeltest.Open(t)
 			acme := newCustomer(t, db, "acme")
-			u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+			u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 			token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 			if err != nil {
 				t.Fatalf("CreateInvite: %v", err)
@@ -154,7 +158,7 @@ func TestAccountsInviteLinkStates(t *testing.T) {
 				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 					t.Errorf("%s = %v, want %v", what, err, tt.wantErr)
 				}
-				var exp *models.InviteExpiredError
+				var exp *accounts.InviteExpiredError
 				if errors.As(err, &exp) != tt.expired {
 					t.Errorf("%s = %v; expired error: %v, want %v", what, err, !tt.expired, tt.expired)
 				}
@@ -167,7 +171,7 @@ func TestAccountsResendAuditsItAndPendingListShowsTheNewExpiry(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 	if _, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -204,10 +208,10 @@ func TestAccountsCustomerAdminManagesOnlyItsOwnTenantsInvitations(t *testing.T) 
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	admin := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
-	mine := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	theirs := newUser(t, db, "agent@other.test", models.RoleCustomerAgent, other.ID, "")
-	for _, u := range []*models.User{mine, theirs} {
+	admin := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
+	mine := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
+	theirs := newUser(t, db, "agent@other.test", accounts.RoleCustomerAgent, other.ID, "")
+	for _, u := range []*accounts.User{mine, theirs} {
 		if _, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +229,7 @@ func TestAccountsCustomerAdminManagesOnlyItsOwnTenantsInvitations(t *testing.T) 
 		{"RevokeInvite", func() error { return db.RevokeInvite(t.Context(), admin, theirs.ID) }},
 	}
 	for _, tt := range tests {
-		if err := tt.call(); !errors.Is(err, models.ErrNotFound) {
+		if err := tt.call(); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s on another tenant's user = %v, want ErrNotFound", tt.name, err)
 		}
 	}
@@ -251,12 +255,12 @@ func TestAccountsPasswordResetRequestAnswersAlikeAndMailsOnlyRealAccounts(t *tes
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	active := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
-	disabled := newUser(t, db, "leaver@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	active := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
+	disabled := newUser(t, db, "leaver@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	if err := db.SetUserDisabled(t.Context(), modeltest.Staff, disabled.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	invited := newUser(t, db, "invited@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	invited := newUser(t, db, "invited@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 
 	tests := []struct {
 		email   string
@@ -309,27 +313,27 @@ func TestAccountsPasswordResetLinkStates(t *testing.T) {
 				t.Fatal(err)
 			}
 			return token
-		}, models.ErrResetInvalid, true},
+		}, accounts.ErrResetInvalid, true},
 		{"used", func(t *testing.T, db *models.DB, email, token string) string {
 			if err := db.ResetPassword(t.Context(), token, goodPassword+" x", testIP); err != nil {
 				t.Fatalf("first ResetPassword: %v", err)
 			}
 			return token
-		}, models.ErrResetInvalid, false},
+		}, accounts.ErrResetInvalid, false},
 		{"replaced by a newer request", func(t *testing.T, db *models.DB, email, token string) string {
 			if err := db.RequestPasswordReset(t.Context(), email, testIP, accountsLink("/password-reset/")); err != nil {
 				t.Fatal(err)
 			}
 			return token
-		}, models.ErrResetInvalid, false},
-		{"unknown", func(t *testing.T, db *models.DB, email, token string) string { return "nope" }, models.ErrResetInvalid, false},
+		}, accounts.ErrResetInvalid, false},
+		{"unknown", func(t *testing.T, db *models.DB, email, token string) string { return "nope" }, accounts.ErrResetInvalid, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db := modeltest.Open(t)
 			acme := newCustomer(t, db, "acme")
-			u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+			u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 			if err := db.RequestPasswordReset(t.Context(), u.Email, testIP, accountsLink("/password-reset/")); err != nil {
 				t.Fatal(err)
 			}
@@ -346,7 +350,7 @@ func TestAccountsPasswordResetLinkStates(t *testing.T) {
 				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 					t.Errorf("%s = %v, want %v", what, err, tt.wantErr)
 				}
-				var exp *models.ResetExpiredError
+				var exp *accounts.ResetExpiredError
 				if errors.As(err, &exp) != tt.expired {
 					t.Errorf("%s = %v; want expired=%v", what, err, tt.expired)
 				}
@@ -382,7 +386,7 @@ func TestAccountsPasswordResetEndsSessionsKeepsTheSecondFactorAndIsAudited(t *te
 		t.Fatalf("ResetPassword: %v", err)
 	}
 
-	if _, _, err := db.LoadSession(t.Context(), old.Token, testPolicy); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), old.Token, testPolicy); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("a session from before the reset = %v, want ErrNoSession", err)
 	}
 	res, err := db.Login(t.Context(), email, chosen, testIP, "test", testPolicy)
@@ -401,21 +405,21 @@ func TestAccountsPasswordResetRequestsAreThrottledAlikeForEveryAddress(t *testin
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	for _, email := range []string{u.Email, "nobody@acme.test"} {
-		for i := range models.ResetAccountThrottle.Free {
+		for i := range accounts.ResetAccountThrottle.Free {
 			if err := db.RequestPasswordReset(t.Context(), email, testIP, accountsLink("/password-reset/")); err != nil {
 				t.Fatalf("%s request %d: %v", email, i+1, err)
 			}
 		}
 		err := db.RequestPasswordReset(t.Context(), email, testIP, accountsLink("/password-reset/"))
-		var rl *models.RateLimitError
+		var rl *store.RateLimitError
 		if !errors.As(err, &rl) || rl.Scope != "reset_account" {
-			t.Errorf("%s request %d = %v, want a reset_account RateLimitError", email, models.ResetAccountThrottle.Free+1, err)
+			t.Errorf("%s request %d = %v, want a reset_account RateLimitError", email, accounts.ResetAccountThrottle.Free+1, err)
 		}
 	}
-	if n := len(accountsMails(t, db, u.Email)); n != models.ResetAccountThrottle.Free {
-		t.Errorf("%d reset mails, want %d (none for the refused request)", n, models.ResetAccountThrottle.Free)
+	if n := len(accountsMails(t, db, u.Email)); n != accounts.ResetAccountThrottle.Free {
+		t.Errorf("%d reset mails, want %d (none for the refused request)", n, accounts.ResetAccountThrottle.Free)
 	}
 	limited := 0
 	for _, e := range auditEvents(t, db, "user.password_reset_request") {

@@ -10,6 +10,7 @@ import (
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // TestAuditRefusesAnInsertThatDoesNotContinueTheChain writes rows past the
@@ -19,14 +20,14 @@ func TestAuditRefusesAnInsertThatDoesNotContinueTheChain(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		edit    func(e *models.AuditEvent, es []models.AuditEvent)
+		edit    func(e *store.AuditEvent, es []store.AuditEvent)
 		refused bool
 	}{
-		{"the next entry, linked", func(e *models.AuditEvent, es []models.AuditEvent) {}, false},
-		{"a wrong prev_hash", func(e *models.AuditEvent, es []models.AuditEvent) { e.PrevHash = es[1].Hash }, true},
-		{"an empty prev_hash", func(e *models.AuditEvent, es []models.AuditEvent) { e.PrevHash = "" }, true},
-		{"a skipped seq", func(e *models.AuditEvent, es []models.AuditEvent) { e.Seq = 5 }, true},
-		{"a seq far ahead", func(e *models.AuditEvent, es []models.AuditEvent) { e.Seq = 1000 }, true},
+		{"the next entry, linked", func(e *store.AuditEvent, es []store.AuditEvent) {}, false},
+		{"a wrong prev_hash", func(e *store.AuditEvent, es []store.AuditEvent) { e.PrevHash = es[1].Hash }, true},
+		{"an empty prev_hash", func(e *store.AuditEvent, es []store.AuditEvent) { e.PrevHash = "" }, true},
+		{"a skipped seq", func(e *store.AuditEvent, es []store.AuditEvent) { e.Seq = 5 }, true},
+		{"a seq far ahead", func(e *store.AuditEvent, es []store.AuditEvent) { e.Seq = 1000 }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,12 +56,12 @@ func TestAuditRefusesAnInsertThatDoesNotContinueTheChain(t *testing.T) {
 // first entry must be seq 1 with no prev_hash.
 func TestAuditRefusesAFirstEntryThatDoesNotStartTheChain(t *testing.T) {
 	t.Parallel()
-	for _, e := range []models.AuditEvent{
+	for _, e := range []store.AuditEvent{
 		{Seq: 2, Action: "x"},
 		{Seq: 1, Action: "x", PrevHash: strings.Repeat("a", 64)},
 	} {
 		db := modeltest.Open(t)
-		e.OccurredAt = models.Now()
+		e.OccurredAt = store.Now()
 		e.Hash = e.ComputeHash()
 		if err := db.Gorm.Create(&e).Error; err == nil {
 			t.Errorf("entry %d with prev_hash %q went into an empty chain", e.Seq, e.PrevHash)
@@ -68,7 +69,7 @@ func TestAuditRefusesAFirstEntryThatDoesNotStartTheChain(t *testing.T) {
 	}
 }
 
-func exportAll(t *testing.T, db *models.DB, actor models.Actor, f models.AuditFilter) []auditchain.Entry {
+func exportAll(t *testing.T, db *models.DB, actor store.Actor, f store.AuditFilter) []auditchain.Entry {
 	t.Helper()
 	var es []auditchain.Entry
 	n, err := db.ExportAudit(t.Context(), actor, f, func(e *auditchain.Entry) error {
@@ -85,14 +86,14 @@ func TestExportAuditIsTheChainAsStored(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	// More than one page, so the keyset paging is crossed.
-	many := make([]models.Audit, 1205)
+	many := make([]store.Audit, 1205)
 	for i := range many {
-		many[i] = models.Audit{Action: "test.bulk", ObjectID: fmt.Sprint(i), Details: map[string]any{"why": "<&> \u2028 é"}}
+		many[i] = store.Audit{Action: "test.bulk", ObjectID: fmt.Sprint(i), Details: map[string]any{"why": "<&> \u2028 é"}}
 	}
 	if err := db.Record(t.Context(), modeltest.Staff, many...); err != nil {
 		t.Fatal(err)
 	}
-	es := exportAll(t, db, modeltest.Staff, models.AuditFilter{})
+	es := exportAll(t, db, modeltest.Staff, store.AuditFilter{})
 	if len(es) != len(many) || es[0].Seq != 1 || es[len(es)-1].Seq != int64(len(many)) {
 		t.Fatalf("exported %d entries, want %d from 1", len(es), len(many))
 	}
@@ -113,12 +114,12 @@ func TestExportAuditOfACustomerAdminHoldsOnlyItsTenant(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	for i, tenant := range []string{"acme", "bright", "acme", "", "bright", "acme"} {
-		if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: "contact.view", CustomerID: tenant, ObjectID: fmt.Sprint(i)}); err != nil {
+		if err := db.Record(t.Context(), modeltest.Staff, store.Audit{Action: "contact.view", CustomerID: tenant, ObjectID: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	admin := models.CustomerUser("u-acme", "admin@acme.example", "acme", "")
-	got := exportAll(t, db, admin, models.AuditFilter{})
+	admin := store.CustomerUser("u-acme", "admin@acme.example", "acme", "")
+	got := exportAll(t, db, admin, store.AuditFilter{})
 	var seqs []int64
 	for _, e := range got {
 		seqs = append(seqs, e.Seq)
@@ -132,7 +133,7 @@ func TestExportAuditOfACustomerAdminHoldsOnlyItsTenant(t *testing.T) {
 		t.Errorf("the export is recorded as %+v, want an audit.export in acme's log by its admin", exp)
 	}
 	// A filter naming another tenant cannot widen the scope.
-	for _, f := range []models.AuditFilter{{CustomerID: "bright"}, {Actions: []string{"contact."}}} {
+	for _, f := range []store.AuditFilter{{CustomerID: "bright"}, {Actions: []string{"contact."}}} {
 		for _, e := range exportAll(t, db, admin, f) {
 			if e.CustomerID != "acme" {
 				t.Errorf("acme's admin exported entry %d of tenant %q", e.Seq, e.CustomerID)
@@ -144,16 +145,16 @@ func TestExportAuditOfACustomerAdminHoldsOnlyItsTenant(t *testing.T) {
 func TestAuditFilterNarrowsByEveryField(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	ann := models.StaffUser("u-ann", "ann@sendara.example", "")
-	bob := models.StaffUser("u-bob", "bob@sendara.example", "")
+	ann := store.StaffUser("u-ann", "ann@sendara.example", "")
+	bob := store.StaffUser("u-bob", "bob@sendara.example", "")
 	writes := []struct {
-		by models.Actor
-		a  models.Audit
+		by store.Actor
+		a  store.Audit
 	}{
-		{ann, models.Audit{Action: "request.deny", ObjectID: "r-1", CustomerID: "acme", Details: map[string]any{"reference": "PR-2026-000001", "reason": "identity not verified"}}},
-		{bob, models.Audit{Action: "contact.view", ObjectID: "c-1", CustomerID: "acme"}},
-		{ann, models.Audit{Action: "user.login"}},
-		{bob, models.Audit{Action: "request.verify", ObjectID: "r-2", CustomerID: "bright", Details: map[string]any{"reference": "PR-2026-000002", "skipped": "known customer"}}},
+		{ann, store.Audit{Action: "request.deny", ObjectID: "r-1", CustomerID: "acme", Details: map[string]any{"reference": "PR-2026-000001", "reason": "identity not verified"}}},
+		{bob, store.Audit{Action: "contact.view", ObjectID: "c-1", CustomerID: "acme"}},
+		{ann, store.Audit{Action: "user.login"}},
+		{bob, store.Audit{Action: "request.verify", ObjectID: "r-2", CustomerID: "bright", Details: map[string]any{"reference": "PR-2026-000002", "skipped": "known customer"}}},
 	}
 	for _, w := range writes {
 		if err := db.Record(t.Context(), w.by, w.a); err != nil {
@@ -162,16 +163,16 @@ func TestAuditFilterNarrowsByEveryField(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		f    models.AuditFilter
+		f    store.AuditFilter
 		want string
 	}{
-		{"several actions", models.AuditFilter{Actions: []string{"user.", "contact."}}, "contact.view user.login"},
-		{"an actor", models.AuditFilter{Actor: "bob@sendara.example"}, "contact.view request.verify"},
-		{"a customer", models.AuditFilter{CustomerID: "acme"}, "request.deny contact.view"},
-		{"an object", models.AuditFilter{Object: "c-1"}, "contact.view"},
-		{"a request by reference", models.AuditFilter{Object: "PR-2026-000002"}, "request.verify"},
-		{"text in the details", models.AuditFilter{Text: "identity not"}, "request.deny"},
-		{"text with LIKE wildcards", models.AuditFilter{Text: "%"}, ""},
+		{"several actions", store.AuditFilter{Actions: []string{"user.", "contact."}}, "contact.view user.login"},
+		{"an actor", store.AuditFilter{Actor: "bob@sendara.example"}, "contact.view request.verify"},
+		{"a customer", store.AuditFilter{CustomerID: "acme"}, "request.deny contact.view"},
+		{"an object", store.AuditFilter{Object: "c-1"}, "contact.view"},
+		{"a request by reference", store.AuditFilter{Object: "PR-2026-000002"}, "request.verify"},
+		{"text in the details", store.AuditFilter{Text: "identity not"}, "request.deny"},
+		{"text with LIKE wildcards", store.AuditFilter{Text: "%"}, ""},
 	}
 	for _, tt := range tests {
 		es := exportAll(t, db, modeltest.Staff, tt.f)
@@ -201,13 +202,13 @@ func TestCheckpointsExposeARewriteAndARollback(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		tamper  func(t *testing.T, db *models.DB, es []models.AuditEvent)
+		tamper  func(t *testing.T, db *models.DB, es []store.AuditEvent)
 		problem string
 	}{
-		{"nothing changed, more entries appended", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"nothing changed, more entries appended", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			recordEvents(t, db, 2)
 		}, ""},
-		{"the whole chain rewritten", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"the whole chain rewritten", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			prev := ""
 			for _, e := range es {
@@ -221,7 +222,7 @@ func TestCheckpointsExposeARewriteAndARollback(t *testing.T) {
 			}
 			mustExec(t, db, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
 		}, "rewritten"},
-		{"rolled back to an older copy", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"rolled back to an older copy", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			// The state an older copy of the database is in: the newest
 			// entries and the head as they were before them.
 			bypassAppendOnly(t, db)
@@ -229,7 +230,7 @@ func TestCheckpointsExposeARewriteAndARollback(t *testing.T) {
 			mustExec(t, db, "DELETE FROM audit_events WHERE seq = 4")
 			mustExec(t, db, "UPDATE audit_head SET seq = 3, hash = ? WHERE id = 1", es[2].Hash)
 		}, "rolled back"},
-		{"rolled back, then written past the checkpoint again", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"rolled back, then written past the checkpoint again", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			mustExec(t, db, "DELETE FROM audit_events WHERE seq = 5")
 			mustExec(t, db, "UPDATE audit_head SET seq = 4, hash = ? WHERE id = 1", es[3].Hash)

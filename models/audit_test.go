@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	customers "github.com/sendara/console/models/customers"
+	errs "github.com/sendara/console/models/errs"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -10,19 +13,20 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // recordEvents writes n audit events, alternating between db.Record and an
 // audited db.Tx, and returns the chain in seq order.
-func recordEvents(t testing.TB, db *models.DB, n int) []models.AuditEvent {
+func recordEvents(t testing.TB, db *models.DB, n int) []store.AuditEvent {
 	t.Helper()
 	for i := 1; i <= n; i++ {
-		a := models.Audit{Action: "test.event", ObjectType: "test", ObjectID: fmt.Sprint(i), Details: map[string]any{"i": i}}
+		a := store.Audit{Action: "test.event", ObjectType: "test", ObjectID: fmt.Sprint(i), Details: map[string]any{"i": i}}
 		var err error
 		if i%2 == 1 {
 			err = db.Record(t.Context(), modeltest.Staff, a)
 		} else {
-			err = db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { tx.Audit(a); return nil })
+			err = db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error { tx.Audit(a); return nil })
 		}
 		if err != nil {
 			t.Fatalf("write audit event %d: %v", i, err)
@@ -32,16 +36,16 @@ func recordEvents(t testing.TB, db *models.DB, n int) []models.AuditEvent {
 }
 
 // chain reads every audit event in seq order.
-func chain(t testing.TB, db *models.DB) []models.AuditEvent {
+func chain(t testing.TB, db *models.DB) []store.AuditEvent {
 	t.Helper()
-	var es []models.AuditEvent
+	var es []store.AuditEvent
 	if err := db.Gorm.WithContext(t.Context()).Order("seq").Find(&es).Error; err != nil {
 		t.Fatalf("read audit events: %v", err)
 	}
 	return es
 }
 
-func verify(t testing.TB, db *models.DB) models.ChainReport {
+func verify(t testing.TB, db *models.DB) store.ChainReport {
 	t.Helper()
 	rep, err := db.VerifyAudit(t.Context())
 	if err != nil {
@@ -55,7 +59,7 @@ func verify(t testing.TB, db *models.DB) models.ChainReport {
 func bypassAppendOnly(t testing.TB, db *models.DB) {
 	t.Helper()
 	stmts := []string{"ALTER TABLE audit_events DISABLE TRIGGER USER"}
-	if db.Dialect == models.SQLite {
+	if db.Dialect == store.SQLite {
 		stmts = []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete"}
 	}
 	for _, s := range stmts {
@@ -96,7 +100,7 @@ func TestOneTransactionsAuditEventsAreChainedTogether(t *testing.T) {
 	recordEvents(t, db, 1)
 
 	err := db.Record(t.Context(), modeltest.Staff,
-		models.Audit{Action: "test.first"}, models.Audit{Action: "test.second"}, models.Audit{Action: "test.third"})
+		store.Audit{Action: "test.first"}, store.Audit{Action: "test.second"}, store.Audit{Action: "test.third"})
 	if err != nil {
 		t.Fatalf("Record: %v", err)
 	}
@@ -118,28 +122,28 @@ func TestVerifyAuditFindsTheFirstTamperedEntry(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		tamper func(t *testing.T, db *models.DB, es []models.AuditEvent)
+		tamper func(t *testing.T, db *models.DB, es []store.AuditEvent)
 		badSeq int64
 	}{
-		{"an edited entry's details", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"an edited entry's details", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			mustExec(t, db, `UPDATE audit_events SET details = '{"i":99}' WHERE seq = 3`)
 		}, 3},
-		{"an edited entry whose own hash was recomputed", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"an edited entry whose own hash was recomputed", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			e := es[2]
 			e.Details = `{"i":99}`
 			mustExec(t, db, "UPDATE audit_events SET details = ?, hash = ? WHERE seq = 3", e.Details, e.ComputeHash())
 		}, 4},
-		{"a deleted middle entry", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"a deleted middle entry", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			mustExec(t, db, "DELETE FROM audit_events WHERE seq = 3")
 		}, 3},
-		{"a deleted newest entry", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"a deleted newest entry", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			mustExec(t, db, "DELETE FROM audit_events WHERE seq = 5")
 		}, 5},
-		{"a forged entry appended without moving the head", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"a forged entry appended without moving the head", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			forged := es[4]
 			forged.Seq, forged.PrevHash, forged.Action = 6, es[4].Hash, "user.login"
 			forged.Hash = forged.ComputeHash()
@@ -147,7 +151,7 @@ func TestVerifyAuditFindsTheFirstTamperedEntry(t *testing.T) {
 				t.Fatalf("insert forged entry: %v", err)
 			}
 		}, 6},
-		{"a rewritten newest entry with a recomputed hash", func(t *testing.T, db *models.DB, es []models.AuditEvent) {
+		{"a rewritten newest entry with a recomputed hash", func(t *testing.T, db *models.DB, es []store.AuditEvent) {
 			bypassAppendOnly(t, db)
 			e := es[4]
 			e.ActorLabel = "someone else"
@@ -187,7 +191,7 @@ func TestAuditEventsRefuseUpdateAndDelete(t *testing.T) {
 		"DELETE FROM audit_events WHERE seq = 3",
 		"DELETE FROM audit_events",
 	}
-	if db.Dialect == models.Postgres {
+	if db.Dialect == store.Postgres {
 		stmts = append(stmts, "TRUNCATE audit_events")
 	}
 
@@ -209,8 +213,8 @@ func TestFailedTransactionWritesNoAuditEvent(t *testing.T) {
 	recordEvents(t, db, 2)
 	boom := errors.New("boom")
 
-	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
-		tx.Audit(models.Audit{Action: "test.rolled_back"})
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error {
+		tx.Audit(store.Audit{Action: "test.rolled_back"})
 		return boom
 	})
 
@@ -230,9 +234,9 @@ func TestFailedChangeLeavesNeitherTheChangeNorItsAuditEvent(t *testing.T) {
 	db := modeltest.Open(t)
 	newCustomer(t, db, "acme")
 
-	_, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Duplicate"})
+	_, err := db.CreateCustomer(t.Context(), modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Duplicate"})
 
-	if _, ok := models.AsConflict(err); !ok {
+	if _, ok := errs.AsConflict(err); !ok {
 		t.Fatalf("CreateCustomer with a taken slug = %v, want a ConflictError", err)
 	}
 	if n := len(auditEvents(t, db, "customer.create")); n != 1 {
@@ -243,7 +247,7 @@ func TestFailedChangeLeavesNeitherTheChangeNorItsAuditEvent(t *testing.T) {
 func TestConcurrentAuditedWritesLeaveOneUnbrokenChain(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	if db.Dialect != models.Postgres {
+	if db.Dialect != store.Postgres {
 		t.Skip("SQLite has one connection, so its writers never overlap; set CONSOLE_TEST_DB to a postgres:// URL to run this")
 	}
 	const writers, each = 16, 50
@@ -255,11 +259,11 @@ func TestConcurrentAuditedWritesLeaveOneUnbrokenChain(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				key := fmt.Sprintf("w%02d-%02d", w, i)
-				errs <- db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+				errs <- db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error {
 					if err := tx.G.Exec("INSERT INTO settings (key, value) VALUES (?, ?)", key, "v").Error; err != nil {
 						return err
 					}
-					tx.Audit(models.Audit{Action: "test.concurrent", ObjectType: "writer", ObjectID: fmt.Sprint(w), Details: map[string]any{"key": key}})
+					tx.Audit(store.Audit{Action: "test.concurrent", ObjectType: "writer", ObjectID: fmt.Sprint(w), Details: map[string]any{"key": key}})
 					return nil
 				})
 			}
@@ -301,23 +305,23 @@ func TestConcurrentRecordsShareTransactionsButKeepTheirActors(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			actor := models.StaffUser(fmt.Sprint("user-", c), fmt.Sprint("User ", c), "192.0.2.1")
+			actor := store.StaffUser(fmt.Sprint("user-", c), fmt.Sprint("User ", c), "192.0.2.1")
 			for i := range each {
-				a := models.Audit{Action: "test.record", ObjectType: "caller", ObjectID: fmt.Sprint(c), Details: map[string]any{"i": i}}
+				a := store.Audit{Action: "test.record", ObjectType: "caller", ObjectID: fmt.Sprint(c), Details: map[string]any{"i": i}}
 				if err := db.Record(t.Context(), actor, a, a); err != nil {
 					t.Error(err)
 					return
 				}
 				// Committed when Record returns: this caller's entries are there.
 				var n int64
-				if err := db.Gorm.Model(&models.AuditEvent{}).Where("actor_id = ?", actor.ID).Count(&n).Error; err != nil || n < int64(2*(i+1)) {
+				if err := db.Gorm.Model(&store.AuditEvent{}).Where("actor_id = ?", actor.ID).Count(&n).Error; err != nil || n < int64(2*(i+1)) {
 					t.Errorf("caller %d after %d records: %d entries, %v", c, i+1, n, err)
 					return
 				}
 			}
 		}()
 	}
-	bad := models.Audit{Action: "test.bad", Details: map[string]any{"unencodable": make(chan int)}}
+	bad := store.Audit{Action: "test.bad", Details: map[string]any{"unencodable": make(chan int)}}
 	if err := db.Record(t.Context(), modeltest.Staff, bad); err == nil {
 		t.Error("an entry whose details cannot be encoded was accepted")
 	}
@@ -351,7 +355,7 @@ func TestVerifyAuditWhileWritersAppend(t *testing.T) {
 					return
 				default:
 				}
-				if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: "test.during_verify", ObjectType: "writer", ObjectID: fmt.Sprint(w, "-", i)}); err != nil {
+				if err := db.Record(t.Context(), modeltest.Staff, store.Audit{Action: "test.during_verify", ObjectType: "writer", ObjectID: fmt.Sprint(w, "-", i)}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -374,13 +378,13 @@ func TestListAuditShowsACustomerActorOnlyItsTenantsEvents(t *testing.T) {
 	a := newCustomer(t, db, "acme")
 	b := newCustomer(t, db, "other")
 	for _, c := range []string{a.ID, b.ID, ""} {
-		if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: "contact.view", CustomerID: c}); err != nil {
+		if err := db.Record(t.Context(), modeltest.Staff, store.Audit{Action: "contact.view", CustomerID: c}); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
 	}
-	actor := models.CustomerUser("u-1", "", a.ID, "")
+	actor := store.CustomerUser("u-1", "", a.ID, "")
 
-	es, err := db.ListAudit(t.Context(), actor, models.AuditFilter{})
+	es, err := db.ListAudit(t.Context(), actor, store.AuditFilter{})
 	if err != nil {
 		t.Fatalf("ListAudit: %v", err)
 	}
@@ -395,7 +399,7 @@ func TestListAuditShowsACustomerActorOnlyItsTenantsEvents(t *testing.T) {
 	if strings.Join(got, " ") != "contact.view customer.create" {
 		t.Errorf("acme's actor sees %v, want its contact.view and customer.create, newest first", got)
 	}
-	if all, _ := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{}); len(all) != 5 {
+	if all, _ := db.ListAudit(t.Context(), modeltest.Staff, store.AuditFilter{}); len(all) != 5 {
 		t.Errorf("staff see %d events, want all 5", len(all))
 	}
 }
@@ -404,7 +408,7 @@ func TestListAuditFiltersByActionPrefixLiterally(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	for _, action := range []string{"user.login", "user.logout", "userx.other", "customer.create"} {
-		if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: action}); err != nil {
+		if err := db.Record(t.Context(), modeltest.Staff, store.Audit{Action: action}); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
 	}
@@ -417,7 +421,7 @@ func TestListAuditFiltersByActionPrefixLiterally(t *testing.T) {
 		{"customer", "customer.create"},
 	}
 	for _, tt := range tests {
-		es, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Action: tt.prefix})
+		es, err := db.ListAudit(t.Context(), modeltest.Staff, store.AuditFilter{Action: tt.prefix})
 		if err != nil {
 			t.Fatalf("ListAudit: %v", err)
 		}
@@ -436,11 +440,11 @@ func TestListAuditPagesByKeyset(t *testing.T) {
 	db := modeltest.Open(t)
 	recordEvents(t, db, 7)
 
-	page1, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Limit: 3})
+	page1, err := db.ListAudit(t.Context(), modeltest.Staff, store.AuditFilter{Limit: 3})
 	if err != nil {
 		t.Fatalf("ListAudit: %v", err)
 	}
-	page2, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Limit: 3, Before: page1[len(page1)-1].Seq})
+	page2, err := db.ListAudit(t.Context(), modeltest.Staff, store.AuditFilter{Limit: 3, Before: page1[len(page1)-1].Seq})
 	if err != nil {
 		t.Fatalf("ListAudit: %v", err)
 	}
@@ -496,8 +500,8 @@ func TestVerifyAuditHashesAnyText(t *testing.T) {
 	db := modeltest.Open(t)
 	texts := []string{"", `"quoted" \ back`, "<b>&amp;</b>", "tab\tline\ncr\r\x01\x1f\x7f", "é 日本語 🙂", "sep\u2028\u2029", "\ufffd"}
 	for _, s := range texts {
-		actor := models.StaffUser(s, s, s)
-		a := models.Audit{Action: "test." + s, ObjectType: s, ObjectID: s, CustomerID: s, Details: map[string]any{s: s}}
+		actor := store.StaffUser(s, s, s)
+		a := store.Audit{Action: "test." + s, ObjectType: s, ObjectID: s, CustomerID: s, Details: map[string]any{s: s}}
 		if err := db.Record(t.Context(), actor, a); err != nil {
 			t.Fatalf("Record %q: %v", s, err)
 		}

@@ -1,19 +1,23 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"encoding/json"
 	"testing"
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // lastAudit is the newest event whose action starts with prefix, and its
 // details decoded.
-func lastAudit(t *testing.T, db *models.DB, actor models.Actor, prefix string) (models.AuditEvent, map[string]any) {
+func lastAudit(t *testing.T, db *models.DB, actor store.Actor, prefix string) (store.AuditEvent, map[string]any) {
 	t.Helper()
-	es, err := db.ListAudit(context.Background(), actor, models.AuditFilter{Action: prefix, Limit: 1})
+	es, err := db.ListAudit(context.Background(), actor, store.AuditFilter{Action: prefix, Limit: 1})
 	if err != nil || len(es) == 0 {
 		t.Fatalf("no %s event visible to %s: %v", prefix, actor.Label, err)
 	}
@@ -29,8 +33,8 @@ func lastAudit(t *testing.T, db *models.DB, actor models.Actor, prefix string) (
 func TestTheWhyOfARequestStepIsInTheAuditChain(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeErasure, Regime: "gdpr", Identifiers: []string{"jane@example.com"},
-		Requester: models.Requester{Email: "jane@example.com"}})
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Identifiers: []string{"jane@example.com"},
+		Requester: requests.Requester{Email: "jane@example.com"}})
 	steps := []struct {
 		action, key, want string
 		do                func() error
@@ -44,7 +48,7 @@ func TestTheWhyOfARequestStepIsInTheAuditChain(t *testing.T) {
 			return err
 		}},
 		{"request.status", "reason", "manifestly unfounded: the fifth identical request this month", func() error {
-			_, err := db.SetStatus(ctx, modeltest.Staff, r.ID, models.StatusDenied, "manifestly unfounded: the fifth identical request this month")
+			_, err := db.SetStatus(ctx, modeltest.Staff, r.ID, requests.StatusDenied, "manifestly unfounded: the fifth identical request this month")
 			return err
 		}},
 	}
@@ -67,16 +71,16 @@ func TestControllersSeeTheirRequestsInTheirOwnLog(t *testing.T) {
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
 	subject(t, db, acme)
 	subject(t, db, bright)
-	r := instructed(t, db, models.TypePortability, []string{janeEmail}, acme)
+	r := instructed(t, db, calendar.TypePortability, []string{janeEmail}, acme)
 	acmeAdmin := customerActor(t, db, acme)
 	brightAdmin := customerActor(t, db, bright)
 
-	for _, admin := range []models.Actor{acmeAdmin, brightAdmin} {
+	for _, admin := range []store.Actor{acmeAdmin, brightAdmin} {
 		if e, d := lastAudit(t, db, admin, "routed_task.create"); e.CustomerID != admin.CustomerID || d["reference"] != r.Reference {
 			t.Errorf("routing as %s sees it: %+v", admin.Label, e)
 		}
 	}
-	if e, d := lastAudit(t, db, acmeAdmin, "request.controller_answer"); d["decision"] != models.TaskDenied ||
+	if e, d := lastAudit(t, db, acmeAdmin, "request.controller_answer"); d["decision"] != requests.TaskDenied ||
 		d["reason"] != "we must keep this person's data for an open contract" || e.CustomerID != acme.ID {
 		t.Errorf("acme's denial in its own log: %+v %v", e, d)
 	}
@@ -88,7 +92,7 @@ func TestControllersSeeTheirRequestsInTheirOwnLog(t *testing.T) {
 	if e, _ := lastAudit(t, db, brightAdmin, "request.export"); e.CustomerID != bright.ID {
 		t.Errorf("bright's bundle is logged for tenant %q", e.CustomerID)
 	}
-	if _, err := db.DownloadExport(ctx, models.Public("", "link holder", ""), b.Token); err != nil {
+	if _, err := db.DownloadExport(ctx, store.Public("", "link holder", ""), b.Token); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := lastAudit(t, db, brightAdmin, "request.export_download"); e.ActorLabel != "link holder" {

@@ -1,9 +1,5 @@
 package models_test
 
-// Small benchmarks of the hot paths, each beside a baseline in the same
-// run (go test -bench . -run '^$' ./models/). The full-scale figures of
-// DESIGN §7 come from go run ./bench.
-
 import (
 	"context"
 	"crypto/sha256"
@@ -12,9 +8,14 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
+
+// Small benchmarks of the hot paths, each beside a baseline in the same
+// run (go test -bench . -run '^$' ./models/). The full-scale figures of
+// DESIGN §7 come from go run ./bench.
 
 // BenchmarkCheckSuppression answers for random known identifiers of a
 // seeded customer; the baseline is the database's round trip (SELECT 1).
@@ -27,7 +28,7 @@ func BenchmarkCheckSuppression(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ids []models.ContactIdentifier
+	var ids []consent.ContactIdentifier
 	if err := db.Gorm.Where("customer_id = ?", c.ID).Find(&ids).Error; err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func BenchmarkCheckSuppression(b *testing.B) {
 			}
 		}
 	})
-	for name, check := range map[string]func(context.Context, string, models.Identifier, string) (models.Suppression, error){
+	for name, check := range map[string]func(context.Context, string, store.Identifier, string) (consent.Suppression, error){
 		"check=index": db.CheckSuppression, "check=database": db.CheckSuppressionInDB,
 	} {
 		b.Run(name, func(b *testing.B) {
@@ -47,7 +48,7 @@ func BenchmarkCheckSuppression(b *testing.B) {
 			for b.Loop() {
 				ci := ids[(i*7919)%len(ids)]
 				i++
-				if _, err := check(b.Context(), c.ID, models.Identifier{Kind: ci.Kind, Value: ci.Value}, ""); err != nil {
+				if _, err := check(b.Context(), c.ID, store.Identifier{Kind: ci.Kind, Value: ci.Value}, ""); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -95,8 +96,8 @@ func BenchmarkSuppressionIndexLoad(b *testing.B) {
 // verify afterwards.
 func BenchmarkAuditAppend(b *testing.B) {
 	db := modeltest.Open(b)
-	entry := func(i int) models.Audit {
-		return models.Audit{Action: "bench.write", ObjectType: "bench", ObjectID: fmt.Sprint(i), Details: map[string]any{"i": i}}
+	entry := func(i int) store.Audit {
+		return store.Audit{Action: "bench.write", ObjectType: "bench", ObjectID: fmt.Sprint(i), Details: map[string]any{"i": i}}
 	}
 	b.Run("writers=1", func(b *testing.B) {
 		i := 0
@@ -130,10 +131,10 @@ func BenchmarkAuditAppend(b *testing.B) {
 func BenchmarkVerifyAudit(b *testing.B) {
 	const entries = 5000
 	db := modeltest.Open(b)
-	batch := make([]models.Audit, 250)
+	batch := make([]store.Audit, 250)
 	for i := 0; i < entries; i += len(batch) {
 		for j := range batch {
-			batch[j] = models.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: fmt.Sprint(i + j),
+			batch[j] = store.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: fmt.Sprint(i + j),
 				Details: map[string]any{"fields": []string{"name", "identifiers"}}}
 		}
 		if err := db.Record(b.Context(), modeltest.Staff, batch...); err != nil {
@@ -141,7 +142,7 @@ func BenchmarkVerifyAudit(b *testing.B) {
 		}
 	}
 	b.Run("baseline=sha256", func(b *testing.B) {
-		var es []models.AuditEvent
+		var es []store.AuditEvent
 		if err := db.Gorm.Order("seq").Find(&es).Error; err != nil {
 			b.Fatal(err)
 		}
@@ -172,7 +173,7 @@ func BenchmarkVerifyAudit(b *testing.B) {
 
 // hashedBytes is what the chain hashes for e: its predecessor's hash and
 // the canonical JSON of models/audit.go, rebuilt here field for field.
-func hashedBytes(e models.AuditEvent) []byte {
+func hashedBytes(e store.AuditEvent) []byte {
 	c, _ := json.Marshal(struct {
 		Seq        int64  `json:"seq"`
 		OccurredAt string `json:"occurred_at"`

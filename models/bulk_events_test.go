@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"encoding/json"
 	"maps"
@@ -8,11 +11,12 @@ import (
 	"testing"
 
 	"github.com/sendara/console/models"
+	hooks "github.com/sendara/console/models/hooks"
 	"github.com/sendara/console/models/modeltest"
 )
 
 // bulkFeed is the customer's changes feed as (type, data) pairs.
-func bulkFeed(t *testing.T, db *models.DB, c *models.Customer) []map[string]any {
+func bulkFeed(t *testing.T, db *models.DB, c *customers.Customer) []map[string]any {
 	t.Helper()
 	page, err := db.EventsFeed(context.Background(), modeltest.Staff, c.ID, "", 500)
 	if err != nil {
@@ -41,26 +45,26 @@ func bulkFeed(t *testing.T, db *models.DB, c *models.Customer) []map[string]any 
 func TestBulkOptOutsEmitOptedOutEvents(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	c, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+	c, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, types := range [][]string{{models.EventOptedOut}, {models.EventOptedIn}} {
-		if _, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, c.ID, models.WebhookInput{URL: "https://crm.example.com/hooks",
+	for _, types := range [][]string{{hooks.EventOptedOut}, {hooks.EventOptedIn}} {
+		if _, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, c.ID, hooks.WebhookInput{URL: "https://crm.example.com/hooks",
 			Enabled: true, EventTypes: types}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	known, err := db.CreateContact(ctx, modeltest.Staff, c.ID, models.ContactInput{Identifiers: []string{bulkP1, bulkE1}, CRMID: "hs-42"}, "US")
+	known, err := db.CreateContact(ctx, modeltest.Staff, c.ID, consent.ContactInput{Identifiers: []string{bulkP1, bulkE1}, CRMID: "hs-42"}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bulkRecord(t, db, c, bulkP3, models.OptOut, 1) // already opted out: its row changes nothing
+	bulkRecord(t, db, c, bulkP3, consent.OptOut, 1) // already opted out: its row changes nothing
 	single := bulkFeed(t, db, c)
 	if len(single) != 1 {
 		t.Fatalf("feed before the import: %v", single)
 	}
-	res := runBulk(t, db, c, []models.BulkOptOut{
+	res := runBulk(t, db, c, []consent.BulkOptOut{
 		bulkRow(bulkP1, "all", "k1", 2),
 		bulkRow(bulkP2, "imessage", "k2", 3),
 		bulkRow(bulkP2, "imessage", "k3", 4), // covered by k2
@@ -78,20 +82,20 @@ func TestBulkOptOutsEmitOptedOutEvents(t *testing.T) {
 		t.Errorf("an imported opt-out's event has fields %v, a single one's %v", b, a)
 	}
 	p1, p2 := feed[1], feed[2]
-	if p1["type"] != models.EventOptedOut || p1["contact_id"] != known.ID || p1["crm_id"] != "hs-42" || p1["channel"] != "all" ||
+	if p1["type"] != hooks.EventOptedOut || p1["contact_id"] != known.ID || p1["crm_id"] != "hs-42" || p1["channel"] != "all" ||
 		p1["source"] != "csv_import" || p1["reason"] != "opt_out" || p1["occurred_at"] != bulkAt(2).Format("2006-01-02T15:04:05Z07:00") {
 		t.Errorf("first imported event = %v", p1)
 	}
 	if ids, _ := p1["identifiers"].([]any); len(ids) != 2 || ids[0] != bulkP1 || ids[1] != bulkE1 {
 		t.Errorf("first imported event's identifiers = %v, want [%s %s]", p1["identifiers"], bulkP1, bulkE1)
 	}
-	if ids, _ := p2["identifiers"].([]any); p2["type"] != models.EventOptedOut || p2["channel"] != "imessage" || len(ids) != 1 || ids[0] != bulkP2 {
+	if ids, _ := p2["identifiers"].([]any); p2["type"] != hooks.EventOptedOut || p2["channel"] != "imessage" || len(ids) != 1 || ids[0] != bulkP2 {
 		t.Errorf("second imported event = %v", p2)
 	}
 	// Each event's consent_event_id is the ledger's event.
 	for _, ev := range feed[1:] {
 		var n int64
-		if err := db.Gorm.Model(&models.ConsentEvent{}).Where("customer_id = ? AND id = ? AND kind = ?", c.ID, ev["consent_event_id"], models.OptOut).
+		if err := db.Gorm.Model(&consent.ConsentEvent{}).Where("customer_id = ? AND id = ? AND kind = ?", c.ID, ev["consent_event_id"], consent.OptOut).
 			Count(&n).Error; err != nil || n != 1 {
 			t.Errorf("consent_event_id %v names %d ledger events (%v)", ev["consent_event_id"], n, err)
 		}
@@ -106,11 +110,11 @@ func TestBulkOptOutsEmitOptedOutEvents(t *testing.T) {
 		Scan(&deliveries).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(deliveries) != 2 || deliveries[0].Types != models.EventOptedIn || deliveries[0].N != 0 || deliveries[1].N != 3 {
+	if len(deliveries) != 2 || deliveries[0].Types != hooks.EventOptedIn || deliveries[0].N != 0 || deliveries[1].N != 3 {
 		t.Errorf("deliveries per endpoint = %+v, want none for opt-ins and 3 for opt-outs", deliveries)
 	}
 	// A re-run of the same rows changes nothing and emits nothing.
-	runBulk(t, db, c, []models.BulkOptOut{bulkRow(bulkP1, "all", "k1", 2), bulkRow(bulkP2, "imessage", "k2", 3)})
+	runBulk(t, db, c, []consent.BulkOptOut{bulkRow(bulkP1, "all", "k1", 2), bulkRow(bulkP2, "imessage", "k2", 3)})
 	if got := bulkFeed(t, db, c); len(got) != 3 {
 		t.Errorf("a re-run added events: %d in the feed", len(got))
 	}

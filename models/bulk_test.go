@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +15,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // The same expectations run on SQLite (BulkOptOuts' Go path) and, with
@@ -29,22 +35,22 @@ var bulkT0 = time.Now().UTC().Truncate(time.Hour).Add(-30 * 24 * time.Hour)
 
 func bulkAt(h int) time.Time { return bulkT0.Add(time.Duration(h) * time.Hour) }
 
-func bulkIdent(value string) models.Identifier {
+func bulkIdent(value string) store.Identifier {
 	if strings.Contains(value, "@") {
-		return models.Identifier{Kind: models.KindEmail, Value: value}
+		return store.Identifier{Kind: store.KindEmail, Value: value}
 	}
-	return models.Identifier{Kind: models.KindPhone, Value: value}
+	return store.Identifier{Kind: store.KindPhone, Value: value}
 }
 
-func bulkRow(value, channel, key string, h int) models.BulkOptOut {
-	return models.BulkOptOut{Identifier: bulkIdent(value), Channel: channel, Evidence: "list.csv " + key,
+func bulkRow(value, channel, key string, h int) consent.BulkOptOut {
+	return consent.BulkOptOut{Identifier: bulkIdent(value), Channel: channel, Evidence: "list.csv " + key,
 		OccurredAt: bulkAt(h), IdempotencyKey: key}
 }
 
-func bulkRecord(t *testing.T, db *models.DB, c *models.Customer, value, kind string, h int) {
+func bulkRecord(t *testing.T, db *models.DB, c *customers.Customer, value, kind string, h int) {
 	t.Helper()
-	in := models.ConsentInput{To: value, Kind: kind, OccurredAt: bulkAt(h)}
-	if kind == models.OptIn {
+	in := consent.ConsentInput{To: value, Kind: kind, OccurredAt: bulkAt(h)}
+	if kind == consent.OptIn {
 		in.Evidence = "web form"
 	}
 	if _, err := db.RecordConsent(context.Background(), modeltest.Staff, c.ID, in, "US"); err != nil {
@@ -52,21 +58,21 @@ func bulkRecord(t *testing.T, db *models.DB, c *models.Customer, value, kind str
 	}
 }
 
-func bulkContact(t *testing.T, db *models.DB, c *models.Customer, values ...string) *models.Contact {
+func bulkContact(t *testing.T, db *models.DB, c *customers.Customer, values ...string) *consent.Contact {
 	t.Helper()
-	contact, err := db.CreateContact(context.Background(), modeltest.Staff, c.ID, models.ContactInput{Identifiers: values}, "US")
+	contact, err := db.CreateContact(context.Background(), modeltest.Staff, c.ID, consent.ContactInput{Identifiers: values}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return contact
 }
 
-func runBulk(t *testing.T, db *models.DB, c *models.Customer, rows []models.BulkOptOut) models.BulkResult {
+func runBulk(t *testing.T, db *models.DB, c *customers.Customer, rows []consent.BulkOptOut) consent.BulkResult {
 	t.Helper()
-	var res models.BulkResult
-	err := db.Tx(context.Background(), modeltest.Staff, func(tx *models.Tx) error {
+	var res consent.BulkResult
+	err := db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
 		var err error
-		res, err = tx.BulkOptOuts(c.ID, "csv_import", rows)
+		res, err = consent.BulkOptOuts(tx, c.ID, "csv_import", rows)
 		return err
 	})
 	if err != nil {
@@ -78,7 +84,7 @@ func runBulk(t *testing.T, db *models.DB, c *models.Customer, rows []models.Bulk
 // bulkStates describes the lookup rows of value's contact, by channel:
 // "channel:suppressed|reachable/reason/since hour/event", the event named
 // by its idempotency key, or its kind when it has none.
-func bulkStates(t *testing.T, db *models.DB, c *models.Customer, value string) string {
+func bulkStates(t *testing.T, db *models.DB, c *customers.Customer, value string) string {
 	t.Helper()
 	var rows []struct {
 		Channel    string
@@ -108,7 +114,7 @@ func bulkStates(t *testing.T, db *models.DB, c *models.Customer, value string) s
 
 // bulkContactRow is value's contact's flags and ledger length; "none"
 // when no contact has value.
-func bulkContactRow(t *testing.T, db *models.DB, c *models.Customer, value string) string {
+func bulkContactRow(t *testing.T, db *models.DB, c *customers.Customer, value string) string {
 	t.Helper()
 	var rows []struct {
 		Suppressed bool
@@ -130,7 +136,7 @@ func bulkContactRow(t *testing.T, db *models.DB, c *models.Customer, value strin
 
 // bulkCheck is the suppression check's answer for value on channel:
 // "reachable" or "reason/since hour".
-func bulkCheck(t *testing.T, db *models.DB, c *models.Customer, value, channel string) string {
+func bulkCheck(t *testing.T, db *models.DB, c *customers.Customer, value, channel string) string {
 	t.Helper()
 	s, err := db.CheckSuppression(context.Background(), c.ID, bulkIdent(value), channel)
 	if err != nil {
@@ -144,84 +150,84 @@ func bulkCheck(t *testing.T, db *models.DB, c *models.Customer, value, channel s
 
 func TestBulkOptOuts(t *testing.T) {
 	db := modeltest.Open(t)
-	type setup func(t *testing.T, db *models.DB, c *models.Customer)
+	type setup func(t *testing.T, db *models.DB, c *customers.Customer)
 	both := func(reason, since, event string) string {
 		return fmt.Sprintf("facetime:suppressed/%s/%s/%s imessage:suppressed/%s/%s/%s", reason, since, event, reason, since, event)
 	}
 	cases := []struct {
 		name    string
 		setup   setup
-		batches [][]models.BulkOptOut
-		results []models.BulkResult // per batch
-		states  map[string]string   // identifier → bulkStates
-		flags   map[string]string   // identifier → bulkContactRow
-		checks  map[string]string   // "identifier channel" → bulkCheck
+		batches [][]consent.BulkOptOut
+		results []consent.BulkResult // per batch
+		states  map[string]string    // identifier → bulkStates
+		flags   map[string]string    // identifier → bulkContactRow
+		checks  map[string]string    // "identifier channel" → bulkCheck
 	}{{
 		name: "new phone and email",
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkE1, "all", "k2", 1),
 		}},
-		results: []models.BulkResult{{Applied: 2, ContactsCreated: 2}},
+		results: []consent.BulkResult{{Applied: 2, ContactsCreated: 2}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1"), bulkE1: both("opt_out", "1", "k2")},
 		flags: map[string]string{bulkP1: "suppressed=true restricted=false events=1",
 			bulkE1: "suppressed=true restricted=false events=1"},
 		checks: map[string]string{bulkP1 + " all": "opt_out/0", bulkE1 + " imessage": "opt_out/1", bulkE1 + " facetime": "opt_out/1"},
 	}, {
 		name: "existing contact without history, reached by its email",
-		setup: func(t *testing.T, db *models.DB, c *models.Customer) {
+		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
 			bulkContact(t, db, c, bulkP1, bulkE1)
 		},
-		batches: [][]models.BulkOptOut{{bulkRow(bulkE1, "all", "k1", 0)}},
-		results: []models.BulkResult{{Applied: 1}},
+		batches: [][]consent.BulkOptOut{{bulkRow(bulkE1, "all", "k1", 0)}},
+		results: []consent.BulkResult{{Applied: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1"},
 		checks:  map[string]string{bulkP1 + " all": "opt_out/0", bulkE1 + " facetime": "opt_out/0"},
 	}, {
 		name: "existing contact with history: opted out, then in, now out again",
-		setup: func(t *testing.T, db *models.DB, c *models.Customer) {
+		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
 			bulkContact(t, db, c, bulkP1)
-			bulkRecord(t, db, c, bulkP1, models.OptOut, -48)
-			bulkRecord(t, db, c, bulkP1, models.OptIn, -47)
+			bulkRecord(t, db, c, bulkP1, consent.OptOut, -48)
+			bulkRecord(t, db, c, bulkP1, consent.OptIn, -47)
 		},
-		batches: [][]models.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0)}},
-		results: []models.BulkResult{{Applied: 1}},
+		batches: [][]consent.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0)}},
+		results: []consent.BulkResult{{Applied: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=3"},
 		checks:  map[string]string{bulkP1 + " imessage": "opt_out/0"},
 	}, {
 		name: "already opted out: nothing changes",
-		setup: func(t *testing.T, db *models.DB, c *models.Customer) {
-			bulkRecord(t, db, c, bulkP1, models.OptOut, -5)
+		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
+			bulkRecord(t, db, c, bulkP1, consent.OptOut, -5)
 		},
-		batches: [][]models.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkP1, "imessage", "k2", 1)}},
-		results: []models.BulkResult{{Unchanged: 2}},
+		batches: [][]consent.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkP1, "imessage", "k2", 1)}},
+		results: []consent.BulkResult{{Unchanged: 2}},
 		states:  map[string]string{bulkP1: both("opt_out", "-5", "opt_out")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1"},
 		checks:  map[string]string{bulkP1 + " all": "opt_out/-5"},
 	}, {
 		name: "a later opt-in outlasts older opt-outs",
-		setup: func(t *testing.T, db *models.DB, c *models.Customer) {
-			bulkRecord(t, db, c, bulkP1, models.OptIn, 0)
+		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
+			bulkRecord(t, db, c, bulkP1, consent.OptIn, 0)
 		},
 		// Both rows append: after the first the contact is still reachable.
-		batches: [][]models.BulkOptOut{{bulkRow(bulkP1, "all", "k1", -2), bulkRow(bulkP1, "imessage", "k2", -1)}},
-		results: []models.BulkResult{{Applied: 2}},
+		batches: [][]consent.BulkOptOut{{bulkRow(bulkP1, "all", "k1", -2), bulkRow(bulkP1, "imessage", "k2", -1)}},
+		results: []consent.BulkResult{{Applied: 2}},
 		states:  map[string]string{bulkP1: "facetime:reachable//0/opt_in imessage:reachable//0/opt_in"},
 		flags:   map[string]string{bulkP1: "suppressed=false restricted=false events=3"},
 		checks:  map[string]string{bulkP1 + " all": "reachable", bulkP1 + " imessage": "reachable"},
 	}, {
 		name: "the same new identifier twice in a batch",
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkP1, "all", "k2", 1),
 		}},
-		results: []models.BulkResult{{Applied: 1, Unchanged: 1, ContactsCreated: 1}},
+		results: []consent.BulkResult{{Applied: 1, Unchanged: 1, ContactsCreated: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1"},
 	}, {
 		name: "channel-specific rows of new identifiers in a batch",
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "imessage", "k1", 0),
 			bulkRow(bulkP1, "facetime", "k2", 1),
 			bulkRow(bulkP1, "all", "k3", 2), // covered by the two before
@@ -230,7 +236,7 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRow(bulkP3, "imessage", "k6", 4),
 			bulkRow(bulkP3, "all", "k7", 4), // same time: the later row is the state's event
 		}},
-		results: []models.BulkResult{{Applied: 6, Unchanged: 1, ContactsCreated: 3}},
+		results: []consent.BulkResult{{Applied: 6, Unchanged: 1, ContactsCreated: 3}},
 		states: map[string]string{
 			bulkP1: "facetime:suppressed/opt_out/1/k2 imessage:suppressed/opt_out/0/k1",
 			bulkP2: "facetime:suppressed/opt_out/2/k5 imessage:suppressed/opt_out/2/k4",
@@ -241,36 +247,36 @@ func TestBulkOptOuts(t *testing.T) {
 		checks: map[string]string{bulkP1 + " all": "opt_out/0", bulkP1 + " facetime": "opt_out/1", bulkP2 + " imessage": "opt_out/2"},
 	}, {
 		name: "imessage, then facetime, then imessage again, batch by batch",
-		batches: [][]models.BulkOptOut{
+		batches: [][]consent.BulkOptOut{
 			{bulkRow(bulkP1, "imessage", "k1", 0)},
 			{bulkRow(bulkP1, "facetime", "k2", 1)},
 			{bulkRow(bulkP1, "imessage", "k3", 2)},
 		},
-		results: []models.BulkResult{{Applied: 1, ContactsCreated: 1}, {Applied: 1}, {Unchanged: 1}},
+		results: []consent.BulkResult{{Applied: 1, ContactsCreated: 1}, {Applied: 1}, {Unchanged: 1}},
 		states:  map[string]string{bulkP1: "facetime:suppressed/opt_out/1/k2 imessage:suppressed/opt_out/0/k1"},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=2"},
 		checks:  map[string]string{bulkP1 + " imessage": "opt_out/0", bulkP1 + " facetime": "opt_out/1", bulkP1 + " all": "opt_out/0"},
 	}, {
 		name:    "imessage only leaves facetime open",
-		batches: [][]models.BulkOptOut{{bulkRow(bulkE1, "imessage", "k1", 0)}},
-		results: []models.BulkResult{{Applied: 1, ContactsCreated: 1}},
+		batches: [][]consent.BulkOptOut{{bulkRow(bulkE1, "imessage", "k1", 0)}},
+		results: []consent.BulkResult{{Applied: 1, ContactsCreated: 1}},
 		states:  map[string]string{bulkE1: "imessage:suppressed/opt_out/0/k1"},
 		flags:   map[string]string{bulkE1: "suppressed=true restricted=false events=1"},
 		checks:  map[string]string{bulkE1 + " imessage": "opt_out/0", bulkE1 + " facetime": "reachable", bulkE1 + " all": "opt_out/0"},
 	}, {
 		name: "a repeated idempotency key is one row",
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkP2, "all", "k1", 1), // creates no contact
 			bulkRow(bulkP1, "all", "k1", 0),
 		}},
-		results: []models.BulkResult{{Applied: 1, Unchanged: 2, ContactsCreated: 1}},
+		results: []consent.BulkResult{{Applied: 1, Unchanged: 2, ContactsCreated: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1"), bulkP2: ""},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1", bulkP2: "none"},
 		checks:  map[string]string{bulkP2 + " all": "reachable"},
 	}, {
 		name: "a re-run changes nothing",
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkE1, "imessage", "k2", 1),
 			bulkRow(bulkP2, "facetime", "k3", 2),
@@ -281,7 +287,7 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRow(bulkP2, "facetime", "k3", 2),
 			bulkRow(bulkP3, "all", "", 3),
 		}},
-		results: []models.BulkResult{{Applied: 4, ContactsCreated: 4}, {Unchanged: 4}},
+		results: []consent.BulkResult{{Applied: 4, ContactsCreated: 4}, {Unchanged: 4}},
 		states: map[string]string{bulkP1: both("opt_out", "0", "k1"), bulkE1: "imessage:suppressed/opt_out/1/k2",
 			bulkP2: "facetime:suppressed/opt_out/2/k3", bulkP3: both("opt_out", "3", "opt_out")},
 		flags: map[string]string{bulkP1: "suppressed=true restricted=false events=1", bulkE1: "suppressed=true restricted=false events=1",
@@ -289,33 +295,33 @@ func TestBulkOptOuts(t *testing.T) {
 		checks: map[string]string{bulkE1 + " facetime": "reachable", bulkP2 + " facetime": "opt_out/2", bulkP3 + " imessage": "opt_out/3"},
 	}, {
 		name: "a contact's phone and email in one batch",
-		setup: func(t *testing.T, db *models.DB, c *models.Customer) {
+		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
 			bulkContact(t, db, c, bulkP1, bulkE1)
 		},
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "imessage", "k1", 0),
 			bulkRow(bulkE1, "all", "k2", 1), // facetime was open
 			bulkRow(bulkP1, "all", "k3", 2),
 		}},
-		results: []models.BulkResult{{Applied: 2, Unchanged: 1}},
+		results: []consent.BulkResult{{Applied: 2, Unchanged: 1}},
 		states:  map[string]string{bulkE1: "facetime:suppressed/opt_out/1/k2 imessage:suppressed/opt_out/0/k2"},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=2"},
 		checks:  map[string]string{bulkP1 + " facetime": "opt_out/1", bulkE1 + " imessage": "opt_out/0"},
 	}, {
 		name: "new and known identifiers, with and without history, in one batch",
-		setup: func(t *testing.T, db *models.DB, c *models.Customer) {
-			bulkContact(t, db, c, bulkP1)                    // no history
-			bulkRecord(t, db, c, bulkP2, models.OptIn, 0)    // history, reachable
-			bulkRecord(t, db, c, bulkE1, models.OptOut, -10) // history, suppressed
+		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
+			bulkContact(t, db, c, bulkP1)                     // no history
+			bulkRecord(t, db, c, bulkP2, consent.OptIn, 0)    // history, reachable
+			bulkRecord(t, db, c, bulkE1, consent.OptOut, -10) // history, suppressed
 		},
-		batches: [][]models.BulkOptOut{{
+		batches: [][]consent.BulkOptOut{{
 			bulkRow(bulkP1, "facetime", "k1", 1),
 			bulkRow(bulkP2, "all", "k2", 2),
 			bulkRow(bulkE1, "all", "k3", 3),
 			bulkRow(bulkP3, "all", "k4", 4),
 			bulkRow(bulkP1, "imessage", "k5", 5),
 		}},
-		results: []models.BulkResult{{Applied: 4, Unchanged: 1, ContactsCreated: 1}},
+		results: []consent.BulkResult{{Applied: 4, Unchanged: 1, ContactsCreated: 1}},
 		states: map[string]string{
 			bulkP1: "facetime:suppressed/opt_out/1/k1 imessage:suppressed/opt_out/5/k5",
 			bulkP2: both("opt_out", "2", "k2"),
@@ -362,14 +368,14 @@ func TestBulkOptOutsManyRows(t *testing.T) {
 	db := modeltest.Open(t)
 	c := mustCustomer(t, db, "bulk-many")
 	known := bulkContact(t, db, c, models.SyntheticPhone(7))
-	var rows []models.BulkOptOut
+	var rows []consent.BulkOptOut
 	for i := range 1200 {
 		rows = append(rows, bulkRow(models.SyntheticPhone(i), "all", fmt.Sprintf("line:%d", i), -i))
 	}
-	if got, want := runBulk(t, db, c, rows), (models.BulkResult{Applied: 1200, ContactsCreated: 1199}); got != want {
+	if got, want := runBulk(t, db, c, rows), (consent.BulkResult{Applied: 1200, ContactsCreated: 1199}); got != want {
 		t.Errorf("first run: %+v, want %+v", got, want)
 	}
-	if got, want := runBulk(t, db, c, rows), (models.BulkResult{Unchanged: 1200}); got != want {
+	if got, want := runBulk(t, db, c, rows), (consent.BulkResult{Unchanged: 1200}); got != want {
 		t.Errorf("re-run: %+v, want %+v", got, want)
 	}
 	for _, i := range []int{0, 7, 499, 500, 1199} {
@@ -383,7 +389,7 @@ func TestBulkOptOutsManyRows(t *testing.T) {
 		t.Errorf("the known contact: %+v %v", got, err)
 	}
 	var contacts int64
-	if err := db.Gorm.Model(&models.Contact{}).Where("customer_id = ?", c.ID).Count(&contacts).Error; err != nil || contacts != 1200 {
+	if err := db.Gorm.Model(&consent.Contact{}).Where("customer_id = ?", c.ID).Count(&contacts).Error; err != nil || contacts != 1200 {
 		t.Errorf("%d contacts, want 1200 (%v)", contacts, err)
 	}
 }
@@ -394,11 +400,11 @@ func TestBulkOptOutsManyRows(t *testing.T) {
 func TestBulkOptOutsRolledBackBatchLeavesNothing(t *testing.T) {
 	db := modeltest.Open(t)
 	c := mustCustomer(t, db, "bulk-rollback")
-	rows := []models.BulkOptOut{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkE1, "imessage", "k2", 1)}
+	rows := []consent.BulkOptOut{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkE1, "imessage", "k2", 1)}
 	abort := errors.New("abort")
 	for range 2 {
-		err := db.Tx(context.Background(), modeltest.Staff, func(tx *models.Tx) error {
-			if res, err := tx.BulkOptOuts(c.ID, "csv_import", rows); err != nil || res.Applied != 2 {
+		err := db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
+			if res, err := consent.BulkOptOuts(tx, c.ID, "csv_import", rows); err != nil || res.Applied != 2 {
 				t.Errorf("in the aborted transaction: %+v %v", res, err)
 			}
 			return abort
@@ -410,13 +416,13 @@ func TestBulkOptOutsRolledBackBatchLeavesNothing(t *testing.T) {
 	if got := bulkContactRow(t, db, c, bulkP1); got != "none" {
 		t.Errorf("after the rollback: %s", got)
 	}
-	if got, want := runBulk(t, db, c, rows), (models.BulkResult{Applied: 2, ContactsCreated: 2}); got != want {
+	if got, want := runBulk(t, db, c, rows), (consent.BulkResult{Applied: 2, ContactsCreated: 2}); got != want {
 		t.Errorf("after the rollback: %+v, want %+v", got, want)
 	}
 	// Two batches in one transaction: the second sees the first.
-	err := db.Tx(context.Background(), modeltest.Staff, func(tx *models.Tx) error {
-		for i, want := range []models.BulkResult{{Applied: 1, ContactsCreated: 1}, {Unchanged: 1}} {
-			res, err := tx.BulkOptOuts(c.ID, "csv_import", []models.BulkOptOut{bulkRow(bulkP2, "all", "k3", 2)})
+	err := db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
+		for i, want := range []consent.BulkResult{{Applied: 1, ContactsCreated: 1}, {Unchanged: 1}} {
+			res, err := consent.BulkOptOuts(tx, c.ID, "csv_import", []consent.BulkOptOut{bulkRow(bulkP2, "all", "k3", 2)})
 			if err != nil || res != want {
 				t.Errorf("batch %d of one transaction: %+v %v, want %+v", i+1, res, err, want)
 			}
@@ -436,15 +442,15 @@ func TestBulkOptOutsKeepAnErasedPersonErased(t *testing.T) {
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
 	subject(t, db, acme)
-	r := instructed(t, db, models.TypeErasure, []string{janePhone})
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone})
 	if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	got := runBulk(t, db, acme, []models.BulkOptOut{bulkRow(janePhone, "all", "k1", 0), bulkRow(bulkP1, "all", "k2", 0)})
-	if want := (models.BulkResult{Applied: 1, Unchanged: 1, ContactsCreated: 2}); got != want {
+	got := runBulk(t, db, acme, []consent.BulkOptOut{bulkRow(janePhone, "all", "k1", 0), bulkRow(bulkP1, "all", "k2", 0)})
+	if want := (consent.BulkResult{Applied: 1, Unchanged: 1, ContactsCreated: 2}); got != want {
 		t.Errorf("%+v, want %+v", got, want)
 	}
-	if s := bulkCheck(t, db, acme, janePhone, "imessage"); !strings.HasPrefix(s, models.ReasonErasure+"/") {
+	if s := bulkCheck(t, db, acme, janePhone, "imessage"); !strings.HasPrefix(s, consent.ReasonErasure+"/") {
 		t.Errorf("the erased person: %s, want erasure", s)
 	}
 	if s := bulkContactRow(t, db, acme, janePhone); s != "suppressed=true restricted=false events=1" {

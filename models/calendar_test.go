@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
+	calendar "github.com/sendara/console/models/calendar"
 )
 
-func holidaysOf(c *models.Calendar, year int) []string {
+func holidaysOf(c *calendar.Calendar, year int) []string {
 	var out []string
 	for _, h := range c.Holidays() {
 		if h.Date.Year == year {
@@ -50,7 +50,7 @@ func TestUSFederalCalendarMatchesTheOfficialHolidayLists(t *testing.T) {
 		t.Run(time.Date(tt.year, 1, 1, 0, 0, 0, 0, time.UTC).Format("2006"), func(t *testing.T) {
 			// Only the year asked for: 2028's observed New Year's Day must
 			// appear even though 2028 is not.
-			if got := holidaysOf(models.USFederalCalendar(tt.year, tt.year), tt.year); !slices.Equal(got, tt.want) {
+			if got := holidaysOf(calendar.USFederalCalendar(tt.year, tt.year), tt.year); !slices.Equal(got, tt.want) {
 				t.Errorf("holidays of %d:\n got %v\nwant %v", tt.year, got, tt.want)
 			}
 		})
@@ -61,7 +61,7 @@ func TestUSFederalCalendarHoldsOnlyTheYearsAskedFor(t *testing.T) {
 	// New Year's Day 2022 (a Saturday) was observed on 31 December 2021,
 	// which is not a 2022 holiday, and New Year's Day 2023 (a Sunday) on 2
 	// January 2023: 2022 has ten federal holidays.
-	c := models.USFederalCalendar(2022, 2022)
+	c := calendar.USFederalCalendar(2022, 2022)
 	for _, h := range c.Holidays() {
 		if h.Date.Year != 2022 {
 			t.Errorf("holiday %s %s outside 2022", h.Date, h.Name)
@@ -73,7 +73,7 @@ func TestUSFederalCalendarHoldsOnlyTheYearsAskedFor(t *testing.T) {
 }
 
 func TestCalendarNamesObservedHolidays(t *testing.T) {
-	c := models.USFederalCalendar(2026, 2027)
+	c := calendar.USFederalCalendar(2026, 2027)
 	tests := []struct{ day, name string }{
 		{"2026-07-03", "Independence Day"},
 		{"2027-06-18", "Juneteenth National Independence Day"},
@@ -91,7 +91,7 @@ func TestCalendarNamesObservedHolidays(t *testing.T) {
 }
 
 func TestCalendarBusinessDaysSkipWeekendsAndHolidays(t *testing.T) {
-	c := models.USFederalCalendar(2026, 2027)
+	c := calendar.USFederalCalendar(2026, 2027)
 	tests := []struct {
 		name, from string
 		n          int
@@ -118,7 +118,7 @@ func TestCalendarAddBusinessDaysCountsFromTheDateInTheZone(t *testing.T) {
 	la := losAngeles(t)
 	// 03:00 UTC on Thursday 26 November is Wednesday evening in Los Angeles.
 	at := time.Date(2026, time.November, 26, 3, 0, 0, 0, time.UTC)
-	if got := models.USFederalCalendar(2026, 2027).AddBusinessDays(at, la, 10).Format(time.DateOnly); got != "2026-12-10" {
+	if got := calendar.USFederalCalendar(2026, 2027).AddBusinessDays(at, la, 10).Format(time.DateOnly); got != "2026-12-10" {
 		t.Errorf("AddBusinessDays = %s, want 2026-12-10", got)
 	}
 }
@@ -131,11 +131,11 @@ func TestCalendarCSVReplacesTheDefaultCalendar(t *testing.T) {
 		"  # indented comment\r\n" +
 		"2026-12-24,\"Christmas Eve, half day\"\r\n" +
 		"2026-12-31\r\n"
-	c, err := models.ParseCalendarCSV(strings.NewReader(file))
+	c, err := calendar.ParseCalendarCSV(strings.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []models.CalendarDay{
+	want := []calendar.CalendarDay{
 		{Date: mustDate(t, "2026-11-27"), Name: "Day after Thanksgiving"},
 		{Date: mustDate(t, "2026-12-24"), Name: "Christmas Eve, half day"},
 		{Date: mustDate(t, "2026-12-31"), Name: "Holiday"},
@@ -149,7 +149,7 @@ func TestCalendarCSVReplacesTheDefaultCalendar(t *testing.T) {
 		t.Errorf("two business days after 25 November = %s, want 2026-11-30", got)
 	}
 	la := losAngeles(t)
-	d := models.ComputeDeadlines(models.RegimeCCPA, models.TypeOptOutSale, noonIn(t, "2026-11-25", la), la, c, models.DefaultDeadlinePolicy())
+	d := calendar.ComputeDeadlines(calendar.RegimeCCPA, calendar.TypeOptOutSale, noonIn(t, "2026-11-25", la), la, c, calendar.DefaultDeadlinePolicy())
 	// 26 Nov=1, 30 Nov–4 Dec=6, 7–11=11, 14–17=15 (27 November skipped).
 	if d.DueOn.String() != "2026-12-17" {
 		t.Errorf("opt-out due %s with the company calendar, want 2026-12-17", d.DueOn)
@@ -157,11 +157,11 @@ func TestCalendarCSVReplacesTheDefaultCalendar(t *testing.T) {
 }
 
 func TestCalendarCSVWithoutHeaderOrHolidays(t *testing.T) {
-	c, err := models.ParseCalendarCSV(strings.NewReader("2027-01-01,New Year's Day\n"))
+	c, err := calendar.ParseCalendarCSV(strings.NewReader("2027-01-01,New Year's Day\n"))
 	if err != nil || len(c.Holidays()) != 1 {
 		t.Errorf("no header: %v, %v", c, err)
 	}
-	c, err = models.ParseCalendarCSV(strings.NewReader("# nothing yet\n\n"))
+	c, err = calendar.ParseCalendarCSV(strings.NewReader("# nothing yet\n\n"))
 	if err != nil || len(c.Holidays()) != 0 {
 		t.Errorf("only comments: %v, %v", c, err)
 	}
@@ -184,7 +184,7 @@ func TestCalendarCSVErrorsNameTheLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := models.ParseCalendarCSV(strings.NewReader(tt.file))
+			_, err := calendar.ParseCalendarCSV(strings.NewReader(tt.file))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
@@ -198,7 +198,7 @@ func TestLoadCalendarReadsAFileAndNamesItInErrors(t *testing.T) {
 	if err := os.WriteFile(good, []byte("date,name\n2026-12-25,Christmas Day\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := models.LoadCalendar(good)
+	c, err := calendar.LoadCalendar(good)
 	if err != nil || len(c.Holidays()) != 1 || c.Holidays()[0].Name != "Christmas Day" {
 		t.Fatalf("LoadCalendar: %v, %v", c, err)
 	}
@@ -206,10 +206,10 @@ func TestLoadCalendarReadsAFileAndNamesItInErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("2026-12-25,Christmas Day\n2026-13-01,Nope\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := models.LoadCalendar(bad); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "line 2") {
+	if _, err := calendar.LoadCalendar(bad); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("error %v, want the path and line 2", err)
 	}
-	if _, err := models.LoadCalendar(filepath.Join(dir, "missing.csv")); err == nil || !strings.Contains(err.Error(), "missing.csv") {
+	if _, err := calendar.LoadCalendar(filepath.Join(dir, "missing.csv")); err == nil || !strings.Contains(err.Error(), "missing.csv") {
 		t.Errorf("error %v, want the missing path", err)
 	}
 }
@@ -227,7 +227,7 @@ func FuzzParseCalendarCSV(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, file string) {
-		c, err := models.ParseCalendarCSV(strings.NewReader(file))
+		c, err := calendar.ParseCalendarCSV(strings.NewReader(file))
 		if err != nil {
 			return
 		}
@@ -235,7 +235,7 @@ func FuzzParseCalendarCSV(f *testing.F) {
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
 		for _, h := range holidays {
-			again, err := models.ParseDate(h.Date.String())
+			again, err := calendar.ParseDate(h.Date.String())
 			if err != nil || again != h.Date {
 				t.Fatalf("date %v prints as %q, which parses to %v, %v", h.Date, h.Date.String(), again, err)
 			}
@@ -250,7 +250,7 @@ func FuzzParseCalendarCSV(f *testing.F) {
 			}
 		}
 		w.Flush()
-		back, err := models.ParseCalendarCSV(&buf)
+		back, err := calendar.ParseCalendarCSV(&buf)
 		if err != nil {
 			t.Fatalf("re-reading %q: %v", buf.String(), err)
 		}

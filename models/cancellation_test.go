@@ -1,15 +1,22 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	registers "github.com/sendara/console/models/registers"
 )
 
 // mailTo lists the subjects of the outbox mails to addr, oldest first.
@@ -35,8 +42,8 @@ func TestACancelledCustomerComesBackWithEverythingWithinTheWindow(t *testing.T) 
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "")
-	contact, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550101"}}, "US")
+	newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "")
+	contact, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550101"}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +58,7 @@ func TestACancelledCustomerComesBackWithEverythingWithinTheWindow(t *testing.T) 
 	if err := db.ReactivateCustomer(ctx, modeltest.Staff, acme.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := customerStatus(t, db, acme.ID); got != models.CustomerActive {
+	if got := customerStatus(t, db, acme.ID); got != customers.CustomerActive {
 		t.Errorf("status after reactivation %s", got)
 	}
 	if _, err := db.Contact(ctx, modeltest.Staff, contact.ID); err != nil {
@@ -68,7 +75,7 @@ func TestACancelledCustomerComesBackWithEverythingWithinTheWindow(t *testing.T) 
 func TestTheReactivationWindowIsConfigurableAndEndsReactivation(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	if _, err := db.SetRetentionDays(ctx, modeltest.Staff, models.RetainCancelledAccounts, "10"); err != nil {
+	if _, err := db.SetRetentionDays(ctx, modeltest.Staff, registers.RetainCancelledAccounts, "10"); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -90,12 +97,12 @@ func TestTheReactivationWindowIsConfigurableAndEndsReactivation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			due := byCategory(counts)[models.RetainCancelledAccounts][c.Name] == 1
+			due := byCategory(counts)[registers.RetainCancelledAccounts][c.Name] == 1
 			if due == tc.comesBack {
 				t.Errorf("due for closing: %v", due)
 			}
 			err = db.ReactivateCustomer(ctx, modeltest.Staff, c.ID)
-			if cf, ok := models.AsConflict(err); tc.comesBack && err != nil || !tc.comesBack && (!ok || !strings.Contains(cf.Message, "window")) {
+			if cf, ok := errs.AsConflict(err); tc.comesBack && err != nil || !tc.comesBack && (!ok || !strings.Contains(cf.Message, "window")) {
 				t.Errorf("reactivation: %v", err)
 			}
 		})
@@ -106,9 +113,9 @@ func TestClosingACustomerLeavesOnlyWhatTheLawAndTheOptOutsNeed(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, beta := newCustomer(t, db, "acme"), newCustomer(t, db, "beta")
-	newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "")
-	newContact := func(c *models.Customer, id string) *models.Contact {
-		k, err := db.CreateContact(ctx, modeltest.Staff, c.ID, models.ContactInput{Identifiers: []string{id}, Name: "Someone"}, "US")
+	newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "")
+	newContact := func(c *customers.Customer, id string) *consent.Contact {
+		k, err := db.CreateContact(ctx, modeltest.Staff, c.ID, consent.ContactInput{Identifiers: []string{id}, Name: "Someone"}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +124,7 @@ func TestClosingACustomerLeavesOnlyWhatTheLawAndTheOptOutsNeed(t *testing.T) {
 	}
 	optedOut, plain, held := newContact(acme, "+14155550101"), newContact(acme, "+14155550102"), newContact(acme, "+14155550103")
 	other := newContact(beta, "+14155550101")
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: optedOut.ID, Kind: models.OptOut}, "US"); err != nil {
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{ContactID: optedOut.ID, Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	execSQL(t, db, "INSERT INTO legal_holds (customer_id, id, contact_id, reason, created_by, created_at) VALUES (?, ?, ?, 'litigation', 'test', ?)",
@@ -133,7 +140,7 @@ func TestClosingACustomerLeavesOnlyWhatTheLawAndTheOptOutsNeed(t *testing.T) {
 	if _, err := db.SweepRetention(ctx, modeltest.Staff, "instance-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got := customerStatus(t, db, acme.ID); got != models.CustomerClosed {
+	if got := customerStatus(t, db, acme.ID); got != customers.CustomerClosed {
 		t.Errorf("status %s, want closed", got)
 	}
 	left := []struct {

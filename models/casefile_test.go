@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	requests "github.com/sendara/console/models/requests"
+
 	"archive/zip"
 	"bytes"
 	"context"
@@ -8,19 +11,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestCaseFileTellsWhoVerifiedEachIdentifier(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	ann := models.StaffUser(uuid.NewString(), "ann@sendara.test", "")
-	bob := models.StaffUser(uuid.NewString(), "bob@sendara.test", "")
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: models.RegimeGDPR,
-		Identifiers: []string{"+14155550123", "jane@example.com", "+14155550199"}, Requester: models.Requester{Email: "jane@example.com"}})
+	ann := store.StaffUser(uuid.NewString(), "ann@sendara.test", "")
+	bob := store.StaffUser(uuid.NewString(), "bob@sendara.test", "")
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR,
+		Identifiers: []string{"+14155550123", "jane@example.com", "+14155550199"}, Requester: requests.Requester{Email: "jane@example.com"}})
 	if err := db.VerifyIdentifier(ctx, ann, la(t), r.ID, "+14155550123", "phone_call", "called back on the number", "https://console.example/inbox"); err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +79,14 @@ func TestCaseFileTellsWhoVerifiedEachIdentifier(t *testing.T) {
 			t.Errorf("audit.jsonl: %+v, %v", rep, err)
 		}
 	}
-	events, err := db.ListAudit(ctx, modeltest.Staff, models.AuditFilter{Action: "request.case_file_export", Object: r.Reference})
+	events, err := db.ListAudit(ctx, modeltest.Staff, store.AuditFilter{Action: "request.case_file_export", Object: r.Reference})
 	if err != nil || len(events) != 1 {
 		t.Errorf("case file export entries: %d, %v", len(events), err)
 	}
 
 	// Customer users get no case file.
 	acme := mustCustomer(t, db, "acme")
-	if _, err := db.CaseFile(ctx, customerActor(t, db, acme), r.ID, "request.case_file_export"); err != models.ErrNotFound {
+	if _, err := db.CaseFile(ctx, customerActor(t, db, acme), r.ID, "request.case_file_export"); err != store.ErrNotFound {
 		t.Errorf("a customer user: %v", err)
 	}
 }

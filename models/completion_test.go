@@ -1,6 +1,21 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	casework "github.com/sendara/console/models/casework"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"errors"
 	"regexp"
@@ -10,6 +25,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // lastAuditDetails is the details of the newest audit entry of action about
@@ -25,9 +41,9 @@ func lastAuditDetails(t *testing.T, db *models.DB, action, objectID string) stri
 }
 
 // requesterMail is the newest mail of kind to the requester of r.
-func requesterMail(t *testing.T, db *models.DB, r *models.PrivacyRequest, kind string) *models.OutboxMail {
+func requesterMail(t *testing.T, db *models.DB, r *requests.PrivacyRequest, kind string) *outbox.OutboxMail {
 	t.Helper()
-	ms, err := db.Outbox(context.Background(), modeltest.Staff, models.OutboxFilter{RequestID: r.ID, Kind: kind})
+	ms, err := db.Outbox(context.Background(), modeltest.Staff, outbox.OutboxFilter{RequestID: r.ID, Kind: kind})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +56,7 @@ func requesterMail(t *testing.T, db *models.DB, r *models.PrivacyRequest, kind s
 	return nil
 }
 
-func timelineText(t *testing.T, db *models.DB, r *models.PrivacyRequest) string {
+func timelineText(t *testing.T, db *models.DB, r *requests.PrivacyRequest) string {
 	t.Helper()
 	evs, err := db.Timeline(context.Background(), r)
 	if err != nil {
@@ -59,8 +75,8 @@ func TestCompletionWhileAControllerHasNotAnsweredNeedsAnOverride(t *testing.T) {
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
 	subject(t, db, acme)
 	subject(t, db, bright)
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeErasure, Regime: "gdpr", Identifiers: []string{janePhone},
-		Requester: models.Requester{Email: janeEmail}})
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Identifiers: []string{janePhone},
+		Requester: requests.Requester{Email: janeEmail}})
 	if _, err := db.VerifyManually(ctx, modeltest.Staff, r.ID, "phone_call", "called back"); err != nil {
 		t.Fatal(err)
 	}
@@ -68,28 +84,28 @@ func TestCompletionWhileAControllerHasNotAnsweredNeedsAnOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	acmeTask, _ := db.Inbox(ctx, customerActor(t, db, acme), false)
-	if _, err := db.AnswerTask(ctx, customerActor(t, db, acme), acmeTask[0].ID, models.TaskApproved, ""); err != nil {
+	if _, err := db.AnswerTask(ctx, customerActor(t, db, acme), acmeTask[0].ID, requests.TaskApproved, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err == nil {
 		t.Fatal("erasure ran with a controller still to answer: the request is not in progress")
 	}
 
-	_, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, models.StatusChange{To: models.StatusCompleted})
-	cf, ok := models.AsConflict(err)
+	_, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, fulfilment.StatusChange{To: requests.StatusCompleted})
+	cf, ok := errs.AsConflict(err)
 	if !ok || cf.Field != "override" || !strings.Contains(cf.Message, bright.Name) || strings.Contains(cf.Message, acme.Name) {
 		t.Fatalf("completing with Bright's task pending: %v, want a conflict naming %s only", err, bright.Name)
 	}
-	if got, _ := db.Request(ctx, modeltest.Staff, r.ID); got.Status != models.StatusWithController {
+	if got, _ := db.Request(ctx, modeltest.Staff, r.ID); got.Status != requests.StatusWithController {
 		t.Fatalf("a refused completion changed the status to %s", got.Status)
 	}
 
 	const why = "Bright Smile closed its account; the person asked us to finish"
-	done, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, models.StatusChange{To: models.StatusCompleted, Override: why})
+	done, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, fulfilment.StatusChange{To: requests.StatusCompleted, Override: why})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := models.OutcomeOf(done.Status, done.Outcome); got != models.OutcomeCompliedInPart {
+	if got := requests.OutcomeOf(done.Status, done.Outcome); got != requests.OutcomeCompliedInPart {
 		t.Errorf("outcome %q (%s), want complied in part: Bright never answered and nothing was erased", got, done.Outcome)
 	}
 	if tl := timelineText(t, db, done); !strings.Contains(tl, "Override: "+why) {
@@ -98,7 +114,7 @@ func TestCompletionWhileAControllerHasNotAnsweredNeedsAnOverride(t *testing.T) {
 	if d := lastAuditDetails(t, db, "request.status", r.ID); !strings.Contains(d, why) || !strings.Contains(d, bright.Name) {
 		t.Errorf("the audit entry lacks the override and who had not answered: %s", d)
 	}
-	body := requesterMail(t, db, done, models.MailCompletion).BodyText
+	body := requesterMail(t, db, done, outbox.MailCompletion).BodyText
 	for _, want := range []string{bright.Name + " has not answered", acme.Name + " agreed, but Sendara has not carried it out"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the completion mail lacks %q:\n%s", want, body)
@@ -116,15 +132,15 @@ func TestTheOutcomeIsInWholeOnlyWhenEveryControllerCompliedAndSendaraActed(t *te
 		mailLines []string // in the completion mail
 		logReason string   // in the §7101 log
 	}{
-		{name: "both approved, erased", erase: true, want: models.OutcomeComplied,
+		{name: "both approved, erased", erase: true, want: requests.OutcomeComplied,
 			mailLines: []string{"- ACME: your data was erased.", "- BRIGHT: your data was erased."}},
-		{name: "both approved, nothing erased", erase: false, want: models.OutcomeCompliedInPart,
+		{name: "both approved, nothing erased", erase: false, want: requests.OutcomeCompliedInPart,
 			mailLines: []string{"- ACME agreed, but Sendara has not carried it out."}, logReason: "ACME agreed but Sendara did not act"},
-		{name: "one refused, the other erased", denyAcme: true, erase: true, want: models.OutcomeCompliedInPart,
+		{name: "one refused, the other erased", denyAcme: true, erase: true, want: requests.OutcomeCompliedInPart,
 			mailLines: []string{"- ACME refused your request: we must keep this person's data for an open contract", "- BRIGHT: your data was erased."},
 			logReason: "ACME refused: we must keep this person's data for an open contract"},
 		{name: "staff record a partial answer", erase: true, note: "Partial: the call recordings are with another processor",
-			want: models.OutcomeCompliedInPart, logReason: "Partial: the call recordings are with another processor"},
+			want: requests.OutcomeCompliedInPart, logReason: "Partial: the call recordings are with another processor"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,31 +149,31 @@ func TestTheOutcomeIsInWholeOnlyWhenEveryControllerCompliedAndSendaraActed(t *te
 			acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
 			subject(t, db, acme)
 			subject(t, db, bright)
-			var deny []*models.Customer
+			var deny []*customers.Customer
 			if tc.denyAcme {
 				deny = append(deny, acme)
 			}
-			r := instructed(t, db, models.TypeErasure, []string{janePhone}, deny...)
+			r := instructed(t, db, calendar.TypeErasure, []string{janePhone}, deny...)
 			if tc.erase {
 				if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
-			done, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, models.StatusChange{To: models.StatusCompleted, Note: tc.note})
+			done, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, fulfilment.StatusChange{To: requests.StatusCompleted, Note: tc.note})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := models.OutcomeOf(done.Status, done.Outcome); got != tc.want {
+			if got := requests.OutcomeOf(done.Status, done.Outcome); got != tc.want {
 				t.Errorf("outcome %q (%q), want %q", got, done.Outcome, tc.want)
 			}
-			body := requesterMail(t, db, done, models.MailCompletion).BodyText
+			body := requesterMail(t, db, done, outbox.MailCompletion).BodyText
 			for _, want := range tc.mailLines {
 				if !strings.Contains(body, want) {
 					t.Errorf("the completion mail lacks %q:\n%s", want, body)
 				}
 			}
-			var row models.RequestLogRow
-			if _, err := db.RequestLog(ctx, modeltest.Staff, done.ReceivedAt.Add(-time.Second), done.ReceivedAt.Add(time.Second), la(t).Loc, func(lr models.RequestLogRow) error {
+			var row casework.RequestLogRow
+			if _, err := db.RequestLog(ctx, modeltest.Staff, done.ReceivedAt.Add(-time.Second), done.ReceivedAt.Add(time.Second), la(t).Loc, func(lr casework.RequestLogRow) error {
 				row = lr
 				return nil
 			}); err != nil {
@@ -171,7 +187,7 @@ func TestTheOutcomeIsInWholeOnlyWhenEveryControllerCompliedAndSendaraActed(t *te
 				t.Fatal(err)
 			}
 			whole, part := 0, 0
-			if tc.want == models.OutcomeComplied {
+			if tc.want == requests.OutcomeComplied {
 				whole = 1
 			} else {
 				part = 1
@@ -199,31 +215,31 @@ func TestTheCompletionMailCarriesASingleUseBundleLinkThatStaffCanReissue(t *test
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
 	subject(t, db, acme)
-	r := instructed(t, db, models.TypeAccess, []string{janePhone})
+	r := instructed(t, db, calendar.TypeAccess, []string{janePhone})
 	staffLink, err := db.ExportBundle(ctx, modeltest.Staff, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	linkFor := func(token string) string { return "https://console.example/exports/requests/" + token }
-	done, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, models.StatusChange{To: models.StatusCompleted, LinkFor: linkFor})
+	done, err := db.ChangeStatus(ctx, modeltest.Staff, r.ID, fulfilment.StatusChange{To: requests.StatusCompleted, LinkFor: linkFor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := models.OutcomeOf(done.Status, done.Outcome); got != models.OutcomeComplied {
+	if got := requests.OutcomeOf(done.Status, done.Outcome); got != requests.OutcomeComplied {
 		t.Errorf("an access request answered with a bundle: %q (%s), want complied", got, done.Outcome)
 	}
-	body := requesterMail(t, db, done, models.MailCompletion).BodyText
+	body := requesterMail(t, db, done, outbox.MailCompletion).BodyText
 	if !strings.Contains(body, acme.Name+": your data is in the copy linked below.") || !strings.Contains(body, "works once") {
 		t.Errorf("the completion mail does not say what was done and how the link works:\n%s", body)
 	}
 	token := bundleLinkIn(t, body)
-	if _, err := db.DownloadExport(ctx, modeltest.Staff, staffLink.Token); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.DownloadExport(ctx, modeltest.Staff, staffLink.Token); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the link shown to staff still works after the mail's was issued: %v", err)
 	}
 	if _, err := db.DownloadExport(ctx, modeltest.Staff, token); err != nil {
 		t.Fatalf("the mailed link: %v", err)
 	}
-	if _, err := db.DownloadExport(ctx, modeltest.Staff, token); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.DownloadExport(ctx, modeltest.Staff, token); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the mailed link worked twice: %v", err)
 	}
 
@@ -233,7 +249,7 @@ func TestTheCompletionMailCarriesASingleUseBundleLinkThatStaffCanReissue(t *test
 	if !strings.Contains(lastAuditDetails(t, db, "request.completion_resend", r.ID), done.Reference) {
 		t.Error("sending the completion mail again is not audited")
 	}
-	again := bundleLinkIn(t, requesterMail(t, db, done, models.MailCompletion).BodyText)
+	again := bundleLinkIn(t, requesterMail(t, db, done, outbox.MailCompletion).BodyText)
 	if again == token {
 		t.Fatal("the mail sent again carries the spent link")
 	}
@@ -243,7 +259,7 @@ func TestTheCompletionMailCarriesASingleUseBundleLinkThatStaffCanReissue(t *test
 	if d := lastAuditDetails(t, db, "request.export_reissue", r.ID); !strings.Contains(d, "completion mail") {
 		t.Errorf("a re-issued link is not audited with its purpose: %s", d)
 	}
-	if err := db.ResendCompletion(ctx, customerActor(t, db, acme), r.ID, linkFor); !errors.Is(err, models.ErrNotFound) {
+	if err := db.ResendCompletion(ctx, customerActor(t, db, acme), r.ID, linkFor); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer sent the completion mail again: %v", err)
 	}
 }
@@ -251,18 +267,18 @@ func TestTheCompletionMailCarriesASingleUseBundleLinkThatStaffCanReissue(t *test
 func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
 	cases := []struct {
 		name       string
-		in         models.RequestInput
-		mail       *models.MailIntake
+		in         requests.RequestInput
+		mail       *requests.MailIntake
 		suppressed bool
 		reason     string
 	}{
-		{name: "objection by staff", in: models.RequestInput{Type: models.TypeObjection, Channel: "manual"}, suppressed: true, reason: models.ReasonObjection},
-		{name: "opt-out of sale by API", in: models.RequestInput{Type: models.TypeOptOutSale, Regime: "ccpa", Channel: "api"}, suppressed: true, reason: models.ReasonObjection},
-		{name: "restriction by the public form", in: models.RequestInput{Type: models.TypeRestriction, Channel: "web_form"}, suppressed: true, reason: models.ReasonRestriction},
-		{name: "plain words by the public form", in: models.RequestInput{Type: models.TypeOther, Channel: "web_form", Details: "Please stop texting me."}, suppressed: true, reason: models.ReasonOptOut},
-		{name: "plain words by mail", mail: &models.MailIntake{MessageID: "stop@example.com", FromAddr: janeEmail, Subject: "texts",
-			Body: "Stop texting me, I never signed up.", Raw: []byte("Subject: texts\r\n\r\nStop texting me, I never signed up.\r\n")}, suppressed: true, reason: models.ReasonOptOut},
-		{name: "an access request", in: models.RequestInput{Type: models.TypeAccess, Channel: "manual"}},
+		{name: "objection by staff", in: requests.RequestInput{Type: calendar.TypeObjection, Channel: "manual"}, suppressed: true, reason: consent.ReasonObjection},
+		{name: "opt-out of sale by API", in: requests.RequestInput{Type: calendar.TypeOptOutSale, Regime: "ccpa", Channel: "api"}, suppressed: true, reason: consent.ReasonObjection},
+		{name: "restriction by the public form", in: requests.RequestInput{Type: calendar.TypeRestriction, Channel: "web_form"}, suppressed: true, reason: consent.ReasonRestriction},
+		{name: "plain words by the public form", in: requests.RequestInput{Type: calendar.TypeOther, Channel: "web_form", Details: "Please stop texting me."}, suppressed: true, reason: consent.ReasonOptOut},
+		{name: "plain words by mail", mail: &requests.MailIntake{MessageID: "stop@example.com", FromAddr: janeEmail, Subject: "texts",
+			Body: "Stop texting me, I never signed up.", Raw: []byte("Subject: texts\r\n\r\nStop texting me, I never signed up.\r\n")}, suppressed: true, reason: consent.ReasonOptOut},
+		{name: "an access request", in: requests.RequestInput{Type: calendar.TypeAccess, Channel: "manual"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,20 +288,20 @@ func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
 			// Plain contacts, no opt-out in their history yet; a mail
 			// carries only its sender's address, which Acme holds too.
 			for _, at := range []struct {
-				c   *models.Customer
+				c   *customers.Customer
 				ids []string
 			}{{acme, []string{janePhone, janeEmail}}, {bright, []string{janeEmail}}} {
-				if _, err := db.CreateContact(ctx, modeltest.Staff, at.c.ID, models.ContactInput{Identifiers: at.ids}, "US"); err != nil {
+				if _, err := db.CreateContact(ctx, modeltest.Staff, at.c.ID, consent.ContactInput{Identifiers: at.ids}, "US"); err != nil {
 					t.Fatal(err)
 				}
 			}
-			var r *models.PrivacyRequest
+			var r *requests.PrivacyRequest
 			var err error
 			if tc.mail != nil {
 				r, _, err = db.ReceiveMail(ctx, la(t), "US", *tc.mail)
 			} else {
 				in := tc.in
-				in.Requester = models.Requester{Email: janeEmail}
+				in.Requester = requests.Requester{Email: janeEmail}
 				in.Identifiers = []string{janePhone, janeEmail}
 				r, err = db.CreateRequest(ctx, modeltest.Staff, la(t), in, "US")
 			}
@@ -296,9 +312,9 @@ func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
 				t.Fatal("the request is verified already; the test must show suppression before verification")
 			}
 			for _, at := range []struct {
-				c  *models.Customer
-				id models.Identifier
-			}{{acme, models.Identifier{Kind: models.KindPhone, Value: janePhone}}, {bright, models.Identifier{Kind: models.KindEmail, Value: janeEmail}}} {
+				c  *customers.Customer
+				id store.Identifier
+			}{{acme, store.Identifier{Kind: store.KindPhone, Value: janePhone}}, {bright, store.Identifier{Kind: store.KindEmail, Value: janeEmail}}} {
 				s, err := db.CheckSuppression(ctx, at.c.ID, at.id, "")
 				if err != nil {
 					t.Fatal(err)
@@ -308,7 +324,7 @@ func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
 				}
 			}
 			var n int64
-			db.Gorm.Model(&models.ConsentEvent{}).Where("source = ? AND evidence = ?", "privacy_request", "privacy request "+r.Reference).Count(&n)
+			db.Gorm.Model(&consent.ConsentEvent{}).Where("source = ? AND evidence = ?", "privacy_request", "privacy request "+r.Reference).Count(&n)
 			if want := map[bool]int64{true: 2, false: 0}[tc.suppressed]; n != want {
 				t.Errorf("%d consent events of source privacy_request, want %d", n, want)
 			}
@@ -324,18 +340,18 @@ func TestConfirmingTheRequestersEmailDoesNotUnlockAnotherIdentifier(t *testing.T
 	ctx := context.Background()
 	const stranger = "+14155550999"
 	mine, theirs := mustCustomer(t, db, "mine"), mustCustomer(t, db, "theirs")
-	if _, err := db.CreateContact(ctx, modeltest.Staff, mine.ID, models.ContactInput{Identifiers: []string{janeEmail}}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, mine.ID, consent.ContactInput{Identifiers: []string{janeEmail}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateContact(ctx, modeltest.Staff, theirs.ID, models.ContactInput{Identifiers: []string{stranger}, Name: "A Stranger"}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, theirs.ID, consent.ContactInput{Identifiers: []string{stranger}, Name: "A Stranger"}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	var token string
-	public := models.SystemProcess("public-form", "public request form")
-	r, err := db.CreateRequestThen(ctx, public, la(t), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Channel: "web_form",
-		Identifiers: []string{janeEmail, stranger}, Requester: models.Requester{Email: janeEmail}}, "US",
-		func(tx *models.Tx, r *models.PrivacyRequest) error {
-			return tx.SendVerificationLink(r.ID, func(tok string) string { token = tok; return "https://console.example/confirm/" + tok })
+	public := store.SystemProcess("public-form", "public request form")
+	r, err := db.CreateRequestThen(ctx, public, la(t), requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Channel: "web_form",
+		Identifiers: []string{janeEmail, stranger}, Requester: requests.Requester{Email: janeEmail}}, "US",
+		func(tx *store.Tx, r *requests.PrivacyRequest) error {
+			return requests.SendVerificationLink(tx, r.ID, func(tok string) string { token = tok; return "https://console.example/confirm/" + tok })
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +373,7 @@ func TestConfirmingTheRequestersEmailDoesNotUnlockAnotherIdentifier(t *testing.T
 	if got, _ := db.Inbox(ctx, customerActor(t, db, theirs), true); len(got) != 0 {
 		t.Errorf("the stranger's business was told about the request: %+v", got)
 	}
-	if _, err := db.AnswerTask(ctx, customerActor(t, db, mine), res.Tasks[0].ID, models.TaskApproved, ""); err != nil {
+	if _, err := db.AnswerTask(ctx, customerActor(t, db, mine), res.Tasks[0].ID, requests.TaskApproved, ""); err != nil {
 		t.Fatal(err)
 	}
 	b, err := db.ExportBundle(ctx, modeltest.Staff, r.ID)

@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // diffModel is the consent rule played out in memory with the pure
@@ -19,7 +22,7 @@ import (
 // database's paths are compared with.
 type diffModel struct {
 	contactOf map[string]int // identifier → contact
-	ledgers   [][]models.ConsentEvent
+	ledgers   [][]consent.ConsentEvent
 	keys      map[string]bool
 	rec       int // recorded order
 }
@@ -36,7 +39,7 @@ func (m *diffModel) contact(value string, create bool) (int, bool) {
 	return len(m.ledgers) - 1, false
 }
 
-func (m *diffModel) ledger(value string) []models.ConsentEvent {
+func (m *diffModel) ledger(value string) []consent.ConsentEvent {
 	if c, ok := m.contactOf[value]; ok {
 		return m.ledgers[c]
 	}
@@ -55,9 +58,9 @@ func (o diffOp) String() string {
 }
 
 // diffStanding writes a standing per channel as the lookup holds it.
-func diffStanding(s map[string]models.ConsentState, t0 time.Time) string {
+func diffStanding(s map[string]consent.ConsentState, t0 time.Time) string {
 	var out []string
-	for _, ch := range models.Channels {
+	for _, ch := range consent.Channels {
 		st, ok := s[ch]
 		if !ok {
 			continue
@@ -83,11 +86,11 @@ func TestConsentDecisionDifferential(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	path := "Go path (SQLite)"
-	if db.Dialect == models.Postgres {
+	if db.Dialect == store.Postgres {
 		path = "set-based path (PostgreSQL)"
 	}
 	pool := []string{bulkP1, bulkP2, bulkE1}
-	channels := []string{models.ChannelIMessage, models.ChannelFaceTime, models.ChannelAll}
+	channels := []string{consent.ChannelIMessage, consent.ChannelFaceTime, consent.ChannelAll}
 	cases := 60
 	if testing.Short() {
 		cases = 15
@@ -123,15 +126,15 @@ func TestConsentDecisionDifferential(t *testing.T) {
 			op := diffOp{value: pool[rng.IntN(len(pool))], channel: channels[rng.IntN(3)], hour: rng.IntN(12), key: key(0.3, 4)}
 			switch r := rng.IntN(20); {
 			case r < 10:
-				op.kind, op.reason = models.OptOut, models.ReasonOptOut
+				op.kind, op.reason = consent.OptOut, consent.ReasonOptOut
 			case r < 17:
-				op.kind = models.OptIn
+				op.kind = consent.OptIn
 			default:
-				op.kind, op.reason = models.OptOut, models.ReasonRestriction
+				op.kind, op.reason = consent.OptOut, consent.ReasonRestriction
 			}
 			log = append(log, "record "+op.String())
-			in := models.ConsentInput{To: op.value, Kind: op.kind, Reason: op.reason, Channel: op.channel, OccurredAt: at(op.hour), IdempotencyKey: op.key}
-			if op.kind == models.OptIn {
+			in := consent.ConsentInput{To: op.value, Kind: op.kind, Reason: op.reason, Channel: op.channel, OccurredAt: at(op.hour), IdempotencyKey: op.key}
+			if op.kind == consent.OptIn {
 				in.Evidence = "web form"
 			}
 			res, err := db.RecordConsent(ctx, modeltest.Staff, c.ID, in, "US")
@@ -139,14 +142,14 @@ func TestConsentDecisionDifferential(t *testing.T) {
 			var wantErr error
 			wantChanged := false
 			if op.key == "" || !m.keys[op.key] {
-				appends, derr := models.DecideConsent(models.ConsentStanding(m.ledger(op.value)), models.ConsentChange{
+				appends, derr := consent.DecideConsent(consent.ConsentStanding(m.ledger(op.value)), consent.ConsentChange{
 					Kind: op.kind, Reason: op.reason, Channel: op.channel, OccurredAt: at(op.hour)})
 				wantErr, wantChanged = derr, appends
 				if derr == nil {
 					ci, _ := m.contact(op.value, true)
 					if appends {
 						m.rec++
-						m.ledgers[ci] = append(m.ledgers[ci], models.ConsentEvent{ID: fmt.Sprintf("r%d", m.rec), Kind: op.kind, Reason: op.reason,
+						m.ledgers[ci] = append(m.ledgers[ci], consent.ConsentEvent{ID: fmt.Sprintf("r%d", m.rec), Kind: op.kind, Reason: op.reason,
 							Channel: op.channel, OccurredAt: at(op.hour), RecordedAt: t0.Add(time.Duration(m.rec) * time.Second)})
 						if op.key != "" {
 							m.keys[op.key] = true
@@ -154,7 +157,7 @@ func TestConsentDecisionDifferential(t *testing.T) {
 					}
 				}
 			}
-			var gotCE, wantCE *models.ConflictError
+			var gotCE, wantCE *errs.ConflictError
 			switch {
 			case wantErr != nil && (!errors.As(err, &gotCE) || !errors.As(wantErr, &wantCE) || gotCE.Field != wantCE.Field):
 				fail("RecordConsent: error %v, the rule says %v", err, wantErr)
@@ -166,19 +169,19 @@ func TestConsentDecisionDifferential(t *testing.T) {
 		}
 
 		// The batch: opt-outs only, as an import sends them.
-		var rows []models.BulkOptOut
+		var rows []consent.BulkOptOut
 		var ops []diffOp
 		for range 1 + rng.IntN(8) {
-			op := diffOp{value: pool[rng.IntN(len(pool))], kind: models.OptOut, reason: models.ReasonOptOut,
+			op := diffOp{value: pool[rng.IntN(len(pool))], kind: consent.OptOut, reason: consent.ReasonOptOut,
 				channel: channels[rng.IntN(3)], hour: rng.IntN(12), key: key(0.6, 5)}
 			ops = append(ops, op)
-			rows = append(rows, models.BulkOptOut{Identifier: bulkIdent(op.value), Channel: op.channel, Evidence: "list.csv",
+			rows = append(rows, consent.BulkOptOut{Identifier: bulkIdent(op.value), Channel: op.channel, Evidence: "list.csv",
 				OccurredAt: at(op.hour), IdempotencyKey: op.key})
 			log = append(log, "batch "+op.String())
 		}
 		got := runBulk(t, db, c, rows)
 
-		var want models.BulkResult
+		var want consent.BulkResult
 		batchKeys := map[string]bool{}
 		batchAt := t0.Add(time.Duration(m.rec+1) * time.Second)
 		for i, op := range ops {
@@ -193,7 +196,7 @@ func TestConsentDecisionDifferential(t *testing.T) {
 			if !known {
 				want.ContactsCreated++
 			}
-			appends, err := models.DecideConsent(models.ConsentStanding(m.ledgers[ci]), models.ConsentChange{
+			appends, err := consent.DecideConsent(consent.ConsentStanding(m.ledgers[ci]), consent.ConsentChange{
 				Kind: op.kind, Reason: op.reason, Channel: op.channel, OccurredAt: at(op.hour)})
 			if err != nil {
 				fail("the rule refused batch row %d: %v", i+1, err)
@@ -203,7 +206,7 @@ func TestConsentDecisionDifferential(t *testing.T) {
 				continue
 			}
 			want.Applied++
-			m.ledgers[ci] = append(m.ledgers[ci], models.ConsentEvent{ID: fmt.Sprintf("b%d", i), Kind: op.kind, Reason: op.reason,
+			m.ledgers[ci] = append(m.ledgers[ci], consent.ConsentEvent{ID: fmt.Sprintf("b%d", i), Kind: op.kind, Reason: op.reason,
 				Channel: op.channel, OccurredAt: at(op.hour), RecordedAt: batchAt})
 		}
 		if got != want {
@@ -236,20 +239,20 @@ func TestConsentDecisionDifferential(t *testing.T) {
 			if !known {
 				fail("%s has a contact, the rule made none", value)
 			}
-			gotStates := map[string]models.ConsentState{}
+			gotStates := map[string]consent.ConsentState{}
 			for _, r := range rows {
 				if r.Channel != "" {
-					gotStates[r.Channel] = models.ConsentState{Channel: r.Channel, Suppressed: r.Suppressed, Reason: r.Reason, Since: r.Since}
+					gotStates[r.Channel] = consent.ConsentState{Channel: r.Channel, Suppressed: r.Suppressed, Reason: r.Reason, Since: r.Since}
 				}
 			}
-			wantStates := models.ConsentStanding(m.ledgers[ci])
+			wantStates := consent.ConsentStanding(m.ledgers[ci])
 			if g, w := diffStanding(gotStates, t0), diffStanding(wantStates, t0); g != w {
 				fail("standing of %s: %q, the rule says %q", value, g, w)
 			}
 			wantSuppressed, wantRestricted := false, false
 			for _, s := range wantStates {
 				wantSuppressed = wantSuppressed || s.Suppressed
-				wantRestricted = wantRestricted || (s.Suppressed && s.Reason == models.ReasonRestriction)
+				wantRestricted = wantRestricted || (s.Suppressed && s.Reason == consent.ReasonRestriction)
 			}
 			if g, w := bulkContactRow(t, db, c, value), fmt.Sprintf("suppressed=%v restricted=%v events=%d", wantSuppressed, wantRestricted, len(m.ledgers[ci])); g != w {
 				fail("contact of %s: %s, the rule says %s", value, g, w)
@@ -261,8 +264,8 @@ func TestConsentDecisionDifferential(t *testing.T) {
 					t.Fatal(err)
 				}
 				asked := []string{ch}
-				if ch == models.ChannelAll {
-					asked = models.Channels
+				if ch == consent.ChannelAll {
+					asked = consent.Channels
 				}
 				wantS := slices.ContainsFunc(asked, func(a string) bool { return wantStates[a].Suppressed })
 				if s.Suppressed != wantS {

@@ -1,18 +1,26 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 	"testing"
 	"time"
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // reversalOptIn is an opt-in of to by actor with structured evidence (or
 // only free text, when structured is false).
-func reversalOptIn(db *models.DB, actor models.Actor, c *models.Customer, to, source string, structured bool) (*models.ConsentResult, error) {
-	in := models.ConsentInput{To: to, Kind: models.OptIn, Source: source, Evidence: "said yes on the phone"}
+func reversalOptIn(db *models.DB, actor store.Actor, c *customers.Customer, to, source string, structured bool) (*consent.ConsentResult, error) {
+	in := consent.ConsentInput{To: to, Kind: consent.OptIn, Source: source, Evidence: "said yes on the phone"}
 	if structured {
 		in.EvidenceKind, in.EvidenceRef, in.CapturedBy = "call_recording", "calls/2026-12-05/0042.wav", "Agent Alex"
 	}
@@ -29,20 +37,20 @@ func TestReversingAPersonsOwnOptOutNeedsEvidenceAndAnAdmin(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	adminUser := newUser(t, db, "admin@acme.example", models.RoleCustomerAdmin, acme.ID, "")
-	agentUser := newUser(t, db, "agent@acme.example", models.RoleCustomerAgent, acme.ID, "")
-	admin := models.CustomerUser(adminUser.ID, adminUser.Email, acme.ID, testIP)
-	agent := models.CustomerUser(agentUser.ID, agentUser.Email, acme.ID, testIP)
-	key := models.CustomerKey("key-1", "crm sync", acme.ID, testIP)
-	replies := models.SystemProcess("inbound", "inbound replies")
+	adminUser := newUser(t, db, "admin@acme.example", accounts.RoleCustomerAdmin, acme.ID, "")
+	agentUser := newUser(t, db, "agent@acme.example", accounts.RoleCustomerAgent, acme.ID, "")
+	admin := store.CustomerUser(adminUser.ID, adminUser.Email, acme.ID, testIP)
+	agent := store.CustomerUser(agentUser.ID, agentUser.Email, acme.ID, testIP)
+	key := store.CustomerKey("key-1", "crm sync", acme.ID, testIP)
+	replies := store.SystemProcess("inbound", "inbound replies")
 	past := time.Now().Add(-time.Hour)
 	for _, to := range []string{"+14155550201", "+14155550202", "+14155550203", "+14155550204"} {
-		if _, err := db.RecordConsent(ctx, replies, acme.ID, models.ConsentInput{To: to, Kind: models.OptOut, Source: "inbound_reply",
+		if _, err := db.RecordConsent(ctx, replies, acme.ID, consent.ConsentInput{To: to, Kind: consent.OptOut, Source: "inbound_reply",
 			Evidence: "replied STOP", OccurredAt: past}, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550205", Kind: models.OptOut, Source: "crm",
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550205", Kind: consent.OptOut, Source: "crm",
 		OccurredAt: past}, "US"); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +82,7 @@ func TestReversingAPersonsOwnOptOutNeedsEvidenceAndAnAdmin(t *testing.T) {
 	if _, err := db.DecideConsentReversal(ctx, agent, res.Pending.ID, true, ""); err == nil {
 		t.Error("an agent approved a reversal")
 	}
-	pending, err := db.ConsentReversals(ctx, admin, acme.ID, models.ReversalPending)
+	pending, err := db.ConsentReversals(ctx, admin, acme.ID, consent.ReversalPending)
 	if err != nil || len(pending) != 2 || pending[0].ID != res.Pending.ID || pending[0].EvidenceRef != "calls/2026-12-05/0042.wav" ||
 		pending[0].RequestedByLabel != agentUser.Email || pending[0].OptOutSource != "inbound_reply" {
 		t.Fatalf("pending reversals = %+v, %v", pending, err)
@@ -85,8 +93,8 @@ func TestReversingAPersonsOwnOptOutNeedsEvidenceAndAnAdmin(t *testing.T) {
 	if got := optInCheck(t, db, acme, "+14155550201"); got != "opted_in" {
 		t.Errorf("after approval the check says %s, want opted_in", got)
 	}
-	var ev models.ConsentEvent
-	if err := db.Gorm.Where("customer_id = ? AND kind = ? AND evidence_ref = ?", acme.ID, models.OptIn, "calls/2026-12-05/0042.wav").
+	var ev consent.ConsentEvent
+	if err := db.Gorm.Where("customer_id = ? AND kind = ? AND evidence_ref = ?", acme.ID, consent.OptIn, "calls/2026-12-05/0042.wav").
 		Order("recorded_at").First(&ev).Error; err != nil || ev.ActorID != adminUser.ID || ev.EvidenceKind != "call_recording" {
 		t.Errorf("approved ledger event = %+v, %v; want the admin's, with the evidence", ev, err)
 	}
@@ -125,6 +133,6 @@ func TestReversingAPersonsOwnOptOutNeedsEvidenceAndAnAdmin(t *testing.T) {
 }
 
 func isInvalid(err error, field string) bool {
-	v, ok := models.AsValidation(err)
+	v, ok := errs.AsValidation(err)
 	return ok && v.Field == field
 }

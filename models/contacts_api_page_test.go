@@ -1,15 +1,19 @@
 package models_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // TestContactsPageIsScopedInTheDataLayer: a customer actor asking for
@@ -19,29 +23,29 @@ import (
 func TestContactsPageIsScopedInTheDataLayer(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "other", Name: "Other"})
+	other, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "other", Name: "Other"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var acmeIDs []string
 	for i := range 5 {
-		c, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{fmt.Sprintf("+1415555%04d", i)}, CRMID: "HS-1"}, "US")
+		c, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{fmt.Sprintf("+1415555%04d", i)}, CRMID: "HS-1"}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
 		acmeIDs = append(acmeIDs, c.ID)
-		if _, err := db.CreateContact(ctx, modeltest.Staff, other.ID, models.ContactInput{Identifiers: []string{fmt.Sprintf("+1415666%04d", i)}, CRMID: "HS-1"}, "US"); err != nil {
+		if _, err := db.CreateContact(ctx, modeltest.Staff, other.ID, consent.ContactInput{Identifiers: []string{fmt.Sprintf("+1415666%04d", i)}, CRMID: "HS-1"}, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	acmeKey := models.CustomerKey(uuid.NewString(), "k", acme.ID, "")
+	acmeKey := store.CustomerKey(uuid.NewString(), "k", acme.ID, "")
 	tests := []struct {
 		name      string
-		actor     models.Actor
+		actor     store.Actor
 		customer  string
 		after     string
 		limit     int
@@ -55,13 +59,13 @@ func TestContactsPageIsScopedInTheDataLayer(t *testing.T) {
 		{"exactly a page: no next", acmeKey, acme.ID, "", 5, acmeIDs, "", ""},
 		{"another tenant's id", acmeKey, other.ID, "", 100, nil, "", ""},
 		{"staff reads the tenant it names", modeltest.Staff, acme.ID, acmeIDs[2], 0, acmeIDs[3:], "", ""},
-		{"limit over the maximum", acmeKey, acme.ID, "", models.APIContactsMax + 1, nil, "", "limit"},
+		{"limit over the maximum", acmeKey, acme.ID, "", consent.APIContactsMax + 1, nil, "", "limit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cs, next, err := db.ContactsPage(ctx, tc.actor, tc.customer, tc.after, tc.limit)
 			if tc.wantField != "" {
-				if v, ok := models.AsValidation(err); !ok || v.Field != tc.wantField {
+				if v, ok := errs.AsValidation(err); !ok || v.Field != tc.wantField {
 					t.Fatalf("err %v, want a validation error on %s", err, tc.wantField)
 				}
 				return
@@ -85,7 +89,7 @@ func TestContactsPageIsScopedInTheDataLayer(t *testing.T) {
 	if cs, err := db.ContactsByCRMID(ctx, acmeKey, acme.ID, "HS-1"); err != nil || len(cs) != 5 {
 		t.Errorf("acme's contacts by crm id: %d, %v", len(cs), err)
 	}
-	if _, _, err := db.ContactsPage(ctx, acmeKey, "not-an-id", "", 0); !errors.Is(err, models.ErrNotFound) {
+	if _, _, err := db.ContactsPage(ctx, acmeKey, "not-an-id", "", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("malformed customer id: %v", err)
 	}
 }
@@ -98,9 +102,9 @@ func FuzzContactCursor(f *testing.F) {
 	f.Add("aGVsbG8")
 	f.Add("e3tmb299fQ==")
 	f.Fuzz(func(t *testing.T, cursor string) {
-		id, err := models.DecodeContactCursor(cursor)
+		id, err := consent.DecodeContactCursor(cursor)
 		if err != nil {
-			if v, ok := models.AsValidation(err); !ok || v.Field != "after" {
+			if v, ok := errs.AsValidation(err); !ok || v.Field != "after" {
 				t.Fatalf("error %v does not name after", err)
 			}
 			return
@@ -109,7 +113,7 @@ func FuzzContactCursor(f *testing.F) {
 		if perr != nil || u.String() != id {
 			t.Fatalf("decoded %q, not a canonical id", id)
 		}
-		if back, err := models.DecodeContactCursor(models.EncodeContactCursor(id)); err != nil || back != id {
+		if back, err := consent.DecodeContactCursor(consent.EncodeContactCursor(id)); err != nil || back != id {
 			t.Fatalf("round trip of %s gave %q, %v", id, back, err)
 		}
 	})

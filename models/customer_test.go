@@ -1,14 +1,18 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // Customers.
@@ -18,18 +22,18 @@ func TestCreateCustomerRefusesInvalidInput(t *testing.T) {
 	db := modeltest.Open(t)
 	tests := []struct {
 		name  string
-		in    models.CustomerInput
+		in    customers.CustomerInput
 		field string
 	}{
-		{"an empty slug", models.CustomerInput{Slug: "", Name: "Acme"}, "slug"},
-		{"a slug with spaces and punctuation", models.CustomerInput{Slug: "acme inc!", Name: "Acme"}, "slug"},
-		{"a slug starting with a hyphen", models.CustomerInput{Slug: "-acme", Name: "Acme"}, "slug"},
-		{"a slug ending with a hyphen", models.CustomerInput{Slug: "acme-", Name: "Acme"}, "slug"},
-		{"a slug of 65 characters", models.CustomerInput{Slug: strings.Repeat("a", 65), Name: "Acme"}, "slug"},
-		{"an empty name", models.CustomerInput{Slug: "acme", Name: "   "}, "name"},
-		{"a name of 201 characters", models.CustomerInput{Slug: "acme", Name: strings.Repeat("n", 201)}, "name"},
-		{"an unknown CRM", models.CustomerInput{Slug: "acme", Name: "Acme", CRMType: "spreadsheet"}, "crm"},
-		{"a contact email that is not one", models.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy at acme"}, "contact_email"},
+		{"an empty slug", customers.CustomerInput{Slug: "", Name: "Acme"}, "slug"},
+		{"a slug with spaces and punctuation", customers.CustomerInput{Slug: "acme inc!", Name: "Acme"}, "slug"},
+		{"a slug starting with a hyphen", customers.CustomerInput{Slug: "-acme", Name: "Acme"}, "slug"},
+		{"a slug ending with a hyphen", customers.CustomerInput{Slug: "acme-", Name: "Acme"}, "slug"},
+		{"a slug of 65 characters", customers.CustomerInput{Slug: strings.Repeat("a", 65), Name: "Acme"}, "slug"},
+		{"an empty name", customers.CustomerInput{Slug: "acme", Name: "   "}, "name"},
+		{"a name of 201 characters", customers.CustomerInput{Slug: "acme", Name: strings.Repeat("n", 201)}, "name"},
+		{"an unknown CRM", customers.CustomerInput{Slug: "acme", Name: "Acme", CRMType: "spreadsheet"}, "crm"},
+		{"a contact email that is not one", customers.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy at acme"}, "contact_email"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +53,7 @@ func TestCreateCustomerNormalizesAndAuditsTheNewTenant(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 
-	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{
+	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, customers.CustomerInput{
 		Slug: "  Acme-EU ", Name: " Acme Europe ", ContactEmail: "Privacy@Acme.EU", CRMType: "HubSpot"})
 	if err != nil {
 		t.Fatalf("CreateCustomer: %v", err)
@@ -60,7 +64,7 @@ func TestCreateCustomerNormalizesAndAuditsTheNewTenant(t *testing.T) {
 		t.Fatalf("Customer: %v", err)
 	}
 	if got.Slug != "acme-eu" || got.Name != "Acme Europe" || got.ContactEmail != "privacy@acme.eu" ||
-		got.CRMType != "hubspot" || got.Status != models.CustomerActive {
+		got.CRMType != "hubspot" || got.Status != customers.CustomerActive {
 		t.Errorf("stored customer = %+v, want slug acme-eu, name Acme Europe, email privacy@acme.eu, crm hubspot, active", got)
 	}
 	if e := onlyAuditEvent(t, db, "customer.create"); e.ObjectID != c.ID || e.CustomerID != c.ID {
@@ -84,9 +88,9 @@ func TestCreateCustomerRefusesATakenSlug(t *testing.T) {
 	db := modeltest.Open(t)
 	newCustomer(t, db, "acme")
 
-	_, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{Slug: "ACME", Name: "Another Acme"})
+	_, err := db.CreateCustomer(t.Context(), modeltest.Staff, customers.CustomerInput{Slug: "ACME", Name: "Another Acme"})
 
-	c, ok := models.AsConflict(err)
+	c, ok := errs.AsConflict(err)
 	if !ok || c.Field != "slug" {
 		t.Fatalf("CreateCustomer with a taken slug = %v, want a ConflictError on slug", err)
 	}
@@ -98,7 +102,7 @@ func TestUpdateCustomerAuditsWhatChangedBeforeAndAfter(t *testing.T) {
 	c := newCustomer(t, db, "acme")
 
 	updated, err := db.UpdateCustomer(t.Context(), modeltest.Staff, c.ID,
-		models.CustomerInput{Slug: "acme", Name: "Acme Europe", CRMType: "pipedrive"})
+		customers.CustomerInput{Slug: "acme", Name: "Acme Europe", CRMType: "pipedrive"})
 	if err != nil {
 		t.Fatalf("UpdateCustomer: %v", err)
 	}
@@ -129,9 +133,9 @@ func TestUpdateCustomerRefusesASlugTakenByAnother(t *testing.T) {
 	newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
 
-	_, err := db.UpdateCustomer(t.Context(), modeltest.Staff, other.ID, models.CustomerInput{Slug: "acme", Name: "Other"})
+	_, err := db.UpdateCustomer(t.Context(), modeltest.Staff, other.ID, customers.CustomerInput{Slug: "acme", Name: "Other"})
 
-	if c, ok := models.AsConflict(err); !ok || c.Field != "slug" {
+	if c, ok := errs.AsConflict(err); !ok || c.Field != "slug" {
 		t.Fatalf("UpdateCustomer to a taken slug = %v, want a ConflictError on slug", err)
 	}
 	if got, _ := db.Customer(t.Context(), modeltest.Staff, other.ID); got.Slug != "other" {
@@ -152,7 +156,7 @@ func TestCancelCustomerMarksItCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Customer: %v", err)
 	}
-	if got.Status != models.CustomerCancelled || got.CancelledAt == nil {
+	if got.Status != customers.CustomerCancelled || got.CancelledAt == nil {
 		t.Errorf("after CancelCustomer status = %q, cancelled_at = %v; want cancelled with a time", got.Status, got.CancelledAt)
 	}
 	if e := onlyAuditEvent(t, db, "customer.cancel"); e.ObjectID != c.ID {
@@ -170,7 +174,7 @@ func TestCancellingACancelledCustomerIsAConflict(t *testing.T) {
 
 	err := db.CancelCustomer(t.Context(), modeltest.Staff, c.ID)
 
-	if _, ok := models.AsConflict(err); !ok {
+	if _, ok := errs.AsConflict(err); !ok {
 		t.Fatalf("second CancelCustomer = %v, want a ConflictError", err)
 	}
 	if n := len(auditEvents(t, db, "customer.cancel")); n != 1 {
@@ -183,7 +187,7 @@ func TestCustomerActorCannotReachAnotherTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	b := newCustomer(t, db, "other")
-	actor := models.CustomerUser(uuid.NewString(), "admin@acme.test", a.ID, "")
+	actor := store.CustomerUser(uuid.NewString(), "admin@acme.test", a.ID, "")
 
 	tests := []struct {
 		name string
@@ -191,14 +195,14 @@ func TestCustomerActorCannotReachAnotherTenant(t *testing.T) {
 	}{
 		{"Customer", func() error { _, err := db.Customer(t.Context(), actor, b.ID); return err }},
 		{"UpdateCustomer", func() error {
-			_, err := db.UpdateCustomer(t.Context(), actor, b.ID, models.CustomerInput{Slug: "other", Name: "Taken over"})
+			_, err := db.UpdateCustomer(t.Context(), actor, b.ID, customers.CustomerInput{Slug: "other", Name: "Taken over"})
 			return err
 		}},
 		{"CancelCustomer", func() error { return db.CancelCustomer(t.Context(), actor, b.ID) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, models.ErrNotFound) {
+			if err := tt.call(); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s on another tenant = %v, want ErrNotFound", tt.name, err)
 			}
 		})
@@ -206,7 +210,7 @@ func TestCustomerActorCannotReachAnotherTenant(t *testing.T) {
 	if got, err := db.Customer(t.Context(), actor, a.ID); err != nil || got.ID != a.ID {
 		t.Errorf("Customer on the actor's own tenant = %v, %v; want it found", got, err)
 	}
-	if got, _ := db.Customer(t.Context(), modeltest.Staff, b.ID); got.Name != b.Name || got.Status != models.CustomerActive {
+	if got, _ := db.Customer(t.Context(), modeltest.Staff, b.ID); got.Name != b.Name || got.Status != customers.CustomerActive {
 		t.Errorf("the other tenant changed: %+v", got)
 	}
 }
@@ -216,7 +220,7 @@ func TestCustomersListsOnlyTheCustomerActorsOwnTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	newCustomer(t, db, "other")
-	actor := models.CustomerUser(uuid.NewString(), "", a.ID, "")
+	actor := store.CustomerUser(uuid.NewString(), "", a.ID, "")
 
 	cs, err := db.Customers(t.Context(), actor)
 	if err != nil {
@@ -232,7 +236,7 @@ func TestCustomerWithAMalformedIDIsNotFound(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 
-	if _, err := db.Customer(t.Context(), modeltest.Staff, "not-a-uuid"); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Customer(t.Context(), modeltest.Staff, "not-a-uuid"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Customer(not-a-uuid) = %v, want ErrNotFound", err)
 	}
 }
@@ -314,7 +318,7 @@ func TestAuthenticateKeyRefusesSecretsThatAreNotLiveKeys(t *testing.T) {
 	altered := secret[:len(secret)-1] + map[bool]string{true: "b", false: "a"}[last == 'a']
 
 	for _, s := range []string{"", "spc_live_", "spc_live_unknown", "Bearer " + secret, strings.ToUpper(secret), altered} {
-		if _, err := db.AuthenticateKey(t.Context(), s); !errors.Is(err, models.ErrBadKey) {
+		if _, err := db.AuthenticateKey(t.Context(), s); !errors.Is(err, accounts.ErrBadKey) {
 			t.Errorf("AuthenticateKey(%q) = %v, want ErrBadKey", s, err)
 		}
 	}
@@ -333,7 +337,7 @@ func TestRevokedKeyNoLongerAuthenticates(t *testing.T) {
 		t.Fatalf("RevokeAPIKey: %v", err)
 	}
 
-	if _, err := db.AuthenticateKey(t.Context(), secret); !errors.Is(err, models.ErrBadKey) {
+	if _, err := db.AuthenticateKey(t.Context(), secret); !errors.Is(err, accounts.ErrBadKey) {
 		t.Errorf("AuthenticateKey after revocation = %v, want ErrBadKey", err)
 	}
 	if e := onlyAuditEvent(t, db, "apikey.revoke"); e.ObjectID != k.ID || e.CustomerID != acme.ID {
@@ -346,7 +350,7 @@ func TestCustomerActorCannotCreateAKeyOutsideItsTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	actor := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
+	actor := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
 	_, _, errAbsent := db.CreateAPIKey(t.Context(), actor, uuid.NewString(), "")
 
 	tests := []struct {
@@ -378,7 +382,7 @@ func TestCustomerActorCannotRevokeAnotherTenantsKey(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	actor := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
+	actor := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
 	k, secret, err := db.CreateAPIKey(t.Context(), modeltest.Staff, other.ID, "")
 	if err != nil {
 		t.Fatalf("CreateAPIKey: %v", err)
@@ -386,7 +390,7 @@ func TestCustomerActorCannotRevokeAnotherTenantsKey(t *testing.T) {
 
 	err = db.RevokeAPIKey(t.Context(), actor, k.ID)
 
-	if !errors.Is(err, models.ErrNotFound) {
+	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RevokeAPIKey of another tenant's key = %v, want ErrNotFound", err)
 	}
 	if _, err := db.AuthenticateKey(t.Context(), secret); err != nil {
@@ -399,7 +403,7 @@ func TestAPIKeysListsOnlyTheCustomerActorsOwnKeys(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	actor := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
+	actor := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
 	own, _, err := db.CreateAPIKey(t.Context(), actor, acme.ID, "mine")
 	if err != nil {
 		t.Fatalf("CreateAPIKey: %v", err)
@@ -433,7 +437,7 @@ func TestCancelledCustomersKeysStopWorking(t *testing.T) {
 		t.Fatalf("CancelCustomer: %v", err)
 	}
 
-	if _, err := db.AuthenticateKey(t.Context(), secret); !errors.Is(err, models.ErrBadKey) {
+	if _, err := db.AuthenticateKey(t.Context(), secret); !errors.Is(err, accounts.ErrBadKey) {
 		t.Errorf("AuthenticateKey for a cancelled customer's key = %v, want ErrBadKey", err)
 	}
 }

@@ -1,18 +1,26 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	casework "github.com/sendara/console/models/casework"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // dashboardToday is a Monday; two business days on is Wednesday.
-var dashboardToday = models.Date{Year: 2026, Month: time.December, Day: 7}
+var dashboardToday = calendar.Date{Year: 2026, Month: time.December, Day: 7}
 
 func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 	db := modeltest.Open(t)
@@ -40,19 +48,19 @@ func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 	for name, d := range due {
 		exec(t, db, "UPDATE privacy_requests SET due_on = ? WHERE id = ?", d, rs[name].ID)
 	}
-	exec(t, db, "UPDATE privacy_requests SET status = ? WHERE id = ?", models.StatusWaiting, rs["waiting"].ID)
+	exec(t, db, "UPDATE privacy_requests SET status = ? WHERE id = ?", requests.StatusWaiting, rs["waiting"].ID)
 	exec(t, db, "UPDATE privacy_requests SET ack_due_on = ? WHERE id = ?", "2026-12-04", rs["ack"].ID)
 	for _, r := range []struct {
 		name string
-		cust *models.Customer
+		cust *customers.Customer
 		due  string
 	}{{"routed", acme, "2026-12-03"}, {"routed-bolt", bolt, "2026-12-05"}, {"routed", bolt, "2026-12-01"}, {"routed-bolt", acme, "2026-12-08"}} {
-		exec(t, db, "UPDATE privacy_requests SET status = ? WHERE id = ?", models.StatusWithController, rs[r.name].ID)
+		exec(t, db, "UPDATE privacy_requests SET status = ? WHERE id = ?", requests.StatusWithController, rs[r.name].ID)
 		exec(t, db, "INSERT INTO routed_tasks (customer_id, id, request_id, status, due_on, routed_at) VALUES (?, ?, ?, ?, ?, ?)",
-			r.cust.ID, uuid.NewString(), rs[r.name].ID, models.TaskPending, r.due, time.Now().UTC())
+			r.cust.ID, uuid.NewString(), rs[r.name].ID, requests.TaskPending, r.due, time.Now().UTC())
 	}
 
-	got, err := db.TodayFigures(ctx, modeltest.Staff, models.DefaultBusiness(), dashboardToday)
+	got, err := db.TodayFigures(ctx, modeltest.Staff, calendar.DefaultBusiness(), dashboardToday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +89,13 @@ func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 		t.Errorf("controllers late: %+v", got.ControllersOverdue)
 	}
 	// Each figure is the length of the list it links to.
-	base := models.RequestFilter{Today: dashboardToday}
+	base := casework.RequestFilter{Today: dashboardToday}
 	for _, l := range []struct {
 		view, status, before string
 		want                 string
 	}{
-		{"overdue", "", "", "late"}, {models.ViewDueSoon, "", got.SoonBy.String(), "soon"}, {"open", models.StatusWaiting, "", "waiting"},
-		{models.ViewAckDue, "", "", "ack"}, {models.ViewUntriaged, "", "", "untriaged"},
+		{"overdue", "", "", "late"}, {casework.ViewDueSoon, "", got.SoonBy.String(), "soon"}, {"open", requests.StatusWaiting, "", "waiting"},
+		{casework.ViewAckDue, "", "", "ack"}, {casework.ViewUntriaged, "", "", "untriaged"},
 	} {
 		f := base
 		f.View, f.Status, f.DueBefore = l.view, l.status, l.before
@@ -97,7 +105,7 @@ func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 		}
 	}
 	f := base
-	f.View, f.CustomerID = models.ViewControllersOverdue, acme.ID
+	f.View, f.CustomerID = casework.ViewControllersOverdue, acme.ID
 	if list, err := db.ListRequests(ctx, modeltest.Staff, f); err != nil || len(list) != 1 || list[0].ID != rs["routed"].ID {
 		t.Errorf("requests acme is late on: %v (%v)", list, err)
 	}
@@ -122,8 +130,8 @@ func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 	}
 
 	// A customer sees only what concerns it.
-	acmeUser := models.CustomerUser(uuid.NewString(), "admin@acme.test", acme.ID, "")
-	mine, err := db.TodayFigures(ctx, acmeUser, models.DefaultBusiness(), dashboardToday)
+	acmeUser := store.CustomerUser(uuid.NewString(), "admin@acme.test", acme.ID, "")
+	mine, err := db.TodayFigures(ctx, acmeUser, calendar.DefaultBusiness(), dashboardToday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,18 +148,18 @@ func TestTodayFiguresCountOptOutsPerWeekBySourceAndTheAuditMonth(t *testing.T) {
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
 	bolt := newCustomer(t, db, "bolt")
-	optOut := func(c *models.Customer, to, source string, at time.Time) {
+	optOut := func(c *customers.Customer, to, source string, at time.Time) {
 		t.Helper()
-		if _, err := db.RecordConsent(ctx, modeltest.Staff, c.ID, models.ConsentInput{To: to, Kind: models.OptOut, Source: source,
+		if _, err := db.RecordConsent(ctx, modeltest.Staff, c.ID, consent.ConsentInput{To: to, Kind: consent.OptOut, Source: source,
 			OccurredAt: at}, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Opt-outs are not recorded in the future: the weeks are counted back
 	// from today.
-	loc := models.DefaultBusiness().Loc
-	today := models.TodayIn(loc)
-	noon := func(d models.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, loc) }
+	loc := calendar.DefaultBusiness().Loc
+	today := calendar.TodayIn(loc)
+	noon := func(d calendar.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, loc) }
 	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
 	first := monday.AddDays(-77)
 	optOut(acme, "+14155550101", "api", time.Now().Add(-time.Minute)) // this week
@@ -161,12 +169,12 @@ func TestTodayFiguresCountOptOutsPerWeekBySourceAndTheAuditMonth(t *testing.T) {
 	optOut(acme, "+14155550105", "api", noon(first.AddDays(-1)))      // before it
 	optOut(bolt, "+14155550106", "api", time.Now().Add(-time.Minute)) // another tenant
 
-	acmeUser := models.CustomerUser(uuid.NewString(), "admin@acme.test", acme.ID, "")
-	got, err := db.TodayFigures(ctx, acmeUser, models.DefaultBusiness(), today)
+	acmeUser := store.CustomerUser(uuid.NewString(), "admin@acme.test", acme.ID, "")
+	got, err := db.TodayFigures(ctx, acmeUser, calendar.DefaultBusiness(), today)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.OptOutWeeks) != models.OptOutWeeks || got.OptOutWeeks[0] != first || got.OptOutWeeks[11] != monday {
+	if len(got.OptOutWeeks) != casework.OptOutWeeks || got.OptOutWeeks[0] != first || got.OptOutWeeks[11] != monday {
 		t.Fatalf("weeks: %v, want %s to %s", got.OptOutWeeks, first, monday)
 	}
 	want := map[string][12]int{
@@ -188,12 +196,12 @@ func TestTodayFiguresCountOptOutsPerWeekBySourceAndTheAuditMonth(t *testing.T) {
 
 	// The audit month: a failed sign-in, a role change and an export
 	// now; today is in this month, so each counts once.
-	if err := db.Record(ctx, modeltest.Staff, models.Audit{Action: "user.login_failed", ObjectType: "user"},
-		models.Audit{Action: "role.change", ObjectType: "user"}, models.Audit{Action: "contact.export", ObjectType: "contact"},
-		models.Audit{Action: "contact.view", ObjectType: "contact"}); err != nil {
+	if err := db.Record(ctx, modeltest.Staff, store.Audit{Action: "user.login_failed", ObjectType: "user"},
+		store.Audit{Action: "role.change", ObjectType: "user"}, store.Audit{Action: "contact.export", ObjectType: "contact"},
+		store.Audit{Action: "contact.view", ObjectType: "contact"}); err != nil {
 		t.Fatal(err)
 	}
-	staff, err := db.TodayFigures(ctx, modeltest.Staff, models.DefaultBusiness(), today)
+	staff, err := db.TodayFigures(ctx, modeltest.Staff, calendar.DefaultBusiness(), today)
 	if err != nil {
 		t.Fatal(err)
 	}

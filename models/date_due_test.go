@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
+	calendar "github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -15,7 +15,7 @@ func TestDateOverdue(t *testing.T) {
 	due := mustDate(t, "2026-06-10")
 	tests := []struct {
 		name string
-		due  models.Date
+		due  calendar.Date
 		now  time.Time
 		loc  *time.Location
 		want bool
@@ -27,7 +27,7 @@ func TestDateOverdue(t *testing.T) {
 		{"the 11th in Los Angeles too", due, time.Date(2026, 6, 11, 7, 0, 0, 0, time.UTC), la, true},
 		{"a month later", due, time.Date(2026, 7, 10, 12, 0, 0, 0, time.UTC), la, true},
 		{"a later year, earlier month", due, time.Date(2027, 1, 2, 12, 0, 0, 0, time.UTC), time.UTC, true},
-		{"no deadline is never overdue", models.Date{}, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), time.UTC, false},
+		{"no deadline is never overdue", calendar.Date{}, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), time.UTC, false},
 		{"nil zone is UTC", due, time.Date(2026, 6, 11, 0, 30, 0, 0, time.UTC), nil, true},
 	}
 	for _, tt := range tests {
@@ -35,7 +35,7 @@ func TestDateOverdue(t *testing.T) {
 			if got := tt.due.Overdue(tt.now, tt.loc); got != tt.want {
 				t.Errorf("%s due, now %s: overdue %v, want %v", tt.due, tt.now, got, tt.want)
 			}
-			if got := tt.due.OverdueOn(models.DateOf(tt.now, tt.loc)); got != tt.want {
+			if got := tt.due.OverdueOn(calendar.DateOf(tt.now, tt.loc)); got != tt.want {
 				t.Errorf("OverdueOn disagrees with Overdue: %v", got)
 			}
 		})
@@ -55,7 +55,7 @@ func TestDateDueWithin(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		var d models.Date
+		var d calendar.Date
 		if tt.due != "" {
 			d = mustDate(t, tt.due)
 		}
@@ -75,8 +75,8 @@ func TestDeadlineDatesRoundTripThroughADateColumn(t *testing.T) {
 	}
 	type row struct {
 		ID       int
-		DueOn    models.Date
-		AckDueOn *models.Date
+		DueOn    calendar.Date
+		AckDueOn *calendar.Date
 	}
 	due, ack := mustDate(t, "2027-01-31"), mustDate(t, "2026-12-31")
 	if err := db.Gorm.Table("deadline_days").Create(&row{ID: 1, DueOn: due, AckDueOn: &ack}).Error; err != nil {

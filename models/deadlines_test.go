@@ -5,11 +5,16 @@ import (
 	"strings"
 	"testing"
 	"time"
-	_ "time/tzdata" // the business time zone must load on a bare test machine too
 
-	"github.com/sendara/console/models"
+	calendar "github.com/sendara/console/models/calendar"
+	errs "github.com/sendara/console/models/errs"
+
+	_ "time/tzdata"
+
 	"github.com/sendara/console/models/modeltest"
 )
+
+// the business time zone must load on a bare test machine too
 
 // Expected dates below were counted by hand on a calendar, not derived
 // from the code under test.
@@ -23,9 +28,9 @@ func losAngeles(t *testing.T) *time.Location {
 	return loc
 }
 
-func mustDate(t *testing.T, s string) models.Date {
+func mustDate(t *testing.T, s string) calendar.Date {
 	t.Helper()
-	d, err := models.ParseDate(s)
+	d, err := calendar.ParseDate(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +47,10 @@ func noonIn(t *testing.T, day string, loc *time.Location) time.Time {
 
 // deadlinesFor computes with the defaults the console runs with: US federal
 // holidays, Los Angeles time, the default policy.
-func deadlinesFor(t *testing.T, regime, typ, received string) models.Deadlines {
+func deadlinesFor(t *testing.T, regime, typ, received string) calendar.Deadlines {
 	t.Helper()
 	la := losAngeles(t)
-	return models.ComputeDeadlines(regime, typ, noonIn(t, received, la), la, models.USFederalCalendar(2000, 2101), models.DefaultDeadlinePolicy())
+	return calendar.ComputeDeadlines(regime, typ, noonIn(t, received, la), la, calendar.USFederalCalendar(2000, 2101), calendar.DefaultDeadlinePolicy())
 }
 
 func TestGDPRDeadlineIsOneCalendarMonthClampedToTheMonthsLastDay(t *testing.T) {
@@ -71,10 +76,10 @@ func TestGDPRDeadlineIsOneCalendarMonthClampedToTheMonthsLastDay(t *testing.T) {
 		{"a due date on a Sunday is not rolled to Monday", "2026-04-10", "2026-05-10", "2026-07-10"},
 		{"a due date on a holiday is not rolled", "2026-11-26", "2026-12-26", "2027-02-26"},
 	}
-	for _, regime := range []string{models.RegimeGDPR, models.RegimeUKGDPR} {
+	for _, regime := range []string{calendar.RegimeGDPR, calendar.RegimeUKGDPR} {
 		for _, tt := range tests {
 			t.Run(regime+"/"+tt.name, func(t *testing.T) {
-				d := deadlinesFor(t, regime, models.TypeAccess, tt.received)
+				d := deadlinesFor(t, regime, calendar.TypeAccess, tt.received)
 				if d.DueOn.String() != tt.due || d.ExtendedDueOn.String() != tt.extended {
 					t.Errorf("received %s: due %s, extended %s; want %s, %s", tt.received, d.DueOn, d.ExtendedDueOn, tt.due, tt.extended)
 				}
@@ -90,11 +95,11 @@ func TestGDPRDeadlineIsOneCalendarMonthClampedToTheMonthsLastDay(t *testing.T) {
 }
 
 func TestGDPRDeadlineIsTheSameForEveryRequestTypeButChildData(t *testing.T) {
-	for _, typ := range models.RequestTypes {
-		if typ == models.TypeChildData {
+	for _, typ := range calendar.RequestTypes {
+		if typ == calendar.TypeChildData {
 			continue
 		}
-		d := deadlinesFor(t, models.RegimeGDPR, typ, "2026-05-10")
+		d := deadlinesFor(t, calendar.RegimeGDPR, typ, "2026-05-10")
 		if d.DueOn.String() != "2026-06-10" || d.ExtendedDueOn.String() != "2026-08-10" || d.AckDueOn != nil {
 			t.Errorf("%s: %+v, want due 2026-06-10, extendable to 2026-08-10, no ack", typ, d)
 		}
@@ -106,7 +111,7 @@ func TestDeadlineSmokeExampleMatchesTheAPIContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := models.ComputeDeadlines(models.RegimeGDPR, models.TypeAccess, received, losAngeles(t), models.DefaultCalendar(), models.DefaultDeadlinePolicy())
+	d := calendar.ComputeDeadlines(calendar.RegimeGDPR, calendar.TypeAccess, received, losAngeles(t), calendar.DefaultCalendar(), calendar.DefaultDeadlinePolicy())
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
@@ -132,12 +137,12 @@ func TestCCPADeadlinesForKnowDeleteCorrectAndTheirSynonyms(t *testing.T) {
 		{"45 and 90 days cross a year end and February", "2026-12-01", "2026-12-15", "2027-01-15", "2027-03-01"},
 		{"received before Juneteenth observed on Friday 18 June 2027", "2027-06-16", "2027-07-01", "2027-07-31", "2027-09-14"},
 	}
-	types := []string{models.TypeKnow, models.TypeDelete, models.TypeCorrect, models.TypeAccess,
-		models.TypePortability, models.TypeErasure, models.TypeRectification}
+	types := []string{calendar.TypeKnow, calendar.TypeDelete, calendar.TypeCorrect, calendar.TypeAccess,
+		calendar.TypePortability, calendar.TypeErasure, calendar.TypeRectification}
 	for _, tt := range tests {
 		for _, typ := range types {
 			t.Run(tt.name+"/"+typ, func(t *testing.T) {
-				d := deadlinesFor(t, models.RegimeCCPA, typ, tt.received)
+				d := deadlinesFor(t, calendar.RegimeCCPA, typ, tt.received)
 				if d.AckDueOn == nil || d.AckDueOn.String() != tt.ack {
 					t.Errorf("ack due %v, want %s", d.AckDueOn, tt.ack)
 				}
@@ -165,9 +170,9 @@ func TestCCPAOptOutDeadlineIsFifteenBusinessDaysWithoutAckOrExtension(t *testing
 	for _, tt := range tests {
 		// The CCPA has no restriction or objection right; the console treats
 		// both as an opt-out (see CCPAType).
-		for _, typ := range []string{models.TypeOptOutSale, models.TypeObjection, models.TypeRestriction} {
+		for _, typ := range []string{calendar.TypeOptOutSale, calendar.TypeObjection, calendar.TypeRestriction} {
 			t.Run(tt.name+"/"+typ, func(t *testing.T) {
-				d := deadlinesFor(t, models.RegimeCCPA, typ, tt.received)
+				d := deadlinesFor(t, calendar.RegimeCCPA, typ, tt.received)
 				if d.DueOn.String() != tt.due {
 					t.Errorf("due %s, want %s", d.DueOn, tt.due)
 				}
@@ -180,15 +185,15 @@ func TestCCPAOptOutDeadlineIsFifteenBusinessDaysWithoutAckOrExtension(t *testing
 }
 
 func TestCCPADeadlineForOtherTypesIsFortyFiveDaysWithoutAckOrExtension(t *testing.T) {
-	d := deadlinesFor(t, models.RegimeCCPA, models.TypeOther, "2026-05-10")
+	d := deadlinesFor(t, calendar.RegimeCCPA, calendar.TypeOther, "2026-05-10")
 	if d.DueOn.String() != "2026-06-24" || d.AckDueOn != nil || !d.ExtendedDueOn.IsZero() {
 		t.Errorf("%+v, want due 2026-06-24, no ack, no extension", d)
 	}
 }
 
 func TestOtherRegimeDeadlineIsOneCalendarMonthWithoutAckOrExtension(t *testing.T) {
-	for _, regime := range []string{models.RegimeOther, "lgpd", ""} {
-		for _, typ := range []string{models.TypeAccess, models.TypeKnow, models.TypeOptOutSale, models.TypeOther} {
+	for _, regime := range []string{calendar.RegimeOther, "lgpd", ""} {
+		for _, typ := range []string{calendar.TypeAccess, calendar.TypeKnow, calendar.TypeOptOutSale, calendar.TypeOther} {
 			d := deadlinesFor(t, regime, typ, "2026-01-31")
 			if d.DueOn.String() != "2026-02-28" || d.AckDueOn != nil || !d.ExtendedDueOn.IsZero() || !d.ExtensionNoticeBy.IsZero() {
 				t.Errorf("regime %q, type %s: %+v, want due 2026-02-28 only", regime, typ, d)
@@ -201,15 +206,15 @@ func TestChildDataDeadlineIsTenBusinessDaysAndNeverExtended(t *testing.T) {
 	tests := []struct {
 		regime, received, due string
 	}{
-		{models.RegimeGDPR, "2026-05-11", "2026-05-26"},
-		{models.RegimeUKGDPR, "2026-05-11", "2026-05-26"},
-		{models.RegimeCCPA, "2026-05-11", "2026-05-26"},
-		{models.RegimeOther, "2026-05-11", "2026-05-26"},
-		{models.RegimeCCPA, "2026-12-18", "2027-01-05"},
+		{calendar.RegimeGDPR, "2026-05-11", "2026-05-26"},
+		{calendar.RegimeUKGDPR, "2026-05-11", "2026-05-26"},
+		{calendar.RegimeCCPA, "2026-05-11", "2026-05-26"},
+		{calendar.RegimeOther, "2026-05-11", "2026-05-26"},
+		{calendar.RegimeCCPA, "2026-12-18", "2027-01-05"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.regime+"/"+tt.received, func(t *testing.T) {
-			d := deadlinesFor(t, tt.regime, models.TypeChildData, tt.received)
+			d := deadlinesFor(t, tt.regime, calendar.TypeChildData, tt.received)
 			if d.DueOn.String() != tt.due {
 				t.Errorf("due %s, want %s", d.DueOn, tt.due)
 			}
@@ -220,7 +225,7 @@ func TestChildDataDeadlineIsTenBusinessDaysAndNeverExtended(t *testing.T) {
 	}
 	// Under the CCPA a parent's request is a request to delete: it is
 	// acknowledged like one.
-	if d := deadlinesFor(t, models.RegimeCCPA, models.TypeChildData, "2026-05-11"); d.AckDueOn == nil || d.AckDueOn.String() != "2026-05-26" {
+	if d := deadlinesFor(t, calendar.RegimeCCPA, calendar.TypeChildData, "2026-05-11"); d.AckDueOn == nil || d.AckDueOn.String() != "2026-05-26" {
 		t.Errorf("CCPA child data ack %v, want 2026-05-26", d.AckDueOn)
 	}
 }
@@ -233,7 +238,7 @@ func TestChildDataDeadlineIsNeverLaterThanTheRegimeRule(t *testing.T) {
 		closed[d.String()] = "Closed"
 	}
 	la := losAngeles(t)
-	d := models.ComputeDeadlines(models.RegimeGDPR, models.TypeChildData, noonIn(t, "2026-01-31", la), la, models.NewCalendar(closed), models.DefaultDeadlinePolicy())
+	d := calendar.ComputeDeadlines(calendar.RegimeGDPR, calendar.TypeChildData, noonIn(t, "2026-01-31", la), la, calendar.NewCalendar(closed), calendar.DefaultDeadlinePolicy())
 	if d.DueOn.String() != "2026-02-28" {
 		t.Errorf("due %s, want the GDPR date 2026-02-28", d.DueOn)
 	}
@@ -271,7 +276,7 @@ func TestDeadlineReceiptDayIsTheDateInTheBusinessTimeZone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := models.ComputeDeadlines(models.RegimeGDPR, models.TypeAccess, at, tt.loc, models.DefaultCalendar(), models.DefaultDeadlinePolicy())
+			d := calendar.ComputeDeadlines(calendar.RegimeGDPR, calendar.TypeAccess, at, tt.loc, calendar.DefaultCalendar(), calendar.DefaultDeadlinePolicy())
 			if d.DueOn.String() != tt.due {
 				t.Errorf("received %s: due %s, want %s", tt.received, d.DueOn, tt.due)
 			}
@@ -283,7 +288,7 @@ func TestDeadlineCCPAAckCountsFromTheBusinessTimeZoneDate(t *testing.T) {
 	// 05:00 UTC on Thursday 26 November 2026 is 21:00 on Wednesday 25
 	// November in Los Angeles: the Wednesday before Thanksgiving.
 	at := time.Date(2026, time.November, 26, 5, 0, 0, 0, time.UTC)
-	d := models.ComputeDeadlines(models.RegimeCCPA, models.TypeKnow, at, losAngeles(t), models.DefaultCalendar(), models.DefaultDeadlinePolicy())
+	d := calendar.ComputeDeadlines(calendar.RegimeCCPA, calendar.TypeKnow, at, losAngeles(t), calendar.DefaultCalendar(), calendar.DefaultDeadlinePolicy())
 	if d.AckDueOn == nil || d.AckDueOn.String() != "2026-12-10" || d.DueOn.String() != "2027-01-09" {
 		t.Errorf("%+v, want ack 2026-12-10, due 2027-01-09", d)
 	}
@@ -293,30 +298,30 @@ func TestDeadlineForwardingAndControllerDatesFollowThePolicy(t *testing.T) {
 	tests := []struct {
 		name                  string
 		regime, typ, received string
-		policy                models.DeadlinePolicy
+		policy                calendar.DeadlinePolicy
 		forward, controller   string
 	}{
-		{"ten business days after forwarding when that comes first", models.RegimeGDPR, models.TypeAccess, "2026-05-10",
-			models.DefaultDeadlinePolicy(), "2026-05-12", "2026-05-27"},
-		{"five days before the due date when that comes first", models.RegimeCCPA, models.TypeOptOutSale, "2026-06-17",
-			models.DefaultDeadlinePolicy(), "2026-06-22", "2026-07-05"},
-		{"a child's request leaves the controller five days", models.RegimeCCPA, models.TypeChildData, "2026-05-11",
-			models.DefaultDeadlinePolicy(), "2026-05-13", "2026-05-21"},
-		{"forwarding skips Thanksgiving", models.RegimeCCPA, models.TypeKnow, "2026-11-25",
-			models.DefaultDeadlinePolicy(), "2026-11-30", "2026-12-14"},
-		{"shorter configured periods", models.RegimeGDPR, models.TypeAccess, "2026-05-10",
-			models.DeadlinePolicy{ForwardBusinessDays: 1, ControllerBusinessDays: 5, ControllerMarginDays: 5}, "2026-05-11", "2026-05-18"},
-		{"the controller is never due before the request is forwarded", models.RegimeCCPA, models.TypeChildData, "2026-05-11",
-			models.DeadlinePolicy{ForwardBusinessDays: 5, ControllerBusinessDays: 10, ControllerMarginDays: 20}, "2026-05-18", "2026-05-18"},
-		{"forwarding is never later than the due date", models.RegimeCCPA, models.TypeOptOutSale, "2026-05-11",
-			models.DeadlinePolicy{ForwardBusinessDays: 30, ControllerBusinessDays: 10, ControllerMarginDays: 5}, "2026-06-02", "2026-06-02"},
-		{"negative periods count as zero", models.RegimeGDPR, models.TypeAccess, "2026-05-10",
-			models.DeadlinePolicy{ForwardBusinessDays: -1, ControllerBusinessDays: -1, ControllerMarginDays: -1}, "2026-05-10", "2026-05-10"},
+		{"ten business days after forwarding when that comes first", calendar.RegimeGDPR, calendar.TypeAccess, "2026-05-10",
+			calendar.DefaultDeadlinePolicy(), "2026-05-12", "2026-05-27"},
+		{"five days before the due date when that comes first", calendar.RegimeCCPA, calendar.TypeOptOutSale, "2026-06-17",
+			calendar.DefaultDeadlinePolicy(), "2026-06-22", "2026-07-05"},
+		{"a child's request leaves the controller five days", calendar.RegimeCCPA, calendar.TypeChildData, "2026-05-11",
+			calendar.DefaultDeadlinePolicy(), "2026-05-13", "2026-05-21"},
+		{"forwarding skips Thanksgiving", calendar.RegimeCCPA, calendar.TypeKnow, "2026-11-25",
+			calendar.DefaultDeadlinePolicy(), "2026-11-30", "2026-12-14"},
+		{"shorter configured periods", calendar.RegimeGDPR, calendar.TypeAccess, "2026-05-10",
+			calendar.DeadlinePolicy{ForwardBusinessDays: 1, ControllerBusinessDays: 5, ControllerMarginDays: 5}, "2026-05-11", "2026-05-18"},
+		{"the controller is never due before the request is forwarded", calendar.RegimeCCPA, calendar.TypeChildData, "2026-05-11",
+			calendar.DeadlinePolicy{ForwardBusinessDays: 5, ControllerBusinessDays: 10, ControllerMarginDays: 20}, "2026-05-18", "2026-05-18"},
+		{"forwarding is never later than the due date", calendar.RegimeCCPA, calendar.TypeOptOutSale, "2026-05-11",
+			calendar.DeadlinePolicy{ForwardBusinessDays: 30, ControllerBusinessDays: 10, ControllerMarginDays: 5}, "2026-06-02", "2026-06-02"},
+		{"negative periods count as zero", calendar.RegimeGDPR, calendar.TypeAccess, "2026-05-10",
+			calendar.DeadlinePolicy{ForwardBusinessDays: -1, ControllerBusinessDays: -1, ControllerMarginDays: -1}, "2026-05-10", "2026-05-10"},
 	}
 	la := losAngeles(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := models.ComputeDeadlines(tt.regime, tt.typ, noonIn(t, tt.received, la), la, models.DefaultCalendar(), tt.policy)
+			d := calendar.ComputeDeadlines(tt.regime, tt.typ, noonIn(t, tt.received, la), la, calendar.DefaultCalendar(), tt.policy)
 			if d.ForwardBy.String() != tt.forward || d.ControllerDueOn.String() != tt.controller {
 				t.Errorf("forward by %s, controller due %s; want %s, %s", d.ForwardBy, d.ControllerDueOn, tt.forward, tt.controller)
 			}
@@ -330,26 +335,26 @@ func TestDeadlineForwardingAndControllerDatesFollowThePolicy(t *testing.T) {
 func TestDeadlineDefaultsToTheUSFederalCalendarWhenNoneIsGiven(t *testing.T) {
 	la := losAngeles(t)
 	at := noonIn(t, time.Now().Format(time.DateOnly), la)
-	want := models.ComputeDeadlines(models.RegimeCCPA, models.TypeKnow, at, la, models.DefaultCalendar(), models.DefaultDeadlinePolicy())
-	got := models.ComputeDeadlines(models.RegimeCCPA, models.TypeKnow, at, la, nil, models.DefaultDeadlinePolicy())
+	want := calendar.ComputeDeadlines(calendar.RegimeCCPA, calendar.TypeKnow, at, la, calendar.DefaultCalendar(), calendar.DefaultDeadlinePolicy())
+	got := calendar.ComputeDeadlines(calendar.RegimeCCPA, calendar.TypeKnow, at, la, nil, calendar.DefaultDeadlinePolicy())
 	if *got.AckDueOn != *want.AckDueOn {
 		t.Errorf("ack due %s with a nil calendar, want %s", got.AckDueOn, want.AckDueOn)
 	}
 }
 
 func TestDeadlinePolicyValidateRefusesNegativePeriods(t *testing.T) {
-	if err := models.DefaultDeadlinePolicy().Validate(); err != nil {
+	if err := calendar.DefaultDeadlinePolicy().Validate(); err != nil {
 		t.Errorf("default policy: %v", err)
 	}
-	if err := (models.DeadlinePolicy{}).Validate(); err != nil {
+	if err := (calendar.DeadlinePolicy{}).Validate(); err != nil {
 		t.Errorf("zero periods: %v", err)
 	}
-	for field, p := range map[string]models.DeadlinePolicy{
+	for field, p := range map[string]calendar.DeadlinePolicy{
 		"forward_business_days":    {ForwardBusinessDays: -1, ControllerBusinessDays: 10, ControllerMarginDays: 5},
 		"controller_business_days": {ForwardBusinessDays: 2, ControllerBusinessDays: -1, ControllerMarginDays: 5},
 		"controller_margin_days":   {ForwardBusinessDays: 2, ControllerBusinessDays: 10, ControllerMarginDays: -1},
 	} {
-		if v, ok := models.AsValidation(p.Validate()); !ok || v.Field != field {
+		if v, ok := errs.AsValidation(p.Validate()); !ok || v.Field != field {
 			t.Errorf("%+v: %v, want a validation error on %s", p, p.Validate(), field)
 		}
 	}
@@ -360,30 +365,30 @@ func TestDeadlineExtensionIsAllowedOnlyWithinTheNoticeWindow(t *testing.T) {
 		name, regime, typ, today string
 		want                     string // "" when allowed, else part of the message
 	}{
-		{"GDPR on the last day of the first month", models.RegimeGDPR, models.TypeAccess, "2026-06-10", ""},
-		{"GDPR on the day of receipt", models.RegimeGDPR, models.TypeErasure, "2026-05-10", ""},
-		{"GDPR a day late", models.RegimeGDPR, models.TypeAccess, "2026-06-11", "GDPR extensions must be notified within the first month, by 2026-06-10"},
-		{"UK GDPR a day late", models.RegimeUKGDPR, models.TypeAccess, "2026-06-11", "UK GDPR extensions must be notified within the first month, by 2026-06-10"},
-		{"CCPA on day 45", models.RegimeCCPA, models.TypeKnow, "2026-06-24", ""},
-		{"CCPA synonym on day 45", models.RegimeCCPA, models.TypeErasure, "2026-06-24", ""},
-		{"CCPA on day 46", models.RegimeCCPA, models.TypeDelete, "2026-06-25", "CCPA extensions must be notified within the first 45 days, by 2026-06-24"},
-		{"CCPA opt-out never", models.RegimeCCPA, models.TypeOptOutSale, "2026-05-10", "cannot be extended"},
-		{"CCPA objection never", models.RegimeCCPA, models.TypeObjection, "2026-05-10", "cannot be extended"},
-		{"CCPA other type never", models.RegimeCCPA, models.TypeOther, "2026-05-10", "only for requests to know, delete or correct"},
-		{"child data never", models.RegimeGDPR, models.TypeChildData, "2026-05-10", "COPPA"},
-		{"regime other never", models.RegimeOther, models.TypeAccess, "2026-05-10", "set the regime"},
+		{"GDPR on the last day of the first month", calendar.RegimeGDPR, calendar.TypeAccess, "2026-06-10", ""},
+		{"GDPR on the day of receipt", calendar.RegimeGDPR, calendar.TypeErasure, "2026-05-10", ""},
+		{"GDPR a day late", calendar.RegimeGDPR, calendar.TypeAccess, "2026-06-11", "GDPR extensions must be notified within the first month, by 2026-06-10"},
+		{"UK GDPR a day late", calendar.RegimeUKGDPR, calendar.TypeAccess, "2026-06-11", "UK GDPR extensions must be notified within the first month, by 2026-06-10"},
+		{"CCPA on day 45", calendar.RegimeCCPA, calendar.TypeKnow, "2026-06-24", ""},
+		{"CCPA synonym on day 45", calendar.RegimeCCPA, calendar.TypeErasure, "2026-06-24", ""},
+		{"CCPA on day 46", calendar.RegimeCCPA, calendar.TypeDelete, "2026-06-25", "CCPA extensions must be notified within the first 45 days, by 2026-06-24"},
+		{"CCPA opt-out never", calendar.RegimeCCPA, calendar.TypeOptOutSale, "2026-05-10", "cannot be extended"},
+		{"CCPA objection never", calendar.RegimeCCPA, calendar.TypeObjection, "2026-05-10", "cannot be extended"},
+		{"CCPA other type never", calendar.RegimeCCPA, calendar.TypeOther, "2026-05-10", "only for requests to know, delete or correct"},
+		{"child data never", calendar.RegimeGDPR, calendar.TypeChildData, "2026-05-10", "COPPA"},
+		{"regime other never", calendar.RegimeOther, calendar.TypeAccess, "2026-05-10", "set the regime"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := deadlinesFor(t, tt.regime, tt.typ, "2026-05-10")
-			err := models.CanExtend(tt.regime, tt.typ, d, mustDate(t, tt.today))
+			err := calendar.CanExtend(tt.regime, tt.typ, d, mustDate(t, tt.today))
 			if tt.want == "" {
 				if err != nil {
 					t.Errorf("CanExtend on %s: %v, want allowed", tt.today, err)
 				}
 				return
 			}
-			v, ok := models.AsValidation(err)
+			v, ok := errs.AsValidation(err)
 			if !ok || v.Field != "extension" || !strings.Contains(v.Message, tt.want) {
 				t.Errorf("CanExtend on %s: %v, want an extension error containing %q", tt.today, err, tt.want)
 			}
@@ -392,8 +397,8 @@ func TestDeadlineExtensionIsAllowedOnlyWithinTheNoticeWindow(t *testing.T) {
 }
 
 func TestDeadlineExtensionRefusesDeadlinesWithoutAnExtensionDate(t *testing.T) {
-	d := models.Deadlines{DueOn: mustDate(t, "2026-06-10")}
-	if v, ok := models.AsValidation(models.CanExtend(models.RegimeGDPR, models.TypeAccess, d, mustDate(t, "2026-05-11"))); !ok || v.Field != "extension" {
+	d := calendar.Deadlines{DueOn: mustDate(t, "2026-06-10")}
+	if v, ok := errs.AsValidation(calendar.CanExtend(calendar.RegimeGDPR, calendar.TypeAccess, d, mustDate(t, "2026-05-11"))); !ok || v.Field != "extension" {
 		t.Errorf("CanExtend without an extension date: %v, want an extension error", v)
 	}
 }
@@ -401,26 +406,26 @@ func TestDeadlineExtensionRefusesDeadlinesWithoutAnExtensionDate(t *testing.T) {
 func TestDeadlineTypesAndRegimesParseOnlyTheDesignSpellings(t *testing.T) {
 	for _, typ := range []string{"access", "portability", "rectification", "erasure", "restriction", "objection",
 		"opt_out_sale", "know", "delete", "correct", "child_data", "other"} {
-		if got, err := models.ParseRequestType(typ); err != nil || got != typ {
+		if got, err := calendar.ParseRequestType(typ); err != nil || got != typ {
 			t.Errorf("ParseRequestType(%q) = %q, %v", typ, got, err)
 		}
 	}
 	for _, regime := range []string{"gdpr", "uk_gdpr", "ccpa", "other"} {
-		if got, err := models.ParseRegime(regime); err != nil || got != regime {
+		if got, err := calendar.ParseRegime(regime); err != nil || got != regime {
 			t.Errorf("ParseRegime(%q) = %q, %v", regime, got, err)
 		}
 	}
 	for _, bad := range []string{"", "Access", " access", "opt-out-sale", "sale", "gdpr"} {
-		if v, ok := models.AsValidation(func() error { _, err := models.ParseRequestType(bad); return err }()); !ok || v.Field != "type" {
+		if v, ok := errs.AsValidation(func() error { _, err := calendar.ParseRequestType(bad); return err }()); !ok || v.Field != "type" {
 			t.Errorf("ParseRequestType(%q) accepted, want a validation error on type", bad)
 		}
 	}
 	for _, bad := range []string{"", "GDPR", "uk-gdpr", "cpra", "access"} {
-		if v, ok := models.AsValidation(func() error { _, err := models.ParseRegime(bad); return err }()); !ok || v.Field != "regime" {
+		if v, ok := errs.AsValidation(func() error { _, err := calendar.ParseRegime(bad); return err }()); !ok || v.Field != "regime" {
 			t.Errorf("ParseRegime(%q) accepted, want a validation error on regime", bad)
 		}
 	}
-	if _, err := models.ParseRegime("cpra"); !strings.Contains(err.Error(), "gdpr, uk_gdpr, ccpa, other") {
+	if _, err := calendar.ParseRegime("cpra"); !strings.Contains(err.Error(), "gdpr, uk_gdpr, ccpa, other") {
 		t.Errorf("error %q does not list the regimes", err)
 	}
 }
@@ -434,7 +439,7 @@ func TestDeadlineCCPATypeMapsGDPRWordsToCCPARights(t *testing.T) {
 		"other": "other", "nonsense": "other",
 	}
 	for typ, w := range want {
-		if got := models.CCPAType(typ); got != w {
+		if got := calendar.CCPAType(typ); got != w {
 			t.Errorf("CCPAType(%q) = %q, want %q", typ, got, w)
 		}
 	}
@@ -443,7 +448,7 @@ func TestDeadlineCCPATypeMapsGDPRWordsToCCPARights(t *testing.T) {
 func TestDeadlineDateArithmetic(t *testing.T) {
 	tests := []struct {
 		name string
-		got  models.Date
+		got  calendar.Date
 		want string
 	}{
 		{"one day after 28 February 2026 is 1 March", mustDate(t, "2026-02-28").AddDays(1), "2026-03-01"},
@@ -468,7 +473,7 @@ func TestDeadlineDateArithmetic(t *testing.T) {
 func TestDeadlineDateParsesOnlyRealYYYYMMDDDates(t *testing.T) {
 	for _, bad := range []string{"", "2026-02-30", "2026-13-01", "2026-1-5", "26-01-05", "2026/01/05", "01/05/2026",
 		"2026-01-05T00:00:00Z", " 2026-01-05", "2026-01-05 ", "+2026-01-05"} {
-		if d, err := models.ParseDate(bad); err == nil {
+		if d, err := calendar.ParseDate(bad); err == nil {
 			t.Errorf("ParseDate(%q) = %s, want an error", bad, d)
 		}
 	}
@@ -476,9 +481,9 @@ func TestDeadlineDateParsesOnlyRealYYYYMMDDDates(t *testing.T) {
 
 func TestDeadlineDateIsYYYYMMDDInJSONAndNullWhenZero(t *testing.T) {
 	type doc struct {
-		Due models.Date  `json:"due"`
-		Ack *models.Date `json:"ack"`
-		Ext models.Date  `json:"ext"`
+		Due calendar.Date  `json:"due"`
+		Ack *calendar.Date `json:"ack"`
+		Ext calendar.Date  `json:"ext"`
 	}
 	b, err := json.Marshal(doc{Due: mustDate(t, "2026-06-10")})
 	if err != nil {
@@ -508,9 +513,9 @@ func TestDeadlineDatesRoundTripThroughATextColumn(t *testing.T) {
 	}
 	type row struct {
 		ID       int
-		DueOn    models.Date
-		AckDueOn *models.Date
-		Ext      models.Date
+		DueOn    calendar.Date
+		AckDueOn *calendar.Date
+		Ext      calendar.Date
 	}
 	due, ack := mustDate(t, "2027-01-31"), mustDate(t, "2026-12-10")
 	if err := db.Gorm.Table("deadline_dates").Create(&row{ID: 1, DueOn: due, AckDueOn: &ack}).Error; err != nil {

@@ -1,30 +1,43 @@
 package models
 
-// The rest of the demo data: every page a demo role opens has something on
-// it. Everything goes through the same model functions the pages and the
-// API call, acting as the demo user who would do it, so the audit log,
-// timelines, outbox and notifications read as they would after real use.
-// Times are relative to now, so deadlines fall the same way on every run.
-
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	imports "github.com/sendara/console/models/imports"
+
+	registers "github.com/sendara/console/models/registers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	store "github.com/sendara/console/models/store"
 )
 
 // demoWorld is what the demo seed has created so far.
 type demoWorld struct {
 	db        *DB
 	baseURL   string
-	customers map[string]*Customer
-	users     map[string]*User // by email
-	sys       Actor
-	key       Actor             // acme-realty's API key: its sending pipeline
-	requests  []*PrivacyRequest // access (Avery), delete (Jordan), objection (Casey)
+	customers map[string]*customers.Customer
+	users     map[string]*accounts.User // by email
+	sys       store.Actor
+	key       store.Actor                // acme-realty's API key: its sending pipeline
+	requests  []*requests.PrivacyRequest // access (Avery), delete (Jordan), objection (Casey)
 }
 
-func (d *demoWorld) actor(email string) Actor { return d.users[email].Actor("") }
+func (d *demoWorld) actor(email string) store.Actor { return d.users[email].Actor("") }
 
 func (d *demoWorld) link(path string) string { return strings.TrimRight(d.baseURL, "/") + path }
 
@@ -63,13 +76,13 @@ func (d *demoWorld) seed(ctx context.Context) error {
 func (d *demoWorld) seedReversal(ctx context.Context) error {
 	acme := d.customers["acme-realty"]
 	loc := d.db.Business().Loc
-	if _, err := d.db.RecordInbound(ctx, d.sys, acme.ID, "+14155551007", "STOP", Now().Add(-72*time.Hour), "US",
-		Business{Loc: loc, Calendar: DefaultCalendar()}); err != nil {
+	if _, err := d.db.RecordInbound(ctx, d.sys, acme.ID, "+14155551007", "STOP", store.Now().Add(-72*time.Hour), "US",
+		calendar.Business{Loc: loc, Calendar: calendar.DefaultCalendar()}); err != nil {
 		return err
 	}
-	res, err := d.db.RecordConsent(ctx, d.actor(demoAcmeAgent), acme.ID, ConsentInput{To: "+14155551007", Kind: OptIn, Source: "crm",
+	res, err := d.db.RecordConsent(ctx, d.actor(demoAcmeAgent), acme.ID, consent.ConsentInput{To: "+14155551007", Kind: consent.OptIn, Source: "crm",
 		Evidence: "re-subscribed on the open-house sign-up form", EvidenceKind: "web_form", EvidenceRef: "hubspot form 4471 / submission 88213",
-		CapturedBy: "open-house sign-up page", OccurredAt: Now().Add(-20 * time.Hour)}, "US")
+		CapturedBy: "open-house sign-up page", OccurredAt: store.Now().Add(-20 * time.Hour)}, "US")
 	if err != nil {
 		return err
 	}
@@ -83,21 +96,21 @@ func (d *demoWorld) seedReversal(ctx context.Context) error {
 // messages and calls, through acme-realty's API key. One message reached
 // Drew Kim after his STOP: the sent-after-opt-out report lists it.
 func (d *demoWorld) seedCommunications(ctx context.Context) error {
-	now := Now()
+	now := store.Now()
 	synced := now.Add(-time.Hour)
-	var items []CommunicationItem
+	var items []registers.CommunicationItem
 	for i, to := range []string{"+14155551003", "riley.chen@example.com", "+14155551004", "+14155551006", "+14155551008",
 		"+14155551010", "+14155551012"} {
 		at := now.Add(-time.Duration(5*24-i*13) * time.Hour)
-		items = append(items, CommunicationItem{To: to, Channel: ChannelIMessage, Direction: DirectionOutbound,
+		items = append(items, registers.CommunicationItem{To: to, Channel: consent.ChannelIMessage, Direction: registers.DirectionOutbound,
 			DeliveryStatus: []string{"delivered", "read", "sent"}[i%3], OccurredAt: at, CRMSyncedAt: &synced})
 	}
 	items = append(items,
-		CommunicationItem{To: "+14155551003", Channel: ChannelIMessage, Direction: DirectionInbound, DeliveryStatus: "received", OccurredAt: now.Add(-50 * time.Hour)},
-		CommunicationItem{To: "+14155551004", Channel: ChannelFaceTime, Direction: DirectionOutbound, DeliveryStatus: "answered", OccurredAt: now.Add(-30 * time.Hour)},
-		CommunicationItem{To: "+14155551006", Channel: ChannelFaceTime, Direction: DirectionOutbound, DeliveryStatus: "missed", OccurredAt: now.Add(-28 * time.Hour)},
+		registers.CommunicationItem{To: "+14155551003", Channel: consent.ChannelIMessage, Direction: registers.DirectionInbound, DeliveryStatus: "received", OccurredAt: now.Add(-50 * time.Hour)},
+		registers.CommunicationItem{To: "+14155551004", Channel: consent.ChannelFaceTime, Direction: registers.DirectionOutbound, DeliveryStatus: "answered", OccurredAt: now.Add(-30 * time.Hour)},
+		registers.CommunicationItem{To: "+14155551006", Channel: consent.ChannelFaceTime, Direction: registers.DirectionOutbound, DeliveryStatus: "missed", OccurredAt: now.Add(-28 * time.Hour)},
 		// Drew Kim opted out by replying STOP 72 hours ago.
-		CommunicationItem{To: "+14155551007", Channel: ChannelIMessage, Direction: DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: now.Add(-26 * time.Hour)},
+		registers.CommunicationItem{To: "+14155551007", Channel: consent.ChannelIMessage, Direction: registers.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: now.Add(-26 * time.Hour)},
 	)
 	res, err := d.db.RecordCommunications(ctx, d.key, d.customers["acme-realty"].ID, items, "US")
 	if err != nil {
@@ -141,16 +154,16 @@ func (d *demoWorld) seedRequestWork(ctx context.Context) error {
 	}
 	for _, t := range tasks {
 		if t.CustomerID == d.customers["acme-realty"].ID {
-			if _, err := db.AnswerTask(ctx, d.actor(demoAcmeAdmin), t.ID, TaskApproved, "Go ahead: export what you hold for this contact."); err != nil {
+			if _, err := db.AnswerTask(ctx, d.actor(demoAcmeAdmin), t.ID, requests.TaskApproved, "Go ahead: export what you hold for this contact."); err != nil {
 				return err
 			}
 		}
 	}
 
 	// A GDPR access request waiting on the requester (the clock stopped).
-	waiting, err := db.CreateRequest(ctx, d.sys, biz, RequestInput{Type: TypeAccess, Regime: RegimeGDPR, Channel: "email",
+	waiting, err := db.CreateRequest(ctx, d.sys, biz, requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR, Channel: "email",
 		ReceivedAt: now.AddDate(0, 0, -6), Details: "Send me a copy of my messages.",
-		Requester: Requester{Name: "Riley Chen", Email: "r.chen@example.org"}}, "US")
+		Requester: requests.Requester{Name: "Riley Chen", Email: "r.chen@example.org"}}, "US")
 	if err != nil {
 		return err
 	}
@@ -162,9 +175,9 @@ func (d *demoWorld) seedRequestWork(ctx context.Context) error {
 	}
 
 	// Jordan Lee asked again through the form: a duplicate, merged.
-	again, err := db.CreateRequest(ctx, d.sys, biz, RequestInput{Type: TypeDelete, Regime: RegimeCCPA, Channel: "web_form",
+	again, err := db.CreateRequest(ctx, d.sys, biz, requests.RequestInput{Type: calendar.TypeDelete, Regime: calendar.RegimeCCPA, Channel: "web_form",
 		ReceivedAt: now.AddDate(0, 0, -2), Details: "I asked before: please delete my data.",
-		Requester: Requester{Name: "Jordan Lee", Email: "jordan.lee@example.com"}}, "US")
+		Requester: requests.Requester{Name: "Jordan Lee", Email: "jordan.lee@example.com"}}, "US")
 	if err != nil {
 		return err
 	}
@@ -174,10 +187,10 @@ func (d *demoWorld) seedRequestWork(ctx context.Context) error {
 
 	// An authorized agent's deletion request; the signed permission they
 	// sent waits for a check.
-	agent, err := db.CreateRequest(ctx, d.sys, biz, RequestInput{Type: TypeDelete, Regime: RegimeCCPA, Channel: "email",
+	agent, err := db.CreateRequest(ctx, d.sys, biz, requests.RequestInput{Type: calendar.TypeDelete, Regime: calendar.RegimeCCPA, Channel: "email",
 		ReceivedAt: now.AddDate(0, 0, -4), Details: "On behalf of my client Taylor Diaz, delete all personal information. Signed permission attached.",
 		Identifiers: []string{"+14155551004", "taylor.diaz@example.com"},
-		Requester: Requester{Name: "Casey Quill, Privacy Rights Agency", Email: "requests@privacy-rights.example", Relationship: "authorized_agent",
+		Requester: requests.Requester{Name: "Casey Quill, Privacy Rights Agency", Email: "requests@privacy-rights.example", Relationship: "authorized_agent",
 			Proof: "Signed permission from Taylor Diaz, attached to the mail."}}, "US")
 	if err != nil {
 		return err
@@ -185,32 +198,32 @@ func (d *demoWorld) seedRequestWork(ctx context.Context) error {
 	if err := db.Assign(ctx, admin, agent.ID, officerID); err != nil {
 		return err
 	}
-	if _, err := db.UploadProof(ctx, officer, agent.ID, ProofSignedPermission, "taylor-diaz-permission.pdf", demoProofPDF); err != nil {
+	if _, err := db.UploadProof(ctx, officer, agent.ID, requests.ProofSignedPermission, "taylor-diaz-permission.pdf", demoProofPDF); err != nil {
 		return err
 	}
 
 	// A request denied: the requester could not be verified.
-	denied, err := db.CreateRequest(ctx, d.sys, biz, RequestInput{Type: TypeAccess, Regime: RegimeCCPA, Channel: "web_form",
+	denied, err := db.CreateRequest(ctx, d.sys, biz, requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeCCPA, Channel: "web_form",
 		ReceivedAt: now.AddDate(0, 0, -40), Details: "Give me everything about the number below.", Identifiers: []string{"+14155550199"},
-		Requester: Requester{Name: "M. Smith", Email: "msmith@example.net", Relationship: "end_user"}}, "US")
+		Requester: requests.Requester{Name: "M. Smith", Email: "msmith@example.net", Relationship: "end_user"}}, "US")
 	if err != nil {
 		return err
 	}
-	if _, err := db.ChangeStatus(ctx, officer, denied.ID, StatusChange{To: StatusDenied,
+	if _, err := db.ChangeStatus(ctx, officer, denied.ID, fulfilment.StatusChange{To: requests.StatusDenied,
 		Note: "We could not verify that you are the person the number belongs to; you may ask again with proof."}); err != nil {
 		return err
 	}
 
 	// The mailbox received a report of a compromised account: urgent.
 	subject, body := "Our account was hacked", "Someone logged into our Sendara account last night and exported our contacts. Please help."
-	if _, _, err := db.ReceiveMail(ctx, biz, "US", MailIntake{MessageID: "demo-compromise@brightside.example",
-		FromName: "Blair Brightside", FromAddr: "office@brightside.example", Subject: subject, Body: body, SuggestedType: SuggestedAccountCompromise,
+	if _, _, err := db.ReceiveMail(ctx, biz, "US", requests.MailIntake{MessageID: "demo-compromise@brightside.example",
+		FromName: "Blair Brightside", FromAddr: "office@brightside.example", Subject: subject, Body: body, SuggestedType: registers.SuggestedAccountCompromise,
 		Raw:        []byte("From: Blair Brightside <office@brightside.example>\r\nTo: privacy@sendara.example\r\nSubject: " + subject + "\r\nMessage-ID: <demo-compromise@brightside.example>\r\n\r\n" + body + "\r\n"),
 		ReceivedAt: now.Add(-5 * time.Hour)}); err != nil {
 		return err
 	}
 
-	_, err = db.SaveRequestView(ctx, officer, "My open requests", RequestFilter{View: "mine"})
+	_, err = db.SaveRequestView(ctx, officer, "My open requests", casework.RequestFilter{View: "mine"})
 	return err
 }
 
@@ -223,32 +236,32 @@ var demoProofPDF = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> e
 func (d *demoWorld) seedIncidents(ctx context.Context) error {
 	db, officer := d.db, d.actor(demoOfficer)
 	acme, bright := d.customers["acme-realty"], d.customers["brightside-dental"]
-	now := Now()
-	open, err := db.CreateIncident(ctx, officer, IncidentInput{Title: "Delivery report e-mailed to the wrong customer",
+	now := store.Now()
+	open, err := db.CreateIncident(ctx, officer, registers.IncidentInput{Title: "Delivery report e-mailed to the wrong customer",
 		Description: "A nightly delivery report for Acme Realty (names and phone numbers of 14 contacts) was mailed to another customer's address. " +
 			"The recipient confirmed deleting it.",
 		Categories: []string{"contact_names", "identifiers", "communication_records"}, DiscoveredAt: now.Add(-70 * time.Hour),
-		Affected: []AffectedInput{{CustomerID: acme.ID, Count: 14}}})
+		Affected: []registers.AffectedInput{{CustomerID: acme.ID, Count: 14}}})
 	if err != nil {
 		return err
 	}
 	if err := db.AddIncidentNote(ctx, officer, open.ID, "Recipient's written confirmation of deletion filed; the report job now checks the address list."); err != nil {
 		return err
 	}
-	told, err := db.CreateIncident(ctx, officer, IncidentInput{Title: "Support laptop stolen (disk encrypted)",
+	told, err := db.CreateIncident(ctx, officer, registers.IncidentInput{Title: "Support laptop stolen (disk encrypted)",
 		Description: "A support engineer's laptop was stolen from a car. The disk is encrypted and the sessions were revoked within the hour.",
 		Categories:  []string{"contact_names", "identifiers"}, DiscoveredAt: now.AddDate(0, 0, -20),
-		Affected: []AffectedInput{{CustomerID: bright.ID, Count: 3}}})
+		Affected: []registers.AffectedInput{{CustomerID: bright.ID, Count: 3}}})
 	if err != nil {
 		return err
 	}
 	if _, err := db.SendIncidentNotices(ctx, officer, told.ID, bright.ID, d.baseURL); err != nil {
 		return err
 	}
-	if err := db.SetIncidentStatus(ctx, officer, told.ID, IncidentContained, "Sessions revoked; the device has not come online since."); err != nil {
+	if err := db.SetIncidentStatus(ctx, officer, told.ID, registers.IncidentContained, "Sessions revoked; the device has not come online since."); err != nil {
 		return err
 	}
-	_, err = db.ReportIncident(ctx, d.actor(demoBrightside), CustomerReportInput{Title: "Front-desk tablet left signed in",
+	_, err = db.ReportIncident(ctx, d.actor(demoBrightside), registers.CustomerReportInput{Title: "Front-desk tablet left signed in",
 		Description: "The console stayed signed in on the front-desk tablet over a weekend; the office was closed.",
 		Categories:  []string{"contact_names"}, DiscoveredAt: now.AddDate(0, 0, -8), AffectedCount: 40})
 	return err
@@ -263,16 +276,16 @@ func (d *demoWorld) seedSubprocessors(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sp, _, err := db.AddSubprocessor(ctx, admin, SubprocessorInput{Name: "Postmark (ActiveCampaign)", Purpose: "Transactional e-mail: request acknowledgements and notices",
+	sp, _, err := db.AddSubprocessor(ctx, admin, registers.SubprocessorInput{Name: "Postmark (ActiveCampaign)", Purpose: "Transactional e-mail: request acknowledgements and notices",
 		Location: "United States", TransferSafeguard: "EU Standard Contractual Clauses (2021), module 3", EffectiveOn: today.AddDays(days + 5)}, today, d.baseURL)
 	if err != nil {
 		return err
 	}
-	if _, _, err := db.AddSubprocessor(ctx, admin, SubprocessorInput{Name: "Hetzner Online", Purpose: "Encrypted off-site backups",
+	if _, _, err := db.AddSubprocessor(ctx, admin, registers.SubprocessorInput{Name: "Hetzner Online", Purpose: "Encrypted off-site backups",
 		Location: "Germany", TransferSafeguard: "Within the EEA; no transfer", EffectiveOn: today.AddDays(days + 14)}, today, d.baseURL); err != nil {
 		return err
 	}
-	if _, _, err := db.AddPolicyVersion(ctx, admin, PolicyVersionInput{Version: "2026.2",
+	if _, _, err := db.AddPolicyVersion(ctx, admin, registers.PolicyVersionInput{Version: "2026.2",
 		Summary: "Names the new e-mail and backup sub-processors; opt-outs are honoured within one business day.",
 		URL:     "https://sendara.example/privacy/2026-2", EffectiveOn: today.AddDays(days + 5)}, today, d.baseURL); err != nil {
 		return err
@@ -286,7 +299,7 @@ func (d *demoWorld) seedSubprocessors(ctx context.Context) error {
 func (d *demoWorld) seedDisclosures(ctx context.Context) error {
 	db, officer := d.db, d.actor(demoOfficer)
 	today := db.Business().Today()
-	for _, in := range []DisclosureInput{
+	for _, in := range []registers.DisclosureInput{
 		{ReceivedOn: today.AddDays(-45), Authority: "Superior Court of California, County of San Francisco", Kind: "subpoena",
 			CustomerID: d.customers["acme-realty"].ID, Disclosed: "Delivery metadata (dates, channel, status) of messages to one phone number, March to May",
 			DisclosedOn: today.AddDays(-30), CustomerTold: true},
@@ -310,8 +323,8 @@ func (d *demoWorld) seedOptInImport(ctx context.Context) error {
 		"4155551013,harper.stone@example.com,web form,open-house form 4471/88301,open-house sign-up page," + week + "\n" +
 		"4155551014,kendall.ruiz@example.com,paper form,scan 2026-117,front desk," + week + "\n" +
 		"4155551099,,,,,\n"
-	_, err := d.db.CreateImport(ctx, d.actor(demoAcmeAdmin), ImportUpload{CustomerID: d.customers["acme-realty"].ID, Kind: ImportOptIns,
-		FileName: "open-house-opt-ins.csv", File: strings.NewReader(file)}, ImportOptions{Region: "US", Location: d.db.Business().Loc})
+	_, err := d.db.CreateImport(ctx, d.actor(demoAcmeAdmin), imports.ImportUpload{CustomerID: d.customers["acme-realty"].ID, Kind: imports.ImportOptIns,
+		FileName: "open-house-opt-ins.csv", File: strings.NewReader(file)}, imports.ImportOptions{Region: "US", Location: d.db.Business().Loc})
 	return err
 }
 
@@ -319,7 +332,7 @@ func (d *demoWorld) seedOptInImport(ctx context.Context) error {
 // chosen a password yet.
 func (d *demoWorld) seedInvitation(ctx context.Context) error {
 	admin := d.actor(demoAcmeAdmin)
-	u, err := d.db.CreateUser(ctx, admin, UserInput{Email: "new.agent@acme-realty.example", Name: "Robin New", Role: RoleCustomerAgent,
+	u, err := d.db.CreateUser(ctx, admin, accounts.UserInput{Email: "new.agent@acme-realty.example", Name: "Robin New", Role: accounts.RoleCustomerAgent,
 		CustomerID: d.customers["acme-realty"].ID})
 	if err != nil {
 		return err

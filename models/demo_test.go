@@ -1,21 +1,33 @@
 package models_test
 
 import (
+	casework "github.com/sendara/console/models/casework"
+	consent "github.com/sendara/console/models/consent"
+
+	imports "github.com/sendara/console/models/imports"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	registers "github.com/sendara/console/models/registers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"testing"
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // demoActors signs in the demo accounts as the pages would see them.
-func demoActors(t *testing.T, db *models.DB) map[string]models.Actor {
+func demoActors(t *testing.T, db *models.DB) map[string]store.Actor {
 	t.Helper()
 	users, err := db.Users(context.Background(), modeltest.Staff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]models.Actor{}
+	out := map[string]store.Actor{}
 	for i := range users {
 		out[users[i].Email] = users[i].Actor("")
 	}
@@ -52,19 +64,19 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 
 	// Requests: every status the queue shows, a merged duplicate, an
 	// agent's proof waiting for a check, an urgent mailbox report.
-	all, err := db.ListRequests(ctx, officer, models.RequestFilter{Status: "all", Today: today})
+	all, err := db.ListRequests(ctx, officer, casework.RequestFilter{Status: "all", Today: today})
 	if err != nil {
 		t.Fatal(err)
 	}
 	byStatus := map[string]int{}
-	var agentReq, dupOf, urgent *models.PrivacyRequest
+	var agentReq, dupOf, urgent *requests.PrivacyRequest
 	for i := range all {
 		r := &all[i]
 		byStatus[r.Status]++
 		if r.Relationship == "authorized_agent" {
 			agentReq = r
 		}
-		if r.SuggestedType == models.SuggestedAccountCompromise {
+		if r.SuggestedType == registers.SuggestedAccountCompromise {
 			urgent = r
 		}
 		if d, err := db.DuplicatesOf(ctx, officer, r.ID); err != nil {
@@ -73,7 +85,7 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 			dupOf = r
 		}
 	}
-	for _, s := range []string{models.StatusReceived, models.StatusWaiting, models.StatusWithController, models.StatusDenied} {
+	for _, s := range []string{requests.StatusReceived, requests.StatusWaiting, requests.StatusWithController, requests.StatusDenied} {
 		if byStatus[s] == 0 {
 			t.Errorf("no demo request is %s (statuses: %v)", s, byStatus)
 		}
@@ -94,7 +106,7 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 	if why, _ := db.ProofStanding(ctx, agentReq); why == "" {
 		t.Error("the agent's request may proceed although its proof was not checked")
 	}
-	if mine, err := db.ListRequests(ctx, officer, models.RequestFilter{View: "mine", UserID: officer.ID, Today: today}); err != nil || len(mine) == 0 {
+	if mine, err := db.ListRequests(ctx, officer, casework.RequestFilter{View: "mine", UserID: officer.ID, Today: today}); err != nil || len(mine) == 0 {
 		t.Errorf("the privacy officer's own requests: %d %v", len(mine), err)
 	}
 	if views, err := db.SavedRequestViews(ctx, officer); err != nil || len(views) == 0 {
@@ -109,7 +121,7 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 
 	// Controllers: routed tasks, replies, a pending reversal, an import,
 	// an invitation.
-	for name, a := range map[string]models.Actor{"acme": acmeAdmin, "brightside": bright} {
+	for name, a := range map[string]store.Actor{"acme": acmeAdmin, "brightside": bright} {
 		if tasks, err := db.Inbox(ctx, a, true); err != nil || len(tasks) == 0 {
 			t.Errorf("%s's inbox: %d %v", name, len(tasks), err)
 		}
@@ -117,12 +129,12 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 	if q, err := db.ReviewQueue(ctx, agent, acme, 50); err != nil || len(q) == 0 {
 		t.Errorf("acme's replies to review: %d %v", len(q), err)
 	}
-	if rv, err := db.ConsentReversals(ctx, acmeAdmin, acme, models.ReversalPending); err != nil || len(rv) != 1 {
+	if rv, err := db.ConsentReversals(ctx, acmeAdmin, acme, consent.ReversalPending); err != nil || len(rv) != 1 {
 		t.Errorf("acme's pending reversals: %d %v, want 1", len(rv), err)
 	}
-	if jobs, _, err := db.ImportJobs(ctx, acmeAdmin, models.ImportFilter{}); err != nil || len(jobs) != 1 {
+	if jobs, _, err := db.ImportJobs(ctx, acmeAdmin, imports.ImportFilter{}); err != nil || len(jobs) != 1 {
 		t.Errorf("acme's imports: %d %v, want 1", len(jobs), err)
-	} else if j := jobs[0]; j.Kind != models.ImportOptIns || j.Status != models.ImportPreview || j.TotalRows != 3 || j.BadRows != 1 {
+	} else if j := jobs[0]; j.Kind != imports.ImportOptIns || j.Status != imports.ImportPreview || j.TotalRows != 3 || j.BadRows != 1 {
 		t.Errorf("acme's import: %s %s, %d rows, %d bad; want an opt-in import in preview, 3 rows, 1 without evidence", j.Kind, j.Status, j.TotalRows, j.BadRows)
 	}
 	if inv, err := db.PendingInvites(ctx, acmeAdmin); err != nil || len(inv) == 0 {
@@ -145,7 +157,7 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range full.Customers {
-			if c.Overdue(models.Now()) {
+			if c.Overdue(store.Now()) {
 				overdue++
 			}
 		}
@@ -167,7 +179,7 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 		t.Errorf("policy versions: %d %v", len(pv), err)
 	}
 	for name, c := range map[string]struct {
-		a    models.Actor
+		a    store.Actor
 		want int
 	}{"staff": {officer, 1}, "acme": {acmeAdmin, 1}, "brightside": {bright, 0}} {
 		if obj, err := db.SubprocessorObjections(ctx, c.a); err != nil || len(obj) != c.want {
@@ -186,7 +198,7 @@ func TestDemoSeedFillsEveryPage(t *testing.T) {
 	if b, err := db.AccountBundleFor(ctx, admin, brightside); err != nil || len(b.Users) == 0 {
 		t.Errorf("brightside's account bundle: %v", err)
 	}
-	if mail, err := db.Outbox(ctx, admin, models.OutboxFilter{}); err != nil || len(mail) == 0 {
+	if mail, err := db.Outbox(ctx, admin, outbox.OutboxFilter{}); err != nil || len(mail) == 0 {
 		t.Errorf("outbox: %d %v", len(mail), err)
 	}
 	if ps, err := db.AccessReview(ctx, auditor, biz.Loc); err != nil || len(ps) == 0 {

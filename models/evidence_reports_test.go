@@ -1,19 +1,27 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	casework "github.com/sendara/console/models/casework"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestEvidenceBusinessDaysBetween(t *testing.T) {
-	cal := models.DefaultCalendar()
+	cal := calendar.DefaultCalendar()
 	tests := []struct {
 		from, to string
 		want     int
@@ -27,8 +35,8 @@ func TestEvidenceBusinessDaysBetween(t *testing.T) {
 		{"2025-12-24", "2026-01-02", 5}, // Christmas and New Year's Day
 	}
 	for _, tt := range tests {
-		from, _ := models.ParseDate(tt.from)
-		to, _ := models.ParseDate(tt.to)
+		from, _ := calendar.ParseDate(tt.from)
+		to, _ := calendar.ParseDate(tt.to)
 		if got := cal.BusinessDaysBetween(from, to); got != tt.want {
 			t.Errorf("BusinessDaysBetween(%s, %s) = %d, want %d", tt.from, tt.to, got, tt.want)
 		}
@@ -41,7 +49,7 @@ func TestEvidenceOptOutLatencyFlagsTheTenBusinessDayRule(t *testing.T) {
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
 	// Times are 18:00Z: 10:00 or 11:00 in Los Angeles, the same civil date.
 	tests := []struct {
-		customer *models.Customer
+		customer *customers.Customer
 		to       string
 		source   string
 		happened string
@@ -57,7 +65,7 @@ func TestEvidenceOptOutLatencyFlagsTheTenBusinessDayRule(t *testing.T) {
 	for _, tt := range tests {
 		// The ledger is append-only and stamps "now": write the history
 		// as the rows it would have made.
-		c, err := db.CreateContact(ctx, modeltest.Staff, tt.customer.ID, models.ContactInput{Identifiers: []string{tt.to}}, "US")
+		c, err := db.CreateContact(ctx, modeltest.Staff, tt.customer.ID, consent.ContactInput{Identifiers: []string{tt.to}}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +77,7 @@ func TestEvidenceOptOutLatencyFlagsTheTenBusinessDayRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []models.OptOutLatencyGroup{
+	want := []casework.OptOutLatencyGroup{
 		{Customer: "ACME", Source: "api", OptOuts: 1, MedianDays: 11, MaxDays: 11, Late: 1},
 		{Customer: "ACME", Source: "manual", OptOuts: 2, MedianDays: 5, MaxDays: 10, Late: 0},
 		{Customer: "BRIGHT", Source: "csv_import", OptOuts: 1, MedianDays: 1, MaxDays: 1, Late: 0},
@@ -112,9 +120,9 @@ func TestEvidenceReplyQueueAge(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
-	today := models.TodayIn(la(t).Loc)
+	today := calendar.TodayIn(la(t).Loc)
 	tests := []struct {
-		customer *models.Customer
+		customer *customers.Customer
 		from     string
 		daysAgo  int
 	}{
@@ -137,7 +145,7 @@ func TestEvidenceReplyQueueAge(t *testing.T) {
 		rows[1].Customer != "BRIGHT" || rows[1].Waiting != 1 || rows[1].Overdue != 0 {
 		t.Fatalf("rows %+v", rows)
 	}
-	oldest := models.DateOf(time.Now().AddDate(0, 0, -30), la(t).Loc)
+	oldest := calendar.DateOf(time.Now().AddDate(0, 0, -30), la(t).Loc)
 	if want := la(t).Calendar.BusinessDaysBetween(oldest, today); rows[0].OldestDays != want || want < 18 {
 		t.Errorf("oldest waited %d business days, want %d", rows[0].OldestDays, want)
 	}
@@ -151,7 +159,7 @@ func TestEvidenceOnTimePerRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byRef := map[string]models.OnTimeRequest{}
+	byRef := map[string]casework.OnTimeRequest{}
 	for _, q := range rep.Requests {
 		byRef[q.Reference] = q
 	}
@@ -175,7 +183,7 @@ func TestEvidenceOnTimePerRequest(t *testing.T) {
 			t.Errorf("%s: on time %q, answered %q by %q; want %q, %q, %q", tt.name, q.OnTime, q.AnsweredOn, q.CompletedBy, tt.onTime, tt.answeredOn, tt.by)
 		}
 	}
-	groups := map[[2]string]models.OnTimeGroup{}
+	groups := map[[2]string]casework.OnTimeGroup{}
 	for _, g := range rep.Groups {
 		groups[[2]string{g.Regime, g.Type}] = g
 	}
@@ -194,25 +202,25 @@ func TestEvidenceAccessReviewTellsWhoHeldWhichRoleWhen(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	admin := models.StaffUser(uuid.NewString(), "root@sendara.test", "")
-	u, err := db.CreateUser(ctx, admin, models.UserInput{Email: "ann@sendara.test", Role: models.RoleAuditor})
+	admin := store.StaffUser(uuid.NewString(), "root@sendara.test", "")
+	u, err := db.CreateUser(ctx, admin, accounts.UserInput{Email: "ann@sendara.test", Role: accounts.RoleAuditor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetUserRole(ctx, admin, u.ID, models.RolePrivacyOfficer); err != nil {
+	if err := db.SetUserRole(ctx, admin, u.ID, accounts.RolePrivacyOfficer); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetUserDisabled(ctx, admin, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateUser(ctx, admin, models.UserInput{Email: "bo@acme.test", Role: models.RoleCustomerAgent, CustomerID: acme.ID}); err != nil {
+	if _, err := db.CreateUser(ctx, admin, accounts.UserInput{Email: "bo@acme.test", Role: accounts.RoleCustomerAgent, CustomerID: acme.ID}); err != nil {
 		t.Fatal(err)
 	}
 	ps, err := db.AccessReview(ctx, modeltest.Staff, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ann, bo []models.RolePeriod
+	var ann, bo []casework.RolePeriod
 	for _, p := range ps {
 		switch p.Email {
 		case "ann@sendara.test":
@@ -222,7 +230,7 @@ func TestEvidenceAccessReviewTellsWhoHeldWhichRoleWhen(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		got                 []models.RolePeriod
+		got                 []casework.RolePeriod
 		roles               []string
 		open                []bool
 		customer, mfa, name string
@@ -261,10 +269,10 @@ func TestEvidenceErasureCompleteness(t *testing.T) {
 		exec(t, db, "UPDATE privacy_requests SET subject_identifiers = ? WHERE id = ?", `["`+id+`"]`, rs[name].ID)
 	}
 	for _, c := range []struct {
-		customer *models.Customer
+		customer *customers.Customer
 		id       string
 	}{{acme, "left@example.com"}, {bright, "held@example.com"}, {cora, "someone@example.com"}} {
-		if _, err := db.CreateContact(ctx, modeltest.Staff, c.customer.ID, models.ContactInput{Identifiers: []string{c.id}}, "US"); err != nil {
+		if _, err := db.CreateContact(ctx, modeltest.Staff, c.customer.ID, consent.ContactInput{Identifiers: []string{c.id}}, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,7 +283,7 @@ func TestEvidenceErasureCompleteness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]models.ErasureCheck{}
+	got := map[string]casework.ErasureCheck{}
 	for _, c := range cs {
 		got[c.Reference] = c
 	}
@@ -315,8 +323,8 @@ func TestEvidenceExportsOfPersonalData(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	officer := models.StaffUser(uuid.NewString(), "officer@sendara.test", "")
-	entries := []models.Audit{
+	officer := store.StaffUser(uuid.NewString(), "officer@sendara.test", "")
+	entries := []store.Audit{
 		{Action: "contact.export", ObjectType: "contact", CustomerID: acme.ID, Details: map[string]any{"filter": "all"}},
 		{Action: "request.case_file_export", ObjectType: "request", ObjectID: uuid.NewString(), Details: map[string]any{"reference": "PR-2026-000001"}},
 		{Action: "contact.view", ObjectType: "contact", CustomerID: acme.ID}, // a view, no export
@@ -344,7 +352,7 @@ func TestEvidenceExportsOfPersonalData(t *testing.T) {
 func TestEvidenceRolePeriodsDuring(t *testing.T) {
 	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
 	ptr := func(t time.Time) *time.Time { return &t }
-	ps := []models.RolePeriod{
+	ps := []casework.RolePeriod{
 		{Email: "old@x", From: at(2023, 3, 1), Until: ptr(at(2024, 6, 1))},                               // ended before 2025
 		{Email: "span@x", From: at(2024, 3, 1), Until: ptr(at(2025, 2, 1))},                              // ended in 2025
 		{Email: "open@x", From: at(2022, 1, 1)},                                                          // still running
@@ -364,7 +372,7 @@ func TestEvidenceRolePeriodsDuring(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, p := range models.RolePeriodsDuring(ps, tc.from, tc.to) {
+			for _, p := range casework.RolePeriodsDuring(ps, tc.from, tc.to) {
 				got = append(got, p.Email)
 			}
 			if strings.Join(got, " ") != tc.want {

@@ -1,16 +1,25 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	registers "github.com/sendara/console/models/registers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
+	"gorm.io/gorm"
 )
 
 // subjectRows is the history seeded for the erased person: DESIGN §7 asks
@@ -28,7 +37,7 @@ const subjectRows = 10_000
 func BenchmarkEraseSubject10k(b *testing.B) {
 	db := modeltest.Open(b)
 	ctx := context.Background()
-	acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,30 +89,30 @@ func BenchmarkEraseSubject10k(b *testing.B) {
 func seedSubject(b *testing.B, db *models.DB, customerID, phone string) string {
 	b.Helper()
 	ctx := context.Background()
-	res, err := db.RecordConsent(ctx, modeltest.Staff, customerID, models.ConsentInput{To: phone, Kind: models.OptOut}, "US")
+	res, err := db.RecordConsent(ctx, modeltest.Staff, customerID, consent.ConsentInput{To: phone, Kind: consent.OptOut}, "US")
 	if err != nil {
 		b.Fatal(err)
 	}
 	contactID := res.Contact.ID
 	start := time.Now().Add(-30 * 24 * time.Hour).UTC().Truncate(time.Microsecond)
-	events := make([]models.ConsentEvent, subjectRows)
-	replies := make([]models.InboundReply, subjectRows)
-	comms := make([]models.Communication, subjectRows/10)
+	events := make([]consent.ConsentEvent, subjectRows)
+	replies := make([]consent.InboundReply, subjectRows)
+	comms := make([]consent.Communication, subjectRows/10)
 	for i := range subjectRows {
 		at := start.Add(time.Duration(i) * time.Second)
-		kind, reason, evidence := models.OptOut, models.ReasonOptOut, "reply STOP"
+		kind, reason, evidence := consent.OptOut, consent.ReasonOptOut, "reply STOP"
 		if i%2 == 1 {
-			kind, reason, evidence = models.OptIn, "", "reply START"
+			kind, reason, evidence = consent.OptIn, "", "reply START"
 		}
-		events[i] = models.ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID, Identifier: phone,
-			Channel: models.ChannelAll, Kind: kind, Reason: reason, Source: "inbound_reply", Evidence: evidence, ActorType: models.ActorSystem,
+		events[i] = consent.ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID, Identifier: phone,
+			Channel: consent.ChannelAll, Kind: kind, Reason: reason, Source: "inbound_reply", Evidence: evidence, ActorType: store.ActorSystem,
 			OccurredAt: at, RecordedAt: at}
-		replies[i] = models.InboundReply{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID, FromValue: phone,
+		replies[i] = consent.InboundReply{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID, FromValue: phone,
 			Body: "Thanks, see you on Tuesday", Action: "none", ReceivedAt: at}
 	}
 	for i := range comms {
-		comms[i] = models.Communication{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID,
-			Channel: models.ChannelIMessage, Direction: models.DirectionOutbound, OccurredAt: start.Add(time.Duration(i) * time.Minute), DeliveryStatus: "delivered"}
+		comms[i] = consent.Communication{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactID,
+			Channel: consent.ChannelIMessage, Direction: registers.DirectionOutbound, OccurredAt: start.Add(time.Duration(i) * time.Minute), DeliveryStatus: "delivered"}
 	}
 	g := db.Gorm.WithContext(ctx)
 	for _, rows := range []any{&events, &replies, &comms} {
@@ -116,26 +125,26 @@ func seedSubject(b *testing.B, db *models.DB, customerID, phone string) string {
 
 // benchInstructed records an erasure request about phone, verified,
 // routed and approved by its one controller: in progress.
-func benchInstructed(b *testing.B, db *models.DB, phone string) *models.PrivacyRequest {
+func benchInstructed(b *testing.B, db *models.DB, phone string) *requests.PrivacyRequest {
 	b.Helper()
 	ctx := context.Background()
-	r, err := db.CreateRequest(ctx, modeltest.Staff, models.DefaultBusiness(), models.RequestInput{Type: models.TypeErasure, Regime: "gdpr",
-		Channel: "api", Identifiers: []string{phone}, Requester: models.Requester{Email: "subject@example.com"}}, "US")
+	r, err := db.CreateRequest(ctx, modeltest.Staff, calendar.DefaultBusiness(), requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr",
+		Channel: "api", Identifiers: []string{phone}, Requester: requests.Requester{Email: "subject@example.com"}}, "US")
 	if err != nil {
 		b.Fatal(err)
 	}
 	if _, err := db.VerifyManually(ctx, modeltest.Staff, r.ID, "phone_call", "called back"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := db.Route(ctx, modeltest.Staff, models.DefaultBusiness(), r.ID, "https://console.example/inbox"); err != nil {
+	if _, err := db.Route(ctx, modeltest.Staff, calendar.DefaultBusiness(), r.ID, "https://console.example/inbox"); err != nil {
 		b.Fatal(err)
 	}
 	tasks, err := db.Tasks(ctx, modeltest.Staff, r.ID)
 	if err != nil || len(tasks) != 1 {
 		b.Fatalf("tasks %d, %v", len(tasks), err)
 	}
-	admin := models.CustomerUser(uuid.NewString(), "admin", tasks[0].CustomerID, "")
-	if _, err := db.AnswerTask(ctx, admin, tasks[0].ID, models.TaskApproved, ""); err != nil {
+	admin := store.CustomerUser(uuid.NewString(), "admin", tasks[0].CustomerID, "")
+	if _, err := db.AnswerTask(ctx, admin, tasks[0].ID, requests.TaskApproved, ""); err != nil {
 		b.Fatal(err)
 	}
 	return r

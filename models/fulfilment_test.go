@@ -1,6 +1,19 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	registers "github.com/sendara/console/models/registers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"archive/zip"
 	"bytes"
 	"context"
@@ -16,9 +29,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 const (
@@ -29,20 +42,20 @@ const (
 // subject gives customer a contact for Jane with some history: an opt-out
 // and a later opt-in, a STOP reply, an ordinary reply and two
 // communication records.
-func subject(t *testing.T, db *models.DB, c *models.Customer, ids ...string) *models.Contact {
+func subject(t *testing.T, db *models.DB, c *customers.Customer, ids ...string) *consent.Contact {
 	t.Helper()
 	ctx := context.Background()
 	if len(ids) == 0 {
 		ids = []string{janePhone, janeEmail}
 	}
-	contact, err := db.CreateContact(ctx, modeltest.Staff, c.ID, models.ContactInput{Identifiers: ids, Name: "Jane Doe", CRMID: "crm-42"}, "US")
+	contact, err := db.CreateContact(ctx, modeltest.Staff, c.ID, consent.ContactInput{Identifiers: ids, Name: "Jane Doe", CRMID: "crm-42"}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := time.Now().Add(-48 * time.Hour)
-	steps := []models.ConsentInput{
-		{ContactID: contact.ID, Kind: models.OptOut, OccurredAt: base},
-		{ContactID: contact.ID, Kind: models.OptIn, Evidence: "web form, ticked the box", OccurredAt: base.Add(time.Hour)},
+	steps := []consent.ConsentInput{
+		{ContactID: contact.ID, Kind: consent.OptOut, OccurredAt: base},
+		{ContactID: contact.ID, Kind: consent.OptIn, Evidence: "web form, ticked the box", OccurredAt: base.Add(time.Hour)},
 	}
 	for _, in := range steps {
 		if _, err := db.RecordConsent(ctx, modeltest.Staff, c.ID, in, "US"); err != nil {
@@ -50,13 +63,13 @@ func subject(t *testing.T, db *models.DB, c *models.Customer, ids ...string) *mo
 		}
 	}
 	for i, body := range []string{"Hello, is this the dentist?", "STOP"} {
-		if _, err := db.RecordInbound(ctx, modeltest.Staff, c.ID, ids[0], body, base.Add(time.Duration(2+i)*time.Hour), "US", models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
+		if _, err := db.RecordInbound(ctx, modeltest.Staff, c.ID, ids[0], body, base.Add(time.Duration(2+i)*time.Hour), "US", calendar.Business{Loc: time.UTC, Calendar: calendar.DefaultCalendar()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, dir := range []string{models.DirectionOutbound, models.DirectionInbound} {
-		if _, err := db.RecordCommunication(ctx, modeltest.Staff, c.ID, models.CommunicationInput{ContactID: contact.ID,
-			Channel: models.ChannelIMessage, Direction: dir, DeliveryStatus: "delivered", OccurredAt: base.Add(time.Hour)}); err != nil {
+	for _, dir := range []string{registers.DirectionOutbound, registers.DirectionInbound} {
+		if _, err := db.RecordCommunication(ctx, modeltest.Staff, c.ID, registers.CommunicationInput{ContactID: contact.ID,
+			Channel: consent.ChannelIMessage, Direction: dir, DeliveryStatus: "delivered", OccurredAt: base.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,10 +79,10 @@ func subject(t *testing.T, db *models.DB, c *models.Customer, ids ...string) *mo
 // instructed records a request of typ about ids, verifies and routes it,
 // and has every controller approve it except those in deny, which deny:
 // the request is then in progress.
-func instructed(t *testing.T, db *models.DB, typ string, ids []string, deny ...*models.Customer) *models.PrivacyRequest {
+func instructed(t *testing.T, db *models.DB, typ string, ids []string, deny ...*customers.Customer) *requests.PrivacyRequest {
 	t.Helper()
 	ctx := context.Background()
-	r := newRequest(t, db, models.RequestInput{Type: typ, Regime: "gdpr", Identifiers: ids, Requester: models.Requester{Email: janeEmail}})
+	r := newRequest(t, db, requests.RequestInput{Type: typ, Regime: "gdpr", Identifiers: ids, Requester: requests.Requester{Email: janeEmail}})
 	if _, err := db.VerifyManually(ctx, modeltest.Staff, r.ID, "email_reply", "replied from the address on file"); err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +94,11 @@ func instructed(t *testing.T, db *models.DB, typ string, ids []string, deny ...*
 		t.Fatal(err)
 	}
 	for _, task := range tasks {
-		decision, reason := models.TaskApproved, ""
-		if slices.ContainsFunc(deny, func(c *models.Customer) bool { return c.ID == task.CustomerID }) {
-			decision, reason = models.TaskDenied, "we must keep this person's data for an open contract"
+		decision, reason := requests.TaskApproved, ""
+		if slices.ContainsFunc(deny, func(c *customers.Customer) bool { return c.ID == task.CustomerID }) {
+			decision, reason = requests.TaskDenied, "we must keep this person's data for an open contract"
 		}
-		admin := models.CustomerUser(uuid.NewString(), "admin", task.CustomerID, "")
+		admin := store.CustomerUser(uuid.NewString(), "admin", task.CustomerID, "")
 		if _, err := db.AnswerTask(ctx, admin, task.ID, decision, reason); err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +144,7 @@ func TestExportBundleHoldsEveryCategoryWithAReadme(t *testing.T) {
 	acme := mustCustomer(t, db, "acme")
 	jane := subject(t, db, acme)
 	subject(t, db, acme, "+14155550199") // someone else at the same customer
-	r := instructed(t, db, models.TypeAccess, []string{janePhone})
+	r := instructed(t, db, calendar.TypeAccess, []string{janePhone})
 
 	b, err := db.ExportBundle(ctx, modeltest.Staff, r.ID)
 	if err != nil {
@@ -189,20 +202,20 @@ func TestExportBundleHoldsEveryCategoryWithAReadme(t *testing.T) {
 	}
 
 	// The link works until it expires; each download is audited.
-	got, err := db.DownloadExport(ctx, models.SystemProcess("export-link", "").From("192.0.2.1"), b.Token)
+	got, err := db.DownloadExport(ctx, store.SystemProcess("export-link", "").From("192.0.2.1"), b.Token)
 	if err != nil || !bytes.Equal(got.Data, b.Export.Data) || got.Reference != r.Reference {
 		t.Fatalf("download: %v", err)
 	}
-	if _, err := db.DownloadExport(ctx, modeltest.Staff, b.Token+"x"); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.DownloadExport(ctx, modeltest.Staff, b.Token+"x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a wrong token: %v", err)
 	}
-	if err := db.Gorm.Model(&models.RequestExport{}).Where("id = ?", b.Export.ID).Update("expires_at", time.Now().Add(-time.Minute)).Error; err != nil {
+	if err := db.Gorm.Model(&fulfilment.RequestExport{}).Where("id = ?", b.Export.ID).Update("expires_at", time.Now().Add(-time.Minute)).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.DownloadExport(ctx, modeltest.Staff, b.Token); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.DownloadExport(ctx, modeltest.Staff, b.Token); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an expired link: %v, want not found", err)
 	}
-	events, _ := db.ListAudit(ctx, modeltest.Staff, models.AuditFilter{Action: "request.export"})
+	events, _ := db.ListAudit(ctx, modeltest.Staff, store.AuditFilter{Action: "request.export"})
 	actions := []string{}
 	for _, e := range events {
 		actions = append(actions, e.Action)
@@ -234,7 +247,7 @@ func TestExportBundleForOneControllerHoldsOnlyItsData(t *testing.T) {
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
 	subject(t, db, acme)
 	subject(t, db, bright)
-	r := instructed(t, db, models.TypePortability, []string{janeEmail})
+	r := instructed(t, db, calendar.TypePortability, []string{janeEmail})
 	b, err := db.ExportBundleFor(ctx, modeltest.Staff, r.ID, bright.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +271,7 @@ func TestEraseSubjectLeavesNothingReadable(t *testing.T) {
 	acme := mustCustomer(t, db, "acme")
 	subject(t, db, acme)
 	bystander := subject(t, db, acme, "+14155550199")
-	r := instructed(t, db, models.TypeErasure, []string{janePhone})
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone})
 	bundle, err := db.ExportBundle(ctx, modeltest.Staff, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +291,7 @@ func TestEraseSubjectLeavesNothingReadable(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	for _, v := range []string{janePhone, janeEmail} {
-		if cs, more, _ := db.ListContacts(ctx, modeltest.Staff, models.ContactFilter{CustomerID: acme.ID, Query: v}, "US"); len(cs) != 0 || more {
+		if cs, more, _ := db.ListContacts(ctx, modeltest.Staff, consent.ContactFilter{CustomerID: acme.ID, Query: v}, "US"); len(cs) != 0 || more {
 			t.Errorf("ListContacts finds %s: %+v", v, cs)
 		}
 		if cs, _ := db.ContactsByIdentifier(ctx, modeltest.Staff, acme.ID, v, "US"); len(cs) != 0 {
@@ -297,34 +310,34 @@ func TestEraseSubjectLeavesNothingReadable(t *testing.T) {
 	if _, err := db.Contact(ctx, modeltest.Staff, bystander.ID); err != nil {
 		t.Errorf("the bystander's contact: %v", err)
 	}
-	if _, err := db.DownloadExport(ctx, modeltest.Staff, bundle.Token); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.DownloadExport(ctx, modeltest.Staff, bundle.Token); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the erased person's bundle still downloads: %v", err)
 	}
 
 	// The person is never messaged again: the suppression check answers erasure.
-	s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone}, models.ChannelFaceTime)
-	if err != nil || !s.Suppressed || s.Reason != models.ReasonErasure || s.Since == nil || time.Since(*s.Since) > time.Minute {
+	s, err := db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: janePhone}, consent.ChannelFaceTime)
+	if err != nil || !s.Suppressed || s.Reason != consent.ReasonErasure || s.Since == nil || time.Since(*s.Since) > time.Minute {
 		t.Errorf("CheckSuppression after erasure: %+v, %v", s, err)
 	}
-	many, err := db.CheckSuppressions(ctx, acme.ID, []models.Identifier{{Kind: models.KindEmail, Value: janeEmail},
-		{Kind: models.KindPhone, Value: "+14155550100"}, {Kind: models.KindPhone, Value: "+14155550199"}, {Kind: models.KindPhone, Value: janePhone}}, "")
-	if err != nil || len(many) != 4 || many[0].Reason != models.ReasonErasure || many[1].Suppressed || many[2].Reason != models.ReasonOptOut ||
-		many[3].Reason != models.ReasonErasure || many[3].To != janePhone {
+	many, err := db.CheckSuppressions(ctx, acme.ID, []store.Identifier{{Kind: store.KindEmail, Value: janeEmail},
+		{Kind: store.KindPhone, Value: "+14155550100"}, {Kind: store.KindPhone, Value: "+14155550199"}, {Kind: store.KindPhone, Value: janePhone}}, "")
+	if err != nil || len(many) != 4 || many[0].Reason != consent.ReasonErasure || many[1].Suppressed || many[2].Reason != consent.ReasonOptOut ||
+		many[3].Reason != consent.ReasonErasure || many[3].To != janePhone {
 		t.Errorf("CheckSuppressions after erasure: %+v, %v", many, err)
 	}
 	other := mustCustomer(t, db, "other")
-	if s, _ := db.CheckSuppression(ctx, other.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone}, ""); s.Suppressed {
+	if s, _ := db.CheckSuppression(ctx, other.ID, store.Identifier{Kind: store.KindPhone, Value: janePhone}, ""); s.Suppressed {
 		t.Errorf("the erasure at acme suppressed the number at another customer: %+v", s)
 	}
 
 	// No identifier is left in clear in the audit log or the erasure's timeline entry.
-	audit, _ := db.ListAudit(ctx, modeltest.Staff, models.AuditFilter{Limit: 500})
+	audit, _ := db.ListAudit(ctx, modeltest.Staff, store.AuditFilter{Limit: 500})
 	for _, e := range audit {
 		if strings.Contains(e.Details, janePhone) || strings.Contains(e.Details, janeEmail) || strings.Contains(e.Details, "Jane") {
 			t.Errorf("audit %s keeps an identifier: %s", e.Action, e.Details)
 		}
 	}
-	var erase models.AuditEvent
+	var erase store.AuditEvent
 	for _, e := range audit {
 		if e.Action == "request.erase" {
 			erase = e
@@ -341,13 +354,13 @@ func TestEraseSubjectLeavesNothingReadable(t *testing.T) {
 	}
 
 	// Erasing again changes nothing, and the suppression keeps its date.
-	var before []models.ErasedIdentifier
+	var before []consent.ErasedIdentifier
 	db.Gorm.Order("hash").Find(&before)
 	again, err := db.EraseSubject(ctx, modeltest.Staff, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var after []models.ErasedIdentifier
+	var after []consent.ErasedIdentifier
 	db.Gorm.Order("hash").Find(&after)
 	if again.HashesAdded != 0 || again.ExportsPurged != 0 || len(after) != len(before) || !after[0].Since.Equal(before[0].Since) {
 		t.Errorf("a second erasure: %+v; suppression list %d → %d rows", again, len(before), len(after))
@@ -367,10 +380,10 @@ func TestEraseNeedsAnErasureRequestInProgress(t *testing.T) {
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
 	subject(t, db, acme)
-	access := instructed(t, db, models.TypeAccess, []string{janePhone})
-	received := newRequest(t, db, models.RequestInput{Type: models.TypeErasure, Regime: "gdpr", Identifiers: []string{janePhone},
-		Requester: models.Requester{Email: janeEmail}})
-	denied := instructed(t, db, models.TypeDelete, []string{janePhone}, acme)
+	access := instructed(t, db, calendar.TypeAccess, []string{janePhone})
+	received := newRequest(t, db, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Identifiers: []string{janePhone},
+		Requester: requests.Requester{Email: janeEmail}})
+	denied := instructed(t, db, calendar.TypeDelete, []string{janePhone}, acme)
 	tests := []struct {
 		name  string
 		id    string
@@ -383,13 +396,13 @@ func TestEraseNeedsAnErasureRequestInProgress(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := db.EraseSubject(ctx, modeltest.Staff, tt.id)
-			if c, ok := models.AsConflict(err); !ok || c.Field != tt.field {
+			if c, ok := errs.AsConflict(err); !ok || c.Field != tt.field {
 				t.Errorf("got %v, want a conflict on %s", err, tt.field)
 			}
 		})
 	}
-	customer := models.CustomerUser(uuid.NewString(), "", acme.ID, "")
-	if _, err := db.EraseSubject(ctx, customer, denied.ID); !errors.Is(err, models.ErrNotFound) {
+	customer := store.CustomerUser(uuid.NewString(), "", acme.ID, "")
+	if _, err := db.EraseSubject(ctx, customer, denied.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer user erased: %v", err)
 	}
 	if n := rowsIn(t, db, "contacts", acme.ID); n != 1 {
@@ -404,7 +417,7 @@ func TestEraseActsOnlyForControllersThatInstructedIt(t *testing.T) {
 	subject(t, db, acme)
 	subject(t, db, bright)
 	subject(t, db, other, "+14155550199")
-	r := instructed(t, db, models.TypeErasure, []string{janePhone, janeEmail}, bright)
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone, janeEmail}, bright)
 	subject(t, db, late) // holds Jane too, but only since the request was routed
 
 	if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil {
@@ -413,7 +426,7 @@ func TestEraseActsOnlyForControllersThatInstructedIt(t *testing.T) {
 	if n := rowsIn(t, db, "contacts", acme.ID); n != 0 {
 		t.Errorf("acme, which approved, keeps %d contacts", n)
 	}
-	for _, c := range []*models.Customer{bright, late, other} {
+	for _, c := range []*customers.Customer{bright, late, other} {
 		for table, n := range map[string]int64{"contacts": 1, "consent_events": 3, "inbound_replies": 2, "communications": 2} {
 			if got := rowsIn(t, db, table, c.ID); got != n {
 				t.Errorf("%s: %d %s left, want %d", c.Slug, got, table, n)
@@ -423,7 +436,7 @@ func TestEraseActsOnlyForControllersThatInstructedIt(t *testing.T) {
 			t.Errorf("%s has %d erased identifiers", c.Slug, got)
 		}
 	}
-	if s, _ := db.CheckSuppression(ctx, bright.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone}, ""); s.Reason != models.ReasonOptOut {
+	if s, _ := db.CheckSuppression(ctx, bright.ID, store.Identifier{Kind: store.KindPhone, Value: janePhone}, ""); s.Reason != consent.ReasonOptOut {
 		t.Errorf("bright, which denied, answers %+v; want its own opt-out, not an erasure", s)
 	}
 
@@ -432,7 +445,7 @@ func TestEraseActsOnlyForControllersThatInstructedIt(t *testing.T) {
 	subject(t, db, both, "+14155550177")
 	again := mustCustomer(t, db, "again")
 	subject(t, db, again, "+14155550177")
-	r2 := instructed(t, db, models.TypeChildData, []string{"+14155550177"})
+	r2 := instructed(t, db, calendar.TypeChildData, []string{"+14155550177"})
 	res, err := db.EraseSubject(ctx, modeltest.Staff, r2.ID)
 	if err != nil || res.Deleted["contacts"] != 2 || rowsIn(t, db, "contacts", both.ID)+rowsIn(t, db, "contacts", again.ID) != 0 {
 		t.Errorf("erasure routed to two controllers: %+v %v", res, err)
@@ -445,7 +458,7 @@ func TestLegalHoldsKeepDataUntilReleased(t *testing.T) {
 	acme := mustCustomer(t, db, "acme")
 	byPhone := subject(t, db, acme, janePhone)
 	byEmail := subject(t, db, acme, janeEmail)
-	r := instructed(t, db, models.TypeErasure, []string{janePhone, janeEmail})
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone, janeEmail})
 	hold, err := db.HoldIdentifier(ctx, modeltest.Staff, acme.ID, "(415) 555-0123", "litigation hold, case 2026-14", "US")
 	if err != nil {
 		t.Fatal(err)
@@ -465,18 +478,18 @@ func TestLegalHoldsKeepDataUntilReleased(t *testing.T) {
 	if err != nil || kept.Name != "Jane Doe" || len(kept.Identifiers) != 1 {
 		t.Fatalf("the held contact: %+v %v", kept, err)
 	}
-	if _, err := db.Contact(ctx, modeltest.Staff, byEmail.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Contact(ctx, modeltest.Staff, byEmail.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the contact without a hold survived: %v", err)
 	}
 	history, _ := db.ConsentHistory(ctx, modeltest.Staff, kept)
-	if len(history) != 4 || history[3].Reason != models.ReasonErasure {
+	if len(history) != 4 || history[3].Reason != consent.ReasonErasure {
 		t.Errorf("the held contact's ledger: %d events, want its 3 and an erasure opt-out", len(history))
 	}
-	s, _ := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone}, "")
-	if !s.Suppressed || s.Reason != models.ReasonErasure {
+	s, _ := db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: janePhone}, "")
+	if !s.Suppressed || s.Reason != consent.ReasonErasure {
 		t.Errorf("a held contact is still messaged: %+v", s)
 	}
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{ContactID: kept.ID, Kind: models.OptIn, Evidence: "said yes"}, "US"); !isConflict(err) {
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{ContactID: kept.ID, Kind: consent.OptIn, Evidence: "said yes"}, "US"); !isConflict(err) {
 		t.Errorf("an opt-in lifted an erasure: %v", err)
 	}
 	timeline, _ := db.Timeline(ctx, r)
@@ -502,11 +515,11 @@ func TestLegalHoldsKeepDataUntilReleased(t *testing.T) {
 	if res, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil || res.KeptUnderHold != 0 || res.Deleted["contacts"] != 1 || res.Deleted["consent_events"] != 4 {
 		t.Errorf("erasure after the release: %+v %v", res, err)
 	}
-	if s, _ := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone}, ""); !s.Suppressed || s.Reason != models.ReasonErasure {
+	if s, _ := db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: janePhone}, ""); !s.Suppressed || s.Reason != consent.ReasonErasure {
 		t.Errorf("after the held data went: %+v", s)
 	}
 	acts := []string{}
-	events, _ := db.ListAudit(ctx, modeltest.Staff, models.AuditFilter{Action: "legal_hold."})
+	events, _ := db.ListAudit(ctx, modeltest.Staff, store.AuditFilter{Action: "legal_hold."})
 	for _, e := range events {
 		acts = append(acts, e.Action)
 	}
@@ -521,7 +534,7 @@ func TestHoldSubjectHoldsEveryContactOfTheRequestOnce(t *testing.T) {
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
 	subject(t, db, acme)
 	subject(t, db, bright)
-	r := instructed(t, db, models.TypeErasure, []string{janePhone})
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone})
 	if _, err := db.HoldSubject(ctx, modeltest.Staff, r.ID, " "); !isValidation(err, "reason") {
 		t.Errorf("a hold without a reason: %v", err)
 	}
@@ -553,13 +566,13 @@ func TestRectificationRecordsBeforeAndAfter(t *testing.T) {
 	acme := mustCustomer(t, db, "acme")
 	jane := subject(t, db, acme)
 	stranger := subject(t, db, acme, "+14155550199")
-	r := instructed(t, db, models.TypeRectification, []string{janePhone})
+	r := instructed(t, db, calendar.TypeRectification, []string{janePhone})
 
-	in := models.ContactInput{Name: "Jane Roe", CRMID: "crm-42", Identifiers: []string{janePhone, "jane.roe@example.com"}}
+	in := consent.ContactInput{Name: "Jane Roe", CRMID: "crm-42", Identifiers: []string{janePhone, "jane.roe@example.com"}}
 	if _, err := db.Rectify(ctx, modeltest.Staff, r.ID, stranger.ID, in, "US"); !isValidation(err, "contact") {
 		t.Errorf("rectifying someone else's contact: %v", err)
 	}
-	if _, err := db.Rectify(ctx, modeltest.Staff, r.ID, jane.ID, models.ContactInput{Name: "Jane Doe", CRMID: "crm-42",
+	if _, err := db.Rectify(ctx, modeltest.Staff, r.ID, jane.ID, consent.ContactInput{Name: "Jane Doe", CRMID: "crm-42",
 		Identifiers: []string{janeEmail, janePhone}}, "US"); !isValidation(err, "contact") {
 		t.Errorf("a rectification that changes nothing: %v", err)
 	}
@@ -567,7 +580,7 @@ func TestRectificationRecordsBeforeAndAfter(t *testing.T) {
 	if err != nil || c.Name != "Jane Roe" || !slices.Contains(c.Values(), "jane.roe@example.com") || slices.Contains(c.Values(), janeEmail) {
 		t.Fatalf("rectified contact: %+v %v", c, err)
 	}
-	events, _ := db.ListAudit(ctx, modeltest.Staff, models.AuditFilter{Action: "request.rectify"})
+	events, _ := db.ListAudit(ctx, modeltest.Staff, store.AuditFilter{Action: "request.rectify"})
 	if len(events) != 1 {
 		t.Fatalf("%d request.rectify entries", len(events))
 	}
@@ -586,7 +599,7 @@ func TestRectificationRecordsBeforeAndAfter(t *testing.T) {
 	if last := timeline[len(timeline)-1]; last.Kind != "rectify" || !strings.Contains(last.Text, "identifiers, name corrected") {
 		t.Errorf("timeline: %s %q", last.Kind, last.Text)
 	}
-	erasure := instructed(t, db, models.TypeErasure, []string{janePhone})
+	erasure := instructed(t, db, calendar.TypeErasure, []string{janePhone})
 	if _, err := db.Rectify(ctx, modeltest.Staff, erasure.ID, jane.ID, in, "US"); !isConflict(err) {
 		t.Errorf("rectifying under an erasure request: %v", err)
 	}
@@ -596,20 +609,20 @@ func TestRecordCommunicationChecksItsInput(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := mustCustomer(t, db, "acme"), mustCustomer(t, db, "other")
-	c, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{janePhone}}, "US")
+	c, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{janePhone}}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := models.CommunicationInput{ContactID: c.ID, Channel: "FaceTime", Direction: models.DirectionOutbound, DeliveryStatus: "answered"}
+	good := registers.CommunicationInput{ContactID: c.ID, Channel: "FaceTime", Direction: registers.DirectionOutbound, DeliveryStatus: "answered"}
 	tests := []struct {
 		name  string
-		edit  func(*models.CommunicationInput)
+		edit  func(*registers.CommunicationInput)
 		field string
 	}{
-		{"an unknown channel", func(in *models.CommunicationInput) { in.Channel = "sms" }, "channel"},
-		{"an unknown direction", func(in *models.CommunicationInput) { in.Direction = "sideways" }, "direction"},
-		{"an unknown status", func(in *models.CommunicationInput) { in.DeliveryStatus = "lost" }, "delivery_status"},
-		{"a future time", func(in *models.CommunicationInput) { in.OccurredAt = time.Now().Add(time.Hour) }, "occurred_at"},
+		{"an unknown channel", func(in *registers.CommunicationInput) { in.Channel = "sms" }, "channel"},
+		{"an unknown direction", func(in *registers.CommunicationInput) { in.Direction = "sideways" }, "direction"},
+		{"an unknown status", func(in *registers.CommunicationInput) { in.DeliveryStatus = "lost" }, "delivery_status"},
+		{"a future time", func(in *registers.CommunicationInput) { in.OccurredAt = time.Now().Add(time.Hour) }, "occurred_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -620,15 +633,15 @@ func TestRecordCommunicationChecksItsInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := db.RecordCommunication(ctx, modeltest.Staff, other.ID, good); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.RecordCommunication(ctx, modeltest.Staff, other.ID, good); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a communication with another customer's contact: %v", err)
 	}
-	otherUser := models.CustomerUser(uuid.NewString(), "", other.ID, "")
-	if _, err := db.RecordCommunication(ctx, otherUser, acme.ID, good); !errors.Is(err, models.ErrNotFound) {
+	otherUser := store.CustomerUser(uuid.NewString(), "", other.ID, "")
+	if _, err := db.RecordCommunication(ctx, otherUser, acme.ID, good); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another tenant recorded a communication: %v", err)
 	}
 	rec, err := db.RecordCommunication(ctx, modeltest.Staff, acme.ID, good)
-	if err != nil || rec.Channel != models.ChannelFaceTime || rowsIn(t, db, "communications", acme.ID) != 1 {
+	if err != nil || rec.Channel != consent.ChannelFaceTime || rowsIn(t, db, "communications", acme.ID) != 1 {
 		t.Errorf("recorded %+v, %v", rec, err)
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // Identifiers found in a mail are proposals (models/proposals.go); staff
@@ -17,7 +17,7 @@ func TestIdentifiersAndRequesterAreEditedWithTheirHistory(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	body := "Please delete everything you hold on me.\n\n--\nJane Doe\nMobile: (415) 555-0188\nWork: jane.doe@work.example\n"
-	r, _, err := db.ReceiveMail(ctx, la(t), "US", models.MailIntake{MessageID: "sig@example.com", FromAddr: janeEmail, Subject: "Delete my data",
+	r, _, err := db.ReceiveMail(ctx, la(t), "US", requests.MailIntake{MessageID: "sig@example.com", FromAddr: janeEmail, Subject: "Delete my data",
 		Body: body, Raw: []byte("Subject: Delete my data\r\n\r\n" + body)})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestIdentifiersAndRequesterAreEditedWithTheirHistory(t *testing.T) {
 	if _, err := db.SetIdentifiers(ctx, modeltest.Staff, r.ID, nil, []string{janeEmail, "+14155550188"}, "US"); !isValidation(err, "identifier") {
 		t.Errorf("removing every identifier: %v", err)
 	}
-	if _, err := db.UpdateRequester(ctx, modeltest.Staff, r.ID, models.Requester{Name: "Jane Doe", Email: "JANE.DOE@work.example"}, "US"); err != nil {
+	if _, err := db.UpdateRequester(ctx, modeltest.Staff, r.ID, requests.Requester{Name: "Jane Doe", Email: "JANE.DOE@work.example"}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	if d := lastAuditDetails(t, db, "request.requester", r.ID); !strings.Contains(d, `"email":"jane@example.com"`) || !strings.Contains(d, `"email":"jane.doe@work.example"`) {

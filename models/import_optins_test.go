@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"fmt"
 	"slices"
@@ -9,12 +12,13 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	imports "github.com/sendara/console/models/imports"
 	"github.com/sendara/console/models/modeltest"
 )
 
 // optInCheck is the suppression check's answer for value as the pipeline
 // reads it: "opted_out", "opted_in" or "no_record".
-func optInCheck(t *testing.T, db *models.DB, c *models.Customer, value string) string {
+func optInCheck(t *testing.T, db *models.DB, c *customers.Customer, value string) string {
 	t.Helper()
 	s, err := db.CheckSuppression(context.Background(), c.ID, bulkIdent(value), "")
 	if err != nil {
@@ -29,7 +33,7 @@ func optInCheck(t *testing.T, db *models.DB, c *models.Customer, value string) s
 	return "no_record"
 }
 
-func optInProblems(t *testing.T, db *models.DB, job *models.ImportJob) []string {
+func optInProblems(t *testing.T, db *models.DB, job *imports.ImportJob) []string {
 	t.Helper()
 	ps, err := db.ImportProblems(context.Background(), job, 0, -2, 100)
 	if err != nil {
@@ -55,12 +59,12 @@ func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
 	acme := newCustomer(t, db, "acme")
 	now := time.Now().UTC()
 	// Opted out yesterday, in the CRM: line 6's opt-in of last week is older.
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550106", Kind: models.OptOut,
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550106", Kind: consent.OptOut,
 		Source: "crm", OccurredAt: now.Add(-24 * time.Hour)}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	// Opted out last month: line 7's opt-in of last week is newer.
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550107", Kind: models.OptOut,
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550107", Kind: consent.OptOut,
 		Source: "crm", OccurredAt: now.Add(-30 * 24 * time.Hour)}, "US"); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +77,7 @@ func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
 		"4155550106,,keyword reply,msg-6,inbound," + week + "\n" + // a later opt-out stands
 		"4155550107,,CRM_FIELD,hubspot:consent,Carol," + week + "\n" + // after an older opt-out
 		"4155550108,,web form,form-8,Dan,\n" // no capture time
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptIns, file)
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptIns, file)
 	if job.Error != "" {
 		t.Fatalf("mapping problem: %s (mapping %+v)", job.Error, job.Mapping)
 	}
@@ -99,8 +103,8 @@ func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
 	if got := optInProblems(t, db, job); !slices.Contains(got, "6/row") {
 		t.Errorf("the refused line 6 is not listed: %v", got)
 	}
-	var ev models.ConsentEvent
-	if err := db.Gorm.Where("customer_id = ? AND identifier = ? AND kind = ?", acme.ID, "+14155550102", models.OptIn).Take(&ev).Error; err != nil {
+	var ev consent.ConsentEvent
+	if err := db.Gorm.Where("customer_id = ? AND identifier = ? AND kind = ?", acme.ID, "+14155550102", consent.OptIn).Take(&ev).Error; err != nil {
 		t.Fatal(err)
 	}
 	if ev.Source != "csv_import" || ev.EvidenceKind != "web_form" || ev.EvidenceRef != "form-77/submission-1" || ev.CapturedBy != "signup page" ||
@@ -108,7 +112,7 @@ func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
 		t.Errorf("line 2's ledger event = %+v", ev)
 	}
 	// The same file again changes nothing.
-	again := applyImport(t, db, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptIns, file), 1000)
+	again := applyImport(t, db, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptIns, file), 1000)
 	if again.Applied != 0 {
 		t.Errorf("a re-import applied %d rows", again.Applied)
 	}
@@ -119,7 +123,7 @@ func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
 func TestAnOptInImportNeedsItsEvidenceColumns(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptIns, "Phone,Evidence Kind\n4155550102,web form\n")
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptIns, "Phone,Evidence Kind\n4155550102,web form\n")
 	if job.Error == "" {
 		t.Fatalf("no mapping problem for a file without a reference, capturer or time (mapping %+v)", job.Mapping)
 	}

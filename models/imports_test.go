@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	errs "github.com/sendara/console/models/errs"
+
+	imports "github.com/sendara/console/models/imports"
+
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -14,13 +19,14 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
-var importOpts = models.ImportOptions{Region: "US", Location: time.UTC}
+var importOpts = imports.ImportOptions{Region: "US", Location: time.UTC}
 
-func detectMapping(t *testing.T, file string, kind string) models.ImportMapping {
+func detectMapping(t *testing.T, file string, kind string) imports.ImportMapping {
 	t.Helper()
-	m, err := models.DetectImportMapping(strings.NewReader(file), kind, importOpts)
+	m, err := imports.DetectImportMapping(strings.NewReader(file), kind, importOpts)
 	if err != nil {
 		t.Fatalf("DetectImportMapping: %v", err)
 	}
@@ -35,23 +41,23 @@ func TestDetectImportMappingRecognisesTypicalCRMExports(t *testing.T) {
 		want   []string
 	}{
 		{"HubSpot", "Record ID,First Name,Last Name,Email,Phone Number,Mobile Phone Number,Lifecycle Stage",
-			models.ImportOptOuts, []string{"crm_id", "first_name", "last_name", "email", "phone", "phone", ""}},
+			imports.ImportOptOuts, []string{"crm_id", "first_name", "last_name", "email", "phone", "phone", ""}},
 		{"GoHighLevel", "Contact Id,First Name,Last Name,Name,Phone,Email,Created,Tags",
-			models.ImportOptOuts, []string{"crm_id", "first_name", "last_name", "name", "phone", "email", "", ""}},
+			imports.ImportOptOuts, []string{"crm_id", "first_name", "last_name", "name", "phone", "email", "", ""}},
 		{"Salesforce", "Id,Name,Email,Email Opt Out,Phone,Mobile Phone,Phone Type",
-			models.ImportOptOuts, []string{"crm_id", "name", "email", "opt_out_flag", "phone", "phone", ""}},
+			imports.ImportOptOuts, []string{"crm_id", "name", "email", "opt_out_flag", "phone", "phone", ""}},
 		{"a contacts file ignores an opt-out flag", "Id,Name,Email,Email Opt Out",
-			models.ImportContacts, []string{"crm_id", "name", "email", ""}},
+			imports.ImportContacts, []string{"crm_id", "name", "email", ""}},
 		{"Pipedrive", "Person - ID,Person - Name,Person - Phone - Work,Person - Email - Work",
-			models.ImportOptOuts, []string{"crm_id", "name", "phone", "email"}},
+			imports.ImportOptOuts, []string{"crm_id", "name", "phone", "email"}},
 		{"Close", "id,display_name,primary_phone,primary_email,email_verified",
-			models.ImportOptOuts, []string{"crm_id", "name", "phone", "email", ""}},
+			imports.ImportOptOuts, []string{"crm_id", "name", "phone", "email", ""}},
 		{"an opt-out list with channel and date", "Phone,Channel,Opted out at",
-			models.ImportOptOuts, []string{"phone", "channel", "occurred_at"}},
+			imports.ImportOptOuts, []string{"phone", "channel", "occurred_at"}},
 		{"a contacts file ignores channel and date", "Email Address,Channel,Date",
-			models.ImportContacts, []string{"email", "", ""}},
+			imports.ImportContacts, []string{"email", "", ""}},
 		{"two name columns keep the first", "Email,Name,Full Name",
-			models.ImportOptOuts, []string{"email", "name", ""}},
+			imports.ImportOptOuts, []string{"email", "name", ""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,31 +74,31 @@ func TestDetectImportMappingRecognisesTypicalCRMExports(t *testing.T) {
 
 func TestDetectImportMappingReadsDelimitersByteOrderMarksAndHeaderlessFiles(t *testing.T) {
 	t.Run("semicolons", func(t *testing.T) {
-		m := detectMapping(t, "Name;Phone;Email\nA;415 555 0123;a@b.co\n", models.ImportOptOuts)
+		m := detectMapping(t, "Name;Phone;Email\nA;415 555 0123;a@b.co\n", imports.ImportOptOuts)
 		if m.Delimiter != ";" || !slices.Equal(m.Fields, []string{"name", "phone", "email"}) {
 			t.Errorf("delimiter %q fields %q", m.Delimiter, m.Fields)
 		}
 	})
 	t.Run("tabs", func(t *testing.T) {
-		m := detectMapping(t, "Email\tName\na@b.co\tA\n", models.ImportOptOuts)
+		m := detectMapping(t, "Email\tName\na@b.co\tA\n", imports.ImportOptOuts)
 		if m.Delimiter != "\t" || !slices.Equal(m.Fields, []string{"email", "name"}) {
 			t.Errorf("delimiter %q fields %q", m.Delimiter, m.Fields)
 		}
 	})
 	t.Run("a byte-order mark", func(t *testing.T) {
-		m := detectMapping(t, "\ufeffEmail,Name\na@b.co,A\n", models.ImportOptOuts)
+		m := detectMapping(t, "\ufeffEmail,Name\na@b.co,A\n", imports.ImportOptOuts)
 		if m.Columns[0] != "Email" || m.Fields[0] != "email" {
 			t.Errorf("columns %q fields %q", m.Columns, m.Fields)
 		}
 	})
 	t.Run("no header, numbers on line 1", func(t *testing.T) {
-		m := detectMapping(t, "+1 415 555 0123,Jane\n415.555.0124,John\n", models.ImportOptOuts)
+		m := detectMapping(t, "+1 415 555 0123,Jane\n415.555.0124,John\n", imports.ImportOptOuts)
 		if m.Header || !slices.Equal(m.Fields, []string{"phone", ""}) || m.Columns[0] != "Column 1" {
 			t.Errorf("header=%v fields=%q columns=%q", m.Header, m.Fields, m.Columns)
 		}
 	})
 	t.Run("a header naming no identifier", func(t *testing.T) {
-		m := detectMapping(t, "Number,Who\n4155550123,A\n", models.ImportOptOuts)
+		m := detectMapping(t, "Number,Who\n4155550123,A\n", imports.ImportOptOuts)
 		if !m.Header || m.HasIdentifier() || !strings.Contains(m.Problem(), "No column of phone numbers") {
 			t.Errorf("header=%v fields=%q problem=%q", m.Header, m.Fields, m.Problem())
 		}
@@ -112,8 +118,8 @@ func TestDetectImportMappingRefusesFilesThatAreNotCSVText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := models.DetectImportMapping(strings.NewReader(tc.file), models.ImportOptOuts, importOpts)
-			v, ok := models.AsValidation(err)
+			_, err := imports.DetectImportMapping(strings.NewReader(tc.file), imports.ImportOptOuts, importOpts)
+			v, ok := errs.AsValidation(err)
 			if !ok || v.Field != "file" || !strings.Contains(v.Message, tc.reason) {
 				t.Errorf("err = %v, want a validation error on file mentioning %q", err, tc.reason)
 			}
@@ -122,11 +128,11 @@ func TestDetectImportMappingRefusesFilesThatAreNotCSVText(t *testing.T) {
 }
 
 // parseAll reads every row of file as DetectImportMapping proposes.
-func parseCSV(t *testing.T, file, kind string) ([]models.ImportRow, models.ImportMapping) {
+func parseCSV(t *testing.T, file, kind string) ([]imports.ImportRow, imports.ImportMapping) {
 	t.Helper()
 	m := detectMapping(t, file, kind)
-	p := models.NewImportParser(strings.NewReader(file), kind, m, importOpts, models.ImportCursor{})
-	var rows []models.ImportRow
+	p := imports.NewImportParser(strings.NewReader(file), kind, m, importOpts, imports.ImportCursor{})
+	var rows []imports.ImportRow
 	for {
 		r, err := p.Next()
 		if errors.Is(err, io.EOF) {
@@ -150,7 +156,7 @@ func TestImportParserListsEveryBadRowWithItsLineValueAndReason(t *testing.T) {
 		"415 555 0102,,Fay,imessage,2999-01-01\r\n" + // 9: future
 		"415 555 0103,,Gus,,yesterday\r\n" + // 10: not a date
 		"415 555 0104,ok@example.com,Hal,FaceTime,2026-01-15 09:30\r\n" // 11: good
-	rows, _ := parseCSV(t, file, models.ImportOptOuts)
+	rows, _ := parseCSV(t, file, imports.ImportOptOuts)
 	type problem struct {
 		line   int64
 		field  string
@@ -191,13 +197,13 @@ func TestImportParserListsEveryBadRowWithItsLineValueAndReason(t *testing.T) {
 	}
 	last := rows[len(rows)-1]
 	wantAt := time.Date(2026, 1, 15, 9, 30, 0, 0, time.UTC)
-	if last.Channel != models.ChannelFaceTime || !last.OccurredAt.Equal(wantAt) || last.Name != "Hal" || len(last.Identifiers) != 2 {
+	if last.Channel != consent.ChannelFaceTime || !last.OccurredAt.Equal(wantAt) || last.Name != "Hal" || len(last.Identifiers) != 2 {
 		t.Errorf("line 11 read as %+v", last)
 	}
 }
 
 func TestImportParserJoinsFirstAndLastNamesAndDeduplicatesIdentifiers(t *testing.T) {
-	rows, _ := parseCSV(t, "First Name,Last Name,Phone,Mobile Phone,Record ID\nJane,Doe,(415) 555-0123,+14155550123,hs-1\n", models.ImportContacts)
+	rows, _ := parseCSV(t, "First Name,Last Name,Phone,Mobile Phone,Record ID\nJane,Doe,(415) 555-0123,+14155550123,hs-1\n", imports.ImportContacts)
 	r := rows[0]
 	if r.Name != "Jane Doe" || r.CRMID != "hs-1" || len(r.Identifiers) != 1 || r.Identifiers[0].Value != "+14155550123" {
 		t.Errorf("row = %+v", r)
@@ -209,7 +215,7 @@ func TestImportParserReadsTheDatesCRMsWrite(t *testing.T) {
 	if err != nil {
 		t.Skip("no time zone data")
 	}
-	opts := models.ImportOptions{Region: "US", Location: la}
+	opts := imports.ImportOptions{Region: "US", Location: la}
 	tests := []struct {
 		in   string
 		want time.Time
@@ -228,8 +234,8 @@ func TestImportParserReadsTheDatesCRMsWrite(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
 			file := "Phone,Date\n4155550123,\"" + tc.in + "\"\n"
-			m := detectMapping(t, file, models.ImportOptOuts)
-			r, err := models.NewImportParser(strings.NewReader(file), models.ImportOptOuts, m, opts, models.ImportCursor{}).Next()
+			m := detectMapping(t, file, imports.ImportOptOuts)
+			r, err := imports.NewImportParser(strings.NewReader(file), imports.ImportOptOuts, m, opts, imports.ImportCursor{}).Next()
 			if err != nil || len(r.Problems) > 0 || !r.OccurredAt.Equal(tc.want) {
 				t.Errorf("read %q as %v (%v, %+v), want %v", tc.in, r.OccurredAt, err, r.Problems, tc.want.UTC())
 			}
@@ -247,12 +253,12 @@ func TestImportParserResumedAtAnyRowNumbersLinesAsTheFileDoes(t *testing.T) {
 		"4155550102,\"three\nlines\nhere\"\n" +
 		"bad,\"x\"\n" +
 		"4155550103,last"
-	m := detectMapping(t, file, models.ImportOptOuts)
-	p := models.NewImportParser(strings.NewReader(file), models.ImportOptOuts, m, importOpts, models.ImportCursor{})
+	m := detectMapping(t, file, imports.ImportOptOuts)
+	p := imports.NewImportParser(strings.NewReader(file), imports.ImportOptOuts, m, importOpts, imports.ImportCursor{})
 	type step struct {
 		line   int64
 		ids    int
-		cursor models.ImportCursor
+		cursor imports.ImportCursor
 	}
 	var full []step
 	for {
@@ -274,7 +280,7 @@ func TestImportParserResumedAtAnyRowNumbersLinesAsTheFileDoes(t *testing.T) {
 	}
 	for i := range full[:len(full)-1] {
 		from := full[i].cursor
-		rp := models.NewImportParser(strings.NewReader(file[from.Offset:]), models.ImportOptOuts, m, importOpts, from)
+		rp := imports.NewImportParser(strings.NewReader(file[from.Offset:]), imports.ImportOptOuts, m, importOpts, from)
 		for _, want := range full[i+1:] {
 			r, err := rp.Next()
 			if err != nil || r.Line != want.line || len(r.Identifiers) != want.ids || rp.Cursor() != want.cursor {
@@ -289,13 +295,13 @@ func TestImportParserResumedAtAnyRowNumbersLinesAsTheFileDoes(t *testing.T) {
 
 func TestImportParserRefusesAQuoteThatNeverCloses(t *testing.T) {
 	file := "Phone,Name\n4155550100,\"runaway\n" + strings.Repeat("4155550101,x\n", 120000)
-	m := detectMapping(t, file, models.ImportOptOuts)
-	p := models.NewImportParser(strings.NewReader(file), models.ImportOptOuts, m, importOpts, models.ImportCursor{})
+	m := detectMapping(t, file, imports.ImportOptOuts)
+	p := imports.NewImportParser(strings.NewReader(file), imports.ImportOptOuts, m, importOpts, imports.ImportCursor{})
 	var err error
 	for err == nil {
 		_, err = p.Next()
 	}
-	if v, ok := models.AsValidation(err); !ok || !strings.Contains(v.Message, "line 2 starts a row longer than 1 MiB") {
+	if v, ok := errs.AsValidation(err); !ok || !strings.Contains(v.Message, "line 2 starts a row longer than 1 MiB") {
 		t.Errorf("err = %v, want a validation error naming line 2", err)
 	}
 }
@@ -315,21 +321,21 @@ func FuzzParseImport(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, file string) {
-		for _, kind := range []string{models.ImportOptOuts, models.ImportContacts, models.ImportOptIns} {
-			m, err := models.DetectImportMapping(strings.NewReader(file), kind, importOpts)
+		for _, kind := range []string{imports.ImportOptOuts, imports.ImportContacts, imports.ImportOptIns} {
+			m, err := imports.DetectImportMapping(strings.NewReader(file), kind, importOpts)
 			if err != nil {
-				if _, ok := models.AsValidation(err); !ok {
+				if _, ok := errs.AsValidation(err); !ok {
 					t.Fatalf("DetectImportMapping failed without a validation error: %v", err)
 				}
 				continue
 			}
-			p := models.NewImportParser(bytes.NewReader([]byte(file)), kind, m, importOpts, models.ImportCursor{})
+			p := imports.NewImportParser(bytes.NewReader([]byte(file)), kind, m, importOpts, imports.ImportCursor{})
 			prev := int64(0)
 			for {
 				r, err := p.Next()
 				if err != nil {
 					if !errors.Is(err, io.EOF) {
-						if _, ok := models.AsValidation(err); !ok {
+						if _, ok := errs.AsValidation(err); !ok {
 							t.Fatalf("Next failed without a validation error: %v", err)
 						}
 					}
@@ -342,7 +348,7 @@ func FuzzParseImport(f *testing.F) {
 				if len(r.Problems) == 0 && len(r.Identifiers) == 0 && m.HasIdentifier() {
 					t.Fatalf("line %d: a good row without an identifier", r.Line)
 				}
-				if kind == models.ImportOptIns && m.ProblemFor(kind) == "" && r.Applies(kind) &&
+				if kind == imports.ImportOptIns && m.ProblemFor(kind) == "" && r.Applies(kind) &&
 					(r.EvidenceKind == "" || r.EvidenceRef == "" || r.CapturedBy == "" || r.OccurredAt.IsZero()) {
 					t.Fatalf("line %d: an opt-in row applies without all of its evidence: %+v", r.Line, r)
 				}
@@ -358,9 +364,9 @@ func FuzzParseImport(f *testing.F) {
 
 // ---- Against the database ----
 
-func uploadCSV(t *testing.T, db *models.DB, actor models.Actor, customerID, kind, file string) *models.ImportJob {
+func uploadCSV(t *testing.T, db *models.DB, actor store.Actor, customerID, kind, file string) *imports.ImportJob {
 	t.Helper()
-	job, err := db.CreateImport(context.Background(), actor, models.ImportUpload{CustomerID: customerID, Kind: kind,
+	job, err := db.CreateImport(context.Background(), actor, imports.ImportUpload{CustomerID: customerID, Kind: kind,
 		FileName: "list.csv", File: strings.NewReader(file)}, importOpts)
 	if err != nil {
 		t.Fatalf("CreateImport: %v", err)
@@ -370,16 +376,16 @@ func uploadCSV(t *testing.T, db *models.DB, actor models.Actor, customerID, kind
 
 // applyAll runs a previewed job to the end with the public batch API, in
 // batches of size rows (the jobs package's runner does the same).
-func applyImport(t *testing.T, db *models.DB, actor models.Actor, job *models.ImportJob, size int) *models.ImportJob {
+func applyImport(t *testing.T, db *models.DB, actor store.Actor, job *imports.ImportJob, size int) *imports.ImportJob {
 	t.Helper()
 	ctx := context.Background()
 	job, err := db.StartImport(ctx, actor, job.ID, "test-runner")
 	if err != nil {
 		t.Fatalf("StartImport: %v", err)
 	}
-	p := models.NewImportParser(db.ImportReader(ctx, job.ID, job.ResumeOffset), job.Kind, job.Mapping, importOpts, job.Cursor())
+	p := imports.NewImportParser(db.ImportReader(ctx, job.ID, job.ResumeOffset), job.Kind, job.Mapping, importOpts, job.Cursor())
 	for done := false; !done; {
-		b := models.ImportBatch{From: p.Cursor()}
+		b := imports.ImportBatch{From: p.Cursor()}
 		for b.Consumed < int64(size) {
 			r, err := p.Next()
 			if errors.Is(err, io.EOF) {
@@ -423,9 +429,9 @@ func rowCount(t *testing.T, db *models.DB, table, where string, args ...any) int
 func TestCreateImportPreviewsTheFileAndWritesNoContactBeforeItStarts(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts,
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts,
 		"Phone Number,Email\n4155550100,\nnope,\n,a@b.co\n")
-	if job.Status != models.ImportPreview || job.TotalRows != 3 || job.BadRows != 1 || job.FileSize == 0 || len(job.FileSHA256) != 64 {
+	if job.Status != imports.ImportPreview || job.TotalRows != 3 || job.BadRows != 1 || job.FileSize == 0 || len(job.FileSHA256) != 64 {
 		t.Errorf("job = %+v", job)
 	}
 	problems, err := db.ImportProblems(context.Background(), job, 0, -2, 100)
@@ -444,9 +450,9 @@ func TestAFileThatCannotBeImportedLeavesNothingBehind(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	for name, file := range map[string]string{"empty": "", "header only": "Phone,Email\n", "workbook": "PK\x03\x04zip"} {
-		_, err := db.CreateImport(context.Background(), modeltest.Staff, models.ImportUpload{CustomerID: acme.ID,
+		_, err := db.CreateImport(context.Background(), modeltest.Staff, imports.ImportUpload{CustomerID: acme.ID,
 			FileName: name + ".csv", File: strings.NewReader(file)}, importOpts)
-		if v, ok := models.AsValidation(err); !ok || v.Field != "file" {
+		if v, ok := errs.AsValidation(err); !ok || v.Field != "file" {
 			t.Errorf("%s: err = %v, want a validation error on file", name, err)
 		}
 	}
@@ -461,22 +467,22 @@ func TestImportJobsAreScopedToTheActorsTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
-	boltUser := models.CustomerUser("u-bolt", "admin@bolt.test", bolt.ID, "")
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, "Phone\n4155550100\n")
-	if _, err := db.ImportJob(ctx, boltUser, job.ID); !errors.Is(err, models.ErrNotFound) {
+	boltUser := store.CustomerUser("u-bolt", "admin@bolt.test", bolt.ID, "")
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts, "Phone\n4155550100\n")
+	if _, err := db.ImportJob(ctx, boltUser, job.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another tenant's job: %v, want ErrNotFound", err)
 	}
-	if _, err := db.StartImport(ctx, boltUser, job.ID, ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.StartImport(ctx, boltUser, job.ID, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("starting another tenant's job: %v, want ErrNotFound", err)
 	}
-	if err := db.CancelImport(ctx, boltUser, job.ID); !errors.Is(err, models.ErrNotFound) {
+	if err := db.CancelImport(ctx, boltUser, job.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("discarding another tenant's job: %v, want ErrNotFound", err)
 	}
-	if jobs, _, err := db.ImportJobs(ctx, boltUser, models.ImportFilter{}); err != nil || len(jobs) != 0 {
+	if jobs, _, err := db.ImportJobs(ctx, boltUser, imports.ImportFilter{}); err != nil || len(jobs) != 0 {
 		t.Errorf("bolt lists %d jobs (%v), want none", len(jobs), err)
 	}
-	_, err := db.CreateImport(ctx, boltUser, models.ImportUpload{CustomerID: acme.ID, File: strings.NewReader("Phone\n4155550100\n")}, importOpts)
-	if v, ok := models.AsValidation(err); !ok || v.Field != "customer" {
+	_, err := db.CreateImport(ctx, boltUser, imports.ImportUpload{CustomerID: acme.ID, File: strings.NewReader("Phone\n4155550100\n")}, importOpts)
+	if v, ok := errs.AsValidation(err); !ok || v.Field != "customer" {
 		t.Errorf("uploading into another tenant: %v, want a validation error on customer", err)
 	}
 }
@@ -485,11 +491,11 @@ func TestAnOptOutRowWithAPhoneAndAnEmailIsOnePerson(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	known, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"known@example.com"}, Name: "Kim"}, "US")
+	known, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"known@example.com"}, Name: "Kim"}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts,
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts,
 		"Phone,Email,Name,Record ID\n"+
 			"4155550100,new@example.com,Ann,hs-1\n"+ // both unknown: one new contact
 			"4155550101,known@example.com,Kim,hs-2\n") // the phone joins Kim
@@ -507,8 +513,8 @@ func TestAnOptOutRowWithAPhoneAndAnEmailIsOnePerson(t *testing.T) {
 		t.Errorf("Kim = %+v (%v): want the phone added, suppressed, CRM id untouched by an opt-out import", kim, err)
 	}
 	for _, to := range []string{"+14155550100", "new@example.com", "+14155550101", "known@example.com"} {
-		s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Value: to}, "")
-		if err != nil || !s.Suppressed || s.Reason != models.ReasonOptOut {
+		s, err := db.CheckSuppression(ctx, acme.ID, store.Identifier{Value: to}, "")
+		if err != nil || !s.Suppressed || s.Reason != consent.ReasonOptOut {
 			t.Errorf("%s: %+v (%v), want suppressed", to, s, err)
 		}
 	}
@@ -521,7 +527,7 @@ func TestAContactsImportCreatesContactsAndFillsOnlyEmptyFields(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	named, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550100"}, Name: "Kept Name"}, "US")
+	named, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550100"}, Name: "Kept Name"}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +535,7 @@ func TestAContactsImportCreatesContactsAndFillsOnlyEmptyFields(t *testing.T) {
 		"ann@example.com,,Ann,Lee,ghl-1\n" + // new
 		",4155550100,Other,Name,ghl-2\n" + // existing: name kept, CRM id filled
 		"ann@example.com,4155550199,,,\n" // Ann again, with a phone: added to Ann
-	job := applyImport(t, db, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportContacts, file), 2)
+	job := applyImport(t, db, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportContacts, file), 2)
 	if job.Applied != 3 || job.Unchanged != 0 || job.ContactsCreated != 1 {
 		t.Errorf("applied %d unchanged %d created %d, want 3, 0, 1", job.Applied, job.Unchanged, job.ContactsCreated)
 	}
@@ -545,7 +551,7 @@ func TestAContactsImportCreatesContactsAndFillsOnlyEmptyFields(t *testing.T) {
 		t.Errorf("a contacts import wrote %d consent events", n)
 	}
 
-	again := applyImport(t, db, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportContacts, file), 2)
+	again := applyImport(t, db, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportContacts, file), 2)
 	if again.Applied != 0 || again.Unchanged != 3 || again.ContactsCreated != 0 {
 		t.Errorf("second import: applied %d unchanged %d created %d, want 0, 3, 0", again.Applied, again.Unchanged, again.ContactsCreated)
 	}
@@ -555,17 +561,17 @@ func TestABatchForAJobTheRunnerNoLongerHoldsWritesNothing(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	job, err := db.StartImport(ctx, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, "Phone\n4155550100\n").ID, "runner-a")
+	job, err := db.StartImport(ctx, modeltest.Staff, uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts, "Phone\n4155550100\n").ID, "runner-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := models.NewImportParser(db.ImportReader(ctx, job.ID, 0), job.Kind, job.Mapping, importOpts, models.ImportCursor{})
+	p := imports.NewImportParser(db.ImportReader(ctx, job.ID, 0), job.Kind, job.Mapping, importOpts, imports.ImportCursor{})
 	r, err := p.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := models.ImportBatch{Rows: []models.ImportRow{r}, Consumed: 1, To: p.Cursor()}
-	if err := db.ApplyImportBatch(ctx, job, "runner-b", b); !errors.Is(err, models.ErrImportClaimLost) {
+	b := imports.ImportBatch{Rows: []imports.ImportRow{r}, Consumed: 1, To: p.Cursor()}
+	if err := db.ApplyImportBatch(ctx, job, "runner-b", b); !errors.Is(err, imports.ErrImportClaimLost) {
 		t.Errorf("a batch from another runner: %v, want ErrImportClaimLost", err)
 	}
 	if n := rowCount(t, db, "consent_events", ""); n != 0 {
@@ -580,22 +586,22 @@ func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testin
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
-	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550100", "ann@example.com"}, Name: "=Ann", CRMID: "1"}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550100", "ann@example.com"}, Name: "=Ann", CRMID: "1"}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"bob@example.com"}}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"bob@example.com"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateContact(ctx, modeltest.Staff, bolt.ID, models.ContactInput{Identifiers: []string{"zed@example.com"}}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, bolt.ID, consent.ContactInput{Identifiers: []string{"zed@example.com"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "ann@example.com", Kind: models.OptOut, OccurredAt: at}, "US"); err != nil {
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "ann@example.com", Kind: consent.OptOut, OccurredAt: at}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	collect := func(f models.ExportFilter) []string {
+	collect := func(f imports.ExportFilter) []string {
 		var out []string
-		n, err := db.ExportContacts(ctx, modeltest.Staff, f, func(r models.ExportRow) error {
+		n, err := db.ExportContacts(ctx, modeltest.Staff, f, func(r imports.ExportRow) error {
 			out = append(out, strings.Join(r.Record(), "|"))
 			return nil
 		})
@@ -607,12 +613,12 @@ func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testin
 		}
 		return out
 	}
-	all := collect(models.ExportFilter{CustomerID: acme.ID})
-	if len(all) != 3*len(models.Channels) || strings.Contains(strings.Join(all, "\n"), "zed@") {
+	all := collect(imports.ExportFilter{CustomerID: acme.ID})
+	if len(all) != 3*len(consent.Channels) || strings.Contains(strings.Join(all, "\n"), "zed@") {
 		t.Fatalf("export of acme:\n%s", strings.Join(all, "\n"))
 	}
-	sup := collect(models.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true})
-	if len(sup) != 2*len(models.Channels) {
+	sup := collect(imports.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true})
+	if len(sup) != 2*len(consent.Channels) {
 		t.Fatalf("suppression list:\n%s", strings.Join(sup, "\n"))
 	}
 	for _, line := range sup {
@@ -621,8 +627,8 @@ func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testin
 			t.Errorf("suppressed row %q", line)
 		}
 	}
-	if _, err := db.ExportContacts(ctx, models.CustomerUser("x", "", bolt.ID, ""),
-		models.ExportFilter{CustomerID: acme.ID}, func(r models.ExportRow) error {
+	if _, err := db.ExportContacts(ctx, store.CustomerUser("x", "", bolt.ID, ""),
+		imports.ExportFilter{CustomerID: acme.ID}, func(r imports.ExportRow) error {
 			t.Errorf("bolt's user exported acme's %s", r.Identifier)
 			return nil
 		}); err != nil {
@@ -646,7 +652,7 @@ func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
 		"+1 415 555 0102,,sms,\n" + // 4: a bad channel reads as every channel
 		"+1 415 555 0103,,imessage,yesterday\n" + // 5: a bad date reads as now
 		"n/a,,,\n" // 6: nothing good: skipped
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, file)
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts, file)
 	if job.TotalRows != 5 || job.BadRows != 1 || job.PartialRows != 4 || job.UsableRows() != 4 {
 		t.Fatalf("preview: %d rows, %d bad, %d partial", job.TotalRows, job.BadRows, job.PartialRows)
 	}
@@ -671,13 +677,13 @@ func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
 	}{
 		{"+14155550101", "", true},
 		{"ann@example.com", "", true},
-		{"+14155550102", models.ChannelIMessage, true},
-		{"+14155550102", models.ChannelFaceTime, true},
-		{"+14155550103", models.ChannelIMessage, true},
-		{"+14155550103", models.ChannelFaceTime, false},
+		{"+14155550102", consent.ChannelIMessage, true},
+		{"+14155550102", consent.ChannelFaceTime, true},
+		{"+14155550103", consent.ChannelIMessage, true},
+		{"+14155550103", consent.ChannelFaceTime, false},
 	}
 	for _, tc := range tests {
-		id, err := models.NormalizeIdentifier("to", tc.to, "US")
+		id, err := store.NormalizeIdentifier("to", tc.to, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -702,26 +708,26 @@ func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
 	t1 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	record := func(in models.ConsentInput) {
+	record := func(in consent.ConsentInput) {
 		t.Helper()
 		if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, in, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550102", "ann@example.com"}, Name: "Ann", CRMID: "hs-1"}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550102", "ann@example.com"}, Name: "Ann", CRMID: "hs-1"}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	record(models.ConsentInput{To: "+14155550101", Kind: models.OptOut, Channel: models.ChannelIMessage, OccurredAt: t1})
-	record(models.ConsentInput{To: "ann@example.com", Kind: models.OptOut, OccurredAt: t1.Add(time.Hour)})
-	record(models.ConsentInput{To: "-dash@example.com", Kind: models.OptOut, Channel: models.ChannelFaceTime, OccurredAt: t1.Add(2 * time.Hour)})
-	record(models.ConsentInput{To: "+14155550103", Kind: models.OptIn, Evidence: "web form", OccurredAt: t1})
+	record(consent.ConsentInput{To: "+14155550101", Kind: consent.OptOut, Channel: consent.ChannelIMessage, OccurredAt: t1})
+	record(consent.ConsentInput{To: "ann@example.com", Kind: consent.OptOut, OccurredAt: t1.Add(time.Hour)})
+	record(consent.ConsentInput{To: "-dash@example.com", Kind: consent.OptOut, Channel: consent.ChannelFaceTime, OccurredAt: t1.Add(2 * time.Hour)})
+	record(consent.ConsentInput{To: "+14155550103", Kind: consent.OptIn, Evidence: "web form", OccurredAt: t1})
 
 	var file strings.Builder
 	w := csv.NewWriter(&file)
-	if err := w.Write(models.ExportColumns); err != nil {
+	if err := w.Write(imports.ExportColumns); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExportContacts(ctx, modeltest.Staff, models.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true}, func(r models.ExportRow) error {
+	if _, err := db.ExportContacts(ctx, modeltest.Staff, imports.ExportFilter{CustomerID: acme.ID, SuppressedOnly: true}, func(r imports.ExportRow) error {
 		return w.Write(r.Record())
 	}); err != nil {
 		t.Fatal(err)
@@ -730,17 +736,17 @@ func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
 	if strings.Contains(file.String(), "'") {
 		t.Errorf("the export holds an apostrophe, which a re-import would keep:\n%s", file.String())
 	}
-	job := uploadCSV(t, db, modeltest.Staff, bolt.ID, models.ImportOptOuts, file.String())
+	job := uploadCSV(t, db, modeltest.Staff, bolt.ID, imports.ImportOptOuts, file.String())
 	if job.BadRows != 0 || job.PartialRows != 0 || job.Error != "" {
 		t.Fatalf("re-import preview: %d bad, %d partial, %q\n%s", job.BadRows, job.PartialRows, job.Error, file.String())
 	}
 	applyImport(t, db, modeltest.Staff, job, 100)
 	for _, v := range []string{"+14155550101", "+14155550102", "ann@example.com", "-dash@example.com", "+14155550103"} {
-		id, err := models.NormalizeIdentifier("to", v, "US")
+		id, err := store.NormalizeIdentifier("to", v, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, ch := range models.Channels {
+		for _, ch := range consent.Channels {
 			want, err := db.CheckSuppression(ctx, acme.ID, id, ch)
 			if err != nil {
 				t.Fatal(err)
@@ -769,7 +775,7 @@ func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
 // suppression.
 func TestAnOptOutFlagColumnFiltersTheRowsApplied(t *testing.T) {
 	for _, header := range []string{"Do Not Call", "DND", "Email Opt Out", "Unsubscribed from all email", "Marketing status"} {
-		if m := detectMapping(t, "Phone,"+header+"\n+14155550101,true\n", models.ImportOptOuts); m.Fields[1] != models.FieldOptOutFlag {
+		if m := detectMapping(t, "Phone,"+header+"\n+14155550101,true\n", imports.ImportOptOuts); m.Fields[1] != imports.FieldOptOutFlag {
 			t.Errorf("%q mapped to %q, want the opt-out flag", header, m.Fields[1])
 		}
 	}
@@ -783,13 +789,13 @@ func TestAnOptOutFlagColumnFiltersTheRowsApplied(t *testing.T) {
 		"+1 415 555 0104,Yes\n" + // applied
 		"n/a,no\n" + // left alone, not bad
 		"+1 415 555 0105,perhaps\n" // unreadable: applied and listed
-	job := uploadCSV(t, db, modeltest.Staff, acme.ID, models.ImportOptOuts, file)
+	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts, file)
 	if job.TotalRows != 6 || job.FilteredRows != 3 || job.BadRows != 0 || job.PartialRows != 1 || job.UsableRows() != 3 {
 		t.Fatalf("preview: %d rows, %d filtered, %d bad, %d partial", job.TotalRows, job.FilteredRows, job.BadRows, job.PartialRows)
 	}
 	applyImport(t, db, modeltest.Staff, job, 100)
 	for v, want := range map[string]bool{"+14155550101": true, "+14155550102": false, "+14155550103": false, "+14155550104": true, "+14155550105": true} {
-		s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: v}, "")
+		s, err := db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: v}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,36 +1,39 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
 	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestReviewDueDatesFollowTheConfiguredCalendar(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := mustCustomer(t, db, "acme")
-	cal, err := models.ParseCalendarCSV(strings.NewReader("date,name\n2026-12-01,Company day\n2026-12-02,Company day 2\n"))
+	cal, err := calendar.ParseCalendarCSV(strings.NewReader("date,name\n2026-12-01,Company day\n2026-12-02,Company day 2\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	received := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC) // Monday 09:00 in Los Angeles
 	tests := []struct {
 		name string
-		cal  *models.Calendar
+		cal  *calendar.Calendar
 		want string
 	}{
 		// 10 business days after Monday 23 Nov, Thanksgiving (26 Nov) off.
-		{"US federal holidays", models.DefaultCalendar(), "2026-12-08"},
+		{"US federal holidays", calendar.DefaultCalendar(), "2026-12-08"},
 		// The file replaces the federal calendar: Thanksgiving counts, 1 and 2 Dec do not.
 		{"a calendar file", cal, "2026-12-09"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			biz := models.Business{Loc: models.DefaultBusiness().Loc, Calendar: tt.cal}
+			biz := calendar.Business{Loc: calendar.DefaultBusiness().Loc, Calendar: tt.cal}
 			r, err := db.RecordInbound(context.Background(), modeltest.Staff, acme.ID, "+1415555010"+string(rune('0'+i)),
 				"can I cancel my booking?", received, "US", biz)
 			if err != nil {
@@ -54,14 +57,14 @@ func TestTheSameReplyDeliveredTwiceIsOneReply(t *testing.T) {
 		events     int64 // consent events the first delivery records
 		stored     bool  // a stranger's HELP leaves no reply to find again
 	}{
-		{"+14155550101", "STOP", models.ReplyOptOut, 1, true},
-		{"+14155550102", "I can't stop laughing", models.ReplyReview, 0, true},
-		{"+14155550103", "AYUDA", models.ReplyHelp, 0, false},
+		{"+14155550101", "STOP", consent.ReplyOptOut, 1, true},
+		{"+14155550102", "I can't stop laughing", consent.ReplyReview, 0, true},
+		{"+14155550103", "AYUDA", consent.ReplyHelp, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
-			deliver := func(spelling string) *models.InboundReply {
-				r, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, spelling, tt.body, received, "US", models.DefaultBusiness())
+			deliver := func(spelling string) *consent.InboundReply {
+				r, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, spelling, tt.body, received, "US", calendar.DefaultBusiness())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -69,9 +72,9 @@ func TestTheSameReplyDeliveredTwiceIsOneReply(t *testing.T) {
 			}
 			first := deliver(tt.from)
 			counts := func() (replies, events, audits int64) {
-				db.Gorm.Model(&models.InboundReply{}).Where("from_value = ?", tt.from).Count(&replies)
-				db.Gorm.Model(&models.ConsentEvent{}).Where("customer_id = ?", acme.ID).Where("evidence LIKE ?", "%"+tt.from+"%").Count(&events)
-				db.Gorm.Model(&models.AuditEvent{}).Count(&audits)
+				db.Gorm.Model(&consent.InboundReply{}).Where("from_value = ?", tt.from).Count(&replies)
+				db.Gorm.Model(&consent.ConsentEvent{}).Where("customer_id = ?", acme.ID).Where("evidence LIKE ?", "%"+tt.from+"%").Count(&events)
+				db.Gorm.Model(&store.AuditEvent{}).Count(&audits)
 				return
 			}
 			replies, events, audits := counts()
@@ -92,8 +95,8 @@ func TestTheSameReplyDeliveredTwiceIsOneReply(t *testing.T) {
 		t.Errorf("review queue = %+v, %v; want the one reply once", queue, err)
 	}
 	// The same text at another time is another reply.
-	later, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "I can't stop laughing", received.Add(time.Minute), "US", models.DefaultBusiness())
-	if err != nil || later.Action != models.ReplyReview {
+	later, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, "+14155550102", "I can't stop laughing", received.Add(time.Minute), "US", calendar.DefaultBusiness())
+	if err != nil || later.Action != consent.ReplyReview {
 		t.Fatalf("a later reply: %+v, %v", later, err)
 	}
 	if queue, _ := db.ReviewQueue(ctx, modeltest.Staff, acme.ID, 50); len(queue) != 2 {

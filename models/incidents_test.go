@@ -1,14 +1,19 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	errs "github.com/sendara/console/models/errs"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestIncidentStatusMovesOnlyForward(t *testing.T) {
@@ -16,16 +21,16 @@ func TestIncidentStatusMovesOnlyForward(t *testing.T) {
 		from, to string
 		ok       bool
 	}{
-		{models.IncidentOpen, models.IncidentContained, true},
-		{models.IncidentOpen, models.IncidentClosed, true},
-		{models.IncidentContained, models.IncidentClosed, true},
-		{models.IncidentContained, models.IncidentOpen, true},
-		{models.IncidentClosed, models.IncidentOpen, false},
-		{models.IncidentClosed, models.IncidentContained, false},
-		{models.IncidentOpen, models.IncidentOpen, false},
+		{registers.IncidentOpen, registers.IncidentContained, true},
+		{registers.IncidentOpen, registers.IncidentClosed, true},
+		{registers.IncidentContained, registers.IncidentClosed, true},
+		{registers.IncidentContained, registers.IncidentOpen, true},
+		{registers.IncidentClosed, registers.IncidentOpen, false},
+		{registers.IncidentClosed, registers.IncidentContained, false},
+		{registers.IncidentOpen, registers.IncidentOpen, false},
 	}
 	for _, tt := range tests {
-		if got := models.IncidentTransitionAllowed(tt.from, tt.to); got != tt.ok {
+		if got := registers.IncidentTransitionAllowed(tt.from, tt.to); got != tt.ok {
 			t.Errorf("%s → %s allowed %v, want %v", tt.from, tt.to, got, tt.ok)
 		}
 	}
@@ -34,23 +39,23 @@ func TestIncidentStatusMovesOnlyForward(t *testing.T) {
 func TestCreateIncidentRefusesBadInputNamingTheField(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	good := func() models.IncidentInput {
-		return models.IncidentInput{Title: "Laptop stolen", Description: "An unencrypted export was on it.", Categories: []string{"identifiers"},
-			DiscoveredAt: time.Now().Add(-time.Hour), Affected: []models.AffectedInput{{CustomerID: acme.ID, Count: 10}}}
+	good := func() registers.IncidentInput {
+		return registers.IncidentInput{Title: "Laptop stolen", Description: "An unencrypted export was on it.", Categories: []string{"identifiers"},
+			DiscoveredAt: time.Now().Add(-time.Hour), Affected: []registers.AffectedInput{{CustomerID: acme.ID, Count: 10}}}
 	}
 	tests := []struct {
 		name  string
-		edit  func(*models.IncidentInput)
+		edit  func(*registers.IncidentInput)
 		field string
 	}{
-		{"no title", func(in *models.IncidentInput) { in.Title = " " }, "title"},
-		{"no description", func(in *models.IncidentInput) { in.Description = "" }, "description"},
-		{"no category", func(in *models.IncidentInput) { in.Categories = nil }, "categories"},
-		{"an unknown category", func(in *models.IncidentInput) { in.Categories = []string{"dreams"} }, "categories"},
-		{"no discovery time", func(in *models.IncidentInput) { in.DiscoveredAt = time.Time{} }, "discovered_at"},
-		{"discovered tomorrow", func(in *models.IncidentInput) { in.DiscoveredAt = time.Now().Add(48 * time.Hour) }, "discovered_at"},
-		{"a negative count", func(in *models.IncidentInput) { in.Affected[0].Count = -1 }, "affected[0]"},
-		{"an unknown customer", func(in *models.IncidentInput) {
+		{"no title", func(in *registers.IncidentInput) { in.Title = " " }, "title"},
+		{"no description", func(in *registers.IncidentInput) { in.Description = "" }, "description"},
+		{"no category", func(in *registers.IncidentInput) { in.Categories = nil }, "categories"},
+		{"an unknown category", func(in *registers.IncidentInput) { in.Categories = []string{"dreams"} }, "categories"},
+		{"no discovery time", func(in *registers.IncidentInput) { in.DiscoveredAt = time.Time{} }, "discovered_at"},
+		{"discovered tomorrow", func(in *registers.IncidentInput) { in.DiscoveredAt = time.Now().Add(48 * time.Hour) }, "discovered_at"},
+		{"a negative count", func(in *registers.IncidentInput) { in.Affected[0].Count = -1 }, "affected[0]"},
+		{"an unknown customer", func(in *registers.IncidentInput) {
 			in.Affected[0].CustomerID = "00000000-0000-0000-0000-000000000000"
 		}, "affected[0]"},
 	}
@@ -59,7 +64,7 @@ func TestCreateIncidentRefusesBadInputNamingTheField(t *testing.T) {
 			in := good()
 			tt.edit(&in)
 			_, err := db.CreateIncident(context.Background(), modeltest.Staff, in)
-			if v, ok := models.AsValidation(err); !ok || v.Field != tt.field {
+			if v, ok := errs.AsValidation(err); !ok || v.Field != tt.field {
 				t.Errorf("error %v, want one on %s", err, tt.field)
 			}
 		})
@@ -74,15 +79,15 @@ func TestAnIncidentsNoticeFallsDueTheConfiguredHoursAfterDiscoveryAndIsMailedOnc
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
-	newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "")
-	newUser(t, db, "admin@other.test", models.RoleCustomerAdmin, other.ID, "")
+	newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "")
+	newUser(t, db, "admin@other.test", accounts.RoleCustomerAdmin, other.ID, "")
 	if err := db.SetIncidentNoticeHours(ctx, modeltest.Staff, 12); err != nil {
 		t.Fatal(err)
 	}
 	found := time.Now().Add(-13 * time.Hour).UTC().Truncate(time.Second)
-	inc, err := db.CreateIncident(ctx, modeltest.Staff, models.IncidentInput{Title: "Misdirected export", Description: "A CSV went to the wrong customer.",
+	inc, err := db.CreateIncident(ctx, modeltest.Staff, registers.IncidentInput{Title: "Misdirected export", Description: "A CSV went to the wrong customer.",
 		Categories: []string{"identifiers", "consent_records"}, DiscoveredAt: found,
-		Affected: []models.AffectedInput{{CustomerID: acme.ID, Count: 120}, {CustomerID: other.ID, Count: 3}}})
+		Affected: []registers.AffectedInput{{CustomerID: acme.ID, Count: 120}, {CustomerID: other.ID, Count: 3}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,18 +135,18 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other, third := newCustomer(t, db, "acme"), newCustomer(t, db, "other"), newCustomer(t, db, "third")
-	newUser(t, db, "privacy@sendara.test", models.RolePrivacyOfficer, "", "")
-	both, err := db.CreateIncident(ctx, modeltest.Staff, models.IncidentInput{Title: "Both", Description: "d", Categories: []string{"mail"},
-		DiscoveredAt: time.Now().Add(-time.Hour), Affected: []models.AffectedInput{{CustomerID: acme.ID, Count: 1}, {CustomerID: other.ID, Count: 2}}})
+	newUser(t, db, "privacy@sendara.test", accounts.RolePrivacyOfficer, "", "")
+	both, err := db.CreateIncident(ctx, modeltest.Staff, registers.IncidentInput{Title: "Both", Description: "d", Categories: []string{"mail"},
+		DiscoveredAt: time.Now().Add(-time.Hour), Affected: []registers.AffectedInput{{CustomerID: acme.ID, Count: 1}, {CustomerID: other.ID, Count: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	onlyOther, err := db.CreateIncident(ctx, modeltest.Staff, models.IncidentInput{Title: "Other only", Description: "d", Categories: []string{"mail"},
-		DiscoveredAt: time.Now().Add(-time.Hour), Affected: []models.AffectedInput{{CustomerID: other.ID, Count: 2}}})
+	onlyOther, err := db.CreateIncident(ctx, modeltest.Staff, registers.IncidentInput{Title: "Other only", Description: "d", Categories: []string{"mail"},
+		DiscoveredAt: time.Now().Add(-time.Hour), Affected: []registers.AffectedInput{{CustomerID: other.ID, Count: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	acmeUser := models.CustomerUser("u1", "a@acme.test", acme.ID, "")
+	acmeUser := store.CustomerUser("u1", "a@acme.test", acme.ID, "")
 	list, err := db.Incidents(ctx, acmeUser)
 	if err != nil || len(list) != 1 || list[0].ID != both.ID {
 		t.Fatalf("acme's list: %v %v", list, err)
@@ -158,14 +163,14 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 	if staffView, _ := db.Incident(ctx, modeltest.Staff, both.ID); len(staffView.Events) <= len(inc.Events) {
 		t.Errorf("staff see %d timeline lines, acme %d: acme should see fewer", len(staffView.Events), len(inc.Events))
 	}
-	if _, err := db.Incident(ctx, acmeUser, onlyOther.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Incident(ctx, acmeUser, onlyOther.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another customer's incident: %v, want ErrNotFound", err)
 	}
-	if _, err := db.SendIncidentNotices(ctx, acmeUser, both.ID, "", ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.SendIncidentNotices(ctx, acmeUser, both.ID, "", ""); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer sending notices: %v, want ErrNotFound", err)
 	}
 	// A breach the customer reports is its own, marked, and needs no notice to it.
-	rep, err := db.ReportIncident(ctx, models.CustomerUser("u3", "a@third.test", third.ID, ""), models.CustomerReportInput{
+	rep, err := db.ReportIncident(ctx, store.CustomerUser("u3", "a@third.test", third.ID, ""), registers.CustomerReportInput{
 		Title: "Our CRM admin's laptop", Description: "Stolen with a session open.", Categories: []string{"credentials"},
 		DiscoveredAt: time.Now().Add(-time.Hour), AffectedCount: 0})
 	if err != nil {
@@ -186,7 +191,7 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 func TestIncidentStatusChangesAreRefusedOnceClosed(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	inc, err := db.CreateIncident(ctx, modeltest.Staff, models.IncidentInput{Title: "T", Description: "d", Categories: []string{"mail"},
+	inc, err := db.CreateIncident(ctx, modeltest.Staff, registers.IncidentInput{Title: "T", Description: "d", Categories: []string{"mail"},
 		DiscoveredAt: time.Now().Add(-time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +199,7 @@ func TestIncidentStatusChangesAreRefusedOnceClosed(t *testing.T) {
 	steps := []struct {
 		to string
 		ok bool
-	}{{models.IncidentContained, true}, {models.IncidentClosed, true}, {models.IncidentOpen, false}, {"lost", false}}
+	}{{registers.IncidentContained, true}, {registers.IncidentClosed, true}, {registers.IncidentOpen, false}, {"lost", false}}
 	for _, s := range steps {
 		err := db.SetIncidentStatus(ctx, modeltest.Staff, inc.ID, s.to, "")
 		if (err == nil) != s.ok {
@@ -202,7 +207,7 @@ func TestIncidentStatusChangesAreRefusedOnceClosed(t *testing.T) {
 		}
 	}
 	got, _ := db.Incident(ctx, modeltest.Staff, inc.ID)
-	if got.Status != models.IncidentClosed || len(got.Events) != 3 {
+	if got.Status != registers.IncidentClosed || len(got.Events) != 3 {
 		t.Errorf("status %s with %d timeline lines, want closed with 3", got.Status, len(got.Events))
 	}
 }

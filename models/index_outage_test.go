@@ -5,8 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // TestChecksAnswerFromMemoryWhileTheDatabaseIsUnreachable: with the
@@ -18,7 +19,7 @@ func TestChecksAnswerFromMemoryWhileTheDatabaseIsUnreachable(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550301", Kind: models.OptOut}, "US"); err != nil {
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550301", Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	_, secret, err := db.CreateAPIKey(ctx, modeltest.Staff, acme.ID, "pipeline")
@@ -38,17 +39,17 @@ func TestChecksAnswerFromMemoryWhileTheDatabaseIsUnreachable(t *testing.T) {
 	if err := db.ReplaySuppressionIndex(ctx); err == nil {
 		t.Fatal("a replay succeeded with the pool closed")
 	}
-	check := func(to string) (models.Suppression, error) {
-		return db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: to}, "")
+	check := func(to string) (consent.Suppression, error) {
+		return db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: to}, "")
 	}
-	if s, err := check("+14155550301"); err != nil || !s.Suppressed || s.Reason != models.ReasonOptOut {
+	if s, err := check("+14155550301"); err != nil || !s.Suppressed || s.Reason != consent.ReasonOptOut {
 		t.Errorf("opted-out person with the database down: %+v, %v; want suppressed", s, err)
 	}
 	if s, err := check("+14155550302"); err != nil || s.Suppressed || s.OptedIn {
 		t.Errorf("a stranger with the database down: %+v, %v; want no record", s, err)
 	}
-	batch, err := db.CheckSuppressions(ctx, acme.ID, []models.Identifier{{Kind: models.KindPhone, Value: "+14155550302"},
-		{Kind: models.KindPhone, Value: "+14155550301"}}, "")
+	batch, err := db.CheckSuppressions(ctx, acme.ID, []store.Identifier{{Kind: store.KindPhone, Value: "+14155550302"},
+		{Kind: store.KindPhone, Value: "+14155550301"}}, "")
 	if err != nil || len(batch) != 2 || batch[0].Suppressed || !batch[1].Suppressed {
 		t.Errorf("batch with the database down: %+v, %v", batch, err)
 	}
@@ -56,14 +57,14 @@ func TestChecksAnswerFromMemoryWhileTheDatabaseIsUnreachable(t *testing.T) {
 		t.Errorf("the key with the database down: %+v, %v", k, err)
 	}
 	// Past the limit: no answer rather than a stale one.
-	db.AgeSuppressionIndex(models.StaleLimit + 1)
-	if _, err := check("+14155550301"); !errors.Is(err, models.ErrSuppressionsUnavailable) {
+	db.AgeSuppressionIndex(consent.StaleLimit + 1)
+	if _, err := check("+14155550301"); !errors.Is(err, consent.ErrSuppressionsUnavailable) {
 		t.Errorf("check past StaleLimit: %v, want ErrSuppressionsUnavailable", err)
 	}
-	if _, err := db.CheckSuppressions(ctx, acme.ID, []models.Identifier{{Kind: models.KindPhone, Value: "+14155550301"}}, ""); !errors.Is(err, models.ErrSuppressionsUnavailable) {
+	if _, err := db.CheckSuppressions(ctx, acme.ID, []store.Identifier{{Kind: store.KindPhone, Value: "+14155550301"}}, ""); !errors.Is(err, consent.ErrSuppressionsUnavailable) {
 		t.Errorf("batch past StaleLimit: %v, want ErrSuppressionsUnavailable", err)
 	}
-	if _, err := db.AuthenticateKey(ctx, secret); !errors.Is(err, models.ErrSuppressionsUnavailable) {
+	if _, err := db.AuthenticateKey(ctx, secret); !errors.Is(err, consent.ErrSuppressionsUnavailable) {
 		t.Errorf("key past StaleLimit: %v, want ErrSuppressionsUnavailable", err)
 	}
 }

@@ -1,6 +1,15 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	customers "github.com/sendara/console/models/customers"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"slices"
 	"strings"
@@ -9,15 +18,16 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // receive delivers one message to the mailbox and fails the test on error.
-func receive(t *testing.T, db *models.DB, in models.MailIntake) (*models.PrivacyRequest, bool) {
+func receive(t *testing.T, db *models.DB, in requests.MailIntake) (*requests.PrivacyRequest, bool) {
 	t.Helper()
 	if in.Raw == nil {
 		in.Raw = []byte("From: " + in.FromAddr + "\r\nSubject: " + in.Subject + "\r\n\r\n" + in.Body)
 	}
-	r, created, err := db.ReceiveMail(context.Background(), models.DefaultBusiness(), "US", in)
+	r, created, err := db.ReceiveMail(context.Background(), calendar.DefaultBusiness(), "US", in)
 	if err != nil {
 		t.Fatalf("receive mail from %s: %v", in.FromAddr, err)
 	}
@@ -44,66 +54,66 @@ func sendAll(t *testing.T, db *models.DB) {
 	}
 }
 
-func inboundOf(t *testing.T, db *models.DB, requestID string) []models.InboundMail {
+func inboundOf(t *testing.T, db *models.DB, requestID string) []outbox.InboundMail {
 	t.Helper()
-	ms, err := db.InboundMails(context.Background(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	ms, err := db.InboundMails(context.Background(), modeltest.Staff, outbox.InboundFilter{RequestID: requestID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ms
 }
 
-func timelineHas(t *testing.T, db *models.DB, r *models.PrivacyRequest, kind, text string) bool {
+func timelineHas(t *testing.T, db *models.DB, r *requests.PrivacyRequest, kind, text string) bool {
 	t.Helper()
 	events, err := db.Timeline(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.ContainsFunc(events, func(e models.RequestEvent) bool { return e.Kind == kind && strings.Contains(e.Text, text) })
+	return slices.ContainsFunc(events, func(e store.RequestEvent) bool { return e.Kind == kind && strings.Contains(e.Text, text) })
 }
 
 func TestMailJoinsItsRequestByTheConsolesMessageIDsOrByAPartysReference(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy@acme.test"})
+	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy@acme.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateUser(ctx, modeltest.Staff, models.UserInput{Email: "admin@acme.test", Role: models.RoleCustomerAdmin,
+	if _, err := db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "admin@acme.test", Role: accounts.RoleCustomerAdmin,
 		CustomerID: acme.ID, Password: "a long passphrase of ours"}); err != nil {
 		t.Fatal(err)
 	}
-	jane, _ := receive(t, db, models.MailIntake{MessageID: "j1@example.com", FromName: "Jane", FromAddr: "jane@example.com",
+	jane, _ := receive(t, db, requests.MailIntake{MessageID: "j1@example.com", FromName: "Jane", FromAddr: "jane@example.com",
 		Subject: "Delete my data", Body: "Please delete everything."})
-	acmeReq := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Requester: models.Requester{Email: "sam@example.org"}, CustomerID: acme.ID})
+	acmeReq := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Requester: requests.Requester{Email: "sam@example.org"}, CustomerID: acme.ID})
 	sendAll(t, db)
 
 	tests := []struct {
 		name       string
-		in         models.MailIntake
-		join       *models.PrivacyRequest // nil: opens a new request
-		mentioning *models.PrivacyRequest
+		in         requests.MailIntake
+		join       *requests.PrivacyRequest // nil: opens a new request
+		mentioning *requests.PrivacyRequest
 	}{
 		{"a reply to the acknowledgement from another address joins by In-Reply-To",
-			models.MailIntake{FromAddr: "jane.doe@work.example", InReplyTo: "acknowledgement-" + jane.Reference + "@sendara.test", Subject: "Re: your mail"}, jane, nil},
+			requests.MailIntake{FromAddr: "jane.doe@work.example", InReplyTo: "acknowledgement-" + jane.Reference + "@sendara.test", Subject: "Re: your mail"}, jane, nil},
 		{"a reply naming the console's mail in References only joins",
-			models.MailIntake{FromAddr: "someone@example.net", References: []string{"x@elsewhere", "acknowledgement-" + jane.Reference + "@sendara.test"}, Subject: "more"}, jane, nil},
+			requests.MailIntake{FromAddr: "someone@example.net", References: []string{"x@elsewhere", "acknowledgement-" + jane.Reference + "@sendara.test"}, Subject: "more"}, jane, nil},
 		{"the requester naming the reference joins",
-			models.MailIntake{FromAddr: "JANE@example.com", Subject: "Re: " + jane.Reference, Reference: jane.Reference}, jane, nil},
+			requests.MailIntake{FromAddr: "JANE@example.com", Subject: "Re: " + jane.Reference, Reference: jane.Reference}, jane, nil},
 		{"the controller's contact address naming the reference joins",
-			models.MailIntake{FromAddr: "privacy@acme.test", Subject: "About " + acmeReq.Reference, Reference: acmeReq.Reference}, acmeReq, nil},
+			requests.MailIntake{FromAddr: "privacy@acme.test", Subject: "About " + acmeReq.Reference, Reference: acmeReq.Reference}, acmeReq, nil},
 		{"a user of the controller naming the reference joins",
-			models.MailIntake{FromAddr: "admin@acme.test", Subject: "About " + acmeReq.Reference, Reference: acmeReq.Reference}, acmeReq, nil},
+			requests.MailIntake{FromAddr: "admin@acme.test", Subject: "About " + acmeReq.Reference, Reference: acmeReq.Reference}, acmeReq, nil},
 		{"the console's Message-ID wins over a reference in the subject",
-			models.MailIntake{FromAddr: "someone@example.net", InReplyTo: "acknowledgement-" + acmeReq.Reference + "@sendara.test",
+			requests.MailIntake{FromAddr: "someone@example.net", InReplyTo: "acknowledgement-" + acmeReq.Reference + "@sendara.test",
 				Subject: "Re: " + jane.Reference, Reference: jane.Reference}, acmeReq, nil},
 		{"a spoofed subject from a stranger opens a request mentioning the other",
-			models.MailIntake{FromAddr: "mallory@evil.example", Subject: "Re: " + jane.Reference + " cancel it", Reference: jane.Reference,
+			requests.MailIntake{FromAddr: "mallory@evil.example", Subject: "Re: " + jane.Reference + " cancel it", Reference: jane.Reference,
 				Body: "Please withdraw my request."}, nil, jane},
 		{"the controller's contact is no party of another controller's request",
-			models.MailIntake{FromAddr: "privacy@acme.test", Subject: "Re: " + jane.Reference, Reference: jane.Reference}, nil, jane},
+			requests.MailIntake{FromAddr: "privacy@acme.test", Subject: "Re: " + jane.Reference, Reference: jane.Reference}, nil, jane},
 		{"an unknown Message-ID and no reference opens a request",
-			models.MailIntake{FromAddr: "new@example.com", InReplyTo: "never-sent@sendara.test", Subject: "Hello"}, nil, nil},
+			requests.MailIntake{FromAddr: "new@example.com", InReplyTo: "never-sent@sendara.test", Subject: "Hello"}, nil, nil},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,10 +150,10 @@ func TestMergedDuplicateIsCountedOnceAndKeepsItsTimeline(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	received := time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)
-	first := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: models.RegimeCCPA, ReceivedAt: received, Requester: models.Requester{Email: "jane@example.com"}})
-	second := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: models.RegimeCCPA, ReceivedAt: received.Add(time.Hour), Requester: models.Requester{Email: "jane@example.com"}})
-	third := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: models.RegimeCCPA, ReceivedAt: received, Requester: models.Requester{Email: "sam@example.com"}})
-	officer := models.StaffUser("u1", "officer@sendara.test", "")
+	first := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: calendar.RegimeCCPA, ReceivedAt: received, Requester: requests.Requester{Email: "jane@example.com"}})
+	second := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: calendar.RegimeCCPA, ReceivedAt: received.Add(time.Hour), Requester: requests.Requester{Email: "jane@example.com"}})
+	third := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: calendar.RegimeCCPA, ReceivedAt: received, Requester: requests.Requester{Email: "sam@example.com"}})
+	officer := store.StaffUser("u1", "officer@sendara.test", "")
 
 	bad := []struct {
 		name, id, into string
@@ -158,7 +168,7 @@ func TestMergedDuplicateIsCountedOnceAndKeepsItsTimeline(t *testing.T) {
 			t.Errorf("%s: merged", tt.name)
 		}
 	}
-	if err := db.MergeDuplicate(ctx, models.CustomerUser("c", "", "x", ""), second.ID, first.Reference, ""); err == nil {
+	if err := db.MergeDuplicate(ctx, store.CustomerUser("c", "", "x", ""), second.ID, first.Reference, ""); err == nil {
 		t.Error("a customer user merged requests")
 	}
 	if err := db.MergeDuplicate(ctx, officer, second.ID, strings.ToLower(first.Reference), "same person, same ask"); err != nil {
@@ -175,7 +185,7 @@ func TestMergedDuplicateIsCountedOnceAndKeepsItsTimeline(t *testing.T) {
 	}
 
 	r, _ := db.Request(ctx, modeltest.Staff, second.ID)
-	if r.Status != models.StatusReceived {
+	if r.Status != requests.StatusReceived {
 		t.Errorf("the duplicate is %s, want still received (not withdrawn)", r.Status)
 	}
 	if !timelineHas(t, db, r, "merge", "Merged into "+first.Reference+" as a duplicate: same person, same ask") ||
@@ -189,18 +199,18 @@ func TestMergedDuplicateIsCountedOnceAndKeepsItsTimeline(t *testing.T) {
 	if d, _ := db.DuplicatesOf(ctx, modeltest.Staff, second.ID); d.Of == nil || d.Of.Reference != first.Reference {
 		t.Errorf("merges of the duplicate: %+v", d)
 	}
-	if d, _ := db.DuplicatesOf(ctx, models.CustomerUser("c", "", "x", ""), second.ID); d.Of != nil {
+	if d, _ := db.DuplicatesOf(ctx, store.CustomerUser("c", "", "x", ""), second.ID); d.Of != nil {
 		t.Error("a customer user sees merges")
 	}
 
-	m, err := db.Metrics(ctx, modeltest.Staff, 2026, models.DefaultBusiness().Loc, "")
+	m, err := db.Metrics(ctx, modeltest.Staff, 2026, calendar.DefaultBusiness().Loc, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Total.Received != 2 {
 		t.Errorf("the §7102 metrics count %d requests received, want 2 (the duplicate counted once, as the request it joined)", m.Total.Received)
 	}
-	b, err := db.DeadlineBoard(ctx, modeltest.Staff, models.TodayIn(models.DefaultBusiness().Loc), models.DefaultBusiness().Loc)
+	b, err := db.DeadlineBoard(ctx, modeltest.Staff, calendar.TodayIn(calendar.DefaultBusiness().Loc), calendar.DefaultBusiness().Loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +234,7 @@ func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
 		"You texted me at (415) 555-0123 and also wrote to jane.doe@work.example.\r\n\r\n" +
 		"--\r\nJane Doe\r\nMobile: +44 20 7946 0958\r\nJane@Example.com\r\n\r\n" +
 		"On Mon, Sendara Privacy <privacy@sendara.example> wrote:\r\n> call us at +1 415 555 0199\r\n"
-	r, _ := receive(t, db, models.MailIntake{MessageID: "p1@example.com", FromAddr: "jane@example.com", Subject: "Delete me", Body: body})
+	r, _ := receive(t, db, requests.MailIntake{MessageID: "p1@example.com", FromAddr: "jane@example.com", Subject: "Delete me", Body: body})
 	ps, err := db.IdentifierProposals(ctx, modeltest.Staff, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -237,11 +247,11 @@ func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("proposals %v, want %v (the sender's own address is already an identifier; the quoted mail and the reference are not the sender's)", got, want)
 	}
-	if ps, _ := db.IdentifierProposals(ctx, models.CustomerUser("c", "", "x", ""), r.ID); len(ps) != 0 {
+	if ps, _ := db.IdentifierProposals(ctx, store.CustomerUser("c", "", "x", ""), r.ID); len(ps) != 0 {
 		t.Error("a customer user sees proposals")
 	}
 
-	officer := models.StaffUser("u1", "officer@sendara.test", "")
+	officer := store.StaffUser("u1", "officer@sendara.test", "")
 	if err := db.DecideIdentifierProposal(ctx, officer, r.ID, "+14155550123", true); err != nil {
 		t.Fatalf("accept: %v", err)
 	}
@@ -264,7 +274,7 @@ func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
 		t.Error("the acceptance is not on the timeline")
 	}
 	ps, _ = db.IdentifierProposals(ctx, modeltest.Staff, r.ID)
-	if ps[0].Value != "+442079460958" || ps[1].Status != models.ProposalAccepted || ps[1].DecidedBy != "officer@sendara.test" || ps[1].DecidedAt == nil {
+	if ps[0].Value != "+442079460958" || ps[1].Status != requests.ProposalAccepted || ps[1].DecidedBy != "officer@sendara.test" || ps[1].DecidedAt == nil {
 		t.Errorf("proposals after deciding: %+v", ps)
 	}
 	if acts := auditActionsOf(t, db); !slices.Contains(acts, "request.identifier_accept") || !slices.Contains(acts, "request.identifier_dismiss") {
@@ -274,7 +284,7 @@ func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
 
 func TestAMessageWithAnOverlongNameStillOpensARequest(t *testing.T) {
 	db := modeltest.Open(t)
-	r, created := receive(t, db, models.MailIntake{MessageID: "long@example.com", FromName: strings.Repeat("Zoë ", 100), FromAddr: "zoe@example.com", Subject: "Hi"})
+	r, created := receive(t, db, requests.MailIntake{MessageID: "long@example.com", FromName: strings.Repeat("Zoë ", 100), FromAddr: "zoe@example.com", Subject: "Hi"})
 	if !created || len(r.RequesterName) > 200 || !strings.HasPrefix(r.RequesterName, "Zoë Zoë") {
 		t.Errorf("request %v with name %q", created, r.RequesterName)
 	}
@@ -290,7 +300,7 @@ func TestCleanNameLeavesNothingThatCanBreakAMail(t *testing.T) {
 		{"\xffJane", "Jane"},
 	}
 	for _, tt := range tests {
-		if got := models.CleanName(tt.in); got != tt.want {
+		if got := requests.CleanName(tt.in); got != tt.want {
 			t.Errorf("CleanName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

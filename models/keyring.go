@@ -1,247 +1,97 @@
 package models
 
 import (
-	"bufio"
-	"bytes"
+	accounts "github.com/sendara/console/models/accounts"
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"os"
-	"strings"
+
+	store "github.com/sendara/console/models/store"
 )
-
-// Keyring holds the keys that seal secrets kept in the database (TOTP
-// secrets, the server secret) so that a copy of the database alone does
-// not reveal them. The keys live outside the database, in the file
-// CONSOLE_SECRET_KEY names: one base64 key of 32 bytes per line, the first
-// one current. Older lines are kept only to open values sealed before a
-// rotation; SealSecrets re-seals those under the current key.
-type Keyring struct {
-	current string // id of the first key
-	keys    map[string]cipher.AEAD
-}
-
-// sealedPrefix starts every sealed value: "sealed:v1:<key id>:<base64>".
-const sealedPrefix = "sealed:v1:"
-
-// ErrNoKeyring means a secret had to be sealed or opened on a DB without a
-// keyring (UseKeyring was not called).
-var ErrNoKeyring = errors.New("no secret key: the console needs CONSOLE_SECRET_KEY to seal and open secrets")
-
-// NewKeyring builds a keyring from raw 32-byte keys, the first current.
-func NewKeyring(keys ...[]byte) (*Keyring, error) {
-	if len(keys) == 0 {
-		return nil, errors.New("a keyring needs at least one key")
-	}
-	k := &Keyring{keys: map[string]cipher.AEAD{}}
-	for i, raw := range keys {
-		if len(raw) != 32 {
-			return nil, fmt.Errorf("key %d is %d bytes, want 32", i+1, len(raw))
-		}
-		block, err := aes.NewCipher(raw)
-		if err != nil {
-			return nil, err
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(raw)
-		id := hex.EncodeToString(sum[:4])
-		if i == 0 {
-			k.current = id
-		}
-		k.keys[id] = aead
-	}
-	return k, nil
-}
-
-// LoadKeyring reads the key file at path, creating it (mode 0600, one new
-// key) when it does not exist. created reports that it did.
-func LoadKeyring(path string) (k *Keyring, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		raw := make([]byte, 32)
-		_, _ = rand.Read(raw)
-		line := base64.StdEncoding.EncodeToString(raw) + "\n"
-		f, ferr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(ferr, os.ErrExist) { // another process created it first
-			return LoadKeyring(path)
-		}
-		if ferr != nil {
-			return nil, false, fmt.Errorf("create secret key file %s: %w", path, ferr)
-		}
-		if _, werr := f.WriteString(line); werr != nil {
-			f.Close()
-			return nil, false, fmt.Errorf("write secret key file %s: %w", path, werr)
-		}
-		if cerr := f.Close(); cerr != nil {
-			return nil, false, fmt.Errorf("write secret key file %s: %w", path, cerr)
-		}
-		k, err := NewKeyring(raw)
-		return k, true, err
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("read secret key file %s: %w", path, err)
-	}
-	var keys [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(line)
-		if err != nil || len(raw) != 32 {
-			return nil, false, fmt.Errorf("secret key file %s, line %d: want a base64 key of 32 bytes", path, n)
-		}
-		keys = append(keys, raw)
-	}
-	if len(keys) == 0 {
-		return nil, false, fmt.Errorf("secret key file %s holds no key", path)
-	}
-	k, err = NewKeyring(keys...)
-	return k, false, err
-}
-
-// seal encrypts plain under the current key. label binds the value to its
-// place (a column and row), so a sealed value copied elsewhere does not open.
-func (k *Keyring) seal(label, plain string) (string, error) {
-	if k == nil {
-		return "", ErrNoKeyring
-	}
-	aead := k.keys[k.current]
-	nonce := make([]byte, aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	out := aead.Seal(nonce, nonce, []byte(plain), []byte(label))
-	return sealedPrefix + k.current + ":" + base64.RawStdEncoding.EncodeToString(out), nil
-}
-
-// open decrypts a sealed value. A value that is not sealed is returned as
-// it is: it was written before sealing began, and SealSecrets seals it.
-func (k *Keyring) open(label, stored string) (string, error) {
-	rest, ok := strings.CutPrefix(stored, sealedPrefix)
-	if !ok {
-		return stored, nil
-	}
-	if k == nil {
-		return "", ErrNoKeyring
-	}
-	id, data, ok := strings.Cut(rest, ":")
-	aead := k.keys[id]
-	if !ok || aead == nil {
-		return "", fmt.Errorf("%s is sealed with key %s, which CONSOLE_SECRET_KEY does not hold", label, id)
-	}
-	raw, err := base64.RawStdEncoding.DecodeString(data)
-	if err != nil || len(raw) < aead.NonceSize() {
-		return "", fmt.Errorf("%s: sealed value is damaged", label)
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(label))
-	if err != nil {
-		return "", fmt.Errorf("%s: sealed value does not open with key %s (damaged, or copied from elsewhere)", label, id)
-	}
-	return string(plain), nil
-}
-
-// sealedWithCurrent tells values SealSecrets may leave alone.
-func (k *Keyring) sealedWithCurrent(stored string) bool {
-	return strings.HasPrefix(stored, sealedPrefix+k.current+":")
-}
-
-// UseKeyring gives the DB the keys that seal its secrets. Call it before
-// anything reads or writes a TOTP secret or the server secret.
-func (db *DB) UseKeyring(k *Keyring) { db.keys = k }
-
-func totpLabel(userID string) string { return "users.totp_secret:" + userID }
-
-const serverSecretLabel = "settings.server_secret"
 
 // SealSecrets seals, under the current key, every secret still in clear
 // (written before sealing began) or sealed with an older key (before a
 // rotation). It returns how many it sealed; run it at start.
 func (db *DB) SealSecrets(ctx context.Context) (int, error) {
-	if db.keys == nil {
-		return 0, ErrNoKeyring
+	if db.Keys == nil {
+		return 0, store.ErrNoKeyring
 	}
 	n := 0
-	err := db.Tx(ctx, SystemActor("secret sealing"), func(tx *Tx) error {
-		var users []User
+	err := db.Tx(ctx, store.SystemActor("secret sealing"), func(tx *store.Tx) error {
+		var users []accounts.User
 		if err := tx.G.Select("id", "totp_secret").Where("totp_secret <> ''").Find(&users).Error; err != nil {
 			return fmt.Errorf("read TOTP secrets: %w", err)
 		}
 		for _, u := range users {
-			if db.keys.sealedWithCurrent(u.TOTPSecret) {
+			if db.Keys.SealedWithCurrent(u.TOTPSecret) {
 				continue
 			}
-			plain, err := db.keys.open(totpLabel(u.ID), u.TOTPSecret)
+			plain, err := db.Keys.Open(store.TotpLabel(u.ID), u.TOTPSecret)
 			if err != nil {
 				return err
 			}
-			sealed, err := db.keys.seal(totpLabel(u.ID), plain)
+			sealed, err := db.Keys.Seal(store.TotpLabel(u.ID), plain)
 			if err != nil {
 				return err
 			}
-			if err := tx.G.Model(&User{}).Where("id = ?", u.ID).Update("totp_secret", sealed).Error; err != nil {
+			if err := tx.G.Model(&accounts.User{}).Where("id = ?", u.ID).Update("totp_secret", sealed).Error; err != nil {
 				return fmt.Errorf("seal TOTP secret: %w", err)
 			}
 			n++
 		}
-		var s setting
+		var s store.Setting
 		if err := tx.G.Where("key = ?", "server_secret").Limit(1).Find(&s).Error; err != nil {
 			return fmt.Errorf("read server secret: %w", err)
 		}
-		if s.Key != "" && !db.keys.sealedWithCurrent(s.Value) {
-			plain, err := db.keys.open(serverSecretLabel, s.Value)
+		if s.Key != "" && !db.Keys.SealedWithCurrent(s.Value) {
+			plain, err := db.Keys.Open(store.ServerSecretLabel, s.Value)
 			if err != nil {
 				return err
 			}
-			sealed, err := db.keys.seal(serverSecretLabel, plain)
+			sealed, err := db.Keys.Seal(store.ServerSecretLabel, plain)
 			if err != nil {
 				return err
 			}
-			if err := tx.G.Model(&setting{}).Where("key = ?", "server_secret").Update("value", sealed).Error; err != nil {
+			if err := tx.G.Model(&store.Setting{}).Where("key = ?", "server_secret").Update("value", sealed).Error; err != nil {
 				return fmt.Errorf("seal server secret: %w", err)
 			}
 			n++
 		}
 		// Proofs of authority of open requests, one file at a time.
 		var proofIDs []string
-		if err := tx.G.Model(&RequestProof{}).Where("data <> '' AND data NOT LIKE ?", sealedPrefix+db.keys.current+":%").
+		if err := tx.G.Model(&requests.RequestProof{}).Where("data <> '' AND data NOT LIKE ?", store.SealedPrefix+db.Keys.Current+":%").
 			Pluck("id", &proofIDs).Error; err != nil {
 			return fmt.Errorf("read proofs of authority: %w", err)
 		}
 		for _, id := range proofIDs {
-			var p RequestProof
+			var p requests.RequestProof
 			if err := tx.G.Select("id", "data").First(&p, "id = ?", id).Error; err != nil {
 				return fmt.Errorf("read proof of authority: %w", err)
 			}
-			plain, err := db.keys.open(proofLabel(id), p.Data)
+			plain, err := db.Keys.Open(requests.ProofLabel(id), p.Data)
 			if err != nil {
 				return err
 			}
-			sealed, err := db.keys.seal(proofLabel(id), plain)
+			sealed, err := db.Keys.Seal(requests.ProofLabel(id), plain)
 			if err != nil {
 				return err
 			}
-			if err := tx.G.Model(&RequestProof{}).Where("id = ?", id).Update("data", sealed).Error; err != nil {
+			if err := tx.G.Model(&requests.RequestProof{}).Where("id = ?", id).Update("data", sealed).Error; err != nil {
 				return fmt.Errorf("seal proof of authority: %w", err)
 			}
 			n++
 		}
 		// Attachments of messages with requesters (requester_messages.go).
-		resealed, err := resealMessageFiles(tx, db.keys)
+		resealed, err := fulfilment.ResealMessageFiles(tx, db.Keys)
 		if err != nil {
 			return err
 		}
 		n += resealed
 		if n > 0 {
-			tx.Audit(Audit{Action: "secrets.seal", ObjectType: "settings", Details: map[string]any{"sealed": n, "key": db.keys.current}})
+			tx.Audit(store.Audit{Action: "secrets.seal", ObjectType: "settings", Details: map[string]any{"sealed": n, "key": db.Keys.Current}})
 		}
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func rawColumn(t *testing.T, db *models.DB, query string, args ...any) string {
@@ -64,7 +65,7 @@ func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testin
 	oldKey, newKey := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(oldKey)
 	_, _ = rand.Read(newKey)
-	old, _ := models.NewKeyring(oldKey)
+	old, _ := store.NewKeyring(oldKey)
 	db.UseKeyring(old)
 	if n, err := db.SealSecrets(t.Context()); err != nil || n != 2 {
 		t.Fatalf("SealSecrets on clear values = %d, %v; want 2 sealed", n, err)
@@ -74,12 +75,12 @@ func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testin
 	}
 
 	// Rotation: a new key first, the old one kept to open what it sealed.
-	rotated, _ := models.NewKeyring(newKey, oldKey)
+	rotated, _ := store.NewKeyring(newKey, oldKey)
 	db.UseKeyring(rotated)
 	if n, err := db.SealSecrets(t.Context()); err != nil || n != 2 {
 		t.Fatalf("SealSecrets after a rotation = %d, %v; want 2 re-sealed", n, err)
 	}
-	onlyNew, _ := models.NewKeyring(newKey)
+	onlyNew, _ := store.NewKeyring(newKey)
 	db.UseKeyring(onlyNew)
 	if got, err := db.ServerSecret(t.Context()); err != nil || !bytes.Equal(got, server) {
 		t.Errorf("the server secret under the new key alone = %x, %v; want the same secret %x", got, err, server)
@@ -93,7 +94,7 @@ func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testin
 		t.Errorf("secrets.seal audit events = %d, want 2 (the first sealing and the rotation)", n)
 	}
 
-	other, _ := models.NewKeyring(oldKey)
+	other, _ := store.NewKeyring(oldKey)
 	db.UseKeyring(other)
 	if _, err := db.ServerSecret(t.Context()); err == nil {
 		t.Errorf("the server secret opened with a key that never sealed it")
@@ -102,20 +103,20 @@ func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testin
 
 func TestLoadKeyringCreatesAPrivateKeyFileOnceAndReadsItBack(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "secret.key")
-	_, created, err := models.LoadKeyring(path)
+	_, created, err := store.LoadKeyring(path)
 	if err != nil || !created {
 		t.Fatalf("LoadKeyring on a missing file = created %v, %v; want it created", created, err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
-	if _, created, err := models.LoadKeyring(path); err != nil || created {
+	if _, created, err := store.LoadKeyring(path); err != nil || created {
 		t.Errorf("LoadKeyring on the existing file = created %v, %v; want it read", created, err)
 	}
 	if err := os.WriteFile(path, []byte("not a key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := models.LoadKeyring(path); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if _, _, err := store.LoadKeyring(path); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("LoadKeyring on a damaged file = %v, want an error naming the line", err)
 	}
 }

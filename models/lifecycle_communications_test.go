@@ -1,19 +1,26 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	errs "github.com/sendara/console/models/errs"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"context"
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestRecordCommunicationsAnswersEachItemOnItsOwn(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	at := time.Now().Add(-time.Hour).UTC()
-	items := []models.CommunicationItem{
+	items := []registers.CommunicationItem{
 		{To: "+1 (415) 555-0101", Channel: "imessage", Direction: "outbound", DeliveryStatus: "delivered", OccurredAt: at},
 		{To: "not a number", Channel: "imessage", Direction: "outbound", DeliveryStatus: "sent"},
 		{To: "Jane.Doe@Example.COM", Channel: "sms", Direction: "outbound", DeliveryStatus: "sent"},
@@ -54,7 +61,7 @@ func TestRecordCommunicationsAnswersEachItemOnItsOwn(t *testing.T) {
 		t.Errorf("two spellings of one number made contacts %q and %q, want one", res[0].ContactID, res[3].ContactID)
 	}
 	var n int64
-	db.Gorm.Model(&models.Communication{}).Where("customer_id = ?", acme.ID).Count(&n)
+	db.Gorm.Model(&consent.Communication{}).Where("customer_id = ?", acme.ID).Count(&n)
 	if n != 2 {
 		t.Errorf("%d communication records stored, want 2", n)
 	}
@@ -67,9 +74,9 @@ func TestRecordCommunicationsAnswersEachItemOnItsOwn(t *testing.T) {
 func TestRecordCommunicationsRefusesAnEmptyOrOversizedBatch(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	for _, n := range []int{0, models.MaxCommunicationBatch + 1} {
-		_, err := db.RecordCommunications(context.Background(), modeltest.Staff, acme.ID, make([]models.CommunicationItem, n), "US")
-		if v, ok := models.AsValidation(err); !ok || v.Field != "items" {
+	for _, n := range []int{0, registers.MaxCommunicationBatch + 1} {
+		_, err := db.RecordCommunications(context.Background(), modeltest.Staff, acme.ID, make([]registers.CommunicationItem, n), "US")
+		if v, ok := errs.AsValidation(err); !ok || v.Field != "items" {
 			t.Errorf("%d items: %v, want a validation error on items", n, err)
 		}
 	}
@@ -78,10 +85,10 @@ func TestRecordCommunicationsRefusesAnEmptyOrOversizedBatch(t *testing.T) {
 func TestRecordCommunicationsStaysInItsTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
-	agent := models.CustomerUser("u", "a@acme.test", acme.ID, "")
+	agent := store.CustomerUser("u", "a@acme.test", acme.ID, "")
 	_, err := db.RecordCommunications(context.Background(), agent, other.ID,
-		[]models.CommunicationItem{{To: "+14155550101", Channel: "imessage", Direction: "outbound", DeliveryStatus: "sent"}}, "US")
-	if err != models.ErrNotFound {
+		[]registers.CommunicationItem{{To: "+14155550101", Channel: "imessage", Direction: "outbound", DeliveryStatus: "sent"}}, "US")
+	if err != store.ErrNotFound {
 		t.Errorf("recording for another tenant: %v, want ErrNotFound", err)
 	}
 }
@@ -90,22 +97,22 @@ func TestSentAfterOptOutListsWhatWentOutWhileSuppressed(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
-	biz := models.DefaultBusiness()
+	biz := calendar.DefaultBusiness()
 	// Monday 2 March 2026, 10:00 in Los Angeles.
 	optOut := time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)
 	record := func(to, kind, channel string, at time.Time, evidence string) {
 		t.Helper()
-		if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: to, Kind: kind, Channel: channel,
+		if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: to, Kind: kind, Channel: channel,
 			Source: "api", Evidence: evidence, OccurredAt: at}, "US"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	record("+14155550101", models.OptOut, "imessage", optOut, "")
-	record("+14155550102", models.OptOut, "all", optOut, "")
-	record("+14155550102", models.OptIn, "all", optOut.Add(72*time.Hour), "signed form 7")
+	record("+14155550101", consent.OptOut, "imessage", optOut, "")
+	record("+14155550102", consent.OptOut, "all", optOut, "")
+	record("+14155550102", consent.OptIn, "all", optOut.Add(72*time.Hour), "signed form 7")
 	send := func(to, channel, dir string, at time.Time) {
 		t.Helper()
-		res, err := db.RecordCommunications(ctx, modeltest.Staff, acme.ID, []models.CommunicationItem{{To: to, Channel: channel,
+		res, err := db.RecordCommunications(ctx, modeltest.Staff, acme.ID, []registers.CommunicationItem{{To: to, Channel: channel,
 			Direction: dir, DeliveryStatus: "delivered", OccurredAt: at}}, "US")
 		if err != nil || res[0].Err != nil {
 			t.Fatalf("record: %v %v", err, res[0].Err)
@@ -131,13 +138,13 @@ func TestSentAfterOptOutListsWhatWentOutWhileSuppressed(t *testing.T) {
 	for _, tt := range tests {
 		send(tt.to, tt.channel, tt.dir, tt.at)
 	}
-	rep, err := db.SentAfterOptOutFor(ctx, modeltest.Staff, acme.ID, models.Date{Year: 2026, Month: 1, Day: 1}, models.Date{Year: 2026, Month: 12, Day: 31}, biz)
+	rep, err := db.SentAfterOptOutFor(ctx, modeltest.Staff, acme.ID, calendar.Date{Year: 2026, Month: 1, Day: 1}, calendar.Date{Year: 2026, Month: 12, Day: 31}, biz)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var found *models.SentAfterOptOut
+			var found *registers.SentAfterOptOut
 			for i, r := range rep.Rows {
 				if r.Identifiers[0] == tt.to && r.Channel == tt.channel && r.OccurredAt.Equal(tt.at) {
 					found = &rep.Rows[i]
@@ -162,8 +169,8 @@ func TestSentAfterOptOutListsWhatWentOutWhileSuppressed(t *testing.T) {
 		t.Errorf("honour by %s, want 2026-03-16", got)
 	}
 	other := newCustomer(t, db, "other")
-	if _, err := db.SentAfterOptOutFor(ctx, models.CustomerUser("u", "a@other.test", other.ID, ""), acme.ID,
-		models.Date{Year: 2026, Month: 1, Day: 1}, models.Date{Year: 2026, Month: 12, Day: 31}, biz); err != models.ErrNotFound {
+	if _, err := db.SentAfterOptOutFor(ctx, store.CustomerUser("u", "a@other.test", other.ID, ""), acme.ID,
+		calendar.Date{Year: 2026, Month: 1, Day: 1}, calendar.Date{Year: 2026, Month: 12, Day: 31}, biz); err != store.ErrNotFound {
 		t.Errorf("another tenant's report: %v, want ErrNotFound", err)
 	}
 }

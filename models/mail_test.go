@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	customers "github.com/sendara/console/models/customers"
+	errs "github.com/sendara/console/models/errs"
+
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,24 +15,24 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // queue puts a mail in the outbox in a transaction of its own.
-func queue(t testing.TB, db *models.DB, m models.OutboundMail) string {
+func queue(t testing.TB, db *models.DB, m outbox.OutboundMail) string {
 	t.Helper()
 	if m.ID == "" {
 		m.ID = uuid.Must(uuid.NewV7()).String()
 	}
-	if err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { return db.QueueMail(tx, m) }); err != nil {
+	if err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error { return db.QueueMail(tx, m) }); err != nil {
 		t.Fatalf("QueueMail: %v", err)
 	}
 	return m.ID
 }
 
-func outboxEntry(t testing.TB, db *models.DB, id string) *models.OutboxMail {
+func outboxEntry(t testing.TB, db *models.DB, id string) *outbox.OutboxMail {
 	t.Helper()
 	m, err := db.OutboxEntry(t.Context(), modeltest.Staff, id)
 	if err != nil {
@@ -36,16 +41,16 @@ func outboxEntry(t testing.TB, db *models.DB, id string) *models.OutboxMail {
 	return m
 }
 
-func auditActions(t testing.TB, db *models.DB, prefix string) []models.AuditEvent {
+func auditActions(t testing.TB, db *models.DB, prefix string) []store.AuditEvent {
 	t.Helper()
-	events, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Action: prefix})
+	events, err := db.ListAudit(t.Context(), modeltest.Staff, store.AuditFilter{Action: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return events
 }
 
-var someMail = models.OutboundMail{Kind: models.MailOther, To: "Jane Doe <Jane.Doe@Example.COM>", Subject: "About PR-2026-000001", Body: "Hello Jane"}
+var someMail = outbox.OutboundMail{Kind: outbox.MailOther, To: "Jane Doe <Jane.Doe@Example.COM>", Subject: "About PR-2026-000001", Body: "Hello Jane"}
 
 func TestQueueMailWritesTheOutboxRowAndItsAuditEntryTogether(t *testing.T) {
 	t.Parallel()
@@ -56,7 +61,7 @@ func TestQueueMailWritesTheOutboxRowAndItsAuditEntryTogether(t *testing.T) {
 	id := queue(t, db, m)
 
 	got := outboxEntry(t, db, id)
-	if got.Status != models.MailQueued || got.Attempts != 0 || got.ToAddr != "jane.doe@example.com" ||
+	if got.Status != outbox.MailQueued || got.Attempts != 0 || got.ToAddr != "jane.doe@example.com" ||
 		got.Subject != m.Subject || got.BodyText != m.Body || got.CustomerID == nil || *got.CustomerID != c.ID {
 		t.Errorf("outbox row = %+v", got)
 	}
@@ -70,7 +75,7 @@ func TestQueueMailRollsBackWithTheTransactionItIsPartOf(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	boom := errors.New("the request could not be created")
-	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error {
 		if err := db.QueueMail(tx, someMail); err != nil {
 			return err
 		}
@@ -79,7 +84,7 @@ func TestQueueMailRollsBackWithTheTransactionItIsPartOf(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Tx = %v", err)
 	}
-	if got, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{}); len(got) != 0 {
+	if got, _ := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{}); len(got) != 0 {
 		t.Errorf("outbox holds %d mails after the rollback", len(got))
 	}
 	if got := auditActions(t, db, "mail."); len(got) != 0 {
@@ -96,9 +101,9 @@ func TestQueueMailRendersTheTemplateInsideTheTransaction(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	id := uuid.Must(uuid.NewV7()).String()
-	err := db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
-		return db.QueueMail(tx, models.OutboundMail{ID: id, Kind: models.MailAcknowledgement, To: "jane@example.com",
-			Data: models.MailData{Reference: "PR-2026-000042", RequesterName: "Jane", ReceivedOn: "2026-03-02", DueOn: "2026-04-02"}})
+	err := db.Tx(ctx, modeltest.Staff, func(tx *store.Tx) error {
+		return db.QueueMail(tx, outbox.OutboundMail{ID: id, Kind: outbox.MailAcknowledgement, To: "jane@example.com",
+			Data: outbox.MailData{Reference: "PR-2026-000042", RequesterName: "Jane", ReceivedOn: "2026-03-02", DueOn: "2026-04-02"}})
 	})
 	if err != nil {
 		t.Fatalf("QueueMail: %v", err)
@@ -117,29 +122,29 @@ func TestQueueMailRendersTheTemplateInsideTheTransaction(t *testing.T) {
 func TestQueueMailRefusesBadInputNamingTheField(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	with := func(f func(*models.OutboundMail)) models.OutboundMail {
+	with := func(f func(*outbox.OutboundMail)) outbox.OutboundMail {
 		m := someMail
 		f(&m)
 		return m
 	}
 	tests := []struct {
 		name  string
-		mail  models.OutboundMail
+		mail  outbox.OutboundMail
 		field string
 	}{
-		{"an unknown kind", with(func(m *models.OutboundMail) { m.Kind = "newsletter" }), "kind"},
-		{"no recipient", with(func(m *models.OutboundMail) { m.To = "" }), "to"},
-		{"a recipient that is not an address", with(func(m *models.OutboundMail) { m.To = "jane at example" }), "to"},
-		{"two recipients", with(func(m *models.OutboundMail) { m.To = "a@example.com, b@example.com" }), "to"},
-		{"an empty subject", with(func(m *models.OutboundMail) { m.Subject = " " }), "subject"},
-		{"a subject that would add a header", with(func(m *models.OutboundMail) { m.Subject = "Hi\r\nBcc: x@example.com" }), "subject"},
-		{"an empty body", with(func(m *models.OutboundMail) { m.Body = "" }), "body"},
-		{"an id that is not a UUID", with(func(m *models.OutboundMail) { m.ID = "mail-1" }), "id"},
-		{"template data lacking a placeholder", models.OutboundMail{Kind: models.MailDenial, To: "a@example.com", Data: struct{ Reference string }{"PR-2026-000001"}}, ""},
+		{"an unknown kind", with(func(m *outbox.OutboundMail) { m.Kind = "newsletter" }), "kind"},
+		{"no recipient", with(func(m *outbox.OutboundMail) { m.To = "" }), "to"},
+		{"a recipient that is not an address", with(func(m *outbox.OutboundMail) { m.To = "jane at example" }), "to"},
+		{"two recipients", with(func(m *outbox.OutboundMail) { m.To = "a@example.com, b@example.com" }), "to"},
+		{"an empty subject", with(func(m *outbox.OutboundMail) { m.Subject = " " }), "subject"},
+		{"a subject that would add a header", with(func(m *outbox.OutboundMail) { m.Subject = "Hi\r\nBcc: x@example.com" }), "subject"},
+		{"an empty body", with(func(m *outbox.OutboundMail) { m.Body = "" }), "body"},
+		{"an id that is not a UUID", with(func(m *outbox.OutboundMail) { m.ID = "mail-1" }), "id"},
+		{"template data lacking a placeholder", outbox.OutboundMail{Kind: outbox.MailDenial, To: "a@example.com", Data: struct{ Reference string }{"PR-2026-000001"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { return db.QueueMail(tx, tt.mail) })
+			err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error { return db.QueueMail(tx, tt.mail) })
 			if tt.field == "" {
 				if err == nil {
 					t.Fatal("QueueMail accepted it")
@@ -149,7 +154,7 @@ func TestQueueMailRefusesBadInputNamingTheField(t *testing.T) {
 			wantInvalid(t, err, tt.field)
 		})
 	}
-	if got, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{}); len(got) != 0 {
+	if got, _ := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{}); len(got) != 0 {
 		t.Errorf("refused mail left %d outbox rows", len(got))
 	}
 }
@@ -161,24 +166,24 @@ func TestMailTemplatesAreSeededForEveryKindAndRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != len(models.MailKinds) {
-		t.Fatalf("%d templates, want one per kind (%d)", len(ts), len(models.MailKinds))
+	if len(ts) != len(outbox.MailKinds) {
+		t.Fatalf("%d templates, want one per kind (%d)", len(ts), len(outbox.MailKinds))
 	}
-	data := models.SampleMailData()
+	data := outbox.SampleMailData()
 	// What each kind must say, beyond the reference.
 	musts := map[string][]string{
-		models.MailAcknowledgement: {data.DueOn, data.ReceivedOn, "Dear Jane Doe,"},
-		models.MailVerification:    {data.Link},
-		models.MailRouting:         {data.Business, "answer Sendara by: " + data.AnswerBy, "must be answered by: " + data.DueOn, data.Link, data.RequestType},
-		models.MailExtension:       {data.Reason, data.ExtendedTo},
-		models.MailCompletion:      {"- " + data.Outcomes[0], "- " + data.Outcomes[1], data.Link, data.LinkExpires},
-		models.MailDenial:          {data.Reason, "- " + data.Outcomes[1], "right to complain", "supervisory authority"},
-		models.MailOther:           {data.Message},
+		outbox.MailAcknowledgement: {data.DueOn, data.ReceivedOn, "Dear Jane Doe,"},
+		outbox.MailVerification:    {data.Link},
+		outbox.MailRouting:         {data.Business, "answer Sendara by: " + data.AnswerBy, "must be answered by: " + data.DueOn, data.Link, data.RequestType},
+		outbox.MailExtension:       {data.Reason, data.ExtendedTo},
+		outbox.MailCompletion:      {"- " + data.Outcomes[0], "- " + data.Outcomes[1], data.Link, data.LinkExpires},
+		outbox.MailDenial:          {data.Reason, "- " + data.Outcomes[1], "right to complain", "supervisory authority"},
+		outbox.MailOther:           {data.Message},
 	}
 	for i, tmpl := range ts {
 		t.Run(tmpl.Kind, func(t *testing.T) {
-			if tmpl.Kind != models.MailKinds[i] {
-				t.Errorf("template %d is %q, want %q (MailKinds order)", i, tmpl.Kind, models.MailKinds[i])
+			if tmpl.Kind != outbox.MailKinds[i] {
+				t.Errorf("template %d is %q, want %q (MailKinds order)", i, tmpl.Kind, outbox.MailKinds[i])
 			}
 			subject, body, err := db.RenderTemplate(t.Context(), tmpl.Kind, data)
 			if err != nil {
@@ -202,7 +207,7 @@ func TestMailTemplatesAreSeededForEveryKindAndRender(t *testing.T) {
 func TestMailTemplateGreetsWithoutANameWhenThereIsNone(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	_, body, err := db.RenderTemplate(t.Context(), models.MailAcknowledgement, models.MailData{Reference: "PR-2026-000001"})
+	_, body, err := db.RenderTemplate(t.Context(), outbox.MailAcknowledgement, outbox.MailData{Reference: "PR-2026-000001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +219,7 @@ func TestMailTemplateGreetsWithoutANameWhenThereIsNone(t *testing.T) {
 func TestRenderTemplateOfAnUnknownKindIsInvalid(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	_, _, err := db.RenderTemplate(t.Context(), "newsletter", models.SampleMailData())
+	_, _, err := db.RenderTemplate(t.Context(), "newsletter", outbox.SampleMailData())
 	wantInvalid(t, err, "kind")
 }
 
@@ -239,7 +244,7 @@ func TestUpdateTemplateRefusesAnInvalidTemplateNamingTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := db.UpdateTemplate(t.Context(), modeltest.Staff, models.MailAcknowledgement, tt.subject, tt.body)
+			err := db.UpdateTemplate(t.Context(), modeltest.Staff, outbox.MailAcknowledgement, tt.subject, tt.body)
 			wantInvalid(t, err, tt.field)
 			if !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("error %q does not say %q", err, tt.says)
@@ -254,15 +259,15 @@ func TestUpdateTemplateRefusesAnInvalidTemplateNamingTheField(t *testing.T) {
 func TestUpdateTemplateChangesTheTextAndAuditsBeforeAndAfter(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	before, err := db.MailTemplateByKind(t.Context(), models.MailExtension)
+	before, err := db.MailTemplateByKind(t.Context(), outbox.MailExtension)
 	if err != nil {
 		t.Fatal(err)
 	}
 	subject, body := "More time for {{.Reference}}", "We now answer by {{.ExtendedTo}} because {{.Reason}}"
-	if err := db.UpdateTemplate(t.Context(), modeltest.Staff, models.MailExtension, subject, body); err != nil {
+	if err := db.UpdateTemplate(t.Context(), modeltest.Staff, outbox.MailExtension, subject, body); err != nil {
 		t.Fatalf("UpdateTemplate: %v", err)
 	}
-	gotSubject, gotBody, err := db.RenderTemplate(t.Context(), models.MailExtension, models.MailData{Reference: "PR-2026-000009", ExtendedTo: "2026-06-01", Reason: "it is complex"})
+	gotSubject, gotBody, err := db.RenderTemplate(t.Context(), outbox.MailExtension, outbox.MailData{Reference: "PR-2026-000009", ExtendedTo: "2026-06-01", Reason: "it is complex"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +275,7 @@ func TestUpdateTemplateChangesTheTextAndAuditsBeforeAndAfter(t *testing.T) {
 		t.Errorf("rendered %q / %q after the edit", gotSubject, gotBody)
 	}
 	events := auditActions(t, db, "mail_template.update")
-	if len(events) != 1 || events[0].ObjectID != models.MailExtension {
+	if len(events) != 1 || events[0].ObjectID != outbox.MailExtension {
 		t.Fatalf("audit = %+v", events)
 	}
 	var details struct {
@@ -289,11 +294,11 @@ func TestUpdateTemplateIsStaffOnlyAndKnowsItsKinds(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	c := newCustomer(t, db, "acme")
-	customerAdmin := models.CustomerUser(uuid.NewString(), "admin@acme.test", c.ID, "")
-	if err := db.UpdateTemplate(t.Context(), customerAdmin, models.MailDenial, "x {{.Reference}}", "y"); !errors.Is(err, models.ErrNotFound) {
+	customerAdmin := store.CustomerUser(uuid.NewString(), "admin@acme.test", c.ID, "")
+	if err := db.UpdateTemplate(t.Context(), customerAdmin, outbox.MailDenial, "x {{.Reference}}", "y"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer admin's edit = %v, want ErrNotFound", err)
 	}
-	if err := db.UpdateTemplate(t.Context(), modeltest.Staff, "newsletter", "x", "y"); !errors.Is(err, models.ErrNotFound) {
+	if err := db.UpdateTemplate(t.Context(), modeltest.Staff, "newsletter", "x", "y"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown kind = %v, want ErrNotFound", err)
 	}
 }
@@ -302,38 +307,38 @@ func TestOutboxIsScopedToTheActorsTenant(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	a, b := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
-	routed := func(c *models.Customer) string {
-		return queue(t, db, models.OutboundMail{CustomerID: c.ID, Kind: models.MailRouting, To: "admin@" + c.Slug + ".test", Subject: "s", Body: "b"})
+	routed := func(c *customers.Customer) string {
+		return queue(t, db, outbox.OutboundMail{CustomerID: c.ID, Kind: outbox.MailRouting, To: "admin@" + c.Slug + ".test", Subject: "s", Body: "b"})
 	}
 	mailA, mailB := routed(a), routed(b)
 	requester := queue(t, db, someMail)
-	adminA := models.CustomerUser(uuid.NewString(), "admin@acme.test", a.ID, "")
+	adminA := store.CustomerUser(uuid.NewString(), "admin@acme.test", a.ID, "")
 
-	got, err := db.Outbox(t.Context(), adminA, models.OutboxFilter{})
+	got, err := db.Outbox(t.Context(), adminA, outbox.OutboxFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].ID != mailA {
 		t.Errorf("customer A sees %+v, want only its own mail", got)
 	}
-	if _, err := db.OutboxEntry(t.Context(), adminA, mailB); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.OutboxEntry(t.Context(), adminA, mailB); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("customer A reading B's mail = %v, want ErrNotFound", err)
 	}
-	if _, err := db.OutboxEntry(t.Context(), adminA, requester); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.OutboxEntry(t.Context(), adminA, requester); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("customer A reading a requester's mail = %v, want ErrNotFound", err)
 	}
-	all, err := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{})
+	all, err := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all) != 3 || all[0].ID != requester {
 		t.Errorf("staff see %d mails (newest %v), want 3 newest first", len(all), all)
 	}
-	page, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{Before: all[0].ID, Limit: 1})
+	page, _ := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{Before: all[0].ID, Limit: 1})
 	if len(page) != 1 || page[0].ID != all[1].ID {
 		t.Errorf("the page after the newest = %+v, want %s", page, all[1].ID)
 	}
-	kinds, _ := db.Outbox(t.Context(), modeltest.Staff, models.OutboxFilter{Kind: models.MailRouting, Status: models.MailQueued})
+	kinds, _ := db.Outbox(t.Context(), modeltest.Staff, outbox.OutboxFilter{Kind: outbox.MailRouting, Status: outbox.MailQueued})
 	if len(kinds) != 2 {
 		t.Errorf("routing mails = %d, want 2", len(kinds))
 	}
@@ -360,14 +365,14 @@ func TestOutboxClaimLeasesDueMailToOneSender(t *testing.T) {
 	if len(second) != 1 || second[0].Attempts != 2 {
 		t.Fatalf("claim after the lease = %+v, want the mail at attempt 2", second)
 	}
-	if err := db.MarkMailSent(t.Context(), &first[0], "late@sendara.example", now); !errors.Is(err, models.ErrMailClaimLost) {
+	if err := db.MarkMailSent(t.Context(), &first[0], "late@sendara.example", now); !errors.Is(err, outbox.ErrMailClaimLost) {
 		t.Errorf("the first sender's late result = %v, want ErrMailClaimLost", err)
 	}
 	if err := db.MarkMailSent(t.Context(), &second[0], "x1@sendara.example", now); err != nil {
 		t.Fatalf("MarkMailSent: %v", err)
 	}
 	got := outboxEntry(t, db, id)
-	if got.Status != models.MailSent || got.MessageID != "x1@sendara.example" || got.SentAt == nil {
+	if got.Status != outbox.MailSent || got.MessageID != "x1@sendara.example" || got.SentAt == nil {
 		t.Errorf("after sending: %+v", got)
 	}
 	if events := auditActions(t, db, "mail.send"); len(events) != 1 || events[0].ActorLabel != "mailer" {
@@ -383,7 +388,7 @@ func TestOutboxRetryFailAndRequeue(t *testing.T) {
 	db := modeltest.Open(t)
 	id := queue(t, db, someMail)
 	now := time.Now().UTC()
-	claim := func(at time.Time) *models.OutboxMail {
+	claim := func(at time.Time) *outbox.OutboxMail {
 		t.Helper()
 		ms, err := db.ClaimOutbox(t.Context(), at, time.Minute, 10)
 		if err != nil || len(ms) != 1 {
@@ -398,7 +403,7 @@ func TestOutboxRetryFailAndRequeue(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := outboxEntry(t, db, id)
-	if got.Status != models.MailQueued || got.Attempts != 1 || !got.NextAttemptAt.Equal(next.Truncate(time.Microsecond)) || got.LastError != "451 try later" {
+	if got.Status != outbox.MailQueued || got.Attempts != 1 || !got.NextAttemptAt.Equal(next.Truncate(time.Microsecond)) || got.LastError != "451 try later" {
 		t.Errorf("after a retry: %+v", got)
 	}
 	if early, _ := db.ClaimOutbox(t.Context(), next.Add(-time.Second), time.Minute, 10); len(early) != 0 {
@@ -409,16 +414,16 @@ func TestOutboxRetryFailAndRequeue(t *testing.T) {
 	if err := db.MarkMailFailed(t.Context(), m, "550 no such user"); err != nil {
 		t.Fatal(err)
 	}
-	if got := outboxEntry(t, db, id); got.Status != models.MailFailed || got.LastError != "550 no such user" {
+	if got := outboxEntry(t, db, id); got.Status != outbox.MailFailed || got.LastError != "550 no such user" {
 		t.Errorf("after failing: %+v", got)
 	}
 	if err := db.RequeueMail(t.Context(), modeltest.Staff, id); err != nil {
 		t.Fatalf("RequeueMail: %v", err)
 	}
-	if got := outboxEntry(t, db, id); got.Status != models.MailQueued || got.Attempts != 0 {
+	if got := outboxEntry(t, db, id); got.Status != outbox.MailQueued || got.Attempts != 0 {
 		t.Errorf("after requeue: %+v", got)
 	}
-	if _, ok := models.AsConflict(db.RequeueMail(t.Context(), modeltest.Staff, id)); !ok {
+	if _, ok := errs.AsConflict(db.RequeueMail(t.Context(), modeltest.Staff, id)); !ok {
 		t.Error("requeueing a queued mail is not a conflict")
 	}
 	for _, action := range []string{"mail.fail", "mail.requeue"} {
@@ -436,7 +441,7 @@ func TestHoldQueuedMailKeepsItInTheOutbox(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("HoldQueuedMail = %d, %v", n, err)
 	}
-	if got := outboxEntry(t, db, id); got.Status != models.MailHeld || got.LastError == "" {
+	if got := outboxEntry(t, db, id); got.Status != outbox.MailHeld || got.LastError == "" {
 		t.Errorf("held mail = %+v", got)
 	}
 	if claimed, _ := db.ClaimOutbox(t.Context(), time.Now().Add(time.Hour), time.Minute, 10); len(claimed) != 0 {
@@ -450,27 +455,27 @@ func TestStoreInboundKeepsTheRawSourceOnceAsEvidence(t *testing.T) {
 	c := newCustomer(t, db, "acme")
 	raw := []byte("From: jane@example.com\r\nMessage-ID: <abc@example.com>\r\nSubject: delete me\r\n\r\nPlease delete my data.\r\n")
 	requestID := uuid.NewString()
-	in := models.InboundInput{MessageID: "abc@example.com", From: "Jane@Example.com", Subject: "delete me", Raw: raw, RequestID: requestID, CustomerID: c.ID}
-	store := func(in models.InboundInput) (*models.InboundMail, error) {
-		var m *models.InboundMail
-		err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
+	in := outbox.InboundInput{MessageID: "abc@example.com", From: "Jane@Example.com", Subject: "delete me", Raw: raw, RequestID: requestID, CustomerID: c.ID}
+	keep := func(in outbox.InboundInput) (*outbox.InboundMail, error) {
+		var m *outbox.InboundMail
+		err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error {
 			var err error
 			m, err = db.StoreInbound(tx, in)
 			return err
 		})
 		return m, err
 	}
-	m, err := store(in)
+	m, err := keep(in)
 	if err != nil {
 		t.Fatalf("StoreInbound: %v", err)
 	}
-	if _, err := store(in); !errors.Is(err, models.ErrDuplicateInbound) {
+	if _, err := keep(in); !errors.Is(err, outbox.ErrDuplicateInbound) {
 		t.Errorf("the same message again = %v, want ErrDuplicateInbound", err)
 	}
 	noID := in
 	noID.MessageID = ""
 	for range 2 {
-		if _, err := store(noID); err != nil {
+		if _, err := keep(noID); err != nil {
 			t.Errorf("a message without a Message-ID = %v; it cannot be told apart, so it is kept", err)
 		}
 	}
@@ -479,12 +484,12 @@ func TestStoreInboundKeepsTheRawSourceOnceAsEvidence(t *testing.T) {
 	if err != nil || string(got) != string(raw) {
 		t.Errorf("InboundRaw = %q, %v", got, err)
 	}
-	list, err := db.InboundMails(t.Context(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	list, err := db.InboundMails(t.Context(), modeltest.Staff, outbox.InboundFilter{RequestID: requestID})
 	if err != nil || len(list) != 3 || list[2].ID != m.ID || list[2].FromAddr != "jane@example.com" || list[2].Raw != nil {
 		t.Errorf("InboundMails = %+v, %v; want 3 without their raw source", list, err)
 	}
-	other := models.CustomerUser(uuid.NewString(), "x@other.test", newCustomer(t, db, "other").ID, "")
-	if _, err := db.InboundRaw(t.Context(), other, m.ID); !errors.Is(err, models.ErrNotFound) {
+	other := store.CustomerUser(uuid.NewString(), "x@other.test", newCustomer(t, db, "other").ID, "")
+	if _, err := db.InboundRaw(t.Context(), other, m.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another tenant reading the mail = %v, want ErrNotFound", err)
 	}
 	if events := auditActions(t, db, "mail.receive"); len(events) != 3 {
@@ -496,8 +501,8 @@ func TestLinkInboundAttachesAMailToARequest(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	var id string
-	err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error {
-		m, err := db.StoreInbound(tx, models.InboundInput{From: "a@example.com", Raw: []byte("From: a@example.com\r\n\r\nhi\r\n")})
+	err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error {
+		m, err := db.StoreInbound(tx, outbox.InboundInput{From: "a@example.com", Raw: []byte("From: a@example.com\r\n\r\nhi\r\n")})
 		if m != nil {
 			id = m.ID
 		}
@@ -507,10 +512,10 @@ func TestLinkInboundAttachesAMailToARequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	requestID := uuid.NewString()
-	if err := db.Tx(t.Context(), modeltest.Staff, func(tx *models.Tx) error { return db.LinkInbound(tx, id, requestID, "") }); err != nil {
+	if err := db.Tx(t.Context(), modeltest.Staff, func(tx *store.Tx) error { return db.LinkInbound(tx, id, requestID, "") }); err != nil {
 		t.Fatalf("LinkInbound: %v", err)
 	}
-	list, _ := db.InboundMails(t.Context(), modeltest.Staff, models.InboundFilter{RequestID: requestID})
+	list, _ := db.InboundMails(t.Context(), modeltest.Staff, outbox.InboundFilter{RequestID: requestID})
 	if len(list) != 1 || list[0].ID != id {
 		t.Errorf("the request's mail = %+v", list)
 	}

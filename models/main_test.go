@@ -4,10 +4,10 @@ import (
 	"os"
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 )
 
 func TestMain(m *testing.M) {
-	models.UseCheapPasswordHashing()
+	accounts.UseCheapPasswordHashing()
 	os.Exit(m.Run())
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // appliedLog records the migrations Up reports applying.
@@ -44,9 +45,9 @@ func (l *appliedLog) applied() []int64 {
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newMigrator(t *testing.T, db *models.DB) *models.Migrator {
+func newMigrator(t *testing.T, db *models.DB) *store.Migrator {
 	t.Helper()
-	m, err := models.NewMigrator(db)
+	m, err := store.NewMigrator(db.DB)
 	if err != nil {
 		t.Fatalf("NewMigrator: %v", err)
 	}
@@ -123,7 +124,7 @@ func TestMigrateRefusesADatabaseMigratedByANewerConsole(t *testing.T) {
 
 	err := m.Up(t.Context(), discardLog())
 
-	var tooNew models.ErrSchemaTooNew
+	var tooNew store.ErrSchemaTooNew
 	if !errors.As(err, &tooNew) {
 		t.Fatalf("Up on a newer schema = %v, want models.ErrSchemaTooNew", err)
 	}
@@ -142,7 +143,7 @@ func TestMigrateHelperAlsoRefusesANewerSchema(t *testing.T) {
 
 	err := models.Migrate(t.Context(), db, discardLog())
 
-	var tooNew models.ErrSchemaTooNew
+	var tooNew store.ErrSchemaTooNew
 	if !errors.As(err, &tooNew) || tooNew.Database != m.Latest()+5 {
 		t.Errorf("Migrate on a newer schema = %v, want ErrSchemaTooNew for version %d", err, m.Latest()+5)
 	}

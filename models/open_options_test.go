@@ -1,12 +1,15 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // The region and the business calendar are settled when the store opens,
@@ -30,18 +33,18 @@ func TestStoreSettingsAreSetAtOpen(t *testing.T) {
 		overdue int64
 	}{{ahead, 1}, {behind, 0}} {
 		t.Run(tt.loc.String(), func(t *testing.T) {
-			db := modeltest.OpenWithoutIndex(t, models.WithRegion("GB"), models.WithBusiness(models.Business{Loc: tt.loc}))
-			if db.Region() != "GB" || db.Business().Loc != tt.loc || db.Business().Calendar == nil || db.Business().Policy == (models.DeadlinePolicy{}) {
+			db := modeltest.OpenWithoutIndex(t, store.WithRegion("GB"), store.WithBusiness(calendar.Business{Loc: tt.loc}))
+			if db.Region() != "GB" || db.Business().Loc != tt.loc || db.Business().Calendar == nil || db.Business().Policy == (calendar.DeadlinePolicy{}) {
 				t.Fatalf("settings: region %q, business %+v", db.Region(), db.Business())
 			}
-			r, err := db.CreateRequest(context.Background(), modeltest.Staff, db.Business(), models.RequestInput{Type: "access", Regime: "gdpr",
-				Channel: "api", Requester: models.Requester{Email: "jane@example.com"}}, db.Region())
+			r, err := db.CreateRequest(context.Background(), modeltest.Staff, db.Business(), requests.RequestInput{Type: "access", Regime: "gdpr",
+				Channel: "api", Requester: requests.Requester{Email: "jane@example.com"}}, db.Region())
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Due today where the day starts last: already past where it starts first.
-			due := models.DateOf(time.Now(), behind)
-			if err := db.Gorm.Model(&models.PrivacyRequest{}).Where("id = ?", r.ID).Update("due_on", due).Error; err != nil {
+			due := calendar.DateOf(time.Now(), behind)
+			if err := db.Gorm.Model(&requests.PrivacyRequest{}).Where("id = ?", r.ID).Update("due_on", due).Error; err != nil {
 				t.Fatal(err)
 			}
 			f, err := db.DashboardFigures(context.Background(), modeltest.Staff)

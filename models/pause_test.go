@@ -1,12 +1,15 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	outbox "github.com/sendara/console/models/outbox"
+
 	"context"
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	requests "github.com/sendara/console/models/requests"
 )
 
 func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing.T) {
@@ -16,23 +19,23 @@ func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing
 		byMail   bool // the answer arrives by mail on the thread
 		waitDays int
 	}{
-		{regime: models.RegimeGDPR, pauses: true, waitDays: 3},
-		{regime: models.RegimeUKGDPR, pauses: true, byMail: true, waitDays: 5},
-		{regime: models.RegimeCCPA},
-		{regime: models.RegimeOther},
+		{regime: calendar.RegimeGDPR, pauses: true, waitDays: 3},
+		{regime: calendar.RegimeUKGDPR, pauses: true, byMail: true, waitDays: 5},
+		{regime: calendar.RegimeCCPA},
+		{regime: calendar.RegimeOther},
 	}
 	for _, tc := range cases {
 		t.Run(tc.regime, func(t *testing.T) {
 			db := modeltest.Open(t)
 			ctx := context.Background()
 			biz := la(t)
-			r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: tc.regime, Requester: models.Requester{Email: janeEmail}})
+			r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: tc.regime, Requester: requests.Requester{Email: janeEmail}})
 			asked, err := db.AskRequester(ctx, modeltest.Staff, r.ID, "Which phone number did the business text you on?")
 			if !tc.pauses {
 				if !isValidation(err, "regime") {
 					t.Fatalf("asking under %s: %v, want refused: the clock never stops", tc.regime, err)
 				}
-				if got, _ := db.Request(ctx, modeltest.Staff, r.ID); got.Status != models.StatusReceived || got.DueOn != r.DueOn {
+				if got, _ := db.Request(ctx, modeltest.Staff, r.ID); got.Status != requests.StatusReceived || got.DueOn != r.DueOn {
 					t.Errorf("a refused pause changed the request: %s, due %s", got.Status, got.DueOn)
 				}
 				return
@@ -40,10 +43,10 @@ func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing
 			if err != nil {
 				t.Fatal(err)
 			}
-			if asked.Status != models.StatusWaiting {
+			if asked.Status != requests.StatusWaiting {
 				t.Fatalf("status %s, want waiting on the requester", asked.Status)
 			}
-			if m := requesterMail(t, db, asked, models.MailOther); m == nil {
+			if m := requesterMail(t, db, asked, outbox.MailOther); m == nil {
 				t.Fatal("the question was not mailed")
 			}
 			// The request has waited waitDays in the business time zone.
@@ -51,7 +54,7 @@ func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing
 			if err := db.Gorm.Exec("UPDATE privacy_requests SET paused_at = ? WHERE id = ?", pausedAt.UTC(), r.ID).Error; err != nil {
 				t.Fatal(err)
 			}
-			today := models.TodayIn(biz.Loc)
+			today := calendar.TodayIn(biz.Loc)
 			board, err := db.DeadlineBoard(ctx, modeltest.Staff, today, biz.Loc)
 			if err != nil {
 				t.Fatal(err)
@@ -71,9 +74,9 @@ func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing
 			if !found {
 				t.Error("the waiting request is not on the deadline board")
 			}
-			var back *models.PrivacyRequest
+			var back *requests.PrivacyRequest
 			if tc.byMail {
-				back, _, err = db.ReceiveMail(ctx, biz, "US", models.MailIntake{MessageID: "answer@example.com", FromAddr: janeEmail,
+				back, _, err = db.ReceiveMail(ctx, biz, "US", requests.MailIntake{MessageID: "answer@example.com", FromAddr: janeEmail,
 					Subject: "Re: " + r.Reference, Body: "It was 415 555 0123.", Reference: r.Reference, Raw: []byte("Subject: answer\r\n\r\nIt was 415 555 0123.\r\n")})
 				if err == nil {
 					back, err = db.Request(ctx, modeltest.Staff, r.ID)
@@ -84,7 +87,7 @@ func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing
 			if err != nil {
 				t.Fatal(err)
 			}
-			if back.Status != models.StatusReceived || back.DueOn != want || back.PausedDays != tc.waitDays {
+			if back.Status != requests.StatusReceived || back.DueOn != want || back.PausedDays != tc.waitDays {
 				t.Errorf("after the answer: %s, due %s, paused %d days; want received, due %s, %d days", back.Status, back.DueOn, back.PausedDays, want, tc.waitDays)
 			}
 		})

@@ -1,26 +1,31 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	registers "github.com/sendara/console/models/registers"
+
 	"context"
 	"errors"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestTheArt30RecordListsWhatTheConsoleHoldsForTheCustomer(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
-	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"+14155550101"}}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"+14155550101"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateContact(ctx, modeltest.Staff, other.ID, models.ContactInput{Identifiers: []string{"+14155550102"}}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, other.ID, consent.ContactInput{Identifiers: []string{"+14155550102"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	today := models.TodayIn(models.DefaultBusiness().Loc)
-	for _, sp := range []models.SubprocessorInput{
+	today := calendar.TodayIn(calendar.DefaultBusiness().Loc)
+	for _, sp := range []registers.SubprocessorInput{
 		{Name: "Mailgun", Purpose: "mail", Location: "United States", TransferSafeguard: "EU-US DPF", EffectiveOn: today.AddDays(30)},
 		{Name: "Hetzner", Purpose: "hosting", Location: "Germany", TransferSafeguard: "none needed (EU)", EffectiveOn: today.AddDays(30)},
 		{Name: "AWS", Purpose: "backups", Location: "US-East (Virginia)", TransferSafeguard: "SCCs", EffectiveOn: today.AddDays(30)},
@@ -49,7 +54,7 @@ func TestTheArt30RecordListsWhatTheConsoleHoldsForTheCustomer(t *testing.T) {
 		{"sub-processors in effect", len(rec.Subprocessors), 3},
 		{"transfers to the US (United States, US-East)", len(rec.Transfers), 2},
 		{"acme's contacts only", int(rec.Categories[0].Rows), 1},
-		{"security measures", len(rec.Security), len(models.SecurityMeasures)},
+		{"security measures", len(rec.Security), len(registers.SecurityMeasures)},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -59,7 +64,7 @@ func TestTheArt30RecordListsWhatTheConsoleHoldsForTheCustomer(t *testing.T) {
 	if rows := rec.Rows(); rows[0][0] != "controller" || rows[0][1] != acme.Name {
 		t.Errorf("CSV starts with %q", rows[0])
 	}
-	if _, err := db.ProcessingRecordFor(ctx, models.CustomerUser("u", "a@other.test", other.ID, ""), acme.ID, today); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.ProcessingRecordFor(ctx, store.CustomerUser("u", "a@other.test", other.ID, ""), acme.ID, today); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another customer's record: %v, want ErrNotFound", err)
 	}
 }

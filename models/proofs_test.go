@@ -1,6 +1,13 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,6 +17,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // proofsPDF is a small file whose content sniffs as a PDF.
@@ -17,15 +25,15 @@ var proofsPDF = []byte("%PDF-1.4\n% signed permission from Jane Doe for Agent Sm
 
 // proofsAgentRequest is an access request by an authorized agent for
 // Jane, verified, about a customer that holds her.
-func proofsAgentRequest(t *testing.T, db *models.DB, relationship string) (*models.PrivacyRequest, *models.Customer) {
+func proofsAgentRequest(t *testing.T, db *models.DB, relationship string) (*requests.PrivacyRequest, *customers.Customer) {
 	t.Helper()
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{janePhone}}, "US"); err != nil {
+	if _, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{janePhone}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Identifiers: []string{janePhone},
-		Requester: models.Requester{Email: "agent@example.com", Relationship: relationship, Proof: "signed permission, sent separately"}})
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Identifiers: []string{janePhone},
+		Requester: requests.Requester{Email: "agent@example.com", Relationship: relationship, Proof: "signed permission, sent separately"}})
 	if _, err := db.VerifyManually(ctx, modeltest.Staff, r.ID, "phone_call", "called Jane back; she confirmed the agent"); err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +62,9 @@ func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"a text file named .pdf", models.ProofSignedPermission, []byte("I, Jane, allow Agent Smith."), "file"},
-		{"an empty file", models.ProofSignedPermission, nil, "file"},
-		{"too large", models.ProofSignedPermission, append(bytes.Clone(proofsPDF), make([]byte, models.MaxProofBytes)...), "file"},
+		{"a text file named .pdf", requests.ProofSignedPermission, []byte("I, Jane, allow Agent Smith."), "file"},
+		{"an empty file", requests.ProofSignedPermission, nil, "file"},
+		{"too large", requests.ProofSignedPermission, append(bytes.Clone(proofsPDF), make([]byte, requests.MaxProofBytes)...), "file"},
 		{"an unknown kind", "selfie", proofsPDF, "kind"},
 	} {
 		if _, err := db.UploadProof(ctx, modeltest.Staff, r.ID, tc.kind, "proof.pdf", tc.data); !isValidation(err, tc.want) {
@@ -66,11 +74,11 @@ func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
 	if ps, _ := db.Proofs(ctx, modeltest.Staff, r.ID); len(ps) != 0 {
 		t.Fatalf("refused uploads stored %d proofs", len(ps))
 	}
-	if _, err := db.UploadProof(ctx, customerActor(t, db, acme), r.ID, models.ProofSignedPermission, "p.pdf", proofsPDF); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.UploadProof(ctx, customerActor(t, db, acme), r.ID, requests.ProofSignedPermission, "p.pdf", proofsPDF); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer user uploading a proof: %v, want not found", err)
 	}
 
-	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, models.ProofSignedPermission, `..\C:\scans\permission "Jane".pdf`, proofsPDF)
+	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, requests.ProofSignedPermission, `..\C:\scans\permission "Jane".pdf`, proofsPDF)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,19 +99,19 @@ func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
 
 	// Staff read it (audited), then record the check.
 	got, data, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID)
-	if err != nil || !bytes.Equal(data, proofsPDF) || got.Kind != models.ProofSignedPermission {
+	if err != nil || !bytes.Equal(data, proofsPDF) || got.Kind != requests.ProofSignedPermission {
 		t.Fatalf("download: %v, %d bytes", err, len(data))
 	}
 	if d := lastAuditDetails(t, db, "request.proof_download", r.ID); !strings.Contains(d, p.ID) {
 		t.Errorf("the download is not audited: %s", d)
 	}
-	if err := db.CheckProof(ctx, modeltest.Staff, r.ID, p.ID, "", models.ProofRejected, ""); !isValidation(err, "note") {
+	if err := db.CheckProof(ctx, modeltest.Staff, r.ID, p.ID, "", requests.ProofRejected, ""); !isValidation(err, "note") {
 		t.Errorf("a rejection without a reason: %v", err)
 	}
-	if err := db.CheckProof(ctx, modeltest.Staff, r.ID, p.ID, models.ProofPowerOfAttorney, models.ProofAccepted, "signature matches the ID shown"); err != nil {
+	if err := db.CheckProof(ctx, modeltest.Staff, r.ID, p.ID, requests.ProofPowerOfAttorney, requests.ProofAccepted, "signature matches the ID shown"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CheckProof(ctx, modeltest.Staff, r.ID, p.ID, "", models.ProofAccepted, ""); !isConflict(err) {
+	if err := db.CheckProof(ctx, modeltest.Staff, r.ID, p.ID, "", requests.ProofAccepted, ""); !isConflict(err) {
 		t.Errorf("checking twice: %v, want a conflict", err)
 	}
 	d := lastAuditDetails(t, db, "request.proof_check", r.ID)
@@ -117,7 +125,7 @@ func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
 	}
 
 	// Closing the request deletes the file and keeps the check.
-	if _, err := db.SetStatus(ctx, modeltest.Staff, r.ID, models.StatusWithdrawn, "the agent withdrew it"); err != nil {
+	if _, err := db.SetStatus(ctx, modeltest.Staff, r.ID, requests.StatusWithdrawn, "the agent withdrew it"); err != nil {
 		t.Fatal(err)
 	}
 	ps, err := db.Proofs(ctx, modeltest.Staff, r.ID)
@@ -128,14 +136,14 @@ func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
 	if kept.DeletedAt == nil || kept.FileName != "" || kept.Size != 0 || kept.CheckNote != "" {
 		t.Errorf("the closed request still holds the file's details: %+v", kept)
 	}
-	if kept.CheckedBy != modeltest.Staff.Label || kept.CheckedAt == nil || kept.Kind != models.ProofPowerOfAttorney || kept.CheckOutcome != models.ProofAccepted {
+	if kept.CheckedBy != modeltest.Staff.Label || kept.CheckedAt == nil || kept.Kind != requests.ProofPowerOfAttorney || kept.CheckOutcome != requests.ProofAccepted {
 		t.Errorf("the check was not kept: %+v", kept)
 	}
 	db.Gorm.Raw("SELECT data FROM request_proofs WHERE id = ?", p.ID).Scan(&stored)
 	if stored != "" {
 		t.Errorf("the sealed file is still stored")
 	}
-	if _, _, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, _, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("downloading a deleted proof: %v, want not found", err)
 	}
 	if tl := timelineText(t, db, r); !strings.Contains(tl, "proof file(s) of authority deleted") {
@@ -163,8 +171,8 @@ func TestAParentsRequestProceedsWithoutProofOnlyWithAReason(t *testing.T) {
 		t.Fatalf("routing after the override: %v", err)
 	}
 	// An end user's own request needs no proof.
-	own := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Requester: models.Requester{Email: janeEmail}})
-	if _, err := db.UploadProof(ctx, modeltest.Staff, own.ID, models.ProofOtherDocument, "p.pdf", proofsPDF); !isValidation(err, "proof") {
+	own := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail}})
+	if _, err := db.UploadProof(ctx, modeltest.Staff, own.ID, requests.ProofOtherDocument, "p.pdf", proofsPDF); !isValidation(err, "proof") {
 		t.Errorf("a proof for the person's own request: %v", err)
 	}
 }
@@ -173,16 +181,16 @@ func TestMergingAnAgentsDuplicateDeletesItsProof(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r, _ := proofsAgentRequest(t, db, "authorized_agent")
-	keep := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Identifiers: []string{janePhone},
-		Requester: models.Requester{Email: "agent@example.com", Relationship: "authorized_agent", Proof: "signed"}})
-	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, models.ProofSignedPermission, "p.pdf", proofsPDF)
+	keep := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Identifiers: []string{janePhone},
+		Requester: requests.Requester{Email: "agent@example.com", Relationship: "authorized_agent", Proof: "signed"}})
+	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, requests.ProofSignedPermission, "p.pdf", proofsPDF)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := db.MergeDuplicate(ctx, modeltest.Staff, r.ID, keep.Reference, "the agent wrote twice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, _, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the merged duplicate's proof is still downloadable: %v", err)
 	}
 }
@@ -196,23 +204,23 @@ func TestAProofIsResealedWhenTheKeyRotates(t *testing.T) {
 	oldKey, newKey := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(oldKey)
 	_, _ = rand.Read(newKey)
-	old, _ := models.NewKeyring(oldKey)
+	old, _ := store.NewKeyring(oldKey)
 	// This test's keys only: the server secret sealed by the fixture's
 	// keyring goes (nothing here needs it).
 	if err := db.Gorm.Exec("DELETE FROM settings WHERE key = 'server_secret'").Error; err != nil {
 		t.Fatal(err)
 	}
 	db.UseKeyring(old)
-	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, models.ProofSignedPermission, "p.pdf", proofsPDF)
+	p, err := db.UploadProof(ctx, modeltest.Staff, r.ID, requests.ProofSignedPermission, "p.pdf", proofsPDF)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, _ := models.NewKeyring(newKey, oldKey)
+	rotated, _ := store.NewKeyring(newKey, oldKey)
 	db.UseKeyring(rotated)
 	if n, err := db.SealSecrets(ctx); err != nil || n < 1 {
 		t.Fatalf("SealSecrets after a rotation = %d, %v", n, err)
 	}
-	onlyNew, _ := models.NewKeyring(newKey)
+	onlyNew, _ := store.NewKeyring(newKey)
 	db.UseKeyring(onlyNew)
 	if _, data, err := db.ProofFile(ctx, modeltest.Staff, r.ID, p.ID); err != nil || !bytes.Equal(data, proofsPDF) {
 		t.Errorf("the proof under the new key alone: %v", err)

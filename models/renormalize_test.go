@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"io"
 	"log/slog"
@@ -10,9 +15,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 const jorgCanonical = "jörg@xn--bcher-kva.example"
@@ -22,36 +27,36 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 // legacyContact stores a contact the way an older console did, which only
 // lower-cased addresses: value is kept as given, and the ledger events and
 // states are written as they stood.
-func legacyContact(t *testing.T, db *models.DB, customerID, name string, created time.Time, values []string, events ...models.ConsentEvent) string {
+func legacyContact(t *testing.T, db *models.DB, customerID, name string, created time.Time, values []string, events ...consent.ConsentEvent) string {
 	t.Helper()
 	g := db.Gorm
 	id := uuid.Must(uuid.NewV7()).String()
-	if err := g.Create(&models.Contact{CustomerID: customerID, ID: id, Name: name, NameKey: strings.ToLower(name), CreatedAt: created, UpdatedAt: created}).Error; err != nil {
+	if err := g.Create(&consent.Contact{CustomerID: customerID, ID: id, Name: name, NameKey: strings.ToLower(name), CreatedAt: created, UpdatedAt: created}).Error; err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range values {
-		kind := models.KindEmail
+		kind := store.KindEmail
 		if strings.HasPrefix(v, "+") {
-			kind = models.KindPhone
+			kind = store.KindPhone
 		}
-		if err := g.Create(&models.ContactIdentifier{CustomerID: customerID, Value: v, Kind: kind, ContactID: id, CreatedAt: created}).Error; err != nil {
+		if err := g.Create(&consent.ContactIdentifier{CustomerID: customerID, Value: v, Kind: kind, ContactID: id, CreatedAt: created}).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, e := range events {
 		e.CustomerID, e.ContactID, e.ID = customerID, id, uuid.Must(uuid.NewV7()).String()
-		e.Channel, e.Source, e.ActorType, e.RecordedAt = models.ChannelAll, "manual", models.ActorSystem, e.OccurredAt
+		e.Channel, e.Source, e.ActorType, e.RecordedAt = consent.ChannelAll, "manual", store.ActorSystem, e.OccurredAt
 		if err := g.Create(&e).Error; err != nil {
 			t.Fatal(err)
 		}
-		for _, ch := range models.Channels {
-			s := models.ConsentState{CustomerID: customerID, ContactID: id, Channel: ch, Suppressed: e.Kind == models.OptOut, Reason: e.Reason, Since: e.OccurredAt, EventID: e.ID}
+		for _, ch := range consent.Channels {
+			s := consent.ConsentState{CustomerID: customerID, ContactID: id, Channel: ch, Suppressed: e.Kind == consent.OptOut, Reason: e.Reason, Since: e.OccurredAt, EventID: e.ID}
 			if err := g.Save(&s).Error; err != nil {
 				t.Fatal(err)
 			}
 		}
-		if e.Kind == models.OptOut {
-			g.Model(&models.Contact{}).Where("id = ?", id).Update("suppressed", true)
+		if e.Kind == consent.OptOut {
+			g.Model(&consent.Contact{}).Where("id = ?", id).Update("suppressed", true)
 		}
 	}
 	return id
@@ -66,9 +71,9 @@ func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.
 	// One person, stored twice: composed with a Unicode domain (opted out),
 	// then decomposed with the ASCII domain and a phone (opted in later).
 	first := legacyContact(t, db, acme.ID, "Jörg", t0, []string{"jörg@bücher.example"},
-		models.ConsentEvent{Kind: models.OptOut, Reason: models.ReasonOptOut, OccurredAt: t0.Add(time.Hour), Evidence: "STOP"})
+		consent.ConsentEvent{Kind: consent.OptOut, Reason: consent.ReasonOptOut, OccurredAt: t0.Add(time.Hour), Evidence: "STOP"})
 	second := legacyContact(t, db, acme.ID, "", t0.Add(24*time.Hour), []string{"jo\u0308rg@xn--bcher-kva.example", "+14155550123"},
-		models.ConsentEvent{Kind: models.OptIn, OccurredAt: t0.Add(48 * time.Hour), Evidence: "web form"})
+		consent.ConsentEvent{Kind: consent.OptIn, OccurredAt: t0.Add(48 * time.Hour), Evidence: "web form"})
 	// Another spelling that is alone stays one contact, rewritten.
 	alone := legacyContact(t, db, acme.ID, "Ann", t0, []string{"ann@ｅｘａｍｐｌｅ.com"})
 	// The same address at another customer is another customer's person.
@@ -77,7 +82,7 @@ func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.
 	if err := db.ForgetEmailNormalization(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.RenormalizeEmails(ctx, db, quietLog); err != nil {
+	if err := consent.RenormalizeEmails(ctx, db.ConsentStore, quietLog); err != nil {
 		t.Fatalf("RenormalizeEmails: %v", err)
 	}
 
@@ -91,20 +96,20 @@ func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.
 	if _, err := db.Contact(ctx, modeltest.Staff, second); err == nil {
 		t.Error("the newer contact still exists after the merge")
 	}
-	var events []models.ConsentEvent
+	var events []consent.ConsentEvent
 	db.Gorm.Where("customer_id = ? AND contact_id = ?", acme.ID, first).Order("occurred_at").Find(&events)
-	if len(events) != 3 || events[0].Evidence != "STOP" || events[1].Evidence != "web form" || events[2].Kind != models.OptOut || events[2].Channel != models.ChannelAll {
+	if len(events) != 3 || events[0].Evidence != "STOP" || events[1].Evidence != "web form" || events[2].Kind != consent.OptOut || events[2].Channel != consent.ChannelAll {
 		t.Errorf("merged ledger = %+v, want both contacts' events and an opt-out kept through the merge", events)
 	}
 	for _, to := range []string{jorgCanonical} {
-		for _, ch := range models.Channels {
-			s, err := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindEmail, Value: to}, ch)
-			if err != nil || !s.Suppressed || s.Reason != models.ReasonOptOut {
+		for _, ch := range consent.Channels {
+			s, err := db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindEmail, Value: to}, ch)
+			if err != nil || !s.Suppressed || s.Reason != consent.ReasonOptOut {
 				t.Errorf("check %s on %s after the merge: %+v, %v; want opted out", to, ch, s, err)
 			}
 		}
 	}
-	if s, _ := db.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: "+14155550123"}, ""); !s.Suppressed {
+	if s, _ := db.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: "+14155550123"}, ""); !s.Suppressed {
 		t.Error("the merged person's phone is not suppressed")
 	}
 	if a, err := db.Contact(ctx, modeltest.Staff, alone); err != nil || !slices.Equal(a.Values(), []string{"ann@example.com"}) {
@@ -113,7 +118,7 @@ func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.
 	if e, err := db.Contact(ctx, modeltest.Staff, elsewhere); err != nil || !slices.Equal(e.Values(), []string{jorgCanonical}) {
 		t.Errorf("the other customer's contact: %+v, %v; want its own, rewritten", e, err)
 	}
-	var audits []models.AuditEvent
+	var audits []store.AuditEvent
 	db.Gorm.Where("action = ?", "contact.merge").Find(&audits)
 	if len(audits) != 1 || audits[0].ObjectID != first || !strings.Contains(audits[0].Details, second) || audits[0].CustomerID != acme.ID {
 		t.Errorf("merge audit = %+v, want one contact.merge naming both contacts", audits)
@@ -121,11 +126,11 @@ func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.
 
 	// It runs once: a second call changes nothing.
 	var before, after int64
-	db.Gorm.Model(&models.AuditEvent{}).Count(&before)
-	if err := models.RenormalizeEmails(ctx, db, quietLog); err != nil {
+	db.Gorm.Model(&store.AuditEvent{}).Count(&before)
+	if err := consent.RenormalizeEmails(ctx, db.ConsentStore, quietLog); err != nil {
 		t.Fatal(err)
 	}
-	db.Gorm.Model(&models.AuditEvent{}).Count(&after)
+	db.Gorm.Model(&store.AuditEvent{}).Count(&after)
 	if after != before {
 		t.Errorf("a second run wrote %d audit entries", after-before)
 	}
@@ -141,29 +146,29 @@ func TestAnErasedPersonStoredUnderAnOldSpellingStaysSuppressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeErasure, Regime: "gdpr", Identifiers: []string{"jörg@bücher.example"}, Requester: models.Requester{Email: "jorg@example.com"}})
-	if err := db.Gorm.Create(&models.ErasedIdentifier{CustomerID: acme.ID, Hash: hash, Reason: models.ReasonErasure, Since: time.Now().UTC(), RequestID: r.ID}).Error; err != nil {
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Identifiers: []string{"jörg@bücher.example"}, Requester: requests.Requester{Email: "jorg@example.com"}})
+	if err := db.Gorm.Create(&consent.ErasedIdentifier{CustomerID: acme.ID, Hash: hash, Reason: consent.ReasonErasure, Since: time.Now().UTC(), RequestID: r.ID}).Error; err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.LoadSuppressionIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, spelling := range []string{"jo\u0308rg@bu\u0308cher.example", "jörg@xn--bcher-kva.example", "JÖRG@BÜCHER.EXAMPLE"} {
-		id, err := models.NormalizeIdentifier("to", spelling, "US")
+		id, err := store.NormalizeIdentifier("to", spelling, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, check := range map[string]func() (models.Suppression, error){
-			"through the index": func() (models.Suppression, error) { return db.CheckSuppression(ctx, acme.ID, id, "") },
-			"in the database":   func() (models.Suppression, error) { return db.CheckSuppressionInDB(ctx, acme.ID, id, "") },
+		for name, check := range map[string]func() (consent.Suppression, error){
+			"through the index": func() (consent.Suppression, error) { return db.CheckSuppression(ctx, acme.ID, id, "") },
+			"in the database":   func() (consent.Suppression, error) { return db.CheckSuppressionInDB(ctx, acme.ID, id, "") },
 		} {
-			if s, err := check(); err != nil || !s.Suppressed || s.Reason != models.ReasonErasure {
+			if s, err := check(); err != nil || !s.Suppressed || s.Reason != consent.ReasonErasure {
 				t.Errorf("check %+q %s: %+v, %v; want suppressed for erasure", spelling, name, s, err)
 			}
 		}
 	}
 	// The CRM syncs the person back in under the decomposed spelling.
-	again, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, models.ContactInput{Identifiers: []string{"jo\u0308rg@bu\u0308cher.example"}}, "US")
+	again, err := db.CreateContact(ctx, modeltest.Staff, acme.ID, consent.ContactInput{Identifiers: []string{"jo\u0308rg@bu\u0308cher.example"}}, "US")
 	if err != nil || !again.Suppressed {
 		t.Errorf("re-created under another spelling: %+v, %v; want suppressed at once", again, err)
 	}

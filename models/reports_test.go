@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	casework "github.com/sendara/console/models/casework"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"errors"
 	"fmt"
@@ -10,33 +15,33 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestReportOutcomeClassifiesPartialAnswers(t *testing.T) {
 	tests := []struct {
 		status, outcome, want string
 	}{
-		{models.StatusCompleted, "complied", models.OutcomeComplied},
-		{models.StatusCompleted, "", models.OutcomeComplied},
-		{models.StatusCompleted, "Sent the export on 3 March", models.OutcomeComplied},
-		{models.StatusCompleted, "Partial: call recordings withheld (trade secrets)", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "  partially — one record kept for a legal hold", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "Partly erased", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "In part: billing records kept", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "Complied in part; logs kept", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "complied_in_part", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "Complied with in part", models.OutcomeCompliedInPart},
-		{models.StatusCompleted, "Complied; a party was notified", models.OutcomeComplied},
-		{models.StatusDenied, "denied", models.OutcomeDenied},
-		{models.StatusWithdrawn, "withdrawn", models.OutcomeWithdrawn},
-		{models.StatusInProgress, "", models.OutcomeOpen},
-		{models.StatusReceived, "", models.OutcomeOpen},
+		{requests.StatusCompleted, "complied", requests.OutcomeComplied},
+		{requests.StatusCompleted, "", requests.OutcomeComplied},
+		{requests.StatusCompleted, "Sent the export on 3 March", requests.OutcomeComplied},
+		{requests.StatusCompleted, "Partial: call recordings withheld (trade secrets)", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "  partially — one record kept for a legal hold", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "Partly erased", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "In part: billing records kept", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "Complied in part; logs kept", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "complied_in_part", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "Complied with in part", requests.OutcomeCompliedInPart},
+		{requests.StatusCompleted, "Complied; a party was notified", requests.OutcomeComplied},
+		{requests.StatusDenied, "denied", requests.OutcomeDenied},
+		{requests.StatusWithdrawn, "withdrawn", requests.OutcomeWithdrawn},
+		{requests.StatusInProgress, "", requests.OutcomeOpen},
+		{requests.StatusReceived, "", requests.OutcomeOpen},
 	}
 	for _, tt := range tests {
-		if got := models.OutcomeOf(tt.status, tt.outcome); got != tt.want {
+		if got := requests.OutcomeOf(tt.status, tt.outcome); got != tt.want {
 			t.Errorf("OutcomeOf(%s, %q) = %s, want %s", tt.status, tt.outcome, got, tt.want)
 		}
 	}
@@ -65,13 +70,13 @@ func at(t *testing.T, s string) time.Time {
 
 // makeHistory records the requests and moves each through its lifecycle;
 // the closing time is then set directly, as SetStatus stamps "now".
-func makeHistory(t *testing.T, db *models.DB, hs []history) map[string]*models.PrivacyRequest {
+func makeHistory(t *testing.T, db *models.DB, hs []history) map[string]*requests.PrivacyRequest {
 	t.Helper()
 	ctx := context.Background()
-	out := map[string]*models.PrivacyRequest{}
+	out := map[string]*requests.PrivacyRequest{}
 	for _, h := range hs {
-		r := newRequest(t, db, models.RequestInput{Type: h.typ, Regime: h.regime, ReceivedAt: at(t, h.received),
-			Requester: models.Requester{Name: h.name, Email: "person@example.com"}})
+		r := newRequest(t, db, requests.RequestInput{Type: h.typ, Regime: h.regime, ReceivedAt: at(t, h.received),
+			Requester: requests.Requester{Name: h.name, Email: "person@example.com"}})
 		var err error
 		switch h.close {
 		case "completed", "partial":
@@ -80,14 +85,14 @@ func makeHistory(t *testing.T, db *models.DB, hs []history) map[string]*models.P
 				note = "Partial: call recordings withheld"
 			}
 			if _, err = db.VerifyManually(ctx, modeltest.Staff, r.ID, "email_reply", "replied from the address on file"); err == nil {
-				if _, err = db.SetStatus(ctx, modeltest.Staff, r.ID, models.StatusInProgress, ""); err == nil {
-					_, err = db.SetStatus(ctx, modeltest.Staff, r.ID, models.StatusCompleted, note)
+				if _, err = db.SetStatus(ctx, modeltest.Staff, r.ID, requests.StatusInProgress, ""); err == nil {
+					_, err = db.SetStatus(ctx, modeltest.Staff, r.ID, requests.StatusCompleted, note)
 				}
 			}
 		case "denied":
-			_, err = db.SetStatus(ctx, modeltest.Staff, r.ID, models.StatusDenied, "could not verify the requester")
+			_, err = db.SetStatus(ctx, modeltest.Staff, r.ID, requests.StatusDenied, "could not verify the requester")
 		case "withdrawn":
-			_, err = db.SetStatus(ctx, modeltest.Staff, r.ID, models.StatusWithdrawn, "")
+			_, err = db.SetStatus(ctx, modeltest.Staff, r.ID, requests.StatusWithdrawn, "")
 		}
 		if err != nil {
 			t.Fatalf("%s: close %s: %v", h.name, h.close, err)
@@ -148,7 +153,7 @@ func TestMetricsCountOutcomesAndDaysPerType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []models.TypeMetrics{
+	want := []casework.TypeMetrics{
 		{Type: "know", Received: 4, Complied: 1, CompliedInPart: 1, Denied: 1, Open: 1, Responded: 3, MedianDays: 10, MeanDays: 64.0 / 3},
 		{Type: "delete", Received: 3, Complied: 2, Withdrawn: 1, Responded: 2, MedianDays: 26, MeanDays: 26},
 		{Type: "correct", Received: 1, Complied: 1, Responded: 1, MedianDays: 5, MeanDays: 5},
@@ -167,7 +172,7 @@ func TestMetricsCountOutcomesAndDaysPerType(t *testing.T) {
 		}
 	}
 	// All answers: 0 4 5 10 20 32 50 days.
-	total := models.TypeMetrics{Received: 10, Complied: 5, CompliedInPart: 1, Denied: 1, Withdrawn: 1, Open: 2, Responded: 7,
+	total := casework.TypeMetrics{Received: 10, Complied: 5, CompliedInPart: 1, Denied: 1, Withdrawn: 1, Open: 2, Responded: 7,
 		MedianDays: 10, MeanDays: 121.0 / 7}
 	g := m.Total
 	if g.Received != total.Received || g.Complied != total.Complied || g.CompliedInPart != total.CompliedInPart || g.Denied != total.Denied ||
@@ -218,19 +223,19 @@ func TestOnTimeRateUsesTheEffectiveDueDatePerRegime(t *testing.T) {
 	makeHistory(t, db, year2025)
 	tests := []struct {
 		regime string
-		want   []models.OnTime
-		all    models.OnTime
+		want   []casework.OnTime
+		all    casework.OnTime
 	}{
-		{"", []models.OnTime{
+		{"", []casework.OnTime{
 			{Regime: "gdpr", Answered: 3, InTime: 3},
 			{Regime: "uk_gdpr"},
 			// The partial answer came after day 45; the withdrawn one
 			// is left out; the open one is past due.
 			{Regime: "ccpa", Answered: 3, InTime: 2, OpenOverdue: 1},
 			{Regime: "other", Answered: 1, InTime: 1, OpenOverdue: 1},
-		}, models.OnTime{Answered: 7, InTime: 6, OpenOverdue: 2}},
-		{"ccpa", []models.OnTime{{Regime: "ccpa", Answered: 3, InTime: 2, OpenOverdue: 1}},
-			models.OnTime{Answered: 3, InTime: 2, OpenOverdue: 1}},
+		}, casework.OnTime{Answered: 7, InTime: 6, OpenOverdue: 2}},
+		{"ccpa", []casework.OnTime{{Regime: "ccpa", Answered: 3, InTime: 2, OpenOverdue: 1}},
+			casework.OnTime{Answered: 3, InTime: 2, OpenOverdue: 1}},
 	}
 	for _, tt := range tests {
 		t.Run("regime "+tt.regime, func(t *testing.T) {
@@ -243,10 +248,10 @@ func TestOnTimeRateUsesTheEffectiveDueDatePerRegime(t *testing.T) {
 			}
 		})
 	}
-	if r, ok := (models.OnTime{Answered: 7, InTime: 6}).Rate(); !ok || !near(r, 6.0/7) {
+	if r, ok := (casework.OnTime{Answered: 7, InTime: 6}).Rate(); !ok || !near(r, 6.0/7) {
 		t.Errorf("rate %v %v, want 6/7", r, ok)
 	}
-	if _, ok := (models.OnTime{}).Rate(); ok {
+	if _, ok := (casework.OnTime{}).Rate(); ok {
 		t.Error("a rate over no answers")
 	}
 }
@@ -272,9 +277,9 @@ func TestRequestLogRowsHoldTheFactsSection7101Asks(t *testing.T) {
 	db := modeltest.Open(t)
 	rs := makeHistory(t, db, year2025)
 	loc := la(t).Loc
-	from, to := models.DayRange(models.Date{Year: 2025, Month: time.January, Day: 1}, models.Date{Year: 2025, Month: time.December, Day: 31}, loc)
+	from, to := casework.DayRange(calendar.Date{Year: 2025, Month: time.January, Day: 1}, calendar.Date{Year: 2025, Month: time.December, Day: 31}, loc)
 	var got [][]string
-	n, err := db.RequestLog(context.Background(), modeltest.Staff, from, to, loc, func(r models.RequestLogRow) error {
+	n, err := db.RequestLog(context.Background(), modeltest.Staff, from, to, loc, func(r casework.RequestLogRow) error {
 		got = append(got, r.Record())
 		return nil
 	})
@@ -284,8 +289,8 @@ func TestRequestLogRowsHoldTheFactsSection7101Asks(t *testing.T) {
 	if count, _ := db.CountRequestLog(context.Background(), modeltest.Staff, from, to); n != 10 || len(got) != 10 || count != 10 {
 		t.Fatalf("%d rows (%d given, %d counted), want the 10 requests of 2025 in Los Angeles", n, len(got), count)
 	}
-	if want := []string{"reference", "date_of_request", "type", "regime", "channel", "date_of_response", "outcome", "denial_reason", "merged_references"}; !slices.Equal(models.RequestLogColumns, want) {
-		t.Errorf("columns %v, want %v", models.RequestLogColumns, want)
+	if want := []string{"reference", "date_of_request", "type", "regime", "channel", "date_of_response", "outcome", "denial_reason", "merged_references"}; !slices.Equal(casework.RequestLogColumns, want) {
+		t.Errorf("columns %v, want %v", casework.RequestLogColumns, want)
 	}
 	byRef := map[string][]string{}
 	for _, row := range got {
@@ -322,13 +327,13 @@ func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
 	// shares an instant, so the pages must break ties by id.
 	const n = 1203
 	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	rows := make([]models.PrivacyRequest, n)
+	rows := make([]requests.PrivacyRequest, n)
 	for i := range rows {
 		received := base.Add(time.Duration(i/2) * time.Minute)
 		typ := "access"
-		rows[i] = models.PrivacyRequest{ID: uuid.Must(uuid.NewV7()).String(), Reference: fmt.Sprintf("PR-2025-%06d", i+1), Type: &typ,
-			Regime: "gdpr", Channel: "web_form", Status: models.StatusReceived, RequesterEmail: "p@example.com", SubjectIdentifiers: "[]",
-			Relationship: "end_user", ReceivedAt: received, DueOn: models.Date{Year: 2025, Month: time.July, Day: 1}, CreatedAt: received, UpdatedAt: received}
+		rows[i] = requests.PrivacyRequest{ID: uuid.Must(uuid.NewV7()).String(), Reference: fmt.Sprintf("PR-2025-%06d", i+1), Type: &typ,
+			Regime: "gdpr", Channel: "web_form", Status: requests.StatusReceived, RequesterEmail: "p@example.com", SubjectIdentifiers: "[]",
+			Relationship: "end_user", ReceivedAt: received, DueOn: calendar.Date{Year: 2025, Month: time.July, Day: 1}, CreatedAt: received, UpdatedAt: received}
 	}
 	if err := db.Gorm.CreateInBatches(rows, 200).Error; err != nil {
 		t.Fatal(err)
@@ -336,7 +341,7 @@ func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
 	from, to := base, base.Add(24*time.Hour)
 	seen := map[string]int{}
 	var order []string
-	got, err := db.RequestLog(context.Background(), modeltest.Staff, from, to, time.UTC, func(r models.RequestLogRow) error {
+	got, err := db.RequestLog(context.Background(), modeltest.Staff, from, to, time.UTC, func(r casework.RequestLogRow) error {
 		seen[r.Reference]++
 		order = append(order, r.Reference)
 		return nil
@@ -358,7 +363,7 @@ func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
 
 	stop := errors.New("client went away")
 	calls := 0
-	got, err = db.RequestLog(context.Background(), modeltest.Staff, from, to, time.UTC, func(models.RequestLogRow) error {
+	got, err = db.RequestLog(context.Background(), modeltest.Staff, from, to, time.UTC, func(casework.RequestLogRow) error {
 		calls++
 		return stop
 	})
@@ -368,7 +373,7 @@ func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
 }
 
 func TestRequestLogKeepsSpreadsheetsFromRunningDenialReasons(t *testing.T) {
-	r := models.RequestLogRow{Reference: "PR-2025-000001", Outcome: models.OutcomeDenied, DenialReason: "=HYPERLINK(\"http://x\")"}
+	r := casework.RequestLogRow{Reference: "PR-2025-000001", Outcome: requests.OutcomeDenied, DenialReason: "=HYPERLINK(\"http://x\")"}
 	if got := r.Record()[7]; got != "'=HYPERLINK(\"http://x\")" {
 		t.Errorf("denial reason cell %q", got)
 	}
@@ -377,14 +382,14 @@ func TestRequestLogKeepsSpreadsheetsFromRunningDenialReasons(t *testing.T) {
 func TestRequestLogAndMetricsOnlyCountWhatTheActorMaySee(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := mustCustomer(t, db, "acme")
-	newRequest(t, db, models.RequestInput{Type: "access", Regime: "gdpr", CustomerID: acme.ID, ReceivedAt: at(t, "2025-04-01T18:00:00Z"),
-		Requester: models.Requester{Email: "a@example.com"}})
-	newRequest(t, db, models.RequestInput{Type: "access", Regime: "gdpr", ReceivedAt: at(t, "2025-04-01T18:00:00Z"),
-		Requester: models.Requester{Email: "b@example.com"}})
-	from, to := models.DayRange(models.Date{Year: 2025, Month: 1, Day: 1}, models.Date{Year: 2025, Month: 12, Day: 31}, time.UTC)
+	newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", CustomerID: acme.ID, ReceivedAt: at(t, "2025-04-01T18:00:00Z"),
+		Requester: requests.Requester{Email: "a@example.com"}})
+	newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", ReceivedAt: at(t, "2025-04-01T18:00:00Z"),
+		Requester: requests.Requester{Email: "b@example.com"}})
+	from, to := casework.DayRange(calendar.Date{Year: 2025, Month: 1, Day: 1}, calendar.Date{Year: 2025, Month: 12, Day: 31}, time.UTC)
 	tests := []struct {
 		name  string
-		actor models.Actor
+		actor store.Actor
 		want  int64
 	}{
 		{"staff see every request", modeltest.Staff, 2},
@@ -405,30 +410,30 @@ func TestRequestLogAndMetricsOnlyCountWhatTheActorMaySee(t *testing.T) {
 func TestDeadlineBoardGroupsOpenRequestsByEffectiveDueDate(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	today := models.Date{Year: 2026, Month: time.March, Day: 11} // a Wednesday; the week ends Saturday 14th
+	today := calendar.Date{Year: 2026, Month: time.March, Day: 11} // a Wednesday; the week ends Saturday 14th
 	cases := []struct {
 		name, due, extendedTo, column string
 	}{
-		{"yesterday", "2026-03-10", "", models.BoardOverdue},
-		{"today", "2026-03-11", "", models.BoardThisWeek},
-		{"saturday", "2026-03-14", "", models.BoardThisWeek},
-		{"sunday", "2026-03-15", "", models.BoardNextWeek},
-		{"extended past due", "2026-03-10", "2026-03-20", models.BoardNextWeek},
-		{"next saturday", "2026-03-21", "", models.BoardNextWeek},
-		{"later", "2026-03-22", "", models.BoardLater},
+		{"yesterday", "2026-03-10", "", casework.BoardOverdue},
+		{"today", "2026-03-11", "", casework.BoardThisWeek},
+		{"saturday", "2026-03-14", "", casework.BoardThisWeek},
+		{"sunday", "2026-03-15", "", casework.BoardNextWeek},
+		{"extended past due", "2026-03-10", "2026-03-20", casework.BoardNextWeek},
+		{"next saturday", "2026-03-21", "", casework.BoardNextWeek},
+		{"later", "2026-03-22", "", casework.BoardLater},
 	}
 	ids := map[string]string{}
 	for _, c := range cases {
-		r := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: at(t, "2026-02-02T18:00:00Z"),
-			Requester: models.Requester{Name: c.name, Email: "p@example.com"}})
+		r := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: at(t, "2026-02-02T18:00:00Z"),
+			Requester: requests.Requester{Name: c.name, Email: "p@example.com"}})
 		exec(t, db, "UPDATE privacy_requests SET due_on = ? WHERE id = ?", c.due, r.ID)
 		if c.extendedTo != "" {
 			exec(t, db, "UPDATE privacy_requests SET extended_to = ? WHERE id = ?", c.extendedTo, r.ID)
 		}
 		ids[r.ID] = c.name
 	}
-	closed := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", Requester: models.Requester{Email: "c@example.com"}})
-	if _, err := db.SetStatus(ctx, modeltest.Staff, closed.ID, models.StatusWithdrawn, ""); err != nil {
+	closed := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", Requester: requests.Requester{Email: "c@example.com"}})
+	if _, err := db.SetStatus(ctx, modeltest.Staff, closed.ID, requests.StatusWithdrawn, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -451,7 +456,7 @@ func TestDeadlineBoardGroupsOpenRequestsByEffectiveDueDate(t *testing.T) {
 		}
 	}
 	if keys := []string{b.Columns[0].Key, b.Columns[1].Key, b.Columns[2].Key, b.Columns[3].Key}; !slices.Equal(keys,
-		[]string{models.BoardOverdue, models.BoardThisWeek, models.BoardNextWeek, models.BoardLater}) {
+		[]string{casework.BoardOverdue, casework.BoardThisWeek, casework.BoardNextWeek, casework.BoardLater}) {
 		t.Errorf("columns %v", keys)
 	}
 	if b.Columns[1].Until != "2026-03-14" || b.Columns[2].Until != "2026-03-21" {
@@ -463,18 +468,18 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	today := models.Date{Year: 2026, Month: time.March, Day: 11}
+	today := calendar.Date{Year: 2026, Month: time.March, Day: 11}
 	received := at(t, "2026-03-02T18:00:00Z") // CCPA know: acknowledge by 2026-03-16
-	unacked := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "a@example.com"}})
-	late := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "b@example.com"}})
+	unacked := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: requests.Requester{Email: "a@example.com"}})
+	late := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: requests.Requester{Email: "b@example.com"}})
 	exec(t, db, "UPDATE privacy_requests SET ack_due_on = ? WHERE id = ?", "2026-03-10", late.ID)
-	verified := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "c@example.com"}})
+	verified := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: requests.Requester{Email: "c@example.com"}})
 	if _, err := db.VerifyManually(ctx, modeltest.Staff, verified.ID, "email_reply", "replied"); err != nil {
 		t.Fatal(err)
 	}
-	gdpr := newRequest(t, db, models.RequestInput{Type: "access", Regime: "gdpr", ReceivedAt: received, Requester: models.Requester{Email: "d@example.com"}})
-	sent := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "e@example.com"}})
-	byHand := newRequest(t, db, models.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "f@example.com"}})
+	gdpr := newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", ReceivedAt: received, Requester: requests.Requester{Email: "d@example.com"}})
+	sent := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: requests.Requester{Email: "e@example.com"}})
+	byHand := newRequest(t, db, requests.RequestInput{Type: "know", Regime: "ccpa", ReceivedAt: received, Requester: requests.Requester{Email: "f@example.com"}})
 	claimed, err := db.ClaimOutbox(ctx, time.Now(), time.Minute, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -493,10 +498,10 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 			}
 		}
 	}
-	for _, task := range []models.RoutedTask{
-		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: models.Date{Year: 2026, Month: time.March, Day: 9}, RoutedAt: received},
-		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: models.TaskPending, DueOn: models.Date{Year: 2026, Month: time.March, Day: 12}, RoutedAt: received},
-		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: gdpr.ID, Status: models.TaskApproved, DueOn: models.Date{Year: 2026, Month: time.March, Day: 9}, RoutedAt: received},
+	for _, task := range []requests.RoutedTask{
+		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: requests.TaskPending, DueOn: calendar.Date{Year: 2026, Month: time.March, Day: 9}, RoutedAt: received},
+		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: verified.ID, Status: requests.TaskPending, DueOn: calendar.Date{Year: 2026, Month: time.March, Day: 12}, RoutedAt: received},
+		{CustomerID: acme.ID, ID: uuid.Must(uuid.NewV7()).String(), RequestID: gdpr.ID, Status: requests.TaskApproved, DueOn: calendar.Date{Year: 2026, Month: time.March, Day: 9}, RoutedAt: received},
 	} {
 		if err := db.Gorm.Create(&task).Error; err != nil {
 			t.Fatal(err)
@@ -506,7 +511,7 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cards := map[string]models.BoardCard{}
+	cards := map[string]casework.BoardCard{}
 	for _, col := range b.Columns {
 		for _, c := range col.Cards {
 			cards[c.Request.ID] = c
@@ -544,18 +549,18 @@ func TestTheRequestLogListsOnlyTheSurvivingRequestOfAMerge(t *testing.T) {
 	ctx := context.Background()
 	loc := la(t).Loc
 	received := time.Date(2025, 3, 1, 18, 0, 0, 0, time.UTC)
-	keep := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received, Requester: models.Requester{Email: "person@example.com"}})
-	dup1 := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(time.Hour), Requester: models.Requester{Email: "person@example.com"}})
-	dup2 := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(2 * time.Hour), Requester: models.Requester{Email: "person@example.com"}})
-	other := newRequest(t, db, models.RequestInput{Type: models.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(3 * time.Hour), Requester: models.Requester{Email: "else@example.com"}})
-	for _, d := range []*models.PrivacyRequest{dup2, dup1} {
+	keep := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: "ccpa", ReceivedAt: received, Requester: requests.Requester{Email: "person@example.com"}})
+	dup1 := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(time.Hour), Requester: requests.Requester{Email: "person@example.com"}})
+	dup2 := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(2 * time.Hour), Requester: requests.Requester{Email: "person@example.com"}})
+	other := newRequest(t, db, requests.RequestInput{Type: calendar.TypeKnow, Regime: "ccpa", ReceivedAt: received.Add(3 * time.Hour), Requester: requests.Requester{Email: "else@example.com"}})
+	for _, d := range []*requests.PrivacyRequest{dup2, dup1} {
 		if err := db.MergeDuplicate(ctx, modeltest.Staff, d.ID, keep.Reference, "sent twice"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	from, to := models.DayRange(models.Date{Year: 2025, Month: time.January, Day: 1}, models.Date{Year: 2025, Month: time.December, Day: 31}, loc)
+	from, to := casework.DayRange(calendar.Date{Year: 2025, Month: time.January, Day: 1}, calendar.Date{Year: 2025, Month: time.December, Day: 31}, loc)
 	got := map[string][]string{}
-	n, err := db.RequestLog(ctx, modeltest.Staff, from, to, loc, func(r models.RequestLogRow) error {
+	n, err := db.RequestLog(ctx, modeltest.Staff, from, to, loc, func(r casework.RequestLogRow) error {
 		got[r.Reference] = r.Record()
 		return nil
 	})

@@ -1,6 +1,13 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	fulfilment "github.com/sendara/console/models/fulfilment"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,6 +18,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 var requesterLinkRE = regexp.MustCompile(`https://console\.example/my-request/([A-Za-z0-9_-]+)`)
@@ -25,7 +33,7 @@ func requesterOpen(t *testing.T) *models.DB {
 
 // requesterToken is the status token in the newest mail of kind to r's
 // requester.
-func requesterToken(t *testing.T, db *models.DB, r *models.PrivacyRequest, kind string) string {
+func requesterToken(t *testing.T, db *models.DB, r *requests.PrivacyRequest, kind string) string {
 	t.Helper()
 	m := requesterMail(t, db, r, kind)
 	found := requesterLinkRE.FindStringSubmatch(m.BodyText)
@@ -38,10 +46,10 @@ func requesterToken(t *testing.T, db *models.DB, r *models.PrivacyRequest, kind 
 func TestEveryRequesterMailCarriesAStatusLinkStoredHashedForOneRequest(t *testing.T) {
 	db := requesterOpen(t)
 	ctx := context.Background()
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Requester: models.Requester{Email: janeEmail, Name: "Jane"}})
-	other := newRequest(t, db, models.RequestInput{Type: models.TypeErasure, Regime: "gdpr", Requester: models.Requester{Email: "bob@example.com", Name: "Bob"}})
-	token := requesterToken(t, db, r, models.MailAcknowledgement)
-	otherToken := requesterToken(t, db, other, models.MailAcknowledgement)
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail, Name: "Jane"}})
+	other := newRequest(t, db, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Requester: requests.Requester{Email: "bob@example.com", Name: "Bob"}})
+	token := requesterToken(t, db, r, outbox.MailAcknowledgement)
+	otherToken := requesterToken(t, db, other, outbox.MailAcknowledgement)
 
 	var stored []string
 	if err := db.Gorm.Table("request_status_links").Pluck("token_hash", &stored).Error; err != nil {
@@ -72,7 +80,7 @@ func TestEveryRequesterMailCarriesAStatusLinkStoredHashedForOneRequest(t *testin
 		t.Fatalf("status views audited: %+v, want one for %s", ev, r.ID)
 	}
 	for _, bad := range []string{"", "nope", token + "x", strings.ToUpper(token)} {
-		if _, err := db.RequesterStatus(ctx, bad, "192.0.2.1"); !errors.Is(err, models.ErrStatusLinkInvalid) {
+		if _, err := db.RequesterStatus(ctx, bad, "192.0.2.1"); !errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 			t.Errorf("token %q: %v, want ErrStatusLinkInvalid", bad, err)
 		}
 	}
@@ -81,29 +89,29 @@ func TestEveryRequesterMailCarriesAStatusLinkStoredHashedForOneRequest(t *testin
 func TestWritingToTheRequesterSealsAttachmentsAndTheirReplyResumesTheClock(t *testing.T) {
 	db := requesterOpen(t)
 	ctx := context.Background()
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Requester: models.Requester{Email: janeEmail, Name: "Jane"}})
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail, Name: "Jane"}})
 
 	for _, tc := range []struct {
 		name, subject, body string
-		files               []models.MessageFile
+		files               []fulfilment.MessageFile
 		field               string
 	}{
 		{"no subject", "", "Hello", nil, "subject"},
 		{"no body", "Hi", " ", nil, "body"},
 		{"refusal placeholder left", "Refused", "We cannot act, for this reason: [the reason]", nil, "body"},
-		{"an executable", "Hi", "See attached", []models.MessageFile{{Name: "x.exe", Data: []byte("MZ\x90\x00\x03\x00\x00\x00")}}, "files"},
-		{"too large", "Hi", "See attached", []models.MessageFile{{Name: "big.pdf", Data: append([]byte("%PDF-1.4\n"), make([]byte, models.MaxMessageFileBytes)...)}}, "files"},
+		{"an executable", "Hi", "See attached", []fulfilment.MessageFile{{Name: "x.exe", Data: []byte("MZ\x90\x00\x03\x00\x00\x00")}}, "files"},
+		{"too large", "Hi", "See attached", []fulfilment.MessageFile{{Name: "big.pdf", Data: append([]byte("%PDF-1.4\n"), make([]byte, fulfilment.MaxMessageFileBytes)...)}}, "files"},
 	} {
-		if _, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, models.MessageFree, tc.subject, tc.body, tc.files); !isValidation(err, tc.field) {
+		if _, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, fulfilment.MessageFree, tc.subject, tc.body, tc.files); !isValidation(err, tc.field) {
 			t.Errorf("%s: %v, want refused naming %s", tc.name, err, tc.field)
 		}
 	}
-	if _, err := db.WriteToRequester(ctx, models.CustomerUser("u", "a@acme.test", newCustomer(t, db, "acme").ID, ""), r.ID, models.MessageFree, "Hi", "Hello", nil); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.WriteToRequester(ctx, store.CustomerUser("u", "a@acme.test", newCustomer(t, db, "acme").ID, ""), r.ID, fulfilment.MessageFree, "Hi", "Hello", nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer user writing: %v, want not found", err)
 	}
 
-	m, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, models.MessageFree, "Your letter", "Please find our letter attached.",
-		[]models.MessageFile{{Name: "letter.pdf", Data: proofsPDF}})
+	m, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, fulfilment.MessageFree, "Your letter", "Please find our letter attached.",
+		[]fulfilment.MessageFile{{Name: "letter.pdf", Data: proofsPDF}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +129,8 @@ func TestWritingToTheRequesterSealsAttachmentsAndTheirReplyResumesTheClock(t *te
 	if len(auditActions(t, db, "request.message_file_download")) != 1 || len(auditActions(t, db, "request.message")) == 0 {
 		t.Fatal("writing and the download are not audited")
 	}
-	token := requesterToken(t, db, r, models.MailOther)
-	mail := requesterMail(t, db, r, models.MailOther)
+	token := requesterToken(t, db, r, outbox.MailOther)
+	mail := requesterMail(t, db, r, outbox.MailOther)
 	if !strings.Contains(mail.BodyText, "letter.pdf") || strings.Contains(mail.BodyText, "%PDF") {
 		t.Fatalf("the mail should name the file, not carry it:\n%s", mail.BodyText)
 	}
@@ -137,11 +145,11 @@ func TestWritingToTheRequesterSealsAttachmentsAndTheirReplyResumesTheClock(t *te
 	if _, err := db.RequesterReply(ctx, la(t), token, "  ", "192.0.2.1", nil); !isValidation(err, "body") {
 		t.Fatalf("an empty reply: %v", err)
 	}
-	got, err := db.RequesterReply(ctx, la(t), token, "It was +1 555 0100.", "192.0.2.1", []models.MessageFile{{Name: "note.txt", Data: []byte("plain words")}})
+	got, err := db.RequesterReply(ctx, la(t), token, "It was +1 555 0100.", "192.0.2.1", []fulfilment.MessageFile{{Name: "note.txt", Data: []byte("plain words")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status == models.StatusWaiting || got.PausedAt != nil {
+	if got.Status == requests.StatusWaiting || got.PausedAt != nil {
 		t.Fatalf("after the reply the request is %s, want resumed", got.Status)
 	}
 	v, err := db.RequesterStatus(ctx, token, "192.0.2.1")
@@ -171,8 +179,8 @@ func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
 	subject(t, db, acme)
-	r := instructed(t, db, models.TypeAccess, []string{janePhone})
-	token := requesterToken(t, db, r, models.MailAcknowledgement)
+	r := instructed(t, db, calendar.TypeAccess, []string{janePhone})
+	token := requesterToken(t, db, r, outbox.MailAcknowledgement)
 
 	if _, err := db.RequesterBundleLink(ctx, token, "192.0.2.1"); !isConflict(err) {
 		t.Fatalf("no bundle yet: %v, want a conflict", err)
@@ -189,10 +197,10 @@ func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.DownloadExport(ctx, models.Public("", "link holder", "192.0.2.1"), b.Token); err == nil {
+	if _, err := db.DownloadExport(ctx, store.Public("", "link holder", "192.0.2.1"), b.Token); err == nil {
 		t.Fatal("the mailed link still works after the status page gave a new one")
 	}
-	got, err := db.DownloadExport(ctx, models.Public("", "link holder", "192.0.2.1"), link)
+	got, err := db.DownloadExport(ctx, store.Public("", "link holder", "192.0.2.1"), link)
 	if err != nil || !got.ExpiresAt.Equal(b.Export.ExpiresAt) {
 		t.Fatalf("download by the status page's link: %v (expiry %v, want %v)", err, got, b.Export.ExpiresAt)
 	}
@@ -207,25 +215,25 @@ func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
 func TestAMessageAttachmentIsResealedWhenTheKeyRotates(t *testing.T) {
 	db := requesterOpen(t)
 	ctx := context.Background()
-	r := newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Requester: models.Requester{Email: janeEmail}})
+	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail}})
 	oldKey, newKey := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(oldKey)
 	_, _ = rand.Read(newKey)
-	old, _ := models.NewKeyring(oldKey)
+	old, _ := store.NewKeyring(oldKey)
 	if err := db.Gorm.Exec("DELETE FROM settings WHERE key = 'server_secret'").Error; err != nil {
 		t.Fatal(err)
 	}
 	db.UseKeyring(old)
-	m, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, models.MessageFree, "Your letter", "Attached.", []models.MessageFile{{Name: "l.pdf", Data: proofsPDF}})
+	m, err := db.WriteToRequester(ctx, modeltest.Staff, r.ID, fulfilment.MessageFree, "Your letter", "Attached.", []fulfilment.MessageFile{{Name: "l.pdf", Data: proofsPDF}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, _ := models.NewKeyring(newKey, oldKey)
+	rotated, _ := store.NewKeyring(newKey, oldKey)
 	db.UseKeyring(rotated)
 	if n, err := db.SealSecrets(ctx); err != nil || n < 1 {
 		t.Fatalf("SealSecrets after a rotation = %d, %v", n, err)
 	}
-	onlyNew, _ := models.NewKeyring(newKey)
+	onlyNew, _ := store.NewKeyring(newKey)
 	db.UseKeyring(onlyNew)
 	if _, data, err := db.MessageFileForStaff(ctx, modeltest.Staff, r.ID, m.Files[0].ID); err != nil || !bytes.Equal(data, proofsPDF) {
 		t.Errorf("the attachment under the new key alone: %v", err)

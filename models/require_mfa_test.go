@@ -3,7 +3,7 @@ package models_test
 import (
 	"testing"
 
-	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -11,8 +11,8 @@ func TestAUserOfACustomerRequiringTwoStepSignInCannotTurnItOff(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	admin := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, goodPassword)
-	agent := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	admin := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, goodPassword)
+	agent := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	if res := login(t, db, agent.Email, goodPassword); res.NeedsMFA {
 		t.Fatalf("before the requirement an agent without TOTP signs in with the password alone")
 	}

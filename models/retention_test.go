@@ -1,6 +1,19 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
+	registers "github.com/sendara/console/models/registers"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"errors"
 	"strings"
@@ -8,9 +21,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestSetRetentionDaysRefusesRulesTheLawDoesNotAllow(t *testing.T) {
@@ -20,12 +33,12 @@ func TestSetRetentionDaysRefusesRulesTheLawDoesNotAllow(t *testing.T) {
 		name, category, days string
 		field, message       string // empty: accepted
 	}{
-		{"24 months for closed requests", models.RetainClosedRequests, "730", "", ""},
-		{"less than 24 months for closed requests", models.RetainClosedRequests, "729", "days", "CCPA §7101"},
-		{"a year for communication records", models.RetainCommunications, "365", "", ""},
-		{"no days at all", models.RetainCommunications, "0", "days", "at least 1"},
-		{"not a number", models.RetainSessions, "thirty", "days", "whole number"},
-		{"more than ten years", models.RetainBundles, "3651", "days", "place a hold"},
+		{"24 months for closed requests", registers.RetainClosedRequests, "730", "", ""},
+		{"less than 24 months for closed requests", registers.RetainClosedRequests, "729", "days", "CCPA §7101"},
+		{"a year for communication records", registers.RetainCommunications, "365", "", ""},
+		{"no days at all", registers.RetainCommunications, "0", "days", "at least 1"},
+		{"not a number", registers.RetainSessions, "thirty", "days", "whole number"},
+		{"more than ten years", registers.RetainBundles, "3651", "days", "place a hold"},
 		{"an unknown category", "audit_log", "30", "category", "not a retention category"},
 	}
 	for _, tc := range cases {
@@ -40,13 +53,13 @@ func TestSetRetentionDaysRefusesRulesTheLawDoesNotAllow(t *testing.T) {
 				}
 				return
 			}
-			v, ok := models.AsValidation(err)
+			v, ok := errs.AsValidation(err)
 			if !ok || v.Field != tc.field || !strings.Contains(v.Message, tc.message) {
 				t.Fatalf("err = %v, want %s: …%s…", err, tc.field, tc.message)
 			}
 		})
 	}
-	if _, err := db.SetRetentionDays(ctx, models.CustomerUser(uuid.NewString(), "admin@acme.test", uuid.NewString(), ""), models.RetainSessions, "10"); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.SetRetentionDays(ctx, store.CustomerUser(uuid.NewString(), "admin@acme.test", uuid.NewString(), ""), registers.RetainSessions, "10"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer user changed a rule: %v", err)
 	}
 	e := newestAudit(t, db, "retention.rule_change")
@@ -55,7 +68,7 @@ func TestSetRetentionDaysRefusesRulesTheLawDoesNotAllow(t *testing.T) {
 	}
 }
 
-func hasRule(rules []models.RetentionRule, category string, days int) bool {
+func hasRule(rules []registers.RetentionRule, category string, days int) bool {
 	for _, r := range rules {
 		if r.Category == category {
 			return r.Days == days
@@ -64,9 +77,9 @@ func hasRule(rules []models.RetentionRule, category string, days int) bool {
 	return false
 }
 
-func newestAudit(t *testing.T, db *models.DB, action string) *models.AuditEvent {
+func newestAudit(t *testing.T, db *models.DB, action string) *store.AuditEvent {
 	t.Helper()
-	events, err := db.ListAudit(context.Background(), modeltest.Staff, models.AuditFilter{Action: action, Limit: 1})
+	events, err := db.ListAudit(context.Background(), modeltest.Staff, store.AuditFilter{Action: action, Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +92,9 @@ func newestAudit(t *testing.T, db *models.DB, action string) *models.AuditEvent 
 // retentionFixture is data of every category, old enough to be swept,
 // with holds in the way of some of it.
 type retentionFixture struct {
-	acme, beta                   *models.Customer
-	plain, heldByID, heldByHash  *models.Contact
-	closed, closedHeld, open     *models.PrivacyRequest
+	acme, beta                   *customers.Customer
+	plain, heldByID, heldByHash  *consent.Contact
+	closed, closedHeld, open     *requests.PrivacyRequest
 	recentComm                   string
 	oldMailOpen, oldMailUnlinked string
 }
@@ -95,10 +108,10 @@ func execSQL(t *testing.T, db *models.DB, sql string, args ...any) {
 	}
 }
 
-func communication(t *testing.T, db *models.DB, c *models.Contact, at time.Time) string {
+func communication(t *testing.T, db *models.DB, c *consent.Contact, at time.Time) string {
 	t.Helper()
-	rec, err := db.RecordCommunication(context.Background(), modeltest.Staff, c.CustomerID, models.CommunicationInput{ContactID: c.ID,
-		Channel: models.ChannelIMessage, Direction: models.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: at})
+	rec, err := db.RecordCommunication(context.Background(), modeltest.Staff, c.CustomerID, registers.CommunicationInput{ContactID: c.ID,
+		Channel: consent.ChannelIMessage, Direction: registers.DirectionOutbound, DeliveryStatus: "delivered", OccurredAt: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +122,8 @@ func newRetentionFixture(t *testing.T, db *models.DB) *retentionFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &retentionFixture{acme: newCustomer(t, db, "acme"), beta: newCustomer(t, db, "beta")}
-	contact := func(c *models.Customer, id string) *models.Contact {
-		k, err := db.CreateContact(ctx, modeltest.Staff, c.ID, models.ContactInput{Identifiers: []string{id}}, "US")
+	contact := func(c *customers.Customer, id string) *consent.Contact {
+		k, err := db.CreateContact(ctx, modeltest.Staff, c.ID, consent.ContactInput{Identifiers: []string{id}}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +131,7 @@ func newRetentionFixture(t *testing.T, db *models.DB) *retentionFixture {
 	}
 	f.plain, f.heldByID, f.heldByHash = contact(f.acme, "+14155550101"), contact(f.acme, "+14155550102"), contact(f.acme, "+14155550103")
 	betaContact := contact(f.beta, "+14155550104")
-	for _, c := range []*models.Contact{f.plain, f.plain, f.heldByID, f.heldByHash, betaContact} {
+	for _, c := range []*consent.Contact{f.plain, f.plain, f.heldByID, f.heldByHash, betaContact} {
 		communication(t, db, c, longAgo)
 	}
 	f.recentComm = communication(t, db, f.plain, time.Now().Add(-time.Hour))
@@ -127,19 +140,19 @@ func newRetentionFixture(t *testing.T, db *models.DB) *retentionFixture {
 	if _, err := db.HoldIdentifier(ctx, modeltest.Staff, f.acme.ID, "+14155550103", "regulator inquiry", "US"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.PlaceRetentionHold(ctx, modeltest.Staff, models.RetentionHoldInput{CustomerID: f.beta.ID, Reason: "tax audit"}); err != nil {
+	if _, err := db.PlaceRetentionHold(ctx, modeltest.Staff, registers.RetentionHoldInput{CustomerID: f.beta.ID, Reason: "tax audit"}); err != nil {
 		t.Fatal(err)
 	}
 
-	request := func(email string) *models.PrivacyRequest {
-		return newRequest(t, db, models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", CustomerID: f.acme.ID,
-			Identifiers: []string{email}, Requester: models.Requester{Name: "Jane Doe", Email: email}})
+	request := func(email string) *requests.PrivacyRequest {
+		return newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", CustomerID: f.acme.ID,
+			Identifiers: []string{email}, Requester: requests.Requester{Name: "Jane Doe", Email: email}})
 	}
 	f.closed, f.closedHeld, f.open = request("jane@example.com"), request("john@example.com"), request("joan@example.com")
-	for _, r := range []*models.PrivacyRequest{f.closed, f.closedHeld} {
+	for _, r := range []*requests.PrivacyRequest{f.closed, f.closedHeld} {
 		execSQL(t, db, "UPDATE privacy_requests SET status = 'completed', completed_at = ? WHERE id = ?", longAgo, r.ID)
 	}
-	if _, err := db.PlaceRetentionHold(ctx, modeltest.Staff, models.RetentionHoldInput{Reference: f.closedHeld.Reference, Reason: "court order"}); err != nil {
+	if _, err := db.PlaceRetentionHold(ctx, modeltest.Staff, registers.RetentionHoldInput{Reference: f.closedHeld.Reference, Reason: "court order"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,7 +171,7 @@ func newRetentionFixture(t *testing.T, db *models.DB) *retentionFixture {
 	execSQL(t, db, "INSERT INTO import_chunks (job_id, n, data) VALUES (?, 0, ?)", job, []byte("a,b"))
 	execSQL(t, db, "INSERT INTO request_exports (id, request_id, customer_id, token_hash, expires_at, created_at, size, sha256, data) VALUES (?, ?, ?, 't1', ?, ?, 3, 'x', ?)",
 		uuid.NewString(), f.open.ID, f.acme.ID, longAgo, longAgo, []byte("zip"))
-	staff, err := db.CreateUser(ctx, modeltest.Staff, models.UserInput{Email: "old@sendara.test", Role: models.RoleAuditor, Password: "a long test passphrase 7"})
+	staff, err := db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "old@sendara.test", Role: accounts.RoleAuditor, Password: "a long test passphrase 7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +181,7 @@ func newRetentionFixture(t *testing.T, db *models.DB) *retentionFixture {
 }
 
 // byCategory folds counts into category → customer name ("-" for none).
-func byCategory(counts []models.RetentionCount) map[string]map[string]int64 {
+func byCategory(counts []registers.RetentionCount) map[string]map[string]int64 {
 	out := map[string]map[string]int64{}
 	for _, c := range counts {
 		name := c.CustomerName
@@ -195,13 +208,13 @@ func TestRetentionPreviewCountsWhatIsDueAndRespectsHolds(t *testing.T) {
 	// acme's two old records of the plain contact go; the contact held by
 	// id and the one held by identifier hash keep theirs, beta is held.
 	want := map[string]map[string]int64{
-		models.RetainCommunications: {"Customer acme": 2},
-		models.RetainInboundMail:    {"Customer acme": 1},
-		models.RetainOutboxBodies:   {"Customer acme": 1},
-		models.RetainClosedRequests: {"Customer acme": 1},
-		models.RetainImportFiles:    {"Customer acme": 1},
-		models.RetainBundles:        {"Customer acme": 1},
-		models.RetainSessions:       {"-": 1},
+		registers.RetainCommunications: {"Customer acme": 2},
+		registers.RetainInboundMail:    {"Customer acme": 1},
+		registers.RetainOutboxBodies:   {"Customer acme": 1},
+		registers.RetainClosedRequests: {"Customer acme": 1},
+		registers.RetainImportFiles:    {"Customer acme": 1},
+		registers.RetainBundles:        {"Customer acme": 1},
+		registers.RetainSessions:       {"-": 1},
 	}
 	if !equalCounts(got, want) {
 		t.Errorf("preview = %v\nwant      %v", got, want)
@@ -209,7 +222,7 @@ func TestRetentionPreviewCountsWhatIsDueAndRespectsHolds(t *testing.T) {
 	if newestAudit(t, db, "retention.preview") == nil {
 		t.Error("the preview is not audited")
 	}
-	if _, err := db.RetentionPreview(ctx, models.CustomerUser(uuid.NewString(), "admin@acme.test", uuid.NewString(), ""), time.Now()); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.RetentionPreview(ctx, store.CustomerUser(uuid.NewString(), "admin@acme.test", uuid.NewString(), ""), time.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a customer user previewed the sweep: %v", err)
 	}
 }
@@ -281,7 +294,7 @@ func TestSweepRemovesWhatThePreviewShowedAndKeepsTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the swept request is gone: %v", err)
 	}
-	if r.Reference != f.closed.Reference || r.Status != models.StatusCompleted {
+	if r.Reference != f.closed.Reference || r.Status != requests.StatusCompleted {
 		t.Errorf("swept request kept %s %s", r.Reference, r.Status)
 	}
 	if e := newestAudit(t, db, "retention.sweep"); e == nil || !strings.Contains(e.Details, `"count":`) {
@@ -311,7 +324,7 @@ func TestSweepRemovesWhatThePreviewShowedAndKeepsTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]map[string]int64{models.RetainCommunications: {"Customer beta": 1}, models.RetainClosedRequests: {"Customer acme": 1}}
+	want := map[string]map[string]int64{registers.RetainCommunications: {"Customer beta": 1}, registers.RetainClosedRequests: {"Customer acme": 1}}
 	if g := byCategory(got); !equalCounts(g, want) {
 		t.Errorf("due once the holds are released = %v, want %v", g, want)
 	}
@@ -321,7 +334,7 @@ func TestOnlyOneInstanceSweepsAtATime(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	execSQL(t, db, "UPDATE retention_lock SET holder = 'instance-2', lease_until = ?", time.Now().Add(time.Minute))
-	if _, err := db.SweepRetention(ctx, modeltest.Staff, "instance-1", time.Now()); !errors.Is(err, models.ErrSweepBusy) {
+	if _, err := db.SweepRetention(ctx, modeltest.Staff, "instance-1", time.Now()); !errors.Is(err, registers.ErrSweepBusy) {
 		t.Fatalf("sweep while another instance holds the lease: %v", err)
 	}
 	execSQL(t, db, "UPDATE retention_lock SET lease_until = ?", time.Now().Add(-time.Second))
@@ -338,19 +351,19 @@ func TestRetentionHoldNeedsACustomerOrARequestAndAReason(t *testing.T) {
 	acme := newCustomer(t, db, "acme")
 	cases := []struct {
 		name  string
-		in    models.RetentionHoldInput
+		in    registers.RetentionHoldInput
 		field string
 	}{
-		{"neither", models.RetentionHoldInput{Reason: "x"}, "customer"},
-		{"both", models.RetentionHoldInput{CustomerID: acme.ID, Reference: "PR-2026-000001", Reason: "x"}, "customer"},
-		{"no reason", models.RetentionHoldInput{CustomerID: acme.ID}, "reason"},
-		{"unknown reference", models.RetentionHoldInput{Reference: "PR-1999-000001", Reason: "x"}, "reference"},
-		{"unknown customer", models.RetentionHoldInput{CustomerID: uuid.NewString(), Reason: "x"}, "customer"},
+		{"neither", registers.RetentionHoldInput{Reason: "x"}, "customer"},
+		{"both", registers.RetentionHoldInput{CustomerID: acme.ID, Reference: "PR-2026-000001", Reason: "x"}, "customer"},
+		{"no reason", registers.RetentionHoldInput{CustomerID: acme.ID}, "reason"},
+		{"unknown reference", registers.RetentionHoldInput{Reference: "PR-1999-000001", Reason: "x"}, "reference"},
+		{"unknown customer", registers.RetentionHoldInput{CustomerID: uuid.NewString(), Reason: "x"}, "customer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := db.PlaceRetentionHold(context.Background(), modeltest.Staff, tc.in)
-			if v, ok := models.AsValidation(err); !ok || v.Field != tc.field {
+			if v, ok := errs.AsValidation(err); !ok || v.Field != tc.field {
 				t.Errorf("err = %v, want a problem with %s", err, tc.field)
 			}
 		})

@@ -1,13 +1,22 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+
 	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // An identifier verified after routing reaches the controllers holding it:
@@ -17,15 +26,15 @@ func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *te
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	const workEmail = "jane@work.example"
-	cust := func(slug string) *models.Customer {
-		c, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: slug, Name: strings.ToUpper(slug), ContactEmail: "privacy@" + slug + ".example"})
+	cust := func(slug string) *customers.Customer {
+		c, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: slug, Name: strings.ToUpper(slug), ContactEmail: "privacy@" + slug + ".example"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	contact := func(c *models.Customer, id string) string {
-		ct, err := db.CreateContact(ctx, modeltest.Staff, c.ID, models.ContactInput{Identifiers: []string{id}}, "US")
+	contact := func(c *customers.Customer, id string) string {
+		ct, err := db.CreateContact(ctx, modeltest.Staff, c.ID, consent.ContactInput{Identifiers: []string{id}}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,11 +50,11 @@ func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *te
 	cPhone := contact(c, janePhone)
 
 	var token string
-	public := models.SystemProcess("public-form", "public request form")
-	r, err := db.CreateRequestThen(ctx, public, la(t), models.RequestInput{Type: models.TypeAccess, Regime: "gdpr", Channel: "web_form",
-		Identifiers: []string{janeEmail, janePhone, workEmail}, Requester: models.Requester{Email: janeEmail}}, "US",
-		func(tx *models.Tx, r *models.PrivacyRequest) error {
-			return tx.SendVerificationLink(r.ID, func(tok string) string { token = tok; return "https://console.example/confirm/" + tok })
+	public := store.SystemProcess("public-form", "public request form")
+	r, err := db.CreateRequestThen(ctx, public, la(t), requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Channel: "web_form",
+		Identifiers: []string{janeEmail, janePhone, workEmail}, Requester: requests.Requester{Email: janeEmail}}, "US",
+		func(tx *store.Tx, r *requests.PrivacyRequest) error {
+			return requests.SendVerificationLink(tx, r.ID, func(tok string) string { token = tok; return "https://console.example/confirm/" + tok })
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +69,12 @@ func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *te
 	if len(res.Tasks) != 2 {
 		t.Fatalf("routed by the email to %d customers, want alpha and bravo", len(res.Tasks))
 	}
-	taskOf := func(customerID string) []models.RoutedTask {
+	taskOf := func(customerID string) []requests.RoutedTask {
 		ts, err := db.Tasks(ctx, modeltest.Staff, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []models.RoutedTask
+		var out []requests.RoutedTask
 		for _, task := range ts {
 			if task.CustomerID == customerID {
 				out = append(out, task)
@@ -73,11 +82,11 @@ func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *te
 		}
 		return out
 	}
-	if _, err := db.AnswerTask(ctx, customerActor(t, db, a), taskOf(a.ID)[0].ID, models.TaskApproved, ""); err != nil {
+	if _, err := db.AnswerTask(ctx, customerActor(t, db, a), taskOf(a.ID)[0].ID, requests.TaskApproved, ""); err != nil {
 		t.Fatal(err)
 	}
 	mailsBefore := func(customerID string) int {
-		ms, _ := db.Outbox(ctx, modeltest.Staff, models.OutboxFilter{RequestID: r.ID, Kind: models.MailRouting})
+		ms, _ := db.Outbox(ctx, modeltest.Staff, outbox.OutboxFilter{RequestID: r.ID, Kind: outbox.MailRouting})
 		n := 0
 		for _, m := range ms {
 			if m.CustomerID != nil && *m.CustomerID == customerID {
@@ -109,13 +118,13 @@ func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *te
 	}
 	// Charlie, who had nothing, gets a task of its own, mailed with both dates.
 	ct := taskOf(c.ID)
-	if len(ct) != 1 || ct[0].Status != models.TaskPending || ct[0].ContactIDs != `["`+cPhone+`"]` {
+	if len(ct) != 1 || ct[0].Status != requests.TaskPending || ct[0].ContactIDs != `["`+cPhone+`"]` {
 		t.Fatalf("charlie's tasks: %+v", ct)
 	}
 	if d := lastAuditDetails(t, db, "routed_task.create", ct[0].ID); !strings.Contains(d, `"late":true`) {
 		t.Errorf("the late task's audit entry: %s", d)
 	}
-	ms, _ := db.Outbox(ctx, modeltest.Staff, models.OutboxFilter{RequestID: r.ID, Kind: models.MailRouting})
+	ms, _ := db.Outbox(ctx, modeltest.Staff, outbox.OutboxFilter{RequestID: r.ID, Kind: outbox.MailRouting})
 	var charlieMail string
 	for _, m := range ms {
 		if m.ToAddr == "privacy@charlie.example" {
@@ -132,28 +141,28 @@ func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *te
 	if tl := timelineText(t, db, r); !strings.Contains(tl, "Routed to the controllers holding it: BRAVO (amended") || !strings.Contains(tl, "CHARLIE (new task") {
 		t.Errorf("the timeline does not say where the phone was routed:\n%s", tl)
 	}
-	if r.Status != models.StatusWithController {
+	if r.Status != requests.StatusWithController {
 		t.Errorf("status %s, want with_controller", r.Status)
 	}
 
 	// Once every controller answered the request is in progress; a work
 	// email verified then opens a new task at Alpha, whose own task was
 	// answered, and the request waits for it again.
-	for _, cu := range []*models.Customer{b, c} {
-		if _, err := db.AnswerTask(ctx, customerActor(t, db, cu), taskOf(cu.ID)[0].ID, models.TaskApproved, ""); err != nil {
+	for _, cu := range []*customers.Customer{b, c} {
+		if _, err := db.AnswerTask(ctx, customerActor(t, db, cu), taskOf(cu.ID)[0].ID, requests.TaskApproved, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if r, _ = db.Request(ctx, modeltest.Staff, r.ID); r.Status != models.StatusInProgress {
+	if r, _ = db.Request(ctx, modeltest.Staff, r.ID); r.Status != requests.StatusInProgress {
 		t.Fatalf("status %s after every answer", r.Status)
 	}
 	if err := db.VerifyIdentifier(ctx, modeltest.Staff, la(t), r.ID, workEmail, "email_reply", "replied from it", "https://console.example/inbox"); err != nil {
 		t.Fatal(err)
 	}
-	if at := taskOf(a.ID); len(at) != 2 || at[1].Status != models.TaskPending {
+	if at := taskOf(a.ID); len(at) != 2 || at[1].Status != requests.TaskPending {
 		t.Errorf("alpha's tasks after the work email: %+v", at)
 	}
-	if r, _ = db.Request(ctx, modeltest.Staff, r.ID); r.Status != models.StatusWithController {
+	if r, _ = db.Request(ctx, modeltest.Staff, r.ID); r.Status != requests.StatusWithController {
 		t.Errorf("status %s, want with_controller while alpha's new task is open", r.Status)
 	}
 }

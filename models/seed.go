@@ -1,6 +1,11 @@
 package models
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/nyaruka/phonenumbers"
+	store "github.com/sendara/console/models/store"
 	"gorm.io/gorm"
 )
 
@@ -41,33 +47,33 @@ const seedCRMPrefix = "seed-"
 // prepared multi-row INSERTs on SQLite — in one transaction that also
 // writes a single seed.run audit entry with the counts: the seed lands
 // whole or not at all. progress, if set, is called after every batch.
-func (db *DB) Seed(ctx context.Context, actor Actor, customers, contacts int, progress func(done, total int)) (SeedResult, error) {
+func (db *DB) Seed(ctx context.Context, actor store.Actor, customers, contacts int, progress func(done, total int)) (SeedResult, error) {
 	res := SeedResult{Customers: customers}
 	switch {
 	case customers < 1:
-		return res, Invalid("customers", "must be a positive number")
+		return res, errs.Invalid("customers", "must be a positive number")
 	case contacts < 1:
-		return res, Invalid("contacts", "must be a positive number")
+		return res, errs.Invalid("contacts", "must be a positive number")
 	case customers > 10_000:
-		return res, Invalid("customers", "must be at most 10000")
+		return res, errs.Invalid("customers", "must be at most 10000")
 	}
 	res, err := db.seed(ctx, actor, res, contacts, progress)
 	if err == nil {
-		db.committed(ctx)
+		db.Committed(ctx)
 	}
 	return res, err
 }
 
 // seed writes through one connection of its own, given back before the
 // suppression index replays the seed (SQLite has only one).
-func (db *DB) seed(ctx context.Context, actor Actor, res SeedResult, contacts int, progress func(done, total int)) (SeedResult, error) {
+func (db *DB) seed(ctx context.Context, actor store.Actor, res SeedResult, contacts int, progress func(done, total int)) (SeedResult, error) {
 	customers := res.Customers
 	conn, err := db.SQL().Conn(ctx)
 	if err != nil {
 		return res, fmt.Errorf("seed: connect: %w", err)
 	}
 	defer conn.Close()
-	if db.Dialect == SQLite {
+	if db.Dialect == store.SQLite {
 		// The seed is one long transaction of multi-row INSERTs: a page cache
 		// of up to 256 MiB for the indexes being filled (a quarter faster than
 		// the default 2 MiB) and statement journals in memory instead of a
@@ -87,20 +93,20 @@ func (db *DB) seed(ctx context.Context, actor Actor, res SeedResult, contacts in
 	// the COPY below and the audit entry share it.
 	g := db.Gorm.Session(&gorm.Session{Context: ctx, NewDB: true})
 	g.Statement.ConnPool = sqlTx
-	t := &Tx{G: g, Actor: actor, dialect: db.Dialect}
+	t := &store.Tx{G: g, Actor: actor, Dialect: db.Dialect}
 
 	var w seedWriter
-	if db.Dialect == Postgres {
+	if db.Dialect == store.Postgres {
 		w = &pgSeedWriter{conn: conn}
 	} else {
 		w = &sqliteSeedWriter{tx: sqlTx}
 	}
 	defer w.close()
 
-	now := Now()
+	now := store.Now()
 	done := 0
 	for j := 1; j <= customers; j++ {
-		c, created, err := t.seedCustomer(j, now)
+		c, created, err := seedCustomer(t, j, now)
 		if err != nil {
 			return res, err
 		}
@@ -111,7 +117,7 @@ func (db *DB) seed(ctx context.Context, actor Actor, res SeedResult, contacts in
 		if err != nil {
 			return res, fmt.Errorf("seed: customer %s has a malformed id: %w", c.Slug, err)
 		}
-		first, err := t.nextSeedIndex(c.ID)
+		first, err := nextSeedIndex(t, c.ID)
 		if err != nil {
 			return res, err
 		}
@@ -120,7 +126,7 @@ func (db *DB) seed(ctx context.Context, actor Actor, res SeedResult, contacts in
 			n++
 		}
 		if first+n > maxSyntheticPhones {
-			return res, Invalid("contacts", "would give customer %s more than %d seeded contacts", c.Slug, maxSyntheticPhones)
+			return res, errs.Invalid("contacts", "would give customer %s more than %d seeded contacts", c.Slug, maxSyntheticPhones)
 		}
 		for k := first; k < first+n; k += seedBatch {
 			b := newSeedBatch(cid, c.ID, k, min(first+n, k+seedBatch), now, actor)
@@ -136,17 +142,17 @@ func (db *DB) seed(ctx context.Context, actor Actor, res SeedResult, contacts in
 			}
 		}
 	}
-	t.Audit(Audit{Action: "seed.run", ObjectType: "seed", Details: map[string]any{
+	t.Audit(store.Audit{Action: "seed.run", ObjectType: "seed", Details: map[string]any{
 		"customers": res.Customers, "customers_created": res.CustomersCreated, "contacts": res.Contacts,
 		"identifiers": res.Identifiers, "opted_out": res.OptedOut,
 	}})
-	if err := appendAudit(g, db.Dialect, actor, t.audits); err != nil {
+	if err := store.AppendAudit(g, db.Dialect, actor, t.Audits); err != nil {
 		return res, err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return res, fmt.Errorf("seed: commit: %w", err)
 	}
-	if db.Dialect == Postgres {
+	if db.Dialect == store.Postgres {
 		// Fresh statistics, so the planner knows the tables are big before
 		// autovacuum would have got round to them.
 		if err := db.Gorm.WithContext(ctx).Exec("ANALYZE contacts, contact_identifiers, consent_events, consent_states").Error; err != nil {
@@ -178,21 +184,21 @@ func sqlitePragmas(ctx context.Context, conn *sql.Conn, set map[string]string) (
 }
 
 // seedCustomer returns customer seed-j, creating it if missing.
-func (t *Tx) seedCustomer(j int, now time.Time) (*Customer, bool, error) {
+func seedCustomer(t *store.Tx, j int, now time.Time) (*customers.Customer, bool, error) {
 	slug := fmt.Sprintf("seed-%d", j)
-	var c Customer
+	var c customers.Customer
 	err := t.G.Where("slug = ?", slug).Limit(1).Find(&c).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("seed: find customer %s: %w", slug, err)
 	}
 	if c.ID != "" {
-		if c.Status != CustomerActive {
-			return nil, false, &ConflictError{Field: "customers", Message: fmt.Sprintf("customer %s is %s: seed only adds to active customers", slug, c.Status)}
+		if c.Status != customers.CustomerActive {
+			return nil, false, &errs.ConflictError{Field: "customers", Message: fmt.Sprintf("customer %s is %s: seed only adds to active customers", slug, c.Status)}
 		}
 		return &c, false, nil
 	}
-	c = Customer{ID: uuid.Must(uuid.NewV7()).String(), Slug: slug, Name: fmt.Sprintf("Seed Customer %d", j),
-		ContactEmail: "privacy@" + slug + ".example", CRMType: "other", Status: CustomerActive, CreatedAt: now, UpdatedAt: now}
+	c = customers.Customer{ID: uuid.Must(uuid.NewV7()).String(), Slug: slug, Name: fmt.Sprintf("Seed Customer %d", j),
+		ContactEmail: "privacy@" + slug + ".example", CRMType: "other", Status: customers.CustomerActive, CreatedAt: now, UpdatedAt: now}
 	if err := t.G.Create(&c).Error; err != nil {
 		return nil, false, fmt.Errorf("seed: create customer %s: %w", slug, err)
 	}
@@ -201,9 +207,9 @@ func (t *Tx) seedCustomer(j int, now time.Time) (*Customer, bool, error) {
 
 // nextSeedIndex is one past the highest seeded index of the customer, read
 // from the CRM ids seeding gives, so a second run continues the numbering.
-func (t *Tx) nextSeedIndex(customerID string) (int, error) {
+func nextSeedIndex(t *store.Tx, customerID string) (int, error) {
 	var top sql.NullString
-	err := t.G.Model(&Contact{}).Select("MAX(crm_id)").
+	err := t.G.Model(&consent.Contact{}).Select("MAX(crm_id)").
 		Where("customer_id = ? AND crm_id >= ? AND crm_id < ?", customerID, seedCRMPrefix, seedCRMPrefix+"~").Scan(&top).Error
 	if err != nil {
 		return 0, fmt.Errorf("seed: find seeded contacts: %w", err)
@@ -327,19 +333,19 @@ type seedRows struct {
 	customer     uuid.UUID
 	customerText string
 	now          time.Time
-	actor        Actor
+	actor        store.Actor
 	contacts     []seedContact
 	optOuts      []int // indexes into contacts
 }
 
-func newSeedBatch(customer uuid.UUID, customerText string, from, to int, now time.Time, actor Actor) *seedRows {
+func newSeedBatch(customer uuid.UUID, customerText string, from, to int, now time.Time, actor store.Actor) *seedRows {
 	b := &seedRows{customer: customer, customerText: customerText, now: now, actor: actor,
 		contacts: make([]seedContact, 0, to-from)}
 	salt := uint64(customer[15]) | uint64(customer[14])<<8 | uint64(customer[13])<<16
 	for k := from; k < to; k++ {
 		first, last := seedName(salt, k)
 		name := titleCase(first) + " " + titleCase(last)
-		c := seedContact{id: uuid.Must(uuid.NewV7()), name: name, key: nameKey(name),
+		c := seedContact{id: uuid.Must(uuid.NewV7()), name: name, key: consent.NameKey(name),
 			crm:   fmt.Sprintf("%s%09d", seedCRMPrefix, k),
 			phone: SyntheticPhone(k), email: fmt.Sprintf("%s.%s.%d@example.com", first, last, k),
 			suppressed: k%10 == 9}
@@ -374,28 +380,29 @@ func (b *seedRows) contactRow(i int, id func(uuid.UUID, string) any) []any {
 
 func (b *seedRows) identRow(i int, id func(uuid.UUID, string) any) []any {
 	c := &b.contacts[i/2]
-	value, kind := c.phone, KindPhone
+	value, kind := c.phone, store.KindPhone
 	if i%2 == 1 {
-		value, kind = c.email, KindEmail
+		value, kind = c.email, store.KindEmail
 	}
 	return []any{id(b.customer, b.customerText), value, kind, id(c.id, c.idText), b.now}
 }
 
 func (b *seedRows) eventRow(i int, id func(uuid.UUID, string) any) []any {
 	c := &b.contacts[b.optOuts[i]]
-	return []any{id(b.customer, b.customerText), id(c.eventID, c.eventIDText), id(c.id, c.idText), c.phone, ChannelAll, OptOut,
-		ReasonOptOut, "manual", seedEvidence, b.actor.Type, b.actor.ID, b.actor.Label, c.optedOutAt, b.now}
+	return []any{id(b.customer, b.customerText), id(c.eventID, c.eventIDText), id(c.id, c.idText), c.phone, consent.ChannelAll, consent.OptOut,
+		consent.ReasonOptOut, "manual", seedEvidence, b.actor.Type, b.actor.ID, b.actor.Label, c.optedOutAt, b.now}
 }
 
 // stateRow: one lookup row per real channel of each opt-out.
 func (b *seedRows) stateRow(i int, id func(uuid.UUID, string) any) []any {
-	c := &b.contacts[b.optOuts[i/len(Channels)]]
-	return []any{id(b.customer, b.customerText), id(c.id, c.idText), Channels[i%len(Channels)], true, ReasonOptOut,
+	c := &b.contacts[b.optOuts[i/len(consent.Channels)]]
+	return []any{id(b.customer, b.customerText), id(c.id, c.idText), consent.Channels[i%len(consent.Channels)], true, consent.ReasonOptOut,
 		c.optedOutAt, id(c.eventID, c.eventIDText)}
 }
 
 func uuidBinary(u uuid.UUID, _ string) any { return u }
-func uuidText(_ uuid.UUID, s string) any   { return s }
+
+func uuidText(_ uuid.UUID, s string) any { return s }
 
 type seedWriter interface {
 	write(ctx context.Context, b *seedRows) error
@@ -424,7 +431,7 @@ func (w *pgSeedWriter) write(ctx context.Context, b *seedRows) error {
 			{"contacts", seedContactCols, len(b.contacts), b.contactRow},
 			{"contact_identifiers", seedIdentCols, 2 * len(b.contacts), b.identRow},
 			{"consent_events", seedEventCols, len(b.optOuts), b.eventRow},
-			{"consent_states", seedStateCols, len(Channels) * len(b.optOuts), b.stateRow},
+			{"consent_states", seedStateCols, len(consent.Channels) * len(b.optOuts), b.stateRow},
 		} {
 			if tbl.n == 0 {
 				continue
@@ -469,7 +476,7 @@ func (w *sqliteSeedWriter) write(ctx context.Context, b *seedRows) error {
 		{"contacts", seedContactCols, len(b.contacts), b.contactRow},
 		{"contact_identifiers", seedIdentCols, 2 * len(b.contacts), b.identRow},
 		{"consent_events", seedEventCols, len(b.optOuts), b.eventRow},
-		{"consent_states", seedStateCols, len(Channels) * len(b.optOuts), b.stateRow},
+		{"consent_states", seedStateCols, len(consent.Channels) * len(b.optOuts), b.stateRow},
 	} {
 		per := sqliteParamsPerInsert / len(tbl.cols)
 		for from := 0; from < tbl.n; from += per {

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // count runs a COUNT query.
@@ -57,7 +59,7 @@ func TestSeedSpreadsContactsOverSeedCustomersWithAPhoneAndAnEmailEach(t *testing
 			t.Errorf("%s has %d contacts, want %d", slug, got, n)
 		}
 	}
-	for kind, n := range map[string]int{models.KindPhone: 1000, models.KindEmail: 1000} {
+	for kind, n := range map[string]int{store.KindPhone: 1000, store.KindEmail: 1000} {
 		if got := count(t, db, "SELECT COUNT(*) FROM contact_identifiers WHERE kind = ?", kind); got != n {
 			t.Errorf("%d %s identifiers, want %d", got, kind, n)
 		}
@@ -77,12 +79,12 @@ func TestSeedOptsOutATenthWithLedgerStateAndFlagInAgreement(t *testing.T) {
 	if suppressed != 50 {
 		t.Errorf("%d of 500 contacts suppressed, want 50 (a tenth)", suppressed)
 	}
-	if got := count(t, db, "SELECT COUNT(*) FROM consent_events WHERE kind = ? AND channel = ?", models.OptOut, models.ChannelAll); got != suppressed {
+	if got := count(t, db, "SELECT COUNT(*) FROM consent_events WHERE kind = ? AND channel = ?", consent.OptOut, consent.ChannelAll); got != suppressed {
 		t.Errorf("%d opt-out events, want one per suppressed contact (%d)", got, suppressed)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM consent_states s JOIN contacts c ON c.customer_id = s.customer_id AND c.id = s.contact_id
 		JOIN consent_events e ON e.customer_id = s.customer_id AND e.id = s.event_id AND e.contact_id = s.contact_id
-		WHERE s.suppressed = ? AND s.reason = ? AND c.suppressed = ?`, true, models.ReasonOptOut, true); got != 2*suppressed {
+		WHERE s.suppressed = ? AND s.reason = ? AND c.suppressed = ?`, true, consent.ReasonOptOut, true); got != 2*suppressed {
 		t.Errorf("%d suppressed states tied to their event and a suppressed contact, want %d (two channels each)", got, 2*suppressed)
 	}
 	// The suppression check, the pipeline's question, agrees with the flag.
@@ -95,7 +97,7 @@ func TestSeedOptsOutATenthWithLedgerStateAndFlagInAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		id, err := models.NormalizeIdentifier("to", r.Value, "US")
+		id, err := store.NormalizeIdentifier("to", r.Value, "US")
 		if err != nil {
 			t.Fatalf("seeded identifier %q does not normalize: %v", r.Value, err)
 		}
@@ -103,7 +105,7 @@ func TestSeedOptsOutATenthWithLedgerStateAndFlagInAgreement(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Suppressed != r.Suppressed || (s.Suppressed && (s.Reason != models.ReasonOptOut || s.Since == nil)) {
+		if s.Suppressed != r.Suppressed || (s.Suppressed && (s.Reason != consent.ReasonOptOut || s.Since == nil)) {
 			t.Errorf("CheckSuppression(%s) = %+v, contact suppressed = %v", r.Value, s, r.Suppressed)
 		}
 	}
@@ -114,7 +116,7 @@ func TestSeedIdentifiersAreAlreadyNormalized(t *testing.T) {
 	db := modeltest.Open(t)
 	seed(t, db, 1, 300)
 
-	var ids []models.ContactIdentifier
+	var ids []consent.ContactIdentifier
 	if err := db.Gorm.WithContext(t.Context()).Find(&ids).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestSeedIdentifiersAreAlreadyNormalized(t *testing.T) {
 		t.Fatalf("%d identifiers, want 600", len(ids))
 	}
 	for _, ci := range ids {
-		got, err := models.NormalizeIdentifier("to", ci.Value, "US")
+		got, err := store.NormalizeIdentifier("to", ci.Value, "US")
 		if err != nil || got.Value != ci.Value || got.Kind != ci.Kind {
 			t.Errorf("NormalizeIdentifier(%q) = %+v, %v; want it unchanged as a %s", ci.Value, got, err, ci.Kind)
 		}
@@ -136,7 +138,7 @@ func TestSeedWritesOneAuditEntryAndKeepsTheChainIntact(t *testing.T) {
 
 	seed(t, db, 2, 40)
 
-	var es []models.AuditEvent
+	var es []store.AuditEvent
 	if err := db.Gorm.WithContext(t.Context()).Where("seq > ?", before).Order("seq").Find(&es).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +205,7 @@ func TestSyntheticPhonesAreDistinctValidE164(t *testing.T) {
 	seen := map[string]bool{}
 	for _, k := range []int{0, 1, 9_999, 10_000, 123_456, 1_000_000, 5_000_000, 99_999_999} {
 		p := models.SyntheticPhone(k)
-		id, err := models.NormalizeIdentifier("to", p, "US")
+		id, err := store.NormalizeIdentifier("to", p, "US")
 		if err != nil || id.Value != p {
 			t.Errorf("SyntheticPhone(%d) = %q normalizes to %q, %v", k, p, id.Value, err)
 		}

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-
 	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
-func login(t testing.TB, db *models.DB, email, password string) *models.LoginResult {
+func login(t testing.TB, db *models.DB, email, password string) *accounts.LoginResult {
 	t.Helper()
 	res, err := db.Login(t.Context(), email, password, testIP, "test agent", testPolicy)
 	if err != nil {
@@ -29,15 +30,15 @@ func TestLoginAsksForASecondFactorFromStaffRolesOnly(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	tests := []struct {
-		role     models.Role
+		role     accounts.Role
 		customer string
 		needsMFA bool
 	}{
-		{models.RoleStaffAdmin, "", true},
-		{models.RolePrivacyOfficer, "", true},
-		{models.RoleAuditor, "", true},
-		{models.RoleCustomerAdmin, acme.ID, false},
-		{models.RoleCustomerAgent, acme.ID, false},
+		{accounts.RoleStaffAdmin, "", true},
+		{accounts.RolePrivacyOfficer, "", true},
+		{accounts.RoleAuditor, "", true},
+		{accounts.RoleCustomerAdmin, acme.ID, false},
+		{accounts.RoleCustomerAgent, acme.ID, false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.role), func(t *testing.T) {
@@ -67,7 +68,7 @@ func TestLoginIsAudited(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 
 	login(t, db, u.Email, goodPassword)
 
@@ -81,11 +82,11 @@ func TestLoginWithAWrongPasswordFailsAndIsAudited(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 
 	res, err := db.Login(t.Context(), u.Email, "not the right passphrase", testIP, "test", testPolicy)
 
-	if !errors.Is(err, models.ErrBadCredentials) || res != nil {
+	if !errors.Is(err, accounts.ErrBadCredentials) || res != nil {
 		t.Fatalf("Login with a wrong password = %v, %v; want nil, ErrBadCredentials", res, err)
 	}
 	e := onlyAuditEvent(t, db, "user.login_failed")
@@ -100,7 +101,7 @@ func TestLoginWithAnUnknownEmailGivesTheSameAnswer(t *testing.T) {
 
 	_, err := db.Login(t.Context(), "nobody@example.com", goodPassword, testIP, "test", testPolicy)
 
-	if !errors.Is(err, models.ErrBadCredentials) {
+	if !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Fatalf("Login with an unknown email = %v, want ErrBadCredentials", err)
 	}
 	if e := onlyAuditEvent(t, db, "user.login_failed"); e.ActorLabel != "nobody@example.com" {
@@ -111,7 +112,7 @@ func TestLoginWithAnUnknownEmailGivesTheSameAnswer(t *testing.T) {
 func TestLoginWithTheEmailInAnotherCaseWorks(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
 
 	res := login(t, db, "  Officer@Sendara.TEST ", goodPassword)
 
@@ -123,40 +124,40 @@ func TestLoginWithTheEmailInAnotherCaseWorks(t *testing.T) {
 func TestLoginIsRateLimitedPerAccount(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for i := range models.AccountThrottle.Free {
-		if _, err := db.Login(t.Context(), u.Email, "wrong guess number "+fmt.Sprint(i), testIP, "test", testPolicy); !errors.Is(err, models.ErrBadCredentials) {
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
+	for i := range store.AccountThrottle.Free {
+		if _, err := db.Login(t.Context(), u.Email, "wrong guess number "+fmt.Sprint(i), testIP, "test", testPolicy); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Fatalf("failure %d: %v, want ErrBadCredentials", i+1, err)
 		}
 	}
 
 	_, err := db.Login(t.Context(), u.Email, goodPassword, "198.51.100.7", "test", testPolicy)
 
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if !errors.As(err, &rl) || rl.Scope != "account" {
-		t.Fatalf("Login after %d failures = %v, want a RateLimitError on the account", models.AccountThrottle.Free, err)
+		t.Fatalf("Login after %d failures = %v, want a RateLimitError on the account", store.AccountThrottle.Free, err)
 	}
-	if rl.RetryAfter <= 0 || rl.RetryAfter > models.AccountThrottle.Base {
-		t.Errorf("RetryAfter = %v, want a short wait within (0, %v]", rl.RetryAfter, models.AccountThrottle.Base)
+	if rl.RetryAfter <= 0 || rl.RetryAfter > store.AccountThrottle.Base {
+		t.Errorf("RetryAfter = %v, want a short wait within (0, %v]", rl.RetryAfter, store.AccountThrottle.Base)
 	}
 }
 
 func TestLoginIsRateLimitedPerAddress(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for i := range models.AddressThrottle.Free {
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
+	for i := range store.AddressThrottle.Free {
 		email := fmt.Sprintf("guess%d@example.com", i)
-		if _, err := db.Login(t.Context(), email, goodPassword, testIP, "test", testPolicy); !errors.Is(err, models.ErrBadCredentials) {
+		if _, err := db.Login(t.Context(), email, goodPassword, testIP, "test", testPolicy); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Fatalf("failure %d: %v, want ErrBadCredentials", i+1, err)
 		}
 	}
 
 	_, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test", testPolicy)
 
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if !errors.As(err, &rl) || rl.Scope != "address" {
-		t.Fatalf("Login after %d failures from one address = %v, want a RateLimitError on the address", models.AddressThrottle.Free, err)
+		t.Fatalf("Login after %d failures from one address = %v, want a RateLimitError on the address", store.AddressThrottle.Free, err)
 	}
 	if _, err := db.Login(t.Context(), u.Email, goodPassword, "198.51.100.7", "test", testPolicy); err != nil {
 		t.Errorf("Login from another address = %v, want it allowed", err)
@@ -166,14 +167,14 @@ func TestLoginIsRateLimitedPerAddress(t *testing.T) {
 func TestSuccessfulLoginClearsTheAccountsFailures(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
 	fail := func() {
 		t.Helper()
-		if _, err := db.Login(t.Context(), u.Email, "a mistyped passphrase", testIP, "test", testPolicy); !errors.Is(err, models.ErrBadCredentials) {
+		if _, err := db.Login(t.Context(), u.Email, "a mistyped passphrase", testIP, "test", testPolicy); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Fatalf("failed Login = %v, want ErrBadCredentials", err)
 		}
 	}
-	for range models.AccountThrottle.Free - 1 {
+	for range store.AccountThrottle.Free - 1 {
 		fail()
 	}
 	login(t, db, u.Email, goodPassword)
@@ -188,7 +189,7 @@ func TestLoginStartsAFreshSessionEachTime(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 
 	first := login(t, db, u.Email, goodPassword)
 	second := login(t, db, u.Email, goodPassword)
@@ -207,14 +208,14 @@ func TestCancelledCustomersUserCannotLogIn(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	if err := db.CancelCustomer(t.Context(), modeltest.Staff, acme.ID); err != nil {
 		t.Fatalf("CancelCustomer: %v", err)
 	}
 
 	_, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test", testPolicy)
 
-	if !errors.Is(err, models.ErrBadCredentials) {
+	if !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Fatalf("Login for a cancelled customer = %v, want ErrBadCredentials", err)
 	}
 	if d := detailsOf(t, onlyAuditEvent(t, db, "user.login_failed")); d["reason"] != "customer_inactive" {
@@ -228,7 +229,7 @@ func TestLoadSessionReturnsTheSignedInUser(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	res := login(t, db, u.Email, goodPassword)
 
 	s, got, err := db.LoadSession(t.Context(), res.Token, testPolicy)
@@ -236,7 +237,7 @@ func TestLoadSessionReturnsTheSignedInUser(t *testing.T) {
 		t.Fatalf("LoadSession: %v", err)
 	}
 
-	if got.ID != u.ID || s.UserID != u.ID || got.Role() != models.RoleCustomerAgent {
+	if got.ID != u.ID || s.UserID != u.ID || got.Role() != accounts.RoleCustomerAgent {
 		t.Errorf("LoadSession = session of %s, user %s (%s); want %s as customer_agent", s.UserID, got.ID, got.Role(), u.ID)
 	}
 	if s.IDHash == res.Token {
@@ -248,10 +249,10 @@ func TestLoadSessionRefusesTokensOfNoLiveSession(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	live := login(t, db, u.Email, goodPassword).Token
 	pastAbsolute, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test",
-		models.SessionPolicy{Idle: time.Hour, Absolute: -time.Second})
+		accounts.SessionPolicy{Idle: time.Hour, Absolute: -time.Second})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -259,16 +260,16 @@ func TestLoadSessionRefusesTokensOfNoLiveSession(t *testing.T) {
 	tests := []struct {
 		name   string
 		token  string
-		policy models.SessionPolicy
+		policy accounts.SessionPolicy
 	}{
 		{"an empty token", "", testPolicy},
 		{"a token never issued", "bm90LWEtdG9rZW4", testPolicy},
-		{"a session idle longer than the policy allows", live, models.SessionPolicy{Idle: -time.Second, Absolute: time.Hour}},
+		{"a session idle longer than the policy allows", live, accounts.SessionPolicy{Idle: -time.Second, Absolute: time.Hour}},
 		{"a session past its absolute limit", pastAbsolute.Token, testPolicy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := db.LoadSession(t.Context(), tt.token, tt.policy); !errors.Is(err, models.ErrNoSession) {
+			if _, _, err := db.LoadSession(t.Context(), tt.token, tt.policy); !errors.Is(err, accounts.ErrNoSession) {
 				t.Errorf("LoadSession = %v, want ErrNoSession", err)
 			}
 		})
@@ -279,19 +280,19 @@ func TestAnIdleSessionStaysEndedUnderALaterPolicy(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	token := login(t, db, u.Email, goodPassword).Token
 	// The session was last seen two hours ago.
-	if err := db.Gorm.Exec("UPDATE sessions SET last_seen_at = ?", models.Now().Add(-2*time.Hour)).Error; err != nil {
+	if err := db.Gorm.Exec("UPDATE sessions SET last_seen_at = ?", store.Now().Add(-2*time.Hour)).Error; err != nil {
 		t.Fatalf("age the session: %v", err)
 	}
-	if _, _, err := db.LoadSession(t.Context(), token, models.SessionPolicy{Idle: time.Hour, Absolute: 12 * time.Hour}); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), token, accounts.SessionPolicy{Idle: time.Hour, Absolute: 12 * time.Hour}); !errors.Is(err, accounts.ErrNoSession) {
 		t.Fatalf("LoadSession after two idle hours with a one-hour limit = %v, want ErrNoSession", err)
 	}
 
-	_, _, err := db.LoadSession(t.Context(), token, models.SessionPolicy{Idle: 24 * time.Hour, Absolute: 48 * time.Hour})
+	_, _, err := db.LoadSession(t.Context(), token, accounts.SessionPolicy{Idle: 24 * time.Hour, Absolute: 48 * time.Hour})
 
-	if !errors.Is(err, models.ErrNoSession) {
+	if !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession of an ended session under a laxer policy = %v, want ErrNoSession", err)
 	}
 }
@@ -300,14 +301,14 @@ func TestLogoutEndsTheSessionAndIsAudited(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	res := login(t, db, u.Email, goodPassword)
 
 	if err := db.Logout(t.Context(), u.Actor(testIP), res.Token); err != nil {
 		t.Fatalf("Logout: %v", err)
 	}
 
-	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession after Logout = %v, want ErrNoSession", err)
 	}
 	if e := onlyAuditEvent(t, db, "user.logout"); e.ActorID != u.ID || e.ObjectID != u.ID {
@@ -319,16 +320,16 @@ func TestSessionOfAUserDisabledBehindItsBackStopsWorking(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	res := login(t, db, u.Email, goodPassword)
 	// Disabled without ending the sessions, as a direct database edit would.
-	if err := db.Gorm.Exec("UPDATE users SET disabled_at = ? WHERE id = ?", models.Now(), u.ID).Error; err != nil {
+	if err := db.Gorm.Exec("UPDATE users SET disabled_at = ? WHERE id = ?", store.Now(), u.ID).Error; err != nil {
 		t.Fatalf("disable user: %v", err)
 	}
 
 	_, _, err := db.LoadSession(t.Context(), res.Token, testPolicy)
 
-	if !errors.Is(err, models.ErrNoSession) {
+	if !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession for a disabled user = %v, want ErrNoSession", err)
 	}
 }
@@ -337,14 +338,14 @@ func TestSessionOfACancelledCustomersUserStopsWorking(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	res := login(t, db, u.Email, goodPassword)
 
 	if err := db.CancelCustomer(t.Context(), modeltest.Staff, acme.ID); err != nil {
 		t.Fatalf("CancelCustomer: %v", err)
 	}
 
-	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession for a cancelled customer's user = %v, want ErrNoSession", err)
 	}
 }
@@ -353,9 +354,9 @@ func TestSessionOfACancelledCustomersUserStopsWorking(t *testing.T) {
 
 // enrolled signs in a staff user, enrols TOTP and returns a fresh login
 // that still has to pass the second factor, with the recovery codes.
-func enrolled(t *testing.T, db *models.DB) (res *models.LoginResult, secret string, codes []string) {
+func enrolled(t *testing.T, db *models.DB) (res *accounts.LoginResult, secret string, codes []string) {
 	t.Helper()
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
 	first := login(t, db, u.Email, goodPassword)
 	key, err := db.BeginTOTP(t.Context(), first.User)
 	if err != nil {
@@ -396,14 +397,14 @@ func mfaPassed(t *testing.T, db *models.DB, token string) bool {
 func TestConfirmTOTPEnablesTheFactorAndPassesTheSession(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
 	res := login(t, db, u.Email, goodPassword)
 	key, err := db.BeginTOTP(t.Context(), res.User)
 	if err != nil {
 		t.Fatalf("BeginTOTP: %v", err)
 	}
-	if key.Secret() == "" || key.Issuer() != models.TOTPIssuer || key.AccountName() != u.Email {
-		t.Fatalf("BeginTOTP key = %s, want a secret issued by %q for %s", key.URL(), models.TOTPIssuer, u.Email)
+	if key.Secret() == "" || key.Issuer() != accounts.TOTPIssuer || key.AccountName() != u.Email {
+		t.Fatalf("BeginTOTP key = %s, want a secret issued by %q for %s", key.URL(), accounts.TOTPIssuer, u.Email)
 	}
 	code, err := totp.GenerateCode(key.Secret(), time.Now())
 	if err != nil {
@@ -415,8 +416,8 @@ func TestConfirmTOTPEnablesTheFactorAndPassesTheSession(t *testing.T) {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
 
-	if len(codes) != models.RecoveryCodeCount {
-		t.Errorf("ConfirmTOTP gave %d recovery codes, want %d", len(codes), models.RecoveryCodeCount)
+	if len(codes) != accounts.RecoveryCodeCount {
+		t.Errorf("ConfirmTOTP gave %d recovery codes, want %d", len(codes), accounts.RecoveryCodeCount)
 	}
 	seen := map[string]bool{}
 	for _, c := range codes {
@@ -426,8 +427,8 @@ func TestConfirmTOTPEnablesTheFactorAndPassesTheSession(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if left, err := db.RecoveryCodesLeft(t.Context(), u.ID); err != nil || left != models.RecoveryCodeCount {
-		t.Errorf("RecoveryCodesLeft = %d, %v; want %d", left, err, models.RecoveryCodeCount)
+	if left, err := db.RecoveryCodesLeft(t.Context(), u.ID); err != nil || left != accounts.RecoveryCodeCount {
+		t.Errorf("RecoveryCodesLeft = %d, %v; want %d", left, err, accounts.RecoveryCodeCount)
 	}
 	if !loadUser(t, db, u.ID).HasTOTP() {
 		t.Errorf("the user has no TOTP after ConfirmTOTP")
@@ -440,7 +441,7 @@ func TestConfirmTOTPEnablesTheFactorAndPassesTheSession(t *testing.T) {
 func TestConfirmTOTPRefusesAWrongCode(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
 	res := login(t, db, u.Email, goodPassword)
 	key, err := db.BeginTOTP(t.Context(), res.User)
 	if err != nil {
@@ -458,7 +459,7 @@ func TestConfirmTOTPRefusesAWrongCode(t *testing.T) {
 func TestBeginTOTPKeepsThePendingKeyUntilConfirmed(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", "")
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", "")
 	first, err := db.BeginTOTP(t.Context(), u)
 	if err != nil {
 		t.Fatalf("first BeginTOTP: %v", err)
@@ -507,7 +508,7 @@ func TestTOTPCodeWorksOnlyOnce(t *testing.T) {
 	again := login(t, db, res.User.Email, goodPassword)
 	err := db.VerifySecondFactor(t.Context(), again.User.Actor(testIP), again.Token, again.User, code)
 
-	if !errors.Is(err, models.ErrBadCode) {
+	if !errors.Is(err, accounts.ErrBadCode) {
 		t.Errorf("replaying a used TOTP code = %v, want ErrBadCode", err)
 	}
 	if mfaPassed(t, db, again.Token) {
@@ -531,14 +532,14 @@ func TestRecoveryCodeWorksOnlyOnce(t *testing.T) {
 	again := login(t, db, res.User.Email, goodPassword)
 	err := db.VerifySecondFactor(t.Context(), actor, again.Token, again.User, codes[3])
 
-	if !errors.Is(err, models.ErrBadCode) {
+	if !errors.Is(err, accounts.ErrBadCode) {
 		t.Errorf("second use of the recovery code = %v, want ErrBadCode", err)
 	}
 	if mfaPassed(t, db, again.Token) {
 		t.Errorf("a spent recovery code passed the session")
 	}
-	if left, _ := db.RecoveryCodesLeft(t.Context(), res.User.ID); left != models.RecoveryCodeCount-1 {
-		t.Errorf("RecoveryCodesLeft = %d, want %d", left, models.RecoveryCodeCount-1)
+	if left, _ := db.RecoveryCodesLeft(t.Context(), res.User.ID); left != accounts.RecoveryCodeCount-1 {
+		t.Errorf("RecoveryCodesLeft = %d, want %d", left, accounts.RecoveryCodeCount-1)
 	}
 }
 
@@ -558,21 +559,21 @@ func TestTooManyWrongCodesEndTheSession(t *testing.T) {
 	db := modeltest.Open(t)
 	res, _, _ := enrolled(t, db)
 	actor := res.User.Actor(testIP)
-	for i := 1; i < models.MaxMFAFailures; i++ {
-		if err := db.VerifySecondFactor(t.Context(), actor, res.Token, res.User, "12345x"); !errors.Is(err, models.ErrBadCode) {
+	for i := 1; i < accounts.MaxMFAFailures; i++ {
+		if err := db.VerifySecondFactor(t.Context(), actor, res.Token, res.User, "12345x"); !errors.Is(err, accounts.ErrBadCode) {
 			t.Fatalf("wrong code %d = %v, want ErrBadCode", i, err)
 		}
 	}
 
 	err := db.VerifySecondFactor(t.Context(), actor, res.Token, res.User, "12345x")
 
-	if !errors.Is(err, models.ErrTooManyCodes) {
-		t.Fatalf("wrong code %d = %v, want ErrTooManyCodes", models.MaxMFAFailures, err)
+	if !errors.Is(err, accounts.ErrTooManyCodes) {
+		t.Fatalf("wrong code %d = %v, want ErrTooManyCodes", accounts.MaxMFAFailures, err)
 	}
-	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession after too many wrong codes = %v, want ErrNoSession", err)
 	}
-	if n := len(auditEvents(t, db, "user.mfa_failed")); n != models.MaxMFAFailures {
-		t.Errorf("user.mfa_failed events = %d, want %d", n, models.MaxMFAFailures)
+	if n := len(auditEvents(t, db, "user.mfa_failed")); n != accounts.MaxMFAFailures {
+		t.Errorf("user.mfa_failed events = %d, want %d", n, accounts.MaxMFAFailures)
 	}
 }

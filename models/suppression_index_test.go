@@ -1,6 +1,13 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
+
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"fmt"
 	"os"
@@ -10,20 +17,21 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // sameAnswers checks that the in-memory index answers every identifier on
 // every channel exactly as the database does.
-func sameAnswers(t *testing.T, db *models.DB, step string, customers []*models.Customer, values []string) {
+func sameAnswers(t *testing.T, db *models.DB, step string, customers []*customers.Customer, values []string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, c := range customers {
 		for _, v := range values {
-			id, err := models.NormalizeIdentifier("to", v, "US")
+			id, err := store.NormalizeIdentifier("to", v, "US")
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, ch := range []string{"", models.ChannelAll, models.ChannelIMessage, models.ChannelFaceTime} {
+			for _, ch := range []string{"", consent.ChannelAll, consent.ChannelIMessage, consent.ChannelFaceTime} {
 				got, err := db.CheckSuppression(ctx, c.ID, id, ch)
 				if err != nil {
 					t.Fatal(err)
@@ -36,7 +44,7 @@ func sameAnswers(t *testing.T, db *models.DB, step string, customers []*models.C
 					t.Errorf("%s: %s %s on %q: index %v, database %v", step, c.Slug, v, ch, answer(got), answer(want))
 				}
 			}
-			batch, err := db.CheckSuppressions(ctx, c.ID, []models.Identifier{id, id}, "")
+			batch, err := db.CheckSuppressions(ctx, c.ID, []store.Identifier{id, id}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +56,7 @@ func sameAnswers(t *testing.T, db *models.DB, step string, customers []*models.C
 	}
 }
 
-func answer(s models.Suppression) string {
+func answer(s consent.Suppression) string {
 	since := "-"
 	if s.Since != nil {
 		since = s.Since.Format(time.RFC3339Nano)
@@ -63,18 +71,18 @@ func TestSuppressionIndexAgreesWithTheDatabase(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := mustCustomer(t, db, "acme"), mustCustomer(t, db, "other")
-	customers := []*models.Customer{acme, other}
+	tenants := []*customers.Customer{acme, other}
 	values := []string{"+14155550101", "+14155550102", "+14155550103", "+14155550104", "+14155550105",
 		"+14155550106", "ann@example.com", janePhone, janeEmail, "+14155550199"}
-	mk := func(c *models.Customer, ids ...string) *models.Contact {
+	mk := func(c *customers.Customer, ids ...string) *consent.Contact {
 		t.Helper()
-		contact, err := db.CreateContact(ctx, modeltest.Staff, c.ID, models.ContactInput{Identifiers: ids}, "US")
+		contact, err := db.CreateContact(ctx, modeltest.Staff, c.ID, consent.ContactInput{Identifiers: ids}, "US")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return contact
 	}
-	consent := func(c *models.Customer, in models.ConsentInput) {
+	record := func(c *customers.Customer, in consent.ConsentInput) {
 		t.Helper()
 		if _, err := db.RecordConsent(ctx, modeltest.Staff, c.ID, in, "US"); err != nil {
 			t.Fatal(err)
@@ -85,57 +93,57 @@ func TestSuppressionIndexAgreesWithTheDatabase(t *testing.T) {
 	mk(acme, "+14155550102")
 	mk(acme, "+14155550103")
 	mk(other, "+14155550102")
-	sameAnswers(t, db, "contacts created", customers, values)
+	sameAnswers(t, db, "contacts created", tenants, values)
 
-	consent(acme, models.ConsentInput{To: "+14155550101", Kind: models.OptOut, OccurredAt: base})
-	consent(acme, models.ConsentInput{To: "+14155550102", Kind: models.OptOut, Channel: models.ChannelIMessage, Reason: models.ReasonRestriction, OccurredAt: base.Add(time.Hour)})
-	consent(acme, models.ConsentInput{To: "+14155550102", Kind: models.OptOut, Channel: models.ChannelFaceTime, Reason: models.ReasonObjection, OccurredAt: base})
-	consent(acme, models.ConsentInput{To: "+14155550104", Kind: models.OptOut, OccurredAt: base}) // unknown: a contact is created
-	sameAnswers(t, db, "opt-outs", customers, values)
+	record(acme, consent.ConsentInput{To: "+14155550101", Kind: consent.OptOut, OccurredAt: base})
+	record(acme, consent.ConsentInput{To: "+14155550102", Kind: consent.OptOut, Channel: consent.ChannelIMessage, Reason: consent.ReasonRestriction, OccurredAt: base.Add(time.Hour)})
+	record(acme, consent.ConsentInput{To: "+14155550102", Kind: consent.OptOut, Channel: consent.ChannelFaceTime, Reason: consent.ReasonObjection, OccurredAt: base})
+	record(acme, consent.ConsentInput{To: "+14155550104", Kind: consent.OptOut, OccurredAt: base}) // unknown: a contact is created
+	sameAnswers(t, db, "opt-outs", tenants, values)
 
-	consent(acme, models.ConsentInput{To: "+14155550103", Kind: models.OptIn, Evidence: "signed form", OccurredAt: base.Add(2 * time.Hour)})
-	consent(acme, models.ConsentInput{To: "+14155550103", Kind: models.OptOut, OccurredAt: base.Add(time.Hour)}) // older than the opt-in
-	consent(acme, models.ConsentInput{To: "+14155550104", Kind: models.OptIn, Channel: models.ChannelFaceTime, Evidence: "call recording", OccurredAt: base.Add(time.Hour)})
-	sameAnswers(t, db, "opt-ins", customers, values)
+	record(acme, consent.ConsentInput{To: "+14155550103", Kind: consent.OptIn, Evidence: "signed form", OccurredAt: base.Add(2 * time.Hour)})
+	record(acme, consent.ConsentInput{To: "+14155550103", Kind: consent.OptOut, OccurredAt: base.Add(time.Hour)}) // older than the opt-in
+	record(acme, consent.ConsentInput{To: "+14155550104", Kind: consent.OptIn, Channel: consent.ChannelFaceTime, Evidence: "call recording", OccurredAt: base.Add(time.Hour)})
+	sameAnswers(t, db, "opt-ins", tenants, values)
 
 	// The person's suppression follows identifiers added to and taken off
 	// the contact.
-	if _, err := db.UpdateContact(ctx, modeltest.Staff, ann.ID, models.ContactInput{Identifiers: []string{"ann@example.com", "+14155550105"}}, "US"); err != nil {
+	if _, err := db.UpdateContact(ctx, modeltest.Staff, ann.ID, consent.ContactInput{Identifiers: []string{"ann@example.com", "+14155550105"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	sameAnswers(t, db, "identifiers edited", customers, values)
+	sameAnswers(t, db, "identifiers edited", tenants, values)
 	opted, err := db.ContactsByIdentifier(ctx, modeltest.Staff, acme.ID, "+14155550103", "US")
 	if err != nil || len(opted) != 1 {
 		t.Fatalf("find the opted-in contact: %v %v", opted, err)
 	}
-	if _, err := db.UpdateContact(ctx, modeltest.Staff, opted[0].ID, models.ContactInput{Identifiers: []string{"+14155550103", "+14155550199"}}, "US"); err != nil {
+	if _, err := db.UpdateContact(ctx, modeltest.Staff, opted[0].ID, consent.ContactInput{Identifiers: []string{"+14155550103", "+14155550199"}}, "US"); err != nil {
 		t.Fatal(err)
 	}
-	sameAnswers(t, db, "an identifier added to an opted-in person", customers, values)
+	sameAnswers(t, db, "an identifier added to an opted-in person", tenants, values)
 
-	res := struct{ models.BulkResult }{}
-	err = db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
+	res := struct{ consent.BulkResult }{}
+	err = db.Tx(ctx, modeltest.Staff, func(tx *store.Tx) error {
 		var err error
-		res.BulkResult, err = tx.BulkOptOuts(acme.ID, "csv_import", []models.BulkOptOut{
-			{Identifier: models.Identifier{Kind: models.KindPhone, Value: "+14155550106"}, Channel: models.ChannelAll, OccurredAt: base, IdempotencyKey: "row-1"},
-			{Identifier: models.Identifier{Kind: models.KindPhone, Value: "+14155550103"}, Channel: models.ChannelAll, OccurredAt: base.Add(3 * time.Hour), IdempotencyKey: "row-2"},
+		res.BulkResult, err = consent.BulkOptOuts(tx, acme.ID, "csv_import", []consent.BulkOptOut{
+			{Identifier: store.Identifier{Kind: store.KindPhone, Value: "+14155550106"}, Channel: consent.ChannelAll, OccurredAt: base, IdempotencyKey: "row-1"},
+			{Identifier: store.Identifier{Kind: store.KindPhone, Value: "+14155550103"}, Channel: consent.ChannelAll, OccurredAt: base.Add(3 * time.Hour), IdempotencyKey: "row-2"},
 		})
 		return err
 	})
 	if err != nil || res.Applied != 2 {
 		t.Fatalf("bulk opt-outs: %+v %v", res, err)
 	}
-	sameAnswers(t, db, "bulk opt-outs", customers, values)
+	sameAnswers(t, db, "bulk opt-outs", tenants, values)
 
 	// An erased person is suppressed for erasure; the index defers to the
 	// database for identifiers on the erased list.
 	subject(t, db, acme)
-	sameAnswers(t, db, "subject created", customers, values)
-	r := instructed(t, db, models.TypeErasure, []string{janePhone})
+	sameAnswers(t, db, "subject created", tenants, values)
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone})
 	if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	sameAnswers(t, db, "erased", customers, values)
+	sameAnswers(t, db, "erased", tenants, values)
 	if db.IndexAnswers(acme.ID, janePhone, "") {
 		t.Error("the index answered for an erased identifier itself")
 	}
@@ -143,7 +151,7 @@ func TestSuppressionIndexAgreesWithTheDatabase(t *testing.T) {
 		t.Error("the index deferred for identifiers it can answer")
 	}
 	mk(acme, janePhone) // the CRM syncs the person back in
-	sameAnswers(t, db, "erased person re-created", customers, values)
+	sameAnswers(t, db, "erased person re-created", tenants, values)
 }
 
 // waitUntil polls cond for up to ten seconds: other processes' writes reach
@@ -165,7 +173,7 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 	indexed, other := modeltest.OpenTwice(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, other, "acme")
-	phone := models.Identifier{Kind: models.KindPhone, Value: "+14155550101"}
+	phone := store.Identifier{Kind: store.KindPhone, Value: "+14155550101"}
 	suppressed := func() bool {
 		s, err := indexed.CheckSuppression(ctx, acme.ID, phone, "")
 		if err != nil {
@@ -176,14 +184,14 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 	if suppressed() {
 		t.Fatal("suppressed before any opt-out")
 	}
-	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: phone.Value, Kind: models.OptOut}, "US"); err != nil {
+	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: phone.Value, Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "an opt-out by another process", suppressed)
 
 	// An opt-in of a person the index has never seen shows too.
-	newcomer := models.Identifier{Kind: models.KindPhone, Value: "+14155550177"}
-	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: newcomer.Value, Kind: models.OptIn, Evidence: "web form"}, "US"); err != nil {
+	newcomer := store.Identifier{Kind: store.KindPhone, Value: "+14155550177"}
+	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: newcomer.Value, Kind: consent.OptIn, Evidence: "web form"}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "an opt-in by another process", func() bool {
@@ -216,7 +224,7 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 	}
 	waitUntil(t, "a key revoked by another process", func() bool {
 		_, err := indexed.AuthenticateKey(ctx, secret)
-		return err == models.ErrBadKey
+		return err == accounts.ErrBadKey
 	})
 
 	// So does every key of a customer cancelled elsewhere.
@@ -232,7 +240,7 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 	}
 	waitUntil(t, "a key of a customer cancelled by another process", func() bool {
 		_, err := indexed.AuthenticateKey(ctx, live)
-		return err == models.ErrBadKey
+		return err == accounts.ErrBadKey
 	})
 }
 
@@ -241,12 +249,12 @@ func TestSuppressionChangeLogIsSwept(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: "+14155550101", Kind: models.OptOut}, "US"); err != nil {
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: "+14155550101", Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-2 * time.Hour).UTC()
 	stamp := any(old)
-	if db.Dialect == models.SQLite {
+	if db.Dialect == store.SQLite {
 		stamp = old.Format("2006-01-02 15:04:05.000")
 	}
 	if err := db.Gorm.Exec("INSERT INTO suppression_changes (kind, changed_at) VALUES ('keys', ?)", stamp).Error; err != nil {
@@ -272,7 +280,7 @@ func TestSuppressionChangeLogIsSwept(t *testing.T) {
 // PostgreSQL, where writers do not queue): the index must not skip the
 // one that committed last with the lower id.
 func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
-	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != models.Postgres {
+	if store.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != store.Postgres {
 		t.Skip("SQLite commits writers one at a time, in id order")
 	}
 	indexed, other := modeltest.OpenTwice(t)
@@ -280,11 +288,11 @@ func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
 	acme := mustCustomer(t, other, "acme")
 	slow, fast := "+14155550101", "+14155550102"
 	commitSlow := slowOptOut(t, other, acme, slow)
-	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fast, Kind: models.OptOut}, "US"); err != nil {
+	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: fast, Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	check := func(v string) bool {
-		s, err := indexed.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: v}, "")
+		s, err := indexed.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: v}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +307,7 @@ func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
 // transaction that took a lower change id than a committed one is still
 // running: the loaded state lacks it, and the index must still pick it up.
 func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
-	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != models.Postgres {
+	if store.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != store.Postgres {
 		t.Skip("SQLite commits writers one at a time, in id order")
 	}
 	indexed, other := modeltest.OpenTwice(t)
@@ -307,7 +315,7 @@ func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
 	acme := mustCustomer(t, other, "acme")
 	slow, fast := "+14155550101", "+14155550102"
 	commitSlow := slowOptOut(t, other, acme, slow)
-	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fast, Kind: models.OptOut}, "US"); err != nil {
+	if _, err := other.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: fast, Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	loadCtx, stop := context.WithCancel(ctx)
@@ -316,7 +324,7 @@ func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	check := func(v string) bool {
-		s, err := indexed.CheckSuppression(ctx, acme.ID, models.Identifier{Kind: models.KindPhone, Value: v}, "")
+		s, err := indexed.CheckSuppression(ctx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: v}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,12 +339,12 @@ func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
 
 // slowOptOut starts a transaction on db that records an opt-out of value
 // (taking its change-log id now) and returns the function that commits it.
-func slowOptOut(t *testing.T, db *models.DB, c *models.Customer, value string) (commit func()) {
+func slowOptOut(t *testing.T, db *models.DB, c *customers.Customer, value string) (commit func()) {
 	t.Helper()
 	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
 	go func() {
-		done <- db.Tx(context.Background(), modeltest.Staff, func(tx *models.Tx) error {
-			_, err := tx.RecordConsent(c.ID, models.Identifier{Kind: models.KindPhone, Value: value}, models.ConsentInput{Kind: models.OptOut})
+		done <- db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
+			_, err := consent.RecordConsent(tx, c.ID, store.Identifier{Kind: store.KindPhone, Value: value}, consent.ConsentInput{Kind: consent.OptOut})
 			close(started)
 			<-release
 			return err
@@ -359,11 +367,11 @@ func TestFailedReplayIsRepeated(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	phone := models.Identifier{Kind: models.KindPhone, Value: "+14155550101"}
+	phone := store.Identifier{Kind: store.KindPhone, Value: "+14155550101"}
 	var failing atomic.Bool
 	failing.Store(true)
 	db.FailSuppressionReplays(failing.Load)
-	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: phone.Value, Kind: models.OptOut}, "US"); err != nil {
+	if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: phone.Value, Kind: consent.OptOut}, "US"); err != nil {
 		t.Fatal(err)
 	}
 	if db.IndexAnswers(acme.ID, phone.Value, "") {

@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	outbox "github.com/sendara/console/models/outbox"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -8,13 +11,13 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestThrottleDelayStartsShortAndGrowsToItsCapThenItsCeiling(t *testing.T) {
-	r := models.AccountThrottle
+	r := store.AccountThrottle
 	cases := []struct {
 		failures int
 		want     time.Duration
@@ -36,9 +39,9 @@ func TestThrottleDelayStartsShortAndGrowsToItsCapThenItsCeiling(t *testing.T) {
 			t.Errorf("AccountThrottle.Delay(%d) = %v, want %v", tc.failures, got, tc.want)
 		}
 	}
-	if models.AccountThrottle.Ceiling > 100 || models.SecondFactorThrottle.Ceiling > 100 {
+	if store.AccountThrottle.Ceiling > 100 || store.SecondFactorThrottle.Ceiling > 100 {
 		t.Errorf("ceilings %d and %d: NIST SP 800-63B allows at most 100 consecutive failures",
-			models.AccountThrottle.Ceiling, models.SecondFactorThrottle.Ceiling)
+			store.AccountThrottle.Ceiling, store.SecondFactorThrottle.Ceiling)
 	}
 }
 
@@ -46,14 +49,14 @@ func TestThrottleDelayStartsShortAndGrowsToItsCapThenItsCeiling(t *testing.T) {
 // the wait had gone by.
 func passTime(t *testing.T, db *models.DB) {
 	t.Helper()
-	if err := db.Gorm.Exec("UPDATE auth_throttle SET next_at = ?", models.Now().Add(-time.Second)).Error; err != nil {
+	if err := db.Gorm.Exec("UPDATE auth_throttle SET next_at = ?", store.Now().Add(-time.Second)).Error; err != nil {
 		t.Fatal(err)
 	}
 }
 
 func failLogin(t *testing.T, db *models.DB, email, ip string) {
 	t.Helper()
-	if _, err := db.Login(t.Context(), email, "a wrong passphrase guess", ip, "test", testPolicy); !errors.Is(err, models.ErrBadCredentials) {
+	if _, err := db.Login(t.Context(), email, "a wrong passphrase guess", ip, "test", testPolicy); !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Fatalf("Login with a wrong password = %v, want ErrBadCredentials", err)
 	}
 }
@@ -61,8 +64,8 @@ func failLogin(t *testing.T, db *models.DB, email, ip string) {
 func TestWrongPasswordsDelayTheOwnerBrieflyInsteadOfLockingThem(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for range models.AccountThrottle.Free + 2 {
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
+	for range store.AccountThrottle.Free + 2 {
 		failLogin(t, db, u.Email, "203.0.113.66")
 		passTime(t, db)
 	}
@@ -70,7 +73,7 @@ func TestWrongPasswordsDelayTheOwnerBrieflyInsteadOfLockingThem(t *testing.T) {
 	// The attacker's last failure made the next attempt wait; once that
 	// short wait is over, the owner's right password signs in.
 	failLogin(t, db, u.Email, "203.0.113.66")
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if _, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test", testPolicy); !errors.As(err, &rl) {
 		t.Fatalf("right password right after a failure = %v, want a RateLimitError", err)
 	} else if rl.RetryAfter > 15*time.Minute {
@@ -90,11 +93,11 @@ func TestWrongPasswordsDelayTheOwnerBrieflyInsteadOfLockingThem(t *testing.T) {
 func TestRefusedAttemptsDoNotExtendTheWait(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for range models.AccountThrottle.Free {
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
+	for range store.AccountThrottle.Free {
 		failLogin(t, db, u.Email, testIP)
 	}
-	var first, later *models.RateLimitError
+	var first, later *store.RateLimitError
 	_, err := db.Login(t.Context(), u.Email, "another guess entirely", testIP, "test", testPolicy)
 	if !errors.As(err, &first) {
 		t.Fatalf("attempt during the wait = %v, want a RateLimitError", err)
@@ -110,17 +113,17 @@ func TestRefusedAttemptsDoNotExtendTheWait(t *testing.T) {
 func TestTheAccountCeilingPausesPasswordSignInForADayAndMailsTheOwner(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
 	failLogin(t, db, u.Email, testIP)
 	// Ninety-eight failures spread over the past day, as a patient
 	// attacker rotating addresses would make them.
 	if err := db.Gorm.Exec("UPDATE auth_throttle SET failures = ?, next_at = ? WHERE key = ?",
-		models.AccountThrottle.Ceiling-1, models.Now().Add(-time.Second), "account:"+u.Email).Error; err != nil {
+		store.AccountThrottle.Ceiling-1, store.Now().Add(-time.Second), "account:"+u.Email).Error; err != nil {
 		t.Fatal(err)
 	}
 	failLogin(t, db, u.Email, "198.51.100.9")
 
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if _, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test", testPolicy); !errors.As(err, &rl) || rl.RetryAfter < 23*time.Hour {
 		t.Fatalf("right password at the ceiling = %v, want a RateLimitError of about a day", err)
 	}
@@ -130,9 +133,9 @@ func TestTheAccountCeilingPausesPasswordSignInForADayAndMailsTheOwner(t *testing
 	}
 }
 
-func outboxTo(t *testing.T, db *models.DB, to string) []models.OutboxMail {
+func outboxTo(t *testing.T, db *models.DB, to string) []outbox.OutboxMail {
 	t.Helper()
-	var ms []models.OutboxMail
+	var ms []outbox.OutboxMail
 	if err := db.Gorm.Where("to_addr = ?", to).Order("id").Find(&ms).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -142,21 +145,21 @@ func outboxTo(t *testing.T, db *models.DB, to string) []models.OutboxMail {
 func TestTheOwnerIsMailedOnceWhenFailuresReachTheThrottle(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", goodPassword)
-	for i := range models.AccountThrottle.Free + 3 {
+	u := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", goodPassword)
+	for i := range store.AccountThrottle.Free + 3 {
 		failLogin(t, db, u.Email, fmt.Sprintf("203.0.113.%d", i+1))
 		passTime(t, db)
 	}
-	for i := range models.AccountThrottle.Free {
+	for i := range store.AccountThrottle.Free {
 		failLogin(t, db, "nobody@sendara.test", fmt.Sprintf("203.0.113.%d", i+50))
 		passTime(t, db)
 	}
 
 	mails := outboxTo(t, db, u.Email)
 	if len(mails) != 1 {
-		t.Fatalf("mails to the owner after %d failures: %d, want 1", models.AccountThrottle.Free+3, len(mails))
+		t.Fatalf("mails to the owner after %d failures: %d, want 1", store.AccountThrottle.Free+3, len(mails))
 	}
-	if m := mails[0]; m.Status != models.MailQueued || !strings.Contains(m.BodyText, fmt.Sprintf("There were %d sign-in attempts", models.AccountThrottle.Free)) ||
+	if m := mails[0]; m.Status != outbox.MailQueued || !strings.Contains(m.BodyText, fmt.Sprintf("There were %d sign-in attempts", store.AccountThrottle.Free)) ||
 		!strings.Contains(m.BodyText, "203.0.113.5") {
 		t.Errorf("mail %q: %q, want the count and the last address", m.Subject, m.BodyText)
 	}
@@ -174,8 +177,8 @@ func TestSecondFactorGuessesAreLimitedPerAccountNotPerSession(t *testing.T) {
 		return db.VerifySecondFactor(t.Context(), u.Actor(testIP), token, u, "000000")
 	}
 	first := login(t, db, u.Email, goodPassword)
-	for i := 1; i <= models.MaxMFAFailures; i++ {
-		if err := guess(first.Token); i < models.MaxMFAFailures && !errors.Is(err, models.ErrBadCode) {
+	for i := 1; i <= accounts.MaxMFAFailures; i++ {
+		if err := guess(first.Token); i < accounts.MaxMFAFailures && !errors.Is(err, accounts.ErrBadCode) {
 			t.Fatalf("wrong code %d = %v, want ErrBadCode", i, err)
 		}
 	}
@@ -184,9 +187,9 @@ func TestSecondFactorGuessesAreLimitedPerAccountNotPerSession(t *testing.T) {
 	// not even for the right code, until the account's wait is over.
 	second := login(t, db, u.Email, goodPassword)
 	right, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
-	var rl *models.RateLimitError
+	var rl *store.RateLimitError
 	if err := db.VerifySecondFactor(t.Context(), u.Actor(testIP), second.Token, u, right); !errors.As(err, &rl) || rl.Scope != "second_factor" {
-		t.Fatalf("a code in a new session after %d wrong ones = %v, want a RateLimitError on the second factor", models.MaxMFAFailures, err)
+		t.Fatalf("a code in a new session after %d wrong ones = %v, want a RateLimitError on the second factor", accounts.MaxMFAFailures, err)
 	}
 	if mails := outboxTo(t, db, u.Email); len(mails) != 1 || !strings.Contains(mails[0].BodyText, "knew your password") {
 		t.Errorf("mails to the owner: %+v, want one saying the password is known", mails)

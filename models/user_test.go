@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
+	errs "github.com/sendara/console/models/errs"
+
 	"encoding/json"
 	"errors"
 	"slices"
@@ -9,9 +14,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // Fixtures shared by the package's tests.
@@ -22,11 +27,11 @@ const (
 	goodPassword = "violet tractor murmurs 1987"
 )
 
-var testPolicy = models.SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
+var testPolicy = accounts.SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
 
-func newCustomer(t testing.TB, db *models.DB, slug string) *models.Customer {
+func newCustomer(t testing.TB, db *models.DB, slug string) *customers.Customer {
 	t.Helper()
-	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{Slug: slug, Name: "Customer " + slug})
+	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, customers.CustomerInput{Slug: slug, Name: "Customer " + slug})
 	if err != nil {
 		t.Fatalf("create customer %s: %v", slug, err)
 	}
@@ -35,9 +40,9 @@ func newCustomer(t testing.TB, db *models.DB, slug string) *models.Customer {
 
 // newUser creates a user as the system; an empty password leaves the user
 // waiting for an invitation (and skips the slow hash).
-func newUser(t testing.TB, db *models.DB, email string, role models.Role, customerID, password string) *models.User {
+func newUser(t testing.TB, db *models.DB, email string, role accounts.Role, customerID, password string) *accounts.User {
 	t.Helper()
-	u, err := db.CreateUser(t.Context(), modeltest.Staff, models.UserInput{
+	u, err := db.CreateUser(t.Context(), modeltest.Staff, accounts.UserInput{
 		Email: email, Name: "Test " + string(role), Role: role, CustomerID: customerID, Password: password})
 	if err != nil {
 		t.Fatalf("create user %s (%s): %v", email, role, err)
@@ -46,13 +51,13 @@ func newUser(t testing.TB, db *models.DB, email string, role models.Role, custom
 }
 
 // auditEvents lists the events with exactly this action, newest first.
-func auditEvents(t testing.TB, db *models.DB, action string) []models.AuditEvent {
+func auditEvents(t testing.TB, db *models.DB, action string) []store.AuditEvent {
 	t.Helper()
-	all, err := db.ListAudit(t.Context(), modeltest.Staff, models.AuditFilter{Action: action, Limit: 500})
+	all, err := db.ListAudit(t.Context(), modeltest.Staff, store.AuditFilter{Action: action, Limit: 500})
 	if err != nil {
 		t.Fatalf("list audit events %s: %v", action, err)
 	}
-	var out []models.AuditEvent
+	var out []store.AuditEvent
 	for _, e := range all {
 		if e.Action == action {
 			out = append(out, e)
@@ -62,7 +67,7 @@ func auditEvents(t testing.TB, db *models.DB, action string) []models.AuditEvent
 }
 
 // onlyAuditEvent returns the single event with this action.
-func onlyAuditEvent(t testing.TB, db *models.DB, action string) models.AuditEvent {
+func onlyAuditEvent(t testing.TB, db *models.DB, action string) store.AuditEvent {
 	t.Helper()
 	es := auditEvents(t, db, action)
 	if len(es) != 1 {
@@ -71,7 +76,7 @@ func onlyAuditEvent(t testing.TB, db *models.DB, action string) models.AuditEven
 	return es[0]
 }
 
-func detailsOf(t testing.TB, e models.AuditEvent) map[string]any {
+func detailsOf(t testing.TB, e store.AuditEvent) map[string]any {
 	t.Helper()
 	var d map[string]any
 	if err := json.Unmarshal([]byte(e.Details), &d); err != nil {
@@ -83,7 +88,7 @@ func detailsOf(t testing.TB, e models.AuditEvent) map[string]any {
 // wantInvalid fails unless err is a ValidationError on field.
 func wantInvalid(t testing.TB, err error, field string) {
 	t.Helper()
-	v, ok := models.AsValidation(err)
+	v, ok := errs.AsValidation(err)
 	if !ok {
 		t.Fatalf("error = %v, want a ValidationError on %q", err, field)
 	}
@@ -92,7 +97,7 @@ func wantInvalid(t testing.TB, err error, field string) {
 	}
 }
 
-func loadUser(t testing.TB, db *models.DB, id string) *models.User {
+func loadUser(t testing.TB, db *models.DB, id string) *accounts.User {
 	t.Helper()
 	u, err := db.User(t.Context(), modeltest.Staff, id)
 	if err != nil {
@@ -112,7 +117,7 @@ func TestNormalizeEmailLowerCasesAndTrims(t *testing.T) {
 		{"ann+billing@mail.example.co.uk", "ann+billing@mail.example.co.uk"},
 	}
 	for _, tt := range tests {
-		got, err := models.NormalizeEmail("email", tt.in)
+		got, err := store.NormalizeEmail("email", tt.in)
 		if err != nil || got != tt.want {
 			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
@@ -122,8 +127,8 @@ func TestNormalizeEmailLowerCasesAndTrims(t *testing.T) {
 func TestNormalizeEmailRejectsWhatIsNotAPlainAddress(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{"", "ann", "ann@localhost", "Ann <ann@example.com>", "ann@@example.com", "ann@example.com, bob@example.com"} {
-		_, err := models.NormalizeEmail("contact", in)
-		v, ok := models.AsValidation(err)
+		_, err := store.NormalizeEmail("contact", in)
+		v, ok := errs.AsValidation(err)
 		if !ok || v.Field != "contact" {
 			t.Errorf("NormalizeEmail(%q) error = %v, want a ValidationError on the given field", in, err)
 		}
@@ -135,9 +140,9 @@ func FuzzNormalizeEmail(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out, err := models.NormalizeEmail("email", in)
+		out, err := store.NormalizeEmail("email", in)
 		if err != nil {
-			if _, ok := models.AsValidation(err); !ok {
+			if _, ok := errs.AsValidation(err); !ok {
 				t.Fatalf("NormalizeEmail(%q) error %v is not a ValidationError", in, err)
 			}
 			return
@@ -145,7 +150,7 @@ func FuzzNormalizeEmail(f *testing.F) {
 		if out != strings.ToLower(out) {
 			t.Errorf("NormalizeEmail(%q) = %q, not lower-case", in, out)
 		}
-		again, err := models.NormalizeEmail("email", out)
+		again, err := store.NormalizeEmail("email", out)
 		if err != nil || again != out {
 			t.Errorf("NormalizeEmail(%q) = %q, but normalizing that gives %q, %v", in, out, again, err)
 		}
@@ -172,7 +177,7 @@ func TestCheckPasswordAppliesThePolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := models.CheckPassword(tt.password, tt.email)
+			err := accounts.CheckPassword(tt.password, tt.email)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("CheckPassword(%q) = %v, want accepted", tt.password, err)
@@ -194,30 +199,30 @@ func TestCreateUserEnforcesRoleTenantAndInputRules(t *testing.T) {
 	if err := db.CancelCustomer(t.Context(), modeltest.Staff, gone.ID); err != nil {
 		t.Fatalf("cancel customer: %v", err)
 	}
-	acmeAdmin := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
+	acmeAdmin := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
 
 	tests := []struct {
 		name  string
-		actor models.Actor
-		in    models.UserInput
+		actor store.Actor
+		in    accounts.UserInput
 		field string
 	}{
 		{"a staff role with a customer is refused", modeltest.Staff,
-			models.UserInput{Email: "a@x.test", Role: models.RolePrivacyOfficer, CustomerID: acme.ID}, "customer"},
+			accounts.UserInput{Email: "a@x.test", Role: accounts.RolePrivacyOfficer, CustomerID: acme.ID}, "customer"},
 		{"a customer role without a customer is refused", modeltest.Staff,
-			models.UserInput{Email: "b@x.test", Role: models.RoleCustomerAgent}, "customer"},
+			accounts.UserInput{Email: "b@x.test", Role: accounts.RoleCustomerAgent}, "customer"},
 		{"a customer admin cannot grant a staff role", acmeAdmin,
-			models.UserInput{Email: "c@x.test", Role: models.RoleStaffAdmin}, "role"},
+			accounts.UserInput{Email: "c@x.test", Role: accounts.RoleStaffAdmin}, "role"},
 		{"an unknown role is refused", modeltest.Staff,
-			models.UserInput{Email: "d@x.test", Role: "superuser"}, "role"},
+			accounts.UserInput{Email: "d@x.test", Role: "superuser"}, "role"},
 		{"a malformed email is refused", modeltest.Staff,
-			models.UserInput{Email: "not an email", Role: models.RoleAuditor}, "email"},
+			accounts.UserInput{Email: "not an email", Role: accounts.RoleAuditor}, "email"},
 		{"a weak password is refused", modeltest.Staff,
-			models.UserInput{Email: "e@x.test", Role: models.RoleAuditor, Password: "passwordpassword"}, "password"},
+			accounts.UserInput{Email: "e@x.test", Role: accounts.RoleAuditor, Password: "passwordpassword"}, "password"},
 		{"a customer that does not exist is refused", modeltest.Staff,
-			models.UserInput{Email: "f@x.test", Role: models.RoleCustomerAgent, CustomerID: uuid.NewString()}, "customer"},
+			accounts.UserInput{Email: "f@x.test", Role: accounts.RoleCustomerAgent, CustomerID: uuid.NewString()}, "customer"},
 		{"a cancelled customer gets no new users", modeltest.Staff,
-			models.UserInput{Email: "g@x.test", Role: models.RoleCustomerAgent, CustomerID: gone.ID}, "customer"},
+			accounts.UserInput{Email: "g@x.test", Role: accounts.RoleCustomerAgent, CustomerID: gone.ID}, "customer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,11 +245,11 @@ func TestCreateUserEnforcesRoleTenantAndInputRules(t *testing.T) {
 func TestCreateUserRefusesAnEmailAlreadyTakenWhateverItsCase(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	newUser(t, db, "ann@example.com", models.RoleAuditor, "", "")
+	newUser(t, db, "ann@example.com", accounts.RoleAuditor, "", "")
 
-	_, err := db.CreateUser(t.Context(), modeltest.Staff, models.UserInput{Email: "ANN@Example.com", Role: models.RoleAuditor})
+	_, err := db.CreateUser(t.Context(), modeltest.Staff, accounts.UserInput{Email: "ANN@Example.com", Role: accounts.RoleAuditor})
 
-	c, ok := models.AsConflict(err)
+	c, ok := errs.AsConflict(err)
 	if !ok || c.Field != "email" {
 		t.Fatalf("CreateUser with a taken email = %v, want a ConflictError on email", err)
 	}
@@ -255,11 +260,11 @@ func TestCreateUserAuditsTheUserAndTheRoleGrant(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 
 	created := onlyAuditEvent(t, db, "user.create")
 	granted := onlyAuditEvent(t, db, "role.grant")
-	for _, e := range []models.AuditEvent{created, granted} {
+	for _, e := range []store.AuditEvent{created, granted} {
 		if e.ObjectID != u.ID || e.CustomerID != acme.ID {
 			t.Errorf("%s event on object %q tenant %q, want user %s in %s", e.Action, e.ObjectID, e.CustomerID, u.ID, acme.ID)
 		}
@@ -274,10 +279,10 @@ func TestCustomerAdminCreatesUsersOnlyInItsOwnTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	admin := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "")
+	admin := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "")
 
 	u, err := db.CreateUser(t.Context(), admin.Actor(testIP),
-		models.UserInput{Email: "new@acme.test", Role: models.RoleCustomerAgent, CustomerID: other.ID})
+		accounts.UserInput{Email: "new@acme.test", Role: accounts.RoleCustomerAgent, CustomerID: other.ID})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
@@ -293,13 +298,13 @@ func TestSetUserRoleAuditsTheRoleBeforeAndAfter(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 
-	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, models.RoleCustomerAdmin); err != nil {
+	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, accounts.RoleCustomerAdmin); err != nil {
 		t.Fatalf("SetUserRole: %v", err)
 	}
 
-	if got := loadUser(t, db, u.ID); got.Role() != models.RoleCustomerAdmin || len(got.Roles) != 1 {
+	if got := loadUser(t, db, u.ID); got.Role() != accounts.RoleCustomerAdmin || len(got.Roles) != 1 {
 		t.Errorf("after SetUserRole the user has roles %+v, want only customer_admin", got.Roles)
 	}
 	e := onlyAuditEvent(t, db, "role.change")
@@ -313,16 +318,16 @@ func TestSetUserRoleKeepsUsersOnTheirSideOfTheTenantLine(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	customerUser := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	staffUser := newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", "")
+	customerUser := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
+	staffUser := newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", "")
 
 	tests := []struct {
 		name string
-		user *models.User
-		role models.Role
+		user *accounts.User
+		role accounts.Role
 	}{
-		{"a customer user cannot get a staff role", customerUser, models.RoleStaffAdmin},
-		{"a staff user cannot get a customer role", staffUser, models.RoleCustomerAdmin},
+		{"a customer user cannot get a staff role", customerUser, accounts.RoleStaffAdmin},
+		{"a staff user cannot get a customer role", staffUser, accounts.RoleCustomerAdmin},
 		{"an unknown role is refused", staffUser, "root"},
 	}
 	for _, tt := range tests {
@@ -339,12 +344,12 @@ func TestSetUserRoleKeepsUsersOnTheirSideOfTheTenantLine(t *testing.T) {
 func TestSetUserRoleRefusesChangingOwnRole(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	admin := newUser(t, db, "admin@sendara.test", models.RoleStaffAdmin, "", "")
+	admin := newUser(t, db, "admin@sendara.test", accounts.RoleStaffAdmin, "", "")
 
-	err := db.SetUserRole(t.Context(), admin.Actor(testIP), admin.ID, models.RoleAuditor)
+	err := db.SetUserRole(t.Context(), admin.Actor(testIP), admin.ID, accounts.RoleAuditor)
 
 	wantInvalid(t, err, "role")
-	if got := loadUser(t, db, admin.ID).Role(); got != models.RoleStaffAdmin {
+	if got := loadUser(t, db, admin.ID).Role(); got != accounts.RoleStaffAdmin {
 		t.Errorf("role after the refused change = %s, want staff_admin", got)
 	}
 }
@@ -355,7 +360,7 @@ func TestSetUserDisabledEndsTheUsersSessions(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	res, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test", testPolicy)
 	if err != nil {
 		t.Fatalf("Login: %v", err)
@@ -365,14 +370,14 @@ func TestSetUserDisabledEndsTheUsersSessions(t *testing.T) {
 		t.Fatalf("SetUserDisabled: %v", err)
 	}
 
-	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession after disabling = %v, want ErrNoSession", err)
 	}
 	// Ended, not merely suspended: re-enabling the user does not revive it.
 	if err := db.SetUserDisabled(t.Context(), modeltest.Staff, u.ID, false); err != nil {
 		t.Fatalf("re-enable: %v", err)
 	}
-	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, models.ErrNoSession) {
+	if _, _, err := db.LoadSession(t.Context(), res.Token, testPolicy); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("LoadSession after disabling and re-enabling = %v, want ErrNoSession", err)
 	}
 	if e := onlyAuditEvent(t, db, "user.disable"); e.ObjectID != u.ID {
@@ -384,14 +389,14 @@ func TestDisabledUserCannotLogIn(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, goodPassword)
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, goodPassword)
 	if err := db.SetUserDisabled(t.Context(), modeltest.Staff, u.ID, true); err != nil {
 		t.Fatalf("SetUserDisabled: %v", err)
 	}
 
 	_, err := db.Login(t.Context(), u.Email, goodPassword, testIP, "test", testPolicy)
 
-	if !errors.Is(err, models.ErrBadCredentials) {
+	if !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Fatalf("Login of a disabled user = %v, want ErrBadCredentials", err)
 	}
 	if d := detailsOf(t, onlyAuditEvent(t, db, "user.login_failed")); d["reason"] != "disabled" {
@@ -402,7 +407,7 @@ func TestDisabledUserCannotLogIn(t *testing.T) {
 func TestSetUserDisabledRefusesDisablingOneself(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	admin := newUser(t, db, "admin@sendara.test", models.RoleStaffAdmin, "", "")
+	admin := newUser(t, db, "admin@sendara.test", accounts.RoleStaffAdmin, "", "")
 
 	err := db.SetUserDisabled(t.Context(), admin.Actor(testIP), admin.ID, true)
 
@@ -419,15 +424,15 @@ func TestCustomerActorCannotSeeOrChangeAnotherTenantsUser(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	actor := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
-	victim := newUser(t, db, "agent@other.test", models.RoleCustomerAgent, other.ID, "")
+	actor := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "").Actor(testIP)
+	victim := newUser(t, db, "agent@other.test", accounts.RoleCustomerAgent, other.ID, "")
 
 	tests := []struct {
 		name string
 		call func() error
 	}{
 		{"User", func() error { _, err := db.User(t.Context(), actor, victim.ID); return err }},
-		{"SetUserRole", func() error { return db.SetUserRole(t.Context(), actor, victim.ID, models.RoleCustomerAdmin) }},
+		{"SetUserRole", func() error { return db.SetUserRole(t.Context(), actor, victim.ID, accounts.RoleCustomerAdmin) }},
 		{"SetUserDisabled", func() error { return db.SetUserDisabled(t.Context(), actor, victim.ID, true) }},
 		{"CreateInvite", func() error {
 			_, err := db.CreateInvite(t.Context(), actor, victim.ID, accountsLink("/invite/"))
@@ -436,13 +441,13 @@ func TestCustomerActorCannotSeeOrChangeAnotherTenantsUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, models.ErrNotFound) {
+			if err := tt.call(); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s on another tenant's user = %v, want ErrNotFound", tt.name, err)
 			}
 		})
 	}
 	after := loadUser(t, db, victim.ID)
-	if after.Role() != models.RoleCustomerAgent || after.Disabled() {
+	if after.Role() != accounts.RoleCustomerAgent || after.Disabled() {
 		t.Errorf("the other tenant's user changed: role %s, disabled %v", after.Role(), after.Disabled())
 	}
 }
@@ -452,10 +457,10 @@ func TestUsersListsOnlyTheCustomerActorsOwnTenant(t *testing.T) {
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	other := newCustomer(t, db, "other")
-	admin := newUser(t, db, "admin@acme.test", models.RoleCustomerAdmin, acme.ID, "")
-	newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
-	newUser(t, db, "agent@other.test", models.RoleCustomerAgent, other.ID, "")
-	newUser(t, db, "officer@sendara.test", models.RolePrivacyOfficer, "", "")
+	admin := newUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, "")
+	newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
+	newUser(t, db, "agent@other.test", accounts.RoleCustomerAgent, other.ID, "")
+	newUser(t, db, "officer@sendara.test", accounts.RolePrivacyOfficer, "", "")
 
 	users, err := db.Users(t.Context(), admin.Actor(testIP))
 	if err != nil {
@@ -477,7 +482,7 @@ func TestAcceptedInviteSetsThePasswordSoLoginWorks(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 	token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("CreateInvite: %v", err)
@@ -504,7 +509,7 @@ func TestInviteTokenWorksOnlyOnce(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 	token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("CreateInvite: %v", err)
@@ -513,10 +518,10 @@ func TestInviteTokenWorksOnlyOnce(t *testing.T) {
 		t.Fatalf("first AcceptInvite: %v", err)
 	}
 
-	if _, err := db.InviteUser(t.Context(), token); !errors.Is(err, models.ErrInviteInvalid) {
+	if _, err := db.InviteUser(t.Context(), token); !errors.Is(err, accounts.ErrInviteInvalid) {
 		t.Errorf("InviteUser with a spent token = %v, want ErrInviteInvalid", err)
 	}
-	if err := db.AcceptInvite(t.Context(), token, "another fine passphrase 77", testIP); !errors.Is(err, models.ErrInviteInvalid) {
+	if err := db.AcceptInvite(t.Context(), token, "another fine passphrase 77", testIP); !errors.Is(err, accounts.ErrInviteInvalid) {
 		t.Errorf("second AcceptInvite = %v, want ErrInviteInvalid", err)
 	}
 }
@@ -525,7 +530,7 @@ func TestNewInviteInvalidatesTheEarlierOne(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 	first, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("first CreateInvite: %v", err)
@@ -539,7 +544,7 @@ func TestNewInviteInvalidatesTheEarlierOne(t *testing.T) {
 	if first == second {
 		t.Fatalf("two invitations share the token %q", first)
 	}
-	if _, err := db.InviteUser(t.Context(), first); !errors.Is(err, models.ErrInviteInvalid) {
+	if _, err := db.InviteUser(t.Context(), first); !errors.Is(err, accounts.ErrInviteInvalid) {
 		t.Errorf("InviteUser with the replaced token = %v, want ErrInviteInvalid", err)
 	}
 	if got, err := db.InviteUser(t.Context(), second); err != nil || got.ID != u.ID {
@@ -551,7 +556,7 @@ func TestAcceptInviteRefusesAWeakPasswordAndKeepsTheLink(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
-	u := newUser(t, db, "agent@acme.test", models.RoleCustomerAgent, acme.ID, "")
+	u := newUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, "")
 	token, err := accountsCreateInvite(t, db, modeltest.Staff, u.ID)
 	if err != nil {
 		t.Fatalf("CreateInvite: %v", err)
@@ -569,7 +574,7 @@ func TestUnknownInviteTokenIsInvalid(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 
-	if _, err := db.InviteUser(t.Context(), "no-such-token"); !errors.Is(err, models.ErrInviteInvalid) {
+	if _, err := db.InviteUser(t.Context(), "no-such-token"); !errors.Is(err, accounts.ErrInviteInvalid) {
 		t.Errorf("InviteUser with an unknown token = %v, want ErrInviteInvalid", err)
 	}
 }

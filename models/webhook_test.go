@@ -1,6 +1,13 @@
 package models_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	consent "github.com/sendara/console/models/consent"
+
+	errs "github.com/sendara/console/models/errs"
+
+	hooks "github.com/sendara/console/models/hooks"
+
 	"context"
 	"errors"
 	"strings"
@@ -9,6 +16,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 func TestCheckWebhookURL(t *testing.T) {
@@ -32,9 +40,9 @@ func TestCheckWebhookURL(t *testing.T) {
 		{"", false, ""},
 	}
 	for _, tt := range tests {
-		got, err := models.CheckWebhookURL(tt.url, tt.loopback)
+		got, err := hooks.CheckWebhookURL(tt.url, tt.loopback)
 		if tt.want == "" {
-			if v, ok := models.AsValidation(err); !ok || v.Field != "url" {
+			if v, ok := errs.AsValidation(err); !ok || v.Field != "url" {
 				t.Errorf("%q (loopback %v): %q, %v; want a url error", tt.url, tt.loopback, got, err)
 			}
 			continue
@@ -46,7 +54,7 @@ func TestCheckWebhookURL(t *testing.T) {
 }
 
 func TestWebhookRetryDelayDoublesUpToItsMax(t *testing.T) {
-	r := models.DefaultWebhookRetry
+	r := hooks.DefaultWebhookRetry
 	tests := []struct {
 		attempt int
 		want    time.Duration
@@ -67,16 +75,16 @@ func TestWebhookRetryDelayDoublesUpToItsMax(t *testing.T) {
 	}
 }
 
-func allEvents(t *testing.T, db *models.DB) []models.WebhookEvent {
+func allEvents(t *testing.T, db *models.DB) []hooks.WebhookEvent {
 	t.Helper()
-	var evs []models.WebhookEvent
+	var evs []hooks.WebhookEvent
 	if err := db.Gorm.Order("seq").Find(&evs).Error; err != nil {
 		t.Fatal(err)
 	}
 	return evs
 }
 
-func eventTypes(evs []models.WebhookEvent) string {
+func eventTypes(evs []hooks.WebhookEvent) string {
 	var out []string
 	for _, e := range evs {
 		out = append(out, e.Type)
@@ -88,17 +96,17 @@ func TestEachChangeEmitsItsEventAndErasureLeavesNoIdentifierInThem(t *testing.T)
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	e, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: "https://crm.example.com/h",
-		Enabled: true, EventTypes: models.WebhookEventTypes})
+	e, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, hooks.WebhookInput{URL: "https://crm.example.com/h",
+		Enabled: true, EventTypes: hooks.WebhookEventTypes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	subject(t, db, acme)
 	if _, err := db.RecordInbound(ctx, modeltest.Staff, acme.ID, janePhone, "I can't stop laughing", time.Now(), "US",
-		models.Business{Loc: time.UTC, Calendar: models.DefaultCalendar()}); err != nil {
+		calendar.Business{Loc: time.UTC, Calendar: calendar.DefaultCalendar()}); err != nil {
 		t.Fatal(err)
 	}
-	r := instructed(t, db, models.TypeErasure, []string{janePhone})
+	r := instructed(t, db, calendar.TypeErasure, []string{janePhone})
 	want := "consent.opted_out consent.opted_in consent.opted_out reply.needs_review request.routed request.answered"
 	if got := eventTypes(allEvents(t, db)); got != want {
 		t.Fatalf("events before erasure:\n %s\nwant\n %s", got, want)
@@ -131,14 +139,14 @@ func TestAnEventIsWrittenOnlyWithTheChangeThatCausedIt(t *testing.T) {
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	if _, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: "https://crm.example.com/h",
-		Enabled: true, EventTypes: []string{models.EventOptedOut}}); err != nil {
+	if _, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, hooks.WebhookInput{URL: "https://crm.example.com/h",
+		Enabled: true, EventTypes: []string{hooks.EventOptedOut}}); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("a later step of the same change failed")
-	err := db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
-		if _, err := tx.RecordConsent(acme.ID, models.Identifier{Kind: models.KindPhone, Value: janePhone},
-			models.ConsentInput{Kind: models.OptOut, Source: "api"}); err != nil {
+	err := db.Tx(ctx, modeltest.Staff, func(tx *store.Tx) error {
+		if _, err := consent.RecordConsent(tx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: janePhone},
+			consent.ConsentInput{Kind: consent.OptOut, Source: "api"}); err != nil {
 			return err
 		}
 		return boom
@@ -150,7 +158,7 @@ func TestAnEventIsWrittenOnlyWithTheChangeThatCausedIt(t *testing.T) {
 		t.Fatalf("a rolled-back opt-out left events: %s", eventTypes(evs))
 	}
 	var n int64
-	if err := db.Gorm.Model(&models.WebhookDelivery{}).Count(&n).Error; err != nil || n != 0 {
+	if err := db.Gorm.Model(&hooks.WebhookDelivery{}).Count(&n).Error; err != nil || n != 0 {
 		t.Fatalf("deliveries: %d, %v", n, err)
 	}
 }
@@ -178,21 +186,21 @@ func feed(t *testing.T, db *models.DB, customerID, after string) ([]string, stri
 
 func TestTheFeedNeverHandsOutAnEventBehindACursorAlreadyGiven(t *testing.T) {
 	db := modeltest.Open(t)
-	if db.Dialect != models.Postgres {
+	if db.Dialect != store.Postgres {
 		t.Skip("SQLite has one writer: a transaction cannot commit while another holds an earlier id")
 	}
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
-	record := func(tx *models.Tx, phone string) {
-		if _, err := tx.RecordConsent(acme.ID, models.Identifier{Kind: models.KindPhone, Value: phone},
-			models.ConsentInput{Kind: models.OptOut, Source: "api"}); err != nil {
+	record := func(tx *store.Tx, phone string) {
+		if _, err := consent.RecordConsent(tx, acme.ID, store.Identifier{Kind: store.KindPhone, Value: phone},
+			consent.ConsentInput{Kind: consent.OptOut, Source: "api"}); err != nil {
 			t.Error(err)
 		}
 	}
 	// The slow transaction writes its event first, then waits.
 	written, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
-		done <- db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error {
+		done <- db.Tx(ctx, modeltest.Staff, func(tx *store.Tx) error {
 			record(tx, "+14155550101")
 			close(written)
 			<-release
@@ -200,7 +208,7 @@ func TestTheFeedNeverHandsOutAnEventBehindACursorAlreadyGiven(t *testing.T) {
 		})
 	}()
 	<-written
-	if err := db.Tx(ctx, modeltest.Staff, func(tx *models.Tx) error { record(tx, "+14155550102"); return nil }); err != nil {
+	if err := db.Tx(ctx, modeltest.Staff, func(tx *store.Tx) error { record(tx, "+14155550102"); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	early, cursor := feed(t, db, acme.ID, "")

@@ -5,6 +5,10 @@ package rbac
 
 import (
 	"context"
+
+	accounts "github.com/sendara/console/models/accounts"
+	store "github.com/sendara/console/models/store"
+
 	_ "embed"
 	"encoding/csv"
 	"fmt"
@@ -15,7 +19,6 @@ import (
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 	"github.com/casbin/casbin/v2/util"
-
 	"github.com/sendara/console/models"
 )
 
@@ -86,7 +89,7 @@ func Matrix() ([][]string, error) {
 		if rec[0] != "p" {
 			return nil, fmt.Errorf("rbac/policy.csv rule %d: only p rules belong here", i+1)
 		}
-		if _, err := models.ParseRole(rec[1]); err != nil {
+		if _, err := accounts.ParseRole(rec[1]); err != nil {
 			return nil, fmt.Errorf("rbac/policy.csv rule %d: unknown role %q", i+1, rec[1])
 		}
 		rules = append(rules, rec[1:])
@@ -97,7 +100,7 @@ func Matrix() ([][]string, error) {
 // Reload replaces the role assignments with those in the database. It runs
 // at start and after every change of a user's role or status.
 func (a *Authorizer) Reload(ctx context.Context) error {
-	var rows []models.RoleAssignment
+	var rows []accounts.RoleAssignment
 	err := a.db.Gorm.WithContext(ctx).
 		Joins("JOIN users ON users.id = role_assignments.user_id").
 		Where("users.disabled_at IS NULL").Find(&rows).Error
@@ -133,7 +136,7 @@ func subject(userID string) string { return "user:" + userID }
 
 // Domain is the Casbin domain an actor acts in: its customer, or the staff
 // domain. It comes from the session or key, never from the request.
-func Domain(actor models.Actor) string {
+func Domain(actor store.Actor) string {
 	if actor.Staff() {
 		return StaffDomain
 	}
@@ -155,7 +158,7 @@ func (a *Authorizer) Allowed(userID, domain string, perm Permission) bool {
 
 // RoleAllowed reports whether role grants perm, per the matrix alone
 // (used for API keys, whose role follows from their kind).
-func (a *Authorizer) RoleAllowed(role models.Role, perm Permission) bool {
+func (a *Authorizer) RoleAllowed(role accounts.Role, perm Permission) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	ok, err := a.e.HasPolicy(string(role), perm.Object, perm.Action)
@@ -170,7 +173,7 @@ func (a *Authorizer) RoleAllowed(role models.Role, perm Permission) bool {
 // The session layer loads a user's assignments from the database on every
 // request and calls Sync, so a role granted or revoked by another process
 // (the command line, another instance) applies at the user's next request.
-func (a *Authorizer) Sync(userID string, assignments []models.RoleAssignment) error {
+func (a *Authorizer) Sync(userID string, assignments []accounts.RoleAssignment) error {
 	want := make([][]string, len(assignments))
 	for i, r := range assignments {
 		want[i] = []string{subject(userID), string(r.Role), r.Domain}

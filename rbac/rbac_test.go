@@ -1,15 +1,18 @@
 package rbac_test
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 	"github.com/sendara/console/rbac"
 )
 
@@ -23,9 +26,9 @@ const (
 	allRoles = sa | po | au | ca | cg
 )
 
-var roleBits = map[models.Role]int{
-	models.RoleStaffAdmin: sa, models.RolePrivacyOfficer: po, models.RoleAuditor: au,
-	models.RoleCustomerAdmin: ca, models.RoleCustomerAgent: cg,
+var roleBits = map[accounts.Role]int{
+	accounts.RoleStaffAdmin: sa, accounts.RolePrivacyOfficer: po, accounts.RoleAuditor: au,
+	accounts.RoleCustomerAdmin: ca, accounts.RoleCustomerAgent: cg,
 }
 
 // expected is the reviewed expectation, written from DESIGN.md section 1
@@ -122,18 +125,18 @@ func newAuthorizer(t *testing.T, db *models.DB) *rbac.Authorizer {
 	return a
 }
 
-func newCustomer(t *testing.T, db *models.DB, slug string) *models.Customer {
+func newCustomer(t *testing.T, db *models.DB, slug string) *customers.Customer {
 	t.Helper()
-	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, models.CustomerInput{Slug: slug, Name: slug})
+	c, err := db.CreateCustomer(t.Context(), modeltest.Staff, customers.CustomerInput{Slug: slug, Name: slug})
 	if err != nil {
 		t.Fatalf("create customer %s: %v", slug, err)
 	}
 	return c
 }
 
-func newUser(t *testing.T, db *models.DB, role models.Role, customerID string) *models.User {
+func newUser(t *testing.T, db *models.DB, role accounts.Role, customerID string) *accounts.User {
 	t.Helper()
-	u, err := db.CreateUser(t.Context(), modeltest.Staff, models.UserInput{
+	u, err := db.CreateUser(t.Context(), modeltest.Staff, accounts.UserInput{
 		Email: strings.ReplaceAll(string(role), "_", "-") + "@rbac.test", Role: role, CustomerID: customerID})
 	if err != nil {
 		t.Fatalf("create %s: %v", role, err)
@@ -146,8 +149,8 @@ func TestEachRoleHoldsExactlyTheReviewedPermissions(t *testing.T) {
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
 	b := newCustomer(t, db, "other")
-	users := map[models.Role]*models.User{}
-	for _, role := range models.Roles {
+	users := map[accounts.Role]*accounts.User{}
+	for _, role := range accounts.Roles {
 		customer := ""
 		if !role.Staff() {
 			customer = a.ID
@@ -156,11 +159,11 @@ func TestEachRoleHoldsExactlyTheReviewedPermissions(t *testing.T) {
 	}
 	authz := newAuthorizer(t, db)
 
-	for _, role := range models.Roles {
+	for _, role := range accounts.Roles {
 		t.Run(string(role), func(t *testing.T) {
 			u := users[role]
 			own := []string{a.ID}
-			denied := []string{b.ID, rbac.StaffDomain, models.StaffDomain}
+			denied := []string{b.ID, rbac.StaffDomain, accounts.StaffDomain}
 			if role.Staff() {
 				// Staff act in their own domain and in every customer's.
 				own, denied = []string{rbac.StaffDomain, a.ID, b.ID}, nil
@@ -205,19 +208,19 @@ func TestEveryRuleOfTheMatrixNamesAKnownRole(t *testing.T) {
 		t.Fatalf("Matrix: %v", err)
 	}
 
-	granted := map[models.Role]int{}
+	granted := map[accounts.Role]int{}
 	for i, r := range rules {
 		if len(r) != 3 || r[1] == "" || r[2] == "" {
 			t.Errorf("rule %d = %q, want role, object, action", i+1, r)
 			continue
 		}
-		role, err := models.ParseRole(r[0])
+		role, err := accounts.ParseRole(r[0])
 		if err != nil {
 			t.Errorf("rule %d names unknown role %q", i+1, r[0])
 		}
 		granted[role]++
 	}
-	for _, role := range models.Roles {
+	for _, role := range accounts.Roles {
 		if granted[role] == 0 {
 			t.Errorf("role %s has no rule in the matrix", role)
 		}
@@ -237,7 +240,7 @@ func TestEveryRuleOfTheMatrixIsInTheReviewedTable(t *testing.T) {
 
 	for _, r := range rules {
 		p := r[1] + ":" + r[2]
-		if reviewed[p]&roleBits[models.Role(r[0])] == 0 {
+		if reviewed[p]&roleBits[accounts.Role(r[0])] == 0 {
 			t.Errorf("the matrix grants %s to %s, which the reviewed table does not", p, r[0])
 		}
 	}
@@ -247,14 +250,14 @@ func TestReloadPicksUpARoleChange(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
-	u := newUser(t, db, models.RoleCustomerAdmin, a.ID)
+	u := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
 	authz := newAuthorizer(t, db)
 	manageUsers := perm("users:write")
 	if !authz.Allowed(u.ID, a.ID, manageUsers) {
 		t.Fatalf("a customer admin may not manage users before the change")
 	}
 
-	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, models.RoleCustomerAgent); err != nil {
+	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, accounts.RoleCustomerAgent); err != nil {
 		t.Fatalf("SetUserRole: %v", err)
 	}
 	if err := authz.Reload(t.Context()); err != nil {
@@ -272,7 +275,7 @@ func TestReloadPicksUpARoleChange(t *testing.T) {
 func TestADisabledUserIsDeniedAfterReload(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	u := newUser(t, db, models.RoleStaffAdmin, "")
+	u := newUser(t, db, accounts.RoleStaffAdmin, "")
 	authz := newAuthorizer(t, db)
 	if !authz.Allowed(u.ID, rbac.StaffDomain, perm("dashboard:read")) {
 		t.Fatalf("the staff admin is denied before being disabled")
@@ -297,14 +300,14 @@ func TestRoleAllowedConsultsTheMatrixAlone(t *testing.T) {
 	db := modeltest.Open(t)
 	authz := newAuthorizer(t, db)
 	tests := []struct {
-		role models.Role
+		role accounts.Role
 		perm string
 		want bool
 	}{
-		{models.RoleCustomerAdmin, "requests:write", false},
-		{models.RoleCustomerAdmin, "contacts:export", true},
-		{models.RolePrivacyOfficer, "requests:write", true},
-		{models.RolePrivacyOfficer, "apikeys:write", false},
+		{accounts.RoleCustomerAdmin, "requests:write", false},
+		{accounts.RoleCustomerAdmin, "contacts:export", true},
+		{accounts.RolePrivacyOfficer, "requests:write", true},
+		{accounts.RolePrivacyOfficer, "apikeys:write", false},
 	}
 	for _, tt := range tests {
 		if got := authz.RoleAllowed(tt.role, perm(tt.perm)); got != tt.want {
@@ -317,13 +320,13 @@ func TestDomainFollowsTheActor(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		actor models.Actor
+		actor store.Actor
 		want  string
 	}{
-		{"staff act in the staff domain", models.StaffUser("u1", "", ""), rbac.StaffDomain},
+		{"staff act in the staff domain", store.StaffUser("u1", "", ""), rbac.StaffDomain},
 		{"a system actor acts in the staff domain", modeltest.Staff, rbac.StaffDomain},
-		{"a customer user acts in its customer's domain", models.CustomerUser("u2", "", "c-1", ""), "c-1"},
-		{"a customer key acts in its customer's domain", models.CustomerKey("k1", "", "c-2", ""), "c-2"},
+		{"a customer user acts in its customer's domain", store.CustomerUser("u2", "", "c-1", ""), "c-1"},
+		{"a customer key acts in its customer's domain", store.CustomerKey("k1", "", "c-2", ""), "c-2"},
 	}
 	for _, tt := range tests {
 		if got := rbac.Domain(tt.actor); got != tt.want {
@@ -336,10 +339,10 @@ func TestSyncAppliesARoleChangeMadeElsewhere(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
-	u := newUser(t, db, models.RoleCustomerAdmin, a.ID)
+	u := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
 	authz := newAuthorizer(t, db)
 	// Another instance or the command line demotes the user.
-	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, models.RoleCustomerAgent); err != nil {
+	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, accounts.RoleCustomerAgent); err != nil {
 		t.Fatalf("SetUserRole: %v", err)
 	}
 	fresh, err := db.User(t.Context(), modeltest.Staff, u.ID)
@@ -360,8 +363,8 @@ func TestSyncWithNoAssignmentsRevokesOnlyThatUser(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
 	a := newCustomer(t, db, "acme")
-	admin := newUser(t, db, models.RoleCustomerAdmin, a.ID)
-	agent := newUser(t, db, models.RoleCustomerAgent, a.ID)
+	admin := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
+	agent := newUser(t, db, accounts.RoleCustomerAgent, a.ID)
 	authz := newAuthorizer(t, db)
 
 	if err := authz.Sync(admin.ID, nil); err != nil {

@@ -22,7 +22,7 @@ type Account struct {
 	PasswordErrs Errors
 	TOTPErrs     Errors
 	CanNotify    bool   // staff who act get notifications
-	NotifyMode   string // models.NotifyByMail or NotifyByDigest
+	NotifyMode   string // requests.NotifyByMail or NotifyByDigest
 }
 
 func AccountPage(a Account) templ.Component {

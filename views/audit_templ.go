@@ -10,10 +10,9 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/store"
 	"strconv"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // AuditFilterForm is the audit filter as typed, to fill the form again.
@@ -30,7 +29,7 @@ type AuditFilterForm struct {
 
 // AuditList is the audit log page: newest first, filtered, keyset-paged.
 type AuditList struct {
-	Events     []models.AuditEvent
+	Events     []store.AuditEvent
 	Filter     AuditFilterForm
 	Staff      bool   // may filter by customer (a customer admin sees its own tenant only)
 	OlderHref  string // empty on the last page
@@ -40,11 +39,11 @@ type AuditList struct {
 	// button (CanVerify only).
 	HeadSeq    int64
 	HeadHash   string
-	Checkpoint *models.AuditCheckpoint
+	Checkpoint *store.AuditCheckpoint
 	Loc        *time.Location
 	// Names beside ids: users' and customers' names for this page,
-	// resolved in one query each (models.AuditNamesFor).
-	Names models.AuditNames
+	// resolved in one query each (accounts.AuditNamesFor).
+	Names store.AuditNames
 }
 
 // formatSecond shows an audit time to the second, in the business zone.
@@ -638,7 +637,7 @@ func Audit(p AuditList) templ.Component {
 }
 
 // VerifyResult reports a chain verification.
-func VerifyResult(r models.ChainReport) templ.Component {
+func VerifyResult(r store.ChainReport) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -736,7 +735,7 @@ func VerifyResult(r models.ChainReport) templ.Component {
 }
 
 // VerifyPage shows a verification without htmx.
-func VerifyPage(r models.ChainReport) templ.Component {
+func VerifyPage(r store.ChainReport) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

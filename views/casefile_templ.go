@@ -10,15 +10,14 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/casework"
 	"strconv"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // CaseFileProps is a request's case file on one page, to print.
 type CaseFileProps struct {
-	File *models.CaseFile
+	File *casework.CaseFile
 	Loc  *time.Location
 }
 

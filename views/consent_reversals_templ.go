@@ -10,15 +10,14 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/consent"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // ConsentReversalsPage lists opt-ins that would reverse a person's own
 // opt-out, waiting for a customer admin.
 type ConsentReversalsPage struct {
-	Pending   []models.ConsentReversal
+	Pending   []consent.ConsentReversal
 	Customers map[string]string // staff: customer names by id
 	CanDecide bool
 	Loc       *time.Location
@@ -214,9 +213,9 @@ func ConsentReversals(p ConsentReversalsPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var11 string
-					templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(models.EvidenceKindLabel(r.EvidenceKind))
+					templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(consent.EvidenceKindLabel(r.EvidenceKind))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/consent_reversals.templ`, Line: 61, Col: 50}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/consent_reversals.templ`, Line: 61, Col: 51}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 					if templ_7745c5c3_Err != nil {
@@ -229,7 +228,7 @@ func ConsentReversals(p ConsentReversalsPage) templ.Component {
 					var templ_7745c5c3_Var12 string
 					templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(r.EvidenceRef)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/consent_reversals.templ`, Line: 61, Col: 69}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/consent_reversals.templ`, Line: 61, Col: 70}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 					if templ_7745c5c3_Err != nil {

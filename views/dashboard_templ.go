@@ -10,12 +10,15 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/calendar"
+	"github.com/sendara/console/models/casework"
+	"github.com/sendara/console/models/imports"
+	"github.com/sendara/console/models/requests"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/views/charts"
 )
 
@@ -49,7 +52,7 @@ type Dashboard struct {
 	// Today is what needs the user today; the sections shown follow
 	// the role: StaffWork for those who answer requests, AuditWork for
 	// those who verify the audit chain, and the customer's for its users.
-	Today     *models.DashboardToday
+	Today     *casework.DashboardToday
 	StaffWork bool
 	AuditWork bool
 	CanImport bool
@@ -253,7 +256,7 @@ func figure(label string, n int64, href string, id string) templ.Component {
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(href)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 110, Col: 41}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 113, Col: 41}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 		if templ_7745c5c3_Err != nil {
@@ -266,7 +269,7 @@ func figure(label string, n int64, href string, id string) templ.Component {
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression("fig-" + id).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 110, Col: 69}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 113, Col: 69}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 		if templ_7745c5c3_Err != nil {
@@ -279,7 +282,7 @@ func figure(label string, n int64, href string, id string) templ.Component {
 		var templ_7745c5c3_Var6 string
 		templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(n, 10))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 111, Col: 44}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 114, Col: 44}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 		if templ_7745c5c3_Err != nil {
@@ -292,7 +295,7 @@ func figure(label string, n int64, href string, id string) templ.Component {
 		var templ_7745c5c3_Var7 string
 		templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(label)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 112, Col: 29}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 115, Col: 29}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 		if templ_7745c5c3_Err != nil {
@@ -306,7 +309,7 @@ func figure(label string, n int64, href string, id string) templ.Component {
 	})
 }
 
-func staffToday(t *models.DashboardToday) templ.Component {
+func staffToday(t *casework.DashboardToday) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -330,7 +333,7 @@ func staffToday(t *models.DashboardToday) templ.Component {
 		var templ_7745c5c3_Var9 string
 		templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(t.Date.String())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 118, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 121, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 		if templ_7745c5c3_Err != nil {
@@ -344,11 +347,11 @@ func staffToday(t *models.DashboardToday) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Due by "+t.SoonBy.String()+" (2 business days)", t.DueSoon, "/requests?view="+models.ViewDueSoon+"&due_before="+t.SoonBy.String(), "today-due-soon").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Due by "+t.SoonBy.String()+" (2 business days)", t.DueSoon, "/requests?view="+casework.ViewDueSoon+"&due_before="+t.SoonBy.String(), "today-due-soon").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Waiting on the requester", t.Waiting, "/requests?status="+models.StatusWaiting, "today-waiting").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Waiting on the requester", t.Waiting, "/requests?status="+requests.StatusWaiting, "today-waiting").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -356,11 +359,11 @@ func staffToday(t *models.DashboardToday) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Acknowledgements due", t.AckDue, "/requests?view="+models.ViewAckDue, "today-ack-due").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Acknowledgements due", t.AckDue, "/requests?view="+casework.ViewAckDue, "today-ack-due").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Mail waiting for triage", t.Untriaged, "/requests?view="+models.ViewUntriaged, "today-untriaged").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Mail waiting for triage", t.Untriaged, "/requests?view="+casework.ViewUntriaged, "today-untriaged").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -386,7 +389,7 @@ func staffToday(t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(c.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 136, Col: 31}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 139, Col: 31}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
@@ -397,9 +400,9 @@ func staffToday(t *models.DashboardToday) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
-				templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL("/requests?view=" + models.ViewControllersOverdue + "&customer=" + url.QueryEscape(c.CustomerID))).ResolveURL(ctx)
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL("/requests?view=" + casework.ViewControllersOverdue + "&customer=" + url.QueryEscape(c.CustomerID))).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 137, Col: 128}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 140, Col: 130}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
 				if templ_7745c5c3_Err != nil {
@@ -412,7 +415,7 @@ func staffToday(t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var12 string
 				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(c.N, 10))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 137, Col: 192}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 140, Col: 194}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 				if templ_7745c5c3_Err != nil {
@@ -446,7 +449,7 @@ func staffToday(t *models.DashboardToday) templ.Component {
 
 // OnTimeChart is the on-time rate by month, each point linking to its
 // year's report.
-func OnTimeChart(id, title string, months []models.MonthOnTime) charts.Chart {
+func OnTimeChart(id, title string, months []casework.MonthOnTime) charts.Chart {
 	var pts []charts.Point
 	for _, m := range months {
 		r, ok := m.Rate()
@@ -457,7 +460,7 @@ func OnTimeChart(id, title string, months []models.MonthOnTime) charts.Chart {
 }
 
 // OptOutChart is the opt-outs of each week by source.
-func OptOutChart(t *models.DashboardToday) charts.Chart {
+func OptOutChart(t *casework.DashboardToday) charts.Chart {
 	c := charts.Chart{ID: "opt-outs-weekly", Title: "Opt-outs per week by source", XLabel: "Week from", YLabel: "Opt-outs"}
 	sources := t.OptOutSources()
 	if len(sources) == 0 {
@@ -477,7 +480,7 @@ func OptOutChart(t *models.DashboardToday) charts.Chart {
 	return c
 }
 
-func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
+func customerToday(d Dashboard, t *casework.DashboardToday) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -501,7 +504,7 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 		var templ_7745c5c3_Var14 string
 		templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(t.Date.String())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 184, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 187, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 		if templ_7745c5c3_Err != nil {
@@ -519,7 +522,7 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(t.RepliesToReview, 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 188, Col: 63}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 191, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -537,7 +540,7 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var16 string
 				templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(age(*t.OldestReply))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 193, Col: 80}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 196, Col: 80}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 				if templ_7745c5c3_Err != nil {
@@ -561,7 +564,7 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(t.InboxPending, 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 200, Col: 60}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 203, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 			if templ_7745c5c3_Err != nil {
@@ -579,7 +582,7 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var18 string
 				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(t.InboxNextDue)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 205, Col: 67}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 208, Col: 67}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 				if templ_7745c5c3_Err != nil {
@@ -596,11 +599,11 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 			}
 		}
 		if d.CanImport {
-			templ_7745c5c3_Err = figure("Imports queued or running", t.ImportsByStatus[models.ImportQueued]+t.ImportsByStatus[models.ImportRunning], "/imports", "today-imports-running").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = figure("Imports queued or running", t.ImportsByStatus[imports.ImportQueued]+t.ImportsByStatus[imports.ImportRunning], "/imports", "today-imports-running").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = figure("Imports failed", t.ImportsByStatus[models.ImportFailed], "/imports", "today-imports-failed").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = figure("Imports failed", t.ImportsByStatus[imports.ImportFailed], "/imports", "today-imports-failed").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -631,7 +634,7 @@ func customerToday(d Dashboard, t *models.DashboardToday) templ.Component {
 	})
 }
 
-func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
+func auditToday(d Dashboard, t *casework.DashboardToday) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -655,7 +658,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 		var templ_7745c5c3_Var20 string
 		templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(t.MonthStart.String())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 225, Col: 75}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 228, Col: 75}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 		if templ_7745c5c3_Err != nil {
@@ -673,7 +676,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 			var templ_7745c5c3_Var21 string
 			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(t.ChainSeq, 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 229, Col: 90}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 232, Col: 90}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 			if templ_7745c5c3_Err != nil {
@@ -686,7 +689,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 			var templ_7745c5c3_Var22 string
 			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(shortHash(t.ChainHash))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 229, Col: 158}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 232, Col: 158}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 			if templ_7745c5c3_Err != nil {
@@ -704,7 +707,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var23 string
 				templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(t.Checkpoint.Seq, 10))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 233, Col: 53}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 236, Col: 53}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 				if templ_7745c5c3_Err != nil {
@@ -717,7 +720,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var24 string
 				templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(FormatTime(&t.Checkpoint.SignedAt, d.Loc))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 233, Col: 107}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 236, Col: 107}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
 				if templ_7745c5c3_Err != nil {
@@ -730,7 +733,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 				var templ_7745c5c3_Var25 string
 				templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(t.Checkpoint.KeyID)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 233, Col: 143}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/dashboard.templ`, Line: 236, Col: 143}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 				if templ_7745c5c3_Err != nil {
@@ -755,11 +758,11 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Exports of personal data", t.ExportsThisMonth, auditHref(models.ExportActions, t.MonthStart), "month-exports").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Exports of personal data", t.ExportsThisMonth, auditHref(casework.ExportActions, t.MonthStart), "month-exports").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("Role changes", t.RoleChanges, auditHref(models.RoleChangeActions, t.MonthStart), "month-role-changes").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("Role changes", t.RoleChanges, auditHref(casework.RoleChangeActions, t.MonthStart), "month-role-changes").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -776,7 +779,7 @@ func auditToday(d Dashboard, t *models.DashboardToday) templ.Component {
 }
 
 // auditHref is the audit log filtered to actions since a date.
-func auditHref(actions []string, since models.Date) string {
+func auditHref(actions []string, since calendar.Date) string {
 	return "/audit?" + url.Values{"action": {strings.Join(actions, ",")}, "since": {since.String()}}.Encode()
 }
 

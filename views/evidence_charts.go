@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/sendara/console/models"
+	casework "github.com/sendara/console/models/casework"
 	"github.com/sendara/console/views/charts"
 )
 
@@ -13,14 +13,14 @@ import (
 // table and the CSV show the same figures). ok is false for a report
 // with no chart: the access review is a list of role periods per user,
 // with no quantity to compare, so a chart would add nothing to the table.
-func EvidenceChart(name string, t models.EvidenceTable) (charts.Chart, bool) {
+func EvidenceChart(name string, t casework.EvidenceTable) (charts.Chart, bool) {
 	col := func(n string) int { return slices.Index(t.Columns, n) }
 	num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
 	switch name {
 	case "opt-out-latency":
 		// The group rows (no contact) by customer and source.
 		c := charts.Chart{ID: "evidence-opt-out-latency", Title: "Business days from opt-out to in effect, by customer and source (the limit is " +
-			strconv.Itoa(models.OptOutLatencyLimit) + " business days)",
+			strconv.Itoa(casework.OptOutLatencyLimit) + " business days)",
 			XLabel: "Customer / source", YLabel: "Business days", Series: []charts.Series{{Name: "Median"}, {Name: "Longest"}}}
 		cu, so, med, mx, contact := col("customer"), col("source"), col("median_business_days"), col("max_business_days"), col("contact")
 		for _, r := range t.Rows {

@@ -10,17 +10,17 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/casework"
 	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/views/charts"
 )
 
 // EvidenceIndexProps lists the auditor reports.
 type EvidenceIndexProps struct {
-	Reports  []models.EvidenceReport
+	Reports  []casework.EvidenceReport
 	From, To string
 	Year     int   // the calendar year shown; 0 for a from/to range that is not one
 	Years    []int // the years the picker offers, newest first
@@ -28,8 +28,8 @@ type EvidenceIndexProps struct {
 
 // EvidenceReportProps is one auditor report as a table.
 type EvidenceReportProps struct {
-	Report    models.EvidenceReport
-	Table     models.EvidenceTable
+	Report    casework.EvidenceReport
+	Table     casework.EvidenceTable
 	From, To  string
 	Year      int   // the calendar year shown; 0 for a from/to range that is not one
 	Years     []int // the years the picker offers, newest first

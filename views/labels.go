@@ -1,6 +1,11 @@
 package views
 
-import "github.com/sendara/console/models"
+import (
+	calendar "github.com/sendara/console/models/calendar"
+	outbox "github.com/sendara/console/models/outbox"
+
+	requests "github.com/sendara/console/models/requests"
+)
 
 // LabelSet names a family of codes the console stores (statuses, types,
 // timeline entries…) that pages show in words.
@@ -28,8 +33,8 @@ var labels = map[LabelSet]map[string]string{
 	LabelStatus: requestStatusLabels,
 	LabelType:   typeLabels,
 	LabelRegime: {
-		models.RegimeGDPR: "GDPR", models.RegimeUKGDPR: "UK GDPR", models.RegimeCCPA: "CCPA (California)",
-		models.RegimeOther: "no named law (strictest timing)",
+		calendar.RegimeGDPR: "GDPR", calendar.RegimeUKGDPR: "UK GDPR", calendar.RegimeCCPA: "CCPA (California)",
+		calendar.RegimeOther: "no named law (strictest timing)",
 	},
 	LabelChannel: {"email": "email", "web_form": "public web form", "api": "API", "manual": "entered by staff"},
 	LabelRelationship: {
@@ -100,18 +105,18 @@ var labels = map[LabelSet]map[string]string{
 		"identifiers_propose":       "identifiers found in mail",
 	},
 	LabelTask: {
-		models.TaskPending: "waiting for the controller", models.TaskApproved: "approved", models.TaskDenied: "denied",
-		models.TaskInstructed: "instructed Sendara",
+		requests.TaskPending: "waiting for the controller", requests.TaskApproved: "approved", requests.TaskDenied: "denied",
+		requests.TaskInstructed: "instructed Sendara",
 	},
 	LabelMailKind: {
-		models.MailAcknowledgement: "acknowledgement", models.MailVerification: "verification link",
-		models.MailRouting: "to a controller", models.MailExtension: "extension notice", models.MailCompletion: "completion",
-		models.MailDenial: "denial", models.MailOther: "message",
-		models.MailIncidentNotice: "breach notice", models.MailProcessorChange: "sub-processor or policy change",
-		models.MailNoSale: "no-sale answer",
+		outbox.MailAcknowledgement: "acknowledgement", outbox.MailVerification: "verification link",
+		outbox.MailRouting: "to a controller", outbox.MailExtension: "extension notice", outbox.MailCompletion: "completion",
+		outbox.MailDenial: "denial", outbox.MailOther: "message",
+		outbox.MailIncidentNotice: "breach notice", outbox.MailProcessorChange: "sub-processor or policy change",
+		outbox.MailNoSale: "no-sale answer",
 	},
 	LabelMailStatus: {
-		models.MailQueued: "queued", models.MailSent: "sent", models.MailFailed: "failed", models.MailHeld: "held (not sent)",
+		outbox.MailQueued: "queued", outbox.MailSent: "sent", outbox.MailFailed: "failed", outbox.MailHeld: "held (not sent)",
 	},
 	LabelMethod: {
 		"email_link": "emailed link", "email_reply": "reply from the address", "phone_call": "call-back to the phone",
@@ -119,7 +124,7 @@ var labels = map[LabelSet]map[string]string{
 		"skipped": "skipped (reason recorded)", "other": "other (see the note)",
 	},
 	LabelProposal: {
-		models.ProposalOpen: "waiting for a decision", models.ProposalAccepted: "accepted", models.ProposalDismissed: "dismissed",
+		requests.ProposalOpen: "waiting for a decision", requests.ProposalAccepted: "accepted", requests.ProposalDismissed: "dismissed",
 	},
 }
 

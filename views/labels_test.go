@@ -1,28 +1,31 @@
 package views_test
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	outbox "github.com/sendara/console/models/outbox"
+
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	requests "github.com/sendara/console/models/requests"
 	"github.com/sendara/console/views"
 )
 
 // timelineKinds finds every kind of timeline entry the models write: the
 // kinds given to event(…), the request.* actions (updateRequest writes
 // each one's tail as the entry's kind) and RequestEvent literals. A new
-// kind added anywhere in models/ is found here without a list to update.
+// kind added anywhere in the models' packages is found here without a list to update.
 func timelineKinds(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "models", "*.go"))
+	files, err := filepath.Glob(filepath.Join("..", "models", "*", "*.go"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("read models: %v", err)
 	}
 	patterns := []*regexp.Regexp{
-		regexp.MustCompile(`\.event\([^,()]+,\s*"([a-z_]+)"`),
+		regexp.MustCompile(`\.Event\([^,()]+,\s*"([a-z_]+)"`),
 		regexp.MustCompile(`"request\.([a-z_]+)"`),
 		regexp.MustCompile(`RequestEvent\{[^}]*Kind:\s*"([a-z_]+)"`),
 	}
@@ -60,17 +63,17 @@ func TestEveryCodeHasALabel(t *testing.T) {
 		set   views.LabelSet
 		codes []string
 	}{
-		{views.LabelStatus, models.RequestStatuses},
-		{views.LabelType, models.RequestTypes},
-		{views.LabelRegime, models.Regimes},
-		{views.LabelChannel, models.RequestChannels},
-		{views.LabelRelationship, models.Relationships},
+		{views.LabelStatus, requests.RequestStatuses},
+		{views.LabelType, calendar.RequestTypes},
+		{views.LabelRegime, calendar.Regimes},
+		{views.LabelChannel, requests.RequestChannels},
+		{views.LabelRelationship, requests.Relationships},
 		{views.LabelEvent, timelineKinds(t)},
-		{views.LabelTask, []string{models.TaskPending, models.TaskApproved, models.TaskDenied, models.TaskInstructed}},
-		{views.LabelMailKind, models.MailKinds},
-		{views.LabelMailStatus, []string{models.MailQueued, models.MailSent, models.MailFailed, models.MailHeld}},
-		{views.LabelMethod, append(append([]string{}, models.VerificationMethods...), "skipped")},
-		{views.LabelProposal, []string{models.ProposalOpen, models.ProposalAccepted, models.ProposalDismissed}},
+		{views.LabelTask, []string{requests.TaskPending, requests.TaskApproved, requests.TaskDenied, requests.TaskInstructed}},
+		{views.LabelMailKind, outbox.MailKinds},
+		{views.LabelMailStatus, []string{outbox.MailQueued, outbox.MailSent, outbox.MailFailed, outbox.MailHeld}},
+		{views.LabelMethod, append(append([]string{}, requests.VerificationMethods...), "skipped")},
+		{views.LabelProposal, []string{requests.ProposalOpen, requests.ProposalAccepted, requests.ProposalDismissed}},
 	}
 	for _, s := range sets {
 		for _, code := range s.codes {
@@ -90,16 +93,16 @@ func TestLabelsSayCodesInWords(t *testing.T) {
 		set        views.LabelSet
 		code, want string
 	}{
-		{views.LabelStatus, models.StatusWithController, "with the controllers"},
-		{views.LabelStatus, models.StatusWaiting, "waiting on the requester (clock stopped)"},
-		{views.LabelType, models.TypeOptOutSale, "opt-out of sale or sharing"},
-		{views.LabelRegime, models.RegimeUKGDPR, "UK GDPR"},
+		{views.LabelStatus, requests.StatusWithController, "with the controllers"},
+		{views.LabelStatus, requests.StatusWaiting, "waiting on the requester (clock stopped)"},
+		{views.LabelType, calendar.TypeOptOutSale, "opt-out of sale or sharing"},
+		{views.LabelRegime, calendar.RegimeUKGDPR, "UK GDPR"},
 		{views.LabelChannel, "web_form", "public web form"},
 		{views.LabelRelationship, "authorized_agent", "an authorized agent"},
 		{views.LabelEvent, "verify_identifier", "identifier verified"},
 		{views.LabelEvent, "controller_answer", "a controller answered"},
-		{views.LabelTask, models.TaskInstructed, "instructed Sendara"},
-		{views.LabelMailStatus, models.MailHeld, "held (not sent)"},
+		{views.LabelTask, requests.TaskInstructed, "instructed Sendara"},
+		{views.LabelMailStatus, outbox.MailHeld, "held (not sent)"},
 		{views.LabelMethod, "phone_call", "call-back to the phone"},
 		// A code nobody labelled still reads without underscores.
 		{views.LabelEvent, "brand_new_kind", "brand new kind"},

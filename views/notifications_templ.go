@@ -10,23 +10,22 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/requests"
 	"strconv"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // Notifications is the notifications page.
 type Notifications struct {
-	Items      []models.Notification
+	Items      []requests.Notification
 	UnreadOnly bool
 	Mode       string
 	Loc        *time.Location
 }
 
 var notificationKindLabels = map[string]string{
-	models.NotifyAssigned: "Assigned to you", models.NotifyMailIn: "New mail", models.NotifyControllerAnswered: "A controller answered",
-	models.NotifyAckDue: "Acknowledgement due", models.NotifyAnswerDue: "Answer due", models.NotifyTaskOverdue: "Controller overdue",
+	requests.NotifyAssigned: "Assigned to you", requests.NotifyMailIn: "New mail", requests.NotifyControllerAnswered: "A controller answered",
+	requests.NotifyAckDue: "Acknowledgement due", requests.NotifyAnswerDue: "Answer due", requests.NotifyTaskOverdue: "Controller overdue",
 }
 
 func notificationKindLabel(k string) string {
@@ -69,7 +68,7 @@ func NotificationsPage(p Notifications) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Mode == models.NotifyByDigest {
+			if p.Mode == requests.NotifyByDigest {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "You get one digest mail a day listing these. ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -123,7 +122,7 @@ func NotificationsPage(p Notifications) templ.Component {
 
 // NotificationList shows notifications with a button to mark each read;
 // then is where marking one read leads ("dashboard" or the page).
-func NotificationList(items []models.Notification, loc *time.Location, then string) templ.Component {
+func NotificationList(items []requests.Notification, loc *time.Location, then string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -326,7 +325,7 @@ func NotificationPreference(mode string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if mode != models.NotifyByDigest {
+		if mode != requests.NotifyByDigest {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, " checked")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -336,7 +335,7 @@ func NotificationPreference(mode string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if mode == models.NotifyByDigest {
+		if mode == requests.NotifyByDigest {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " checked")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -353,7 +352,7 @@ func NotificationPreference(mode string) templ.Component {
 // DashboardNotes is the dashboard's panel of unread notifications.
 type DashboardNotes struct {
 	Unread int64
-	Items  []models.Notification
+	Items  []requests.Notification
 	Loc    *time.Location
 }
 

@@ -10,15 +10,14 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/outbox"
 	"strconv"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // OutboxPage lists outbound mail: what was sent, what waits, what failed.
 type OutboxPage struct {
-	Mails     []models.OutboxMail
+	Mails     []outbox.OutboxMail
 	Status    string
 	OlderHref string
 	CanRetry  bool
@@ -309,7 +308,7 @@ func Outbox(p OutboxPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if p.CanRetry && (m.Status == models.MailFailed || m.Status == models.MailHeld) {
+					if p.CanRetry && (m.Status == outbox.MailFailed || m.Status == outbox.MailHeld) {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<form method=\"post\" action=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -336,7 +335,7 @@ func Outbox(p OutboxPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 					}
-					if p.CanMarkSent && (m.Status == models.MailFailed || m.Status == models.MailHeld) {
+					if p.CanMarkSent && (m.Status == outbox.MailFailed || m.Status == outbox.MailHeld) {
 						templ_7745c5c3_Err = markSentByHand(m).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -383,7 +382,7 @@ func Outbox(p OutboxPage) templ.Component {
 
 // TemplatesPage edits the mail templates.
 type TemplatesPage struct {
-	Templates    []models.MailTemplate
+	Templates    []outbox.MailTemplate
 	Placeholders []string
 	Editing      string // kind with errors
 	Errors       Errors
@@ -630,7 +629,7 @@ func MailTemplates(p TemplatesPage) templ.Component {
 
 // markSentByHand offers a held or failed mail whole, to copy into another
 // mail program, and a button to record that it was sent that way.
-func markSentByHand(m models.OutboxMail) templ.Component {
+func markSentByHand(m outbox.OutboxMail) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -11,9 +11,8 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import (
 	"fmt"
+	"github.com/sendara/console/models/requests"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // ProofPanel is the request page's section on an authorized agent's or a
@@ -24,7 +23,7 @@ type ProofPanel struct {
 	Relationship string
 	Open         bool
 	CanWrite     bool
-	Proofs       []models.RequestProof
+	Proofs       []requests.RequestProof
 	Waiting      string // why routing and fulfilment wait; "" when they may go on
 	Override     string
 	Loc          *time.Location
@@ -101,9 +100,9 @@ func RequestProofPanel(p ProofPanel) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var4 string
-					templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(models.ProofKindLabel(pr.Kind))
+					templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(requests.ProofKindLabel(pr.Kind))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/proofs.templ`, Line: 40, Col: 44}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/proofs.templ`, Line: 40, Col: 46}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 					if templ_7745c5c3_Err != nil {
@@ -304,7 +303,7 @@ func RequestProofPanel(p ProofPanel) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						for _, k := range models.ProofKinds {
+						for _, k := range requests.ProofKinds {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<option value=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -333,9 +332,9 @@ func RequestProofPanel(p ProofPanel) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var18 string
-							templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(models.ProofKindLabel(k))
+							templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(requests.ProofKindLabel(k))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/proofs.templ`, Line: 63, Col: 87}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/proofs.templ`, Line: 63, Col: 89}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 							if templ_7745c5c3_Err != nil {
@@ -392,7 +391,7 @@ func RequestProofPanel(p ProofPanel) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for _, k := range models.ProofKinds {
+				for _, k := range requests.ProofKinds {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<option value=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -411,9 +410,9 @@ func RequestProofPanel(p ProofPanel) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var21 string
-					templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(models.ProofKindLabel(k))
+					templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(requests.ProofKindLabel(k))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/proofs.templ`, Line: 90, Col: 54}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/proofs.templ`, Line: 90, Col: 56}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 					if templ_7745c5c3_Err != nil {

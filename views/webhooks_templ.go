@@ -10,17 +10,16 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/sendara/console/models/hooks"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/sendara/console/models"
 )
 
 // WebhookList is the webhooks page: the customer's endpoints and the form
 // for a new one.
 type WebhookList struct {
-	Endpoints []models.WebhookEndpoint
+	Endpoints []hooks.WebhookEndpoint
 	CanWrite  bool
 	Form      WebhookForm
 	Loc       *time.Location
@@ -36,16 +35,16 @@ type WebhookForm struct {
 }
 
 // WebhookFormOf fills the form from an endpoint.
-func WebhookFormOf(e *models.WebhookEndpoint) WebhookForm {
+func WebhookFormOf(e *hooks.WebhookEndpoint) WebhookForm {
 	return WebhookForm{URL: e.URL, Description: e.Description, Enabled: e.Enabled, EventTypes: e.Types()}
 }
 
 // WebhookPage is one endpoint: its settings and its delivery log.
 type WebhookPage struct {
-	Endpoint models.WebhookEndpoint
+	Endpoint hooks.WebhookEndpoint
 	Form     WebhookForm
-	Log      []models.WebhookLogEntry
-	Attempts map[string][]models.WebhookAttempt
+	Log      []hooks.WebhookLogEntry
+	Attempts map[string][]hooks.WebhookAttempt
 	// Older is the keyset link to the next page of the log, if any.
 	Older    string
 	CanWrite bool
@@ -203,7 +202,7 @@ func Webhooks(p WebhookList) templ.Component {
 	})
 }
 
-func webhookStatus(e models.WebhookEndpoint) templ.Component {
+func webhookStatus(e hooks.WebhookEndpoint) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -342,7 +341,7 @@ func webhookForm(action string, f WebhookForm, submit string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, t := range models.WebhookEventTypes {
+		for _, t := range hooks.WebhookEventTypes {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<label><input type=\"checkbox\" name=\"event_types\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -425,7 +424,7 @@ func webhookForm(action string, f WebhookForm, submit string) templ.Component {
 
 // WebhookSecret shows an endpoint's signing secret after it was created or
 // rotated.
-func WebhookSecret(e models.WebhookEndpoint, rotated bool) templ.Component {
+func WebhookSecret(e hooks.WebhookEndpoint, rotated bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -768,7 +767,7 @@ func Webhook(p WebhookPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if d.Status == models.DeliveryPending && d.Attempts > 0 {
+					if d.Status == hooks.DeliveryPending && d.Attempts > 0 {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<br>next try ")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err

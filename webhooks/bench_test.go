@@ -1,6 +1,9 @@
 package webhooks_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -9,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
+	hooks "github.com/sendara/console/models/hooks"
 	"github.com/sendara/console/models/modeltest"
 	"github.com/sendara/console/webhooks"
 )
@@ -33,15 +36,15 @@ func BenchmarkOptOutWrite(b *testing.B) {
 			db := modeltest.Open(b)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+			acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})
 			if err != nil {
 				b.Fatal(err)
 			}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 			defer srv.Close()
 			for i := range endpoints {
-				if _, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, models.WebhookInput{URL: fmt.Sprintf("%s/%d", srv.URL, i),
-					Enabled: true, EventTypes: models.WebhookEventTypes, AllowLoopbackHTTP: true}); err != nil {
+				if _, err := db.CreateWebhookEndpoint(ctx, modeltest.Staff, acme.ID, hooks.WebhookInput{URL: fmt.Sprintf("%s/%d", srv.URL, i),
+					Enabled: true, EventTypes: hooks.WebhookEventTypes, AllowLoopbackHTTP: true}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -52,8 +55,8 @@ func BenchmarkOptOutWrite(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				start := time.Now()
-				if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, models.ConsentInput{To: fmt.Sprintf("person%d@example.com", i),
-					Kind: models.OptOut, Source: "api"}, "US"); err != nil {
+				if _, err := db.RecordConsent(ctx, modeltest.Staff, acme.ID, consent.ConsentInput{To: fmt.Sprintf("person%d@example.com", i),
+					Kind: consent.OptOut, Source: "api"}, "US"); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(start))

@@ -1,13 +1,16 @@
 package webhooks_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	hooks "github.com/sendara/console/models/hooks"
+
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sendara/console/jobs"
-	"github.com/sendara/console/models"
+	imports "github.com/sendara/console/models/imports"
 	"github.com/sendara/console/models/modeltest"
 	"github.com/sendara/console/webhooks"
 )
@@ -19,13 +22,13 @@ import (
 // gets none. SQLite takes BulkOptOuts' Go path, PostgreSQL its set-based one.
 func TestACSVImportsOptOutsReachTheEndpoint(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut)
-	f.consent(models.OptOut, "+14155550199") // already opted out
+	e := f.endpoint(hooks.EventOptedOut)
+	f.consent(consent.OptOut, "+14155550199") // already opted out
 	f.drain(f.sender())
 	before := len(f.rc.snapshot())
-	job, err := f.db.CreateImport(f.ctx, modeltest.Staff, models.ImportUpload{CustomerID: f.acme.ID, FileName: "unsubscribed.csv",
+	job, err := f.db.CreateImport(f.ctx, modeltest.Staff, imports.ImportUpload{CustomerID: f.acme.ID, FileName: "unsubscribed.csv",
 		File: strings.NewReader("Phone,Email,Record ID\n4155550100,ann@example.com,hs-1\n4155550101,,\n4155550199,,\n")},
-		models.ImportOptions{Region: "US", Location: time.UTC})
+		imports.ImportOptions{Region: "US", Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +45,7 @@ func TestACSVImportsOptOutsReachTheEndpoint(t *testing.T) {
 		if err := webhooks.Verify(e.Secret, m.header, m.body, time.Now(), 5*time.Minute); err != nil {
 			t.Errorf("signature: %v", err)
 		}
-		if m.typ != models.EventOptedOut || m.data["source"] != "csv_import" || m.data["reason"] != "opt_out" {
+		if m.typ != hooks.EventOptedOut || m.data["source"] != "csv_import" || m.data["reason"] != "opt_out" {
 			t.Errorf("message = %s %v", m.typ, m.data)
 		}
 		var ids []string

@@ -1,12 +1,15 @@
 package webhooks_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	hooks "github.com/sendara/console/models/hooks"
+
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // TestARoundIsRecordedInOneTransactionOutsideTheAuditChain: a round of
@@ -16,9 +19,9 @@ import (
 // reported lost and not recorded twice.
 func TestARoundIsRecordedInOneTransactionOutsideTheAuditChain(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut)
+	e := f.endpoint(hooks.EventOptedOut)
 	for i := range 4 {
-		f.consent(models.OptOut, fmt.Sprintf("+1415555%04d", i))
+		f.consent(consent.OptOut, fmt.Sprintf("+1415555%04d", i))
 	}
 	// Even-numbered people's messages fail.
 	f.rc.fail = func(r received, _ int) bool {
@@ -44,7 +47,7 @@ func TestARoundIsRecordedInOneTransactionOutsideTheAuditChain(t *testing.T) {
 			t.Errorf("delivery %s: %d attempts", l.ID, l.Attempts)
 		}
 	}
-	if statuses[models.DeliveryDelivered] != 2 || statuses[models.DeliveryPending] != 2 {
+	if statuses[hooks.DeliveryDelivered] != 2 || statuses[hooks.DeliveryPending] != 2 {
 		t.Fatalf("after one round: %v, want 2 delivered and 2 pending", statuses)
 	}
 	ids := []string{}
@@ -73,16 +76,16 @@ func TestARoundIsRecordedInOneTransactionOutsideTheAuditChain(t *testing.T) {
 	// delivered ones, long since recorded.
 	stale := claimed[0]
 	for _, l := range log {
-		if l.Status == models.DeliveryDelivered {
+		if l.Status == hooks.DeliveryDelivered {
 			stale.Delivery = l.WebhookDelivery
 			break
 		}
 	}
 	seq0, _, _ = f.db.AuditHead(f.ctx)
-	res, err := f.db.RecordWebhookRound(f.ctx, []models.WebhookResult{
-		{Job: &claimed[0], Outcome: models.WebhookOutcome{At: f.clock.Now(), StatusCode: 500}},
-		{Job: &claimed[1], Outcome: models.WebhookOutcome{At: f.clock.Now(), Err: "connection refused"}},
-		{Job: &stale, Outcome: models.WebhookOutcome{At: f.clock.Now(), StatusCode: 200}},
+	res, err := f.db.RecordWebhookRound(f.ctx, []hooks.WebhookResult{
+		{Job: &claimed[0], Outcome: hooks.WebhookOutcome{At: f.clock.Now(), StatusCode: 500}},
+		{Job: &claimed[1], Outcome: hooks.WebhookOutcome{At: f.clock.Now(), Err: "connection refused"}},
+		{Job: &stale, Outcome: hooks.WebhookOutcome{At: f.clock.Now(), StatusCode: 200}},
 	}, f.retry)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +94,7 @@ func TestARoundIsRecordedInOneTransactionOutsideTheAuditChain(t *testing.T) {
 		t.Fatalf("round outcome = %+v", res)
 	}
 	var actions []string
-	if err := f.db.Gorm.Model(&models.AuditEvent{}).Where("seq > ?", seq0).Order("seq").Pluck("action", &actions).Error; err != nil {
+	if err := f.db.Gorm.Model(&store.AuditEvent{}).Where("seq > ?", seq0).Order("seq").Pluck("action", &actions).Error; err != nil {
 		t.Fatal(err)
 	}
 	counts := map[string]int{}
@@ -103,7 +106,7 @@ func TestARoundIsRecordedInOneTransactionOutsideTheAuditChain(t *testing.T) {
 		t.Errorf("audit entries of the give-up round = %v", actions)
 	}
 	for _, l := range f.log(e) {
-		if l.Status == models.DeliveryPending {
+		if l.Status == hooks.DeliveryPending {
 			t.Errorf("delivery %s still pending after being given up", l.ID)
 		}
 	}

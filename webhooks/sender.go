@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	hooks "github.com/sendara/console/models/hooks"
 )
 
 // Options tune a Sender; zero values take the defaults.
@@ -33,7 +34,7 @@ type Options struct {
 	// (default 16).
 	Batch int
 	// Retry is the retry schedule (default models.DefaultWebhookRetry).
-	Retry models.WebhookRetry
+	Retry hooks.WebhookRetry
 	// AllowLoopback lets deliveries reach this machine and private
 	// networks (tests, a local receiver). Off, the sender connects to
 	// public addresses only, whatever a URL's name resolves to, so an
@@ -68,8 +69,8 @@ func New(db *models.DB, opt Options) *Sender {
 	if opt.Batch <= 0 {
 		opt.Batch = 16
 	}
-	if opt.Retry == (models.WebhookRetry{}) {
-		opt.Retry = models.DefaultWebhookRetry
+	if opt.Retry == (hooks.WebhookRetry{}) {
+		opt.Retry = hooks.DefaultWebhookRetry
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -143,9 +144,9 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var wg sync.WaitGroup
-	results := make([]models.WebhookResult, len(jobs))
+	results := make([]hooks.WebhookResult, len(jobs))
 	for i := range jobs {
-		wg.Go(func() { results[i] = models.WebhookResult{Job: &jobs[i], Outcome: s.post(ctx, &jobs[i])} })
+		wg.Go(func() { results[i] = hooks.WebhookResult{Job: &jobs[i], Outcome: s.post(ctx, &jobs[i])} })
 	}
 	wg.Wait()
 	res, err := s.db.RecordWebhookRound(context.WithoutCancel(ctx), results, s.opt.Retry)
@@ -162,9 +163,9 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 }
 
 // post makes one attempt. Anything but a 2xx answer is a failure.
-func (s *Sender) post(ctx context.Context, job *models.WebhookJob) models.WebhookOutcome {
+func (s *Sender) post(ctx context.Context, job *hooks.WebhookJob) hooks.WebhookOutcome {
 	now := s.opt.Now()
-	out := models.WebhookOutcome{At: now}
+	out := hooks.WebhookOutcome{At: now}
 	body := []byte(job.Event.Payload)
 	sig, err := Sign(job.Endpoint.Secrets(now), job.Event.ID, now, body)
 	if err != nil {

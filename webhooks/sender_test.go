@@ -1,6 +1,11 @@
 package webhooks_test
 
 import (
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+
+	hooks "github.com/sendara/console/models/hooks"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +20,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	outbox "github.com/sendara/console/models/outbox"
 	"github.com/sendara/console/webhooks"
 )
 
@@ -97,26 +103,26 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	db    *models.DB
-	acme  *models.Customer
+	acme  *customers.Customer
 	clock *clock
 	rc    *receiver
-	retry models.WebhookRetry
+	retry hooks.WebhookRetry
 }
 
 func newFixture(t *testing.T) *fixture {
 	db := modeltest.Open(t)
 	ctx := context.Background()
-	acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy@acme.example"})
+	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy@acme.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{t: t, ctx: ctx, db: db, acme: acme, clock: &clock{}, rc: newReceiver(t),
-		retry: models.WebhookRetry{Base: time.Minute, Max: 10 * time.Minute, Window: time.Hour}}
+		retry: hooks.WebhookRetry{Base: time.Minute, Max: 10 * time.Minute, Window: time.Hour}}
 }
 
-func (f *fixture) endpoint(types ...string) *models.WebhookEndpoint {
+func (f *fixture) endpoint(types ...string) *hooks.WebhookEndpoint {
 	f.t.Helper()
-	e, err := f.db.CreateWebhookEndpoint(f.ctx, modeltest.Staff, f.acme.ID, models.WebhookInput{URL: f.rc.srv.URL + "/hooks",
+	e, err := f.db.CreateWebhookEndpoint(f.ctx, modeltest.Staff, f.acme.ID, hooks.WebhookInput{URL: f.rc.srv.URL + "/hooks",
 		Enabled: true, EventTypes: types, AllowLoopbackHTTP: true})
 	if err != nil {
 		f.t.Fatal(err)
@@ -130,8 +136,8 @@ func (f *fixture) sender() *webhooks.Sender {
 
 func (f *fixture) consent(kind, to string) {
 	f.t.Helper()
-	in := models.ConsentInput{To: to, Kind: kind, Source: "api"}
-	if kind == models.OptIn {
+	in := consent.ConsentInput{To: to, Kind: kind, Source: "api"}
+	if kind == consent.OptIn {
 		in.Evidence = "web form"
 	}
 	if _, err := f.db.RecordConsent(f.ctx, modeltest.Staff, f.acme.ID, in, "US"); err != nil {
@@ -154,7 +160,7 @@ func (f *fixture) drain(s *webhooks.Sender) {
 	f.t.Fatal("the sender never ran out of due deliveries")
 }
 
-func (f *fixture) log(e *models.WebhookEndpoint) []models.WebhookLogEntry {
+func (f *fixture) log(e *hooks.WebhookEndpoint) []hooks.WebhookLogEntry {
 	f.t.Helper()
 	entries, err := f.db.WebhookLog(f.ctx, modeltest.Staff, e.ID, "", 100)
 	if err != nil {
@@ -165,8 +171,8 @@ func (f *fixture) log(e *models.WebhookEndpoint) []models.WebhookLogEntry {
 
 func TestAnOptOutReachesTheEndpointSignedWithItsSecret(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut)
-	f.consent(models.OptOut, "Jane.Doe@Example.com")
+	e := f.endpoint(hooks.EventOptedOut)
+	f.consent(consent.OptOut, "Jane.Doe@Example.com")
 	f.drain(f.sender())
 
 	got := f.rc.snapshot()
@@ -180,22 +186,22 @@ func TestAnOptOutReachesTheEndpointSignedWithItsSecret(t *testing.T) {
 	if err := webhooks.Verify("whsec_"+strings.Repeat("A", 32), m.header, m.body, time.Now(), 5*time.Minute); err == nil {
 		t.Error("the signature verifies under another secret")
 	}
-	if m.typ != models.EventOptedOut || m.data["channel"] != "all" || m.data["reason"] != "opt_out" {
+	if m.typ != hooks.EventOptedOut || m.data["channel"] != "all" || m.data["reason"] != "opt_out" {
 		t.Errorf("message = %s %v", m.typ, m.data)
 	}
 	if ids, _ := m.data["identifiers"].([]any); len(ids) != 1 || ids[0] != "jane.doe@example.com" {
 		t.Errorf("identifiers = %v", m.data["identifiers"])
 	}
 	log := f.log(e)
-	if len(log) != 1 || log[0].Status != models.DeliveryDelivered || log[0].Attempts != 1 || log[0].LastStatus != 204 {
+	if len(log) != 1 || log[0].Status != hooks.DeliveryDelivered || log[0].Attempts != 1 || log[0].LastStatus != 204 {
 		t.Fatalf("delivery log = %+v", log)
 	}
 }
 
 func TestAnEndpointGetsOnlyTheTypesItWants(t *testing.T) {
 	f := newFixture(t)
-	f.endpoint(models.EventOptedIn)
-	f.consent(models.OptOut, "+14155550100")
+	f.endpoint(hooks.EventOptedIn)
+	f.consent(consent.OptOut, "+14155550100")
 	f.drain(f.sender())
 	if got := f.rc.snapshot(); len(got) != 0 {
 		t.Fatalf("an endpoint for opt-ins got %d messages about an opt-out", len(got))
@@ -204,13 +210,13 @@ func TestAnEndpointGetsOnlyTheTypesItWants(t *testing.T) {
 
 func TestFailedDeliveriesAreRetriedAndOneContactsEventsArriveInOrder(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut, models.EventOptedIn)
+	e := f.endpoint(hooks.EventOptedOut, hooks.EventOptedIn)
 	// The receiver refuses the first two tries of every message.
 	f.rc.fail = func(_ received, n int) bool { return n <= 2 }
-	f.consent(models.OptOut, "+14155550100")
-	f.consent(models.OptOut, "+14155550199")
+	f.consent(consent.OptOut, "+14155550100")
+	f.consent(consent.OptOut, "+14155550199")
 	f.clock.Advance(time.Second)
-	f.consent(models.OptIn, "+14155550100")
+	f.consent(consent.OptIn, "+14155550100")
 	s := f.sender()
 
 	f.drain(s)
@@ -245,7 +251,7 @@ func TestFailedDeliveriesAreRetriedAndOneContactsEventsArriveInOrder(t *testing.
 		t.Errorf("%d requests, want 9 (three tries of each of three events)", len(got))
 	}
 	for _, entry := range f.log(e) {
-		if entry.Status != models.DeliveryDelivered || entry.Attempts != 3 {
+		if entry.Status != hooks.DeliveryDelivered || entry.Attempts != 3 {
 			t.Errorf("delivery %s: %s after %d attempts", entry.EventType, entry.Status, entry.Attempts)
 		}
 	}
@@ -253,8 +259,8 @@ func TestFailedDeliveriesAreRetriedAndOneContactsEventsArriveInOrder(t *testing.
 
 func TestASecondSenderPicksUpADeliveryWhoseSenderStopped(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut)
-	f.consent(models.OptOut, "+14155550100")
+	e := f.endpoint(hooks.EventOptedOut)
+	f.consent(consent.OptOut, "+14155550100")
 	// The first instance claims the delivery and dies before sending it.
 	claimed, err := f.db.ClaimWebhookDeliveries(f.ctx, f.clock.Now(), 5*time.Minute, 10)
 	if err != nil || len(claimed) != 1 {
@@ -271,20 +277,20 @@ func TestASecondSenderPicksUpADeliveryWhoseSenderStopped(t *testing.T) {
 		t.Fatalf("after the lease: %d requests, want 1", got)
 	}
 	log := f.log(e)
-	if len(log) != 1 || log[0].Status != models.DeliveryDelivered || log[0].Attempts != 2 {
+	if len(log) != 1 || log[0].Status != hooks.DeliveryDelivered || log[0].Attempts != 2 {
 		t.Fatalf("delivery log = %+v", log)
 	}
 	// The first instance comes back and reports its claim: it is told it lost it.
-	if _, err := f.db.RecordWebhookAttempt(f.ctx, &claimed[0], models.WebhookOutcome{At: f.clock.Now(), StatusCode: 200}, f.retry); err != models.ErrWebhookClaimLost {
+	if _, err := f.db.RecordWebhookAttempt(f.ctx, &claimed[0], hooks.WebhookOutcome{At: f.clock.Now(), StatusCode: 200}, f.retry); err != hooks.ErrWebhookClaimLost {
 		t.Fatalf("late report of the first claim: %v, want ErrWebhookClaimLost", err)
 	}
 }
 
 func TestConcurrentSendersDeliverEachEventOnce(t *testing.T) {
 	f := newFixture(t)
-	f.endpoint(models.EventOptedOut)
+	f.endpoint(hooks.EventOptedOut)
 	for i := range 12 {
-		f.consent(models.OptOut, fmt.Sprintf("+1415555%04d", i))
+		f.consent(consent.OptOut, fmt.Sprintf("+1415555%04d", i))
 	}
 	var wg sync.WaitGroup
 	for range 3 {
@@ -308,9 +314,9 @@ func TestConcurrentSendersDeliverEachEventOnce(t *testing.T) {
 
 func TestAnEndpointFailingForTheWholeWindowIsDisabledAndItsAdminsMailed(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut)
+	e := f.endpoint(hooks.EventOptedOut)
 	f.rc.fail = func(received, int) bool { return true }
-	f.consent(models.OptOut, "+14155550100")
+	f.consent(consent.OptOut, "+14155550100")
 	s := f.sender()
 	for range 20 {
 		f.drain(s)
@@ -324,7 +330,7 @@ func TestAnEndpointFailingForTheWholeWindowIsDisabledAndItsAdminsMailed(t *testi
 		t.Fatalf("endpoint enabled=%v reason=%q", e.Enabled, e.DisabledReason)
 	}
 	log := f.log(e)
-	if len(log) != 1 || log[0].Status != models.DeliveryFailed || log[0].LastStatus != 500 {
+	if len(log) != 1 || log[0].Status != hooks.DeliveryFailed || log[0].LastStatus != 500 {
 		t.Fatalf("delivery log = %+v", log)
 	}
 	attempts, err := f.db.WebhookAttempts(f.ctx, modeltest.Staff, []string{log[0].ID})
@@ -334,7 +340,7 @@ func TestAnEndpointFailingForTheWholeWindowIsDisabledAndItsAdminsMailed(t *testi
 	if n := len(attempts[log[0].ID]); n != log[0].Attempts || n < 3 || !strings.Contains(attempts[log[0].ID][0].ResponseBody, "maintenance") {
 		t.Errorf("attempts logged: %d (delivery says %d): %+v", n, log[0].Attempts, attempts[log[0].ID])
 	}
-	mails, err := f.db.Outbox(f.ctx, modeltest.Staff, models.OutboxFilter{})
+	mails, err := f.db.Outbox(f.ctx, modeltest.Staff, outbox.OutboxFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +349,7 @@ func TestAnEndpointFailingForTheWholeWindowIsDisabledAndItsAdminsMailed(t *testi
 	}
 	// Nothing more is sent to a disabled endpoint.
 	before := len(f.rc.snapshot())
-	f.consent(models.OptOut, "+14155550101")
+	f.consent(consent.OptOut, "+14155550101")
 	f.drain(s)
 	if after := len(f.rc.snapshot()); after != before {
 		t.Errorf("a disabled endpoint got %d more requests", after-before)
@@ -352,12 +358,12 @@ func TestAnEndpointFailingForTheWholeWindowIsDisabledAndItsAdminsMailed(t *testi
 
 func TestDuringARotationBothSecretsSign(t *testing.T) {
 	f := newFixture(t)
-	old := f.endpoint(models.EventOptedOut)
-	rotated, err := f.db.RotateWebhookSecret(f.ctx, modeltest.Staff, old.ID, models.WebhookSecretOverlap)
+	old := f.endpoint(hooks.EventOptedOut)
+	rotated, err := f.db.RotateWebhookSecret(f.ctx, modeltest.Staff, old.ID, hooks.WebhookSecretOverlap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.consent(models.OptOut, "+14155550100")
+	f.consent(consent.OptOut, "+14155550100")
 	f.drain(f.sender())
 	got := f.rc.snapshot()
 	if len(got) != 1 {
@@ -372,8 +378,8 @@ func TestDuringARotationBothSecretsSign(t *testing.T) {
 		}
 	}
 	// After the overlap only the new secret signs.
-	f.clock.Advance(models.WebhookSecretOverlap + time.Minute)
-	f.consent(models.OptOut, "+14155550101")
+	f.clock.Advance(hooks.WebhookSecretOverlap + time.Minute)
+	f.consent(consent.OptOut, "+14155550101")
 	f.drain(f.sender())
 	got = f.rc.snapshot()
 	if len(got) != 2 || len(strings.Fields(got[1].header.Get(webhooks.HeaderSignature))) != 1 {
@@ -383,14 +389,14 @@ func TestDuringARotationBothSecretsSign(t *testing.T) {
 
 func TestATestEventGoesToItsEndpointOnly(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventRequestRouted)
-	other := f.endpoint(models.EventOptedOut)
+	e := f.endpoint(hooks.EventRequestRouted)
+	other := f.endpoint(hooks.EventOptedOut)
 	if _, err := f.db.SendWebhookTest(f.ctx, modeltest.Staff, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.drain(f.sender())
 	got := f.rc.snapshot()
-	if len(got) != 1 || got[0].typ != models.EventTest || got[0].data["endpoint_id"] != e.ID {
+	if len(got) != 1 || got[0].typ != hooks.EventTest || got[0].data["endpoint_id"] != e.ID {
 		t.Fatalf("received %+v", got)
 	}
 	if len(f.log(other)) != 0 {
@@ -400,8 +406,8 @@ func TestATestEventGoesToItsEndpointOnly(t *testing.T) {
 
 func TestTheSenderRefusesPrivateAddressesUnlessAllowed(t *testing.T) {
 	f := newFixture(t)
-	e := f.endpoint(models.EventOptedOut)
-	f.consent(models.OptOut, "+14155550100")
+	e := f.endpoint(hooks.EventOptedOut)
+	f.consent(consent.OptOut, "+14155550100")
 	s := webhooks.New(f.db, webhooks.Options{Log: quiet(), Now: f.clock.Now, Retry: f.retry})
 	f.drain(s)
 	if got := len(f.rc.snapshot()); got != 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
+	store "github.com/sendara/console/models/store"
 )
 
 func auditVerifyCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
@@ -122,7 +123,7 @@ func auditExportCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cl
 		if err := noArgs(env); err != nil {
 			return err
 		}
-		var f models.AuditFilter
+		var f store.AuditFilter
 		var err error
 		if f.Since, err = parseWhen(*since, env.cfg.Location, false); err != nil {
 			return usagef("--since %v", err)
@@ -138,7 +139,7 @@ func auditExportCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cl
 		defer db.Close()
 		if *customer != "" {
 			c, err := db.CustomerBySlug(ctx, *customer)
-			if errors.Is(err, models.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return usagef("--customer: no customer with slug %q", *customer)
 			} else if err != nil {
 				return err
@@ -146,7 +147,7 @@ func auditExportCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cl
 			f.CustomerID = c.ID
 		}
 		w := bufio.NewWriterSize(env.stdout, 64<<10)
-		n, err := db.ExportAudit(ctx, models.SystemActor("console audit export"), f, func(e *auditchain.Entry) error {
+		n, err := db.ExportAudit(ctx, store.SystemActor("console audit export"), f, func(e *auditchain.Entry) error {
 			return e.WriteLine(w)
 		})
 		if err == nil {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/auditchain"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // someEvents makes five audit entries through the command line, about two
@@ -188,7 +188,7 @@ func TestAuditCheckpointExposesARewriteARollbackAndAForgery(t *testing.T) {
 
 	db := openTestDB(t, dsn)
 	disable := []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete", "DROP TRIGGER audit_events_continue_chain"}
-	if db.Dialect == models.Postgres {
+	if db.Dialect == store.Postgres {
 		disable = []string{"ALTER TABLE audit_events DISABLE TRIGGER USER"}
 	}
 	for _, q := range disable {
@@ -196,7 +196,7 @@ func TestAuditCheckpointExposesARewriteARollbackAndAForgery(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	var es []models.AuditEvent
+	var es []store.AuditEvent
 	if err := db.Gorm.Order("seq").Find(&es).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestServeAppendsSignedCheckpointsEveryInterval(t *testing.T) {
 	// Until three checkpoints are there, the last of a later head than the first.
 	followed := func() bool { return len(cps) >= 3 && cps[len(cps)-1].Seq > cps[0].Seq }
 	for deadline := time.Now().Add(30 * time.Second); !followed() && time.Now().Before(deadline); {
-		if err := db.Record(t.Context(), modeltest.Staff, models.Audit{Action: "test.tick"}); err != nil {
+		if err := db.Record(t.Context(), modeltest.Staff, store.Audit{Action: "test.tick"}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -321,8 +321,8 @@ func TestPythonVerifierAgreesWithTheConsole(t *testing.T) {
 	someEvents(t, dsn)
 	db := openTestDB(t, dsn)
 	for _, s := range []string{`quote " back \ slash`, "<b>&amp;</b>", "tab\tline\ncr\r\x01\x1f\x7f", "é 日本語 🙂 e\u0301", "sep\u2028\u2029", "\ufffd \ufeff"} {
-		actor := models.StaffUser(s, s, s)
-		if err := db.Record(t.Context(), actor, models.Audit{Action: "test." + s, ObjectID: s, Details: map[string]any{s: s}}); err != nil {
+		actor := store.StaffUser(s, s, s)
+		if err := db.Record(t.Context(), actor, store.Audit{Action: "test." + s, ObjectID: s, Details: map[string]any{s: s}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/sendara/console/models"
+	errs "github.com/sendara/console/models/errs"
+	store "github.com/sendara/console/models/store"
 )
 
 // usageError is a mistake on the command line: exit status 2 and a
@@ -94,7 +96,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	err := action(ctx, &cliEnv{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, log: log, args: fs.Args()})
 	var ue usageError
-	var ve *models.ValidationError
+	var ve *errs.ValidationError
 	switch {
 	case err == nil:
 		return 0
@@ -162,7 +164,7 @@ func openDB(ctx context.Context, env *cliEnv) (*models.DB, error) {
 // the key file on first run) and seals whatever is still in clear or under
 // an older key.
 func useSecretKey(ctx context.Context, env *cliEnv, db *models.DB) error {
-	keys, created, err := models.LoadKeyring(env.cfg.SecretKey)
+	keys, created, err := store.LoadKeyring(env.cfg.SecretKey)
 	if err != nil {
 		return err
 	}

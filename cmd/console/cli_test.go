@@ -1,6 +1,11 @@
 package main
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
+	imports "github.com/sendara/console/models/imports"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -22,6 +27,7 @@ import (
 
 	"github.com/sendara/console/models"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 // console runs the command line in-process against dsn and returns the exit
@@ -114,8 +120,8 @@ func TestUserAddTakesThePasswordFromStdin(t *testing.T) {
 	mustConsole(t, dsn, "long enough passphrase 42\n", "user", "add", "--email", "Admin@Acme.example", "--role", "customer_admin", "--customer", "acme")
 	db := openTestDB(t, dsn)
 	res, err := db.Login(context.Background(), "admin@acme.example", "long enough passphrase 42", "127.0.0.1", "test",
-		models.SessionPolicy{Idle: time.Hour, Absolute: time.Hour})
-	if err != nil || res.User.Role() != models.RoleCustomerAdmin {
+		accounts.SessionPolicy{Idle: time.Hour, Absolute: time.Hour})
+	if err != nil || res.User.Role() != accounts.RoleCustomerAdmin {
 		t.Fatalf("the new user cannot sign in with the password given on stdin: %v", err)
 	}
 	code, _, errOut := console(t, dsn, "another long passphrase 9\n", "user", "add", "--email", "admin@acme.example", "--role", "customer_agent", "--customer", "acme")
@@ -169,7 +175,7 @@ func TestAuditVerifyNamesTheFirstEditedEntry(t *testing.T) {
 	}
 	db := openTestDB(t, dsn)
 	tamper := []string{`UPDATE audit_events SET details = '{"slug":"evil"}' WHERE seq = 2`}
-	if db.Dialect == models.Postgres {
+	if db.Dialect == store.Postgres {
 		tamper = append([]string{"ALTER TABLE audit_events DISABLE TRIGGER USER"}, tamper...)
 	} else {
 		tamper = append([]string{"DROP TRIGGER audit_events_no_update"}, tamper...)
@@ -297,7 +303,7 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 	mustConsole(t, dsn, "", "migrate")
 	db := openTestDB(t, dsn)
 	ctx := context.Background()
-	acme, err := db.CreateCustomer(ctx, modeltest.Staff, models.CustomerInput{Slug: "acme", Name: "Acme"})
+	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +312,8 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 	for i := range 300_000 {
 		fmt.Fprintf(&file, "person%d@example.com\n", i)
 	}
-	opts := models.ImportOptions{Region: "US", Location: time.UTC}
-	job, err := db.CreateImport(ctx, modeltest.Staff, models.ImportUpload{CustomerID: acme.ID, FileName: "big.csv",
+	opts := imports.ImportOptions{Region: "US", Location: time.UTC}
+	job, err := db.CreateImport(ctx, modeltest.Staff, imports.ImportUpload{CustomerID: acme.ID, FileName: "big.csv",
 		File: strings.NewReader(file.String())}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -330,10 +336,10 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Status == models.ImportRunning && j.ProcessedRows > 0 {
+		if j.Status == imports.ImportRunning && j.ProcessedRows > 0 {
 			break
 		}
-		if j.Status == models.ImportDone || time.Now().After(deadline) {
+		if j.Status == imports.ImportDone || time.Now().After(deadline) {
 			t.Fatalf("the import never ran part-way (status %s, %d rows); logs:\n%s", j.Status, j.ProcessedRows, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -349,7 +355,7 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.Status != models.ImportQueued || j.ClaimedBy != "" {
+	if j.Status != imports.ImportQueued || j.ClaimedBy != "" {
 		t.Errorf("after a graceful stop the import is %s, claimed by %q; want queued and unclaimed\n%s", j.Status, j.ClaimedBy, logs.String())
 	}
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"github.com/sendara/console/models"
+	accounts "github.com/sendara/console/models/accounts"
+	customers "github.com/sendara/console/models/customers"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 func migrateCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
@@ -19,7 +23,7 @@ func migrateCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv
 			return err
 		}
 		defer db.Close()
-		m, err := models.NewMigrator(db)
+		m, err := store.NewMigrator(db.DB)
 		if err != nil {
 			return err
 		}
@@ -52,7 +56,7 @@ func customerAddCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cl
 			return err
 		}
 		defer db.Close()
-		c, err := db.CreateCustomer(ctx, models.SystemActor("console customer add"), models.CustomerInput{
+		c, err := db.CreateCustomer(ctx, store.SystemActor("console customer add"), customers.CustomerInput{
 			Slug: *slug, Name: *name, CRMType: *crm, ContactEmail: *email})
 		if err != nil {
 			return err
@@ -71,7 +75,7 @@ func userAddCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv
 		if err := errors.Join(noArgs(env), required([2]string{"email", *email}, [2]string{"role", *role})); err != nil {
 			return err
 		}
-		r, err := models.ParseRole(*role)
+		r, err := accounts.ParseRole(*role)
 		if err != nil {
 			return err
 		}
@@ -85,7 +89,7 @@ func userAddCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv
 		if err != nil {
 			return err
 		}
-		if err := models.CheckPassword(password, *email); err != nil {
+		if err := accounts.CheckPassword(password, *email); err != nil {
 			return err
 		}
 		db, err := openDB(ctx, env)
@@ -93,17 +97,17 @@ func userAddCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv
 			return err
 		}
 		defer db.Close()
-		in := models.UserInput{Email: *email, Name: *name, Role: r, Password: password}
+		in := accounts.UserInput{Email: *email, Name: *name, Role: r, Password: password}
 		if *customer != "" {
 			c, err := db.CustomerBySlug(ctx, *customer)
-			if errors.Is(err, models.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return usagef("--customer: no customer with slug %q", *customer)
 			} else if err != nil {
 				return err
 			}
 			in.CustomerID = c.ID
 		}
-		u, err := db.CreateUser(ctx, models.SystemActor("console user add"), in)
+		u, err := db.CreateUser(ctx, store.SystemActor("console user add"), in)
 		if err != nil {
 			return err
 		}
@@ -131,14 +135,14 @@ func apiKeyAddCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliE
 		customerID := ""
 		if *customer != "" {
 			c, err := db.CustomerBySlug(ctx, *customer)
-			if errors.Is(err, models.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return usagef("--customer: no customer with slug %q", *customer)
 			} else if err != nil {
 				return err
 			}
 			customerID = c.ID
 		}
-		_, secret, err := db.CreateAPIKey(ctx, models.SystemActor("console apikey add"), customerID, *name)
+		_, secret, err := db.CreateAPIKey(ctx, store.SystemActor("console apikey add"), customerID, *name)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	accounts "github.com/sendara/console/models/accounts"
+	calendar "github.com/sendara/console/models/calendar"
+
 	"fmt"
 	"net"
 	"os"
@@ -9,8 +12,7 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // config is the console's configuration: environment first, flags win.
@@ -42,7 +44,7 @@ type config struct {
 	// Holidays is a CSV file (date,name) replacing the US federal holiday
 	// calendar for business-day deadlines (CONSOLE_HOLIDAYS).
 	Holidays string
-	Calendar *models.Calendar
+	Calendar *calendar.Calendar
 	// SecretKey is the file of keys that seal the secrets kept in the
 	// database (CONSOLE_SECRET_KEY), created mode 0600 when missing.
 	SecretKey string
@@ -122,9 +124,9 @@ func (c *config) finish() error {
 	if c.APIMaxWrites, err = strconv.Atoi(c.maxWritesText); err != nil || c.APIMaxWrites < 0 {
 		return fmt.Errorf("CONSOLE_API_MAX_WRITES %q must be a whole number of writes in flight, 0 for no bound", c.maxWritesText)
 	}
-	c.Calendar = models.DefaultCalendar()
+	c.Calendar = calendar.DefaultCalendar()
 	if c.Holidays != "" {
-		if c.Calendar, err = models.LoadCalendar(c.Holidays); err != nil {
+		if c.Calendar, err = calendar.LoadCalendar(c.Holidays); err != nil {
 			return fmt.Errorf("CONSOLE_HOLIDAYS: %v", err)
 		}
 	}
@@ -141,18 +143,18 @@ func (c *config) finish() error {
 
 // business is how deadlines are reckoned: the time zone, the holidays and
 // the deadline policy.
-func (c *config) business() models.Business {
-	return models.Business{Loc: c.Location, Calendar: c.Calendar, Policy: models.DefaultDeadlinePolicy()}
+func (c *config) business() calendar.Business {
+	return calendar.Business{Loc: c.Location, Calendar: c.Calendar, Policy: calendar.DefaultDeadlinePolicy()}
 }
 
 // storeOptions settle the region and the business calendar in the store
 // once, at open.
-func (c *config) storeOptions() []models.Option {
-	return []models.Option{models.WithRegion(c.Region), models.WithBusiness(c.business())}
+func (c *config) storeOptions() []store.Option {
+	return []store.Option{store.WithRegion(c.Region), store.WithBusiness(c.business())}
 }
 
-func (c *config) sessionPolicy() models.SessionPolicy {
-	return models.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionMax}
+func (c *config) sessionPolicy() accounts.SessionPolicy {
+	return accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionMax}
 }
 
 func envOr(key, def string) string {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	errs "github.com/sendara/console/models/errs"
+	imports "github.com/sendara/console/models/imports"
+
 	"context"
 	"errors"
 	"flag"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/sendara/console/jobs"
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // importOptOutsCommand imports opt-outs from a CSV file by the upload
@@ -68,18 +72,18 @@ func runImport(ctx context.Context, env *cliEnv, stderr io.Writer, a importArgs)
 	}
 	defer db.Close()
 	c, err := db.CustomerBySlug(ctx, a.customer)
-	if errors.Is(err, models.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return usagef("--customer: no customer with slug %q", a.customer)
 	} else if err != nil {
 		return err
 	}
 
-	actor := models.SystemActor("console import opt-outs")
-	opts := models.ImportOptions{Region: env.cfg.Region, Location: env.cfg.Location}
+	actor := store.SystemActor("console import opt-outs")
+	opts := imports.ImportOptions{Region: env.cfg.Region, Location: env.cfg.Location}
 	name := filepath.Base(path)
-	job, err := db.CreateImport(ctx, actor, models.ImportUpload{CustomerID: c.ID, Kind: models.ImportOptOuts,
+	job, err := db.CreateImport(ctx, actor, imports.ImportUpload{CustomerID: c.ID, Kind: imports.ImportOptOuts,
 		FileName: name, Channel: a.channel, File: f}, opts)
-	if v, ok := models.AsValidation(err); ok {
+	if v, ok := errs.AsValidation(err); ok {
 		if v.Field == "channel" {
 			return usagef("--channel %s", v.Message)
 		}
@@ -111,7 +115,7 @@ func runImport(ctx context.Context, env *cliEnv, stderr io.Writer, a importArgs)
 
 	last := time.Now()
 	runner := jobs.NewRunner(db, jobs.Options{Region: env.cfg.Region, Location: env.cfg.Location, Log: env.log,
-		OnBatch: func(j models.ImportJob) {
+		OnBatch: func(j imports.ImportJob) {
 			if time.Since(last) >= 2*time.Second {
 				last = time.Now()
 				fmt.Fprintf(stderr, "importing: %d of %d rows (%d%%)\n", j.ProcessedRows, j.TotalRows, j.Percent())
@@ -127,7 +131,7 @@ func runImport(ctx context.Context, env *cliEnv, stderr io.Writer, a importArgs)
 		}
 		return fmt.Errorf("import of %s failed after %d of %d rows: %s", name, job.ProcessedRows, job.TotalRows, job.Error)
 	}
-	if job.Status != models.ImportDone {
+	if job.Status != imports.ImportDone {
 		return fmt.Errorf("import of %s was taken over by another runner; see /imports/%s", name, job.ID)
 	}
 	fmt.Fprintf(env.stdout, "imported %s (import %s): %d rows; %d applied, %d already opted out or imported, %d bad rows skipped, %d contacts created\n",
@@ -137,11 +141,11 @@ func runImport(ctx context.Context, env *cliEnv, stderr io.Writer, a importArgs)
 
 // printPreview lists the mapping and every bad row, as the preview page
 // does, before anything is written.
-func printPreview(ctx context.Context, db *models.DB, w io.Writer, job *models.ImportJob) error {
+func printPreview(ctx context.Context, db *models.DB, w io.Writer, job *imports.ImportJob) error {
 	var cols []string
 	for i, f := range job.Mapping.Fields {
 		if f != "" {
-			cols = append(cols, fmt.Sprintf("%q → %s", job.Mapping.Columns[i], strings.ToLower(models.FieldLabel(f))))
+			cols = append(cols, fmt.Sprintf("%q → %s", job.Mapping.Columns[i], strings.ToLower(imports.FieldLabel(f))))
 		}
 	}
 	header := "line 1 is a header"
@@ -156,7 +160,7 @@ func printPreview(ctx context.Context, db *models.DB, w io.Writer, job *models.I
 		counts += fmt.Sprintf(", %d not flagged as opted out", job.FilteredRows)
 	}
 	fmt.Fprintf(w, "%s: %s; %s; columns: %s\n", job.FileName, counts, header, strings.Join(cols, ", "))
-	return db.EachImportProblem(ctx, job, func(p models.ImportProblem) error {
+	return db.EachImportProblem(ctx, job, func(p imports.ImportProblem) error {
 		if p.Col < 0 {
 			_, err := fmt.Fprintf(w, "line %d: %s (%q)\n", p.Line, p.Reason, p.Value)
 			return err

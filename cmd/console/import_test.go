@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sendara/console/models"
+	imports "github.com/sendara/console/models/imports"
 	"github.com/sendara/console/models/modeltest"
+	store "github.com/sendara/console/models/store"
 )
 
 const optOutCSV = "Phone Number,Email,First Name\n" +
@@ -69,7 +70,7 @@ func TestImportOptOutsListsBadRowsOnStderrAndReportsOnStdout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, to := range []string{"+14155550100", "ann@example.com", "+14155550102"} {
-		if s, err := db.CheckSuppression(context.Background(), c.ID, models.Identifier{Value: to}, ""); err != nil || !s.Suppressed {
+		if s, err := db.CheckSuppression(context.Background(), c.ID, store.Identifier{Value: to}, ""); err != nil || !s.Suppressed {
 			t.Errorf("%s: %+v %v, want suppressed", to, s, err)
 		}
 	}
@@ -117,7 +118,7 @@ func TestImportOptOutsExitStatus(t *testing.T) {
 		})
 	}
 	db := openTestDB(t, dsn)
-	var jobs []models.ImportJob
+	var jobs []imports.ImportJob
 	if err := db.Gorm.Order("id").Find(&jobs).Error; err != nil {
 		t.Fatal(err)
 	}

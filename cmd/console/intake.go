@@ -1,16 +1,20 @@
 package main
 
 import (
+	calendar "github.com/sendara/console/models/calendar"
+	errs "github.com/sendara/console/models/errs"
+
 	"context"
 
 	"github.com/sendara/console/mailbox"
 	"github.com/sendara/console/models"
+	requests "github.com/sendara/console/models/requests"
 )
 
 // mailboxSink delivers messages from the SMTP receiver into requests.
 type mailboxSink struct {
 	db     *models.DB
-	biz    models.Business
+	biz    calendar.Business
 	region string
 }
 
@@ -19,10 +23,10 @@ type mailboxSink struct {
 // can never be accepted (no usable sender address) is refused for good;
 // other failures are temporary, so the sending server tries again.
 func (s mailboxSink) Deliver(ctx context.Context, m *mailbox.Message) error {
-	_, _, err := s.db.ReceiveMail(ctx, s.biz, s.region, models.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
+	_, _, err := s.db.ReceiveMail(ctx, s.biz, s.region, requests.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
 		FromAddr: m.From.Address, Subject: m.Subject, Body: m.TextBody, Reference: m.Reference, SuggestedType: m.SuggestedType,
 		Raw: m.Raw, ReceivedAt: m.ReceivedAt})
-	if _, invalid := models.AsValidation(err); invalid {
+	if _, invalid := errs.AsValidation(err); invalid {
 		return mailbox.Reject(err)
 	}
 	return err

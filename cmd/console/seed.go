@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 func seedCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) error {
@@ -37,7 +37,7 @@ func seedCommand(fs *flag.FlagSet, cfg *config) func(context.Context, *cliEnv) e
 					"elapsed", now.Sub(start).Round(100*time.Millisecond).String())
 			}
 		}
-		res, err := db.Seed(ctx, models.SystemActor("console seed"), *customers, *contacts, progress)
+		res, err := db.Seed(ctx, store.SystemActor("console seed"), *customers, *contacts, progress)
 		if err != nil {
 			return err
 		}

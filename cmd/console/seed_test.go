@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sendara/console/models"
+	consent "github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/modeltest"
 )
 
@@ -28,10 +29,10 @@ func TestSeedAddsContactsReportsThemAndKeepsTheAuditChainIntact(t *testing.T) {
 	}
 	defer db.Close()
 	var contacts, suppressed int64
-	if err := db.Gorm.Model(&models.Contact{}).Count(&contacts).Error; err != nil {
+	if err := db.Gorm.Model(&consent.Contact{}).Count(&contacts).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Gorm.Model(&models.Contact{}).Where("suppressed = ?", true).Count(&suppressed).Error; err != nil {
+	if err := db.Gorm.Model(&consent.Contact{}).Where("suppressed = ?", true).Count(&suppressed).Error; err != nil {
 		t.Fatal(err)
 	}
 	if contacts != 250 || suppressed != 24 {

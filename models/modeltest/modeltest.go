@@ -17,8 +17,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-
 	"github.com/sendara/console/models"
+	store "github.com/sendara/console/models/store"
 )
 
 // Open returns a fresh, migrated database that is removed when t ends. On
@@ -27,7 +27,7 @@ import (
 //
 // The suppression index runs as it does in the console, so every test of a
 // suppression answer also tests the index; OpenWithoutIndex leaves it out.
-func Open(t testing.TB, opts ...models.Option) *models.DB {
+func Open(t testing.TB, opts ...store.Option) *models.DB {
 	t.Helper()
 	db := OpenWithoutIndex(t, opts...)
 	ctx, stop := context.WithCancel(context.Background())
@@ -44,7 +44,7 @@ func Open(t testing.TB, opts ...models.Option) *models.DB {
 func OpenTwice(t testing.TB) (indexed, other *models.DB) {
 	t.Helper()
 	var dsn string
-	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == models.Postgres {
+	if store.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == store.Postgres {
 		dsn = newDatabase(t, migratedTemplate(t))
 	} else {
 		dsn = DSN(t)
@@ -75,9 +75,9 @@ func OpenTwice(t testing.TB) (indexed, other *models.DB) {
 // OpenWithoutIndex is Open without the in-memory suppression index: checks
 // read the database, as they do while the index loads. opts are Open's
 // (the region, the business calendar).
-func OpenWithoutIndex(t testing.TB, opts ...models.Option) *models.DB {
+func OpenWithoutIndex(t testing.TB, opts ...store.Option) *models.DB {
 	t.Helper()
-	if models.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == models.Postgres {
+	if store.DialectOf(os.Getenv("CONSOLE_TEST_DB")) == store.Postgres {
 		db, err := models.Open(newDatabase(t, migratedTemplate(t)), opts...)
 		if err != nil {
 			t.Fatalf("open test database: %v", err)
@@ -178,7 +178,7 @@ func migratedTemplate(t testing.TB) string {
 func buildTemplate() (string, error) {
 	ctx := context.Background()
 	base := os.Getenv("CONSOLE_TEST_DB")
-	name := "console_tmpl_" + models.SchemaFingerprint()[:16]
+	name := "console_tmpl_" + store.SchemaFingerprint()[:16]
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
 		return "", err
@@ -235,11 +235,11 @@ func OpenEmpty(t testing.TB) *models.DB {
 
 // Keyring is a fresh keyring for one test's databases, as the console
 // loads from CONSOLE_SECRET_KEY.
-func Keyring(t testing.TB) *models.Keyring {
+func Keyring(t testing.TB) *store.Keyring {
 	t.Helper()
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
-	k, err := models.NewKeyring(raw)
+	k, err := store.NewKeyring(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func Keyring(t testing.TB) *models.Keyring {
 func DSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("CONSOLE_TEST_DB")
-	if models.DialectOf(base) != models.Postgres {
+	if store.DialectOf(base) != store.Postgres {
 		return filepath.Join(t.TempDir(), "test.db")
 	}
 	return newDatabase(t, "")
@@ -291,4 +291,4 @@ func newDatabase(t testing.TB, template string) string {
 }
 
 // Staff is a system actor for setting up fixtures.
-var Staff = models.SystemActor("test")
+var Staff = store.SystemActor("test")

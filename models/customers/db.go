@@ -1,0 +1,11 @@
+package customers
+
+import (
+	"github.com/sendara/console/models/store"
+)
+
+// CustomerStore is this package's view of the store: the database and the
+// stores of the packages it builds on.
+type CustomerStore struct {
+	*store.DB
+}

@@ -1,7 +1,0 @@
-//go:build !unix
-
-package models
-
-// freeBytes cannot tell the room left here; readiness then rests on the
-// write probe alone.
-func freeBytes(string) (int64, bool) { return 0, false }
