@@ -1,8 +1,9 @@
 package main
 
 import (
+	imports "github.com/sendara/console/models/imports"
+
 	consent "github.com/sendara/console/models/consent"
-	customers "github.com/sendara/console/models/customers"
 
 	"bufio"
 	"context"
@@ -24,6 +25,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/sendara/console/models"
+	customers "github.com/sendara/console/models/customers"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -292,12 +295,12 @@ func childMain(args []string) int {
 // optOutRow is the i-th row of the synthetic opt-out file: four phones in
 // five, every fifth an email; each with its line's idempotency key, as the
 // CSV job writes them.
-func optOutRow(i int, base time.Time) consent.BulkOptOut {
+func optOutRow(i int, base time.Time) imports.BulkOptOut {
 	id := store.Identifier{Kind: store.KindPhone, Value: models.SyntheticPhone(50_000_000 + i)}
 	if i%5 == 4 {
 		id = store.Identifier{Kind: store.KindEmail, Value: fmt.Sprintf("opt.out.%d@example.org", i)}
 	}
-	return consent.BulkOptOut{Identifier: id, Channel: consent.ChannelAll, Evidence: fmt.Sprintf("opt-outs.csv line %d", i+2),
+	return imports.BulkOptOut{Identifier: id, Channel: consent.ChannelAll, Evidence: fmt.Sprintf("opt-outs.csv line %d", i+2),
 		OccurredAt: base.Add(-time.Duration(i) * time.Second), IdempotencyKey: fmt.Sprintf("bench:%d", i+2)}
 }
 
@@ -355,14 +358,14 @@ func importBulk(ctx context.Context, dsn string, n int) (childResult, error) {
 	}
 	var res childResult
 	start := time.Now()
-	rows := make([]consent.BulkOptOut, 0, importBatch)
+	rows := make([]imports.BulkOptOut, 0, importBatch)
 	for from := 0; from < n; from += importBatch {
 		rows = rows[:0]
 		for i := from; i < min(n, from+importBatch); i++ {
 			rows = append(rows, optOutRow(i, rowsBase))
 		}
 		err := db.Tx(ctx, actor, func(tx *store.Tx) error {
-			r, err := consent.BulkOptOuts(tx, c.ID, "csv_import", rows)
+			r, err := imports.BulkOptOuts(tx, c.ID, "csv_import", rows)
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,9 @@
 package models_test
 
 import (
+	imports "github.com/sendara/console/models/imports"
+
 	consent "github.com/sendara/console/models/consent"
-	customers "github.com/sendara/console/models/customers"
 
 	"context"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/sendara/console/models"
+	customers "github.com/sendara/console/models/customers"
+
 	hooks "github.com/sendara/console/models/hooks"
 	"github.com/sendara/console/models/modeltest"
 )
@@ -64,7 +67,7 @@ func TestBulkOptOutsEmitOptedOutEvents(t *testing.T) {
 	if len(single) != 1 {
 		t.Fatalf("feed before the import: %v", single)
 	}
-	res := runBulk(t, db, c, []consent.BulkOptOut{
+	res := runBulk(t, db, c, []imports.BulkOptOut{
 		bulkRow(bulkP1, "all", "k1", 2),
 		bulkRow(bulkP2, "imessage", "k2", 3),
 		bulkRow(bulkP2, "imessage", "k3", 4), // covered by k2
@@ -114,7 +117,7 @@ func TestBulkOptOutsEmitOptedOutEvents(t *testing.T) {
 		t.Errorf("deliveries per endpoint = %+v, want none for opt-ins and 3 for opt-outs", deliveries)
 	}
 	// A re-run of the same rows changes nothing and emits nothing.
-	runBulk(t, db, c, []consent.BulkOptOut{bulkRow(bulkP1, "all", "k1", 2), bulkRow(bulkP2, "imessage", "k2", 3)})
+	runBulk(t, db, c, []imports.BulkOptOut{bulkRow(bulkP1, "all", "k1", 2), bulkRow(bulkP2, "imessage", "k2", 3)})
 	if got := bulkFeed(t, db, c); len(got) != 3 {
 		t.Errorf("a re-run added events: %d in the feed", len(got))
 	}

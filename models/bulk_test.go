@@ -1,10 +1,11 @@
 package models_test
 
 import (
-	calendar "github.com/sendara/console/models/calendar"
-	consent "github.com/sendara/console/models/consent"
+	imports "github.com/sendara/console/models/imports"
 
-	customers "github.com/sendara/console/models/customers"
+	calendar "github.com/sendara/console/models/calendar"
+
+	consent "github.com/sendara/console/models/consent"
 
 	"context"
 	"errors"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	customers "github.com/sendara/console/models/customers"
 	"github.com/sendara/console/models/modeltest"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -42,8 +45,8 @@ func bulkIdent(value string) store.Identifier {
 	return store.Identifier{Kind: store.KindPhone, Value: value}
 }
 
-func bulkRow(value, channel, key string, h int) consent.BulkOptOut {
-	return consent.BulkOptOut{Identifier: bulkIdent(value), Channel: channel, Evidence: "list.csv " + key,
+func bulkRow(value, channel, key string, h int) imports.BulkOptOut {
+	return imports.BulkOptOut{Identifier: bulkIdent(value), Channel: channel, Evidence: "list.csv " + key,
 		OccurredAt: bulkAt(h), IdempotencyKey: key}
 }
 
@@ -67,12 +70,12 @@ func bulkContact(t *testing.T, db *models.DB, c *customers.Customer, values ...s
 	return contact
 }
 
-func runBulk(t *testing.T, db *models.DB, c *customers.Customer, rows []consent.BulkOptOut) consent.BulkResult {
+func runBulk(t *testing.T, db *models.DB, c *customers.Customer, rows []imports.BulkOptOut) imports.BulkResult {
 	t.Helper()
-	var res consent.BulkResult
+	var res imports.BulkResult
 	err := db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
 		var err error
-		res, err = consent.BulkOptOuts(tx, c.ID, "csv_import", rows)
+		res, err = imports.BulkOptOuts(tx, c.ID, "csv_import", rows)
 		return err
 	})
 	if err != nil {
@@ -157,18 +160,18 @@ func TestBulkOptOuts(t *testing.T) {
 	cases := []struct {
 		name    string
 		setup   setup
-		batches [][]consent.BulkOptOut
-		results []consent.BulkResult // per batch
+		batches [][]imports.BulkOptOut
+		results []imports.BulkResult // per batch
 		states  map[string]string    // identifier → bulkStates
 		flags   map[string]string    // identifier → bulkContactRow
 		checks  map[string]string    // "identifier channel" → bulkCheck
 	}{{
 		name: "new phone and email",
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkE1, "all", "k2", 1),
 		}},
-		results: []consent.BulkResult{{Applied: 2, ContactsCreated: 2}},
+		results: []imports.BulkResult{{Applied: 2, ContactsCreated: 2}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1"), bulkE1: both("opt_out", "1", "k2")},
 		flags: map[string]string{bulkP1: "suppressed=true restricted=false events=1",
 			bulkE1: "suppressed=true restricted=false events=1"},
@@ -178,8 +181,8 @@ func TestBulkOptOuts(t *testing.T) {
 		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
 			bulkContact(t, db, c, bulkP1, bulkE1)
 		},
-		batches: [][]consent.BulkOptOut{{bulkRow(bulkE1, "all", "k1", 0)}},
-		results: []consent.BulkResult{{Applied: 1}},
+		batches: [][]imports.BulkOptOut{{bulkRow(bulkE1, "all", "k1", 0)}},
+		results: []imports.BulkResult{{Applied: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1"},
 		checks:  map[string]string{bulkP1 + " all": "opt_out/0", bulkE1 + " facetime": "opt_out/0"},
@@ -190,8 +193,8 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRecord(t, db, c, bulkP1, consent.OptOut, -48)
 			bulkRecord(t, db, c, bulkP1, consent.OptIn, -47)
 		},
-		batches: [][]consent.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0)}},
-		results: []consent.BulkResult{{Applied: 1}},
+		batches: [][]imports.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0)}},
+		results: []imports.BulkResult{{Applied: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=3"},
 		checks:  map[string]string{bulkP1 + " imessage": "opt_out/0"},
@@ -200,8 +203,8 @@ func TestBulkOptOuts(t *testing.T) {
 		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
 			bulkRecord(t, db, c, bulkP1, consent.OptOut, -5)
 		},
-		batches: [][]consent.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkP1, "imessage", "k2", 1)}},
-		results: []consent.BulkResult{{Unchanged: 2}},
+		batches: [][]imports.BulkOptOut{{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkP1, "imessage", "k2", 1)}},
+		results: []imports.BulkResult{{Unchanged: 2}},
 		states:  map[string]string{bulkP1: both("opt_out", "-5", "opt_out")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1"},
 		checks:  map[string]string{bulkP1 + " all": "opt_out/-5"},
@@ -211,23 +214,23 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRecord(t, db, c, bulkP1, consent.OptIn, 0)
 		},
 		// Both rows append: after the first the contact is still reachable.
-		batches: [][]consent.BulkOptOut{{bulkRow(bulkP1, "all", "k1", -2), bulkRow(bulkP1, "imessage", "k2", -1)}},
-		results: []consent.BulkResult{{Applied: 2}},
+		batches: [][]imports.BulkOptOut{{bulkRow(bulkP1, "all", "k1", -2), bulkRow(bulkP1, "imessage", "k2", -1)}},
+		results: []imports.BulkResult{{Applied: 2}},
 		states:  map[string]string{bulkP1: "facetime:reachable//0/opt_in imessage:reachable//0/opt_in"},
 		flags:   map[string]string{bulkP1: "suppressed=false restricted=false events=3"},
 		checks:  map[string]string{bulkP1 + " all": "reachable", bulkP1 + " imessage": "reachable"},
 	}, {
 		name: "the same new identifier twice in a batch",
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkP1, "all", "k2", 1),
 		}},
-		results: []consent.BulkResult{{Applied: 1, Unchanged: 1, ContactsCreated: 1}},
+		results: []imports.BulkResult{{Applied: 1, Unchanged: 1, ContactsCreated: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1")},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1"},
 	}, {
 		name: "channel-specific rows of new identifiers in a batch",
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "imessage", "k1", 0),
 			bulkRow(bulkP1, "facetime", "k2", 1),
 			bulkRow(bulkP1, "all", "k3", 2), // covered by the two before
@@ -236,7 +239,7 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRow(bulkP3, "imessage", "k6", 4),
 			bulkRow(bulkP3, "all", "k7", 4), // same time: the later row is the state's event
 		}},
-		results: []consent.BulkResult{{Applied: 6, Unchanged: 1, ContactsCreated: 3}},
+		results: []imports.BulkResult{{Applied: 6, Unchanged: 1, ContactsCreated: 3}},
 		states: map[string]string{
 			bulkP1: "facetime:suppressed/opt_out/1/k2 imessage:suppressed/opt_out/0/k1",
 			bulkP2: "facetime:suppressed/opt_out/2/k5 imessage:suppressed/opt_out/2/k4",
@@ -247,36 +250,36 @@ func TestBulkOptOuts(t *testing.T) {
 		checks: map[string]string{bulkP1 + " all": "opt_out/0", bulkP1 + " facetime": "opt_out/1", bulkP2 + " imessage": "opt_out/2"},
 	}, {
 		name: "imessage, then facetime, then imessage again, batch by batch",
-		batches: [][]consent.BulkOptOut{
+		batches: [][]imports.BulkOptOut{
 			{bulkRow(bulkP1, "imessage", "k1", 0)},
 			{bulkRow(bulkP1, "facetime", "k2", 1)},
 			{bulkRow(bulkP1, "imessage", "k3", 2)},
 		},
-		results: []consent.BulkResult{{Applied: 1, ContactsCreated: 1}, {Applied: 1}, {Unchanged: 1}},
+		results: []imports.BulkResult{{Applied: 1, ContactsCreated: 1}, {Applied: 1}, {Unchanged: 1}},
 		states:  map[string]string{bulkP1: "facetime:suppressed/opt_out/1/k2 imessage:suppressed/opt_out/0/k1"},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=2"},
 		checks:  map[string]string{bulkP1 + " imessage": "opt_out/0", bulkP1 + " facetime": "opt_out/1", bulkP1 + " all": "opt_out/0"},
 	}, {
 		name:    "imessage only leaves facetime open",
-		batches: [][]consent.BulkOptOut{{bulkRow(bulkE1, "imessage", "k1", 0)}},
-		results: []consent.BulkResult{{Applied: 1, ContactsCreated: 1}},
+		batches: [][]imports.BulkOptOut{{bulkRow(bulkE1, "imessage", "k1", 0)}},
+		results: []imports.BulkResult{{Applied: 1, ContactsCreated: 1}},
 		states:  map[string]string{bulkE1: "imessage:suppressed/opt_out/0/k1"},
 		flags:   map[string]string{bulkE1: "suppressed=true restricted=false events=1"},
 		checks:  map[string]string{bulkE1 + " imessage": "opt_out/0", bulkE1 + " facetime": "reachable", bulkE1 + " all": "opt_out/0"},
 	}, {
 		name: "a repeated idempotency key is one row",
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkP2, "all", "k1", 1), // creates no contact
 			bulkRow(bulkP1, "all", "k1", 0),
 		}},
-		results: []consent.BulkResult{{Applied: 1, Unchanged: 2, ContactsCreated: 1}},
+		results: []imports.BulkResult{{Applied: 1, Unchanged: 2, ContactsCreated: 1}},
 		states:  map[string]string{bulkP1: both("opt_out", "0", "k1"), bulkP2: ""},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=1", bulkP2: "none"},
 		checks:  map[string]string{bulkP2 + " all": "reachable"},
 	}, {
 		name: "a re-run changes nothing",
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "all", "k1", 0),
 			bulkRow(bulkE1, "imessage", "k2", 1),
 			bulkRow(bulkP2, "facetime", "k3", 2),
@@ -287,7 +290,7 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRow(bulkP2, "facetime", "k3", 2),
 			bulkRow(bulkP3, "all", "", 3),
 		}},
-		results: []consent.BulkResult{{Applied: 4, ContactsCreated: 4}, {Unchanged: 4}},
+		results: []imports.BulkResult{{Applied: 4, ContactsCreated: 4}, {Unchanged: 4}},
 		states: map[string]string{bulkP1: both("opt_out", "0", "k1"), bulkE1: "imessage:suppressed/opt_out/1/k2",
 			bulkP2: "facetime:suppressed/opt_out/2/k3", bulkP3: both("opt_out", "3", "opt_out")},
 		flags: map[string]string{bulkP1: "suppressed=true restricted=false events=1", bulkE1: "suppressed=true restricted=false events=1",
@@ -298,12 +301,12 @@ func TestBulkOptOuts(t *testing.T) {
 		setup: func(t *testing.T, db *models.DB, c *customers.Customer) {
 			bulkContact(t, db, c, bulkP1, bulkE1)
 		},
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "imessage", "k1", 0),
 			bulkRow(bulkE1, "all", "k2", 1), // facetime was open
 			bulkRow(bulkP1, "all", "k3", 2),
 		}},
-		results: []consent.BulkResult{{Applied: 2, Unchanged: 1}},
+		results: []imports.BulkResult{{Applied: 2, Unchanged: 1}},
 		states:  map[string]string{bulkE1: "facetime:suppressed/opt_out/1/k2 imessage:suppressed/opt_out/0/k2"},
 		flags:   map[string]string{bulkP1: "suppressed=true restricted=false events=2"},
 		checks:  map[string]string{bulkP1 + " facetime": "opt_out/1", bulkE1 + " imessage": "opt_out/0"},
@@ -314,14 +317,14 @@ func TestBulkOptOuts(t *testing.T) {
 			bulkRecord(t, db, c, bulkP2, consent.OptIn, 0)    // history, reachable
 			bulkRecord(t, db, c, bulkE1, consent.OptOut, -10) // history, suppressed
 		},
-		batches: [][]consent.BulkOptOut{{
+		batches: [][]imports.BulkOptOut{{
 			bulkRow(bulkP1, "facetime", "k1", 1),
 			bulkRow(bulkP2, "all", "k2", 2),
 			bulkRow(bulkE1, "all", "k3", 3),
 			bulkRow(bulkP3, "all", "k4", 4),
 			bulkRow(bulkP1, "imessage", "k5", 5),
 		}},
-		results: []consent.BulkResult{{Applied: 4, Unchanged: 1, ContactsCreated: 1}},
+		results: []imports.BulkResult{{Applied: 4, Unchanged: 1, ContactsCreated: 1}},
 		states: map[string]string{
 			bulkP1: "facetime:suppressed/opt_out/1/k1 imessage:suppressed/opt_out/5/k5",
 			bulkP2: both("opt_out", "2", "k2"),
@@ -368,14 +371,14 @@ func TestBulkOptOutsManyRows(t *testing.T) {
 	db := modeltest.Open(t)
 	c := mustCustomer(t, db, "bulk-many")
 	known := bulkContact(t, db, c, models.SyntheticPhone(7))
-	var rows []consent.BulkOptOut
+	var rows []imports.BulkOptOut
 	for i := range 1200 {
 		rows = append(rows, bulkRow(models.SyntheticPhone(i), "all", fmt.Sprintf("line:%d", i), -i))
 	}
-	if got, want := runBulk(t, db, c, rows), (consent.BulkResult{Applied: 1200, ContactsCreated: 1199}); got != want {
+	if got, want := runBulk(t, db, c, rows), (imports.BulkResult{Applied: 1200, ContactsCreated: 1199}); got != want {
 		t.Errorf("first run: %+v, want %+v", got, want)
 	}
-	if got, want := runBulk(t, db, c, rows), (consent.BulkResult{Unchanged: 1200}); got != want {
+	if got, want := runBulk(t, db, c, rows), (imports.BulkResult{Unchanged: 1200}); got != want {
 		t.Errorf("re-run: %+v, want %+v", got, want)
 	}
 	for _, i := range []int{0, 7, 499, 500, 1199} {
@@ -400,11 +403,11 @@ func TestBulkOptOutsManyRows(t *testing.T) {
 func TestBulkOptOutsRolledBackBatchLeavesNothing(t *testing.T) {
 	db := modeltest.Open(t)
 	c := mustCustomer(t, db, "bulk-rollback")
-	rows := []consent.BulkOptOut{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkE1, "imessage", "k2", 1)}
+	rows := []imports.BulkOptOut{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkE1, "imessage", "k2", 1)}
 	abort := errors.New("abort")
 	for range 2 {
 		err := db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
-			if res, err := consent.BulkOptOuts(tx, c.ID, "csv_import", rows); err != nil || res.Applied != 2 {
+			if res, err := imports.BulkOptOuts(tx, c.ID, "csv_import", rows); err != nil || res.Applied != 2 {
 				t.Errorf("in the aborted transaction: %+v %v", res, err)
 			}
 			return abort
@@ -416,13 +419,13 @@ func TestBulkOptOutsRolledBackBatchLeavesNothing(t *testing.T) {
 	if got := bulkContactRow(t, db, c, bulkP1); got != "none" {
 		t.Errorf("after the rollback: %s", got)
 	}
-	if got, want := runBulk(t, db, c, rows), (consent.BulkResult{Applied: 2, ContactsCreated: 2}); got != want {
+	if got, want := runBulk(t, db, c, rows), (imports.BulkResult{Applied: 2, ContactsCreated: 2}); got != want {
 		t.Errorf("after the rollback: %+v, want %+v", got, want)
 	}
 	// Two batches in one transaction: the second sees the first.
 	err := db.Tx(context.Background(), modeltest.Staff, func(tx *store.Tx) error {
-		for i, want := range []consent.BulkResult{{Applied: 1, ContactsCreated: 1}, {Unchanged: 1}} {
-			res, err := consent.BulkOptOuts(tx, c.ID, "csv_import", []consent.BulkOptOut{bulkRow(bulkP2, "all", "k3", 2)})
+		for i, want := range []imports.BulkResult{{Applied: 1, ContactsCreated: 1}, {Unchanged: 1}} {
+			res, err := imports.BulkOptOuts(tx, c.ID, "csv_import", []imports.BulkOptOut{bulkRow(bulkP2, "all", "k3", 2)})
 			if err != nil || res != want {
 				t.Errorf("batch %d of one transaction: %+v %v, want %+v", i+1, res, err, want)
 			}
@@ -446,8 +449,8 @@ func TestBulkOptOutsKeepAnErasedPersonErased(t *testing.T) {
 	if _, err := db.EraseSubject(ctx, modeltest.Staff, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	got := runBulk(t, db, acme, []consent.BulkOptOut{bulkRow(janePhone, "all", "k1", 0), bulkRow(bulkP1, "all", "k2", 0)})
-	if want := (consent.BulkResult{Applied: 1, Unchanged: 1, ContactsCreated: 2}); got != want {
+	got := runBulk(t, db, acme, []imports.BulkOptOut{bulkRow(janePhone, "all", "k1", 0), bulkRow(bulkP1, "all", "k2", 0)})
+	if want := (imports.BulkResult{Applied: 1, Unchanged: 1, ContactsCreated: 2}); got != want {
 		t.Errorf("%+v, want %+v", got, want)
 	}
 	if s := bulkCheck(t, db, acme, janePhone, "imessage"); !strings.HasPrefix(s, consent.ReasonErasure+"/") {

@@ -1,8 +1,9 @@
 package models_test
 
 import (
+	imports "github.com/sendara/console/models/imports"
+
 	consent "github.com/sendara/console/models/consent"
-	errs "github.com/sendara/console/models/errs"
 
 	"context"
 	"errors"
@@ -13,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	errs "github.com/sendara/console/models/errs"
 	"github.com/sendara/console/models/modeltest"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -169,19 +172,19 @@ func TestConsentDecisionDifferential(t *testing.T) {
 		}
 
 		// The batch: opt-outs only, as an import sends them.
-		var rows []consent.BulkOptOut
+		var rows []imports.BulkOptOut
 		var ops []diffOp
 		for range 1 + rng.IntN(8) {
 			op := diffOp{value: pool[rng.IntN(len(pool))], kind: consent.OptOut, reason: consent.ReasonOptOut,
 				channel: channels[rng.IntN(3)], hour: rng.IntN(12), key: key(0.6, 5)}
 			ops = append(ops, op)
-			rows = append(rows, consent.BulkOptOut{Identifier: bulkIdent(op.value), Channel: op.channel, Evidence: "list.csv",
+			rows = append(rows, imports.BulkOptOut{Identifier: bulkIdent(op.value), Channel: op.channel, Evidence: "list.csv",
 				OccurredAt: at(op.hour), IdempotencyKey: op.key})
 			log = append(log, "batch "+op.String())
 		}
 		got := runBulk(t, db, c, rows)
 
-		var want consent.BulkResult
+		var want imports.BulkResult
 		batchKeys := map[string]bool{}
 		batchAt := t0.Add(time.Duration(m.rec+1) * time.Second)
 		for i, op := range ops {

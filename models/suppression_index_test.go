@@ -1,12 +1,13 @@
 package models_test
 
 import (
+	imports "github.com/sendara/console/models/imports"
+
 	accounts "github.com/sendara/console/models/accounts"
+
 	calendar "github.com/sendara/console/models/calendar"
 
 	consent "github.com/sendara/console/models/consent"
-
-	customers "github.com/sendara/console/models/customers"
 
 	"context"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/sendara/console/models"
+	customers "github.com/sendara/console/models/customers"
 	"github.com/sendara/console/models/modeltest"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -121,10 +124,10 @@ func TestSuppressionIndexAgreesWithTheDatabase(t *testing.T) {
 	}
 	sameAnswers(t, db, "an identifier added to an opted-in person", tenants, values)
 
-	res := struct{ consent.BulkResult }{}
+	res := struct{ imports.BulkResult }{}
 	err = db.Tx(ctx, modeltest.Staff, func(tx *store.Tx) error {
 		var err error
-		res.BulkResult, err = consent.BulkOptOuts(tx, acme.ID, "csv_import", []consent.BulkOptOut{
+		res.BulkResult, err = imports.BulkOptOuts(tx, acme.ID, "csv_import", []imports.BulkOptOut{
 			{Identifier: store.Identifier{Kind: store.KindPhone, Value: "+14155550106"}, Channel: consent.ChannelAll, OccurredAt: base, IdempotencyKey: "row-1"},
 			{Identifier: store.Identifier{Kind: store.KindPhone, Value: "+14155550103"}, Channel: consent.ChannelAll, OccurredAt: base.Add(3 * time.Hour), IdempotencyKey: "row-2"},
 		})

@@ -1,3 +1,7 @@
+// Package accounts holds who may sign in and act: users and their roles,
+// sessions, TOTP, invitations, password resets, API keys (scopes, expiry,
+// rotation, usage), and the names the audit log shows for users and
+// customers.
 package accounts
 
 import (

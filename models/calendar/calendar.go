@@ -1,3 +1,7 @@
+// Package calendar is time as privacy law counts it, without a database:
+// civil dates (Date), business calendars with holidays, the business
+// settings (zone, calendar, deadline policy) and the deadlines each regime
+// sets for each kind of request.
 package calendar
 
 import (
@@ -367,4 +371,16 @@ func (c *Calendar) BusinessDaysAfter(d Date, n int) Date {
 		}
 	}
 	return DateOf(t, time.UTC)
+}
+
+// BusinessDaysBetween counts the business days after from up to and
+// including to (from itself does not count); 0 when to is not after from.
+func (c *Calendar) BusinessDaysBetween(from, to Date) int {
+	n := 0
+	for d := from.AddDays(1); !d.After(to); d = d.AddDays(1) {
+		if c.BusinessDay(d.Midnight()) {
+			n++
+		}
+	}
+	return n
 }

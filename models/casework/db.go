@@ -1,3 +1,6 @@
+// Package casework is how staff work and prove the requests: the queue
+// (filters, saved views, bulk assignment, CSV), the §7101/§7102 reports and
+// the auditor's evidence reports, case files, and the dashboards.
 package casework
 
 import (

@@ -2,7 +2,6 @@ package consent
 
 import (
 	customers "github.com/sendara/console/models/customers"
-	errs "github.com/sendara/console/models/errs"
 
 	"context"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	errs "github.com/sendara/console/models/errs"
+
 	store "github.com/sendara/console/models/store"
 	"gorm.io/gorm"
 )
@@ -206,7 +207,7 @@ func SuppressErased(t *store.Tx, customerID string, added []ContactIdentifier) e
 		}
 	}
 	hit := map[string]ErasedIdentifier{}
-	for _, part := range Chunk(hashes, 500) {
+	for _, part := range store.Chunk(hashes, 500) {
 		var erased []ErasedIdentifier
 		if err := t.G.Where("customer_id = ? AND hash IN ?", customerID, part).Find(&erased).Error; err != nil {
 			return fmt.Errorf("check the erased list: %w", err)

@@ -1,3 +1,9 @@
+// Package consent holds the people a customer may message and whether they
+// may: contacts and their identifiers, the consent ledger and its one
+// decision rule (DecideConsent), reversals that need approval, suppression
+// checks and the in-memory index that answers them, replies and their
+// keywords, the erased list and stop list (keyed hashes), legal holds on
+// contacts, and the re-normalization of stored e-mail addresses.
 package consent
 
 import (

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+
 	accounts "github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/identifiers"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -508,7 +510,7 @@ func (ix *suppressionIndex) lateChanges(ctx context.Context) ([]change, error) {
 	}
 	slices.Sort(ids)
 	var found []change
-	for _, part := range Chunk(ids, 500) {
+	for _, part := range store.Chunk(ids, 500) {
 		got, err := ix.readChanges(ctx, `SELECT id, kind, customer_id, contact_id, value, hash FROM suppression_changes
 			WHERE id IN ? ORDER BY id`, part)
 		if err != nil {
@@ -602,7 +604,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	}
 	var answers []answer
 	for customer, list := range contacts {
-		for _, part := range Chunk(store.Dedupe(list), 500) {
+		for _, part := range store.Chunk(store.Dedupe(list), 500) {
 			entries, err := ix.recompute(ctx, customer, "contact_id", part)
 			if err != nil {
 				return err
@@ -613,7 +615,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 		}
 	}
 	for customer, list := range values {
-		for _, part := range Chunk(store.Dedupe(list), 500) {
+		for _, part := range store.Chunk(store.Dedupe(list), 500) {
 			entries, err := ix.recompute(ctx, customer, "value", part)
 			if err != nil {
 				return err
@@ -632,7 +634,7 @@ func (ix *suppressionIndex) apply(ctx context.Context, changes []change) error {
 	}
 	var erasedAnswers []erasedAnswer
 	for customer, list := range hashes {
-		for _, part := range Chunk(store.Dedupe(list), 500) {
+		for _, part := range store.Chunk(store.Dedupe(list), 500) {
 			var present []string
 			if err := ix.db.Gorm.WithContext(ctx).Model(&ErasedIdentifier{}).
 				Where("customer_id = ? AND hash IN ?", customer, part).Pluck("hash", &present).Error; err != nil {

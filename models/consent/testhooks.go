@@ -1,10 +1,5 @@
 package consent
 
-// Hooks for the tests and benchmarks of the composed store (models_test,
-// bench): they load, age, fail or drop the suppression index and read the
-// erased list's hashes, which the suppression tests must reach from outside
-// this package. Nothing in the console calls them.
-
 import (
 	"context"
 	"errors"

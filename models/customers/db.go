@@ -1,3 +1,5 @@
+// Package customers holds Sendara's customers, the tenants whose contacts
+// the console keeps: their details, status and HELP reply text.
 package customers
 
 import (

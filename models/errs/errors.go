@@ -1,3 +1,6 @@
+// Package errs holds the errors every model returns and handlers map to
+// HTTP answers: a validation error naming its field, a conflict, and
+// ErrNotFound (also returned for another tenant's object).
 package errs
 
 import (

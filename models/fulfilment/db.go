@@ -1,3 +1,7 @@
+// Package fulfilment carries out and completes privacy requests: erasure
+// (with legal holds), export bundles, the actions recorded per controller,
+// status changes and the outcome they certify, and messages to the
+// requester with their status page.
 package fulfilment
 
 import (

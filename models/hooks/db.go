@@ -1,3 +1,6 @@
+// Package hooks holds what the console tells customers' systems: webhook
+// endpoints, events and their deliveries (signed by package webhooks), and
+// the changes feed polling integrations read.
 package hooks
 
 import (

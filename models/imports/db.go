@@ -1,3 +1,7 @@
+// Package imports moves contacts and opt-outs in and out in bulk: CSV
+// upload, column detection and parsing, import jobs (resumable), opt-in
+// imports with evidence, contact exports, and bulk opt-outs (a Go path and a
+// set-based PostgreSQL path held to consent.DecideConsent).
 package imports
 
 import (

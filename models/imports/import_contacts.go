@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+
 	consent "github.com/sendara/console/models/consent"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -42,7 +44,7 @@ func upsertImportContacts(t *store.Tx, customerID string, rows []ImportRow, fill
 		}
 	}
 	owner := res.owner
-	for _, part := range consent.Chunk(values, 500) {
+	for _, part := range store.Chunk(values, 500) {
 		var found []consent.ContactIdentifier
 		if err := t.G.Where("customer_id = ? AND value IN ?", customerID, part).Find(&found).Error; err != nil {
 			return res, fmt.Errorf("find contacts of imported rows: %w", err)
@@ -61,7 +63,7 @@ func upsertImportContacts(t *store.Tx, customerID string, rows []ImportRow, fill
 		for id := range ids {
 			list = append(list, id)
 		}
-		for _, part := range consent.Chunk(list, 500) {
+		for _, part := range store.Chunk(list, 500) {
 			var cs []consent.Contact
 			if err := t.G.Select("customer_id", "id", "name", "crm_id").Where("customer_id = ? AND id IN ?", customerID, part).
 				Find(&cs).Error; err != nil {

@@ -2,9 +2,8 @@ package imports
 
 import (
 	consent "github.com/sendara/console/models/consent"
-	customers "github.com/sendara/console/models/customers"
 
-	errs "github.com/sendara/console/models/errs"
+	customers "github.com/sendara/console/models/customers"
 
 	"bufio"
 	"bytes"
@@ -27,6 +26,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	errs "github.com/sendara/console/models/errs"
+
 	store "github.com/sendara/console/models/store"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -1620,7 +1621,7 @@ func importOptOutRows(t *store.Tx, job *ImportJob, rows []ImportRow) (applied, u
 		return 0, 0, 0, err
 	}
 	now := store.Now()
-	var bulk []consent.BulkOptOut
+	var bulk []BulkOptOut
 	var sent []ImportRow
 	for _, r := range rows {
 		if personal(r) && importedBefore(r) {
@@ -1640,12 +1641,12 @@ func importOptOutRows(t *store.Tx, job *ImportJob, rows []ImportRow) (applied, u
 				}
 				contacts[c] = true
 			}
-			bulk = append(bulk, consent.BulkOptOut{Identifier: id, Channel: r.Channel, Evidence: evidence, OccurredAt: at,
+			bulk = append(bulk, BulkOptOut{Identifier: id, Channel: r.Channel, Evidence: evidence, OccurredAt: at,
 				IdempotencyKey: job.IdempotencyKey(r.Line, i)})
 		}
 		sent = append(sent, r)
 	}
-	res, err := consent.BulkOptOuts(t, job.CustomerID, "csv_import", bulk)
+	res, err := BulkOptOuts(t, job.CustomerID, "csv_import", bulk)
 	if err != nil {
 		return 0, 0, 0, err
 	}

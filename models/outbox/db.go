@@ -1,3 +1,5 @@
+// Package outbox is the console's outgoing mail: the queue the mailer
+// sends from, and the templates of every mail the console writes.
 package outbox
 
 import (

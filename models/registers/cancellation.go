@@ -1,21 +1,16 @@
 package registers
 
 import (
-	accounts "github.com/sendara/console/models/accounts"
-	consent "github.com/sendara/console/models/consent"
-
-	customers "github.com/sendara/console/models/customers"
-
-	errs "github.com/sendara/console/models/errs"
-
-	fulfilment "github.com/sendara/console/models/fulfilment"
-
-	outbox "github.com/sendara/console/models/outbox"
-
 	"context"
 	"fmt"
 	"time"
 
+	accounts "github.com/sendara/console/models/accounts"
+	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
+	errs "github.com/sendara/console/models/errs"
+	fulfilment "github.com/sendara/console/models/fulfilment"
+	outbox "github.com/sendara/console/models/outbox"
 	store "github.com/sendara/console/models/store"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -316,4 +311,29 @@ func (db *RegisterStore) IsClosedSuppressed(ctx context.Context, customerID, raw
 		return false, fmt.Errorf("check kept opt-outs: %w", err)
 	}
 	return n > 0, nil
+}
+
+// CancelCustomer marks a customer cancelled: its users can no longer sign
+// in and its keys stop working, but its data stays until the reactivation
+// window ends (cancellation.go); its admins are told until when.
+func (db *RegisterStore) CancelCustomer(ctx context.Context, actor store.Actor, id string) error {
+	if !store.ValidID(id) {
+		return store.ErrNotFound
+	}
+	return db.Tx(ctx, actor, func(tx *store.Tx) error {
+		var c customers.Customer
+		if err := tx.G.Scopes(actor.Tenant("id")).First(&c, "id = ?", id).Error; err != nil {
+			return store.NotFound(err)
+		}
+		if c.Status != customers.CustomerActive {
+			return &errs.ConflictError{Field: "status", Message: fmt.Sprintf("customer %s is already %s", c.Slug, c.Status)}
+		}
+		now := store.Now()
+		if err := tx.G.Model(&c).Updates(map[string]any{"status": customers.CustomerCancelled, "cancelled_at": now, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("cancel customer: %w", err)
+		}
+		tx.Audit(store.Audit{Action: "customer.cancel", ObjectType: "customer", ObjectID: c.ID, CustomerID: c.ID,
+			Details: map[string]any{"slug": c.Slug}})
+		return customerCancelled(tx, &c, now)
+	})
 }

@@ -1,3 +1,7 @@
+// Package registers keeps the records the policy promises beyond requests:
+// incidents and breach notices, sub-processors and policy versions, legal
+// disclosures, Art 30(2) records, communications sent, account bundles,
+// retention and legal holds over time, and cancelled customers.
 package registers
 
 import (

@@ -1,3 +1,7 @@
+// Package requests is a privacy request from arrival to routing: intake
+// (forms, the mailbox, threading), identity verification and proofs of
+// authority, duplicates, routing to the controllers holding the person's
+// data, pauses, notifications to staff, and the purpose of access.
 package requests
 
 import (

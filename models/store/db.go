@@ -1,6 +1,12 @@
-// Package models holds the console's data and the rules that govern it:
-// opening the database, migrations, accounts, tenants, API keys and the
-// tamper-evident audit log. Handlers call into it; it never imports them.
+// Package store is the console's database: opening it (SQLite or
+// PostgreSQL, chosen by the DSN), the embedded migrations, transactions (Tx
+// carries the actor and the audit entries written with the commit, and an
+// after-commit hook), actors and their reach (tenant scoping fails closed),
+// the tamper-evident audit log (append with group commit, query, verify,
+// export, checkpoints), the keyring that seals secrets, settings, throttles,
+// idempotency keys, identifiers checked with a field name, and a request's
+// timeline. It is the only package that begins transactions; the domain
+// packages build on it and it imports none of them.
 package store
 
 import (

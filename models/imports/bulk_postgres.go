@@ -1,4 +1,4 @@
-package consent
+package imports
 
 import (
 	"context"
@@ -10,7 +10,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	consent "github.com/sendara/console/models/consent"
+
 	errs "github.com/sendara/console/models/errs"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -205,7 +208,7 @@ func bulkOptOutsPostgres(t *store.Tx, customerID, source string, rows []bulkRow)
 	defer q.Close()
 	var applied []bulkAppliedEvent
 	for q.Next() {
-		ev := bulkAppliedEvent{ConsentEvent: ConsentEvent{CustomerID: customerID, Kind: OptOut, Reason: ReasonOptOut, Source: source}}
+		ev := bulkAppliedEvent{ConsentEvent: consent.ConsentEvent{CustomerID: customerID, Kind: consent.OptOut, Reason: consent.ReasonOptOut, Source: source}}
 		if err := q.Scan(&ev.ID, &ev.ContactID, &ev.Channel, &ev.OccurredAt, &ev.fresh, &ev.Identifier); err != nil {
 			return res, fmt.Errorf("append consent events: %w", err)
 		}
@@ -234,9 +237,9 @@ func suppressErasedStaged(t *store.Tx, ctx context.Context, customerID string) e
 		return fmt.Errorf("read new identifiers: %w", err)
 	}
 	defer q.Close()
-	var added []ContactIdentifier
+	var added []consent.ContactIdentifier
 	for q.Next() {
-		ci := ContactIdentifier{CustomerID: customerID}
+		ci := consent.ContactIdentifier{CustomerID: customerID}
 		if err := q.Scan(&ci.Value, &ci.Kind, &ci.ContactID); err != nil {
 			return fmt.Errorf("read new identifiers: %w", err)
 		}
@@ -246,7 +249,7 @@ func suppressErasedStaged(t *store.Tx, ctx context.Context, customerID string) e
 		return fmt.Errorf("read new identifiers: %w", err)
 	}
 	q.Close()
-	return SuppressErased(t, customerID, added)
+	return consent.SuppressErased(t, customerID, added)
 }
 
 // bulkDecideHistory decides the rows of contacts with ledger history in
@@ -262,7 +265,7 @@ func bulkDecideHistory(t *store.Tx, ctx context.Context, customerID string, fres
 	defer q.Close()
 	type histRow struct {
 		ord int
-		ev  ConsentEvent
+		ev  consent.ConsentEvent
 	}
 	var hist []histRow
 	for q.Next() {
@@ -281,10 +284,10 @@ func bulkDecideHistory(t *store.Tx, ctx context.Context, customerID string, fres
 	}
 	slices.SortFunc(hist, func(a, b histRow) int { return a.ord - b.ord })
 	contacts := map[string]bool{}
-	cands := make([]ConsentEvent, len(hist))
+	cands := make([]consent.ConsentEvent, len(hist))
 	for i, h := range hist {
 		contacts[h.ev.ContactID] = true
-		h.ev.CustomerID, h.ev.Kind, h.ev.Reason, h.ev.RecordedAt = customerID, OptOut, ReasonOptOut, now
+		h.ev.CustomerID, h.ev.Kind, h.ev.Reason, h.ev.RecordedAt = customerID, consent.OptOut, consent.ReasonOptOut, now
 		h.ev.OccurredAt = h.ev.OccurredAt.UTC()
 		cands[i] = h.ev
 	}

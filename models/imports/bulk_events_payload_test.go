@@ -1,9 +1,11 @@
-package consent
+package imports
 
 import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	consent "github.com/sendara/console/models/consent"
 
 	hooks "github.com/sendara/console/models/hooks"
 )
@@ -25,15 +27,15 @@ func TestBulkOptedOutPayloadBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := map[string]any{"contact_id": "c-1", "crm_id": tt.crm, "identifiers": tt.values, "channel": ChannelAll,
-				"source": "csv_import", "occurred_at": at, "consent_event_id": "e-1", "reason": ReasonOptOut}
+			data := map[string]any{"contact_id": "c-1", "crm_id": tt.crm, "identifiers": tt.values, "channel": consent.ChannelAll,
+				"source": "csv_import", "occurred_at": at, "consent_event_id": "e-1", "reason": consent.ReasonOptOut}
 			want, err := json.Marshal(map[string]any{"type": hooks.EventOptedOut, "timestamp": at, "data": data})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.Marshal(optedOutBody{Type: hooks.EventOptedOut, Timestamp: at, Data: optedOutData{Channel: ChannelAll,
+			got, err := json.Marshal(optedOutBody{Type: hooks.EventOptedOut, Timestamp: at, Data: optedOutData{Channel: consent.ChannelAll,
 				ConsentEventID: "e-1", ContactID: "c-1", CRMID: tt.crm, Identifiers: tt.values, OccurredAt: at,
-				Reason: ReasonOptOut, Source: "csv_import"}})
+				Reason: consent.ReasonOptOut, Source: "csv_import"}})
 			if err != nil {
 				t.Fatal(err)
 			}

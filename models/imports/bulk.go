@@ -1,10 +1,12 @@
-package consent
+package imports
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	consent "github.com/sendara/console/models/consent"
+
 	store "github.com/sendara/console/models/store"
 	"gorm.io/gorm/clause"
 )
@@ -86,7 +88,7 @@ func firstOfEachKey(rows []BulkOptOut) ([]bulkRow, error) {
 			}
 			keys[r.IdempotencyKey] = true
 		}
-		ch, err := ParseChannel(r.Channel)
+		ch, err := consent.ParseChannel(r.Channel)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +114,7 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 			keys = append(keys, r.IdempotencyKey)
 		}
 	}
-	seen, err := ImportedKeys(t, customerID, keys)
+	seen, err := consent.ImportedKeys(t, customerID, keys)
 	if err != nil {
 		return res, err
 	}
@@ -130,8 +132,8 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 		values = append(values, r.Identifier.Value)
 	}
 	contactOf := map[string]string{}
-	for _, part := range Chunk(values, 500) {
-		var found []ContactIdentifier
+	for _, part := range store.Chunk(values, 500) {
+		var found []consent.ContactIdentifier
 		if err := t.G.Where("customer_id = ? AND value IN ?", customerID, part).Find(&found).Error; err != nil {
 			return res, fmt.Errorf("find contacts: %w", err)
 		}
@@ -139,16 +141,16 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 			contactOf[ci.Value] = ci.ContactID
 		}
 	}
-	var newContacts []Contact
-	var newIdents []ContactIdentifier
+	var newContacts []consent.Contact
+	var newIdents []consent.ContactIdentifier
 	for _, r := range todo {
 		if _, ok := contactOf[r.Identifier.Value]; ok {
 			continue
 		}
 		id := uuid.Must(uuid.NewV7()).String()
 		contactOf[r.Identifier.Value] = id
-		newContacts = append(newContacts, Contact{CustomerID: customerID, ID: id, CreatedAt: now, UpdatedAt: now})
-		newIdents = append(newIdents, ContactIdentifier{CustomerID: customerID, Value: r.Identifier.Value, Kind: r.Identifier.Kind, ContactID: id, CreatedAt: now})
+		newContacts = append(newContacts, consent.Contact{CustomerID: customerID, ID: id, CreatedAt: now, UpdatedAt: now})
+		newIdents = append(newIdents, consent.ContactIdentifier{CustomerID: customerID, Value: r.Identifier.Value, Kind: r.Identifier.Kind, ContactID: id, CreatedAt: now})
 	}
 	if len(newContacts) > 0 {
 		if err := t.G.CreateInBatches(newContacts, 500).Error; err != nil {
@@ -158,7 +160,7 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 			return res, store.UniqueViolation(fmt.Errorf("create identifiers: %w", err), "identifiers",
 				"an identifier of this batch was added to another contact meanwhile: retry")
 		}
-		if err := SuppressErased(t, customerID, newIdents); err != nil {
+		if err := consent.SuppressErased(t, customerID, newIdents); err != nil {
 			return res, err
 		}
 	}
@@ -173,10 +175,10 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 	if err != nil {
 		return res, err
 	}
-	cands := make([]ConsentEvent, len(todo))
+	cands := make([]consent.ConsentEvent, len(todo))
 	for i, r := range todo {
-		cands[i] = ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactOf[r.Identifier.Value],
-			Identifier: r.Identifier.Value, Channel: r.Channel, Kind: OptOut, Reason: ReasonOptOut, Source: source,
+		cands[i] = consent.ConsentEvent{CustomerID: customerID, ID: uuid.Must(uuid.NewV7()).String(), ContactID: contactOf[r.Identifier.Value],
+			Identifier: r.Identifier.Value, Channel: r.Channel, Kind: consent.OptOut, Reason: consent.ReasonOptOut, Source: source,
 			Evidence: r.Evidence, ActorType: t.Actor.Type, ActorID: t.Actor.ID, ActorLabel: t.Actor.Label,
 			OccurredAt: r.OccurredAt, RecordedAt: now}
 		if r.IdempotencyKey != "" {
@@ -188,7 +190,7 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 	if err != nil {
 		return res, err
 	}
-	var events []ConsentEvent
+	var events []consent.ConsentEvent
 	for i, ok := range plan.appends {
 		if ok {
 			events = append(events, cands[i])
@@ -209,10 +211,10 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 }
 
 // ledgers reads the consent ledgers of contacts of customerID.
-func ledgers(t *store.Tx, customerID string, contacts []string) (map[string][]ConsentEvent, error) {
-	out := make(map[string][]ConsentEvent, len(contacts))
-	for _, part := range Chunk(contacts, 500) {
-		var evs []ConsentEvent
+func ledgers(t *store.Tx, customerID string, contacts []string) (map[string][]consent.ConsentEvent, error) {
+	out := make(map[string][]consent.ConsentEvent, len(contacts))
+	for _, part := range store.Chunk(contacts, 500) {
+		var evs []consent.ConsentEvent
 		if err := t.G.Where("customer_id = ? AND contact_id IN ?", customerID, part).Find(&evs).Error; err != nil {
 			return nil, fmt.Errorf("read consent ledger: %w", err)
 		}
@@ -225,8 +227,8 @@ func ledgers(t *store.Tx, customerID string, contacts []string) (map[string][]Co
 
 // bulkPlan is what a batch does to the contacts it touches.
 type bulkPlan struct {
-	appends []bool         // per candidate event: appended
-	states  []ConsentState // the fold of each touched contact's ledger
+	appends []bool                 // per candidate event: appended
+	states  []consent.ConsentState // the fold of each touched contact's ledger
 	flags   map[string]contactFlags
 }
 
@@ -239,17 +241,17 @@ type contactFlags struct{ suppressed, restricted bool }
 // candidate needs ContactID, ID, Channel, Kind, Reason, OccurredAt and
 // RecordedAt. Each touched contact's state is then the fold of its whole
 // ledger, batch events last among equal times, in batch order.
-func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []ConsentEvent) (bulkPlan, error) {
+func planBulk(customerID string, ledgers map[string][]consent.ConsentEvent, cands []consent.ConsentEvent) (bulkPlan, error) {
 	p := bulkPlan{appends: make([]bool, len(cands)), flags: map[string]contactFlags{}}
 	var touched []string
-	grown := map[string][]ConsentEvent{}
+	grown := map[string][]consent.ConsentEvent{}
 	for i, ev := range cands {
 		c := ev.ContactID
 		ledger, ok := grown[c]
 		if !ok {
 			ledger = ledgers[c]
 		}
-		appends, err := DecideConsent(ConsentStanding(ledger), ConsentChange{Kind: ev.Kind, Reason: ev.Reason, Channel: ev.Channel, OccurredAt: ev.OccurredAt})
+		appends, err := consent.DecideConsent(consent.ConsentStanding(ledger), consent.ConsentChange{Kind: ev.Kind, Reason: ev.Reason, Channel: ev.Channel, OccurredAt: ev.OccurredAt})
 		if err != nil {
 			return p, err
 		}
@@ -268,15 +270,15 @@ func planBulk(customerID string, ledgers map[string][]ConsentEvent, cands []Cons
 	}
 	for _, c := range touched {
 		var f contactFlags
-		for _, ch := range Channels {
-			s, ok := FoldConsent(grown[c], ch, time.Time{})
+		for _, ch := range consent.Channels {
+			s, ok := consent.FoldConsent(grown[c], ch, time.Time{})
 			if !ok {
 				continue
 			}
 			s.CustomerID, s.ContactID = customerID, c
 			p.states = append(p.states, s)
 			f.suppressed = f.suppressed || s.Suppressed
-			f.restricted = f.restricted || (s.Suppressed && s.Reason == ReasonRestriction)
+			f.restricted = f.restricted || (s.Suppressed && s.Reason == consent.ReasonRestriction)
 		}
 		p.flags[c] = f
 	}
@@ -296,24 +298,12 @@ func writeFolds(t *store.Tx, customerID string, p bulkPlan, now time.Time) error
 		byFlags[f] = append(byFlags[f], c)
 	}
 	for f, list := range byFlags {
-		for _, part := range Chunk(list, 500) {
-			if err := t.G.Model(&Contact{}).Where("customer_id = ? AND id IN ?", customerID, part).
+		for _, part := range store.Chunk(list, 500) {
+			if err := t.G.Model(&consent.Contact{}).Where("customer_id = ? AND id IN ?", customerID, part).
 				Updates(map[string]any{"suppressed": f.suppressed, "restricted": f.restricted, "updated_at": now}).Error; err != nil {
 				return fmt.Errorf("flag contacts: %w", err)
 			}
 		}
 	}
 	return nil
-}
-
-func Chunk[T any](s []T, n int) [][]T {
-	var out [][]T
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
-	}
-	return out
 }

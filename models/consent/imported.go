@@ -9,7 +9,7 @@ import (
 // importedKeys reports which idempotency keys the ledger already holds.
 func ImportedKeys(t *store.Tx, customerID string, keys []string) (map[string]bool, error) {
 	seen := map[string]bool{}
-	for _, part := range Chunk(keys, 500) {
+	for _, part := range store.Chunk(keys, 500) {
 		var found []string
 		// "IS NOT NULL" states the partial index's predicate outright.
 		if err := t.G.Model(&ConsentEvent{}).Where("customer_id = ? AND idempotency_key IS NOT NULL AND idempotency_key IN ?", customerID, part).

@@ -1,4 +1,4 @@
-package consent
+package imports
 
 import (
 	"context"
@@ -10,7 +10,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
+	consent "github.com/sendara/console/models/consent"
+
 	hooks "github.com/sendara/console/models/hooks"
+
 	store "github.com/sendara/console/models/store"
 )
 
@@ -21,7 +24,7 @@ import (
 // type. It reads the contacts' CRM ids and identifiers in chunks and
 // writes events and deliveries in batches, so an import of a million rows
 // costs a few statements per 500 opt-outs, not two queries each.
-func bulkOptOutEvents(t *store.Tx, customerID string, evs []ConsentEvent) error {
+func bulkOptOutEvents(t *store.Tx, customerID string, evs []consent.ConsentEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -30,14 +33,14 @@ func bulkOptOutEvents(t *store.Tx, customerID string, evs []ConsentEvent) error 
 		return fmt.Errorf("find webhook endpoints: %w", err)
 	}
 	endpoints = slices.DeleteFunc(endpoints, func(e hooks.WebhookEndpoint) bool { return !e.Wants(hooks.EventOptedOut) })
-	for _, part := range Chunk(evs, 500) {
+	for _, part := range store.Chunk(evs, 500) {
 		ids := make([]string, 0, len(part))
 		for _, ev := range part {
 			ids = append(ids, ev.ContactID)
 		}
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
-		var contacts []Contact
+		var contacts []consent.Contact
 		if err := t.G.Select("id", "crm_id").Where("customer_id = ? AND id IN ?", customerID, ids).Find(&contacts).Error; err != nil {
 			return fmt.Errorf("read contacts for their events: %w", err)
 		}
@@ -45,7 +48,7 @@ func bulkOptOutEvents(t *store.Tx, customerID string, evs []ConsentEvent) error 
 		for _, c := range contacts {
 			crm[c.ID] = c.CRMID
 		}
-		var idents []ContactIdentifier
+		var idents []consent.ContactIdentifier
 		// Sorted here, not by the query (see contactEventData).
 		if err := t.G.Select("contact_id", "value").Where("customer_id = ? AND contact_id IN ?", customerID, ids).
 			Find(&idents).Error; err != nil {
@@ -117,7 +120,7 @@ type optedOutBody struct {
 // its event needs to know of a contact the batch created: that contact
 // holds the row's identifier alone and no CRM id.
 type bulkAppliedEvent struct {
-	ConsentEvent
+	consent.ConsentEvent
 	fresh bool
 }
 
