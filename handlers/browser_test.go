@@ -30,6 +30,13 @@ type browser struct {
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
 	dialogs []string // the confirmations pages asked for, each accepted
+
+	// a11yChecked, when set, lets a11yVisit skip axe on a page whose main
+	// content another visit already checked (a11y_browser_test.go).
+	a11yChecked *a11yChecked
+	// a11yFrameChecked: axe has checked a whole page (the role's frame
+	// with it) in this browser.
+	a11yFrameChecked bool
 }
 
 // newBrowser opens a browser for one test. Browser tests run in parallel with each other (t.Parallel): each has its
