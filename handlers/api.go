@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -134,25 +135,41 @@ func reserve(lim *rate.Limiter, now time.Time) time.Duration {
 // usageCounter counts suppression checks per key and hour in memory and
 // writes them out every minute: the checks are not audited one by one.
 type usageCounter struct {
-	mu     sync.Mutex
-	counts map[accounts.UsageKey]int64
+	// mu is held shared by add and exclusively by take: counting never
+	// waits for another count (the check runs on every core at once), only
+	// for the minute's flush swapping the map out.
+	mu     sync.RWMutex
+	counts atomic.Pointer[sync.Map] // accounts.UsageKey → *atomic.Int64
 }
 
 func (u *usageCounter) add(keyID, kind string, n int64) {
 	k := accounts.UsageKey{KeyID: keyID, Hour: time.Now().UTC().Truncate(time.Hour), Kind: kind}
-	u.mu.Lock()
-	if u.counts == nil {
-		u.counts = map[accounts.UsageKey]int64{}
+	u.mu.RLock()
+	m := u.counts.Load()
+	if m == nil {
+		u.counts.CompareAndSwap(nil, new(sync.Map))
+		m = u.counts.Load()
 	}
-	u.counts[k] += n
-	u.mu.Unlock()
+	v, ok := m.Load(k)
+	if !ok {
+		v, _ = m.LoadOrStore(k, new(atomic.Int64))
+	}
+	v.(*atomic.Int64).Add(n)
+	u.mu.RUnlock()
 }
 
 func (u *usageCounter) take() map[accounts.UsageKey]int64 {
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := u.counts
-	u.counts = nil
+	m := u.counts.Swap(nil)
+	u.mu.Unlock()
+	if m == nil {
+		return nil
+	}
+	out := map[accounts.UsageKey]int64{}
+	m.Range(func(k, v any) bool {
+		out[k.(accounts.UsageKey)] = v.(*atomic.Int64).Load()
+		return true
+	})
 	return out
 }
 
