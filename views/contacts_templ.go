@@ -6,15 +6,15 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"strings"
-	"time"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
+import (
 	"github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/customers"
 	"github.com/sendara/console/models/requests"
+	"strings"
+	"time"
 )
 
 // ContactList is the contacts page: a search, filters and one keyset page.

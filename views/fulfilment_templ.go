@@ -6,15 +6,15 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
 	"fmt"
-	"strings"
-	"time"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/fulfilment"
+	"strings"
+	"time"
 )
 
 // FulfilmentPanel is the fulfilment section of a case page: what the

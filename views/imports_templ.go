@@ -6,16 +6,16 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
 	"fmt"
-	"strconv"
-	"time"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/sendara/console/models/consent"
 	"github.com/sendara/console/models/customers"
 	"github.com/sendara/console/models/imports"
+	"strconv"
+	"time"
 )
 
 // ImportList is the imports page: the upload form, export links and the

@@ -6,16 +6,16 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
+	"github.com/sendara/console/models/customers"
+	"github.com/sendara/console/models/registers"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/sendara/console/models/customers"
-	"github.com/sendara/console/models/registers"
 )
 
 // IncidentForm is the form that registers an incident (staff) or reports

@@ -6,15 +6,15 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
+	"github.com/sendara/console/models/customers"
+	"github.com/sendara/console/models/registers"
 	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/sendara/console/models/customers"
-	"github.com/sendara/console/models/registers"
 )
 
 // RecordsPage is the Art. 30(2) record of one customer.

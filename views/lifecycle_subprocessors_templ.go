@@ -6,13 +6,13 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"strconv"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
+import (
 	"github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/models/registers"
+	"strconv"
 )
 
 // SubprocessorForm is the form that adds a sub-processor.

@@ -6,13 +6,13 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"time"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
+import (
 	"github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/models/consent"
+	"time"
 )
 
 // ReplyQueue is the review queue: ambiguous replies, oldest first.

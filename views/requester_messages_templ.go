@@ -6,14 +6,14 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
 	"fmt"
-	"time"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/sendara/console/models/fulfilment"
 	"github.com/sendara/console/models/requests"
+	"time"
 )
 
 // MessagesPanel is the request page's "Messages with the requester":

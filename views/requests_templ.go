@@ -6,14 +6,10 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"slices"
-	"strconv"
-	"strings"
-	"time"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
+import (
 	"github.com/sendara/console/models/accounts"
 	"github.com/sendara/console/models/calendar"
 	"github.com/sendara/console/models/casework"
@@ -23,6 +19,10 @@ import (
 	"github.com/sendara/console/models/registers"
 	"github.com/sendara/console/models/requests"
 	"github.com/sendara/console/models/store"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // RequestList is the request list with its filters, the user's saved
