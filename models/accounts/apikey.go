@@ -270,7 +270,7 @@ func (db *AccountStore) RevokeAPIKey(ctx context.Context, actor store.Actor, id 
 // ErrBadKey is a missing, unknown, revoked or expired API key.
 var ErrBadKey = errors.New("invalid, revoked or expired API key")
 
-// liveKey refuses an expired key and notes a live one's use.
+// LiveKey refuses an expired key and notes a live one's use.
 func (db *AccountStore) LiveKey(ctx context.Context, k *APIKey) (*APIKey, error) {
 	if k.Expired(store.Now()) {
 		return nil, ErrBadKey

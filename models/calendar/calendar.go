@@ -60,7 +60,7 @@ func (d Date) String() string {
 // IsZero reports whether d is the zero Date, which stands for "no date".
 func (d Date) IsZero() bool { return d == Date{} }
 
-// midnight is d at 00:00 UTC; civil arithmetic in UTC has no DST gaps.
+// Midnight is d at 00:00 UTC; civil arithmetic in UTC has no DST gaps.
 func (d Date) Midnight() time.Time { return date(d.Year, d.Month, d.Day) }
 
 // Weekday is the day of the week d falls on.
@@ -103,7 +103,7 @@ func (d Date) DueWithin(today, last Date) bool {
 	return !d.IsZero() && !d.Before(today) && !d.After(last)
 }
 
-// derefDate is *d, or the zero Date when d is nil.
+// DerefDate is *d, or the zero Date when d is nil.
 func DerefDate(d *Date) Date {
 	if d == nil {
 		return Date{}

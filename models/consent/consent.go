@@ -143,7 +143,7 @@ type ConsentResult struct {
 	Pending *ConsentReversal
 }
 
-// futureSkew tolerates clocks a little ahead of ours.
+// FutureSkew tolerates clocks a little ahead of ours.
 const FutureSkew = 5 * time.Minute
 
 func (in *ConsentInput) normalize() error {
@@ -343,7 +343,7 @@ func States(t *store.Tx, customerID, contactID string) (map[string]ConsentState,
 	return m, nil
 }
 
-// refreshStates recomputes the contact's state per channel from its whole
+// RefreshStates recomputes the contact's state per channel from its whole
 // ledger and writes the lookup rows and the contact's suppressed flag. The
 // state is always the fold of the ledger by occurred_at, so the lookup and
 // the point-in-time answer cannot disagree.
@@ -372,7 +372,7 @@ func RefreshStates(t *store.Tx, c *Contact) error {
 		Updates(map[string]any{"suppressed": anySuppressed, "restricted": restricted, "updated_at": store.Now()}).Error
 }
 
-// foldConsent replays events that apply to channel, in the order they
+// FoldConsent replays events that apply to channel, in the order they
 // happened, up to and including at (zero: all). It reports false when no
 // event applies.
 func FoldConsent(events []ConsentEvent, channel string, at time.Time) (ConsentState, bool) {

@@ -68,7 +68,7 @@ type ContactInput struct {
 
 func NameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-// normalizeAll normalizes raw identifiers, naming the bad one's position in
+// NormalizeAll normalizes raw identifiers, naming the bad one's position in
 // field (identifiers[1]); duplicates collapse.
 func NormalizeAll(field string, raws []string, region string) ([]store.Identifier, error) {
 	seen := map[string]bool{}
@@ -183,7 +183,7 @@ func InsertContact(t *store.Tx, customerID, name, crmID string, ids []store.Iden
 	return c, nil
 }
 
-// suppressErased keeps an erased person suppressed when a CRM import or
+// SuppressErased keeps an erased person suppressed when a CRM import or
 // an API call creates them again: contacts whose new identifiers' keyed
 // hashes are on the customer's erased list get an erasure opt-out at once.
 // It costs one indexed lookup per 500 new identifiers, and keeps the

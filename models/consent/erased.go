@@ -19,7 +19,7 @@ import (
 // tools) do not pile up here.
 var erasureKeys sync.Map
 
-// erasureKey is the key identifiers are hashed with on the suppression
+// ErasureKey is the key identifiers are hashed with on the suppression
 // list of erased people and in legal holds: an HMAC-SHA256 of a fixed label
 // under the server secret, so nobody without the database's secret can
 // test a phone number against the list, and the secret serves each
@@ -49,7 +49,7 @@ func erasureKeyFrom(secret []byte) []byte {
 	return m.Sum(nil)
 }
 
-// identifierHash is the keyed hash of a normalized identifier at one
+// IdentifierHash is the keyed hash of a normalized identifier at one
 // customer: the same person erased at two customers leaves hashes that
 // cannot be linked to each other.
 func IdentifierHash(key []byte, customerID, value string) string {

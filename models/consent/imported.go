@@ -6,7 +6,7 @@ import (
 	store "github.com/sendara/console/models/store"
 )
 
-// importedKeys reports which idempotency keys the ledger already holds.
+// ImportedKeys reports which idempotency keys the ledger already holds.
 func ImportedKeys(t *store.Tx, customerID string, keys []string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	for _, part := range store.Chunk(keys, 500) {

@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// erasureKeyIn is the erased list's key read through the transaction,
+// ErasureKeyIn is the erased list's key read through the transaction,
 // creating the server secret when none exists yet (as ServerSecret does,
 // first writer wins).
 func ErasureKeyIn(t *store.Tx) ([]byte, error) {
@@ -42,7 +42,7 @@ func ErasureKeyIn(t *store.Tx) ([]byte, error) {
 	return erasureKeyFrom(secret), nil
 }
 
-// addSuppressedHashes puts the keyed hashes of values on customerID's
+// AddSuppressedHashes puts the keyed hashes of values on customerID's
 // suppression list for reason; hashes already there keep their first date
 // and reason, except that an erasure replaces any other reason.
 func AddSuppressedHashes(t *store.Tx, key []byte, customerID string, values []string, requestID, reason string, at time.Time) (int64, error) {

@@ -172,7 +172,7 @@ func (db *CustomerStore) Customers(ctx context.Context, actor store.Actor) ([]Cu
 	return cs, nil
 }
 
-// requireCustomer checks that customerID is an active customer the actor
+// RequireCustomer checks that customerID is an active customer the actor
 // may act in.
 func RequireCustomer(t *store.Tx, customerID string) error {
 	if !store.ValidID(customerID) {

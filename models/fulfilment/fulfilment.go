@@ -433,7 +433,7 @@ func total(m map[string]int64) int64 {
 	return n
 }
 
-// deleteContacts deletes the contacts and every row about them, children
+// DeleteContacts deletes the contacts and every row about them, children
 // first, in chunks that keep each statement's parameter list small.
 func DeleteContacts(t *store.Tx, customerID string, ids []string) (map[string]int64, error) {
 	counts := make(map[string]int64, len(erasedTables))

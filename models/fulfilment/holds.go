@@ -165,7 +165,7 @@ func (db *FulfilmentStore) ReleaseHold(ctx context.Context, actor store.Actor, r
 	return &h, nil
 }
 
-// activeHolds returns customerID's active holds on the given contacts and
+// ActiveHolds returns customerID's active holds on the given contacts and
 // identifier hashes, by contact id and by hash.
 func ActiveHolds(g *gorm.DB, customerID string, contactIDs, hashes []string) (map[string]consent.LegalHold, map[string]consent.LegalHold, error) {
 	byContact, byHash := map[string]consent.LegalHold{}, map[string]consent.LegalHold{}

@@ -499,7 +499,7 @@ func (db *FulfilmentStore) RequesterBundleLink(ctx context.Context, token, ip st
 	return out, err
 }
 
-// resealMessageFiles seals again with the current key the attachments
+// ResealMessageFiles seals again with the current key the attachments
 // sealed with an older one (SealSecrets, after a key rotation).
 func ResealMessageFiles(tx *store.Tx, keys *store.Keyring) (int, error) {
 	var ids []string

@@ -379,7 +379,7 @@ func (db *HookStore) SendWebhookTest(ctx context.Context, actor store.Actor, id 
 	return ev, nil
 }
 
-// emitEvent writes an event of typ about contactID (may be empty) for
+// EmitEvent writes an event of typ about contactID (may be empty) for
 // customerID and a delivery to each of the customer's enabled endpoints
 // that wants it. Deliveries for one contact keep the order their events
 // were written in: two changes of one contact's consent lock its state
@@ -409,7 +409,7 @@ func insertEvent(t *store.Tx, customerID, typ, contactID string, data map[string
 	return ev, nil
 }
 
-// newWebhookEvent is an event row, not yet written: its id and the body
+// NewWebhookEvent is an event row, not yet written: its id and the body
 // every delivery of it sends.
 func NewWebhookEvent(customerID, typ, contactID string, data map[string]any) (*WebhookEvent, error) {
 	now := store.Now()
@@ -432,7 +432,7 @@ func insertDeliveries(t *store.Tx, ev *WebhookEvent, endpoints []WebhookEndpoint
 	return nil
 }
 
-// deliveryRows is one pending delivery of ev per endpoint, ordered behind
+// DeliveryRows is one pending delivery of ev per endpoint, ordered behind
 // the earlier events about the same contact.
 func DeliveryRows(ev *WebhookEvent, endpoints []WebhookEndpoint) []WebhookDelivery {
 	key := ev.ID

@@ -1806,7 +1806,7 @@ func (r ExportRow) Record() []string {
 		SpreadsheetSafe(r.CRMID), strconv.FormatBool(r.Consent == ExportOptedOut), r.Consent, r.Reason, since}
 }
 
-// spreadsheetIdentifier writes an identifier so a spreadsheet keeps it as
+// SpreadsheetIdentifier writes an identifier so a spreadsheet keeps it as
 // text and NormalizeIdentifier reads it back unchanged: phones as tel:
 // URIs, and the rare email a spreadsheet would run as a formula as a
 // mailto: URI (an apostrophe would become part of the address).

@@ -175,7 +175,7 @@ const AcknowledgementEvery = time.Hour
 const ackHeldReason = "an acknowledgement went to this address less than an hour ago (at most one an hour, so a forged sender is not flooded); " +
 	"send it from the outbox, or copy it and mark it sent, once the request is seen to be real"
 
-// mailAddress accepts "jane@example.com" or "Jane <Jane@Example.com>" and
+// MailAddress accepts "jane@example.com" or "Jane <Jane@Example.com>" and
 // returns the address in its canonical form.
 func MailAddress(s string) (string, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(s))

@@ -24,7 +24,7 @@ type RequestDuplicate struct {
 // TableName is the duplicates table.
 func (RequestDuplicate) TableName() string { return "request_duplicates" }
 
-// notDuplicate leaves out requests merged into another, where a figure
+// NotDuplicate leaves out requests merged into another, where a figure
 // must count each request once.
 const NotDuplicate = "id NOT IN (SELECT request_id FROM request_duplicates)"
 

@@ -12,7 +12,7 @@ import (
 	store "github.com/sendara/console/models/store"
 )
 
-// erasedEvents runs with the erasure of contacts: the events already
+// ErasedEvents runs with the erasure of contacts: the events already
 // written about them carry their identifiers, so they go (with their
 // deliveries), and one contact.erased per contact takes their place. It
 // names the contact by its ids only, so the CRM can erase its record too.

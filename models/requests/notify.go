@@ -45,7 +45,7 @@ func (r *PrivacyRequest) MailData() outbox.MailData {
 	return d
 }
 
-// mailRequester queues a mail of kind to the requester and notes it on the
+// MailRequester queues a mail of kind to the requester and notes it on the
 // timeline. Without an email address the timeline says how to answer.
 func MailRequester(t *store.Tx, r *PrivacyRequest, kind string, d outbox.MailData) error {
 	if r.RequesterEmail == "" {

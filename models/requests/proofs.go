@@ -87,7 +87,7 @@ func proofStanding(g *gorm.DB, r *PrivacyRequest) (string, error) {
 	return "this request was made by " + who + ": upload their proof of authority and record its check (or record why the request proceeds without one) first", nil
 }
 
-// requireProof refuses a step of an agent's or parent's request until
+// RequireProof refuses a step of an agent's or parent's request until
 // their proof was checked and accepted, or staff recorded an override.
 func RequireProof(g *gorm.DB, r *PrivacyRequest) error {
 	why, err := proofStanding(g, r)
@@ -175,7 +175,7 @@ func (db *RequestStore) UploadProof(ctx context.Context, actor store.Actor, requ
 	return p, nil
 }
 
-// cleanFileName keeps a file name fit for a header and a page.
+// CleanFileName keeps a file name fit for a header and a page.
 func CleanFileName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -314,7 +314,7 @@ func (db *RequestStore) ProofFile(ctx context.Context, actor store.Actor, reques
 	return &p, []byte(data), nil
 }
 
-// deleteProofs deletes the files of a closing request's proofs, keeping
+// DeleteProofs deletes the files of a closing request's proofs, keeping
 // only their kind and check (who, when, outcome).
 func DeleteProofs(t *store.Tx, r *PrivacyRequest) error {
 	res := t.G.Model(&RequestProof{}).Where("request_id = ? AND deleted_at IS NULL", r.ID).

@@ -46,7 +46,7 @@ var RequestStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, S
 // OpenStatuses are the statuses of a request still to be answered.
 var OpenStatuses = []string{StatusReceived, StatusVerifying, StatusWaiting, StatusVerified, StatusWithController, StatusInProgress}
 
-// transitions says which status may follow which. Denial and withdrawal
+// Transitions says which status may follow which. Denial and withdrawal
 // are possible until the request is closed; completion from work in
 // progress, or with the controllers when staff override a missing answer
 // (ChangeStatus). Verification may be skipped only through SkipVerification,
@@ -364,7 +364,7 @@ func nextReference(t *store.Tx, year int) (string, error) {
 	return fmt.Sprintf("PR-%d-%06d", year, c.Last), nil
 }
 
-// requestScope limits requests to what the actor may see: staff see all; a
+// RequestScope limits requests to what the actor may see: staff see all; a
 // customer user sees requests concerning its customer or routed to it.
 func RequestScope(actor store.Actor) func(*gorm.DB) *gorm.DB {
 	return func(g *gorm.DB) *gorm.DB {
@@ -414,7 +414,7 @@ func (db *RequestStore) Timeline(ctx context.Context, r *PrivacyRequest) ([]stor
 	return evs, nil
 }
 
-// updateRequest loads a request for change inside tx, applies fn, saves it
+// UpdateRequest loads a request for change inside tx, applies fn, saves it
 // and audits the change under action.
 func UpdateRequest(t *store.Tx, id, action string, fn func(r *PrivacyRequest) (string, map[string]any, error)) (*PrivacyRequest, error) {
 	if !store.ValidID(id) {
@@ -561,7 +561,7 @@ func verifyIdentifiers(t *store.Tx, requestID string, values []string, method, n
 	return nil
 }
 
-// subjectIdentifiers lists the request's identifiers with their
+// SubjectIdentifiers lists the request's identifiers with their
 // verification, in the order they were given.
 func SubjectIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]SubjectIdentifier, error) {
 	var rows []SubjectIdentifier
@@ -573,7 +573,7 @@ func SubjectIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]SubjectIdentifier, err
 	return rows, nil
 }
 
-// usableIdentifiers are the identifiers search, routing and fulfilment may
+// UsableIdentifiers are the identifiers search, routing and fulfilment may
 // use: the verified ones, or all of them for a request to stop contact,
 // which needs no verification (CCPA §7026).
 func UsableIdentifiers(g *gorm.DB, r *PrivacyRequest) ([]string, error) {

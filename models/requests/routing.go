@@ -121,7 +121,7 @@ const (
 	TaskInstructed = "instructed"
 )
 
-// stopTypes are requests to stop contacting the person: suppression is
+// StopTypes are requests to stop contacting the person: suppression is
 // applied at once, at intake, before verification and before the
 // controllers answer (DESIGN §3; the CCPA requires no verification for an
 // opt-out, §7026).

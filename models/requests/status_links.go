@@ -21,7 +21,7 @@ type RequestStatusLink struct {
 
 func (RequestStatusLink) TableName() string { return "request_status_links" }
 
-// withStatusLink issues a fresh status link for r (only its hash is
+// WithStatusLink issues a fresh status link for r (only its hash is
 // stored) and appends it to a mail body.
 func WithStatusLink(t *store.Tx, r *PrivacyRequest, body string) (string, error) {
 	if t.StatusLink == nil {

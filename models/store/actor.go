@@ -99,7 +99,7 @@ func (a Actor) WithinTenant(customerID string) Actor {
 	return a
 }
 
-// onSendarasRecord is the actor writing to a record of Sendara's own on a
+// OnSendarasRecord is the actor writing to a record of Sendara's own on a
 // customer's behalf: a controller's answer updates the privacy request,
 // which belongs to no tenant. It is the one place where an actor's reach
 // grows, so it stays unexported and named for its single use.

@@ -77,16 +77,16 @@ func (e *AuditEvent) text() [auditchain.NumText]string {
 	return [...]string{e.ActorType, e.ActorID, e.ActorLabel, e.IP, e.Action, e.ObjectType, e.ObjectID, e.CustomerID, e.Details}
 }
 
-// appendAudit chains and inserts events. It runs as the last step of the
+// AppendAudit chains and inserts events. It runs as the last step of the
 // transaction that made the change, so the head row is locked only for the
 // moment between these inserts and the commit: writers queue there briefly
 // instead of for their whole transaction, and the chain has no forks or gaps.
-func AppendAudit(RawTx *gorm.DB, dialect Dialect, actor Actor, entries []Audit) error {
+func AppendAudit(tx *gorm.DB, dialect Dialect, actor Actor, entries []Audit) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	var head AuditHead
-	q := RawTx
+	q := tx
 	if dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
@@ -114,10 +114,10 @@ func AppendAudit(RawTx *gorm.DB, dialect Dialect, actor Actor, entries []Audit) 
 		head.Seq, head.Hash = e.Seq, e.Hash
 		events[i] = e
 	}
-	if err := RawTx.Create(&events).Error; err != nil {
+	if err := tx.Create(&events).Error; err != nil {
 		return fmt.Errorf("write audit events: %w", err)
 	}
-	if err := RawTx.Model(&AuditHead{}).Where("id = 1").Updates(map[string]any{"seq": head.Seq, "hash": head.Hash}).Error; err != nil {
+	if err := tx.Model(&AuditHead{}).Where("id = 1").Updates(map[string]any{"seq": head.Seq, "hash": head.Hash}).Error; err != nil {
 		return fmt.Errorf("advance audit head: %w", err)
 	}
 	return nil
@@ -362,7 +362,7 @@ func (r ChainReport) fail(seq int64, problem string) ChainReport {
 	return r
 }
 
-// timeScanner reads a timestamp from either driver: PostgreSQL returns a
+// TimeScanner reads a timestamp from either driver: PostgreSQL returns a
 // time.Time, SQLite may return the stored text.
 type TimeScanner struct{ T time.Time }
 

@@ -142,7 +142,7 @@ func (db *DB) ListAudit(ctx context.Context, actor Actor, f AuditFilter) ([]Audi
 	return events, nil
 }
 
-// exportPage is how many entries an export reads per query: the
+// ExportPage is how many entries an export reads per query: the
 // connection is held only for one page (SQLite has just one), never while
 // the entries are written to a slow reader.
 const ExportPage = 1000

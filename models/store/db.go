@@ -49,10 +49,10 @@ type DB struct {
 	Gorm    *gorm.DB
 	Dialect Dialect
 
-	// keys seal the secrets the database holds (UseKeyring).
+	// Keys seal the secrets the database holds (UseKeyring).
 	Keys *Keyring
 
-	// statusLink makes the URL of a requester's status page from its
+	// StatusLink makes the URL of a requester's status page from its
 	// token (UseStatusLinks); nil leaves mails without one.
 	StatusLink func(token string) string
 
@@ -160,7 +160,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // tenant's object, so a caller cannot learn that the latter exists.
 var ErrNotFound = errors.New("not found")
 
-// notFound maps gorm's not-found error to ErrNotFound.
+// NotFound maps gorm's not-found error to ErrNotFound.
 func NotFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return ErrNotFound

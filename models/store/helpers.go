@@ -15,6 +15,10 @@ import (
 	"gorm.io/gorm"
 )
 
+// The small helpers every domain package uses: tokens and their hashes,
+// ids, text trimming, nil-able strings, batching.
+
+// Chunk splits s into slices of at most n (SQL parameter limits).
 func Chunk[T any](s []T, n int) [][]T {
 	var out [][]T
 	for len(s) > n {
@@ -27,7 +31,7 @@ func Chunk[T any](s []T, n int) [][]T {
 	return out
 }
 
-// uniqueViolation turns the database's duplicate-key error into a
+// UniqueViolation turns the database's duplicate-key error into a
 // ConflictError on field; other errors pass through.
 func UniqueViolation(err error, field, message string) error {
 	// PostgreSQL's error is translated by gorm; the pure-Go SQLite driver has
@@ -57,7 +61,7 @@ func StrOrEmpty(s *string) string {
 	return *s
 }
 
-// daysBetween counts the calendar days from one date to a later one.
+// DaysBetween counts the calendar days from one date to a later one.
 func DaysBetween(from, to calendar.Date) int {
 	return int(to.Midnight().Sub(from.Midnight()).Hours() / 24)
 }

@@ -46,7 +46,7 @@ func asInvalid(field string, err error) error {
 	return err
 }
 
-// spellingsOf is value and the spellings older consoles may have stored
+// SpellingsOf is value and the spellings older consoles may have stored
 // it under. The erased list and legal holds keep only keyed hashes, which
 // cannot be recomputed from the canonical form, so they are looked up
 // under every spelling; for a phone number or an ASCII address that is

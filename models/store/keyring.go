@@ -26,7 +26,7 @@ type Keyring struct {
 	keys    map[string]cipher.AEAD
 }
 
-// sealedPrefix starts every sealed value: "sealed:v1:<key id>:<base64>".
+// SealedPrefix starts every sealed value: "sealed:v1:<key id>:<base64>".
 const SealedPrefix = "sealed:v1:"
 
 // ErrNoKeyring means a secret had to be sealed or opened on a DB without a
@@ -109,7 +109,7 @@ func LoadKeyring(path string) (k *Keyring, created bool, err error) {
 	return k, false, err
 }
 
-// seal encrypts plain under the current key. label binds the value to its
+// Seal encrypts plain under the current key. label binds the value to its
 // place (a column and row), so a sealed value copied elsewhere does not open.
 func (k *Keyring) Seal(label, plain string) (string, error) {
 	if k == nil {
@@ -122,7 +122,7 @@ func (k *Keyring) Seal(label, plain string) (string, error) {
 	return SealedPrefix + k.Current + ":" + base64.RawStdEncoding.EncodeToString(out), nil
 }
 
-// open decrypts a sealed value. A value that is not sealed is returned as
+// Open decrypts a sealed value. A value that is not sealed is returned as
 // it is: it was written before sealing began, and SealSecrets seals it.
 func (k *Keyring) Open(label, stored string) (string, error) {
 	rest, ok := strings.CutPrefix(stored, SealedPrefix)
@@ -148,7 +148,7 @@ func (k *Keyring) Open(label, stored string) (string, error) {
 	return string(plain), nil
 }
 
-// sealedWithCurrent tells values SealSecrets may leave alone.
+// SealedWithCurrent tells values SealSecrets may leave alone.
 func (k *Keyring) SealedWithCurrent(stored string) bool {
 	return strings.HasPrefix(stored, SealedPrefix+k.Current+":")
 }

@@ -48,7 +48,7 @@ func (db *DB) ServerSecret(ctx context.Context) ([]byte, error) {
 	return secret, nil
 }
 
-// serverSecretIn reads the server secret through g (a transaction's, when
+// ServerSecretIn reads the server secret through g (a transaction's, when
 // called inside one) and opens it with keys; nil when none was created yet.
 func ServerSecretIn(g *gorm.DB, keys *Keyring) ([]byte, error) {
 	var s Setting

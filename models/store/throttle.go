@@ -91,17 +91,17 @@ type authThrottle struct {
 
 func (authThrottle) TableName() string { return "auth_throttle" }
 
-// lockThrottle loads the key's state, locked for the rest of tx so that
+// LockThrottle loads the key's state, locked for the rest of tx so that
 // concurrent attempts on one key are counted one by one (SQLite's
 // immediate transactions already serialize writers). Failures older than
 // the rule's Forget are dropped.
-func LockThrottle(RawTx *Tx, r ThrottleRule, key string, now time.Time) (*authThrottle, error) {
-	if err := RawTx.G.Clauses(clause.OnConflict{DoNothing: true}).
+func LockThrottle(tx *Tx, r ThrottleRule, key string, now time.Time) (*authThrottle, error) {
+	if err := tx.G.Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&authThrottle{Key: key, LastFailureAt: now, NextAt: now}).Error; err != nil {
 		return nil, fmt.Errorf("throttle %s: %w", r.Scope, err)
 	}
-	q := RawTx.G
-	if RawTx.Dialect == Postgres {
+	q := tx.G
+	if tx.Dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	var t authThrottle
@@ -114,7 +114,7 @@ func LockThrottle(RawTx *Tx, r ThrottleRule, key string, now time.Time) (*authTh
 	return &t, nil
 }
 
-// refused says whether an attempt now comes too early.
+// Refused says whether an attempt now comes too early.
 func (t *authThrottle) Refused(r ThrottleRule, now time.Time) *RateLimitError {
 	if now.Before(t.NextAt) {
 		return &RateLimitError{Scope: r.Scope, RetryAfter: t.NextAt.Sub(now)}
@@ -122,20 +122,20 @@ func (t *authThrottle) Refused(r ThrottleRule, now time.Time) *RateLimitError {
 	return nil
 }
 
-// countFailure records one more failure and when the next attempt may come.
+// CountFailure records one more failure and when the next attempt may come.
 // Sign-in counts an attempt before checking the password, so concurrent
 // guesses cannot all pass; a success then forgives it (clearThrottle,
 // undoThrottle).
-func CountFailure(RawTx *Tx, r ThrottleRule, t *authThrottle, now time.Time) error {
+func CountFailure(tx *Tx, r ThrottleRule, t *authThrottle, now time.Time) error {
 	t.Failures++
 	t.LastFailureAt, t.NextAt = now, now.Add(r.Delay(t.Failures))
-	if err := RawTx.G.Save(t).Error; err != nil {
+	if err := tx.G.Save(t).Error; err != nil {
 		return fmt.Errorf("throttle %s: %w", r.Scope, err)
 	}
 	return nil
 }
 
-// clearThrottle forgets the key's failures after a success.
+// ClearThrottle forgets the key's failures after a success.
 func ClearThrottle(g *gorm.DB, key string) error {
 	if err := g.Where("key = ?", key).Delete(&authThrottle{}).Error; err != nil {
 		return fmt.Errorf("clear throttle: %w", err)
@@ -143,7 +143,7 @@ func ClearThrottle(g *gorm.DB, key string) error {
 	return nil
 }
 
-// undoThrottle takes back one claimed failure after a success, for keys
+// UndoThrottle takes back one claimed failure after a success, for keys
 // a success must not wipe: one person signing in from an office address
 // does not forgive the guesses others made from it.
 func UndoThrottle(g *gorm.DB, r ThrottleRule, key string, now time.Time) error {
@@ -164,7 +164,7 @@ func UndoThrottle(g *gorm.DB, r ThrottleRule, key string, now time.Time) error {
 	return nil
 }
 
-// sweepThrottles deletes the state of keys whose failures are forgotten,
+// SweepThrottles deletes the state of keys whose failures are forgotten,
 // so addresses and unknown emails tried once do not pile up.
 func SweepThrottles(g *gorm.DB, now time.Time) error {
 	longest := max(AccountThrottle.Forget, AddressThrottle.Forget, SecondFactorThrottle.Forget)

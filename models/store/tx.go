@@ -17,7 +17,7 @@ type Tx struct {
 	Dialect Dialect
 	Keys    *Keyring
 	Audits  []Audit
-	// statusLink turns a requester status token into its URL (UseStatusLinks).
+	// StatusLink turns a requester status token into its URL (UseStatusLinks).
 	StatusLink func(token string) string
 }
 
@@ -26,7 +26,7 @@ func (t *Tx) Audit(a Audit) { t.Audits = append(t.Audits, a) }
 
 // Tx runs fn in one transaction as actor. If fn returns an error nothing is
 // written, audit entries included.
-func (db *DB) Tx(ctx context.Context, actor Actor, fn func(RawTx *Tx) error) error {
+func (db *DB) Tx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error {
 	if err := db.RawTx(ctx, actor, fn); err != nil {
 		return err
 	}
@@ -34,7 +34,9 @@ func (db *DB) Tx(ctx context.Context, actor Actor, fn func(RawTx *Tx) error) err
 	return nil
 }
 
-func (db *DB) RawTx(ctx context.Context, actor Actor, fn func(RawTx *Tx) error) error {
+// RawTx is Tx without the after-commit hook: a caller that commits several
+// transactions in a row calls Committed once, itself, after the last.
+func (db *DB) RawTx(ctx context.Context, actor Actor, fn func(tx *Tx) error) error {
 	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		t := &Tx{G: g, Actor: actor, Dialect: db.Dialect, Keys: db.Keys, StatusLink: db.StatusLink}
 		if err := fn(t); err != nil {
@@ -44,7 +46,7 @@ func (db *DB) RawTx(ctx context.Context, actor Actor, fn func(RawTx *Tx) error) 
 	})
 }
 
-// committed runs the after-commit hook before the caller answers: the
+// Committed runs the after-commit hook before the caller answers: the
 // suppression index (package consent) sets one that replays the change, so a
 // change acknowledged here is in every later check here. Writes outside Tx
 // call it themselves.
@@ -133,8 +135,8 @@ func (b *recordBatch) write(ctx context.Context, db *DB) {
 		for _, c := range calls {
 			entries = append(entries, c.entries...)
 		}
-		err := db.RawTx(ctx, SystemActor(""), func(RawTx *Tx) error {
-			RawTx.Audits = entries
+		err := db.RawTx(ctx, SystemActor(""), func(tx *Tx) error {
+			tx.Audits = entries
 			return nil
 		})
 		for _, c := range calls {
