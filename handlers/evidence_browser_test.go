@@ -78,7 +78,10 @@ func TestBrowserAuditorAnswersThreeAuditQuestions(t *testing.T) {
 	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)))
 
 	// 1. Who viewed Jane's contact last week, and why?
-	weekAgo := time.Now().AddDate(0, 0, -7).Format("2006-01-02T15:04:05")
+	// To the minute: a datetime-local input drops ":00" seconds from its
+	// value, and chromedp's SetValue fails when the value read back differs
+	// (this test failed once a minute, at :00).
+	weekAgo := time.Now().AddDate(0, 0, -7).Format("2006-01-02T15:04")
 	b.do(
 		chromedp.Navigate(b.base+"/audit"),
 		chromedp.WaitVisible(chromedp.CSS(`form.filters`)),
