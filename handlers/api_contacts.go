@@ -279,6 +279,19 @@ type contactJSON struct {
 	UpdatedAt   time.Time            `json:"updated_at"`
 }
 
+// contactsOut is contactOut for each of a search's or a page's contacts.
+func (s *Server) contactsOut(c echo.Context, cs []consent.Contact) ([]contactJSON, error) {
+	out := make([]contactJSON, 0, len(cs))
+	for i := range cs {
+		cj, err := s.contactOut(c, &cs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cj)
+	}
+	return out, nil
+}
+
 func (s *Server) contactOut(c echo.Context, ct *consent.Contact) (contactJSON, error) {
 	out := contactJSON{ID: ct.ID, Identifiers: ct.Values(), Name: ct.Name, CRMID: ct.CRMID, Restricted: ct.Restricted,
 		Suppressed: ct.Suppressed, CreatedAt: ct.CreatedAt, UpdatedAt: ct.UpdatedAt, Consent: map[string]stateJSON{}}
@@ -422,13 +435,9 @@ func (s *Server) apiFindContacts(c echo.Context) error {
 		Details: map[string]any{"via": "api", "by": by, "results": len(cs)}}); err != nil {
 		return err
 	}
-	out := make([]contactJSON, 0, len(cs))
-	for i := range cs {
-		cj, err := s.contactOut(c, &cs[i])
-		if err != nil {
-			return err
-		}
-		out = append(out, cj)
+	out, err := s.contactsOut(c, cs)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"contacts": out})
 }
@@ -568,13 +577,9 @@ func (s *Server) apiListContacts(c echo.Context, tenant string) error {
 		Details: map[string]any{"via": "api", "results": len(cs), "after": after, "first_id": first, "last_id": last}}); err != nil {
 		return err
 	}
-	out := make([]contactJSON, 0, len(cs))
-	for i := range cs {
-		cj, err := s.contactOut(c, &cs[i])
-		if err != nil {
-			return err
-		}
-		out = append(out, cj)
+	out, err := s.contactsOut(c, cs)
+	if err != nil {
+		return err
 	}
 	var nextCursor *string
 	if next != "" {
