@@ -237,7 +237,6 @@ type a11yResult struct {
 	route, path, role string
 	opened            bool // 200, an HTML document
 	violations        []a11yViolation
-	sameAs            string // the visit that checked the same main content, when axe did not run again
 }
 
 // Every page of every role, and the public ones, passes axe with no
@@ -384,9 +383,8 @@ func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult
 	}
 	res.opened = true
 	if b.a11yChecked != nil && b.a11yFrameChecked {
-		if by, seen := b.a11yChecked.see(b.a11yMainDigest(), path+" as "+role); seen {
-			res.sameAs = by
-			return res
+		if _, seen := b.a11yChecked.see(b.a11yMainDigest(), path+" as "+role); seen {
+			return res // opened, and its main content already checked
 		}
 	}
 	res.violations = b.a11yRunAxe()
