@@ -263,7 +263,7 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 	// limit assumes on a two-core machine, and the run takes about half as
 	// long as one role after another.
 	turns := make(chan struct{}, 2)
-	checked := &a11yChecked{by: map[string]string{}}
+	checked := &a11yChecked{digests: map[string]bool{}}
 	t.Run("roles", func(t *testing.T) {
 		for _, role := range f.roles {
 			t.Run(role.name, func(t *testing.T) {
@@ -383,7 +383,7 @@ func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult
 	}
 	res.opened = true
 	if b.a11yChecked != nil && b.a11yFrameChecked {
-		if _, seen := b.a11yChecked.see(b.a11yMainDigest(), path+" as "+role); seen {
+		if b.a11yChecked.seen(b.a11yMainDigest()) {
 			return res // opened, and its main content already checked
 		}
 	}
@@ -401,20 +401,20 @@ func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult
 // their styles, and both parts were checked. It takes about 40% of the
 // visits off the run.
 type a11yChecked struct {
-	mu sync.Mutex
-	by map[string]string // digest of the main content → the visit that checked it
+	mu      sync.Mutex
+	digests map[string]bool // of the main contents checked (a11yMainDigest)
 }
 
-// see reports whether digest was checked (and by which visit), and records
-// this visit as its checker when it was not.
-func (c *a11yChecked) see(digest, visit string) (string, bool) {
+// seen reports whether digest was checked, and records it as checked (the
+// caller checks it when it was not).
+func (c *a11yChecked) seen(digest string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if by, ok := c.by[digest]; ok {
-		return by, true
+	if c.digests[digest] {
+		return true
 	}
-	c.by[digest] = visit
-	return "", false
+	c.digests[digest] = true
+	return false
 }
 
 // a11yMainDigest is a SHA-256 of the page's main element (the body when it
