@@ -69,3 +69,16 @@ func (s *Server) accountTOTPDisable(c echo.Context) error {
 	s.flash(c, "Two-step sign-in is off.")
 	return redirect(c, "/account")
 }
+
+// notificationMode saves how the user wants notifications mailed.
+func (s *Server) notificationMode(c echo.Context) error {
+	err := s.db.SetNotificationMode(c.Request().Context(), actor(c), c.FormValue("mode"))
+	if errs, err := formErrors(err); err != nil {
+		return err
+	} else if errs != nil {
+		return s.renderAccount(c, http.StatusUnprocessableEntity, nil, nil)
+	}
+	s.flash(c, map[string]string{"mail": "Each notification will be mailed to you at once.",
+		"digest": "Notifications will come in one digest mail a day."}[c.FormValue("mode")])
+	return redirect(c, "/account")
+}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	consent "github.com/sendara/console/models/consent"
-	errs "github.com/sendara/console/models/errs"
 
 	"net/http"
 	"net/url"
@@ -200,20 +199,6 @@ func (s *Server) contactUpdate(c echo.Context) error {
 		return err
 	}
 	return s.renderContact(c, http.StatusUnprocessableEntity, ct, f, views.ConsentForm{})
-}
-
-// localTime reads a datetime-local value in the business time zone.
-func (s *Server) localTime(field, v string) (time.Time, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
-		if t, err := time.ParseInLocation(layout, v, s.cfg.Location); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, errs.Invalid(field, "must be a date and time like 2026-03-31T14:30")
 }
 
 // contactConsent records an opt-out or opt-in made by hand.

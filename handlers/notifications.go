@@ -17,7 +17,6 @@ func (s *Server) notificationRoutes() []route {
 		{Method: get, Path: "/notifications", Handler: s.notifications, Access: permitted, Perm: can("notifications", "read")},
 		{Method: post, Path: "/notifications/read-all", Handler: s.notificationsReadAll, Access: permitted, Perm: can("notifications", "write")},
 		{Method: post, Path: "/notifications/:id/read", Handler: s.notificationRead, Access: permitted, Perm: can("notifications", "write")},
-		{Method: post, Path: "/account/notifications", Handler: s.notificationMode, Access: permitted, Perm: can("notifications", "write")},
 	}
 }
 
@@ -53,19 +52,6 @@ func (s *Server) notificationsReadAll(c echo.Context) error {
 	}
 	s.flash(c, "All notifications marked read.")
 	return redirect(c, "/notifications")
-}
-
-// notificationMode saves how the user wants notifications mailed.
-func (s *Server) notificationMode(c echo.Context) error {
-	err := s.db.SetNotificationMode(c.Request().Context(), actor(c), c.FormValue("mode"))
-	if errs, err := formErrors(err); err != nil {
-		return err
-	} else if errs != nil {
-		return s.renderAccount(c, http.StatusUnprocessableEntity, nil, nil)
-	}
-	s.flash(c, map[string]string{"mail": "Each notification will be mailed to you at once.",
-		"digest": "Notifications will come in one digest mail a day."}[c.FormValue("mode")])
-	return redirect(c, "/account")
 }
 
 // dashboardNotes is the dashboard's panel: the newest unread notifications.

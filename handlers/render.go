@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"time"
+
 	consent "github.com/sendara/console/models/consent"
+	customers "github.com/sendara/console/models/customers"
 	errs "github.com/sendara/console/models/errs"
 
 	"bytes"
@@ -231,4 +234,41 @@ func (s *Server) staticFiles() echo.HandlerFunc {
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
+}
+
+// customerChoices lists customers for staff forms: every customer by id for
+// labels, and the active ones to choose from.
+func (s *Server) customerChoices(c echo.Context) (map[string]string, []customers.Customer, error) {
+	cs, err := s.db.Customers(c.Request().Context(), actor(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(cs))
+	var active []customers.Customer
+	for _, cust := range cs {
+		names[cust.ID] = cust.Name
+		if cust.Status == customers.CustomerActive {
+			active = append(active, cust)
+		}
+	}
+	return names, active, nil
+}
+
+// absURL makes a link for people to follow from outside the console.
+func (s *Server) absURL(path string) string {
+	return strings.TrimRight(s.cfg.BaseURL, "/") + path
+}
+
+// localTime reads a datetime-local value in the business time zone.
+func (s *Server) localTime(field, v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, v, s.cfg.Location); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errs.Invalid(field, "must be a date and time like 2026-03-31T14:30")
 }

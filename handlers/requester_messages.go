@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"time"
+
 	errs "github.com/sendara/console/models/errs"
 	fulfilment "github.com/sendara/console/models/fulfilment"
 
@@ -9,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	requests "github.com/sendara/console/models/requests"
@@ -31,37 +32,6 @@ func (s *Server) requesterRoutes() []route {
 		{Method: post, Path: "/my-request/:token/bundle", Handler: s.requesterBundle, Access: public, Perm: rbac.Permission{}},
 		{Method: get, Path: "/my-request/:token/files/:file", Handler: s.requesterFile, Access: public, Perm: rbac.Permission{}},
 	}
-}
-
-// statusLink is the URL of a requester's status page.
-func (s *Server) statusLink(token string) string { return s.absURL("/my-request/" + token) }
-
-// Replies from status pages: a few an hour per network address.
-const (
-	statusReplyBurst = 10
-	statusReplyEvery = 6 * time.Minute
-)
-
-// messagesPanel is the request page's section for writing to the
-// requester; a refused POST keeps what was typed.
-func (s *Server) messagesPanel(c echo.Context, r *requests.PrivacyRequest, errs views.Errors) (views.MessagesPanel, error) {
-	ctx, a := c.Request().Context(), actor(c)
-	p := views.MessagesPanel{RequestID: r.ID, CanWrite: s.allowed(c, "requests", "write"), Open: !requests.Closed(r.Status),
-		HasEmail: r.RequesterEmail != "", CanAsk: requests.CanPause(r.Regime) == nil && r.Status != requests.StatusWaiting, Loc: s.cfg.Location}
-	if !a.Staff() {
-		return p, nil
-	}
-	var err error
-	if p.Messages, err = s.db.RequestMessages(ctx, a, r.ID); err != nil {
-		return p, err
-	}
-	if c.Request().Method == http.MethodPost && c.Path() == "/requests/:id/messages" {
-		p.Template, p.Subject, p.Body, p.Errors = c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), errs
-	} else {
-		p.Template = c.QueryParam("compose")
-		p.Subject, p.Body = fulfilment.MessageTemplateText(p.Template, r)
-	}
-	return p, nil
 }
 
 // formFiles reads the uploaded files of field, each at most
@@ -204,4 +174,32 @@ func (s *Server) requesterBundle(c echo.Context) error {
 		return err
 	}
 	return redirect(c, s.bundleLink(tok))
+}
+
+// Replies from status pages: a few an hour per network address.
+const (
+	statusReplyBurst = 10
+	statusReplyEvery = 6 * time.Minute
+)
+
+// messagesPanel is the request page's section for writing to the
+// requester; a refused POST keeps what was typed.
+func (s *Server) messagesPanel(c echo.Context, r *requests.PrivacyRequest, errs views.Errors) (views.MessagesPanel, error) {
+	ctx, a := c.Request().Context(), actor(c)
+	p := views.MessagesPanel{RequestID: r.ID, CanWrite: s.allowed(c, "requests", "write"), Open: !requests.Closed(r.Status),
+		HasEmail: r.RequesterEmail != "", CanAsk: requests.CanPause(r.Regime) == nil && r.Status != requests.StatusWaiting, Loc: s.cfg.Location}
+	if !a.Staff() {
+		return p, nil
+	}
+	var err error
+	if p.Messages, err = s.db.RequestMessages(ctx, a, r.ID); err != nil {
+		return p, err
+	}
+	if c.Request().Method == http.MethodPost && c.Path() == "/requests/:id/messages" {
+		p.Template, p.Subject, p.Body, p.Errors = c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), errs
+	} else {
+		p.Template = c.QueryParam("compose")
+		p.Subject, p.Body = fulfilment.MessageTemplateText(p.Template, r)
+	}
+	return p, nil
 }

@@ -75,22 +75,13 @@ type Server struct {
 	echo   *echo.Echo
 }
 
-// New builds the Echo application with every route of the route table.
-func New(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config) (*echo.Echo, error) {
-	s, err := NewServer(ctx, db, authz, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return s.Handler(), nil
-}
-
 // Handler is the Echo application.
 func (s *Server) Handler() *echo.Echo { return s.echo }
 
-// NewServer builds the server; its background work (writing out API usage
-// counts every minute) lasts as long as ctx. Call FlushUsage once more after
-// the HTTP server has shut down.
-func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config) (*Server, error) {
+// assemble builds the server with the route table that table returns; its
+// background work (writing out API usage counts every minute) lasts as long
+// as ctx. Call FlushUsage once more after the HTTP server has shut down.
+func assemble(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Config, table func(*Server) []route) (*Server, error) {
 	secret, err := db.ServerSecret(ctx)
 	if err != nil {
 		return nil, err
@@ -138,7 +129,7 @@ func NewServer(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg C
 		s.loadSession,
 		s.prepareCSRF,
 	)
-	for _, r := range s.routes() {
+	for _, r := range table(s) {
 		e.Add(r.Method, r.Path, r.Handler, s.guard(r))
 	}
 	s.echo = e
@@ -280,3 +271,6 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	return c.String(http.StatusOK, "ready")
 }
+
+// statusLink is the URL of a requester's status page.
+func (s *Server) statusLink(token string) string { return s.absURL("/my-request/" + token) }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	accounts "github.com/sendara/console/models/accounts"
-	customers "github.com/sendara/console/models/customers"
 
 	"net/http"
 	"strings"
@@ -58,24 +57,6 @@ func (s *Server) usersRequireMFA(c echo.Context) error {
 		s.flash(c, "Two-step sign-in is now each user's choice.")
 	}
 	return redirect(c, "/users")
-}
-
-// customerChoices lists customers for staff forms: every customer by id for
-// labels, and the active ones to choose from.
-func (s *Server) customerChoices(c echo.Context) (map[string]string, []customers.Customer, error) {
-	cs, err := s.db.Customers(c.Request().Context(), actor(c))
-	if err != nil {
-		return nil, nil, err
-	}
-	names := make(map[string]string, len(cs))
-	var active []customers.Customer
-	for _, cust := range cs {
-		names[cust.ID] = cust.Name
-		if cust.Status == customers.CustomerActive {
-			active = append(active, cust)
-		}
-	}
-	return names, active, nil
 }
 
 // userCreate invites a user: the account is created without a password and
@@ -145,9 +126,4 @@ func (s *Server) setDisabled(c echo.Context, disabled bool, msg string) error {
 	}
 	s.flash(c, msg)
 	return redirect(c, "/users")
-}
-
-// absURL makes a link for people to follow from outside the console.
-func (s *Server) absURL(path string) string {
-	return strings.TrimRight(s.cfg.BaseURL, "/") + path
 }
