@@ -1,6 +1,8 @@
 package views
 
 import (
+	"strings"
+
 	calendar "github.com/sendara/console/models/calendar"
 	outbox "github.com/sendara/console/models/outbox"
 
@@ -143,3 +145,24 @@ func HasLabel(set LabelSet, code string) bool {
 	_, ok := labels[set][code]
 	return ok
 }
+
+var typeLabels = map[string]string{
+	calendar.TypeAccess: "access (a copy of the data)", calendar.TypePortability: "portability (a portable copy)",
+	calendar.TypeRectification: "rectification (correct the data)", calendar.TypeErasure: "erasure",
+	calendar.TypeRestriction: "restriction of use", calendar.TypeObjection: "objection (stop contact)",
+	calendar.TypeKnow: "right to know", calendar.TypeDelete: "delete", calendar.TypeCorrect: "correct",
+	calendar.TypeOptOutSale: "opt-out of sale or sharing", calendar.TypeChildData: "a child's data (COPPA)", calendar.TypeOther: "other",
+	// A mailbox suggestion only, not a request type (issue 13): open an incident from it.
+	"account_compromise": "URGENT: account compromise or breach report (open an incident)",
+}
+
+// requestStatusLabels say each status in words.
+var requestStatusLabels = map[string]string{
+	requests.StatusReceived: "received", requests.StatusVerifying: "verifying the requester", requests.StatusVerified: "verified",
+	requests.StatusWaiting:        "waiting on the requester (clock stopped)",
+	requests.StatusWithController: "with the controllers", requests.StatusInProgress: "in progress (Sendara acts)",
+	requests.StatusCompleted: "completed", requests.StatusDenied: "denied (reason required)", requests.StatusWithdrawn: "withdrawn",
+}
+
+// humanize writes a code (email_link) in words (email link).
+func humanize(code string) string { return strings.ReplaceAll(code, "_", " ") }

@@ -96,3 +96,11 @@ func joinComma(vs []string) string {
 	}
 	return out
 }
+
+// formatSecond shows an audit time to the second, in the business zone.
+func formatSecond(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05 MST")
+}
