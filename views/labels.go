@@ -29,11 +29,11 @@ const (
 )
 
 // labels says each code in words, per family. Statuses and types keep
-// their words beside the forms that offer them (requestStatusLabels,
-// typeLabels); this table points at them, so there is one place per code.
+// their words beside the forms that offer them (RequestStatusLabels,
+// TypeLabels); this table points at them, so there is one place per code.
 var labels = map[LabelSet]map[string]string{
-	LabelStatus: requestStatusLabels,
-	LabelType:   typeLabels,
+	LabelStatus: RequestStatusLabels,
+	LabelType:   TypeLabels,
 	LabelRegime: {
 		calendar.RegimeGDPR: "GDPR", calendar.RegimeUKGDPR: "UK GDPR", calendar.RegimeCCPA: "CCPA (California)",
 		calendar.RegimeOther: "no named law (strictest timing)",
@@ -146,7 +146,7 @@ func HasLabel(set LabelSet, code string) bool {
 	return ok
 }
 
-var typeLabels = map[string]string{
+var TypeLabels = map[string]string{
 	calendar.TypeAccess: "access (a copy of the data)", calendar.TypePortability: "portability (a portable copy)",
 	calendar.TypeRectification: "rectification (correct the data)", calendar.TypeErasure: "erasure",
 	calendar.TypeRestriction: "restriction of use", calendar.TypeObjection: "objection (stop contact)",
@@ -156,8 +156,8 @@ var typeLabels = map[string]string{
 	"account_compromise": "URGENT: account compromise or breach report (open an incident)",
 }
 
-// requestStatusLabels say each status in words.
-var requestStatusLabels = map[string]string{
+// RequestStatusLabels say each status in words.
+var RequestStatusLabels = map[string]string{
 	requests.StatusReceived: "received", requests.StatusVerifying: "verifying the requester", requests.StatusVerified: "verified",
 	requests.StatusWaiting:        "waiting on the requester (clock stopped)",
 	requests.StatusWithController: "with the controllers", requests.StatusInProgress: "in progress (Sendara acts)",

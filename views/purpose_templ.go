@@ -23,8 +23,8 @@ type PurposeForm struct {
 	Errors    Errors
 }
 
-// auditPurpose is the purpose an audit entry's details carry, if any.
-func auditPurpose(details string) string {
+// AuditPurpose is the purpose an audit entry's details carry, if any.
+func AuditPurpose(details string) string {
 	var d struct {
 		Purpose string `json:"purpose"`
 	}

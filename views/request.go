@@ -1,5 +1,10 @@
-// Package views holds the console's pages as templ components with typed
-// props. Views format and lay out; they make no decisions about data.
+// Package views holds what every page shares: the layout and navigation,
+// the page's Request (CSRF token, who is signed in, the flash), form errors,
+// time formats and the labels that say each stored code in words. The
+// pages themselves are templ components with typed props in the area
+// packages beside it (adminpages, casepages, contactpages, lifecyclepages),
+// one per area of package handlers. Views format and lay out; they make no
+// decisions about data.
 package views
 
 import (
@@ -86,7 +91,7 @@ func statusTitle(status int) string {
 	return "Something went wrong"
 }
 
-func joinComma(vs []string) string {
+func JoinComma(vs []string) string {
 	out := ""
 	for i, v := range vs {
 		if i > 0 {
@@ -97,8 +102,8 @@ func joinComma(vs []string) string {
 	return out
 }
 
-// formatSecond shows an audit time to the second, in the business zone.
-func formatSecond(t time.Time, loc *time.Location) string {
+// FormatSecond shows an audit time to the second, in the business zone.
+func FormatSecond(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}

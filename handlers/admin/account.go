@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/adminpages"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,7 +29,7 @@ func (s *Handlers) renderAccount(c echo.Context, status int, pwErrs, totpErrs vi
 	if err != nil {
 		return err
 	}
-	return s.Render(c, status, views.AccountPage(views.Account{
+	return s.Render(c, status, adminpages.AccountPage(adminpages.Account{
 		Email: u.Email, Name: u.Name, RoleLabel: u.Role().Label(), HasTOTP: u.HasTOTP(),
 		TOTPRequired: required, RecoveryLeft: left, PasswordErrs: pwErrs, TOTPErrs: totpErrs,
 		CanNotify: s.Allowed(c, "notifications", "read"), NotifyMode: mode,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/adminpages"
 
 	"github.com/labstack/echo/v4"
 	accounts "github.com/sendara/console/models/accounts"
@@ -13,13 +14,13 @@ import (
 )
 
 func (s *Handlers) apiKeys(c echo.Context) error {
-	return s.renderKeys(c, http.StatusOK, views.KeyForm{Scope: accounts.ScopeWrite})
+	return s.renderKeys(c, http.StatusOK, adminpages.KeyForm{Scope: accounts.ScopeWrite})
 }
 
 // usageDays is how many days of use the keys page shows.
 const usageDays = 7
 
-func (s *Handlers) renderKeys(c echo.Context, status int, f views.KeyForm) error {
+func (s *Handlers) renderKeys(c echo.Context, status int, f adminpages.KeyForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	keys, err := s.Db.APIKeys(ctx, a)
 	if err != nil {
@@ -31,20 +32,20 @@ func (s *Handlers) renderKeys(c echo.Context, status int, f views.KeyForm) error
 	if err != nil {
 		return err
 	}
-	p := views.KeyList{Keys: keys, Usage: usage, CanWrite: s.Allowed(c, "apikeys", "write"), Form: f, Loc: s.Cfg.Location, Now: now}
+	p := adminpages.KeyList{Keys: keys, Usage: usage, CanWrite: s.Allowed(c, "apikeys", "write"), Form: f, Loc: s.Cfg.Location, Now: now}
 	if a.Staff() {
 		if p.Customers, p.Options, err = s.CustomerChoices(c); err != nil {
 			return err
 		}
 	}
-	return s.Render(c, status, views.APIKeys(p))
+	return s.Render(c, status, adminpages.APIKeys(p))
 }
 
 // apiKeyCreate shows the new secret once, in the response to the POST: it
 // is never stored in clear, so there is no page to redirect to.
 func (s *Handlers) apiKeyCreate(c echo.Context) error {
 	a := web.Actor(c)
-	f := views.KeyForm{Name: c.FormValue("name"), CustomerID: c.FormValue("customer_id"), Scope: c.FormValue("scope"),
+	f := adminpages.KeyForm{Name: c.FormValue("name"), CustomerID: c.FormValue("customer_id"), Scope: c.FormValue("scope"),
 		ExpiresOn: c.FormValue("expires_on")}
 	in := accounts.APIKeyInput{CustomerID: a.CustomerID, Name: f.Name, Scope: f.Scope}
 	if in.Scope == "" {
@@ -63,7 +64,7 @@ func (s *Handlers) apiKeyCreate(c echo.Context) error {
 	}
 	k, secret, err := s.Db.CreateAPIKeyWith(c.Request().Context(), a, in)
 	if err == nil {
-		return s.Render(c, http.StatusOK, views.NewKey(*k, secret))
+		return s.Render(c, http.StatusOK, adminpages.NewKey(*k, secret))
 	}
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
@@ -92,7 +93,7 @@ func (s *Handlers) apiKeyRotate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.NewKey(*k, secret))
+	return s.Render(c, http.StatusOK, adminpages.NewKey(*k, secret))
 }
 
 func (s *Handlers) apiKeyRevoke(c echo.Context) error {

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/adminpages"
 
 	"github.com/labstack/echo/v4"
 	"github.com/sendara/console/models/auditchain"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 const auditPageSize = 100
@@ -26,7 +26,7 @@ const auditPageSize = 100
 // on screen (every page of it).
 type auditQuery struct {
 	f      store.AuditFilter
-	form   views.AuditFilterForm
+	form   adminpages.AuditFilterForm
 	params url.Values // the filter alone, for links
 }
 
@@ -39,7 +39,7 @@ func (s *Handlers) parseAuditQuery(c echo.Context) (auditQuery, error) {
 		}
 		return v
 	}
-	form := views.AuditFilterForm{Actions: get("action"), Actor: get("actor"), Object: get("object"),
+	form := adminpages.AuditFilterForm{Actions: get("action"), Actor: get("actor"), Object: get("object"),
 		Customer: get("customer"), Text: get("q"), Since: get("since"), Until: get("until"), Address: get("address")}
 	q.form = form
 	q.f = store.AuditFilter{Actions: strings.FieldsFunc(form.Actions, func(r rune) bool { return r == ',' || r == ' ' }),
@@ -135,7 +135,7 @@ func (s *Handlers) audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.AuditList{Events: events, Filter: q.form, Staff: a.Staff(),
+	p := adminpages.AuditList{Events: events, Filter: q.form, Staff: a.Staff(),
 		CanVerify: s.Allowed(c, "audit", "verify"), Loc: s.Cfg.Location, Names: names}
 	if s.Allowed(c, "audit", "export") {
 		p.ExportHref = "/audit/export.jsonl?" + q.params.Encode()
@@ -156,7 +156,7 @@ func (s *Handlers) audit(c echo.Context) error {
 		older.Set("before", strconv.FormatInt(events[len(events)-1].Seq, 10))
 		p.OlderHref = "/audit?" + older.Encode()
 	}
-	return s.Render(c, http.StatusOK, views.Audit(p))
+	return s.Render(c, http.StatusOK, adminpages.Audit(p))
 }
 
 // auditExport streams the filtered log as JSON lines, each entry with its
@@ -211,7 +211,7 @@ func (s *Handlers) auditVerify(c echo.Context) error {
 		return err
 	}
 	if c.Request().Header.Get("HX-Request") == "true" {
-		return s.Render(c, http.StatusOK, views.VerifyResult(rep))
+		return s.Render(c, http.StatusOK, adminpages.VerifyResult(rep))
 	}
-	return s.Render(c, http.StatusOK, views.VerifyPage(rep))
+	return s.Render(c, http.StatusOK, adminpages.VerifyPage(rep))
 }

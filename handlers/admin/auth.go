@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	accounts "github.com/sendara/console/models/accounts"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/adminpages"
 
 	"bytes"
 	"encoding/base64"
@@ -17,14 +18,13 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pquerna/otp"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 func (s *Handlers) loginForm(c echo.Context) error {
 	if st := web.State(c); st.Session != nil && st.Session.MFAPassed {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return s.Render(c, http.StatusOK, views.Login(views.LoginForm{Next: web.LocalPath(c.QueryParam("next"))}))
+	return s.Render(c, http.StatusOK, adminpages.Login(adminpages.LoginForm{Next: web.LocalPath(c.QueryParam("next"))}))
 }
 
 func (s *Handlers) login(c echo.Context) error {
@@ -34,9 +34,9 @@ func (s *Handlers) login(c echo.Context) error {
 	switch {
 	case errors.As(err, &rl):
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
-		return s.Render(c, http.StatusTooManyRequests, views.Login(views.LoginForm{Email: email, Next: next, Error: rl.Error()}))
+		return s.Render(c, http.StatusTooManyRequests, adminpages.Login(adminpages.LoginForm{Email: email, Next: next, Error: rl.Error()}))
 	case errors.Is(err, accounts.ErrBadCredentials):
-		return s.Render(c, http.StatusUnauthorized, views.Login(views.LoginForm{Email: email, Next: next,
+		return s.Render(c, http.StatusUnauthorized, adminpages.Login(adminpages.LoginForm{Email: email, Next: next,
 			Error: "Email or password is incorrect."}))
 	case err != nil:
 		return err
@@ -69,7 +69,7 @@ func (s *Handlers) secondFactorForm(c echo.Context) error {
 	if !st.User.HasTOTP() {
 		return c.Redirect(http.StatusSeeOther, "/login/totp/enrol")
 	}
-	return s.Render(c, http.StatusOK, views.SecondFactor("", web.LocalPath(c.QueryParam("next"))))
+	return s.Render(c, http.StatusOK, adminpages.SecondFactor("", web.LocalPath(c.QueryParam("next"))))
 }
 
 func (s *Handlers) secondFactor(c echo.Context) error {
@@ -83,13 +83,13 @@ func (s *Handlers) secondFactor(c echo.Context) error {
 	switch {
 	case errors.As(err, &rl):
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
-		return s.Render(c, http.StatusTooManyRequests, views.SecondFactor(rl.Error(), next))
+		return s.Render(c, http.StatusTooManyRequests, adminpages.SecondFactor(rl.Error(), next))
 	case errors.Is(err, accounts.ErrTooManyCodes):
 		s.ClearCookie(c, web.SessionCookie)
 		s.Flash(c, "Too many wrong codes. Sign in again.")
 		return web.Redirect(c, "/login")
 	case errors.Is(err, accounts.ErrBadCode):
-		return s.Render(c, http.StatusUnauthorized, views.SecondFactor("That code is not valid or was already used. Wait for the next code, or use a recovery code.", next))
+		return s.Render(c, http.StatusUnauthorized, adminpages.SecondFactor("That code is not valid or was already used. Wait for the next code, or use a recovery code.", next))
 	case err != nil:
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *Handlers) confirmTOTP(c echo.Context, action string, required bool) err
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.RecoveryCodes(codes, next))
+	return s.Render(c, http.StatusOK, adminpages.RecoveryCodes(codes, next))
 }
 
 func (s *Handlers) renderEnrolment(c echo.Context, status int, key *otp.Key, action, next, errMsg string, required bool) error {
@@ -145,7 +145,7 @@ func (s *Handlers) renderEnrolment(c echo.Context, status int, key *otp.Key, act
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	return s.Render(c, status, views.EnrolTOTP(views.Enrolment{
+	return s.Render(c, status, adminpages.EnrolTOTP(adminpages.Enrolment{
 		Secret: key.Secret(), Account: key.AccountName(), Action: action, Next: next, Error: errMsg, Required: required,
 		QRData: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()),
 	}))
@@ -154,18 +154,18 @@ func (s *Handlers) renderEnrolment(c echo.Context, status int, key *otp.Key, act
 func (s *Handlers) inviteForm(c echo.Context) error {
 	u, err := s.Db.InviteUser(c.Request().Context(), c.Param("token"))
 	if errors.Is(err, accounts.ErrInviteInvalid) {
-		return s.Render(c, http.StatusNotFound, views.InviteInvalid(err.Error()))
+		return s.Render(c, http.StatusNotFound, adminpages.InviteInvalid(err.Error()))
 	} else if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.Invite(views.InviteForm{Email: u.Email, Action: c.Request().URL.Path}))
+	return s.Render(c, http.StatusOK, adminpages.Invite(adminpages.InviteForm{Email: u.Email, Action: c.Request().URL.Path}))
 }
 
 func (s *Handlers) acceptInvite(c echo.Context) error {
 	token := c.Param("token")
 	err := s.Db.AcceptInvite(c.Request().Context(), token, c.FormValue("password"), c.RealIP())
 	if errors.Is(err, accounts.ErrInviteInvalid) {
-		return s.Render(c, http.StatusNotFound, views.InviteInvalid(err.Error()))
+		return s.Render(c, http.StatusNotFound, adminpages.InviteInvalid(err.Error()))
 	}
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
@@ -174,7 +174,7 @@ func (s *Handlers) acceptInvite(c echo.Context) error {
 		if uerr != nil {
 			return uerr
 		}
-		return s.Render(c, http.StatusUnprocessableEntity, views.Invite(views.InviteForm{Email: u.Email, Action: c.Request().URL.Path, Errors: errs}))
+		return s.Render(c, http.StatusUnprocessableEntity, adminpages.Invite(adminpages.InviteForm{Email: u.Email, Action: c.Request().URL.Path, Errors: errs}))
 	}
 	s.Flash(c, "Your password is set. Sign in with it now.")
 	return web.Redirect(c, "/login")

@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/adminpages"
 
 	"github.com/labstack/echo/v4"
 	customers "github.com/sendara/console/models/customers"
 	errs "github.com/sendara/console/models/errs"
-	"github.com/sendara/console/views"
 )
 
 func (s *Handlers) customers(c echo.Context) error {
@@ -18,16 +18,16 @@ func (s *Handlers) customers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.Customers(views.CustomerList{Customers: cs, CanWrite: s.Allowed(c, "customers", "write"), Loc: s.Cfg.Location}))
+	return s.Render(c, http.StatusOK, adminpages.Customers(adminpages.CustomerList{Customers: cs, CanWrite: s.Allowed(c, "customers", "write"), Loc: s.Cfg.Location}))
 }
 
 func (s *Handlers) customerNew(c echo.Context) error {
-	return s.Render(c, http.StatusOK, views.CustomerNew(views.CustomerForm{CRM: "other"}))
+	return s.Render(c, http.StatusOK, adminpages.CustomerNew(adminpages.CustomerForm{CRM: "other"}))
 }
 
 // customerForm reads the customer form; a bad date is reported on its field.
-func (s *Handlers) customerForm(c echo.Context) (views.CustomerForm, customers.CustomerInput, error) {
-	f := views.CustomerForm{
+func (s *Handlers) customerForm(c echo.Context) (adminpages.CustomerForm, customers.CustomerInput, error) {
+	f := adminpages.CustomerForm{
 		ID: c.Param("id"), Slug: c.FormValue("slug"), Name: c.FormValue("name"),
 		ContactEmail: c.FormValue("contact_email"), CRM: c.FormValue("crm"), DPAAccepted: strings.TrimSpace(c.FormValue("dpa_accepted_on")),
 	}
@@ -55,7 +55,7 @@ func (s *Handlers) customerCreate(c echo.Context) error {
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusUnprocessableEntity, views.CustomerNew(f))
+	return s.Render(c, http.StatusUnprocessableEntity, adminpages.CustomerNew(f))
 }
 
 func (s *Handlers) customer(c echo.Context) error {
@@ -67,18 +67,18 @@ func (s *Handlers) customer(c echo.Context) error {
 	return s.renderCustomer(c, http.StatusOK, cust, customerFormOf(cust, s.Cfg.Location))
 }
 
-func (s *Handlers) renderCustomer(c echo.Context, status int, cust *customers.Customer, f views.CustomerForm) error {
+func (s *Handlers) renderCustomer(c echo.Context, status int, cust *customers.Customer, f adminpages.CustomerForm) error {
 	users, err := s.Db.CustomerUsers(c.Request().Context(), web.Actor(c), cust.ID)
 	if err != nil {
 		return err
 	}
-	return s.Render(c, status, views.CustomerPage(views.CustomerDetail{
+	return s.Render(c, status, adminpages.CustomerPage(adminpages.CustomerDetail{
 		Customer: *cust, Form: f, Users: users, CanWrite: s.Allowed(c, "customers", "write"), Loc: s.Cfg.Location,
 	}))
 }
 
-func customerFormOf(c *customers.Customer, loc *time.Location) views.CustomerForm {
-	f := views.CustomerForm{ID: c.ID, Slug: c.Slug, Name: c.Name, ContactEmail: c.ContactEmail, CRM: c.CRMType}
+func customerFormOf(c *customers.Customer, loc *time.Location) adminpages.CustomerForm {
+	f := adminpages.CustomerForm{ID: c.ID, Slug: c.Slug, Name: c.Name, ContactEmail: c.ContactEmail, CRM: c.CRMType}
 	if c.DPAAcceptedAt != nil {
 		f.DPAAccepted = c.DPAAcceptedAt.In(loc).Format("2006-01-02")
 	}

@@ -3,20 +3,20 @@ package admin
 import (
 	"github.com/sendara/console/handlers/web"
 	accounts "github.com/sendara/console/models/accounts"
+	"github.com/sendara/console/views/adminpages"
 
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 func (s *Handlers) users(c echo.Context) error {
-	return s.renderUsers(c, http.StatusOK, views.UserForm{Role: string(accounts.RoleCustomerAgent)})
+	return s.renderUsers(c, http.StatusOK, adminpages.UserForm{Role: string(accounts.RoleCustomerAgent)})
 }
 
-func (s *Handlers) renderUsers(c echo.Context, status int, f views.UserForm) error {
+func (s *Handlers) renderUsers(c echo.Context, status int, f adminpages.UserForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	us, err := s.Db.Users(ctx, a)
 	if err != nil {
@@ -26,7 +26,7 @@ func (s *Handlers) renderUsers(c echo.Context, status int, f views.UserForm) err
 		Details: map[string]any{"results": len(us)}}); err != nil {
 		return err
 	}
-	p := views.UserList{Users: us, Grantable: accounts.GrantableBy(a), CanWrite: s.Allowed(c, "users", "write"),
+	p := adminpages.UserList{Users: us, Grantable: accounts.GrantableBy(a), CanWrite: s.Allowed(c, "users", "write"),
 		SelfID: a.ID, Form: f, Loc: s.Cfg.Location}
 	if p.Pending, err = s.Db.PendingInvites(ctx, a); err != nil {
 		return err
@@ -42,7 +42,7 @@ func (s *Handlers) renderUsers(c echo.Context, status int, f views.UserForm) err
 		}
 		p.TenantMFA = &cust.RequireMFA
 	}
-	return s.Render(c, status, views.Users(p))
+	return s.Render(c, status, adminpages.Users(p))
 }
 
 // usersRequireMFA sets whether every user of the admin's customer must use
@@ -64,7 +64,7 @@ func (s *Handlers) usersRequireMFA(c echo.Context) error {
 // a single-use link is mailed to the user through the outbox.
 func (s *Handlers) userCreate(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := views.UserForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"),
+	f := adminpages.UserForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"),
 		CustomerID: strings.TrimSpace(c.FormValue("customer_id"))}
 	role := accounts.Role(f.Role)
 	customerID := f.CustomerID
@@ -75,7 +75,7 @@ func (s *Handlers) userCreate(c echo.Context) error {
 	if err == nil {
 		var inv *accounts.Invitation
 		if inv, err = s.Db.CreateInvite(ctx, web.Actor(c), u.ID, s.inviteLink); err == nil {
-			s.Flash(c, views.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
+			s.Flash(c, adminpages.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
 			return web.Redirect(c, "/users")
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Handlers) userInvite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Flash(c, views.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
+	s.Flash(c, adminpages.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
 	return web.Redirect(c, "/users")
 }
 

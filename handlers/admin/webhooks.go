@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	errs "github.com/sendara/console/models/errs"
 	hooks "github.com/sendara/console/models/hooks"
+	"github.com/sendara/console/views/adminpages"
 
 	"encoding/json"
 	"net/http"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // webhookRoutes are a customer admin's webhook endpoints and the changes
@@ -32,24 +32,24 @@ func (s *Handlers) webhookRoutes() []web.Route {
 }
 
 func (s *Handlers) webhooks(c echo.Context) error {
-	return s.renderWebhooks(c, http.StatusOK, views.WebhookForm{Enabled: true, EventTypes: []string{hooks.EventOptedOut}})
+	return s.renderWebhooks(c, http.StatusOK, adminpages.WebhookForm{Enabled: true, EventTypes: []string{hooks.EventOptedOut}})
 }
 
-func (s *Handlers) renderWebhooks(c echo.Context, status int, f views.WebhookForm) error {
+func (s *Handlers) renderWebhooks(c echo.Context, status int, f adminpages.WebhookForm) error {
 	a := web.Actor(c)
 	endpoints, err := s.Db.WebhookEndpoints(c.Request().Context(), a, a.CustomerID)
 	if err != nil {
 		return err
 	}
-	return s.Render(c, status, views.Webhooks(views.WebhookList{Endpoints: endpoints, CanWrite: s.Allowed(c, "webhooks", "write"),
+	return s.Render(c, status, adminpages.Webhooks(adminpages.WebhookList{Endpoints: endpoints, CanWrite: s.Allowed(c, "webhooks", "write"),
 		Form: f, Loc: s.Cfg.Location}))
 }
 
-func (s *Handlers) webhookInput(c echo.Context) (hooks.WebhookInput, views.WebhookForm, error) {
+func (s *Handlers) webhookInput(c echo.Context) (hooks.WebhookInput, adminpages.WebhookForm, error) {
 	if err := c.Request().ParseForm(); err != nil {
-		return hooks.WebhookInput{}, views.WebhookForm{}, echo.NewHTTPError(http.StatusBadRequest, "the form could not be read")
+		return hooks.WebhookInput{}, adminpages.WebhookForm{}, echo.NewHTTPError(http.StatusBadRequest, "the form could not be read")
 	}
-	f := views.WebhookForm{URL: c.FormValue("url"), Description: c.FormValue("description"), Enabled: c.FormValue("enabled") == "yes",
+	f := adminpages.WebhookForm{URL: c.FormValue("url"), Description: c.FormValue("description"), Enabled: c.FormValue("enabled") == "yes",
 		EventTypes: c.Request().PostForm["event_types"]}
 	return hooks.WebhookInput{URL: f.URL, Description: f.Description, Enabled: f.Enabled, EventTypes: f.EventTypes,
 		AllowLoopbackHTTP: s.Cfg.WebhookLoopback}, f, nil
@@ -64,7 +64,7 @@ func (s *Handlers) webhookCreate(c echo.Context) error {
 	}
 	e, err := s.Db.CreateWebhookEndpoint(c.Request().Context(), a, a.CustomerID, in)
 	if err == nil {
-		return s.Render(c, http.StatusOK, views.WebhookSecret(*e, false))
+		return s.Render(c, http.StatusOK, adminpages.WebhookSecret(*e, false))
 	}
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
@@ -82,19 +82,19 @@ func (s *Handlers) webhook(c echo.Context) error {
 		ObjectID: e.ID, CustomerID: e.CustomerID, Details: map[string]any{"before": c.QueryParam("before")}}); err != nil {
 		return err
 	}
-	return s.renderWebhook(c, http.StatusOK, e, views.WebhookFormOf(e))
+	return s.renderWebhook(c, http.StatusOK, e, adminpages.WebhookFormOf(e))
 }
 
 // webhookLogPage is how many deliveries the endpoint page lists at once.
 const webhookLogPage = 50
 
-func (s *Handlers) renderWebhook(c echo.Context, status int, e *hooks.WebhookEndpoint, f views.WebhookForm) error {
+func (s *Handlers) renderWebhook(c echo.Context, status int, e *hooks.WebhookEndpoint, f adminpages.WebhookForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	log, err := s.Db.WebhookLog(ctx, a, e.ID, c.QueryParam("before"), webhookLogPage+1)
 	if err != nil {
 		return err
 	}
-	p := views.WebhookPage{Endpoint: *e, Form: f, CanWrite: s.Allowed(c, "webhooks", "write"), Loc: s.Cfg.Location}
+	p := adminpages.WebhookPage{Endpoint: *e, Form: f, CanWrite: s.Allowed(c, "webhooks", "write"), Loc: s.Cfg.Location}
 	if len(log) > webhookLogPage {
 		log = log[:webhookLogPage]
 		p.Older = log[len(log)-1].ID
@@ -107,7 +107,7 @@ func (s *Handlers) renderWebhook(c echo.Context, status int, e *hooks.WebhookEnd
 		return err
 	}
 	p.Log = log
-	return s.Render(c, status, views.Webhook(p))
+	return s.Render(c, status, adminpages.Webhook(p))
 }
 
 func (s *Handlers) webhookUpdate(c echo.Context) error {
@@ -144,7 +144,7 @@ func (s *Handlers) webhookRotate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.WebhookSecret(*e, true))
+	return s.Render(c, http.StatusOK, adminpages.WebhookSecret(*e, true))
 }
 
 func (s *Handlers) webhookDelete(c echo.Context) error {

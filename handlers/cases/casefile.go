@@ -5,10 +5,9 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/views"
 )
 
 // evidenceRoutes are the auditor's evidence: a request's case file (a zip
@@ -54,5 +53,5 @@ func (s *Handlers) caseFilePrint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.CaseFilePage(views.CaseFileProps{File: cf, Loc: s.Cfg.Location}))
+	return s.Render(c, http.StatusOK, casepages.CaseFilePage(casepages.CaseFileProps{File: cf, Loc: s.Cfg.Location}))
 }

@@ -4,10 +4,10 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	"github.com/labstack/echo/v4"
 	calendar "github.com/sendara/console/models/calendar"
-	"github.com/sendara/console/views"
 )
 
 func (s *Handlers) dashboard(c echo.Context) error {
@@ -15,7 +15,7 @@ func (s *Handlers) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var notes *views.DashboardNotes
+	var notes *casepages.DashboardNotes
 	if s.Allowed(c, "notifications", "read") {
 		if notes, err = s.dashboardNotes(c); err != nil {
 			return err
@@ -25,7 +25,7 @@ func (s *Handlers) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.DashboardPage(views.Dashboard{
+	return s.Render(c, http.StatusOK, casepages.DashboardPage(casepages.Dashboard{
 		Today: today, StaffWork: web.Actor(c).Staff() && s.Allowed(c, "requests", "write"),
 		AuditWork: s.Allowed(c, "audit", "verify"), CanImport: s.Allowed(c, "contacts", "import"), Loc: s.Cfg.Location,
 		Staff:        web.Actor(c).Staff(),

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	casework "github.com/sendara/console/models/casework"
+	"github.com/sendara/console/views/casepages"
 
 	errs "github.com/sendara/console/models/errs"
 
@@ -15,7 +16,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // evidenceReportLimit bounds the rows of the exports report's page and CSV.
@@ -142,7 +142,7 @@ func (s *Handlers) evidenceReports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.EvidenceIndex(views.EvidenceIndexProps{Reports: casework.EvidenceReports,
+	return s.Render(c, http.StatusOK, casepages.EvidenceIndex(casepages.EvidenceIndexProps{Reports: casework.EvidenceReports,
 		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(calendar.TodayIn(s.Cfg.Business.Loc))}))
 }
 
@@ -165,7 +165,7 @@ func (s *Handlers) evidenceReport(c echo.Context) error {
 		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows)}}); err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.EvidenceReportPage(views.EvidenceReportProps{Report: rep, Table: t,
+	return s.Render(c, http.StatusOK, casepages.EvidenceReportPage(casepages.EvidenceReportProps{Report: rep, Table: t,
 		From: from.String(), To: to.String(), Year: year, Years: evidencePickerYears(calendar.TodayIn(s.Cfg.Business.Loc)), Loc: s.Cfg.Location, Generated: time.Now()}))
 }
 

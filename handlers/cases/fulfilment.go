@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	consent "github.com/sendara/console/models/consent"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/casepages"
 
 	fulfilment "github.com/sendara/console/models/fulfilment"
 
@@ -16,7 +17,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // fulfilmentRoutes carry out a request on the controllers' instructions
@@ -42,9 +42,9 @@ func (s *Handlers) fulfilmentRoutes() []web.Route {
 const newExportKey = "fulfilment.new_export"
 
 // fulfilmentPanel is the case page's fulfilment section.
-func (s *Handlers) fulfilmentPanel(c echo.Context, r *requests.PrivacyRequest) (views.FulfilmentPanel, error) {
+func (s *Handlers) fulfilmentPanel(c echo.Context, r *requests.PrivacyRequest) (casepages.FulfilmentPanel, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	p := views.FulfilmentPanel{RequestID: r.ID, Now: store.Now(), Loc: s.Cfg.Location}
+	p := casepages.FulfilmentPanel{RequestID: r.ID, Now: store.Now(), Loc: s.Cfg.Location}
 	if !a.Staff() {
 		return p, nil
 	}

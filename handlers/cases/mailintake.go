@@ -5,10 +5,10 @@ import (
 	"slices"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	"github.com/labstack/echo/v4"
 	requests "github.com/sendara/console/models/requests"
-	"github.com/sendara/console/views"
 )
 
 // mailIntakeRoutes are the request page's mail intake actions: merging a
@@ -23,9 +23,9 @@ func (s *Handlers) mailIntakeRoutes() []web.Route {
 // intakePanel gathers what mail intake tells about a request: references
 // its mail named although the sender is no party of them, merges, and
 // identifiers found in its mail.
-func (s *Handlers) intakePanel(c echo.Context, r *requests.PrivacyRequest, mailsIn []views.MailIn) (views.RequestIntake, error) {
+func (s *Handlers) intakePanel(c echo.Context, r *requests.PrivacyRequest, mailsIn []casepages.MailIn) (casepages.RequestIntake, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	p := views.RequestIntake{RequestID: r.ID, Open: !requests.Closed(r.Status), CanWrite: a.Staff() && s.Allowed(c, "requests", "write")}
+	p := casepages.RequestIntake{RequestID: r.ID, Open: !requests.Closed(r.Status), CanWrite: a.Staff() && s.Allowed(c, "requests", "write")}
 	for _, m := range mailsIn {
 		if ref := m.Mail.MentionsReference; ref != "" && !slices.Contains(p.Mentions, ref) {
 			p.Mentions = append(p.Mentions, ref)

@@ -7,10 +7,9 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/sendara/console/views"
 )
 
 func (s *Handlers) notificationRoutes() []web.Route {
@@ -34,7 +33,7 @@ func (s *Handlers) notifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.NotificationsPage(views.Notifications{Items: ns, UnreadOnly: c.QueryParam("unread") == "yes",
+	return s.Render(c, http.StatusOK, casepages.NotificationsPage(casepages.Notifications{Items: ns, UnreadOnly: c.QueryParam("unread") == "yes",
 		Mode: mode, Loc: s.Cfg.Location}))
 }
 
@@ -57,7 +56,7 @@ func (s *Handlers) notificationsReadAll(c echo.Context) error {
 }
 
 // dashboardNotes is the dashboard's panel: the newest unread notifications.
-func (s *Handlers) dashboardNotes(c echo.Context) (*views.DashboardNotes, error) {
+func (s *Handlers) dashboardNotes(c echo.Context) (*casepages.DashboardNotes, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	n, err := s.Db.UnreadNotifications(ctx, a)
 	if err != nil {
@@ -67,5 +66,5 @@ func (s *Handlers) dashboardNotes(c echo.Context) (*views.DashboardNotes, error)
 	if err != nil {
 		return nil, err
 	}
-	return &views.DashboardNotes{Unread: n, Items: items, Loc: s.Cfg.Location}, nil
+	return &casepages.DashboardNotes{Unread: n, Items: items, Loc: s.Cfg.Location}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	errs "github.com/sendara/console/models/errs"
 	outbox "github.com/sendara/console/models/outbox"
+	"github.com/sendara/console/views/casepages"
 
 	requests "github.com/sendara/console/models/requests"
 
@@ -34,11 +35,11 @@ func (s *Handlers) outbox(c echo.Context) error {
 		Details: map[string]any{"status": f.Status, "results": len(mails)}}); err != nil {
 		return err
 	}
-	p := views.OutboxPage{Mails: mails, Status: f.Status, CanRetry: s.Allowed(c, "requests", "write"), CanMarkSent: web.Actor(c).Staff() && s.Allowed(c, "requests", "write"), SMTPOn: s.Cfg.SMTPConfigured, Loc: s.Cfg.Location}
+	p := casepages.OutboxPage{Mails: mails, Status: f.Status, CanRetry: s.Allowed(c, "requests", "write"), CanMarkSent: web.Actor(c).Staff() && s.Allowed(c, "requests", "write"), SMTPOn: s.Cfg.SMTPConfigured, Loc: s.Cfg.Location}
 	if len(mails) == outboxPageSize {
 		p.OlderHref = "/outbox?" + url.Values{"status": {f.Status}, "before": {mails[len(mails)-1].ID}}.Encode()
 	}
-	return s.Render(c, http.StatusOK, views.Outbox(p))
+	return s.Render(c, http.StatusOK, casepages.Outbox(p))
 }
 
 func (s *Handlers) outboxRetry(c echo.Context) error {
@@ -67,7 +68,7 @@ func (s *Handlers) renderTemplates(c echo.Context, status int, kind string, errs
 	if err != nil {
 		return err
 	}
-	return s.Render(c, status, views.MailTemplates(views.TemplatesPage{Templates: ts, Placeholders: outbox.MailPlaceholders(),
+	return s.Render(c, status, casepages.MailTemplates(casepages.TemplatesPage{Templates: ts, Placeholders: outbox.MailPlaceholders(),
 		Editing: kind, Errors: errs, CanEdit: s.Allowed(c, "requests", "write")}))
 }
 

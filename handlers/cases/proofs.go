@@ -6,11 +6,11 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	"github.com/labstack/echo/v4"
 	errs "github.com/sendara/console/models/errs"
 	requests "github.com/sendara/console/models/requests"
-	"github.com/sendara/console/views"
 )
 
 // The proof-of-authority routes (upload, check, audited download, the
@@ -18,9 +18,9 @@ import (
 
 // proofPanel is the case page's proof-of-authority section (staff only,
 // for requests made by an agent or a parent).
-func (s *Handlers) proofPanel(c echo.Context, r *requests.PrivacyRequest) (views.ProofPanel, error) {
+func (s *Handlers) proofPanel(c echo.Context, r *requests.PrivacyRequest) (casepages.ProofPanel, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	p := views.ProofPanel{RequestID: r.ID, Open: !requests.Closed(r.Status), Override: r.ProofOverride, Loc: s.Cfg.Location,
+	p := casepages.ProofPanel{RequestID: r.ID, Open: !requests.Closed(r.Status), Override: r.ProofOverride, Loc: s.Cfg.Location,
 		Relationship: r.Relationship}
 	if !a.Staff() || !r.NeedsProof() {
 		return p, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	"github.com/labstack/echo/v4"
 	requests "github.com/sendara/console/models/requests"
@@ -24,7 +25,7 @@ const (
 )
 
 func (s *Handlers) publicRequestForm(c echo.Context) error {
-	return s.Render(c, http.StatusOK, views.PublicRequest(views.PublicRequestForm{Want: "access", Where: "other"}))
+	return s.Render(c, http.StatusOK, casepages.PublicRequest(casepages.PublicRequestForm{Want: "access", Where: "other"}))
 }
 
 // publicRequestCreate takes a request from the public form. A filled
@@ -36,12 +37,12 @@ func (s *Handlers) publicRequestCreate(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests from your network address. Please try again in an hour, or write to our privacy mailbox.")
 	}
-	f := views.PublicRequestForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Phone: c.FormValue("phone"),
+	f := casepages.PublicRequestForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Phone: c.FormValue("phone"),
 		Relationship: c.FormValue("relationship"), Want: c.FormValue("want"), Where: c.FormValue("where"), About: c.FormValue("about"),
 		Business: c.FormValue("business"), Details: c.FormValue("details")}
 	if strings.TrimSpace(c.FormValue("website")) != "" {
 		s.Log.Info("public request form: honeypot filled; nothing stored", "ip", c.RealIP())
-		return s.Render(c, http.StatusOK, views.PublicRequestSent("PR-pending", false))
+		return s.Render(c, http.StatusOK, casepages.PublicRequestSent("PR-pending", false))
 	}
 	details := strings.TrimSpace(f.Details)
 	if b := strings.TrimSpace(f.Business); b != "" {
@@ -62,7 +63,7 @@ func (s *Handlers) publicRequestCreate(c echo.Context) error {
 	}
 	if strings.TrimSpace(f.Email) == "" {
 		f.Errors = views.Errors{"requester.email": "is required: we send a link to confirm it"}
-		return s.Render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
+		return s.Render(c, http.StatusUnprocessableEntity, casepages.PublicRequest(f))
 	}
 	public := store.SystemProcess("public-form", "public request form").From(c.RealIP())
 	r, err := s.Db.CreateRequestThen(c.Request().Context(), public, s.Cfg.Business, in, s.Cfg.Region, func(tx *store.Tx, r *requests.PrivacyRequest) error {
@@ -72,9 +73,9 @@ func (s *Handlers) publicRequestCreate(c echo.Context) error {
 		if f.Errors, err = web.FormErrors(err); err != nil {
 			return err
 		}
-		return s.Render(c, http.StatusUnprocessableEntity, views.PublicRequest(f))
+		return s.Render(c, http.StatusUnprocessableEntity, casepages.PublicRequest(f))
 	}
-	return s.Render(c, http.StatusOK, views.PublicRequestSent(r.Reference, r.AsksToStop()))
+	return s.Render(c, http.StatusOK, casepages.PublicRequestSent(r.Reference, r.AsksToStop()))
 }
 
 // publicRequestConfirmPage shows the page an emailed confirmation link
@@ -83,11 +84,11 @@ func (s *Handlers) publicRequestCreate(c echo.Context) error {
 func (s *Handlers) publicRequestConfirmPage(c echo.Context) error {
 	ref, err := s.Db.VerificationLinkFor(c.Request().Context(), c.Param("token"))
 	if errors.Is(err, requests.ErrVerificationInvalid) {
-		return s.Render(c, http.StatusNotFound, views.PublicMessage("Link not valid", err.Error()))
+		return s.Render(c, http.StatusNotFound, casepages.PublicMessage("Link not valid", err.Error()))
 	} else if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.PublicRequestConfirm(ref))
+	return s.Render(c, http.StatusOK, casepages.PublicRequestConfirm(ref))
 }
 
 // publicRequestConfirm spends an emailed confirmation link: the POST of
@@ -95,9 +96,9 @@ func (s *Handlers) publicRequestConfirmPage(c echo.Context) error {
 func (s *Handlers) publicRequestConfirm(c echo.Context) error {
 	r, err := s.Db.VerifyByLink(c.Request().Context(), c.Param("token"), c.RealIP())
 	if errors.Is(err, requests.ErrVerificationInvalid) {
-		return s.Render(c, http.StatusNotFound, views.PublicMessage("Link not valid", err.Error()))
+		return s.Render(c, http.StatusNotFound, casepages.PublicMessage("Link not valid", err.Error()))
 	} else if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.PublicRequestConfirmed(r.Reference))
+	return s.Render(c, http.StatusOK, casepages.PublicRequestConfirmed(r.Reference))
 }

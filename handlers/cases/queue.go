@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	casework "github.com/sendara/console/models/casework"
 	requests "github.com/sendara/console/models/requests"
+	"github.com/sendara/console/views/casepages"
 
 	"context"
 	"fmt"
@@ -105,14 +106,14 @@ func (s *Handlers) renderQueue(c echo.Context, f casework.RequestFilter, page in
 	if err != nil {
 		return err
 	}
-	p := views.RequestList{Requests: rs, View: f.View, Query: f.Query, Filter: f.Saved(), Today: s.today(), Assignees: staff,
+	p := casepages.RequestList{Requests: rs, View: f.View, Query: f.Query, Filter: f.Saved(), Today: s.today(), Assignees: staff,
 		Assignable: assignable, Customers: customers, CanWrite: s.Allowed(c, "requests", "write"),
 		CanExport: s.Allowed(c, "requests", "export"), CanSave: s.Allowed(c, "request_views", "write"), Loc: s.Cfg.Location,
 		Page: page, More: more, QueryString: queueQuery(f.Saved()), Errors: errs}
 	for _, v := range saved {
-		p.Saved = append(p.Saved, views.SavedView{ID: v.ID, Name: v.Name, Href: "/requests?" + queueQuery(v.Filter())})
+		p.Saved = append(p.Saved, casepages.SavedView{ID: v.ID, Name: v.Name, Href: "/requests?" + queueQuery(v.Filter())})
 	}
-	return s.Render(c, status, views.Requests(p))
+	return s.Render(c, status, casepages.Requests(p))
 }
 
 // requestViewSave names the current filters as one of the user's views.

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	casework "github.com/sendara/console/models/casework"
+	"github.com/sendara/console/views/casepages"
 
 	errs "github.com/sendara/console/models/errs"
 
@@ -13,7 +14,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // reportRoutes are the CCPA reports (§7101 request log, §7102 metrics)
@@ -61,7 +61,7 @@ func (s *Handlers) reports(c echo.Context) error {
 		return err
 	}
 	from, to := defaultLogRange(today)
-	return s.Render(c, http.StatusOK, views.Reports(views.ReportSummary{Metrics: m, Years: years,
+	return s.Render(c, http.StatusOK, casepages.Reports(casepages.ReportSummary{Metrics: m, Years: years,
 		LogFrom: from.String(), LogTo: to.String()}))
 }
 
@@ -137,7 +137,7 @@ func (s *Handlers) requestBoard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.RequestBoard(views.DeadlineBoard{Board: b, Assignees: staff}))
+	return s.Render(c, http.StatusOK, casepages.RequestBoard(casepages.DeadlineBoard{Board: b, Assignees: staff}))
 }
 
 // metricsCSV downloads the §7102 metrics the reports page shows: one row

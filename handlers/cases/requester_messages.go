@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/casepages"
 
 	errs "github.com/sendara/console/models/errs"
 	fulfilment "github.com/sendara/console/models/fulfilment"
@@ -99,7 +100,7 @@ func (s *Handlers) requestMessageFile(c echo.Context) error {
 }
 
 func (s *Handlers) statusLinkInvalid(c echo.Context) error {
-	return s.Render(c, http.StatusNotFound, views.PublicMessage("Link not valid", fulfilment.ErrStatusLinkInvalid.Error()))
+	return s.Render(c, http.StatusNotFound, casepages.PublicMessage("Link not valid", fulfilment.ErrStatusLinkInvalid.Error()))
 }
 
 // renderStatus shows the status page (each view audited).
@@ -112,7 +113,7 @@ func (s *Handlers) renderStatus(c echo.Context, status int, body, notice string,
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
-	return s.Render(c, status, views.RequesterStatusPage(views.RequesterStatus{Token: c.Param("token"), View: *v,
+	return s.Render(c, status, casepages.RequesterStatusPage(casepages.RequesterStatus{Token: c.Param("token"), View: *v,
 		State: views.Label(views.LabelStatus, v.Request.Status), Paused: v.Request.Status == requests.StatusWaiting,
 		Loc: s.Cfg.Location, Body: body, Errors: errs, Notice: notice}))
 }
@@ -186,9 +187,9 @@ const (
 
 // MessagesPanel is the request page's section for writing to the
 // requester; a refused POST keeps what was typed.
-func (s *Handlers) messagesPanel(c echo.Context, r *requests.PrivacyRequest, errs views.Errors) (views.MessagesPanel, error) {
+func (s *Handlers) messagesPanel(c echo.Context, r *requests.PrivacyRequest, errs views.Errors) (casepages.MessagesPanel, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	p := views.MessagesPanel{RequestID: r.ID, CanWrite: s.Allowed(c, "requests", "write"), Open: !requests.Closed(r.Status),
+	p := casepages.MessagesPanel{RequestID: r.ID, CanWrite: s.Allowed(c, "requests", "write"), Open: !requests.Closed(r.Status),
 		HasEmail: r.RequesterEmail != "", CanAsk: requests.CanPause(r.Regime) == nil && r.Status != requests.StatusWaiting, Loc: s.Cfg.Location}
 	if !a.Staff() {
 		return p, nil

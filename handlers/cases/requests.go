@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	accounts "github.com/sendara/console/models/accounts"
 	calendar "github.com/sendara/console/models/calendar"
+	"github.com/sendara/console/views/casepages"
 
 	fulfilment "github.com/sendara/console/models/fulfilment"
 
@@ -41,11 +42,11 @@ func (s *Handlers) requestNew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.RequestNew(views.RequestForm{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR, Options: opts}))
+	return s.Render(c, http.StatusOK, casepages.RequestNew(casepages.RequestForm{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR, Options: opts}))
 }
 
 func (s *Handlers) requestCreate(c echo.Context) error {
-	f := views.RequestForm{Type: c.FormValue("type"), Regime: c.FormValue("regime"), Name: c.FormValue("requester_name"),
+	f := casepages.RequestForm{Type: c.FormValue("type"), Regime: c.FormValue("regime"), Name: c.FormValue("requester_name"),
 		Email: c.FormValue("requester_email"), Phone: c.FormValue("requester_phone"), Relationship: c.FormValue("relationship"),
 		Proof: c.FormValue("proof"), Identifiers: c.FormValue("subject_identifiers"), CustomerID: c.FormValue("customer_id"),
 		ReceivedAt: c.FormValue("received_at"), Details: c.FormValue("details")}
@@ -68,7 +69,7 @@ func (s *Handlers) requestCreate(c echo.Context) error {
 	if _, f.Options, err = s.CustomerChoices(c); err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusUnprocessableEntity, views.RequestNew(f))
+	return s.Render(c, http.StatusUnprocessableEntity, casepages.RequestNew(f))
 }
 
 func lines(s string) []string {
@@ -159,7 +160,7 @@ func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.Privacy
 			return err
 		}
 	}
-	return s.Render(c, status, views.RequestPage(views.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
+	return s.Render(c, status, casepages.RequestPage(casepages.RequestDetail{Request: *r, MailsIn: mailsIn, MailsOut: mailsOut, Timeline: timeline, Tasks: tasks, Customers: names,
 		Staff: staff, Assignee: assignee, Today: s.today(), CanWrite: s.Allowed(c, "requests", "write"),
 		CanExecute: s.Allowed(c, "requests", "execute"), Matches: matches, Searched: matches != nil, Errors: errs, Loc: s.Cfg.Location,
 		Fulfilment: panel, Outcome: outcome, Identifiers: idents, Intake: intake, Proofs: proofs,
@@ -169,13 +170,13 @@ func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.Privacy
 
 // requestMails lists the messages received for and sent about a request;
 // each received one is parsed again for its attachments' names.
-func (s *Handlers) requestMails(c echo.Context, r *requests.PrivacyRequest) ([]views.MailIn, []outbox.OutboxMail, error) {
+func (s *Handlers) requestMails(c echo.Context, r *requests.PrivacyRequest) ([]casepages.MailIn, []outbox.OutboxMail, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	in, err := s.Db.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 50})
 	if err != nil {
 		return nil, nil, err
 	}
-	mailsIn := make([]views.MailIn, len(in))
+	mailsIn := make([]casepages.MailIn, len(in))
 	for i, m := range in {
 		mailsIn[i].Mail = m
 		raw, err := s.Db.InboundRaw(ctx, a, m.ID)
@@ -373,7 +374,7 @@ func (s *Handlers) requestSearch(c echo.Context) error {
 		matches = []requests.PersonMatch{}
 	}
 	if c.Request().Header.Get("HX-Request") == "true" {
-		return s.Render(c, http.StatusOK, views.PersonMatches(matches))
+		return s.Render(c, http.StatusOK, casepages.PersonMatches(matches))
 	}
 	return s.renderRequest(c, http.StatusOK, r, nil, matches)
 }
@@ -391,13 +392,13 @@ func (s *Handlers) renderInbox(c echo.Context, status int, taskID, reason string
 	if err != nil {
 		return err
 	}
-	items := make([]views.InboxItem, 0, len(tasks))
+	items := make([]casepages.InboxItem, 0, len(tasks))
 	for _, t := range tasks {
 		r, err := s.Db.Request(ctx, a, t.RequestID)
 		if err != nil {
 			return err
 		}
-		item := views.InboxItem{Task: t, Request: *r}
+		item := casepages.InboxItem{Task: t, Request: *r}
 		if t.ID == taskID {
 			item.Reason, item.Errors = reason, errs
 		}
@@ -407,7 +408,7 @@ func (s *Handlers) renderInbox(c echo.Context, status int, taskID, reason string
 		Details: map[string]any{"results": len(items)}}); err != nil {
 		return err
 	}
-	return s.Render(c, status, views.Inbox(views.InboxPage{Items: items, CanAnswer: s.Allowed(c, "routed_requests", "answer"),
+	return s.Render(c, status, casepages.Inbox(casepages.InboxPage{Items: items, CanAnswer: s.Allowed(c, "routed_requests", "answer"),
 		Today: s.today(), Loc: s.Cfg.Location}))
 }
 

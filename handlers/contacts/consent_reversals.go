@@ -4,11 +4,11 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/contactpages"
 
 	"github.com/labstack/echo/v4"
 	consent "github.com/sendara/console/models/consent"
 	errs "github.com/sendara/console/models/errs"
-	"github.com/sendara/console/views"
 )
 
 // consentReversalRoutes are the admins' approval of opt-ins that reverse
@@ -24,7 +24,7 @@ func (s *Handlers) consentReversalRoutes() []web.Route {
 // tenants for staff); the read is audited by the model.
 func (s *Handlers) consentReversals(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	p := views.ConsentReversalsPage{CanDecide: s.Allowed(c, "consent_reversals", "decide"), Loc: s.Cfg.Location}
+	p := contactpages.ConsentReversalsPage{CanDecide: s.Allowed(c, "consent_reversals", "decide"), Loc: s.Cfg.Location}
 	if a.Staff() {
 		names, _, err := s.CustomerChoices(c)
 		if err != nil {
@@ -36,7 +36,7 @@ func (s *Handlers) consentReversals(c echo.Context) error {
 	if p.Pending, err = s.Db.ConsentReversals(ctx, a, a.CustomerID, consent.ReversalPending); err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.ConsentReversals(p))
+	return s.Render(c, http.StatusOK, contactpages.ConsentReversals(p))
 }
 
 // consentReversalDecide approves or denies one reversal.

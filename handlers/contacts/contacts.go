@@ -3,6 +3,7 @@ package contacts
 import (
 	"github.com/sendara/console/handlers/web"
 	consent "github.com/sendara/console/models/consent"
+	"github.com/sendara/console/views/contactpages"
 
 	"net/http"
 	"net/url"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 const contactPageSize = 50
@@ -46,7 +46,7 @@ func (s *Handlers) contacts(c echo.Context) error {
 			"after": f.After, "results": len(list)}}); err != nil {
 		return err
 	}
-	p := views.ContactList{Contacts: list, Query: f.Query, Suppressed: c.QueryParam("suppressed"), Restricted: c.QueryParam("restricted"),
+	p := contactpages.ContactList{Contacts: list, Query: f.Query, Suppressed: c.QueryParam("suppressed"), Restricted: c.QueryParam("restricted"),
 		CustomerID: f.CustomerID, CanWrite: s.Allowed(c, "contacts", "write"), CanExport: s.Allowed(c, "contacts", "export"),
 		ExportHref: "/exports/suppressions.csv", Loc: s.Cfg.Location}
 	if f.CustomerID != "" {
@@ -62,7 +62,7 @@ func (s *Handlers) contacts(c echo.Context) error {
 		q.Set("after", list[len(list)-1].ID)
 		p.NextHref = "/contacts?" + q.Encode()
 	}
-	return s.Render(c, http.StatusOK, views.Contacts(p))
+	return s.Render(c, http.StatusOK, contactpages.Contacts(p))
 }
 
 func firstNonEmpty(vs ...string) string {
@@ -75,7 +75,7 @@ func firstNonEmpty(vs ...string) string {
 }
 
 func (s *Handlers) contactNew(c echo.Context) error {
-	f := views.ContactForm{}
+	f := contactpages.ContactForm{}
 	if web.Actor(c).Staff() {
 		_, opts, err := s.CustomerChoices(c)
 		if err != nil {
@@ -83,7 +83,7 @@ func (s *Handlers) contactNew(c echo.Context) error {
 		}
 		f.Options = opts
 	}
-	return s.Render(c, http.StatusOK, views.ContactNew(f))
+	return s.Render(c, http.StatusOK, contactpages.ContactNew(f))
 }
 
 func contactInput(c echo.Context) consent.ContactInput {
@@ -98,7 +98,7 @@ func contactInput(c echo.Context) consent.ContactInput {
 
 func (s *Handlers) contactCreate(c echo.Context) error {
 	a := web.Actor(c)
-	f := views.ContactForm{Identifiers: c.FormValue("identifiers"), Name: c.FormValue("name"), CRMID: c.FormValue("crm_id"), CustomerID: a.CustomerID}
+	f := contactpages.ContactForm{Identifiers: c.FormValue("identifiers"), Name: c.FormValue("name"), CRMID: c.FormValue("crm_id"), CustomerID: a.CustomerID}
 	if a.Staff() {
 		f.CustomerID = c.FormValue("customer_id")
 	}
@@ -115,7 +115,7 @@ func (s *Handlers) contactCreate(c echo.Context) error {
 			return err
 		}
 	}
-	return s.Render(c, http.StatusUnprocessableEntity, views.ContactNew(f))
+	return s.Render(c, http.StatusUnprocessableEntity, contactpages.ContactNew(f))
 }
 
 // contact shows one contact; each view is an audit event.
@@ -137,14 +137,14 @@ func (s *Handlers) contact(c echo.Context) error {
 		ObjectID: ct.ID, CustomerID: ct.CustomerID, Details: details}); err != nil {
 		return err
 	}
-	return s.renderContact(c, http.StatusOK, ct, contactFormOf(ct), views.ConsentForm{})
+	return s.renderContact(c, http.StatusOK, ct, contactFormOf(ct), contactpages.ConsentForm{})
 }
 
-func contactFormOf(ct *consent.Contact) views.ContactForm {
-	return views.ContactForm{ID: ct.ID, Identifiers: strings.Join(ct.Values(), "\n"), Name: ct.Name, CRMID: ct.CRMID}
+func contactFormOf(ct *consent.Contact) contactpages.ContactForm {
+	return contactpages.ContactForm{ID: ct.ID, Identifiers: strings.Join(ct.Values(), "\n"), Name: ct.Name, CRMID: ct.CRMID}
 }
 
-func (s *Handlers) renderContact(c echo.Context, status int, ct *consent.Contact, edit views.ContactForm, form views.ConsentForm) error {
+func (s *Handlers) renderContact(c echo.Context, status int, ct *consent.Contact, edit contactpages.ContactForm, form contactpages.ConsentForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	// A form posted back with a mistake shows the contact again: not to
 	// staff whose purpose has lapsed.
@@ -178,7 +178,7 @@ func (s *Handlers) renderContact(c echo.Context, status int, ct *consent.Contact
 	if err != nil {
 		return err
 	}
-	return s.Render(c, status, views.ContactPage(views.ContactDetail{
+	return s.Render(c, status, contactpages.ContactPage(contactpages.ContactDetail{
 		Contact: shown, Customer: cust.Name, States: states, History: history, Replies: replies, Requests: requests,
 		CanWrite: s.Allowed(c, "contacts", "write"), Edit: edit, Consent: form,
 		AtDefault: time.Now().In(s.Cfg.Location).Format("2006-01-02T15:04:05"), Loc: s.Cfg.Location,
@@ -195,11 +195,11 @@ func (s *Handlers) contactUpdate(c echo.Context) error {
 		s.Flash(c, "Changes saved.")
 		return web.Redirect(c, "/contacts/"+ct.ID)
 	}
-	f := views.ContactForm{ID: ct.ID, Identifiers: c.FormValue("identifiers"), Name: c.FormValue("name"), CRMID: c.FormValue("crm_id")}
+	f := contactpages.ContactForm{ID: ct.ID, Identifiers: c.FormValue("identifiers"), Name: c.FormValue("name"), CRMID: c.FormValue("crm_id")}
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
 	}
-	return s.renderContact(c, http.StatusUnprocessableEntity, ct, f, views.ConsentForm{})
+	return s.renderContact(c, http.StatusUnprocessableEntity, ct, f, contactpages.ConsentForm{})
 }
 
 // contactConsent records an opt-out or opt-in made by hand.
@@ -209,7 +209,7 @@ func (s *Handlers) contactConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.ConsentForm{Kind: c.FormValue("kind"), Channel: c.FormValue("channel"), Evidence: c.FormValue("evidence"),
+	f := contactpages.ConsentForm{Kind: c.FormValue("kind"), Channel: c.FormValue("channel"), Evidence: c.FormValue("evidence"),
 		EvidenceKind: c.FormValue("evidence_kind"), EvidenceRef: c.FormValue("evidence_ref"), CapturedBy: c.FormValue("captured_by"),
 		OccurredAt: c.FormValue("occurred_at")}
 	at, err := s.LocalTime("occurred_at", f.OccurredAt)
@@ -255,7 +255,7 @@ func (s *Handlers) contactConsentAt(c echo.Context) error {
 		return err
 	}
 	if c.Request().Header.Get("HX-Request") == "true" {
-		return s.Render(c, http.StatusOK, views.ConsentAnswer(*res, s.Cfg.Location))
+		return s.Render(c, http.StatusOK, contactpages.ConsentAnswer(*res, s.Cfg.Location))
 	}
-	return s.Render(c, http.StatusOK, views.ConsentAnswerPage(res.ContactID, *res, s.Cfg.Location))
+	return s.Render(c, http.StatusOK, contactpages.ConsentAnswerPage(res.ContactID, *res, s.Cfg.Location))
 }

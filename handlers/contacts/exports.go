@@ -6,11 +6,11 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/contactpages"
 
 	"github.com/labstack/echo/v4"
 	imports "github.com/sendara/console/models/imports"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // exportSuppressions downloads a customer's suppression list as CSV.
@@ -38,7 +38,7 @@ func (s *Handlers) exportCSV(c echo.Context, what string, suppressedOnly bool) e
 			if err != nil {
 				return err
 			}
-			return s.Render(c, http.StatusOK, views.ExportChooserPage(views.ExportChooser{What: what, Customers: options}))
+			return s.Render(c, http.StatusOK, contactpages.ExportChooserPage(contactpages.ExportChooser{What: what, Customers: options}))
 		}
 		customerID = a.CustomerID
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	consent "github.com/sendara/console/models/consent"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/contactpages"
 
 	imports "github.com/sendara/console/models/imports"
 
@@ -49,16 +50,16 @@ func (s *Handlers) importOptions() imports.ImportOptions {
 }
 
 func (s *Handlers) imports(c echo.Context) error {
-	return s.renderImports(c, http.StatusOK, views.ImportForm{Channel: consent.ChannelAll})
+	return s.renderImports(c, http.StatusOK, contactpages.ImportForm{Channel: consent.ChannelAll})
 }
 
-func (s *Handlers) renderImports(c echo.Context, status int, f views.ImportForm) error {
+func (s *Handlers) renderImports(c echo.Context, status int, f contactpages.ImportForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	jobs, more, err := s.Db.ImportJobs(ctx, a, imports.ImportFilter{Before: c.QueryParam("before")})
 	if err != nil {
 		return err
 	}
-	p := views.ImportList{Jobs: jobs, Form: f, CanExport: s.Allowed(c, "contacts", "export"), Loc: s.Cfg.Location}
+	p := contactpages.ImportList{Jobs: jobs, Form: f, CanExport: s.Allowed(c, "contacts", "export"), Loc: s.Cfg.Location}
 	if a.Staff() {
 		if p.Customers, p.Options, err = s.CustomerChoices(c); err != nil {
 			return err
@@ -67,16 +68,16 @@ func (s *Handlers) renderImports(c echo.Context, status int, f views.ImportForm)
 	if more {
 		p.OlderHref = "/imports?before=" + url.QueryEscape(jobs[len(jobs)-1].ID)
 	}
-	return s.Render(c, status, views.Imports(p))
+	return s.Render(c, status, contactpages.Imports(p))
 }
 
 // importUpload stores and checks an upload, then shows its preview.
 func (s *Handlers) importUpload(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	var job *imports.ImportJob
-	var f views.ImportForm
+	var f contactpages.ImportForm
 	err := readUpload(c, func(fields url.Values, name string, file io.Reader) error {
-		f = views.ImportForm{CustomerID: fields.Get("customer"), Kind: fields.Get("kind"), Channel: fields.Get("channel")}
+		f = contactpages.ImportForm{CustomerID: fields.Get("customer"), Kind: fields.Get("kind"), Channel: fields.Get("channel")}
 		customerID := a.CustomerID
 		if a.Staff() {
 			customerID = f.CustomerID
@@ -202,10 +203,10 @@ func (s *Handlers) renderImportJob(c echo.Context, status int, job *imports.Impo
 		if err != nil {
 			return err
 		}
-		return s.Render(c, status, views.ImportPreviewPage(views.ImportPreview{Job: *job, Customer: customer, Problems: problems,
+		return s.Render(c, status, contactpages.ImportPreviewPage(contactpages.ImportPreview{Job: *job, Customer: customer, Problems: problems,
 			MoreHref: more, Earlier: earlier, Errors: errs, Loc: s.Cfg.Location}))
 	}
-	return s.Render(c, status, views.ImportJobPage(views.ImportJobView{Job: *job, Customer: customer, Problems: problems,
+	return s.Render(c, status, contactpages.ImportJobPage(contactpages.ImportJobView{Job: *job, Customer: customer, Problems: problems,
 		MoreHref: more, Loc: s.Cfg.Location}))
 }
 
@@ -219,7 +220,7 @@ func (s *Handlers) importProgress(c echo.Context) error {
 	if job.Status == imports.ImportPreview {
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
-	return s.Render(c, http.StatusOK, views.ImportProgress(*job))
+	return s.Render(c, http.StatusOK, contactpages.ImportProgress(*job))
 }
 
 // importRow is the list's polled fragment for one job.
@@ -234,7 +235,7 @@ func (s *Handlers) importRow(c echo.Context) error {
 			return err
 		}
 	}
-	return s.Render(c, http.StatusOK, views.ImportRow(*job, customers, s.Cfg.Location))
+	return s.Render(c, http.StatusOK, contactpages.ImportRow(*job, customers, s.Cfg.Location))
 }
 
 // importBadRowsCSV downloads a job's bad rows, streamed a page at a time.

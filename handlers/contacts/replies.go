@@ -4,17 +4,17 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	customers "github.com/sendara/console/models/customers"
+	"github.com/sendara/console/views/contactpages"
 
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
-func (s *Handlers) replyQueue(c echo.Context) (views.ReplyQueue, error) {
+func (s *Handlers) replyQueue(c echo.Context) (contactpages.ReplyQueue, error) {
 	a := web.Actor(c)
-	p := views.ReplyQueue{CanWrite: s.Allowed(c, "replies", "write"), Loc: s.Cfg.Location,
+	p := contactpages.ReplyQueue{CanWrite: s.Allowed(c, "replies", "write"), Loc: s.Cfg.Location,
 		Today: calendar.TodayIn(s.Cfg.Location)}
 	if a.Staff() {
 		names, _, err := s.CustomerChoices(c)
@@ -27,7 +27,7 @@ func (s *Handlers) replyQueue(c echo.Context) (views.ReplyQueue, error) {
 		if err != nil {
 			return p, err
 		}
-		p.Help = &views.HelpTextForm{Text: cust.HelpText, Default: customers.DefaultHelpText(cust.Name, cust.ContactEmail)}
+		p.Help = &contactpages.HelpTextForm{Text: cust.HelpText, Default: customers.DefaultHelpText(cust.Name, cust.ContactEmail)}
 	}
 	return p, nil
 }
@@ -46,7 +46,7 @@ func (s *Handlers) replies(c echo.Context) error {
 		Details: map[string]any{"results": len(p.Replies)}}); err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.Replies(p))
+	return s.Render(c, http.StatusOK, contactpages.Replies(p))
 }
 
 // replyHelpText sets the customer's answer to HELP replies.
@@ -71,7 +71,7 @@ func (s *Handlers) replyHelpText(c echo.Context) error {
 	if p.Help != nil {
 		p.Help.Text, p.Help.Errors = c.FormValue("help_text"), errs
 	}
-	return s.Render(c, http.StatusUnprocessableEntity, views.Replies(p))
+	return s.Render(c, http.StatusUnprocessableEntity, contactpages.Replies(p))
 }
 
 // replyDecide records a decision; with htmx the row is swapped in place.
@@ -89,7 +89,7 @@ func (s *Handlers) replyDecide(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return s.Render(c, http.StatusOK, views.ReplyRow(p, *decided))
+		return s.Render(c, http.StatusOK, contactpages.ReplyRow(p, *decided))
 	}
 	s.Flash(c, "Decision recorded.")
 	return web.Redirect(c, "/replies")

@@ -6,10 +6,10 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	"github.com/labstack/echo/v4"
 	errs "github.com/sendara/console/models/errs"
-	"github.com/sendara/console/views"
 )
 
 // accountBundles is the form staff use to answer a business customer's
@@ -19,7 +19,7 @@ func (s *Handlers) accountBundles(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(c, http.StatusOK, views.AccountBundles(customers))
+	return s.Render(c, http.StatusOK, lifecyclepages.AccountBundles(customers))
 }
 
 // accountBundleDownload generates the account's bundle as a JSON file;

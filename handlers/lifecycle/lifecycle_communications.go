@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	registers "github.com/sendara/console/models/registers"
 
@@ -14,7 +15,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 type communicationItemJSON struct {
@@ -165,7 +165,7 @@ func (s *Handlers) sentAfterOptOut(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.SentAfterOptOutPage{CustomerID: customer, From: from.String(), To: to.String(), Staff: a.Staff(), Loc: s.Cfg.Business.Loc}
+	p := lifecyclepages.SentAfterOptOutPage{CustomerID: customer, From: from.String(), To: to.String(), Staff: a.Staff(), Loc: s.Cfg.Business.Loc}
 	if a.Staff() {
 		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
 			return err
@@ -182,7 +182,7 @@ func (s *Handlers) sentAfterOptOut(c echo.Context) error {
 		}
 		p.Report = rep
 	}
-	return s.Render(c, http.StatusOK, views.SentAfterOptOut(p))
+	return s.Render(c, http.StatusOK, lifecyclepages.SentAfterOptOut(p))
 }
 
 // sentAfterOptOutCSV is the same report as a CSV file, audited before the

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	registers "github.com/sendara/console/models/registers"
 
@@ -12,17 +13,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // disclosures is the register of demands from authorities and courts with
 // the yearly counts for the transparency report. What was disclosed may
 // be about people, so each view is audited.
 func (s *Handlers) disclosures(c echo.Context) error {
-	return s.renderDisclosures(c, http.StatusOK, views.DisclosureForm{})
+	return s.renderDisclosures(c, http.StatusOK, lifecyclepages.DisclosureForm{})
 }
 
-func (s *Handlers) renderDisclosures(c echo.Context, status int, f views.DisclosureForm) error {
+func (s *Handlers) renderDisclosures(c echo.Context, status int, f lifecyclepages.DisclosureForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	list, err := s.Db.Disclosures(ctx, a)
 	if err != nil {
@@ -32,7 +32,7 @@ func (s *Handlers) renderDisclosures(c echo.Context, status int, f views.Disclos
 		Details: map[string]any{"results": len(list)}}); err != nil {
 		return err
 	}
-	p := views.DisclosuresPage{List: list, Form: f, CanWrite: s.Allowed(c, "legal_disclosures", "write")}
+	p := lifecyclepages.DisclosuresPage{List: list, Form: f, CanWrite: s.Allowed(c, "legal_disclosures", "write")}
 	p.Years, err = s.Db.TransparencyReport(ctx, a)
 	if err != nil {
 		return err
@@ -42,7 +42,7 @@ func (s *Handlers) renderDisclosures(c echo.Context, status int, f views.Disclos
 			return err
 		}
 	}
-	return s.Render(c, status, views.Disclosures(p))
+	return s.Render(c, status, lifecyclepages.Disclosures(p))
 }
 
 func optionalDate(field, v string) (calendar.Date, error) {
@@ -53,7 +53,7 @@ func optionalDate(field, v string) (calendar.Date, error) {
 }
 
 func (s *Handlers) disclosureCreate(c echo.Context) error {
-	f := views.DisclosureForm{ReceivedOn: c.FormValue("received_on"), Authority: c.FormValue("authority"), Kind: c.FormValue("kind"),
+	f := lifecyclepages.DisclosureForm{ReceivedOn: c.FormValue("received_on"), Authority: c.FormValue("authority"), Kind: c.FormValue("kind"),
 		CustomerID: c.FormValue("customer_id"), Disclosed: c.FormValue("disclosed"), DisclosedOn: c.FormValue("disclosed_on"),
 		CustomerTold: c.FormValue("customer_told") == "yes", NotToldReason: c.FormValue("not_told_reason")}
 	err := func() error {

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	errs "github.com/sendara/console/models/errs"
 	registers "github.com/sendara/console/models/registers"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	"fmt"
 	"net/http"
@@ -46,10 +47,10 @@ func formCount(field, v string) (int, error) {
 // affecting its customer for a customer's user. Each view is audited (the
 // descriptions may name people).
 func (s *Handlers) incidents(c echo.Context) error {
-	return s.renderIncidents(c, http.StatusOK, views.IncidentForm{}, views.IncidentForm{})
+	return s.renderIncidents(c, http.StatusOK, lifecyclepages.IncidentForm{}, lifecyclepages.IncidentForm{})
 }
 
-func (s *Handlers) renderIncidents(c echo.Context, status int, create, report views.IncidentForm) error {
+func (s *Handlers) renderIncidents(c echo.Context, status int, create, report lifecyclepages.IncidentForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	list, err := s.Db.Incidents(ctx, a)
 	if err != nil {
@@ -59,7 +60,7 @@ func (s *Handlers) renderIncidents(c echo.Context, status int, create, report vi
 		Details: map[string]any{"results": len(list)}}); err != nil {
 		return err
 	}
-	p := views.IncidentsPage{Incidents: list, Staff: a.Staff(), CanWrite: s.Allowed(c, "incidents", "write"),
+	p := lifecyclepages.IncidentsPage{Incidents: list, Staff: a.Staff(), CanWrite: s.Allowed(c, "incidents", "write"),
 		CanReport: s.Allowed(c, "incidents", "report"), CanSettings: s.Allowed(c, "incidents", "settings"),
 		Create: create, Report: report, Now: store.Now(), Loc: s.Cfg.Business.Loc}
 	if p.NoticeHours, err = s.Db.IncidentNoticeHours(ctx); err != nil {
@@ -70,12 +71,12 @@ func (s *Handlers) renderIncidents(c echo.Context, status int, create, report vi
 			return err
 		}
 	}
-	return s.Render(c, status, views.Incidents(p))
+	return s.Render(c, status, lifecyclepages.Incidents(p))
 }
 
-func incidentFormOf(c echo.Context) views.IncidentForm {
+func incidentFormOf(c echo.Context) lifecyclepages.IncidentForm {
 	f := c.Request().Form
-	return views.IncidentForm{Title: c.FormValue("title"), Description: c.FormValue("description"), Categories: f["categories"],
+	return lifecyclepages.IncidentForm{Title: c.FormValue("title"), Description: c.FormValue("description"), Categories: f["categories"],
 		DiscoveredAt: c.FormValue("discovered_at"), CustomerID: c.FormValue("customer_id"), Count: c.FormValue("count")}
 }
 
@@ -91,10 +92,10 @@ func (s *Handlers) incidentCreate(c echo.Context) error {
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
 	}
-	return s.renderIncidents(c, http.StatusUnprocessableEntity, f, views.IncidentForm{})
+	return s.renderIncidents(c, http.StatusUnprocessableEntity, f, lifecyclepages.IncidentForm{})
 }
 
-func (s *Handlers) createIncident(c echo.Context, f views.IncidentForm) (*registers.Incident, error) {
+func (s *Handlers) createIncident(c echo.Context, f lifecyclepages.IncidentForm) (*registers.Incident, error) {
 	at, err := s.parseLocalTime("discovered_at", f.DiscoveredAt)
 	if err != nil {
 		return nil, err
@@ -125,10 +126,10 @@ func (s *Handlers) incidentReport(c echo.Context) error {
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
 	}
-	return s.renderIncidents(c, http.StatusUnprocessableEntity, views.IncidentForm{}, f)
+	return s.renderIncidents(c, http.StatusUnprocessableEntity, lifecyclepages.IncidentForm{}, f)
 }
 
-func (s *Handlers) reportIncident(c echo.Context, f views.IncidentForm) (*registers.Incident, error) {
+func (s *Handlers) reportIncident(c echo.Context, f lifecyclepages.IncidentForm) (*registers.Incident, error) {
 	at, err := s.parseLocalTime("discovered_at", f.DiscoveredAt)
 	if err != nil {
 		return nil, err
@@ -157,13 +158,13 @@ func (s *Handlers) renderIncident(c echo.Context, status int, errs views.Errors)
 	if err := s.Db.Record(ctx, a, store.Audit{Action: "incident.view", ObjectType: "incident", ObjectID: inc.ID, CustomerID: a.CustomerID}); err != nil {
 		return err
 	}
-	p := views.IncidentPage{Incident: inc, CanWrite: s.Allowed(c, "incidents", "write"), Errors: errs, Now: store.Now(), Loc: s.Cfg.Business.Loc}
+	p := lifecyclepages.IncidentPage{Incident: inc, CanWrite: s.Allowed(c, "incidents", "write"), Errors: errs, Now: store.Now(), Loc: s.Cfg.Business.Loc}
 	if p.CanWrite {
 		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
 			return err
 		}
 	}
-	return s.Render(c, status, views.IncidentDetail(p))
+	return s.Render(c, status, lifecyclepages.IncidentDetail(p))
 }
 
 // incidentFailed re-renders the incident with a form's error, or passes
@@ -227,7 +228,7 @@ func (s *Handlers) incidentSettings(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return s.renderIncidents(c, http.StatusUnprocessableEntity, views.IncidentForm{Errors: errs}, views.IncidentForm{})
+		return s.renderIncidents(c, http.StatusUnprocessableEntity, lifecyclepages.IncidentForm{Errors: errs}, lifecyclepages.IncidentForm{})
 	}
 	s.Flash(c, fmt.Sprintf("Affected customers of new incidents must now be told within %d hours of discovery.", hours))
 	return web.Redirect(c, "/incidents")

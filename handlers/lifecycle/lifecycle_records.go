@@ -4,12 +4,12 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	registers "github.com/sendara/console/models/registers"
-	"github.com/sendara/console/views"
 )
 
 // recordsCustomer is the customer whose Art. 30(2) record is asked: a
@@ -26,7 +26,7 @@ func recordsCustomer(c echo.Context) string {
 // counts, no person's data.
 func (s *Handlers) processingRecords(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	p := views.RecordsPage{Staff: a.Staff(), CustomerID: recordsCustomer(c), Loc: s.Cfg.Business.Loc}
+	p := lifecyclepages.RecordsPage{Staff: a.Staff(), CustomerID: recordsCustomer(c), Loc: s.Cfg.Business.Loc}
 	var err error
 	if p.Staff {
 		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
@@ -38,10 +38,10 @@ func (s *Handlers) processingRecords(c echo.Context) error {
 			return err
 		}
 		if c.QueryParam("view") == "print" {
-			return s.Render(c, http.StatusOK, views.RecordsPrint(p))
+			return s.Render(c, http.StatusOK, lifecyclepages.RecordsPrint(p))
 		}
 	}
-	return s.Render(c, http.StatusOK, views.Records(p))
+	return s.Render(c, http.StatusOK, lifecyclepages.Records(p))
 }
 
 // processingRecordsCSV is the same record as a CSV file.

@@ -4,6 +4,7 @@ import (
 	"github.com/sendara/console/handlers/web"
 	calendar "github.com/sendara/console/models/calendar"
 	errs "github.com/sendara/console/models/errs"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	"fmt"
 	"net/http"
@@ -31,10 +32,10 @@ func formDate(field, v string) (calendar.Date, error) {
 // privacy policy's versions and the objections (a customer's own; every
 // customer's for staff). It names companies and customers, not people.
 func (s *Handlers) subprocessors(c echo.Context) error {
-	return s.renderSubprocessors(c, http.StatusOK, views.SubprocessorsPage{})
+	return s.renderSubprocessors(c, http.StatusOK, lifecyclepages.SubprocessorsPage{})
 }
 
-func (s *Handlers) renderSubprocessors(c echo.Context, status int, p views.SubprocessorsPage) error {
+func (s *Handlers) renderSubprocessors(c echo.Context, status int, p lifecyclepages.SubprocessorsPage) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	var err error
 	if p.List, err = s.Db.Subprocessors(ctx); err != nil {
@@ -52,21 +53,21 @@ func (s *Handlers) renderSubprocessors(c echo.Context, status int, p views.Subpr
 	p.Today = calendar.TodayIn(s.Cfg.Business.Loc)
 	p.Staff, p.CanWrite, p.CanObject, p.CanSettings = a.Staff(), s.Allowed(c, "subprocessors", "write"),
 		s.Allowed(c, "subprocessors", "object"), s.Allowed(c, "subprocessors", "settings")
-	return s.Render(c, status, views.Subprocessors(p))
+	return s.Render(c, status, lifecyclepages.Subprocessors(p))
 }
 
-func (s *Handlers) subprocessorsFailed(c echo.Context, err error, set func(*views.SubprocessorsPage, views.Errors)) error {
+func (s *Handlers) subprocessorsFailed(c echo.Context, err error, set func(*lifecyclepages.SubprocessorsPage, views.Errors)) error {
 	errs, err := web.FormErrors(err)
 	if err != nil {
 		return err
 	}
-	var p views.SubprocessorsPage
+	var p lifecyclepages.SubprocessorsPage
 	set(&p, errs)
 	return s.renderSubprocessors(c, http.StatusUnprocessableEntity, p)
 }
 
 func (s *Handlers) subprocessorAdd(c echo.Context) error {
-	f := views.SubprocessorForm{Name: c.FormValue("name"), Purpose: c.FormValue("purpose"), Location: c.FormValue("location"),
+	f := lifecyclepages.SubprocessorForm{Name: c.FormValue("name"), Purpose: c.FormValue("purpose"), Location: c.FormValue("location"),
 		TransferSafeguard: c.FormValue("transfer_safeguard"), EffectiveOn: c.FormValue("effective_on")}
 	on, err := formDate("effective_on", f.EffectiveOn)
 	var mails int
@@ -75,7 +76,7 @@ func (s *Handlers) subprocessorAdd(c echo.Context) error {
 			Location: f.Location, TransferSafeguard: f.TransferSafeguard, EffectiveOn: on}, calendar.TodayIn(s.Cfg.Business.Loc), s.Cfg.BaseURL)
 	}
 	if err != nil {
-		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { f.Errors = e; p.Add = f })
+		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { f.Errors = e; p.Add = f })
 	}
 	s.Flash(c, fmt.Sprintf("Sub-processor added; %d mail(s) to customers' admins queued.", mails))
 	return web.Redirect(c, "/subprocessors")
@@ -87,7 +88,7 @@ func (s *Handlers) subprocessorRemove(c echo.Context) error {
 		err = s.Db.RemoveSubprocessor(c.Request().Context(), web.Actor(c), c.Param("id"), on)
 	}
 	if err != nil {
-		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { p.Errors = e })
+		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { p.Errors = e })
 	}
 	s.Flash(c, "Sub-processor removed from the list; it stays in the history.")
 	return web.Redirect(c, "/subprocessors")
@@ -96,14 +97,14 @@ func (s *Handlers) subprocessorRemove(c echo.Context) error {
 func (s *Handlers) subprocessorObject(c echo.Context) error {
 	_, err := s.Db.ObjectToSubprocessor(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"), calendar.TodayIn(s.Cfg.Business.Loc))
 	if err != nil {
-		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { p.Errors = e; p.ObjectingTo = c.Param("id") })
+		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { p.Errors = e; p.ObjectingTo = c.Param("id") })
 	}
 	s.Flash(c, "Your objection was recorded; Sendara's privacy team will contact you.")
 	return web.Redirect(c, "/subprocessors")
 }
 
 func (s *Handlers) policyVersionAdd(c echo.Context) error {
-	f := views.PolicyForm{Version: c.FormValue("version"), Summary: c.FormValue("summary"), URL: c.FormValue("url"), EffectiveOn: c.FormValue("effective_on")}
+	f := lifecyclepages.PolicyForm{Version: c.FormValue("version"), Summary: c.FormValue("summary"), URL: c.FormValue("url"), EffectiveOn: c.FormValue("effective_on")}
 	on, err := formDate("effective_on", f.EffectiveOn)
 	var mails int
 	if err == nil {
@@ -111,7 +112,7 @@ func (s *Handlers) policyVersionAdd(c echo.Context) error {
 			URL: f.URL, EffectiveOn: on}, calendar.TodayIn(s.Cfg.Business.Loc), s.Cfg.BaseURL)
 	}
 	if err != nil {
-		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { f.Errors = e; p.Policy = f })
+		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { f.Errors = e; p.Policy = f })
 	}
 	s.Flash(c, fmt.Sprintf("Policy version recorded; %d mail(s) to customers' admins queued.", mails))
 	return web.Redirect(c, "/subprocessors")
@@ -125,7 +126,7 @@ func (s *Handlers) subprocessorSettings(c echo.Context) error {
 		err = s.Db.SetObjectionDays(c.Request().Context(), web.Actor(c), days)
 	}
 	if err != nil {
-		return s.subprocessorsFailed(c, err, func(p *views.SubprocessorsPage, e views.Errors) { p.Errors = e })
+		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { p.Errors = e })
 	}
 	s.Flash(c, fmt.Sprintf("Customers now have %d days to object to a new sub-processor.", days))
 	return web.Redirect(c, "/subprocessors")

@@ -6,11 +6,11 @@ import (
 	"net/http"
 
 	"github.com/sendara/console/handlers/web"
+	"github.com/sendara/console/views/lifecyclepages"
 
 	"github.com/labstack/echo/v4"
 	registers "github.com/sendara/console/models/registers"
 	store "github.com/sendara/console/models/store"
-	"github.com/sendara/console/views"
 )
 
 // retentionRoutes are the retention rules, holds on customers and
@@ -30,7 +30,7 @@ func (s *Handlers) retentionRoutes() []web.Route {
 }
 
 func (s *Handlers) retention(c echo.Context) error {
-	return s.renderRetention(c, http.StatusOK, views.RetentionPage{})
+	return s.renderRetention(c, http.StatusOK, lifecyclepages.RetentionPage{})
 }
 
 // retentionPreview is the dry run: what a sweep now would remove, per
@@ -40,10 +40,10 @@ func (s *Handlers) retentionPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderRetention(c, http.StatusOK, views.RetentionPage{Preview: counts, Previewed: true})
+	return s.renderRetention(c, http.StatusOK, lifecyclepages.RetentionPage{Preview: counts, Previewed: true})
 }
 
-func (s *Handlers) renderRetention(c echo.Context, status int, p views.RetentionPage) error {
+func (s *Handlers) renderRetention(c echo.Context, status int, p lifecyclepages.RetentionPage) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	var err error
 	if p.Rules, err = s.Db.RetentionRules(ctx, a); err != nil {
@@ -64,21 +64,21 @@ func (s *Handlers) renderRetention(c echo.Context, status int, p views.Retention
 			return err
 		}
 	}
-	return s.Render(c, status, views.Retention(p))
+	return s.Render(c, status, lifecyclepages.Retention(p))
 }
 
 func (s *Handlers) retentionRule(c echo.Context) error {
 	category, days := c.Param("category"), c.FormValue("days")
 	r, err := s.Db.SetRetentionDays(c.Request().Context(), web.Actor(c), category, days)
 	if err == nil {
-		s.Flash(c, fmt.Sprintf("%s: kept for %d days.", views.RetentionCategoryLabel(r.Category), r.Days))
+		s.Flash(c, fmt.Sprintf("%s: kept for %d days.", lifecyclepages.RetentionCategoryLabel(r.Category), r.Days))
 		return web.Redirect(c, "/retention")
 	}
 	errs, err := web.FormErrors(err)
 	if err != nil {
 		return err
 	}
-	return s.renderRetention(c, http.StatusUnprocessableEntity, views.RetentionPage{RuleCategory: category, RuleDays: days, RuleErrors: errs})
+	return s.renderRetention(c, http.StatusUnprocessableEntity, lifecyclepages.RetentionPage{RuleCategory: category, RuleDays: days, RuleErrors: errs})
 }
 
 // retentionSweep runs a sweep now, on this instance, unless another one
@@ -98,7 +98,7 @@ func (s *Handlers) retentionSweep(c echo.Context) error {
 }
 
 func (s *Handlers) retentionHold(c echo.Context) error {
-	f := views.HoldForm{CustomerID: c.FormValue("customer_id"), Reference: c.FormValue("reference"), Reason: c.FormValue("reason")}
+	f := lifecyclepages.HoldForm{CustomerID: c.FormValue("customer_id"), Reference: c.FormValue("reference"), Reason: c.FormValue("reason")}
 	_, err := s.Db.PlaceRetentionHold(c.Request().Context(), web.Actor(c),
 		registers.RetentionHoldInput{CustomerID: f.CustomerID, Reference: f.Reference, Reason: f.Reason})
 	if err == nil {
@@ -108,7 +108,7 @@ func (s *Handlers) retentionHold(c echo.Context) error {
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
 	}
-	return s.renderRetention(c, http.StatusUnprocessableEntity, views.RetentionPage{Hold: f})
+	return s.renderRetention(c, http.StatusUnprocessableEntity, lifecyclepages.RetentionPage{Hold: f})
 }
 
 func (s *Handlers) retentionRelease(c echo.Context) error {
