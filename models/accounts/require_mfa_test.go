@@ -1,0 +1,31 @@
+package accounts_test
+
+import (
+	"testing"
+
+	accounts "github.com/sendara/console/models/accounts"
+	"github.com/sendara/console/models/modeltest"
+)
+
+func TestAUserOfACustomerRequiringTwoStepSignInCannotTurnItOff(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	acme := modeltest.NewCustomer(t, db, "acme")
+	admin := modeltest.NewUser(t, db, "admin@acme.test", accounts.RoleCustomerAdmin, acme.ID, modeltest.GoodPassword)
+	agent := modeltest.NewUser(t, db, "agent@acme.test", accounts.RoleCustomerAgent, acme.ID, modeltest.GoodPassword)
+	if res := modeltest.Login(t, db, agent.Email, modeltest.GoodPassword); res.NeedsMFA {
+		t.Fatalf("before the requirement an agent without TOTP signs in with the password alone")
+	}
+	if err := db.SetRequireMFA(t.Context(), admin.Actor(modeltest.TestIP), true); err != nil {
+		t.Fatal(err)
+	}
+	if res := modeltest.Login(t, db, agent.Email, modeltest.GoodPassword); !res.NeedsMFA {
+		t.Errorf("after the requirement the agent's session does not owe a second factor")
+	}
+	if err := db.DisableTOTP(t.Context(), agent.Actor(modeltest.TestIP), agent, modeltest.GoodPassword); err == nil {
+		t.Errorf("DisableTOTP under the customer's requirement = nil, want refused")
+	}
+	if err := db.SetRequireMFA(t.Context(), modeltest.Staff, true); err == nil {
+		t.Errorf("SetRequireMFA by staff = nil, want refused (a customer's setting)")
+	}
+}
