@@ -93,7 +93,7 @@ func BenchmarkSuppressionIndexLoad(b *testing.B) {
 
 // BenchmarkAuditAppend writes one audit entry per transaction (db.Record)
 // from one writer, the baseline, and from sixteen at once; the chain must
-// Verify afterwards.
+// verify afterwards.
 func BenchmarkAuditAppend(b *testing.B) {
 	db := modeltest.Open(b)
 	entry := func(i int) store.Audit {

@@ -26,7 +26,7 @@ func rawColumn(t *testing.T, db *models.DB, query string, args ...any) string {
 func TestTOTPAndServerSecretsAreSealedInTheDatabase(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	res, secret, _ := modeltest.Enrolled(t, db)
+	res, secret, _ := enrolled(t, db)
 	server, err := db.ServerSecret(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestTOTPAndServerSecretsAreSealedInTheDatabase(t *testing.T) {
 			t.Errorf("%s is stored as %q, want it sealed", col, v)
 		}
 	}
-	if err := db.VerifySecondFactor(t.Context(), res.User.Actor(modeltest.TestIP), res.Token, res.User, modeltest.NextCode(t, secret)); err != nil {
+	if err := db.VerifySecondFactor(t.Context(), res.User.Actor(testIP), res.Token, res.User, nextCode(t, secret)); err != nil {
 		t.Errorf("a code of the sealed secret = %v, want accepted", err)
 	}
 }
@@ -50,7 +50,7 @@ func TestTOTPAndServerSecretsAreSealedInTheDatabase(t *testing.T) {
 func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	res, secret, _ := modeltest.Enrolled(t, db)
+	res, secret, _ := enrolled(t, db)
 	server, err := db.ServerSecret(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +87,10 @@ func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testin
 	}
 	u := *res.User
 	u.TOTPSecret = rawColumn(t, db, "SELECT totp_secret FROM users WHERE id = ?", res.User.ID)
-	if err := db.VerifySecondFactor(t.Context(), u.Actor(modeltest.TestIP), res.Token, &u, modeltest.NextCode(t, secret)); err != nil {
+	if err := db.VerifySecondFactor(t.Context(), u.Actor(testIP), res.Token, &u, nextCode(t, secret)); err != nil {
 		t.Errorf("a code after the rotation = %v, want accepted", err)
 	}
-	if n := len(modeltest.AuditEvents(t, db, "secrets.seal")); n != 2 {
+	if n := len(auditEvents(t, db, "secrets.seal")); n != 2 {
 		t.Errorf("secrets.seal audit events = %d, want 2 (the first sealing and the rotation)", n)
 	}
 

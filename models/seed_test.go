@@ -150,7 +150,7 @@ func TestSeedWritesOneAuditEntryAndKeepsTheChainIntact(t *testing.T) {
 			t.Errorf("seed.run details %s lack %s", es[0].Details, want)
 		}
 	}
-	if rep := modeltest.Verify(t, db); !rep.Intact() {
+	if rep := verify(t, db); !rep.Intact() {
 		t.Errorf("audit chain after seeding: %s", rep.Problem)
 	}
 }
@@ -174,7 +174,7 @@ func TestSeedAgainReusesCustomersAndContinuesTheirNumbering(t *testing.T) {
 	if got := count(t, db, "SELECT COUNT(DISTINCT customer_id || value) FROM contact_identifiers"); got != 120 {
 		t.Errorf("%d distinct identifiers after two runs, want 120", got)
 	}
-	if rep := modeltest.Verify(t, db); !rep.Intact() {
+	if rep := verify(t, db); !rep.Intact() {
 		t.Errorf("audit chain after two runs: %s", rep.Problem)
 	}
 }
@@ -192,7 +192,7 @@ func TestSeedRefusesNonPositiveCounts(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := db.Seed(t.Context(), modeltest.Staff, tt.customers, tt.contacts, nil)
-			modeltest.WantInvalid(t, err, tt.field)
+			wantInvalid(t, err, tt.field)
 		})
 	}
 	if got := count(t, db, "SELECT COUNT(*) FROM customers"); got != 0 {
