@@ -105,19 +105,22 @@ var sqliteTmpl struct {
 	err  error
 }
 
-// sqliteTemplate returns a SQLite file migrated once per test process;
-// each test copies it, which costs a file copy instead of every migration.
-// It lives in the process's own temporary folder, so a schema changed by a
-// later build is never served from an old file.
+// sqliteTemplate returns a SQLite file holding the current schema; each
+// test copies it, which costs a file copy instead of every migration. Like
+// PostgreSQL's template it is named by a hash of the migration files and
+// shared by every test process (a run of ./... starts one per package):
+// the first builds it under a temporary name and renames it when complete,
+// so no process ever copies a half-migrated file, and a schema changed by a
+// later build gets a file of its own.
 func sqliteTemplate(t testing.TB) string {
 	sqliteTmpl.once.Do(func() {
-		dir, err := os.MkdirTemp("", "console-sqlite-template-")
-		if err != nil {
-			sqliteTmpl.err = err
+		path := filepath.Join(os.TempDir(), "console-sqlite-template-"+store.SchemaFingerprint()[:16]+".db")
+		if _, err := os.Stat(path); err == nil {
+			sqliteTmpl.path = path
 			return
 		}
-		path := filepath.Join(dir, "template.db")
-		db, err := models.Open(path)
+		building := path + "." + randomHex(4) + ".building"
+		db, err := models.Open(building)
 		if err != nil {
 			sqliteTmpl.err = err
 			return
@@ -127,6 +130,14 @@ func sqliteTemplate(t testing.TB) string {
 		// file alone holds the whole schema.
 		if cerr := db.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			// Another process may have renamed its own copy first: the
+			// rename replaces it with an equal file, atomically.
+			err = os.Rename(building, path)
+		}
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			_ = os.Remove(building + suffix)
 		}
 		sqliteTmpl.path, sqliteTmpl.err = path, err
 	})
