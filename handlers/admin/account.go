@@ -17,15 +17,15 @@ func (s *Handlers) account(c echo.Context) error {
 
 func (s *Handlers) renderAccount(c echo.Context, status int, pwErrs, totpErrs views.Errors) error {
 	u := web.CurrentUser(c)
-	left, err := s.Db.RecoveryCodesLeft(c.Request().Context(), u.ID)
+	left, err := s.DB.RecoveryCodesLeft(c.Request().Context(), u.ID)
 	if err != nil {
 		return err
 	}
-	required, err := s.Db.MFARequired(c.Request().Context(), u)
+	required, err := s.DB.MFARequired(c.Request().Context(), u)
 	if err != nil {
 		return err
 	}
-	mode, err := s.Db.NotificationMode(c.Request().Context(), web.Actor(c))
+	mode, err := s.DB.NotificationMode(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (s *Handlers) renderAccount(c echo.Context, status int, pwErrs, totpErrs vi
 }
 
 func (s *Handlers) changePassword(c echo.Context) error {
-	err := s.Db.ChangePassword(c.Request().Context(), web.Actor(c), c.FormValue("current_password"), c.FormValue("password"), web.State(c).Token)
+	err := s.DB.ChangePassword(c.Request().Context(), web.Actor(c), c.FormValue("current_password"), c.FormValue("password"), web.State(c).Token)
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
@@ -51,7 +51,7 @@ func (s *Handlers) changePassword(c echo.Context) error {
 // re-enrolment with a new authenticator; the old factor stays until the new
 // one is confirmed.
 func (s *Handlers) accountTOTPForm(c echo.Context) error {
-	key, err := s.Db.BeginTOTP(c.Request().Context(), web.CurrentUser(c))
+	key, err := s.DB.BeginTOTP(c.Request().Context(), web.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (s *Handlers) accountTOTP(c echo.Context) error {
 }
 
 func (s *Handlers) accountTOTPDisable(c echo.Context) error {
-	err := s.Db.DisableTOTP(c.Request().Context(), web.Actor(c), web.CurrentUser(c), c.FormValue("current_password"))
+	err := s.DB.DisableTOTP(c.Request().Context(), web.Actor(c), web.CurrentUser(c), c.FormValue("current_password"))
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
@@ -75,7 +75,7 @@ func (s *Handlers) accountTOTPDisable(c echo.Context) error {
 
 // notificationMode saves how the user wants notifications mailed.
 func (s *Handlers) notificationMode(c echo.Context) error {
-	err := s.Db.SetNotificationMode(c.Request().Context(), web.Actor(c), c.FormValue("mode"))
+	err := s.DB.SetNotificationMode(c.Request().Context(), web.Actor(c), c.FormValue("mode"))
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {

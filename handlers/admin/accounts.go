@@ -24,7 +24,7 @@ func (s *Handlers) forgotPasswordForm(c echo.Context) error {
 // address: whether an account has it shows only in the audit log.
 func (s *Handlers) forgotPassword(c echo.Context) error {
 	email := c.FormValue("email")
-	err := s.Db.RequestPasswordReset(c.Request().Context(), email, c.RealIP(), func(token string) string {
+	err := s.DB.RequestPasswordReset(c.Request().Context(), email, c.RealIP(), func(token string) string {
 		return s.AbsURL("/password-reset/" + token)
 	})
 	var rl *store.RateLimitError
@@ -41,7 +41,7 @@ func (s *Handlers) forgotPassword(c echo.Context) error {
 }
 
 func (s *Handlers) resetPasswordForm(c echo.Context) error {
-	u, err := s.Db.PasswordResetUser(c.Request().Context(), c.Param("token"))
+	u, err := s.DB.PasswordResetUser(c.Request().Context(), c.Param("token"))
 	if errors.Is(err, accounts.ErrResetInvalid) {
 		return s.Render(c, http.StatusNotFound, adminpages.ResetInvalid(err.Error()))
 	} else if err != nil {
@@ -52,14 +52,14 @@ func (s *Handlers) resetPasswordForm(c echo.Context) error {
 
 func (s *Handlers) resetPassword(c echo.Context) error {
 	ctx, token := c.Request().Context(), c.Param("token")
-	err := s.Db.ResetPassword(ctx, token, c.FormValue("password"), c.RealIP())
+	err := s.DB.ResetPassword(ctx, token, c.FormValue("password"), c.RealIP())
 	if errors.Is(err, accounts.ErrResetInvalid) {
 		return s.Render(c, http.StatusNotFound, adminpages.ResetInvalid(err.Error()))
 	}
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
-		u, uerr := s.Db.PasswordResetUser(ctx, token)
+		u, uerr := s.DB.PasswordResetUser(ctx, token)
 		if uerr != nil {
 			return uerr
 		}

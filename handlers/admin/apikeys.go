@@ -22,13 +22,13 @@ const usageDays = 7
 
 func (s *Handlers) renderKeys(c echo.Context, status int, f adminpages.KeyForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	keys, err := s.Db.APIKeys(ctx, a)
+	keys, err := s.DB.APIKeys(ctx, a)
 	if err != nil {
 		return err
 	}
 	now := time.Now().In(s.Cfg.Location)
 	since := time.Date(now.Year(), now.Month(), now.Day()-usageDays+1, 0, 0, 0, 0, s.Cfg.Location)
-	usage, err := s.Db.APIKeyUsage(ctx, a, since, s.Cfg.Location)
+	usage, err := s.DB.APIKeyUsage(ctx, a, since, s.Cfg.Location)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Handlers) apiKeyCreate(c echo.Context) error {
 		f.Errors = views.Errors{"expires_on": err.Error()}
 		return s.renderKeys(c, http.StatusUnprocessableEntity, f)
 	}
-	k, secret, err := s.Db.CreateAPIKeyWith(c.Request().Context(), a, in)
+	k, secret, err := s.DB.CreateAPIKeyWith(c.Request().Context(), a, in)
 	if err == nil {
 		return s.Render(c, http.StatusOK, adminpages.NewKey(*k, secret))
 	}
@@ -89,7 +89,7 @@ func (s *Handlers) endOfDay(date string) (*time.Time, error) {
 // apiKeyRotate issues the replacement key and shows its secret; the old
 // Key keeps working for the overlap.
 func (s *Handlers) apiKeyRotate(c echo.Context) error {
-	k, secret, err := s.Db.RotateAPIKey(c.Request().Context(), web.Actor(c), c.Param("id"), accounts.APIKeyOverlap)
+	k, secret, err := s.DB.RotateAPIKey(c.Request().Context(), web.Actor(c), c.Param("id"), accounts.APIKeyOverlap)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Handlers) apiKeyRotate(c echo.Context) error {
 }
 
 func (s *Handlers) apiKeyRevoke(c echo.Context) error {
-	if err := s.Db.RevokeAPIKey(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.RevokeAPIKey(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "Key revoked.")

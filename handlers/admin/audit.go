@@ -65,7 +65,7 @@ func (s *Handlers) parseAuditQuery(c echo.Context) (auditQuery, error) {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "Until: "+err.Error())
 	}
 	if form.Customer != "" && web.Actor(c).Staff() {
-		cust, err := s.Db.CustomerBySlug(c.Request().Context(), form.Customer)
+		cust, err := s.DB.CustomerBySlug(c.Request().Context(), form.Customer)
 		if errors.Is(err, store.ErrNotFound) {
 			return q, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Customer: no customer with slug %q", form.Customer))
 		} else if err != nil {
@@ -120,18 +120,18 @@ func (s *Handlers) audit(c echo.Context) error {
 	q.f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	q.f.Limit = auditPageSize
 	ctx, a := c.Request().Context(), web.Actor(c)
-	events, err := s.Db.ListAudit(ctx, a, q.f)
+	events, err := s.DB.ListAudit(ctx, a, q.f)
 	if err != nil {
 		return err
 	}
 	// Reading the log is itself on the log: who looked, with which filter.
 	details := q.f.Details()
 	details["results"] = len(events)
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "audit.view", ObjectType: "audit_log", CustomerID: a.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "audit.view", ObjectType: "audit_log", CustomerID: a.CustomerID,
 		Details: details}); err != nil {
 		return err
 	}
-	names, err := s.Db.AuditNamesFor(ctx, a, events)
+	names, err := s.DB.AuditNamesFor(ctx, a, events)
 	if err != nil {
 		return err
 	}
@@ -141,10 +141,10 @@ func (s *Handlers) audit(c echo.Context) error {
 		p.ExportHref = "/audit/export.jsonl?" + q.params.Encode()
 	}
 	if p.CanVerify {
-		if p.HeadSeq, p.HeadHash, err = s.Db.AuditHead(ctx); err != nil {
+		if p.HeadSeq, p.HeadHash, err = s.DB.AuditHead(ctx); err != nil {
 			return err
 		}
-		if p.Checkpoint, err = s.Db.LastAuditCheckpoint(ctx); err != nil {
+		if p.Checkpoint, err = s.DB.LastAuditCheckpoint(ctx); err != nil {
 			return err
 		}
 	}
@@ -177,7 +177,7 @@ func (s *Handlers) auditExport(c echo.Context) error {
 	res.Header().Set("X-Audit-Export", map[bool]string{true: "filtered", false: "full"}[filtered])
 	w := bufio.NewWriterSize(res, 64<<10)
 	started := false
-	_, err = s.Db.ExportAudit(c.Request().Context(), web.Actor(c), q.f, func(e *auditchain.Entry) error {
+	_, err = s.DB.ExportAudit(c.Request().Context(), web.Actor(c), q.f, func(e *auditchain.Entry) error {
 		if !started {
 			res.WriteHeader(http.StatusOK)
 			started = true
@@ -202,11 +202,11 @@ func (s *Handlers) auditExport(c echo.Context) error {
 // auditVerify walks the whole chain and records that it was checked.
 func (s *Handlers) auditVerify(c echo.Context) error {
 	ctx := c.Request().Context()
-	rep, err := s.Db.VerifyAudit(ctx)
+	rep, err := s.DB.VerifyAudit(ctx)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, web.Actor(c), store.Audit{Action: "audit.verify", ObjectType: "audit_log",
+	if err := s.DB.Record(ctx, web.Actor(c), store.Audit{Action: "audit.verify", ObjectType: "audit_log",
 		Details: map[string]any{"entries": rep.Entries, "intact": rep.Intact(), "bad_seq": rep.BadSeq, "head_seq": rep.HeadSeq, "head_hash": rep.HeadHash}}); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (s *Handlers) loginForm(c echo.Context) error {
 
 func (s *Handlers) login(c echo.Context) error {
 	email, next := c.FormValue("email"), web.LocalPath(c.FormValue("next"))
-	res, err := s.Db.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP(), c.Request().UserAgent(), s.Cfg.Session)
+	res, err := s.DB.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP(), c.Request().UserAgent(), s.Cfg.Session)
 	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -43,7 +43,7 @@ func (s *Handlers) login(c echo.Context) error {
 	}
 	// A new session id at sign-in: whatever session the browser had ends.
 	if old := web.State(c).Token; old != "" {
-		_ = s.Db.Logout(c.Request().Context(), web.Actor(c), old)
+		_ = s.DB.Logout(c.Request().Context(), web.Actor(c), old)
 	}
 	s.SetCookie(c, web.SessionCookie, res.Token, 0)
 	if res.NeedsMFA {
@@ -53,7 +53,7 @@ func (s *Handlers) login(c echo.Context) error {
 }
 
 func (s *Handlers) logout(c echo.Context) error {
-	if err := s.Db.Logout(c.Request().Context(), web.Actor(c), web.State(c).Token); err != nil {
+	if err := s.DB.Logout(c.Request().Context(), web.Actor(c), web.State(c).Token); err != nil {
 		return err
 	}
 	s.ClearCookie(c, web.SessionCookie)
@@ -78,7 +78,7 @@ func (s *Handlers) secondFactor(c echo.Context) error {
 		return web.Redirect(c, "/")
 	}
 	next := web.LocalPath(c.FormValue("next"))
-	err := s.Db.VerifySecondFactor(c.Request().Context(), web.Actor(c), st.Token, st.User, c.FormValue("code"))
+	err := s.DB.VerifySecondFactor(c.Request().Context(), web.Actor(c), st.Token, st.User, c.FormValue("code"))
 	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -103,7 +103,7 @@ func (s *Handlers) enrolForm(c echo.Context) error {
 	if st.Session.MFAPassed || st.User.HasTOTP() {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	key, err := s.Db.BeginTOTP(c.Request().Context(), st.User)
+	key, err := s.DB.BeginTOTP(c.Request().Context(), st.User)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (s *Handlers) enrol(c echo.Context) error {
 // success, shows the recovery codes once.
 func (s *Handlers) confirmTOTP(c echo.Context, action string, required bool) error {
 	secret, next := strings.TrimSpace(c.FormValue("secret")), web.LocalPath(c.FormValue("next"))
-	codes, err := s.Db.ConfirmTOTP(c.Request().Context(), web.Actor(c), web.State(c).Token, secret, c.FormValue("code"))
+	codes, err := s.DB.ConfirmTOTP(c.Request().Context(), web.Actor(c), web.State(c).Token, secret, c.FormValue("code"))
 	if v, ok := errs.AsValidation(err); ok {
 		key, kerr := accounts.TOTPKey(web.CurrentUser(c).Email, secret)
 		if kerr != nil {
@@ -152,7 +152,7 @@ func (s *Handlers) renderEnrolment(c echo.Context, status int, key *otp.Key, act
 }
 
 func (s *Handlers) inviteForm(c echo.Context) error {
-	u, err := s.Db.InviteUser(c.Request().Context(), c.Param("token"))
+	u, err := s.DB.InviteUser(c.Request().Context(), c.Param("token"))
 	if errors.Is(err, accounts.ErrInviteInvalid) {
 		return s.Render(c, http.StatusNotFound, adminpages.InviteInvalid(err.Error()))
 	} else if err != nil {
@@ -163,14 +163,14 @@ func (s *Handlers) inviteForm(c echo.Context) error {
 
 func (s *Handlers) acceptInvite(c echo.Context) error {
 	token := c.Param("token")
-	err := s.Db.AcceptInvite(c.Request().Context(), token, c.FormValue("password"), c.RealIP())
+	err := s.DB.AcceptInvite(c.Request().Context(), token, c.FormValue("password"), c.RealIP())
 	if errors.Is(err, accounts.ErrInviteInvalid) {
 		return s.Render(c, http.StatusNotFound, adminpages.InviteInvalid(err.Error()))
 	}
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
-		u, uerr := s.Db.InviteUser(c.Request().Context(), token)
+		u, uerr := s.DB.InviteUser(c.Request().Context(), token)
 		if uerr != nil {
 			return uerr
 		}

@@ -10,7 +10,7 @@ import (
 // window ended.
 func (s *Handlers) customerReactivate(c echo.Context) error {
 	id := c.Param("id")
-	if err := s.Db.ReactivateCustomer(c.Request().Context(), web.Actor(c), id); err != nil {
+	if err := s.DB.ReactivateCustomer(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	s.Flash(c, "Customer reactivated: its users, keys and data are back, and its admins are told.")

@@ -14,7 +14,7 @@ import (
 )
 
 func (s *Handlers) customers(c echo.Context) error {
-	cs, err := s.Db.Customers(c.Request().Context(), web.Actor(c))
+	cs, err := s.DB.Customers(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Handlers) customerCreate(c echo.Context) error {
 	f, in, err := s.customerForm(c)
 	if err == nil {
 		var cust *customers.Customer
-		if cust, err = s.Db.CreateCustomer(c.Request().Context(), web.Actor(c), in); err == nil {
+		if cust, err = s.DB.CreateCustomer(c.Request().Context(), web.Actor(c), in); err == nil {
 			s.Flash(c, "Customer "+cust.Name+" added.")
 			return web.Redirect(c, "/customers/"+cust.ID)
 		}
@@ -60,7 +60,7 @@ func (s *Handlers) customerCreate(c echo.Context) error {
 
 func (s *Handlers) customer(c echo.Context) error {
 	ctx := c.Request().Context()
-	cust, err := s.Db.Customer(ctx, web.Actor(c), c.Param("id"))
+	cust, err := s.DB.Customer(ctx, web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Handlers) customer(c echo.Context) error {
 }
 
 func (s *Handlers) renderCustomer(c echo.Context, status int, cust *customers.Customer, f adminpages.CustomerForm) error {
-	users, err := s.Db.CustomerUsers(c.Request().Context(), web.Actor(c), cust.ID)
+	users, err := s.DB.CustomerUsers(c.Request().Context(), web.Actor(c), cust.ID)
 	if err != nil {
 		return err
 	}
@@ -87,13 +87,13 @@ func customerFormOf(c *customers.Customer, loc *time.Location) adminpages.Custom
 
 func (s *Handlers) customerUpdate(c echo.Context) error {
 	ctx := c.Request().Context()
-	cust, err := s.Db.Customer(ctx, web.Actor(c), c.Param("id"))
+	cust, err := s.DB.Customer(ctx, web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
 	f, in, err := s.customerForm(c)
 	if err == nil {
-		if _, err = s.Db.UpdateCustomer(ctx, web.Actor(c), cust.ID, in); err == nil {
+		if _, err = s.DB.UpdateCustomer(ctx, web.Actor(c), cust.ID, in); err == nil {
 			s.Flash(c, "Changes saved.")
 			return web.Redirect(c, "/customers/"+cust.ID)
 		}
@@ -106,7 +106,7 @@ func (s *Handlers) customerUpdate(c echo.Context) error {
 
 func (s *Handlers) customerCancel(c echo.Context) error {
 	id := c.Param("id")
-	if err := s.Db.CancelCustomer(c.Request().Context(), web.Actor(c), id); err != nil {
+	if err := s.DB.CancelCustomer(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	s.Flash(c, "Customer cancelled. Its users and keys no longer work.")

@@ -18,17 +18,17 @@ func (s *Handlers) users(c echo.Context) error {
 
 func (s *Handlers) renderUsers(c echo.Context, status int, f adminpages.UserForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	us, err := s.Db.Users(ctx, a)
+	us, err := s.DB.Users(ctx, a)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "user.list", ObjectType: "user", CustomerID: a.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "user.list", ObjectType: "user", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(us)}}); err != nil {
 		return err
 	}
 	p := adminpages.UserList{Users: us, Grantable: accounts.GrantableBy(a), CanWrite: s.Allowed(c, "users", "write"),
 		SelfID: a.ID, Form: f, Loc: s.Cfg.Location}
-	if p.Pending, err = s.Db.PendingInvites(ctx, a); err != nil {
+	if p.Pending, err = s.DB.PendingInvites(ctx, a); err != nil {
 		return err
 	}
 	if a.Staff() {
@@ -36,7 +36,7 @@ func (s *Handlers) renderUsers(c echo.Context, status int, f adminpages.UserForm
 			return err
 		}
 	} else {
-		cust, err := s.Db.Customer(ctx, a, a.CustomerID)
+		cust, err := s.DB.Customer(ctx, a, a.CustomerID)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (s *Handlers) renderUsers(c echo.Context, status int, f adminpages.UserForm
 // two-step sign-in.
 func (s *Handlers) usersRequireMFA(c echo.Context) error {
 	on := c.FormValue("require_mfa") == "on"
-	if err := s.Db.SetRequireMFA(c.Request().Context(), web.Actor(c), on); err != nil {
+	if err := s.DB.SetRequireMFA(c.Request().Context(), web.Actor(c), on); err != nil {
 		return err
 	}
 	if on {
@@ -71,10 +71,10 @@ func (s *Handlers) userCreate(c echo.Context) error {
 	if role.Staff() {
 		customerID = ""
 	}
-	u, err := s.Db.CreateUser(ctx, web.Actor(c), accounts.UserInput{Email: f.Email, Name: f.Name, Role: role, CustomerID: customerID})
+	u, err := s.DB.CreateUser(ctx, web.Actor(c), accounts.UserInput{Email: f.Email, Name: f.Name, Role: role, CustomerID: customerID})
 	if err == nil {
 		var inv *accounts.Invitation
-		if inv, err = s.Db.CreateInvite(ctx, web.Actor(c), u.ID, s.inviteLink); err == nil {
+		if inv, err = s.DB.CreateInvite(ctx, web.Actor(c), u.ID, s.inviteLink); err == nil {
 			s.Flash(c, adminpages.InviteSent(inv.Email, inv.ExpiresAt, inv.Resent))
 			return web.Redirect(c, "/users")
 		}
@@ -89,7 +89,7 @@ func (s *Handlers) userCreate(c echo.Context) error {
 // resend (a new token and a new expiry; the earlier link stops working),
 // and an admin's reset of an active user's password.
 func (s *Handlers) userInvite(c echo.Context) error {
-	inv, err := s.Db.CreateInvite(c.Request().Context(), web.Actor(c), c.Param("id"), s.inviteLink)
+	inv, err := s.DB.CreateInvite(c.Request().Context(), web.Actor(c), c.Param("id"), s.inviteLink)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Handlers) userInvite(c echo.Context) error {
 
 // userInviteRevoke withdraws a pending invitation.
 func (s *Handlers) userInviteRevoke(c echo.Context) error {
-	if err := s.Db.RevokeInvite(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.RevokeInvite(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "Invitation revoked: its link no longer works.")
@@ -109,7 +109,7 @@ func (s *Handlers) userInviteRevoke(c echo.Context) error {
 func (s *Handlers) inviteLink(token string) string { return s.AbsURL("/invite/" + token) }
 
 func (s *Handlers) userRole(c echo.Context) error {
-	if err := s.Db.SetUserRole(c.Request().Context(), web.Actor(c), c.Param("id"), accounts.Role(c.FormValue("role"))); err != nil {
+	if err := s.DB.SetUserRole(c.Request().Context(), web.Actor(c), c.Param("id"), accounts.Role(c.FormValue("role"))); err != nil {
 		return err
 	}
 	s.Flash(c, "Role changed.")
@@ -122,7 +122,7 @@ func (s *Handlers) userDisable(c echo.Context) error {
 func (s *Handlers) userEnable(c echo.Context) error { return s.setDisabled(c, false, "User enabled.") }
 
 func (s *Handlers) setDisabled(c echo.Context, disabled bool, msg string) error {
-	if err := s.Db.SetUserDisabled(c.Request().Context(), web.Actor(c), c.Param("id"), disabled); err != nil {
+	if err := s.DB.SetUserDisabled(c.Request().Context(), web.Actor(c), c.Param("id"), disabled); err != nil {
 		return err
 	}
 	s.Flash(c, msg)

@@ -37,7 +37,7 @@ func (s *Handlers) webhooks(c echo.Context) error {
 
 func (s *Handlers) renderWebhooks(c echo.Context, status int, f adminpages.WebhookForm) error {
 	a := web.Actor(c)
-	endpoints, err := s.Db.WebhookEndpoints(c.Request().Context(), a, a.CustomerID)
+	endpoints, err := s.DB.WebhookEndpoints(c.Request().Context(), a, a.CustomerID)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Handlers) webhookCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.Db.CreateWebhookEndpoint(c.Request().Context(), a, a.CustomerID, in)
+	e, err := s.DB.CreateWebhookEndpoint(c.Request().Context(), a, a.CustomerID, in)
 	if err == nil {
 		return s.Render(c, http.StatusOK, adminpages.WebhookSecret(*e, false))
 	}
@@ -73,12 +73,12 @@ func (s *Handlers) webhookCreate(c echo.Context) error {
 }
 
 func (s *Handlers) webhook(c echo.Context) error {
-	e, err := s.Db.WebhookEndpoint(c.Request().Context(), web.Actor(c), c.Param("id"))
+	e, err := s.DB.WebhookEndpoint(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
 	// The delivery log shows the payloads: identifiers of contacts.
-	if err := s.Db.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "webhook.view", ObjectType: "webhook_endpoint",
+	if err := s.DB.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "webhook.view", ObjectType: "webhook_endpoint",
 		ObjectID: e.ID, CustomerID: e.CustomerID, Details: map[string]any{"before": c.QueryParam("before")}}); err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ const webhookLogPage = 50
 
 func (s *Handlers) renderWebhook(c echo.Context, status int, e *hooks.WebhookEndpoint, f adminpages.WebhookForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	log, err := s.Db.WebhookLog(ctx, a, e.ID, c.QueryParam("before"), webhookLogPage+1)
+	log, err := s.DB.WebhookLog(ctx, a, e.ID, c.QueryParam("before"), webhookLogPage+1)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Handlers) renderWebhook(c echo.Context, status int, e *hooks.WebhookEnd
 	for i, d := range log {
 		ids[i] = d.ID
 	}
-	if p.Attempts, err = s.Db.WebhookAttempts(ctx, a, ids); err != nil {
+	if p.Attempts, err = s.DB.WebhookAttempts(ctx, a, ids); err != nil {
 		return err
 	}
 	p.Log = log
@@ -116,7 +116,7 @@ func (s *Handlers) webhookUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.Db.UpdateWebhookEndpoint(ctx, a, c.Param("id"), in)
+	e, err := s.DB.UpdateWebhookEndpoint(ctx, a, c.Param("id"), in)
 	if err == nil {
 		s.Flash(c, "Endpoint saved.")
 		return web.Redirect(c, "/webhooks/"+e.ID)
@@ -124,14 +124,14 @@ func (s *Handlers) webhookUpdate(c echo.Context) error {
 	if f.Errors, err = web.FormErrors(err); err != nil {
 		return err
 	}
-	if e, err = s.Db.WebhookEndpoint(ctx, a, c.Param("id")); err != nil {
+	if e, err = s.DB.WebhookEndpoint(ctx, a, c.Param("id")); err != nil {
 		return err
 	}
 	return s.renderWebhook(c, http.StatusUnprocessableEntity, e, f)
 }
 
 func (s *Handlers) webhookTest(c echo.Context) error {
-	ev, err := s.Db.SendWebhookTest(c.Request().Context(), web.Actor(c), c.Param("id"))
+	ev, err := s.DB.SendWebhookTest(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Handlers) webhookTest(c echo.Context) error {
 }
 
 func (s *Handlers) webhookRotate(c echo.Context) error {
-	e, err := s.Db.RotateWebhookSecret(c.Request().Context(), web.Actor(c), c.Param("id"), hooks.WebhookSecretOverlap)
+	e, err := s.DB.RotateWebhookSecret(c.Request().Context(), web.Actor(c), c.Param("id"), hooks.WebhookSecretOverlap)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Handlers) webhookRotate(c echo.Context) error {
 }
 
 func (s *Handlers) webhookDelete(c echo.Context) error {
-	if err := s.Db.DeleteWebhookEndpoint(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.DeleteWebhookEndpoint(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "Endpoint deleted.")
@@ -177,7 +177,7 @@ func (s *Handlers) apiEvents(c echo.Context) error {
 			return &web.ApiError{Status: http.StatusBadRequest, Msg: "limit must be a number from 1 to 500", Field: "limit"}
 		}
 	}
-	page, err := s.Db.EventsFeed(c.Request().Context(), web.ApiActor(c), tenant, c.QueryParam("after"), limit)
+	page, err := s.DB.EventsFeed(c.Request().Context(), web.ApiActor(c), tenant, c.QueryParam("after"), limit)
 	if v, ok := errs.AsValidation(err); ok {
 		// A cursor the feed did not give out is a malformed query.
 		return &web.ApiError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
@@ -186,7 +186,7 @@ func (s *Handlers) apiEvents(c echo.Context) error {
 		return err
 	}
 	// Events carry contacts' identifiers: each page read is audited.
-	if err := s.Db.Record(c.Request().Context(), web.ApiActor(c), store.Audit{Action: "contact.feed_read", ObjectType: "contact",
+	if err := s.DB.Record(c.Request().Context(), web.ApiActor(c), store.Audit{Action: "contact.feed_read", ObjectType: "contact",
 		CustomerID: tenant, Details: map[string]any{"after": c.QueryParam("after"), "events": len(page.Events)}}); err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func (s *Handlers) apiCheckSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Db.CheckSuppression(c.Request().Context(), tenant, id, channel)
+	res, err := s.DB.CheckSuppression(c.Request().Context(), tenant, id, channel)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Handlers) apiCheckSuppressions(c echo.Context) error {
 		ids, at = append(ids, id), append(at, i)
 	}
 	if len(ids) > 0 {
-		results, err := s.Db.CheckSuppressions(c.Request().Context(), tenant, ids, channel)
+		results, err := s.DB.CheckSuppressions(c.Request().Context(), tenant, ids, channel)
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Handlers) apiConsent(c echo.Context, kind string) error {
 		return &web.ApiError{Status: http.StatusUnprocessableEntity, Field: "source",
 			Msg: "source must be api, crm or manual: the console records csv_import, inbound_reply and privacy_request itself"}
 	}
-	res, err := s.Db.RecordConsent(ctx, a, tenant, consent.ConsentInput{
+	res, err := s.DB.RecordConsent(ctx, a, tenant, consent.ConsentInput{
 		To: id.Value, Channel: req.Channel, Kind: kind, Source: source, Evidence: req.Evidence,
 		EvidenceKind: req.EvidenceKind, EvidenceRef: req.EvidenceRef, CapturedBy: req.CapturedBy, OccurredAt: at,
 	}, s.Cfg.Region)
@@ -239,7 +239,7 @@ func (s *Handlers) apiInbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reply, err := s.Db.RecordInbound(c.Request().Context(), web.ApiActor(c), tenant, req.From, req.Body, at, s.Cfg.Region, s.Cfg.Business)
+	reply, err := s.DB.RecordInbound(c.Request().Context(), web.ApiActor(c), tenant, req.From, req.Body, at, s.Cfg.Region, s.Cfg.Business)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (s *Handlers) contactOut(c echo.Context, ct *consent.Contact) (contactJSON,
 	states := ct.States // a contact just written carries them
 	if states == nil {
 		var err error
-		if states, err = s.Db.ContactStates(c.Request().Context(), ct); err != nil {
+		if states, err = s.DB.ContactStates(c.Request().Context(), ct); err != nil {
 			return out, err
 		}
 	}
@@ -325,7 +325,7 @@ func (s *Handlers) apiCreateContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.Db.CreateContact(c.Request().Context(), web.ApiActor(c), tenant, consent.ContactInput{
+	ct, err := s.DB.CreateContact(c.Request().Context(), web.ApiActor(c), tenant, consent.ContactInput{
 		Identifiers: req.Identifiers, Name: req.Name, CRMID: req.CRMID}, s.Cfg.Region)
 	if err != nil {
 		return err
@@ -384,11 +384,11 @@ func (s *Handlers) apiContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.Db.Contact(ctx, reader, c.Param("id"))
+	ct, err := s.DB.Contact(ctx, reader, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: ct.ID, CustomerID: ct.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.view", ObjectType: "contact", ObjectID: ct.ID, CustomerID: ct.CustomerID,
 		Details: details}); err != nil {
 		return err
 	}
@@ -422,17 +422,17 @@ func (s *Handlers) apiFindContacts(c echo.Context) error {
 	by := "identifier"
 	if byCRM {
 		by = "crm_id"
-		cs, err = s.Db.ContactsByCRMID(ctx, a, tenant, c.QueryParam("crm_id"))
+		cs, err = s.DB.ContactsByCRMID(ctx, a, tenant, c.QueryParam("crm_id"))
 		if v, bad := errs.AsValidation(err); bad { // a malformed query: 400
 			return &web.ApiError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
 		}
 	} else {
-		cs, err = s.Db.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.Cfg.Region)
+		cs, err = s.DB.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.Cfg.Region)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.search", ObjectType: "contact", CustomerID: tenant,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.search", ObjectType: "contact", CustomerID: tenant,
 		Details: map[string]any{"via": "api", "by": by, "results": len(cs)}}); err != nil {
 		return err
 	}
@@ -513,7 +513,7 @@ func (s *Handlers) apiConsentAtByIdentifier(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.Db.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.Cfg.Region)
+	cs, err := s.DB.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.Cfg.Region)
 	if err != nil {
 		return err
 	}
@@ -527,12 +527,12 @@ func (s *Handlers) apiConsentAtByIdentifier(c echo.Context) error {
 // customer it names) and records the read with details.
 func (s *Handlers) answerConsentAt(c echo.Context, reader store.Actor, details map[string]any, contactID string, at time.Time, by string) error {
 	ctx, a := c.Request().Context(), web.ApiActor(c)
-	res, err := s.Db.ConsentAtTime(ctx, reader, contactID, at, c.QueryParam("channel"))
+	res, err := s.DB.ConsentAtTime(ctx, reader, contactID, at, c.QueryParam("channel"))
 	if err != nil {
 		return err
 	}
 	details["at"], details["by"] = at.Format(time.RFC3339), by
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
 		CustomerID: res.CustomerID, Details: details}); err != nil {
 		return err
 	}
@@ -564,7 +564,7 @@ func (s *Handlers) apiListContacts(c echo.Context, tenant string) error {
 		}
 		after = id
 	}
-	cs, next, err := s.Db.ContactsPage(ctx, a, tenant, after, limit)
+	cs, next, err := s.DB.ContactsPage(ctx, a, tenant, after, limit)
 	if err != nil {
 		return err
 	}
@@ -574,7 +574,7 @@ func (s *Handlers) apiListContacts(c echo.Context, tenant string) error {
 	if len(cs) > 0 {
 		first, last = cs[0].ID, cs[len(cs)-1].ID
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: tenant,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: tenant,
 		Details: map[string]any{"via": "api", "results": len(cs), "after": after, "first_id": first, "last_id": last}}); err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func (s *Handlers) apiCreateRequest(c echo.Context) error {
 			return err
 		}
 	}
-	r, err := s.Db.CreateRequest(c.Request().Context(), web.ApiActor(c), s.Cfg.Business, requests.RequestInput{
+	r, err := s.DB.CreateRequest(c.Request().Context(), web.ApiActor(c), s.Cfg.Business, requests.RequestInput{
 		Type: req.Type, Regime: req.Regime, Channel: "api", CustomerID: customerID, Details: req.Details, ReceivedAt: at,
 		Identifiers: req.SubjectIdentifiers, Requester: requests.Requester{Name: req.Requester.Name, Email: req.Requester.Email,
 			Phone: req.Requester.Phone, Relationship: req.Requester.Relationship, Proof: req.Requester.Proof},
@@ -113,11 +113,11 @@ func (s *Handlers) apiCreateRequest(c echo.Context) error {
 // apiRequest returns one request; reading it is audited.
 func (s *Handlers) apiRequest(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.ApiActor(c)
-	r, err := s.Db.Request(ctx, a, c.Param("id"))
+	r, err := s.DB.Request(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "request.view", ObjectType: "request", ObjectID: r.ID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "request.view", ObjectType: "request", ObjectID: r.ID,
 		Details: map[string]any{"via": "api", "reference": r.Reference}}); err != nil {
 		return err
 	}
@@ -131,11 +131,11 @@ func (s *Handlers) apiFindRequests(c echo.Context) error {
 	if email == "" {
 		return &web.ApiError{Status: http.StatusBadRequest, Msg: "email is required", Field: "email"}
 	}
-	rs, err := s.Db.RequestsByEmail(ctx, a, email)
+	rs, err := s.DB.RequestsByEmail(ctx, a, email)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "request.search", ObjectType: "request",
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "request.search", ObjectType: "request",
 		Details: map[string]any{"via": "api", "by": "email", "results": len(rs)}}); err != nil {
 		return err
 	}

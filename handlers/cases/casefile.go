@@ -30,7 +30,7 @@ func (s *Handlers) evidenceRoutes() []web.Route {
 // export of personal data: audited (request.case_file_export) before the
 // first byte is sent.
 func (s *Handlers) caseFileZip(c echo.Context) error {
-	cf, err := s.Db.CaseFile(c.Request().Context(), web.Actor(c), c.Param("id"), "request.case_file_export")
+	cf, err := s.DB.CaseFile(c.Request().Context(), web.Actor(c), c.Param("id"), "request.case_file_export")
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Handlers) caseFileZip(c echo.Context) error {
 // caseFilePrint shows the same case file as one page to print
 // (request.case_file_view).
 func (s *Handlers) caseFilePrint(c echo.Context) error {
-	cf, err := s.Db.CaseFile(c.Request().Context(), web.Actor(c), c.Param("id"), "request.case_file_view")
+	cf, err := s.DB.CaseFile(c.Request().Context(), web.Actor(c), c.Param("id"), "request.case_file_view")
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Handlers) dashboard(c echo.Context) error {
-	f, err := s.Db.DashboardFigures(c.Request().Context(), web.Actor(c))
+	f, err := s.DB.DashboardFigures(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -21,7 +21,7 @@ func (s *Handlers) dashboard(c echo.Context) error {
 			return err
 		}
 	}
-	today, err := s.Db.TodayFigures(c.Request().Context(), web.Actor(c), s.Cfg.Business, calendar.TodayIn(s.Cfg.Business.Loc))
+	today, err := s.DB.TodayFigures(c.Request().Context(), web.Actor(c), s.Cfg.Business, calendar.TodayIn(s.Cfg.Business.Loc))
 	if err != nil {
 		return err
 	}

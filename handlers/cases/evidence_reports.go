@@ -86,7 +86,7 @@ func (s *Handlers) evidenceTable(c echo.Context, name string, from, to calendar.
 	start, end := casework.DayRange(from, to, loc)
 	switch name {
 	case "opt-out-latency":
-		r, err := s.Db.OptOutLatencyReport(ctx, a, biz, start, end)
+		r, err := s.DB.OptOutLatencyReport(ctx, a, biz, start, end)
 		if err != nil {
 			return casework.EvidenceTable{}, err
 		}
@@ -95,31 +95,31 @@ func (s *Handlers) evidenceTable(c echo.Context, name string, from, to calendar.
 		// The reply queue is what awaits review today, whatever the
 		// period: a reply received in an earlier year and still waiting
 		// is the finding, so the period does not filter it.
-		rows, err := s.Db.ReplyQueueReport(ctx, a, biz)
+		rows, err := s.DB.ReplyQueueReport(ctx, a, biz)
 		if err != nil {
 			return casework.EvidenceTable{}, err
 		}
 		return casework.ReplyQueueTable(rows, loc), nil
 	case "on-time":
-		r, err := s.Db.OnTimeRequests(ctx, a, biz, start, end)
+		r, err := s.DB.OnTimeRequests(ctx, a, biz, start, end)
 		if err != nil {
 			return casework.EvidenceTable{}, err
 		}
 		return r.Table(), nil
 	case "access-review":
-		ps, err := s.Db.AccessReview(ctx, a, loc)
+		ps, err := s.DB.AccessReview(ctx, a, loc)
 		if err != nil {
 			return casework.EvidenceTable{}, err
 		}
 		return casework.AccessReviewTable(casework.RolePeriodsDuring(ps, start, end), loc), nil
 	case "erasure":
-		cs, err := s.Db.ErasureCompleteness(ctx, a, start, end)
+		cs, err := s.DB.ErasureCompleteness(ctx, a, start, end)
 		if err != nil {
 			return casework.EvidenceTable{}, err
 		}
 		return casework.ErasureTable(cs, loc), nil
 	case "exports":
-		es, err := s.Db.PersonalDataExports(ctx, a, start, end, evidenceReportLimit)
+		es, err := s.DB.PersonalDataExports(ctx, a, start, end, evidenceReportLimit)
 		if err != nil {
 			return casework.EvidenceTable{}, err
 		}
@@ -161,7 +161,7 @@ func (s *Handlers) evidenceReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "report.view", ObjectType: "report", ObjectID: rep.Name,
+	if err := s.DB.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "report.view", ObjectType: "report", ObjectID: rep.Name,
 		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows)}}); err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Handlers) evidenceReportCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "report.export", ObjectType: "report", ObjectID: rep.Name,
+	if err := s.DB.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "report.export", ObjectType: "report", ObjectID: rep.Name,
 		Details: map[string]any{"report": rep.Name, "from": from.String(), "to": to.String(), "rows": len(t.Rows), "format": "csv"}}); err != nil {
 		return err
 	}

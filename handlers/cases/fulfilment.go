@@ -48,7 +48,7 @@ func (s *Handlers) fulfilmentPanel(c echo.Context, r *requests.PrivacyRequest) (
 	if !a.Staff() {
 		return p, nil
 	}
-	st, err := s.Db.Fulfilment(ctx, a, r)
+	st, err := s.DB.Fulfilment(ctx, a, r)
 	if err != nil {
 		return p, err
 	}
@@ -90,7 +90,7 @@ func (s *Handlers) fulfilmentRefused(c echo.Context, cause error) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.Db.Request(c.Request().Context(), web.Actor(c), c.Param("id"))
+	r, err := s.DB.Request(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -107,11 +107,11 @@ func (s *Handlers) fulfilmentRefused(c echo.Context, cause error) error {
 // page to redirect to.
 func (s *Handlers) requestExport(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	b, err := s.Db.ExportBundleFor(ctx, a, c.Param("id"), c.FormValue("for"))
+	b, err := s.DB.ExportBundleFor(ctx, a, c.Param("id"), c.FormValue("for"))
 	if err != nil {
 		return s.fulfilmentRefused(c, err)
 	}
-	r, err := s.Db.Request(ctx, a, c.Param("id"))
+	r, err := s.DB.Request(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -126,11 +126,11 @@ func (s *Handlers) bundleLink(token string) string { return s.AbsURL("/exports/r
 // once, like a new bundle's; the old link stops working.
 func (s *Handlers) requestReissueExport(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	token, expires, err := s.Db.ReissueExportLink(ctx, a, c.Param("id"), c.Param("export"))
+	token, expires, err := s.DB.ReissueExportLink(ctx, a, c.Param("id"), c.Param("export"))
 	if err != nil {
 		return s.fulfilmentRefused(c, err)
 	}
-	r, err := s.Db.Request(ctx, a, c.Param("id"))
+	r, err := s.DB.Request(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -145,14 +145,14 @@ func (s *Handlers) requestErase(c echo.Context) error {
 			res.Deleted["contacts"], res.Deleted["consent_events"], res.Deleted["inbound_replies"], res.Deleted["communications"], res.KeptUnderHold)
 	}, func() error {
 		var err error
-		res, err = s.Db.EraseSubject(c.Request().Context(), web.Actor(c), c.Param("id"))
+		res, err = s.DB.EraseSubject(c.Request().Context(), web.Actor(c), c.Param("id"))
 		return err
 	})
 }
 
 func (s *Handlers) requestRectify(c echo.Context) error {
 	return s.fulfilmentAction(c, func() string { return "Contact corrected; the before and after are in the audit log." }, func() error {
-		_, err := s.Db.Rectify(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("contact_id"), consent.ContactInput{
+		_, err := s.DB.Rectify(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("contact_id"), consent.ContactInput{
 			Name: c.FormValue("name"), CRMID: c.FormValue("crm_id"), Identifiers: lines(c.FormValue("identifiers"))}, s.Cfg.Region)
 		return err
 	})
@@ -162,14 +162,14 @@ func (s *Handlers) requestHold(c echo.Context) error {
 	n := 0
 	return s.fulfilmentAction(c, func() string { return fmt.Sprintf("Legal hold placed on %d contact(s).", n) }, func() error {
 		var err error
-		n, err = s.Db.HoldSubject(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"))
+		n, err = s.DB.HoldSubject(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"))
 		return err
 	})
 }
 
 func (s *Handlers) requestReleaseHold(c echo.Context) error {
 	return s.fulfilmentAction(c, func() string { return "Legal hold released; the next erasure removes what it kept." }, func() error {
-		_, err := s.Db.ReleaseHold(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("hold"))
+		_, err := s.DB.ReleaseHold(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("hold"))
 		return err
 	})
 }
@@ -183,7 +183,7 @@ func (s *Handlers) exportDownload(c echo.Context) error {
 	if web.CurrentUser(c) == nil {
 		a = store.SystemProcess("export-link", "holder of the export link").From(c.RealIP())
 	}
-	e, err := s.Db.DownloadExport(c.Request().Context(), a, c.Param("token"))
+	e, err := s.DB.DownloadExport(c.Request().Context(), a, c.Param("token"))
 	if err != nil {
 		return err
 	}

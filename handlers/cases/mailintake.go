@@ -32,16 +32,16 @@ func (s *Handlers) intakePanel(c echo.Context, r *requests.PrivacyRequest, mails
 		}
 	}
 	var err error
-	if p.Duplicates, err = s.Db.DuplicatesOf(ctx, a, r.ID); err != nil {
+	if p.Duplicates, err = s.DB.DuplicatesOf(ctx, a, r.ID); err != nil {
 		return p, err
 	}
-	p.Proposals, err = s.Db.IdentifierProposals(ctx, a, r.ID)
+	p.Proposals, err = s.DB.IdentifierProposals(ctx, a, r.ID)
 	return p, err
 }
 
 func (s *Handlers) requestMerge(c echo.Context) error {
 	return s.requestAction(c, "Merged as a duplicate of "+c.FormValue("into")+".", func() error {
-		return s.Db.MergeDuplicate(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("into"), c.FormValue("reason"))
+		return s.DB.MergeDuplicate(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("into"), c.FormValue("reason"))
 	})
 }
 
@@ -54,6 +54,6 @@ func (s *Handlers) requestProposal(c echo.Context) error {
 		done = "Identifier added to the request (not verified)."
 	}
 	return s.requestAction(c, done, func() error {
-		return s.Db.DecideIdentifierProposal(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("value"), accept)
+		return s.DB.DecideIdentifierProposal(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("value"), accept)
 	})
 }

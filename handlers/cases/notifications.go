@@ -25,11 +25,11 @@ func (s *Handlers) notificationRoutes() []web.Route {
 // and events, no names or identifiers).
 func (s *Handlers) notifications(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	ns, err := s.Db.Notifications(ctx, a, c.QueryParam("unread") == "yes", 200)
+	ns, err := s.DB.Notifications(ctx, a, c.QueryParam("unread") == "yes", 200)
 	if err != nil {
 		return err
 	}
-	mode, err := s.Db.NotificationMode(ctx, a)
+	mode, err := s.DB.NotificationMode(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (s *Handlers) notifications(c echo.Context) error {
 }
 
 func (s *Handlers) notificationRead(c echo.Context) error {
-	if err := s.Db.MarkNotificationsRead(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.MarkNotificationsRead(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	if to := c.FormValue("then"); to == "dashboard" {
@@ -48,7 +48,7 @@ func (s *Handlers) notificationRead(c echo.Context) error {
 }
 
 func (s *Handlers) notificationsReadAll(c echo.Context) error {
-	if err := s.Db.MarkNotificationsRead(c.Request().Context(), web.Actor(c), ""); err != nil {
+	if err := s.DB.MarkNotificationsRead(c.Request().Context(), web.Actor(c), ""); err != nil {
 		return err
 	}
 	s.Flash(c, "All notifications marked read.")
@@ -58,11 +58,11 @@ func (s *Handlers) notificationsReadAll(c echo.Context) error {
 // dashboardNotes is the dashboard's panel: the newest unread notifications.
 func (s *Handlers) dashboardNotes(c echo.Context) (*casepages.DashboardNotes, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	n, err := s.Db.UnreadNotifications(ctx, a)
+	n, err := s.DB.UnreadNotifications(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.Db.Notifications(ctx, a, true, 10)
+	items, err := s.DB.Notifications(ctx, a, true, 10)
 	if err != nil {
 		return nil, err
 	}

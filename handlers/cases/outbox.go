@@ -27,11 +27,11 @@ const outboxPageSize = 100
 func (s *Handlers) outbox(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	f := outbox.OutboxFilter{Status: c.QueryParam("status"), Before: c.QueryParam("before"), Limit: outboxPageSize}
-	mails, err := s.Db.Outbox(ctx, a, f)
+	mails, err := s.DB.Outbox(ctx, a, f)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "mail.list", ObjectType: "mail", CustomerID: a.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "mail.list", ObjectType: "mail", CustomerID: a.CustomerID,
 		Details: map[string]any{"status": f.Status, "results": len(mails)}}); err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Handlers) outbox(c echo.Context) error {
 }
 
 func (s *Handlers) outboxRetry(c echo.Context) error {
-	if err := s.Db.RequeueMail(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.RequeueMail(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "Queued again.")
@@ -52,7 +52,7 @@ func (s *Handlers) outboxRetry(c echo.Context) error {
 
 // outboxMarkSent records that staff sent a held or failed mail themselves.
 func (s *Handlers) outboxMarkSent(c echo.Context) error {
-	if err := s.Db.MarkMailSentByHand(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("note")); err != nil {
+	if err := s.DB.MarkMailSentByHand(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("note")); err != nil {
 		return err
 	}
 	s.Flash(c, "Marked sent by hand.")
@@ -64,7 +64,7 @@ func (s *Handlers) mailTemplates(c echo.Context) error {
 }
 
 func (s *Handlers) renderTemplates(c echo.Context, status int, kind string, errs views.Errors) error {
-	ts, err := s.Db.MailTemplates(c.Request().Context())
+	ts, err := s.DB.MailTemplates(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Handlers) renderTemplates(c echo.Context, status int, kind string, errs
 
 func (s *Handlers) mailTemplateUpdate(c echo.Context) error {
 	kind := c.Param("kind")
-	err := s.Db.UpdateTemplate(c.Request().Context(), web.Actor(c), kind, c.FormValue("subject"), c.FormValue("body"))
+	err := s.DB.UpdateTemplate(c.Request().Context(), web.Actor(c), kind, c.FormValue("subject"), c.FormValue("body"))
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
@@ -119,7 +119,7 @@ func (s *Handlers) requestUploadEML(c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("%s reached the privacy mailbox's limit; try again in %s.", who, wait.Round(time.Second)))
 	}
-	r, created, err := s.Db.ReceiveMail(c.Request().Context(), s.Cfg.Business, s.Cfg.Region, requests.MailIntake{MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
+	r, created, err := s.DB.ReceiveMail(c.Request().Context(), s.Cfg.Business, s.Cfg.Region, requests.MailIntake{MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
 		FromName: msg.From.Name, FromAddr: msg.From.Address, Subject: msg.Subject, Body: msg.TextBody, Reference: msg.Reference,
 		SuggestedType: msg.SuggestedType, Raw: msg.Raw, ReceivedAt: msg.Date})
 	if err != nil {

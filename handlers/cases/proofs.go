@@ -27,10 +27,10 @@ func (s *Handlers) proofPanel(c echo.Context, r *requests.PrivacyRequest) (casep
 	}
 	p.Shown, p.CanWrite = true, s.Allowed(c, "requests", "write")
 	var err error
-	if p.Proofs, err = s.Db.Proofs(ctx, a, r.ID); err != nil {
+	if p.Proofs, err = s.DB.Proofs(ctx, a, r.ID); err != nil {
 		return p, err
 	}
-	p.Waiting, err = s.Db.ProofStanding(ctx, r)
+	p.Waiting, err = s.DB.ProofStanding(ctx, r)
 	return p, err
 }
 
@@ -52,20 +52,20 @@ func (s *Handlers) requestProofUpload(c echo.Context) error {
 		if err != nil {
 			return errs.Invalid("file", "the file could not be read")
 		}
-		_, err = s.Db.UploadProof(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("kind"), fh.Filename, data)
+		_, err = s.DB.UploadProof(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("kind"), fh.Filename, data)
 		return err
 	})
 }
 
 func (s *Handlers) requestProofCheck(c echo.Context) error {
 	return s.requestAction(c, "Check of the proof recorded.", func() error {
-		return s.Db.CheckProof(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("proof"), c.FormValue("kind"), c.FormValue("outcome"), c.FormValue("note"))
+		return s.DB.CheckProof(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("proof"), c.FormValue("kind"), c.FormValue("outcome"), c.FormValue("note"))
 	})
 }
 
 func (s *Handlers) requestProofOverride(c echo.Context) error {
 	return s.requestAction(c, "The request proceeds without a checked proof; the reason is recorded.", func() error {
-		return s.Db.OverrideProof(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("override"))
+		return s.DB.OverrideProof(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("override"))
 	})
 }
 
@@ -73,7 +73,7 @@ func (s *Handlers) requestProofOverride(c echo.Context) error {
 // audited (request.proof_download). Served as an attachment of the type
 // its content was found to be, never rendered in the console's origin.
 func (s *Handlers) requestProofDownload(c echo.Context) error {
-	p, data, err := s.Db.ProofFile(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("proof"))
+	p, data, err := s.DB.ProofFile(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("proof"))
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func (s *Handlers) publicRequestCreate(c echo.Context) error {
 		return s.Render(c, http.StatusUnprocessableEntity, casepages.PublicRequest(f))
 	}
 	public := store.SystemProcess("public-form", "public request form").From(c.RealIP())
-	r, err := s.Db.CreateRequestThen(c.Request().Context(), public, s.Cfg.Business, in, s.Cfg.Region, func(tx *store.Tx, r *requests.PrivacyRequest) error {
+	r, err := s.DB.CreateRequestThen(c.Request().Context(), public, s.Cfg.Business, in, s.Cfg.Region, func(tx *store.Tx, r *requests.PrivacyRequest) error {
 		return requests.SendVerificationLink(tx, r.ID, func(token string) string { return s.AbsURL("/privacy-request/confirm/" + token) })
 	})
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Handlers) publicRequestCreate(c echo.Context) error {
 // opens: a button that confirms. Following the link changes nothing, so a
 // Mail scanner that fetches every link cannot use it up.
 func (s *Handlers) publicRequestConfirmPage(c echo.Context) error {
-	ref, err := s.Db.VerificationLinkFor(c.Request().Context(), c.Param("token"))
+	ref, err := s.DB.VerificationLinkFor(c.Request().Context(), c.Param("token"))
 	if errors.Is(err, requests.ErrVerificationInvalid) {
 		return s.Render(c, http.StatusNotFound, casepages.PublicMessage("Link not valid", err.Error()))
 	} else if err != nil {
@@ -94,7 +94,7 @@ func (s *Handlers) publicRequestConfirmPage(c echo.Context) error {
 // publicRequestConfirm spends an emailed confirmation link: the POST of
 // the confirm button (CSRF-checked like every form).
 func (s *Handlers) publicRequestConfirm(c echo.Context) error {
-	r, err := s.Db.VerifyByLink(c.Request().Context(), c.Param("token"), c.RealIP())
+	r, err := s.DB.VerifyByLink(c.Request().Context(), c.Param("token"), c.RealIP())
 	if errors.Is(err, requests.ErrVerificationInvalid) {
 		return s.Render(c, http.StatusNotFound, casepages.PublicMessage("Link not valid", err.Error()))
 	} else if err != nil {

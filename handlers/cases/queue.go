@@ -75,7 +75,7 @@ func (s *Handlers) requests(c echo.Context) error {
 
 func (s *Handlers) renderQueue(c echo.Context, f casework.RequestFilter, page int, errs views.Errors, status int) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	rs, err := s.Db.ListRequests(ctx, a, f)
+	rs, err := s.DB.ListRequests(ctx, a, f)
 	listed := err == nil
 	if ferrs, ferr := web.FormErrors(err); ferr != nil {
 		return ferr
@@ -85,7 +85,7 @@ func (s *Handlers) renderQueue(c echo.Context, f casework.RequestFilter, page in
 	more := len(rs) > queuePageSize
 	rs = rs[:min(len(rs), queuePageSize)]
 	if listed {
-		if err := s.Db.Record(ctx, a, store.Audit{Action: "request.list", ObjectType: "request",
+		if err := s.DB.Record(ctx, a, store.Audit{Action: "request.list", ObjectType: "request",
 			Details: map[string]any{"view": f.View, "filter": f.Saved(), "page": page, "results": len(rs)}}); err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (s *Handlers) renderQueue(c echo.Context, f casework.RequestFilter, page in
 	if err != nil {
 		return err
 	}
-	assignable, err := s.Db.AssignableUsers(ctx)
+	assignable, err := s.DB.AssignableUsers(ctx)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Handlers) renderQueue(c echo.Context, f casework.RequestFilter, page in
 	if err != nil {
 		return err
 	}
-	saved, err := s.Db.SavedRequestViews(ctx, a)
+	saved, err := s.DB.SavedRequestViews(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *Handlers) renderQueue(c echo.Context, f casework.RequestFilter, page in
 // requestViewSave names the current filters as one of the user's views.
 func (s *Handlers) requestViewSave(c echo.Context) error {
 	f := s.queueFilter(c)
-	v, err := s.Db.SaveRequestView(c.Request().Context(), web.Actor(c), c.FormValue("name"), f)
+	v, err := s.DB.SaveRequestView(c.Request().Context(), web.Actor(c), c.FormValue("name"), f)
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
@@ -130,7 +130,7 @@ func (s *Handlers) requestViewSave(c echo.Context) error {
 }
 
 func (s *Handlers) requestViewDelete(c echo.Context) error {
-	if err := s.Db.DeleteRequestView(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.DeleteRequestView(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "View deleted.")
@@ -143,7 +143,7 @@ func (s *Handlers) requestsAssign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.Db.AssignMany(c.Request().Context(), web.Actor(c), form["ids"], c.FormValue("assignee"))
+	n, err := s.DB.AssignMany(c.Request().Context(), web.Actor(c), form["ids"], c.FormValue("assignee"))
 	if errs, err := web.FormErrors(err); err != nil {
 		return err
 	} else if errs != nil {
@@ -163,12 +163,12 @@ func (s *Handlers) requestsAssign(c echo.Context) error {
 func (s *Handlers) requestsCSV(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	f := s.queueFilter(c)
-	n, err := s.Db.CountRequests(ctx, a, f)
+	n, err := s.DB.CountRequests(ctx, a, f)
 	if err != nil {
 		return err
 	}
 	rows := min(n, casework.MaxRequestExport)
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "request.list_export", ObjectType: "request",
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "request.list_export", ObjectType: "request",
 		Details: map[string]any{"filter": f.Saved(), "format": "csv", "rows": rows, "truncated": n > rows}}); err != nil {
 		return err
 	}
@@ -177,12 +177,12 @@ func (s *Handlers) requestsCSV(c echo.Context) error {
 		return err
 	}
 	out := web.StartCSV(c, "requests-"+store.Now().In(s.Cfg.Location).Format("2006-01-02")+".csv", casework.RequestCSVColumns)
-	written, err := s.Db.EachRequest(ctx, a, f, func(r requests.PrivacyRequest) error {
+	written, err := s.DB.EachRequest(ctx, a, f, func(r requests.PrivacyRequest) error {
 		return out.Write(casework.RequestCSVRecord(r, staff[derefStr(r.AssigneeID)]))
 	})
 	if err = out.Close(err); err != nil {
 		s.Log.Error("request list export interrupted", "request_id", web.RequestID(c), "rows", written, "err", err)
-		if rerr := s.Db.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "request.list_export_incomplete", ObjectType: "request",
+		if rerr := s.DB.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "request.list_export_incomplete", ObjectType: "request",
 			Details: map[string]any{"rows_written": written}}); rerr != nil {
 			s.Log.Error("audit interrupted export", "request_id", web.RequestID(c), "err", rerr)
 		}

@@ -42,7 +42,7 @@ func (s *Handlers) reportMetrics(c echo.Context) (*casework.Metrics, error) {
 		}
 		year = y
 	}
-	return s.Db.Metrics(c.Request().Context(), web.Actor(c), year, loc, c.QueryParam("regime"))
+	return s.DB.Metrics(c.Request().Context(), web.Actor(c), year, loc, c.QueryParam("regime"))
 }
 
 // reports shows the §7102 metrics of one calendar year (the current one
@@ -56,7 +56,7 @@ func (s *Handlers) reports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	years, err := s.Db.ReportYears(ctx, a, loc)
+	years, err := s.DB.ReportYears(ctx, a, loc)
 	if err != nil {
 		return err
 	}
@@ -94,21 +94,21 @@ func (s *Handlers) requestLogCSV(c echo.Context) error {
 		return errs.Invalid("to", "the end of the range is before its start")
 	}
 	start, end := casework.DayRange(from, to, loc)
-	rows, err := s.Db.CountRequestLog(ctx, a, start, end)
+	rows, err := s.DB.CountRequestLog(ctx, a, start, end)
 	if err != nil {
 		return err
 	}
 	details := map[string]any{"from": from.String(), "to": to.String(), "rows": rows, "format": "csv"}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "report.request_log", ObjectType: "report", Details: details}); err != nil {
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "report.request_log", ObjectType: "report", Details: details}); err != nil {
 		return err
 	}
 	out := web.StartCSV(c, "request-log-"+from.String()+"-to-"+to.String()+".csv", casework.RequestLogColumns)
-	written, err := s.Db.RequestLog(ctx, a, start, end, loc, func(r casework.RequestLogRow) error { return out.Write(r.Record()) })
+	written, err := s.DB.RequestLog(ctx, a, start, end, loc, func(r casework.RequestLogRow) error { return out.Write(r.Record()) })
 	if err = out.Close(err); err != nil {
 		// The header is sent: the client has a truncated file. Say so in
 		// the log and the audit trail.
 		s.Log.Error("request log interrupted", "request_id", web.RequestID(c), "rows", written, "err", err)
-		if rerr := s.Db.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "report.request_log_incomplete", ObjectType: "report",
+		if rerr := s.DB.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "report.request_log_incomplete", ObjectType: "report",
 			Details: map[string]any{"from": from.String(), "to": to.String(), "rows_written": written}}); rerr != nil {
 			s.Log.Error("audit interrupted request log", "request_id", web.RequestID(c), "err", rerr)
 		}
@@ -121,7 +121,7 @@ func (s *Handlers) requestLogCSV(c echo.Context) error {
 // audited as a list view.
 func (s *Handlers) requestBoard(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	b, err := s.Db.DeadlineBoard(ctx, a, calendar.TodayIn(s.Cfg.Business.Loc), s.Cfg.Business.Loc)
+	b, err := s.DB.DeadlineBoard(ctx, a, calendar.TodayIn(s.Cfg.Business.Loc), s.Cfg.Business.Loc)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (s *Handlers) requestBoard(c echo.Context) error {
 	for _, col := range b.Columns {
 		n += len(col.Cards)
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "request.list", ObjectType: "request",
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "request.list", ObjectType: "request",
 		Details: map[string]any{"view": "board", "results": n}}); err != nil {
 		return err
 	}

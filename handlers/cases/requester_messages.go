@@ -75,7 +75,7 @@ func (s *Handlers) requestWrite(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.Db.WriteToRequester(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), files)
+		_, err = s.DB.WriteToRequester(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("template"), c.FormValue("subject"), c.FormValue("body"), files)
 		return err
 	})
 }
@@ -92,7 +92,7 @@ func sendFile(c echo.Context, f *fulfilment.RequestMessageFile, data []byte) err
 
 // requestMessageFile: staff download an attachment (audited).
 func (s *Handlers) requestMessageFile(c echo.Context) error {
-	f, data, err := s.Db.MessageFileForStaff(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("file"))
+	f, data, err := s.DB.MessageFileForStaff(c.Request().Context(), web.Actor(c), c.Param("id"), c.Param("file"))
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Handlers) statusLinkInvalid(c echo.Context) error {
 
 // renderStatus shows the status page (each view audited).
 func (s *Handlers) renderStatus(c echo.Context, status int, body, notice string, errs views.Errors) error {
-	v, err := s.Db.RequesterStatus(c.Request().Context(), c.Param("token"), c.RealIP())
+	v, err := s.DB.RequesterStatus(c.Request().Context(), c.Param("token"), c.RealIP())
 	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
 	} else if err != nil {
@@ -135,7 +135,7 @@ func (s *Handlers) requesterReply(c echo.Context) error {
 	}
 	files, err := formFiles(c, "files")
 	if err == nil {
-		_, err = s.Db.RequesterReply(c.Request().Context(), s.Cfg.Business, c.Param("token"), c.FormValue("body"), c.RealIP(), files)
+		_, err = s.DB.RequesterReply(c.Request().Context(), s.Cfg.Business, c.Param("token"), c.FormValue("body"), c.RealIP(), files)
 	}
 	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
@@ -156,7 +156,7 @@ func (s *Handlers) requesterReply(c echo.Context) error {
 
 // requesterFile: the requester downloads an attachment (audited).
 func (s *Handlers) requesterFile(c echo.Context) error {
-	f, data, err := s.Db.MessageFileForRequester(c.Request().Context(), c.Param("token"), c.Param("file"), c.RealIP())
+	f, data, err := s.DB.MessageFileForRequester(c.Request().Context(), c.Param("token"), c.Param("file"), c.RealIP())
 	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
 	} else if err != nil {
@@ -168,7 +168,7 @@ func (s *Handlers) requesterFile(c echo.Context) error {
 // requesterBundle sends the requester to a fresh single-use link of their
 // ready bundle (the same expiry; the mailed link stops working).
 func (s *Handlers) requesterBundle(c echo.Context) error {
-	tok, err := s.Db.RequesterBundleLink(c.Request().Context(), c.Param("token"), c.RealIP())
+	tok, err := s.DB.RequesterBundleLink(c.Request().Context(), c.Param("token"), c.RealIP())
 	if errors.Is(err, fulfilment.ErrStatusLinkInvalid) {
 		return s.statusLinkInvalid(c)
 	} else if conflict, ok := errs.AsConflict(err); ok {
@@ -195,7 +195,7 @@ func (s *Handlers) messagesPanel(c echo.Context, r *requests.PrivacyRequest, err
 		return p, nil
 	}
 	var err error
-	if p.Messages, err = s.Db.RequestMessages(ctx, a, r.ID); err != nil {
+	if p.Messages, err = s.DB.RequestMessages(ctx, a, r.ID); err != nil {
 		return p, err
 	}
 	if c.Request().Method == http.MethodPost && c.Path() == "/requests/:id/messages" {

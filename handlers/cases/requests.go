@@ -24,7 +24,7 @@ import (
 func (s *Handlers) today() calendar.Date { return s.Cfg.Business.Today() }
 
 func (s *Handlers) staffNames(c echo.Context) (map[string]string, error) {
-	us, err := s.Db.Users(c.Request().Context(), store.SystemActor(""))
+	us, err := s.DB.Users(c.Request().Context(), store.SystemActor(""))
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *Handlers) requestCreate(c echo.Context) error {
 	at, err := s.LocalTime("received_at", f.ReceivedAt)
 	if err == nil {
 		var r *requests.PrivacyRequest
-		r, err = s.Db.CreateRequest(c.Request().Context(), web.Actor(c), s.Cfg.Business, requests.RequestInput{
+		r, err = s.DB.CreateRequest(c.Request().Context(), web.Actor(c), s.Cfg.Business, requests.RequestInput{
 			Type: f.Type, Regime: f.Regime, Channel: "manual", CustomerID: f.CustomerID, Details: f.Details, ReceivedAt: at,
 			Identifiers: lines(f.Identifiers), Requester: requests.Requester{Name: f.Name, Email: f.Email, Phone: f.Phone,
 				Relationship: f.Relationship, Proof: f.Proof},
@@ -84,11 +84,11 @@ func lines(s string) []string {
 
 // request shows the case file; each view is audited.
 func (s *Handlers) request(c echo.Context) error {
-	r, err := s.Db.Request(c.Request().Context(), web.Actor(c), c.Param("id"))
+	r, err := s.DB.Request(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "request.view", ObjectType: "request",
+	if err := s.DB.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "request.view", ObjectType: "request",
 		ObjectID: r.ID, CustomerID: derefStr(r.CustomerID), Details: map[string]any{"reference": r.Reference}}); err != nil {
 		return err
 	}
@@ -104,11 +104,11 @@ func derefStr(p *string) string {
 
 func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.PrivacyRequest, errs views.Errors, matches []requests.PersonMatch) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	timeline, err := s.Db.Timeline(ctx, r)
+	timeline, err := s.DB.Timeline(ctx, r)
 	if err != nil {
 		return err
 	}
-	tasks, err := s.Db.Tasks(ctx, a, r.ID)
+	tasks, err := s.DB.Tasks(ctx, a, r.ID)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.Privacy
 	if err != nil {
 		return err
 	}
-	users, err := s.Db.Users(ctx, a)
+	users, err := s.DB.Users(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.Privacy
 	if err != nil {
 		return err
 	}
-	idents, err := s.Db.SubjectIdentifiers(ctx, r)
+	idents, err := s.DB.SubjectIdentifiers(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.Privacy
 	}
 	var outcome *fulfilment.Outcome
 	if a.Staff() && !requests.Closed(r.Status) {
-		if outcome, err = s.Db.Outcome(ctx, a, r); err != nil {
+		if outcome, err = s.DB.Outcome(ctx, a, r); err != nil {
 			return err
 		}
 	}
@@ -172,14 +172,14 @@ func (s *Handlers) renderRequest(c echo.Context, status int, r *requests.Privacy
 // each received one is parsed again for its attachments' names.
 func (s *Handlers) requestMails(c echo.Context, r *requests.PrivacyRequest) ([]casepages.MailIn, []outbox.OutboxMail, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	in, err := s.Db.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 50})
+	in, err := s.DB.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 50})
 	if err != nil {
 		return nil, nil, err
 	}
 	mailsIn := make([]casepages.MailIn, len(in))
 	for i, m := range in {
 		mailsIn[i].Mail = m
-		raw, err := s.Db.InboundRaw(ctx, a, m.ID)
+		raw, err := s.DB.InboundRaw(ctx, a, m.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -189,7 +189,7 @@ func (s *Handlers) requestMails(c echo.Context, r *requests.PrivacyRequest) ([]c
 			}
 		}
 	}
-	out, err := s.Db.Outbox(ctx, a, outbox.OutboxFilter{RequestID: r.ID, Limit: 50})
+	out, err := s.DB.Outbox(ctx, a, outbox.OutboxFilter{RequestID: r.ID, Limit: 50})
 	return mailsIn, out, err
 }
 
@@ -197,11 +197,11 @@ func (s *Handlers) requestMails(c echo.Context, r *requests.PrivacyRequest) ([]c
 // arrived. Reading it is audited.
 func (s *Handlers) requestMailRaw(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	r, err := s.Db.Request(ctx, a, c.Param("id"))
+	r, err := s.DB.Request(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	in, err := s.Db.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 500})
+	in, err := s.DB.InboundMails(ctx, a, outbox.InboundFilter{RequestID: r.ID, Limit: 500})
 	if err != nil {
 		return err
 	}
@@ -209,11 +209,11 @@ func (s *Handlers) requestMailRaw(c echo.Context) error {
 		if m.ID != c.Param("mail") {
 			continue
 		}
-		raw, err := s.Db.InboundRaw(ctx, a, m.ID)
+		raw, err := s.DB.InboundRaw(ctx, a, m.ID)
 		if err != nil {
 			return err
 		}
-		if err := s.Db.Record(ctx, a, store.Audit{Action: "mail.view_raw", ObjectType: "mail", ObjectID: m.ID,
+		if err := s.DB.Record(ctx, a, store.Audit{Action: "mail.view_raw", ObjectType: "mail", ObjectID: m.ID,
 			Details: map[string]any{"reference": r.Reference}}); err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ func (s *Handlers) requestAction(c echo.Context, done string, change func() erro
 		if err != nil {
 			return err
 		}
-		r, rerr := s.Db.Request(c.Request().Context(), web.Actor(c), c.Param("id"))
+		r, rerr := s.DB.Request(c.Request().Context(), web.Actor(c), c.Param("id"))
 		if rerr != nil {
 			return rerr
 		}
@@ -249,21 +249,21 @@ func (s *Handlers) requestAction(c echo.Context, done string, change func() erro
 
 func (s *Handlers) requestTriage(c echo.Context) error {
 	return s.requestAction(c, "Type set; deadlines computed again.", func() error {
-		_, err := s.Db.Triage(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("type"), c.FormValue("regime"))
+		_, err := s.DB.Triage(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("type"), c.FormValue("regime"))
 		return err
 	})
 }
 
 func (s *Handlers) requestVerify(c echo.Context) error {
 	return s.requestAction(c, "Requester verified.", func() error {
-		_, err := s.Db.VerifyManually(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("method"), c.FormValue("note"))
+		_, err := s.DB.VerifyManually(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("method"), c.FormValue("note"))
 		return err
 	})
 }
 
 func (s *Handlers) requestVerifyIdentifier(c echo.Context) error {
 	return s.requestAction(c, "Identifier verified; search, routing and fulfilment now use it.", func() error {
-		return s.Db.VerifyIdentifier(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"), s.AbsURL("/inbox"))
+		return s.DB.VerifyIdentifier(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("value"), c.FormValue("method"), c.FormValue("note"), s.AbsURL("/inbox"))
 	})
 }
 
@@ -277,14 +277,14 @@ func (s *Handlers) requestIdentifiers(c echo.Context) error {
 		if v := c.FormValue("remove"); v != "" {
 			remove = []string{v}
 		}
-		_, err := s.Db.SetIdentifiers(c.Request().Context(), web.Actor(c), c.Param("id"), add, remove, s.Cfg.Region)
+		_, err := s.DB.SetIdentifiers(c.Request().Context(), web.Actor(c), c.Param("id"), add, remove, s.Cfg.Region)
 		return err
 	})
 }
 
 func (s *Handlers) requestRequester(c echo.Context) error {
 	return s.requestAction(c, "Requester corrected.", func() error {
-		_, err := s.Db.UpdateRequester(c.Request().Context(), web.Actor(c), c.Param("id"), requests.Requester{Name: c.FormValue("requester_name"),
+		_, err := s.DB.UpdateRequester(c.Request().Context(), web.Actor(c), c.Param("id"), requests.Requester{Name: c.FormValue("requester_name"),
 			Email: c.FormValue("requester_email"), Phone: c.FormValue("requester_phone")}, s.Cfg.Region)
 		return err
 	})
@@ -292,14 +292,14 @@ func (s *Handlers) requestRequester(c echo.Context) error {
 
 func (s *Handlers) requestSkipVerification(c echo.Context) error {
 	return s.requestAction(c, "Verification skipped; the reason is on record.", func() error {
-		_, err := s.Db.SkipVerification(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"))
+		_, err := s.DB.SkipVerification(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"))
 		return err
 	})
 }
 
 func (s *Handlers) requestStatus(c echo.Context) error {
 	return s.requestAction(c, "Status changed.", func() error {
-		_, err := s.Db.ChangeStatus(c.Request().Context(), web.Actor(c), c.Param("id"), fulfilment.StatusChange{To: c.FormValue("to"),
+		_, err := s.DB.ChangeStatus(c.Request().Context(), web.Actor(c), c.Param("id"), fulfilment.StatusChange{To: c.FormValue("to"),
 			Note: c.FormValue("note"), Override: c.FormValue("override"), LinkFor: s.bundleLink})
 		return err
 	})
@@ -307,46 +307,46 @@ func (s *Handlers) requestStatus(c echo.Context) error {
 
 func (s *Handlers) requestResendCompletion(c echo.Context) error {
 	return s.requestAction(c, "Completion mail sent again, with a new bundle link where there is one.", func() error {
-		return s.Db.ResendCompletion(c.Request().Context(), web.Actor(c), c.Param("id"), s.bundleLink)
+		return s.DB.ResendCompletion(c.Request().Context(), web.Actor(c), c.Param("id"), s.bundleLink)
 	})
 }
 
 func (s *Handlers) requestExtend(c echo.Context) error {
 	return s.requestAction(c, "Deadline extended; the requester is told the reasons.", func() error {
-		_, err := s.Db.Extend(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("reason"))
+		_, err := s.DB.Extend(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("reason"))
 		return err
 	})
 }
 
 func (s *Handlers) requestAsk(c echo.Context) error {
 	return s.requestAction(c, "Question mailed; the clock is stopped until the requester answers.", func() error {
-		_, err := s.Db.AskRequester(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("question"))
+		_, err := s.DB.AskRequester(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("question"))
 		return err
 	})
 }
 
 func (s *Handlers) requestAnswered(c echo.Context) error {
 	return s.requestAction(c, "The clock runs again; the due date moved by the days paused.", func() error {
-		_, err := s.Db.RequesterAnswered(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("note"))
+		_, err := s.DB.RequesterAnswered(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), c.FormValue("note"))
 		return err
 	})
 }
 
 func (s *Handlers) requestAssign(c echo.Context) error {
 	return s.requestAction(c, "Assigned.", func() error {
-		return s.Db.Assign(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("assignee"))
+		return s.DB.Assign(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("assignee"))
 	})
 }
 
 func (s *Handlers) requestNote(c echo.Context) error {
 	return s.requestAction(c, "Note added.", func() error {
-		return s.Db.AddNote(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("note"))
+		return s.DB.AddNote(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("note"))
 	})
 }
 
 func (s *Handlers) requestRoute(c echo.Context) error {
 	return s.requestAction(c, "Routed; see the timeline for who was told.", func() error {
-		_, err := s.Db.Route(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), s.AbsURL("/inbox"))
+		_, err := s.DB.Route(c.Request().Context(), web.Actor(c), s.Cfg.Business, c.Param("id"), s.AbsURL("/inbox"))
 		return err
 	})
 }
@@ -355,18 +355,18 @@ func (s *Handlers) requestRoute(c echo.Context) error {
 // matches are returned.
 func (s *Handlers) requestSearch(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	r, err := s.Db.Request(ctx, a, c.Param("id"))
+	r, err := s.DB.Request(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	// Only verified identifiers are searched (opt-outs aside).
-	values, err := s.Db.UsableIdentifiers(ctx, r)
+	values, err := s.DB.UsableIdentifiers(ctx, r)
 	if err != nil {
 		return err
 	}
 	matches := []requests.PersonMatch{}
 	if len(values) > 0 {
-		if matches, err = s.Db.FindPerson(ctx, a, r.ID, values, s.Cfg.Region); err != nil {
+		if matches, err = s.DB.FindPerson(ctx, a, r.ID, values, s.Cfg.Region); err != nil {
 			return err
 		}
 	}
@@ -388,13 +388,13 @@ func (s *Handlers) inbox(c echo.Context) error {
 // the message beside it and the text typed (taskID, reason, errs).
 func (s *Handlers) renderInbox(c echo.Context, status int, taskID, reason string, errs views.Errors) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	tasks, err := s.Db.Inbox(ctx, a, true)
+	tasks, err := s.DB.Inbox(ctx, a, true)
 	if err != nil {
 		return err
 	}
 	items := make([]casepages.InboxItem, 0, len(tasks))
 	for _, t := range tasks {
-		r, err := s.Db.Request(ctx, a, t.RequestID)
+		r, err := s.DB.Request(ctx, a, t.RequestID)
 		if err != nil {
 			return err
 		}
@@ -404,7 +404,7 @@ func (s *Handlers) renderInbox(c echo.Context, status int, taskID, reason string
 		}
 		items = append(items, item)
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "request.inbox_view", ObjectType: "request", CustomerID: a.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "request.inbox_view", ObjectType: "request", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(items)}}); err != nil {
 		return err
 	}
@@ -413,7 +413,7 @@ func (s *Handlers) renderInbox(c echo.Context, status int, taskID, reason string
 }
 
 func (s *Handlers) inboxAnswer(c echo.Context) error {
-	_, err := s.Db.AnswerTask(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("reason"))
+	_, err := s.DB.AnswerTask(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("reason"))
 	if err != nil {
 		errs, err := web.FormErrors(err)
 		if err != nil {

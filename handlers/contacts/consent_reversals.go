@@ -33,7 +33,7 @@ func (s *Handlers) consentReversals(c echo.Context) error {
 		p.Customers = names
 	}
 	var err error
-	if p.Pending, err = s.Db.ConsentReversals(ctx, a, a.CustomerID, consent.ReversalPending); err != nil {
+	if p.Pending, err = s.DB.ConsentReversals(ctx, a, a.CustomerID, consent.ReversalPending); err != nil {
 		return err
 	}
 	return s.Render(c, http.StatusOK, contactpages.ConsentReversals(p))
@@ -49,7 +49,7 @@ func (s *Handlers) consentReversalDecide(c echo.Context) error {
 	default:
 		return errs.Invalid("decision", "must be approve or deny")
 	}
-	r, err := s.Db.DecideConsentReversal(c.Request().Context(), web.Actor(c), c.Param("id"), approve, c.FormValue("note"))
+	r, err := s.DB.DecideConsentReversal(c.Request().Context(), web.Actor(c), c.Param("id"), approve, c.FormValue("note"))
 	if err != nil {
 		return err
 	}

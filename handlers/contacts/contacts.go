@@ -37,11 +37,11 @@ func (s *Handlers) contacts(c echo.Context) error {
 	if a.Staff() {
 		f.CustomerID = c.QueryParam("customer")
 	}
-	list, more, err := s.Db.ListContacts(ctx, a, f, s.Cfg.Region)
+	list, more, err := s.DB.ListContacts(ctx, a, f, s.Cfg.Region)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: firstNonEmpty(f.CustomerID, a.CustomerID),
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.list", ObjectType: "contact", CustomerID: firstNonEmpty(f.CustomerID, a.CustomerID),
 		Details: map[string]any{"q": f.Query, "suppressed": c.QueryParam("suppressed"), "restricted": c.QueryParam("restricted"),
 			"after": f.After, "results": len(list)}}); err != nil {
 		return err
@@ -102,7 +102,7 @@ func (s *Handlers) contactCreate(c echo.Context) error {
 	if a.Staff() {
 		f.CustomerID = c.FormValue("customer_id")
 	}
-	ct, err := s.Db.CreateContact(c.Request().Context(), a, f.CustomerID, contactInput(c), s.Cfg.Region)
+	ct, err := s.DB.CreateContact(c.Request().Context(), a, f.CustomerID, contactInput(c), s.Cfg.Region)
 	if err == nil {
 		s.Flash(c, "Contact added.")
 		return web.Redirect(c, "/contacts/"+ct.ID)
@@ -120,7 +120,7 @@ func (s *Handlers) contactCreate(c echo.Context) error {
 
 // contact shows one contact; each view is an audit event.
 func (s *Handlers) contact(c echo.Context) error {
-	ct, err := s.Db.Contact(c.Request().Context(), web.Actor(c), c.Param("id"))
+	ct, err := s.DB.Contact(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *Handlers) contact(c echo.Context) error {
 	if purpose != nil {
 		details = purpose.Details()
 	}
-	if err := s.Db.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "contact.view", ObjectType: "contact",
+	if err := s.DB.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "contact.view", ObjectType: "contact",
 		ObjectID: ct.ID, CustomerID: ct.CustomerID, Details: details}); err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (s *Handlers) renderContact(c echo.Context, status int, ct *consent.Contact
 	if _, show, err := s.AccessPurpose(c, ct); !show || err != nil {
 		return err
 	}
-	states, err := s.Db.ContactStates(ctx, ct)
+	states, err := s.DB.ContactStates(ctx, ct)
 	if err != nil {
 		return err
 	}
@@ -162,19 +162,19 @@ func (s *Handlers) renderContact(c echo.Context, status int, ct *consent.Contact
 			shown.OptedIn = append(shown.OptedIn, ch)
 		}
 	}
-	history, err := s.Db.ConsentHistory(ctx, a, ct)
+	history, err := s.DB.ConsentHistory(ctx, a, ct)
 	if err != nil {
 		return err
 	}
-	replies, err := s.Db.ContactReplies(ctx, a, ct)
+	replies, err := s.DB.ContactReplies(ctx, a, ct)
 	if err != nil {
 		return err
 	}
-	cust, err := s.Db.Customer(ctx, a, ct.CustomerID)
+	cust, err := s.DB.Customer(ctx, a, ct.CustomerID)
 	if err != nil {
 		return err
 	}
-	requests, err := s.Db.RequestsAbout(ctx, a, ct.Values())
+	requests, err := s.DB.RequestsAbout(ctx, a, ct.Values())
 	if err != nil {
 		return err
 	}
@@ -187,11 +187,11 @@ func (s *Handlers) renderContact(c echo.Context, status int, ct *consent.Contact
 
 func (s *Handlers) contactUpdate(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	ct, err := s.Db.Contact(ctx, a, c.Param("id"))
+	ct, err := s.DB.Contact(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if _, err = s.Db.UpdateContact(ctx, a, ct.ID, contactInput(c), s.Cfg.Region); err == nil {
+	if _, err = s.DB.UpdateContact(ctx, a, ct.ID, contactInput(c), s.Cfg.Region); err == nil {
 		s.Flash(c, "Changes saved.")
 		return web.Redirect(c, "/contacts/"+ct.ID)
 	}
@@ -205,7 +205,7 @@ func (s *Handlers) contactUpdate(c echo.Context) error {
 // contactConsent records an opt-out or opt-in made by hand.
 func (s *Handlers) contactConsent(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	ct, err := s.Db.Contact(ctx, a, c.Param("id"))
+	ct, err := s.DB.Contact(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (s *Handlers) contactConsent(c echo.Context) error {
 	at, err := s.LocalTime("occurred_at", f.OccurredAt)
 	if err == nil {
 		var res *consent.ConsentResult
-		res, err = s.Db.RecordConsent(ctx, a, ct.CustomerID, consent.ConsentInput{ContactID: ct.ID, Kind: f.Kind, Channel: f.Channel,
+		res, err = s.DB.RecordConsent(ctx, a, ct.CustomerID, consent.ConsentInput{ContactID: ct.ID, Kind: f.Kind, Channel: f.Channel,
 			Source: "manual", Evidence: f.Evidence, EvidenceKind: f.EvidenceKind, EvidenceRef: f.EvidenceRef, CapturedBy: f.CapturedBy,
 			OccurredAt: at}, s.Cfg.Region)
 		if err == nil {
@@ -246,11 +246,11 @@ func (s *Handlers) contactConsentAt(c echo.Context) error {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	res, err := s.Db.ConsentAtTime(ctx, a, c.Param("id"), at, c.QueryParam("channel"))
+	res, err := s.DB.ConsentAtTime(ctx, a, c.Param("id"), at, c.QueryParam("channel"))
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.consent_view", ObjectType: "contact", ObjectID: res.ContactID,
 		CustomerID: res.CustomerID, Details: map[string]any{"at": at.Format(time.RFC3339), "channel": res.Channel}}); err != nil {
 		return err
 	}

@@ -42,26 +42,26 @@ func (s *Handlers) exportCSV(c echo.Context, what string, suppressedOnly bool) e
 		}
 		customerID = a.CustomerID
 	}
-	cust, err := s.Db.Customer(ctx, a, customerID)
+	cust, err := s.DB.Customer(ctx, a, customerID)
 	if err != nil {
 		return err
 	}
 	f := imports.ExportFilter{CustomerID: cust.ID, SuppressedOnly: suppressedOnly}
-	rows, err := s.Db.CountExport(ctx, a, f)
+	rows, err := s.DB.CountExport(ctx, a, f)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "contact.export", ObjectType: "contact", CustomerID: cust.ID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "contact.export", ObjectType: "contact", CustomerID: cust.ID,
 		Details: map[string]any{"filter": what, "suppressed_only": suppressedOnly, "format": "csv", "rows": rows}}); err != nil {
 		return err
 	}
 	out := web.StartCSV(c, fmt.Sprintf("%s-%s-%s.csv", what, cust.Slug, store.Now().In(s.Cfg.Location).Format("2006-01-02")), imports.ExportColumns)
-	written, err := s.Db.ExportContacts(ctx, a, f, func(r imports.ExportRow) error { return out.Write(r.Record()) })
+	written, err := s.DB.ExportContacts(ctx, a, f, func(r imports.ExportRow) error { return out.Write(r.Record()) })
 	if err = out.Close(err); err != nil {
 		// The header is sent: the client has a truncated file. Say so in
 		// the log and the audit trail.
 		s.Log.Error("export interrupted", "request_id", web.RequestID(c), "customer", cust.ID, "rows", written, "err", err)
-		if rerr := s.Db.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "contact.export_incomplete", ObjectType: "contact",
+		if rerr := s.DB.Record(context.WithoutCancel(ctx), a, store.Audit{Action: "contact.export_incomplete", ObjectType: "contact",
 			CustomerID: cust.ID, Details: map[string]any{"filter": what, "rows_written": written}}); rerr != nil {
 			s.Log.Error("audit interrupted export", "request_id", web.RequestID(c), "err", rerr)
 		}

@@ -55,7 +55,7 @@ func (s *Handlers) imports(c echo.Context) error {
 
 func (s *Handlers) renderImports(c echo.Context, status int, f contactpages.ImportForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	jobs, more, err := s.Db.ImportJobs(ctx, a, imports.ImportFilter{Before: c.QueryParam("before")})
+	jobs, more, err := s.DB.ImportJobs(ctx, a, imports.ImportFilter{Before: c.QueryParam("before")})
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Handlers) importUpload(c echo.Context) error {
 			customerID = f.CustomerID
 		}
 		var err error
-		job, err = s.Db.CreateImport(ctx, a, imports.ImportUpload{CustomerID: customerID, Kind: f.Kind, FileName: name,
+		job, err = s.DB.CreateImport(ctx, a, imports.ImportUpload{CustomerID: customerID, Kind: f.Kind, FileName: name,
 			Channel: f.Channel, File: file, MaxBytes: maxImportBytes}, s.importOptions())
 		return err
 	})
@@ -156,7 +156,7 @@ func (s *Handlers) importJob(c echo.Context) error {
 		return err
 	}
 	// The page shows the file's rows and its bad values: identifiers.
-	if err := s.Db.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "import.view", ObjectType: "import", ObjectID: job.ID,
+	if err := s.DB.Record(c.Request().Context(), web.Actor(c), store.Audit{Action: "import.view", ObjectType: "import", ObjectID: job.ID,
 		CustomerID: job.CustomerID, Details: map[string]any{"line": c.QueryParam("line")}}); err != nil {
 		return err
 	}
@@ -165,13 +165,13 @@ func (s *Handlers) importJob(c echo.Context) error {
 
 func (s *Handlers) loadImport(c echo.Context) (*imports.ImportJob, string, error) {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	job, err := s.Db.ImportJob(ctx, a, c.Param("id"))
+	job, err := s.DB.ImportJob(ctx, a, c.Param("id"))
 	if err != nil {
 		return nil, "", err
 	}
 	customer := ""
 	if a.Staff() {
-		if cust, err := s.Db.Customer(ctx, a, job.CustomerID); err == nil {
+		if cust, err := s.DB.Customer(ctx, a, job.CustomerID); err == nil {
 			customer = cust.Name
 		}
 	}
@@ -188,7 +188,7 @@ func (s *Handlers) renderImportJob(c echo.Context, status int, job *imports.Impo
 	const page = 500
 	// One more than a page tells whether another page follows, so the
 	// last page offers no "More" that would open an empty one.
-	problems, err := s.Db.ImportProblems(ctx, job, line, col, page+1)
+	problems, err := s.DB.ImportProblems(ctx, job, line, col, page+1)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (s *Handlers) renderImportJob(c echo.Context, status int, job *imports.Impo
 		more = fmt.Sprintf("/imports/%s?line=%d&col=%d", job.ID, last.Line, last.Col)
 	}
 	if job.Status == imports.ImportPreview {
-		earlier, err := s.Db.EarlierImports(ctx, web.Actor(c), job)
+		earlier, err := s.DB.EarlierImports(ctx, web.Actor(c), job)
 		if err != nil {
 			return err
 		}
@@ -213,7 +213,7 @@ func (s *Handlers) renderImportJob(c echo.Context, status int, job *imports.Impo
 // importProgress is the job page's polled fragment. A file checked again
 // under a new mapping comes back to preview: the page reloads to show it.
 func (s *Handlers) importProgress(c echo.Context) error {
-	job, err := s.Db.ImportJob(c.Request().Context(), web.Actor(c), c.Param("id"))
+	job, err := s.DB.ImportJob(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (s *Handlers) importProgress(c echo.Context) error {
 
 // importRow is the list's polled fragment for one job.
 func (s *Handlers) importRow(c echo.Context) error {
-	job, err := s.Db.ImportJob(c.Request().Context(), web.Actor(c), c.Param("id"))
+	job, err := s.DB.ImportJob(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -241,16 +241,16 @@ func (s *Handlers) importRow(c echo.Context) error {
 // importBadRowsCSV downloads a job's bad rows, streamed a page at a time.
 func (s *Handlers) importBadRowsCSV(c echo.Context) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	job, err := s.Db.ImportJob(ctx, a, c.Param("id"))
+	job, err := s.DB.ImportJob(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "import.bad_rows_export", ObjectType: "import", ObjectID: job.ID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "import.bad_rows_export", ObjectType: "import", ObjectID: job.ID,
 		CustomerID: job.CustomerID, Details: map[string]any{"bad_rows": job.BadRows}}); err != nil {
 		return err
 	}
 	out := web.StartCSV(c, "bad-rows-"+job.FileName, []string{"line", "column", "value", "reason"})
-	err = s.Db.EachImportProblem(ctx, job, func(p imports.ImportProblem) error {
+	err = s.DB.EachImportProblem(ctx, job, func(p imports.ImportProblem) error {
 		return out.Write([]string{strconv.FormatInt(p.Line, 10), p.Field, imports.SpreadsheetSafe(p.Value), p.Reason})
 	})
 	if err = out.Close(err); err != nil {
@@ -271,7 +271,7 @@ func (s *Handlers) importRemap(c echo.Context) error {
 	for i := range m.Fields {
 		m.Fields[i] = c.FormValue(fmt.Sprintf("field_%d", i))
 	}
-	if _, err = s.Db.RemapImport(c.Request().Context(), web.Actor(c), job.ID, m, s.importOptions()); err == nil {
+	if _, err = s.DB.RemapImport(c.Request().Context(), web.Actor(c), job.ID, m, s.importOptions()); err == nil {
 		s.Flash(c, "The file was checked again with your column mapping.")
 		return web.Redirect(c, "/imports/"+job.ID)
 	}
@@ -284,7 +284,7 @@ func (s *Handlers) importRemap(c echo.Context) error {
 }
 
 func (s *Handlers) importStart(c echo.Context) error {
-	job, err := s.Db.StartImport(c.Request().Context(), web.Actor(c), c.Param("id"), "")
+	job, err := s.DB.StartImport(c.Request().Context(), web.Actor(c), c.Param("id"), "")
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (s *Handlers) importStart(c echo.Context) error {
 }
 
 func (s *Handlers) importDiscard(c echo.Context) error {
-	if err := s.Db.CancelImport(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.CancelImport(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "The upload was discarded; nothing was imported.")
@@ -302,7 +302,7 @@ func (s *Handlers) importDiscard(c echo.Context) error {
 
 func (s *Handlers) importRetry(c echo.Context) error {
 	id := c.Param("id")
-	if err := s.Db.RetryImport(c.Request().Context(), web.Actor(c), id); err != nil {
+	if err := s.DB.RetryImport(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	s.Flash(c, "The import was queued again; it resumes where it stopped.")

@@ -23,7 +23,7 @@ func (s *Handlers) replyQueue(c echo.Context) (contactpages.ReplyQueue, error) {
 		}
 		p.Customers = names
 	} else if s.Allowed(c, "help_text", "write") {
-		cust, err := s.Db.Customer(c.Request().Context(), a, a.CustomerID)
+		cust, err := s.DB.Customer(c.Request().Context(), a, a.CustomerID)
 		if err != nil {
 			return p, err
 		}
@@ -39,10 +39,10 @@ func (s *Handlers) replies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.Replies, err = s.Db.ReviewQueue(ctx, a, "", 200); err != nil {
+	if p.Replies, err = s.DB.ReviewQueue(ctx, a, "", 200); err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "reply.list", ObjectType: "contact", CustomerID: a.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "reply.list", ObjectType: "contact", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(p.Replies)}}); err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *Handlers) replies(c echo.Context) error {
 // replyHelpText sets the customer's answer to HELP replies.
 func (s *Handlers) replyHelpText(c echo.Context) error {
 	a := web.Actor(c)
-	_, err := s.Db.SetHelpText(c.Request().Context(), a, a.CustomerID, c.FormValue("help_text"))
+	_, err := s.DB.SetHelpText(c.Request().Context(), a, a.CustomerID, c.FormValue("help_text"))
 	if err == nil {
 		s.Flash(c, "Answer to HELP saved.")
 		return web.Redirect(c, "/replies")
@@ -65,7 +65,7 @@ func (s *Handlers) replyHelpText(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.Replies, err = s.Db.ReviewQueue(c.Request().Context(), a, "", 200); err != nil {
+	if p.Replies, err = s.DB.ReviewQueue(c.Request().Context(), a, "", 200); err != nil {
 		return err
 	}
 	if p.Help != nil {
@@ -76,7 +76,7 @@ func (s *Handlers) replyHelpText(c echo.Context) error {
 
 // replyDecide records a decision; with htmx the row is swapped in place.
 func (s *Handlers) replyDecide(c echo.Context) error {
-	r, err := s.Db.DecideReply(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("note"))
+	r, err := s.DB.DecideReply(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("decision"), c.FormValue("note"))
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Handlers) replyDecide(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		decided, err := s.Db.Reply(c.Request().Context(), web.Actor(c), r.ID)
+		decided, err := s.DB.Reply(c.Request().Context(), web.Actor(c), r.ID)
 		if err != nil {
 			return err
 		}

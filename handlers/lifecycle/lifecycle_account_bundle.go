@@ -15,7 +15,7 @@ import (
 // accountBundles is the form staff use to answer a business customer's
 // own access request (Sendara as controller): choose the customer.
 func (s *Handlers) accountBundles(c echo.Context) error {
-	customers, err := s.Db.Customers(c.Request().Context(), web.Actor(c))
+	customers, err := s.DB.Customers(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (s *Handlers) accountBundleDownload(c echo.Context) error {
 	if id == "" {
 		return errs.Invalid("customer_id", "choose a customer")
 	}
-	b, err := s.Db.AccountBundleFor(c.Request().Context(), web.Actor(c), id)
+	b, err := s.DB.AccountBundleFor(c.Request().Context(), web.Actor(c), id)
 	if err != nil {
 		return err
 	}

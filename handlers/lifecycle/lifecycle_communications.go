@@ -100,7 +100,7 @@ func (s *Handlers) apiRecordCommunications(c echo.Context) error {
 		}
 	}
 	if len(send) > 0 {
-		results, err := s.Db.RecordCommunications(c.Request().Context(), web.ApiActor(c), tenant, send, s.Cfg.Region)
+		results, err := s.DB.RecordCommunications(c.Request().Context(), web.ApiActor(c), tenant, send, s.Cfg.Region)
 		if err != nil {
 			return err
 		}
@@ -167,16 +167,16 @@ func (s *Handlers) sentAfterOptOut(c echo.Context) error {
 	}
 	p := lifecyclepages.SentAfterOptOutPage{CustomerID: customer, From: from.String(), To: to.String(), Staff: a.Staff(), Loc: s.Cfg.Business.Loc}
 	if a.Staff() {
-		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
+		if p.Customers, err = s.DB.Customers(ctx, a); err != nil {
 			return err
 		}
 	}
 	if customer != "" {
-		rep, err := s.Db.SentAfterOptOutFor(ctx, a, customer, from, to, s.Cfg.Business)
+		rep, err := s.DB.SentAfterOptOutFor(ctx, a, customer, from, to, s.Cfg.Business)
 		if err != nil {
 			return err
 		}
-		if err := s.Db.Record(ctx, a, store.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
+		if err := s.DB.Record(ctx, a, store.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
 			Details: map[string]any{"from": from.String(), "to": to.String(), "rows": len(rep.Rows), "format": "page"}}); err != nil {
 			return err
 		}
@@ -196,11 +196,11 @@ func (s *Handlers) sentAfterOptOutCSV(c echo.Context) error {
 	if customer == "" {
 		return errs.Invalid("customer", "choose a customer")
 	}
-	rep, err := s.Db.SentAfterOptOutFor(ctx, a, customer, from, to, s.Cfg.Business)
+	rep, err := s.DB.SentAfterOptOutFor(ctx, a, customer, from, to, s.Cfg.Business)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "communication.sent_after_opt_out", ObjectType: "report", CustomerID: customer,
 		Details: map[string]any{"from": from.String(), "to": to.String(), "rows": len(rep.Rows), "format": "csv"}}); err != nil {
 		return err
 	}

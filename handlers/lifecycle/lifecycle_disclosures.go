@@ -24,21 +24,21 @@ func (s *Handlers) disclosures(c echo.Context) error {
 
 func (s *Handlers) renderDisclosures(c echo.Context, status int, f lifecyclepages.DisclosureForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	list, err := s.Db.Disclosures(ctx, a)
+	list, err := s.DB.Disclosures(ctx, a)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "legal_disclosure.list", ObjectType: "legal_disclosure",
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "legal_disclosure.list", ObjectType: "legal_disclosure",
 		Details: map[string]any{"results": len(list)}}); err != nil {
 		return err
 	}
 	p := lifecyclepages.DisclosuresPage{List: list, Form: f, CanWrite: s.Allowed(c, "legal_disclosures", "write")}
-	p.Years, err = s.Db.TransparencyReport(ctx, a)
+	p.Years, err = s.DB.TransparencyReport(ctx, a)
 	if err != nil {
 		return err
 	}
 	if p.CanWrite {
-		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
+		if p.Customers, err = s.DB.Customers(ctx, a); err != nil {
 			return err
 		}
 	}
@@ -65,7 +65,7 @@ func (s *Handlers) disclosureCreate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.Db.RecordDisclosure(c.Request().Context(), web.Actor(c), registers.DisclosureInput{ReceivedOn: received, Authority: f.Authority,
+		_, err = s.DB.RecordDisclosure(c.Request().Context(), web.Actor(c), registers.DisclosureInput{ReceivedOn: received, Authority: f.Authority,
 			Kind: f.Kind, CustomerID: f.CustomerID, Disclosed: f.Disclosed, DisclosedOn: disclosed, CustomerTold: f.CustomerTold,
 			NotToldReason: f.NotToldReason}, calendar.TodayIn(s.Cfg.Business.Loc))
 		return err
@@ -82,7 +82,7 @@ func (s *Handlers) disclosureCreate(c echo.Context) error {
 
 // transparencyCSV is the yearly counts as CSV: figures only.
 func (s *Handlers) transparencyCSV(c echo.Context) error {
-	years, err := s.Db.TransparencyReport(c.Request().Context(), web.Actor(c))
+	years, err := s.DB.TransparencyReport(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Handlers) transparencyCSV(c echo.Context) error {
 // requestNoSaleAnswer sends the standard "Sendara does not sell personal
 // information" answer to an opt-out of sale or sharing.
 func (s *Handlers) requestNoSaleAnswer(c echo.Context) error {
-	if err := s.Db.AnswerNoSale(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.AnswerNoSale(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		if _, ok := errs.AsConflict(err); ok {
 			s.Flash(c, err.Error())
 			return web.Redirect(c, "/requests/"+c.Param("id"))

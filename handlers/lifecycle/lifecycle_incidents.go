@@ -52,22 +52,22 @@ func (s *Handlers) incidents(c echo.Context) error {
 
 func (s *Handlers) renderIncidents(c echo.Context, status int, create, report lifecyclepages.IncidentForm) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	list, err := s.Db.Incidents(ctx, a)
+	list, err := s.DB.Incidents(ctx, a)
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "incident.list", ObjectType: "incident", CustomerID: a.CustomerID,
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "incident.list", ObjectType: "incident", CustomerID: a.CustomerID,
 		Details: map[string]any{"results": len(list)}}); err != nil {
 		return err
 	}
 	p := lifecyclepages.IncidentsPage{Incidents: list, Staff: a.Staff(), CanWrite: s.Allowed(c, "incidents", "write"),
 		CanReport: s.Allowed(c, "incidents", "report"), CanSettings: s.Allowed(c, "incidents", "settings"),
 		Create: create, Report: report, Now: store.Now(), Loc: s.Cfg.Business.Loc}
-	if p.NoticeHours, err = s.Db.IncidentNoticeHours(ctx); err != nil {
+	if p.NoticeHours, err = s.DB.IncidentNoticeHours(ctx); err != nil {
 		return err
 	}
 	if p.CanWrite {
-		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
+		if p.Customers, err = s.DB.Customers(ctx, a); err != nil {
 			return err
 		}
 	}
@@ -108,7 +108,7 @@ func (s *Handlers) createIncident(c echo.Context, f lifecyclepages.IncidentForm)
 		}
 		in.Affected = []registers.AffectedInput{{CustomerID: f.CustomerID, Count: n}}
 	}
-	inc, err := s.Db.CreateIncident(c.Request().Context(), web.Actor(c), in)
+	inc, err := s.DB.CreateIncident(c.Request().Context(), web.Actor(c), in)
 	if v, ok := errs.AsValidation(err); ok && strings.HasPrefix(v.Field, "affected[") {
 		return nil, errs.Invalid("customer_id", "%s", v.Message)
 	}
@@ -138,7 +138,7 @@ func (s *Handlers) reportIncident(c echo.Context, f lifecyclepages.IncidentForm)
 	if err != nil {
 		return nil, err
 	}
-	return s.Db.ReportIncident(c.Request().Context(), web.Actor(c), registers.CustomerReportInput{Title: f.Title, Description: f.Description,
+	return s.DB.ReportIncident(c.Request().Context(), web.Actor(c), registers.CustomerReportInput{Title: f.Title, Description: f.Description,
 		Categories: f.Categories, DiscoveredAt: at, AffectedCount: n})
 }
 
@@ -151,16 +151,16 @@ func (s *Handlers) incident(c echo.Context) error {
 
 func (s *Handlers) renderIncident(c echo.Context, status int, errs views.Errors) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
-	inc, err := s.Db.Incident(ctx, a, c.Param("id"))
+	inc, err := s.DB.Incident(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Db.Record(ctx, a, store.Audit{Action: "incident.view", ObjectType: "incident", ObjectID: inc.ID, CustomerID: a.CustomerID}); err != nil {
+	if err := s.DB.Record(ctx, a, store.Audit{Action: "incident.view", ObjectType: "incident", ObjectID: inc.ID, CustomerID: a.CustomerID}); err != nil {
 		return err
 	}
 	p := lifecyclepages.IncidentPage{Incident: inc, CanWrite: s.Allowed(c, "incidents", "write"), Errors: errs, Now: store.Now(), Loc: s.Cfg.Business.Loc}
 	if p.CanWrite {
-		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
+		if p.Customers, err = s.DB.Customers(ctx, a); err != nil {
 			return err
 		}
 	}
@@ -180,7 +180,7 @@ func (s *Handlers) incidentFailed(c echo.Context, err error) error {
 func (s *Handlers) incidentAddCustomer(c echo.Context) error {
 	n, err := formCount("count", c.FormValue("count"))
 	if err == nil {
-		err = s.Db.AffectCustomer(c.Request().Context(), web.Actor(c), c.Param("id"), registers.AffectedInput{CustomerID: c.FormValue("customer_id"), Count: n})
+		err = s.DB.AffectCustomer(c.Request().Context(), web.Actor(c), c.Param("id"), registers.AffectedInput{CustomerID: c.FormValue("customer_id"), Count: n})
 	}
 	if err != nil {
 		return s.incidentFailed(c, err)
@@ -190,7 +190,7 @@ func (s *Handlers) incidentAddCustomer(c echo.Context) error {
 }
 
 func (s *Handlers) incidentNotices(c echo.Context) error {
-	n, err := s.Db.SendIncidentNotices(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("customer_id"), s.Cfg.BaseURL)
+	n, err := s.DB.SendIncidentNotices(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("customer_id"), s.Cfg.BaseURL)
 	if err != nil {
 		return s.incidentFailed(c, err)
 	}
@@ -199,7 +199,7 @@ func (s *Handlers) incidentNotices(c echo.Context) error {
 }
 
 func (s *Handlers) incidentStatus(c echo.Context) error {
-	if err := s.Db.SetIncidentStatus(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("status"), c.FormValue("note")); err != nil {
+	if err := s.DB.SetIncidentStatus(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("status"), c.FormValue("note")); err != nil {
 		return s.incidentFailed(c, err)
 	}
 	s.Flash(c, "Status changed.")
@@ -207,7 +207,7 @@ func (s *Handlers) incidentStatus(c echo.Context) error {
 }
 
 func (s *Handlers) incidentNote(c echo.Context) error {
-	if err := s.Db.AddIncidentNote(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("text")); err != nil {
+	if err := s.DB.AddIncidentNote(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("text")); err != nil {
 		return s.incidentFailed(c, err)
 	}
 	s.Flash(c, "Added to the timeline.")
@@ -221,7 +221,7 @@ func (s *Handlers) incidentSettings(c echo.Context) error {
 	if err != nil {
 		err = errs.Invalid("hours", "must be a whole number of hours")
 	} else {
-		err = s.Db.SetIncidentNoticeHours(c.Request().Context(), web.Actor(c), hours)
+		err = s.DB.SetIncidentNoticeHours(c.Request().Context(), web.Actor(c), hours)
 	}
 	if err != nil {
 		errs, err := web.FormErrors(err)
@@ -237,7 +237,7 @@ func (s *Handlers) incidentSettings(c echo.Context) error {
 // incidentFromRequest opens an incident from a mailbox report of a
 // compromised account.
 func (s *Handlers) incidentFromRequest(c echo.Context) error {
-	inc, err := s.Db.IncidentFromRequest(c.Request().Context(), web.Actor(c), c.Param("id"))
+	inc, err := s.DB.IncidentFromRequest(c.Request().Context(), web.Actor(c), c.Param("id"))
 	if err != nil {
 		if _, ok := errs.AsConflict(err); ok {
 			s.Flash(c, err.Error())

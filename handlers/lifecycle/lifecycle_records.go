@@ -29,12 +29,12 @@ func (s *Handlers) processingRecords(c echo.Context) error {
 	p := lifecyclepages.RecordsPage{Staff: a.Staff(), CustomerID: recordsCustomer(c), Loc: s.Cfg.Business.Loc}
 	var err error
 	if p.Staff {
-		if p.Customers, err = s.Db.Customers(ctx, a); err != nil {
+		if p.Customers, err = s.DB.Customers(ctx, a); err != nil {
 			return err
 		}
 	}
 	if p.CustomerID != "" {
-		if p.Record, err = s.Db.ProcessingRecordFor(ctx, a, p.CustomerID, calendar.TodayIn(s.Cfg.Business.Loc)); err != nil {
+		if p.Record, err = s.DB.ProcessingRecordFor(ctx, a, p.CustomerID, calendar.TodayIn(s.Cfg.Business.Loc)); err != nil {
 			return err
 		}
 		if c.QueryParam("view") == "print" {
@@ -51,7 +51,7 @@ func (s *Handlers) processingRecordsCSV(c echo.Context) error {
 	if id == "" {
 		return errs.Invalid("customer", "choose a customer")
 	}
-	rec, err := s.Db.ProcessingRecordFor(ctx, a, id, calendar.TodayIn(s.Cfg.Business.Loc))
+	rec, err := s.DB.ProcessingRecordFor(ctx, a, id, calendar.TodayIn(s.Cfg.Business.Loc))
 	if err != nil {
 		return err
 	}

@@ -38,16 +38,16 @@ func (s *Handlers) subprocessors(c echo.Context) error {
 func (s *Handlers) renderSubprocessors(c echo.Context, status int, p lifecyclepages.SubprocessorsPage) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	var err error
-	if p.List, err = s.Db.Subprocessors(ctx); err != nil {
+	if p.List, err = s.DB.Subprocessors(ctx); err != nil {
 		return err
 	}
-	if p.Policies, err = s.Db.PolicyVersions(ctx); err != nil {
+	if p.Policies, err = s.DB.PolicyVersions(ctx); err != nil {
 		return err
 	}
-	if p.Objections, err = s.Db.SubprocessorObjections(ctx, a); err != nil {
+	if p.Objections, err = s.DB.SubprocessorObjections(ctx, a); err != nil {
 		return err
 	}
-	if p.ObjectionDays, err = s.Db.ObjectionDays(ctx); err != nil {
+	if p.ObjectionDays, err = s.DB.ObjectionDays(ctx); err != nil {
 		return err
 	}
 	p.Today = calendar.TodayIn(s.Cfg.Business.Loc)
@@ -72,7 +72,7 @@ func (s *Handlers) subprocessorAdd(c echo.Context) error {
 	on, err := formDate("effective_on", f.EffectiveOn)
 	var mails int
 	if err == nil {
-		_, mails, err = s.Db.AddSubprocessor(c.Request().Context(), web.Actor(c), registers.SubprocessorInput{Name: f.Name, Purpose: f.Purpose,
+		_, mails, err = s.DB.AddSubprocessor(c.Request().Context(), web.Actor(c), registers.SubprocessorInput{Name: f.Name, Purpose: f.Purpose,
 			Location: f.Location, TransferSafeguard: f.TransferSafeguard, EffectiveOn: on}, calendar.TodayIn(s.Cfg.Business.Loc), s.Cfg.BaseURL)
 	}
 	if err != nil {
@@ -85,7 +85,7 @@ func (s *Handlers) subprocessorAdd(c echo.Context) error {
 func (s *Handlers) subprocessorRemove(c echo.Context) error {
 	on, err := formDate("removed_on", c.FormValue("removed_on"))
 	if err == nil {
-		err = s.Db.RemoveSubprocessor(c.Request().Context(), web.Actor(c), c.Param("id"), on)
+		err = s.DB.RemoveSubprocessor(c.Request().Context(), web.Actor(c), c.Param("id"), on)
 	}
 	if err != nil {
 		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { p.Errors = e })
@@ -95,7 +95,7 @@ func (s *Handlers) subprocessorRemove(c echo.Context) error {
 }
 
 func (s *Handlers) subprocessorObject(c echo.Context) error {
-	_, err := s.Db.ObjectToSubprocessor(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"), calendar.TodayIn(s.Cfg.Business.Loc))
+	_, err := s.DB.ObjectToSubprocessor(c.Request().Context(), web.Actor(c), c.Param("id"), c.FormValue("reason"), calendar.TodayIn(s.Cfg.Business.Loc))
 	if err != nil {
 		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { p.Errors = e; p.ObjectingTo = c.Param("id") })
 	}
@@ -108,7 +108,7 @@ func (s *Handlers) policyVersionAdd(c echo.Context) error {
 	on, err := formDate("effective_on", f.EffectiveOn)
 	var mails int
 	if err == nil {
-		_, mails, err = s.Db.AddPolicyVersion(c.Request().Context(), web.Actor(c), registers.PolicyVersionInput{Version: f.Version, Summary: f.Summary,
+		_, mails, err = s.DB.AddPolicyVersion(c.Request().Context(), web.Actor(c), registers.PolicyVersionInput{Version: f.Version, Summary: f.Summary,
 			URL: f.URL, EffectiveOn: on}, calendar.TodayIn(s.Cfg.Business.Loc), s.Cfg.BaseURL)
 	}
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Handlers) subprocessorSettings(c echo.Context) error {
 	if err != nil {
 		err = errs.Invalid("days", "must be a whole number of days")
 	} else {
-		err = s.Db.SetObjectionDays(c.Request().Context(), web.Actor(c), days)
+		err = s.DB.SetObjectionDays(c.Request().Context(), web.Actor(c), days)
 	}
 	if err != nil {
 		return s.subprocessorsFailed(c, err, func(p *lifecyclepages.SubprocessorsPage, e views.Errors) { p.Errors = e })

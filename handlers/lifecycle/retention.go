@@ -36,7 +36,7 @@ func (s *Handlers) retention(c echo.Context) error {
 // retentionPreview is the dry run: what a sweep now would remove, per
 // customer and category.
 func (s *Handlers) retentionPreview(c echo.Context) error {
-	counts, err := s.Db.RetentionPreview(c.Request().Context(), web.Actor(c), store.Now())
+	counts, err := s.DB.RetentionPreview(c.Request().Context(), web.Actor(c), store.Now())
 	if err != nil {
 		return err
 	}
@@ -46,16 +46,16 @@ func (s *Handlers) retentionPreview(c echo.Context) error {
 func (s *Handlers) renderRetention(c echo.Context, status int, p lifecyclepages.RetentionPage) error {
 	ctx, a := c.Request().Context(), web.Actor(c)
 	var err error
-	if p.Rules, err = s.Db.RetentionRules(ctx, a); err != nil {
+	if p.Rules, err = s.DB.RetentionRules(ctx, a); err != nil {
 		return err
 	}
-	if p.Holds, err = s.Db.RetentionHolds(ctx, a); err != nil {
+	if p.Holds, err = s.DB.RetentionHolds(ctx, a); err != nil {
 		return err
 	}
-	if p.LegalHolds, err = s.Db.ActiveLegalHolds(ctx, a); err != nil {
+	if p.LegalHolds, err = s.DB.ActiveLegalHolds(ctx, a); err != nil {
 		return err
 	}
-	if p.LastRun, err = s.Db.LastRetentionRun(ctx, a); err != nil {
+	if p.LastRun, err = s.DB.LastRetentionRun(ctx, a); err != nil {
 		return err
 	}
 	p.CanWrite, p.CanHold, p.Loc = s.Allowed(c, "retention", "write"), s.Allowed(c, "retention_holds", "write"), s.Cfg.Location
@@ -69,7 +69,7 @@ func (s *Handlers) renderRetention(c echo.Context, status int, p lifecyclepages.
 
 func (s *Handlers) retentionRule(c echo.Context) error {
 	category, days := c.Param("category"), c.FormValue("days")
-	r, err := s.Db.SetRetentionDays(c.Request().Context(), web.Actor(c), category, days)
+	r, err := s.DB.SetRetentionDays(c.Request().Context(), web.Actor(c), category, days)
 	if err == nil {
 		s.Flash(c, fmt.Sprintf("%s: kept for %d days.", lifecyclepages.RetentionCategoryLabel(r.Category), r.Days))
 		return web.Redirect(c, "/retention")
@@ -85,7 +85,7 @@ func (s *Handlers) retentionRule(c echo.Context) error {
 // is sweeping.
 func (s *Handlers) retentionSweep(c echo.Context) error {
 	runner := "on demand (request " + c.Response().Header().Get(echo.HeaderXRequestID) + ")"
-	run, err := s.Db.SweepRetention(c.Request().Context(), web.Actor(c), runner, store.Now())
+	run, err := s.DB.SweepRetention(c.Request().Context(), web.Actor(c), runner, store.Now())
 	switch {
 	case errors.Is(err, registers.ErrSweepBusy):
 		s.Flash(c, "Another instance is sweeping right now; its result will show here when it ends.")
@@ -99,7 +99,7 @@ func (s *Handlers) retentionSweep(c echo.Context) error {
 
 func (s *Handlers) retentionHold(c echo.Context) error {
 	f := lifecyclepages.HoldForm{CustomerID: c.FormValue("customer_id"), Reference: c.FormValue("reference"), Reason: c.FormValue("reason")}
-	_, err := s.Db.PlaceRetentionHold(c.Request().Context(), web.Actor(c),
+	_, err := s.DB.PlaceRetentionHold(c.Request().Context(), web.Actor(c),
 		registers.RetentionHoldInput{CustomerID: f.CustomerID, Reference: f.Reference, Reason: f.Reason})
 	if err == nil {
 		s.Flash(c, "Hold placed: the sweeper keeps this data until the hold is released.")
@@ -112,7 +112,7 @@ func (s *Handlers) retentionHold(c echo.Context) error {
 }
 
 func (s *Handlers) retentionRelease(c echo.Context) error {
-	if err := s.Db.ReleaseRetentionHold(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
+	if err := s.DB.ReleaseRetentionHold(c.Request().Context(), web.Actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	s.Flash(c, "Hold released: the next sweep removes what its rules say is due.")

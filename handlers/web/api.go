@@ -44,7 +44,7 @@ func (s *Server) authenticateKey(c echo.Context, r Route) error {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console"`)
 		return echo.NewHTTPError(http.StatusUnauthorized, "send the API key as Authorization: Bearer KEY")
 	}
-	key, err := s.Db.AuthenticateKey(c.Request().Context(), strings.TrimSpace(secret))
+	key, err := s.DB.AuthenticateKey(c.Request().Context(), strings.TrimSpace(secret))
 	if errors.Is(err, accounts.ErrBadKey) {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="console", error="invalid_token"`)
 		return echo.NewHTTPError(http.StatusUnauthorized, "invalid or revoked API key")
@@ -180,7 +180,7 @@ func (s *Server) FlushUsage(ctx context.Context) error {
 	if len(counts) == 0 {
 		return nil
 	}
-	if err := s.Db.AddUsage(ctx, counts); err != nil {
+	if err := s.DB.AddUsage(ctx, counts); err != nil {
 		// Put them back: a count is only lost if the process dies too.
 		for k, n := range counts {
 			s.Usage.Add(k.KeyID, k.Kind, n)
@@ -257,7 +257,7 @@ func (s *Server) TenantOf(c echo.Context, named string) (string, error) {
 	named = strings.TrimSpace(named)
 	if k.CustomerID != nil {
 		if named != "" && named != *k.CustomerID {
-			cust, err := s.Db.CustomerBySlug(c.Request().Context(), named)
+			cust, err := s.DB.CustomerBySlug(c.Request().Context(), named)
 			if err != nil || cust.ID != *k.CustomerID {
 				return "", echo.NewHTTPError(http.StatusNotFound, "no such customer")
 			}
@@ -267,10 +267,10 @@ func (s *Server) TenantOf(c echo.Context, named string) (string, error) {
 	if named == "" {
 		return "", &ApiError{Status: http.StatusBadRequest, Msg: "a staff key must name the customer (slug or id) in customer", Field: "customer"}
 	}
-	if cust, err := s.Db.Customer(c.Request().Context(), store.SystemActor(""), named); err == nil {
+	if cust, err := s.DB.Customer(c.Request().Context(), store.SystemActor(""), named); err == nil {
 		return cust.ID, nil
 	}
-	cust, err := s.Db.CustomerBySlug(c.Request().Context(), named)
+	cust, err := s.DB.CustomerBySlug(c.Request().Context(), named)
 	if err != nil {
 		return "", echo.NewHTTPError(http.StatusNotFound, "no such customer")
 	}

@@ -42,7 +42,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
 	ctx, keyID := c.Request().Context(), ApiKey(c).Key.ID
-	prior, claimed, err := s.Db.ClaimIdempotencyKey(ctx, keyID, key, hash)
+	prior, claimed, err := s.DB.ClaimIdempotencyKey(ctx, keyID, key, hash)
 	if err != nil {
 		return err
 	}
@@ -68,9 +68,9 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if status := c.Response().Status; status >= 500 || status == http.StatusTooManyRequests {
-		err = s.Db.ReleaseIdempotencyKey(ctx, keyID, key)
+		err = s.DB.ReleaseIdempotencyKey(ctx, keyID, key)
 	} else {
-		err = s.Db.SaveIdempotentAnswer(ctx, keyID, key, status, rec.buf.String())
+		err = s.DB.SaveIdempotentAnswer(ctx, keyID, key, status, rec.buf.String())
 	}
 	if err != nil {
 		s.Log.Error("keep idempotent answer", "request_id", RequestID(c), "err", err)
@@ -107,7 +107,7 @@ func (s *Server) sweepIdempotencyEvery(ctx context.Context, every time.Duration)
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Db.SweepIdempotencyKeys(ctx); err != nil {
+			if _, err := s.DB.SweepIdempotencyKeys(ctx); err != nil {
 				s.Log.Error("sweep idempotency keys", "err", err)
 			}
 		}

@@ -34,7 +34,7 @@ func (s *Server) AccessPurpose(c echo.Context, ct *consent.Contact) (*requests.A
 	if sess == nil {
 		return nil, false, echo.ErrUnauthorized
 	}
-	p, err := s.Db.CurrentPurpose(c.Request().Context(), sess.IDHash, ct.ID)
+	p, err := s.DB.CurrentPurpose(c.Request().Context(), sess.IDHash, ct.ID)
 	if err != nil || p != nil {
 		return p, p != nil, err
 	}
@@ -44,7 +44,7 @@ func (s *Server) AccessPurpose(c echo.Context, ct *consent.Contact) (*requests.A
 func (s *Server) renderPurposeForm(c echo.Context, status int, ct *consent.Contact, f views.PurposeForm) error {
 	f.ContactID = ct.ID
 	f.Minutes = int(requests.PurposeLifetime.Minutes())
-	if cust, err := s.Db.Customer(c.Request().Context(), Actor(c), ct.CustomerID); err == nil {
+	if cust, err := s.DB.Customer(c.Request().Context(), Actor(c), ct.CustomerID); err == nil {
 		f.Customer = cust.Name
 	}
 	return s.Render(c, status, views.ContactPurpose(f))
@@ -53,7 +53,7 @@ func (s *Server) renderPurposeForm(c echo.Context, status int, ct *consent.Conta
 // ContactPurpose records the purpose stated for a contact and opens it.
 func (s *Server) ContactPurpose(c echo.Context) error {
 	ctx, a := c.Request().Context(), Actor(c)
-	ct, err := s.Db.Contact(ctx, a, c.Param("id"))
+	ct, err := s.DB.Contact(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *Server) ContactPurpose(c echo.Context) error {
 		return echo.ErrUnauthorized
 	}
 	f := views.PurposeForm{Purpose: c.FormValue("purpose")}
-	if _, err := s.Db.StatePurpose(ctx, a, sess.IDHash, ct.ID, f.Purpose); err != nil {
+	if _, err := s.DB.StatePurpose(ctx, a, sess.IDHash, ct.ID, f.Purpose); err != nil {
 		if f.Errors, err = FormErrors(err); err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (s *Server) pageContext(c echo.Context) *views.Request {
 	}
 	r.UserName, r.UserEmail, r.RoleLabel = u.Name, u.Email, u.Role().Label()
 	if u.CustomerID != nil {
-		if cust, err := s.Db.Customer(c.Request().Context(), Actor(c), *u.CustomerID); err == nil {
+		if cust, err := s.DB.Customer(c.Request().Context(), Actor(c), *u.CustomerID); err == nil {
 			r.Tenant = cust.Name
 		}
 	}
@@ -78,7 +78,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if a := notFoundActor(c); a != nil && errors.Is(err, store.ErrNotFound) && c.Param("id") != "" {
 		// Another tenant's object answers 404 like an absent one; the
 		// attempt is still on the log, in the user's (or key's) tenant.
-		if rerr := s.Db.Record(c.Request().Context(), *a, store.Audit{Action: "access.not_found", ObjectType: "route",
+		if rerr := s.DB.Record(c.Request().Context(), *a, store.Audit{Action: "access.not_found", ObjectType: "route",
 			ObjectID: c.Param("id"), CustomerID: a.CustomerID,
 			Details: map[string]any{"route": c.Request().Method + " " + c.Path()}}); rerr != nil {
 			s.Log.Error("record a refused object", "request_id", RequestID(c), "err", rerr)
@@ -239,7 +239,7 @@ func (s *Server) staticFiles() echo.HandlerFunc {
 // CustomerChoices lists customers for staff forms: every customer by id for
 // labels, and the active ones to choose from.
 func (s *Server) CustomerChoices(c echo.Context) (map[string]string, []customers.Customer, error) {
-	cs, err := s.Db.Customers(c.Request().Context(), Actor(c))
+	cs, err := s.DB.Customers(c.Request().Context(), Actor(c))
 	if err != nil {
 		return nil, nil, err
 	}

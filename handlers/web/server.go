@@ -63,7 +63,7 @@ type Config struct {
 
 // Server holds the dependencies handlers share.
 type Server struct {
-	Db     *models.DB
+	DB     *models.DB
 	authz  *rbac.Authorizer
 	Cfg    Config
 	Log    *slog.Logger
@@ -103,7 +103,7 @@ func Assemble(ctx context.Context, db *models.DB, authz *rbac.Authorizer, cfg Co
 	if cfg.Region == "" {
 		cfg.Region = db.Region()
 	}
-	s := &Server{Db: db, authz: authz, Cfg: cfg, Log: cfg.Log, secret: secret, Mail: mailbox.NewLimiter(cfg.MailLimits),
+	s := &Server{DB: db, authz: authz, Cfg: cfg, Log: cfg.Log, secret: secret, Mail: mailbox.NewLimiter(cfg.MailLimits),
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://")}
 	db.UseStatusLinks(s.statusLink)
 	probe := cfg.ReadinessProbe

@@ -71,7 +71,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		st := &reqState{}
 		if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
-			sess, u, err := s.Db.LoadSession(c.Request().Context(), ck.Value, s.Cfg.Session)
+			sess, u, err := s.DB.LoadSession(c.Request().Context(), ck.Value, s.Cfg.Session)
 			switch {
 			case err == nil:
 				st.Token, st.Session, st.User = ck.Value, sess, u
@@ -244,7 +244,7 @@ func (s *Server) guard(r Route) echo.MiddlewareFunc {
 				// A refused attempt is evidence too (a denied export, a
 				// page beyond the role): on the log, in the user's tenant.
 				a := Actor(c)
-				if err := s.Db.Record(c.Request().Context(), a, store.Audit{Action: "access.denied", ObjectType: "route",
+				if err := s.DB.Record(c.Request().Context(), a, store.Audit{Action: "access.denied", ObjectType: "route",
 					ObjectID: r.Method + " " + r.Path, CustomerID: a.CustomerID,
 					Details: map[string]any{"permission": r.Perm.Object + ":" + r.Perm.Action}}); err != nil {
 					return err
