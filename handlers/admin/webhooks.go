@@ -27,7 +27,7 @@ func (s *Handlers) webhookRoutes() []web.Route {
 		{Method: post, Path: "/webhooks/:id/test", Handler: s.webhookTest, Access: web.Permitted, Perm: write},
 		{Method: post, Path: "/webhooks/:id/rotate", Handler: s.webhookRotate, Access: web.Permitted, Perm: write},
 		{Method: post, Path: "/webhooks/:id/delete", Handler: s.webhookDelete, Access: web.Permitted, Perm: write},
-		{Method: get, Path: "/api/v1/events", Handler: s.apiEvents, Access: web.ApiKeyAccess, Perm: web.Can("contacts", "read")},
+		{Method: get, Path: "/api/v1/events", Handler: s.apiEvents, Access: web.APIKeyAccess, Perm: web.Can("contacts", "read")},
 	}
 }
 
@@ -174,19 +174,19 @@ func (s *Handlers) apiEvents(c echo.Context) error {
 	limit := 100
 	if v := c.QueryParam("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
-			return &web.ApiError{Status: http.StatusBadRequest, Msg: "limit must be a number from 1 to 500", Field: "limit"}
+			return &web.APIError{Status: http.StatusBadRequest, Msg: "limit must be a number from 1 to 500", Field: "limit"}
 		}
 	}
-	page, err := s.DB.EventsFeed(c.Request().Context(), web.ApiActor(c), tenant, c.QueryParam("after"), limit)
+	page, err := s.DB.EventsFeed(c.Request().Context(), web.APIActor(c), tenant, c.QueryParam("after"), limit)
 	if v, ok := errs.AsValidation(err); ok {
 		// A cursor the feed did not give out is a malformed query.
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
 	}
 	if err != nil {
 		return err
 	}
 	// Events carry contacts' identifiers: each page read is audited.
-	if err := s.DB.Record(c.Request().Context(), web.ApiActor(c), store.Audit{Action: "contact.feed_read", ObjectType: "contact",
+	if err := s.DB.Record(c.Request().Context(), web.APIActor(c), store.Audit{Action: "contact.feed_read", ObjectType: "contact",
 		CustomerID: tenant, Details: map[string]any{"after": c.QueryParam("after"), "events": len(page.Events)}}); err != nil {
 		return err
 	}

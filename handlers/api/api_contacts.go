@@ -77,7 +77,7 @@ func (s *Handlers) apiCheckSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Usage.Add(web.ApiKey(c).Key.ID, "suppression_check", 1)
+	s.Usage.Add(web.APIKey(c).Key.ID, "suppression_check", 1)
 	return writeSuppressionJSON(c, suppressionOut(res))
 }
 
@@ -98,9 +98,9 @@ func (s *Handlers) apiCheckSuppressions(c echo.Context) error {
 	}
 	switch {
 	case len(req.To) == 0:
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "to must list at least one identifier", Field: "to"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "to must list at least one identifier", Field: "to"}
 	case len(req.To) > maxBatch:
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "to may list at most 1000 identifiers per call", Field: "to"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "to may list at most 1000 identifiers per call", Field: "to"}
 	}
 	channel, err := consent.ParseChannel(req.Channel)
 	if err != nil {
@@ -132,7 +132,7 @@ func (s *Handlers) apiCheckSuppressions(c echo.Context) error {
 			out[at[k]] = suppressionOut(r)
 		}
 	}
-	s.Usage.Add(web.ApiKey(c).Key.ID, "suppression_check", int64(len(req.To)))
+	s.Usage.Add(web.APIKey(c).Key.ID, "suppression_check", int64(len(req.To)))
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
 }
 
@@ -169,7 +169,7 @@ func (s *Handlers) apiOptIn(c echo.Context) error  { return s.apiConsent(c, cons
 // person's state, 200 when it was already so. An opt-out that got a 2xx is
 // committed: the ledger entry and the lookup are in one transaction.
 func (s *Handlers) apiConsent(c echo.Context, kind string) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	var req consentRequest
 	if err := web.BindJSON(c, &req); err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *Handlers) apiConsent(c echo.Context, kind string) error {
 		source = "api"
 	}
 	if !slices.Contains(consent.CallerSources, source) {
-		return &web.ApiError{Status: http.StatusUnprocessableEntity, Field: "source",
+		return &web.APIError{Status: http.StatusUnprocessableEntity, Field: "source",
 			Msg: "source must be api, crm or manual: the console records csv_import, inbound_reply and privacy_request itself"}
 	}
 	res, err := s.DB.RecordConsent(ctx, a, tenant, consent.ConsentInput{
@@ -239,7 +239,7 @@ func (s *Handlers) apiInbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reply, err := s.DB.RecordInbound(c.Request().Context(), web.ApiActor(c), tenant, req.From, req.Body, at, s.Cfg.Region, s.Cfg.Business)
+	reply, err := s.DB.RecordInbound(c.Request().Context(), web.APIActor(c), tenant, req.From, req.Body, at, s.Cfg.Region, s.Cfg.Business)
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func (s *Handlers) apiCreateContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.DB.CreateContact(c.Request().Context(), web.ApiActor(c), tenant, consent.ContactInput{
+	ct, err := s.DB.CreateContact(c.Request().Context(), web.APIActor(c), tenant, consent.ContactInput{
 		Identifiers: req.Identifiers, Name: req.Name, CRMID: req.CRMID}, s.Cfg.Region)
 	if err != nil {
 		return err
@@ -348,14 +348,14 @@ const maxPurpose = 200
 // request reference) is required then and recorded in the audit entry;
 // given otherwise, it is recorded too.
 func (s *Handlers) contactReader(c echo.Context) (store.Actor, map[string]any, error) {
-	a := web.ApiActor(c)
+	a := web.APIActor(c)
 	details := map[string]any{"via": "api"}
 	purpose := strings.TrimSpace(c.QueryParam("purpose"))
 	if purpose == "" {
 		purpose = strings.TrimSpace(c.Request().Header.Get("X-Purpose"))
 	}
 	if len(purpose) > maxPurpose || strings.ContainsFunc(purpose, unicode.IsControl) {
-		return a, nil, &web.ApiError{Status: http.StatusBadRequest, Msg: "purpose must be one line of at most 200 characters", Field: "purpose"}
+		return a, nil, &web.APIError{Status: http.StatusBadRequest, Msg: "purpose must be one line of at most 200 characters", Field: "purpose"}
 	}
 	if purpose != "" {
 		details["purpose"] = purpose
@@ -369,7 +369,7 @@ func (s *Handlers) contactReader(c echo.Context) (store.Actor, map[string]any, e
 	}
 	if a.Staff() {
 		if purpose == "" {
-			return a, nil, &web.ApiError{Status: http.StatusBadRequest, Field: "purpose",
+			return a, nil, &web.APIError{Status: http.StatusBadRequest, Field: "purpose",
 				Msg: "a staff key reading a contact without naming its customer must give a purpose (purpose parameter or X-Purpose header)"}
 		}
 		details["across_customers"] = true
@@ -379,7 +379,7 @@ func (s *Handlers) contactReader(c echo.Context) (store.Actor, map[string]any, e
 
 // apiContact returns one contact; reading it is audited.
 func (s *Handlers) apiContact(c echo.Context) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	reader, details, err := s.contactReader(c)
 	if err != nil {
 		return err
@@ -404,7 +404,7 @@ func (s *Handlers) apiContact(c echo.Context) error {
 // keyset-paged (?limit=, ?after=CURSOR; the answer's next is the cursor of
 // the following page, null at the end). Every form is audited.
 func (s *Handlers) apiFindContacts(c echo.Context) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	tenant, err := s.TenantOf(c, c.QueryParam("customer"))
 	if err != nil {
 		return err
@@ -413,7 +413,7 @@ func (s *Handlers) apiFindContacts(c echo.Context) error {
 	_, byTo := q["to"]
 	_, byCRM := q["crm_id"]
 	if byTo && byCRM {
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "give to or crm_id, not both", Field: "crm_id"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "give to or crm_id, not both", Field: "crm_id"}
 	}
 	if !byTo && !byCRM {
 		return s.apiListContacts(c, tenant)
@@ -424,7 +424,7 @@ func (s *Handlers) apiFindContacts(c echo.Context) error {
 		by = "crm_id"
 		cs, err = s.DB.ContactsByCRMID(ctx, a, tenant, c.QueryParam("crm_id"))
 		if v, bad := errs.AsValidation(err); bad { // a malformed query: 400
-			return &web.ApiError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
+			return &web.APIError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
 		}
 	} else {
 		cs, err = s.DB.ContactsByIdentifier(ctx, a, tenant, c.QueryParam("to"), s.Cfg.Region)
@@ -501,7 +501,7 @@ func (s *Handlers) apiConsentAt(c echo.Context) error {
 // apiConsentAtByIdentifier answers the same question for the contact that
 // has the identifier to (404 when none has it).
 func (s *Handlers) apiConsentAtByIdentifier(c echo.Context) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	at, err := consentAtParams(c)
 	if err != nil {
 		return err
@@ -526,7 +526,7 @@ func (s *Handlers) apiConsentAtByIdentifier(c echo.Context) error {
 // answerConsentAt answers for contactID as reader (the key, held to the
 // customer it names) and records the read with details.
 func (s *Handlers) answerConsentAt(c echo.Context, reader store.Actor, details map[string]any, contactID string, at time.Time, by string) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	res, err := s.DB.ConsentAtTime(ctx, reader, contactID, at, c.QueryParam("channel"))
 	if err != nil {
 		return err
@@ -547,12 +547,12 @@ func (s *Handlers) answerConsentAt(c echo.Context, reader store.Actor, details m
 // apiListContacts answers one keyset page of the tenant's contacts; the
 // read is audited with the page's size and the ids it showed.
 func (s *Handlers) apiListContacts(c echo.Context, tenant string) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	limit := consent.APIContactsDefault
 	if raw := c.QueryParam("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > consent.APIContactsMax {
-			return &web.ApiError{Status: http.StatusBadRequest, Msg: "limit must be a whole number from 1 to 1000", Field: "limit"}
+			return &web.APIError{Status: http.StatusBadRequest, Msg: "limit must be a whole number from 1 to 1000", Field: "limit"}
 		}
 		limit = n
 	}
@@ -560,7 +560,7 @@ func (s *Handlers) apiListContacts(c echo.Context, tenant string) error {
 	if raw, ok := c.QueryParams()["after"]; ok {
 		id, err := consent.DecodeContactCursor(raw[0])
 		if v, bad := errs.AsValidation(err); bad { // a malformed query: 400
-			return &web.ApiError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
+			return &web.APIError{Status: http.StatusBadRequest, Msg: v.Error(), Field: v.Field}
 		}
 		after = id
 	}

@@ -84,10 +84,10 @@ func (s *Handlers) apiCreateRequest(c echo.Context) error {
 		return err
 	}
 	if strings.TrimSpace(req.Type) == "" {
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "type is required", Field: "type"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "type is required", Field: "type"}
 	}
 	if strings.TrimSpace(req.Regime) == "" {
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "regime is required: gdpr, uk_gdpr, ccpa or other", Field: "regime"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "regime is required: gdpr, uk_gdpr, ccpa or other", Field: "regime"}
 	}
 	at, err := web.ParseTime("received_at", req.ReceivedAt)
 	if err != nil {
@@ -99,7 +99,7 @@ func (s *Handlers) apiCreateRequest(c echo.Context) error {
 			return err
 		}
 	}
-	r, err := s.DB.CreateRequest(c.Request().Context(), web.ApiActor(c), s.Cfg.Business, requests.RequestInput{
+	r, err := s.DB.CreateRequest(c.Request().Context(), web.APIActor(c), s.Cfg.Business, requests.RequestInput{
 		Type: req.Type, Regime: req.Regime, Channel: "api", CustomerID: customerID, Details: req.Details, ReceivedAt: at,
 		Identifiers: req.SubjectIdentifiers, Requester: requests.Requester{Name: req.Requester.Name, Email: req.Requester.Email,
 			Phone: req.Requester.Phone, Relationship: req.Requester.Relationship, Proof: req.Requester.Proof},
@@ -112,7 +112,7 @@ func (s *Handlers) apiCreateRequest(c echo.Context) error {
 
 // apiRequest returns one request; reading it is audited.
 func (s *Handlers) apiRequest(c echo.Context) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	r, err := s.DB.Request(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
@@ -126,10 +126,10 @@ func (s *Handlers) apiRequest(c echo.Context) error {
 
 // apiFindRequests lists the requests of a requester or subject email.
 func (s *Handlers) apiFindRequests(c echo.Context) error {
-	ctx, a := c.Request().Context(), web.ApiActor(c)
+	ctx, a := c.Request().Context(), web.APIActor(c)
 	email := c.QueryParam("email")
 	if email == "" {
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "email is required", Field: "email"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "email is required", Field: "email"}
 	}
 	rs, err := s.DB.RequestsByEmail(ctx, a, email)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 func (s *Handlers) lifecycleRoutes() []web.Route {
 	get, post := http.MethodGet, http.MethodPost
 	return []web.Route{
-		{Method: post, Path: "/api/v1/communications", Handler: s.apiRecordCommunications, Access: web.ApiKeyAccess, Perm: web.Can("contacts", "write")},
+		{Method: post, Path: "/api/v1/communications", Handler: s.apiRecordCommunications, Access: web.APIKeyAccess, Perm: web.Can("contacts", "write")},
 		{Method: get, Path: "/communications/sent-after-opt-out", Handler: s.sentAfterOptOut, Access: web.Permitted, Perm: web.Can("communications", "read")},
 		{Method: get, Path: "/communications/sent-after-opt-out.csv", Handler: s.sentAfterOptOutCSV, Access: web.Permitted, Perm: web.Can("communications", "read")},
 

@@ -55,9 +55,9 @@ func (s *Handlers) apiRecordCommunications(c echo.Context) error {
 	}
 	switch {
 	case len(req.Items) == 0:
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "items must list at least one message or call", Field: "items"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "items must list at least one message or call", Field: "items"}
 	case len(req.Items) > registers.MaxCommunicationBatch:
-		return &web.ApiError{Status: http.StatusBadRequest, Msg: "items may list at most 1000 messages or calls per call", Field: "items"}
+		return &web.APIError{Status: http.StatusBadRequest, Msg: "items may list at most 1000 messages or calls per call", Field: "items"}
 	}
 	tenant, err := s.TenantOf(c, req.Customer)
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Handlers) apiRecordCommunications(c echo.Context) error {
 		}
 	}
 	if len(send) > 0 {
-		results, err := s.DB.RecordCommunications(c.Request().Context(), web.ApiActor(c), tenant, send, s.Cfg.Region)
+		results, err := s.DB.RecordCommunications(c.Request().Context(), web.APIActor(c), tenant, send, s.Cfg.Region)
 		if err != nil {
 			return err
 		}

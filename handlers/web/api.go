@@ -26,13 +26,13 @@ type apiKeyState struct {
 
 type apiKeyCtx struct{}
 
-func ApiKey(c echo.Context) *apiKeyState {
+func APIKey(c echo.Context) *apiKeyState {
 	s, _ := c.Request().Context().Value(apiKeyCtx{}).(*apiKeyState)
 	return s
 }
 
-// ApiActor is the key acting from the request's address.
-func ApiActor(c echo.Context) store.Actor { return ApiKey(c).actor }
+// APIActor is the key acting from the request's address.
+func APIActor(c echo.Context) store.Actor { return APIKey(c).actor }
 
 // authenticateKey checks the bearer key, the route's permission for the
 // Key's role, and the key's rate limit (unless the route is exempt).
@@ -214,28 +214,28 @@ func BindJSON(c echo.Context, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return &ApiError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type.String()), Field: typeErr.Field}
+			return &APIError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type.String()), Field: typeErr.Field}
 		}
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			f = strings.Trim(f, `"`)
-			return &ApiError{Status: http.StatusBadRequest, Msg: "unknown field " + f, Field: f}
+			return &APIError{Status: http.StatusBadRequest, Msg: "unknown field " + f, Field: f}
 		}
-		return &ApiError{Status: http.StatusBadRequest, Msg: "the body is not valid JSON: " + err.Error()}
+		return &APIError{Status: http.StatusBadRequest, Msg: "the body is not valid JSON: " + err.Error()}
 	}
 	if dec.More() {
-		return &ApiError{Status: http.StatusBadRequest, Msg: "the body holds more than one JSON value"}
+		return &APIError{Status: http.StatusBadRequest, Msg: "the body holds more than one JSON value"}
 	}
 	return nil
 }
 
-// ApiError is an API answer with a status, message and field.
-type ApiError struct {
+// APIError is an API answer with a status, message and field.
+type APIError struct {
 	Status int
 	Msg    string
 	Field  string
 }
 
-func (e *ApiError) Error() string { return e.Msg }
+func (e *APIError) Error() string { return e.Msg }
 
 // ParseTime reads an optional RFC 3339 time field.
 func ParseTime(field, v string) (time.Time, error) {
@@ -244,7 +244,7 @@ func ParseTime(field, v string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, &ApiError{Status: http.StatusBadRequest, Msg: field + " must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00", Field: field}
+		return time.Time{}, &APIError{Status: http.StatusBadRequest, Msg: field + " must be an RFC 3339 time such as 2026-05-10T12:00:00-07:00", Field: field}
 	}
 	return t, nil
 }
@@ -253,7 +253,7 @@ func ParseTime(field, v string) (time.Time, error) {
 // own; a staff key must name one (slug or id) in customer. A customer key
 // naming another customer gets 404, as for one that does not exist.
 func (s *Server) TenantOf(c echo.Context, named string) (string, error) {
-	k := ApiKey(c).Key
+	k := APIKey(c).Key
 	named = strings.TrimSpace(named)
 	if k.CustomerID != nil {
 		if named != "" && named != *k.CustomerID {
@@ -265,7 +265,7 @@ func (s *Server) TenantOf(c echo.Context, named string) (string, error) {
 		return *k.CustomerID, nil
 	}
 	if named == "" {
-		return "", &ApiError{Status: http.StatusBadRequest, Msg: "a staff key must name the customer (slug or id) in customer", Field: "customer"}
+		return "", &APIError{Status: http.StatusBadRequest, Msg: "a staff key must name the customer (slug or id) in customer", Field: "customer"}
 	}
 	if cust, err := s.DB.Customer(c.Request().Context(), store.SystemActor(""), named); err == nil {
 		return cust.ID, nil

@@ -28,11 +28,11 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		return next(c)
 	}
 	if len(key) > 255 || !printableASCII(key) {
-		return &ApiError{Status: http.StatusBadRequest, Msg: "Idempotency-Key must be 1 to 255 printable ASCII characters", Field: idempotencyHeader}
+		return &APIError{Status: http.StatusBadRequest, Msg: "Idempotency-Key must be 1 to 255 printable ASCII characters", Field: idempotencyHeader}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 2<<20))
 	if err != nil {
-		return &ApiError{Status: http.StatusBadRequest, Msg: "the request body could not be read: " + err.Error()}
+		return &APIError{Status: http.StatusBadRequest, Msg: "the request body could not be read: " + err.Error()}
 	}
 	c.Request().Body = io.NopCloser(bytes.NewReader(body))
 	h := sha256.New()
@@ -41,7 +41,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		h.Write([]byte{0})
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
-	ctx, keyID := c.Request().Context(), ApiKey(c).Key.ID
+	ctx, keyID := c.Request().Context(), APIKey(c).Key.ID
 	prior, claimed, err := s.DB.ClaimIdempotencyKey(ctx, keyID, key, hash)
 	if err != nil {
 		return err
@@ -49,10 +49,10 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	if !claimed {
 		switch {
 		case prior.RequestHash != hash:
-			return &ApiError{Status: http.StatusUnprocessableEntity, Field: idempotencyHeader,
+			return &APIError{Status: http.StatusUnprocessableEntity, Field: idempotencyHeader,
 				Msg: "this Idempotency-Key was already used with a different request in the last 24 hours: send a new key for a new request"}
 		case prior.Status == 0:
-			return &ApiError{Status: http.StatusConflict, Field: idempotencyHeader,
+			return &APIError{Status: http.StatusConflict, Field: idempotencyHeader,
 				Msg: "a request with this Idempotency-Key is still being answered: retry in a moment"}
 		}
 		c.Response().Header().Set("Idempotent-Replayed", "true")

@@ -119,7 +119,7 @@ func notFoundActor(c echo.Context) *store.Actor {
 		a := Actor(c)
 		return &a
 	}
-	if k := ApiKey(c); k != nil {
+	if k := APIKey(c); k != nil {
 		return &k.actor
 	}
 	return nil
@@ -128,7 +128,7 @@ func notFoundActor(c echo.Context) *store.Actor {
 // classify maps an error to a status, a message for people and the field
 // it concerns.
 func classify(err error) (int, string, string) {
-	var ae *ApiError
+	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Status, ae.Msg, ae.Field
 	}

@@ -21,6 +21,8 @@ type Route struct {
 	Unlimited bool
 }
 
+// Can is the permission to do action on object, as the route table and
+// rbac/policy.csv write it.
 func Can(object, action string) rbac.Permission {
 	return rbac.Permission{Object: object, Action: action}
 }
@@ -57,7 +59,8 @@ var navigation = []struct {
 	{"Account bundles", "/account-bundles", Can("account_bundles", "export")},
 }
 
-// routes lists the operational routes every area shares.
+// CoreRoutes are the operational routes (health, readiness, static
+// assets), which belong to no area.
 func (s *Server) CoreRoutes() []Route {
 	get, post := http.MethodGet, http.MethodPost
 	_, _ = get, post

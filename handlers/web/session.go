@@ -166,6 +166,7 @@ func (s *Server) SetCookie(c echo.Context, name, value string, maxAge int) {
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 }
 
+// ClearCookie removes the named cookie from the browser.
 func (s *Server) ClearCookie(c echo.Context, name string) { s.SetCookie(c, name, "", -1) }
 
 // Flash shows msg on the next page the browser loads.
@@ -196,9 +197,9 @@ const (
 	PartialSession
 	// Permitted routes need a full session and the route's permission.
 	Permitted
-	// ApiKeyAccess routes need a bearer API key whose role holds the
+	// APIKeyAccess routes need a bearer API key whose role holds the
 	// Route's permission.
-	ApiKeyAccess
+	APIKeyAccess
 )
 
 // guard enforces a route's access: deny by default, Casbin for everything
@@ -214,7 +215,7 @@ func (s *Server) guard(r Route) echo.MiddlewareFunc {
 			switch r.Access {
 			case Public:
 				return next(c)
-			case ApiKeyAccess:
+			case APIKeyAccess:
 				if isAPIWrite(r) {
 					release, err := s.admitWrite(c)
 					if err != nil {
