@@ -8,8 +8,10 @@ import (
 	"github.com/sendara/console/rbac"
 )
 
-// Route is one line of the route table: reading routes() tells the whole
-// application and who may reach each part of it.
+// Route is one line of the route table: each area lists its own (its
+// Routes method) and handlers assembles them, so reading them tells the
+// whole application and who may reach each part of it.
+
 type Route struct {
 	Method  string
 	Path    string
@@ -62,8 +64,7 @@ var navigation = []struct {
 // CoreRoutes are the operational routes (health, readiness, static
 // assets), which belong to no area.
 func (s *Server) CoreRoutes() []Route {
-	get, post := http.MethodGet, http.MethodPost
-	_, _ = get, post
+	get := http.MethodGet
 	return []Route{
 		// Operations and assets
 		{get, "/healthz", s.healthz, Public, rbac.Permission{}, false},
