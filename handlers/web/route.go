@@ -11,7 +11,6 @@ import (
 // Route is one line of the route table: each area lists its own (its
 // Routes method) and handlers assembles them, so reading them tells the
 // whole application and who may reach each part of it.
-
 type Route struct {
 	Method  string
 	Path    string
