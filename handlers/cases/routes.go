@@ -39,7 +39,7 @@ func (s *Handlers) Routes() []web.Route {
 		{Method: post, Path: "/requests/:id/resend-completion", Handler: s.requestResendCompletion, Access: web.Permitted, Perm: web.Can("requests", "write")},
 		{Method: post, Path: "/requests/upload", Handler: s.requestUploadEML, Access: web.Permitted, Perm: web.Can("requests", "write")},
 		{Method: get, Path: "/requests/:id/mail/:mail", Handler: s.requestMailRaw, Access: web.Permitted, Perm: web.Can("requests", "read")},
-		// An agent's or parent's proof of authority (handlers/proofs.go)
+		// An agent's or parent's proof of authority (proofs.go)
 		{Method: post, Path: "/requests/:id/proofs", Handler: s.requestProofUpload, Access: web.Permitted, Perm: web.Can("requests", "write")},
 		{Method: get, Path: "/requests/:id/proofs/:proof", Handler: s.requestProofDownload, Access: web.Permitted, Perm: web.Can("requests", "write")},
 		{Method: post, Path: "/requests/:id/proofs/:proof/check", Handler: s.requestProofCheck, Access: web.Permitted, Perm: web.Can("requests", "write")},
