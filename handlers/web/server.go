@@ -63,15 +63,15 @@ type Config struct {
 
 // Server holds the dependencies handlers share.
 type Server struct {
-	DB     *models.DB
+	DB     *models.DB // the store; areas call the models through it
 	authz  *rbac.Authorizer
-	Cfg    Config
-	Log    *slog.Logger
+	Cfg    Config       // the configuration handlers read (zone, region, base URL)
+	Log    *slog.Logger // structured log; never personal data
 	secret []byte
 	secure bool
-	Limits keyLimits
+	Limits keyLimits        // per-key API rate limits, and the throttles areas take (status page replies)
 	Mail   *mailbox.Limiter // .eml uploads
-	Usage  usageCounter
+	Usage  usageCounter     // API calls and checks per key, written out every minute
 	ready  *readiness
 	writes chan struct{} // one token per API write in flight; nil: unbounded
 	echo   *echo.Echo
