@@ -56,6 +56,7 @@ type a11yViolation struct {
 func (b *browser) a11yRunAxe() []a11yViolation {
 	b.t.Helper()
 	b.a11yInjectAxe()
+	dups := b.a11yPruneRepeatedRows()
 	const js = `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(
 		r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
 			id: v.id, impact: v.impact, help: v.help,
@@ -68,7 +69,53 @@ func (b *browser) a11yRunAxe() []a11yViolation {
 	if err := json.Unmarshal([]byte(out), &vs); err != nil {
 		b.t.Fatalf("axe results %q: %v", out, err)
 	}
+	if len(dups) > 0 {
+		vs = append(vs, a11yViolation{ID: "duplicate-id", Impact: "serious", Help: "id attribute values must be unique (checked before repeated rows were set aside)", Nodes: dups})
+	}
 	return vs
+}
+
+// a11yPruneRepeatedRows takes out of the page every table row whose shape
+// another row of its table already has, and returns the ids the page used
+// more than once (read before, since repeated rows could repeat an id).
+//
+// A row's shape is its elements with their tags, classes, inline styles,
+// roles, types, ARIA attributes, the names of the rest of their
+// attributes, and which of them hold text. axe's rules read exactly those
+// (and the styles the classes give): the fiftieth row of the audit log
+// drawn by the same template branch as the first says nothing new, and
+// checking it cost most of the walk's axe time (the audit page alone took
+// 2–3 s per role with 100 rows). A row from another branch — an overdue
+// badge, a link where the others have text — has another shape and stays.
+func (b *browser) a11yPruneRepeatedRows() []string {
+	b.t.Helper()
+	const js = `(() => {
+		const ids = new Map();
+		for (const e of document.querySelectorAll("[id]")) ids.set(e.id, (ids.get(e.id) || 0) + 1);
+		const shape = row => [row, ...row.querySelectorAll("*")].map(e => {
+			const attrs = [...e.attributes].map(a =>
+				/^(class|style|role|type|aria-.*|scope|colspan|rowspan|tabindex|hidden|lang|dir)$/.test(a.name) ? a.name + "=" + a.value : a.name).sort();
+			const text = [...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== "");
+			return e.tagName + "[" + attrs.join(" ") + "]" + (text ? "t" : "");
+		}).join(";");
+		for (const body of document.querySelectorAll("tbody")) {
+			const seen = new Set();
+			for (const row of [...body.rows]) {
+				const s = shape(row);
+				if (seen.has(s)) row.remove(); else seen.add(s);
+			}
+		}
+		return JSON.stringify([...ids].filter(([, n]) => n > 1).map(([id, n]) => "#" + id + " (" + n + " times)"));
+	})()`
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("set repeated rows aside: %v", err)
+	}
+	var dups []string
+	if err := json.Unmarshal([]byte(out), &dups); err != nil {
+		b.t.Fatalf("duplicate ids %q: %v", out, err)
+	}
+	return dups
 }
 
 // a11yInjectAxe loads axe into the page shown, once: only pages axe
@@ -306,6 +353,19 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 					if vs := b.a11yRunAxe(); !slices.ContainsFunc(vs, func(v a11yViolation) bool { return v.ID == "image-alt" }) {
 						t.Errorf("axe did not report an image without alt text: %+v", vs)
 					}
+					// Only repeats are set aside: of three rows, two of one
+					// shape and one with a badge, two stay; an id used twice
+					// is reported.
+					b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("main").insertAdjacentHTML("beforeend",
+						'<table data-testid="shapes"><tbody><tr><td>a</td></tr><tr><td>b</td></tr><tr><td><span class="badge">c</span></td></tr></tbody></table>' +
+						'<p id="twice">1</p><p id="twice">2</p>')`))
+					dups := b.a11yPruneRepeatedRows()
+					if !b.eval(`document.querySelectorAll("[data-testid=shapes] tr").length === 2`) {
+						t.Error("setting repeated rows aside did not leave one row of each shape")
+					}
+					if !slices.Equal(dups, []string{"#twice (2 times)"}) {
+						t.Errorf("duplicate ids reported: %q, want #twice", dups)
+					}
 				}
 				if role.acc != nil {
 					b.a11yVisit("/", "/", role.name, false)
@@ -318,6 +378,7 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
 						t.Fatal(err)
 					}
+					b.a11yDark = true
 					for _, path := range []string{"/", "/reports", "/contacts", "/contacts/" + f.contactID} {
 						res := b.a11yVisit(path, path, role.name, false)
 						for _, v := range res.violations {
@@ -361,9 +422,24 @@ func (b *browser) a11yScreenshot(name string) {
 func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult {
 	b.t.Helper()
 	res := a11yResult{route: route, path: path, role: role}
-	if !b.a11yWorthOpening(path, anyStatus) {
+	worth, served := b.a11yWorthOpening(path, anyStatus)
+	if !worth {
 		return res
 	}
+	if b.a11yDark {
+		served += " dark"
+	}
+	if b.a11yChecked != nil && b.a11yFrameChecked && b.a11yChecked.has(served) {
+		// The server sent a main content already opened and checked under
+		// a frame this browser had checked: loading it would find nothing new.
+		res.opened = true
+		return res
+	}
+	defer func() {
+		if res.opened && b.a11yChecked != nil {
+			b.a11yChecked.add(served)
+		}
+	}()
 	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+path))
 	if err != nil {
 		if b.ctx.Err() != nil {
@@ -398,7 +474,9 @@ func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult
 // browser load it. A page load is about half of the walk's CPU, and about
 // two in five role × route pairs answer a redirect, a 403, a download or
 // an htmx fragment, which the browser would load only to skip.
-func (b *browser) a11yWorthOpening(path string, anyStatus bool) bool {
+//
+// served is a digest of the main content the server sent (a11yServedDigest).
+func (b *browser) a11yWorthOpening(path string, anyStatus bool) (worth bool, served string) {
 	b.t.Helper()
 	got, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + path}})
 	if err != nil {
@@ -418,11 +496,37 @@ func (b *browser) a11yWorthOpening(path string, anyStatus bool) bool {
 		b.t.Fatalf("GET %s: %v", path, err)
 	}
 	defer res.Body.Close()
-	head := make([]byte, len("<!doctype html>"))
-	n, _ := io.ReadFull(res.Body, head)
-	return (res.StatusCode == http.StatusOK || anyStatus && res.StatusCode < 300 || anyStatus && res.StatusCode >= 400) &&
-		strings.HasPrefix(res.Header.Get(echo.HeaderContentType), "text/html") &&
-		strings.EqualFold(string(head[:n]), "<!doctype html>")
+	if !(res.StatusCode == http.StatusOK || anyStatus && res.StatusCode < 300 || anyStatus && res.StatusCode >= 400) ||
+		!strings.HasPrefix(res.Header.Get(echo.HeaderContentType), "text/html") {
+		return false, ""
+	}
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	if !strings.EqualFold(string(body[:min(len(body), len("<!doctype html>"))]), "<!doctype html>") {
+		return false, ""
+	}
+	return true, a11yServedDigest(body)
+}
+
+var (
+	a11yServedMain   = regexp.MustCompile(`(?s)<main[\s>].*</main>`)
+	a11yHiddenInputs = regexp.MustCompile(`<input type="hidden"[^>]*>`)
+)
+
+// a11yServedDigest is a SHA-256 of the main element of a page as the
+// server sent it (the whole page when it has none), without its hidden
+// inputs (CSRF tokens differ per session). Its own key space in
+// a11yChecked: the markup a browser serializes differs from the markup
+// sent.
+func a11yServedDigest(page []byte) string {
+	main := a11yServedMain.Find(page)
+	if main == nil {
+		main = page
+	}
+	sum := sha256.Sum256(a11yHiddenInputs.ReplaceAll(main, nil))
+	return "served:" + hex.EncodeToString(sum[:])
 }
 
 // a11yChecked remembers the main content axe has checked, across the
@@ -436,6 +540,20 @@ func (b *browser) a11yWorthOpening(path string, anyStatus bool) bool {
 type a11yChecked struct {
 	mu      sync.Mutex
 	digests map[string]bool // of the main contents checked (a11yMainDigest)
+}
+
+// has reports whether digest was recorded.
+func (c *a11yChecked) has(digest string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.digests[digest]
+}
+
+// add records digest.
+func (c *a11yChecked) add(digest string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.digests[digest] = true
 }
 
 // seen reports whether digest was checked, and records it as checked (the

@@ -37,6 +37,8 @@ type browser struct {
 	// a11yFrameChecked: axe has checked a whole page (the role's frame
 	// with it) in this browser.
 	a11yFrameChecked bool
+	// a11yDark: the pages are shown in the dark colour scheme.
+	a11yDark bool
 }
 
 // newBrowser opens a browser for one test. Browser tests run in parallel with each other (t.Parallel): each has its
