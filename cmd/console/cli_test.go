@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -208,10 +209,7 @@ func TestServeRefusesASchemaNewerThanItKnows(t *testing.T) {
 // request ids and without the password it was sent, and stops cleanly on
 // SIGTERM.
 func TestServeShutsDownGracefullyAndLogsNoSecrets(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "console")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtConsole(t)
 	dsn := modeltest.DSN(t)
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--demo")
 	checkpoints, auditKey := filepath.Join(t.TempDir(), "checkpoints.jsonl"), filepath.Join(t.TempDir(), "audit.key")
@@ -295,10 +293,7 @@ func openTestDB(t *testing.T, dsn string) *models.DB {
 // binary on a large import and stops it mid-way: the job must be back in
 // the queue at once, not left claimed until its heartbeat goes stale.
 func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "console")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtConsole(t)
 	dsn := modeltest.DSN(t)
 	mustConsole(t, dsn, "", "migrate")
 	db := openTestDB(t, dsn)
@@ -358,4 +353,40 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 	if j.Status != imports.ImportQueued || j.ClaimedBy != "" {
 		t.Errorf("after a graceful stop the import is %s, claimed by %q; want queued and unclaimed\n%s", j.Status, j.ClaimedBy, logs.String())
 	}
+}
+
+// built is the console binary the tests that run the real program share:
+// linking it costs seconds of CPU, so it is built once per test run.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// builtConsole builds the console binary on first use and returns its path.
+func builtConsole(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "console-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "console")
+		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
+// TestMain removes the shared binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
