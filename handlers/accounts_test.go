@@ -33,6 +33,7 @@ func accountsMailedLink(t *testing.T, app *testApp, addr, prefix string) string 
 }
 
 func TestAccountsInvitationIsMailedListedResentAndRevoked(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -116,6 +117,7 @@ func TestAccountsInvitationIsMailedListedResentAndRevoked(t *testing.T) {
 }
 
 func TestAccountsExpiredInvitationIsRefusedWithAClearPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	adminC, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -144,6 +146,7 @@ func TestAccountsExpiredInvitationIsRefusedWithAClearPage(t *testing.T) {
 }
 
 func TestAccountsForgotPasswordAnswersAlikeAndResetsThroughTheMailedLink(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	oldC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -201,6 +204,7 @@ func TestAccountsForgotPasswordAnswersAlikeAndResetsThroughTheMailedLink(t *test
 }
 
 func TestAccountsForgotPasswordIsRateLimitedAndKeepsTheSecondFactor(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	c := app.client()

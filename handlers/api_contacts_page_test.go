@@ -29,6 +29,7 @@ func gapsContactIDs(t *testing.T, a apiAnswer) []string {
 // the last page; another tenant's contacts never appear; each page is
 // audited as a read of personal data.
 func TestAPIContactsPageThroughEveryContactOnce(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	want := make([]string, 0, 250)
@@ -113,6 +114,7 @@ func TestAPIContactsPageThroughEveryContactOnce(t *testing.T) {
 
 // TestAPIContactsListRefusesBadCursorAndLimit names the field at fault.
 func TestAPIContactsListRefusesBadCursorAndLimit(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	app.contact(t, acme, "Jane", "+14155550123")
@@ -137,6 +139,7 @@ func TestAPIContactsListRefusesBadCursorAndLimit(t *testing.T) {
 // TestAPIContactsFoundByCRMID answers the tenant's contacts with that CRM
 // id, never another tenant's, and audits the search.
 func TestAPIContactsFoundByCRMID(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")

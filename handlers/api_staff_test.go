@@ -8,6 +8,7 @@ import (
 )
 
 func TestAStaffKeyNamingACustomerIsHeldToIt(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	acmeAPI, staffAPI := app.apiKey(t, acme), app.apiKey(t, nil)
@@ -43,6 +44,7 @@ func TestAStaffKeyNamingACustomerIsHeldToIt(t *testing.T) {
 }
 
 func TestStaffReadsAcrossCustomersAreAuditedWithTheirPurpose(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	acmeAPI, staffAPI := app.apiKey(t, acme), app.apiKey(t, nil)

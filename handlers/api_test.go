@@ -84,6 +84,7 @@ func (c *apiClient) suppressed(to string) bool {
 }
 
 func TestSuppressionCheckAnswersTheContractShape(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	a := api.get(check("+1 (415) 555-0123"))
@@ -104,6 +105,7 @@ func TestSuppressionCheckAnswersTheContractShape(t *testing.T) {
 // TestTheCheckNeverAnswersNoOptOutAsConsent: consent is "opted_in" only
 // while an opt-in with evidence stands on the asked channel.
 func TestTheCheckNeverAnswersNoOptOutAsConsent(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	api.post("/api/v1/contacts", map[string]any{"identifiers": []string{"+14155550101"}})
@@ -131,6 +133,7 @@ func TestTheCheckNeverAnswersNoOptOutAsConsent(t *testing.T) {
 }
 
 func TestAnOptOutSuppressesThePersonOnEveryIdentifierAndSpelling(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	if a := api.post("/api/v1/contacts", map[string]any{"identifiers": []string{"415.555.0123", "Jane.Doe@Example.COM"}, "name": "Jane"}); a.Status != 201 {
@@ -155,6 +158,7 @@ func TestAnOptOutSuppressesThePersonOnEveryIdentifierAndSpelling(t *testing.T) {
 }
 
 func TestChannelOptOutsApplyToTheirChannelOnly(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123", "channel": "facetime"})
@@ -171,6 +175,7 @@ func TestChannelOptOutsApplyToTheirChannelOnly(t *testing.T) {
 }
 
 func TestBatchCheckKeepsOrderAndLimits(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550102"})
@@ -210,6 +215,7 @@ func TestBatchCheckKeepsOrderAndLimits(t *testing.T) {
 // TestBatchCheckAnswersEachItemOnItsOwn: a malformed item gets its error in
 // its place; the other items still get their answers.
 func TestBatchCheckAnswersEachItemOnItsOwn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550102"})
@@ -245,6 +251,7 @@ func TestBatchCheckAnswersEachItemOnItsOwn(t *testing.T) {
 }
 
 func TestBadRequestsGetAClearErrorNamingTheField(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	tests := []struct {
@@ -285,6 +292,7 @@ func TestBadRequestsGetAClearErrorNamingTheField(t *testing.T) {
 }
 
 func TestAnOptInNeedsEvidenceAndNeverOverridesALaterOptOut(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	optOutAt := time.Now().Add(-time.Hour).UTC()
@@ -303,6 +311,7 @@ func TestAnOptInNeedsEvidenceAndNeverOverridesALaterOptOut(t *testing.T) {
 }
 
 func TestInboundRepliesAreClassifiedRecordedOrQueued(t *testing.T) {
+	t.Parallel()
 	app := newTestAppWith(t, handlers.Config{Location: mustLoc(t, "America/Los_Angeles")})
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)
@@ -344,6 +353,7 @@ func mustLoc(t *testing.T, name string) *time.Location {
 }
 
 func TestContactsAreScopedToTheKeysTenant(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	acmeAPI, otherAPI, staffAPI := app.apiKey(t, acme), app.apiKey(t, other), app.apiKey(t, nil)
@@ -387,6 +397,7 @@ func TestContactsAreScopedToTheKeysTenant(t *testing.T) {
 }
 
 func TestConsentAtAPointInTime(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -426,6 +437,7 @@ func TestConsentAtAPointInTime(t *testing.T) {
 }
 
 func TestEveryEndpointButTheChecksIsRateLimitedPerKey(t *testing.T) {
+	t.Parallel()
 	app := newTestAppWith(t, handlers.Config{APIRate: 1})
 	acme := app.customer("acme")
 	api, second := app.apiKey(t, acme), app.apiKey(t, acme)
@@ -456,6 +468,7 @@ func TestEveryEndpointButTheChecksIsRateLimitedPerKey(t *testing.T) {
 }
 
 func TestChecksAreCountedNotAuditedAndKeysShowLastUse(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)
@@ -486,6 +499,7 @@ func TestChecksAreCountedNotAuditedAndKeysShowLastUse(t *testing.T) {
 }
 
 func TestMissingOrRevokedKeysAreRefused(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)
@@ -505,6 +519,7 @@ func TestMissingOrRevokedKeysAreRefused(t *testing.T) {
 }
 
 func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
@@ -534,6 +549,7 @@ func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
 // TestCallersMayNotClaimTheConsolesOwnSources: an event claiming to come
 // from an import, a reply or a privacy request must have come that way.
 func TestCallersMayNotClaimTheConsolesOwnSources(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	tests := []struct {
@@ -554,6 +570,7 @@ func TestCallersMayNotClaimTheConsolesOwnSources(t *testing.T) {
 // TestOptInEvidenceIsStructured: the kind of proof, its reference and who
 // captured it come back with the point-in-time answer.
 func TestOptInEvidenceIsStructured(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	in := api.post("/api/v1/opt-ins", map[string]any{"to": "+14155550123", "evidence": "ticked the SMS box on the signup form",
@@ -581,6 +598,7 @@ func TestOptInEvidenceIsStructured(t *testing.T) {
 // contact holding an identifier, in any writing, with who recorded the
 // event and when; 404 for an identifier no contact has.
 func TestConsentAtAPointInTimeByIdentifier(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestAKeysScopeLimitsWhatItMayCall(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	calls := []struct {
@@ -52,6 +53,7 @@ func TestAKeysScopeLimitsWhatItMayCall(t *testing.T) {
 }
 
 func TestAnExpiredKeyIsRefused(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	soon := time.Now().Add(time.Second)
@@ -74,6 +76,7 @@ func TestAnExpiredKeyIsRefused(t *testing.T) {
 }
 
 func TestARotatedKeyWorksBesideItsReplacementAndTheKeysPageShowsUse(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.client()

@@ -18,6 +18,7 @@ import (
 // id; a customer admin's page never names another tenant. The glossary
 // on the page explains each action.
 func TestAuditRowsShowNamesBesideIds(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")

@@ -52,6 +52,7 @@ func verifyExport(t *testing.T, body string, filtered bool) auditchain.ExportRep
 }
 
 func TestAuditorDownloadsTheFilteredLogAsVerifiableLines(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.customer("acme")
 	app.customer("bright")
@@ -100,6 +101,7 @@ func TestAuditorDownloadsTheFilteredLogAsVerifiableLines(t *testing.T) {
 }
 
 func TestCustomerAdminExportsOnlyItsOwnTenantsEvents(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, bright := app.customer("acme"), app.customer("bright")
 	app.user(accounts.RoleCustomerAdmin, bright, "admin@bright.test")
@@ -126,6 +128,7 @@ func TestCustomerAdminExportsOnlyItsOwnTenantsEvents(t *testing.T) {
 }
 
 func TestExportIsRefusedAndLoggedForRolesWithoutIt(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	for _, u := range []struct {
@@ -152,6 +155,7 @@ func TestExportIsRefusedAndLoggedForRolesWithoutIt(t *testing.T) {
 }
 
 func TestAuditPageShowsTheHeadAndTheLastCheckpoint(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	if got := c.get("/audit").text(`[data-testid="checkpoint"]`); !strings.Contains(got, "No signed checkpoint") {
@@ -182,6 +186,7 @@ func TestAuditPageShowsTheHeadAndTheLastCheckpoint(t *testing.T) {
 }
 
 func TestAuditPageFiltersByTimeTextObjectAndCustomerAndPagesByKeyset(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	ctx := context.Background()
@@ -253,6 +258,7 @@ func TestAuditPageFiltersByTimeTextObjectAndCustomerAndPagesByKeyset(t *testing.
 }
 
 func TestAnotherTenantsObjectAnswers404AndIsLogged(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, bright := app.customer("acme"), app.customer("bright")
 	theirs := app.contact(t, bright, "Jane Doe", "+14155550123")
@@ -272,6 +278,7 @@ func TestAnotherTenantsObjectAnswers404AndIsLogged(t *testing.T) {
 // the lookup is on the log, and a customer never reaches another tenant's
 // contact through an identifier both hold.
 func TestAuditPageFindsEventsByAContactsIdentifierAndByAddress(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	jane := app.contact(t, acme, "Jane Doe", "+14155550123", "jane@example.com")

@@ -19,6 +19,7 @@ import (
 )
 
 func TestLoginPageAsksForEmailPasswordAndCarriesACSRFToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	p := app.client().get("/login")
 	if p.Status != http.StatusOK {
@@ -36,6 +37,7 @@ func TestLoginPageAsksForEmailPasswordAndCarriesACSRFToken(t *testing.T) {
 }
 
 func TestSignedOutDashboardRedirectsToLogin(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	p := app.client().get("/")
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
@@ -44,6 +46,7 @@ func TestSignedOutDashboardRedirectsToLogin(t *testing.T) {
 }
 
 func TestLoginWithoutCSRFTokenIsForbidden(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
@@ -58,6 +61,7 @@ func TestLoginWithoutCSRFTokenIsForbidden(t *testing.T) {
 }
 
 func TestWrongPasswordIsRefusedAndAudited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
@@ -78,6 +82,7 @@ func TestWrongPasswordIsRefusedAndAudited(t *testing.T) {
 }
 
 func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
@@ -112,6 +117,7 @@ func TestRepeatedFailuresMakeTheAccountWaitBrieflyWithRetryAfter(t *testing.T) {
 }
 
 func TestSecondFactorStepAnswers429WhileTheAccountMustWait(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	for range 2 {
@@ -154,6 +160,7 @@ func signInWithoutJar(app *testApp, acc *account) *page {
 }
 
 func TestSessionCookieIsHttpOnlyLaxAndSecureOnlyBehindHTTPS(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		cfg    handlers.Config
@@ -188,6 +195,7 @@ func TestSessionCookieIsHttpOnlyLaxAndSecureOnlyBehindHTTPS(t *testing.T) {
 }
 
 func TestSignInIssuesAFreshSessionAndEndsTheBrowsersPreviousOne(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
@@ -230,6 +238,7 @@ func TestSignInIssuesAFreshSessionAndEndsTheBrowsersPreviousOne(t *testing.T) {
 }
 
 func TestStaffFirstSignInMustEnrolTOTPBeforeAnyPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, accounts.UserInput{
 		Email: "officer@sendara.test", Role: accounts.RolePrivacyOfficer, Password: testPassword})
@@ -286,6 +295,7 @@ func TestStaffFirstSignInMustEnrolTOTPBeforeAnyPage(t *testing.T) {
 }
 
 func TestRecoveryCodeSignsInOnce(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	u, err := app.db.CreateUser(ctx, modeltest.Staff, accounts.UserInput{Email: "auditor@sendara.test", Role: accounts.RoleAuditor, Password: testPassword})
@@ -327,6 +337,7 @@ func TestRecoveryCodeSignsInOnce(t *testing.T) {
 }
 
 func TestLogoutEndsTheSessionAndIsAudited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
@@ -352,6 +363,7 @@ func TestLogoutEndsTheSessionAndIsAudited(t *testing.T) {
 }
 
 func TestHTMXHeaderCarriesTheCSRFTokenInsteadOfTheFormField(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	c := app.client()
@@ -375,6 +387,7 @@ func TestHTMXHeaderCarriesTheCSRFTokenInsteadOfTheFormField(t *testing.T) {
 }
 
 func TestLoginPageSendsSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	p := app.client().get("/login")
 	cases := []struct {
@@ -394,6 +407,7 @@ func TestLoginPageSendsSecurityHeaders(t *testing.T) {
 }
 
 func TestHealthzAnswersOK(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	p := app.client().get("/healthz")
 	if p.Status != http.StatusOK || p.Body != "ok" {
@@ -402,6 +416,7 @@ func TestHealthzAnswersOK(t *testing.T) {
 }
 
 func TestReadyzFollowsTheDatabase(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	if p := c.get("/readyz"); p.Status != http.StatusOK {
@@ -417,6 +432,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 }
 
 func TestInvitedUserChoosesAPasswordOnceAndSignsIn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
@@ -475,6 +491,7 @@ func TestInvitedUserChoosesAPasswordOnceAndSignsIn(t *testing.T) {
 }
 
 func TestPasswordAloneCannotReplaceAnEnrolledSecondFactor(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	before, err := app.db.User(context.Background(), modeltest.Staff, acc.User.ID)
@@ -511,6 +528,7 @@ func TestPasswordAloneCannotReplaceAnEnrolledSecondFactor(t *testing.T) {
 }
 
 func TestStaffSignInReturnsToThePageAskedFor(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	c := app.client()
@@ -533,6 +551,7 @@ func TestStaffSignInReturnsToThePageAskedFor(t *testing.T) {
 }
 
 func TestTOTPCodeIsAcceptedOnlyOnce(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	code, _ := totp.GenerateCode(acc.Secret, time.Now().Add(30*time.Second))
@@ -552,6 +571,7 @@ func TestTOTPCodeIsAcceptedOnlyOnce(t *testing.T) {
 }
 
 func TestSignInReturnsOnlyToPathsOnThisSite(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acc := app.user(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	cases := []struct{ next, want string }{

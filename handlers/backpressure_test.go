@@ -10,6 +10,7 @@ import (
 )
 
 func TestAPIWritesBeyondTheBoundAre503AtOnceWhileTheOthersFinish(t *testing.T) {
+	t.Parallel()
 	const bound, sent = 2, 5
 	app := newTestAppWith(t, handlers.Config{APIMaxWrites: bound})
 	api := app.apiKey(t, app.customer("acme"))

@@ -105,6 +105,7 @@ func evidenceUnzip(t *testing.T, body string) map[string][]byte {
 }
 
 func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
@@ -246,6 +247,7 @@ func TestCaseFileZipHoldsTheRequestsEvidence(t *testing.T) {
 }
 
 func TestCaseFilePrintViewIsAuditedAndStaffOnly(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")

@@ -46,6 +46,7 @@ func committedFailReadsAfterCommit(t *testing.T, app *testApp, tables ...string)
 // answer 2xx with what they stored (DESIGN §4: what was acknowledged is
 // answered from what was committed).
 func TestAnAcknowledgedOptOutIsAnsweredFromWhatWasCommitted(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	armed := committedFailReadsAfterCommit(t, app)
@@ -71,6 +72,7 @@ func TestAnAcknowledgedOptOutIsAnsweredFromWhatWasCommitted(t *testing.T) {
 // answers 201 with the new contact and its consent state while every read
 // after the commit fails.
 func TestACreatedContactIsAnsweredFromWhatWasCommitted(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	armed := committedFailReadsAfterCommit(t, app, "contacts")
@@ -88,6 +90,7 @@ func TestACreatedContactIsAnsweredFromWhatWasCommitted(t *testing.T) {
 // connection pool closed, the suppression checks (single and batch) still
 // answer 200 from the in-memory index, key authentication included.
 func TestChecksStillAnswerWhileTheDatabaseIsUnreachable(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	if a := api.post("/api/v1/opt-outs", map[string]any{"to": "+14155550123"}); a.Status != 201 {

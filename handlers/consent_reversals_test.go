@@ -14,6 +14,7 @@ import (
 // /consent-reversals, approves it, and the check then says opted in. An
 // agent cannot reach the page.
 func TestAnAPIKeysReversalOfAPersonsSTOPWaitsForAnAdmin(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)

@@ -32,6 +32,7 @@ func (a *testApp) contact(t *testing.T, customer *customers.Customer, name strin
 }
 
 func TestContactListSearchesFiltersAndPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -88,6 +89,7 @@ func TestContactListSearchesFiltersAndPages(t *testing.T) {
 }
 
 func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
+	t.Parallel()
 	app := newTestAppWith(t, handlers.Config{Location: time.UTC})
 	acme := app.customer("acme")
 	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -143,6 +145,7 @@ func TestContactPageShowsStateTimelineAndAnswersForAPointInTime(t *testing.T) {
 }
 
 func TestAnotherTenantsContactIsNotFound(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -164,6 +167,7 @@ func TestAnotherTenantsContactIsNotFound(t *testing.T) {
 }
 
 func TestContactFormsRefuseBadInputBesideTheField(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -198,6 +202,7 @@ func TestContactFormsRefuseBadInputBesideTheField(t *testing.T) {
 }
 
 func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -253,6 +258,7 @@ func TestReviewQueueDecisionsGoToTheLedger(t *testing.T) {
 }
 
 func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	agent := app.user(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -284,6 +290,7 @@ func TestCustomerDashboardCountsItsOwnContactsAndReplies(t *testing.T) {
 // opt-in is "no record" on the list and on the page, never a green yes;
 // an opt-in shows with its structured evidence.
 func TestNoRecordIsNeverShownAsConsent(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")

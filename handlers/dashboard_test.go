@@ -19,6 +19,7 @@ import (
 // Each figure on the dashboard is a link to the list behind it, and that
 // list holds as many rows as the figure says.
 func TestDashboardFiguresLinkToTheListsBehindThem(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")

@@ -20,6 +20,7 @@ import (
 // but the API names only DESIGN §5's request types: its suggestion is
 // "other", by id and by the requester's email.
 func TestDemoAPISuggestedAccountCompromiseIsOther(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	subject, body := "Our account was hacked", "Someone logged into our account and exported contacts last night."

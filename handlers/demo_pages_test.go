@@ -51,6 +51,7 @@ func demoSignIn(t *testing.T, app *testApp, login models.DemoLogin) *client {
 // demo seed and opens every main page: none fails, and each role's pages
 // show the data the seed made for them.
 func TestDemoPagesShowTheSeededData(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	seed, err := app.db.SeedDemo(ctx, app.srv.URL)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestEvidenceAPIKeyNotFoundIsLogged(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, bright := app.customer("acme"), app.customer("bright")
 	theirs := app.contact(t, bright, "Jane Doe", "+14155550123")
@@ -53,6 +54,7 @@ func TestEvidenceAPIKeyNotFoundIsLogged(t *testing.T) {
 }
 
 func TestEvidenceRequesterBundleDownloadNamesItsCustomers(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, bright := app.customer("acme"), app.customer("bright")
 	app.customer("cora") // holds nothing of her

@@ -27,6 +27,7 @@ func evidenceChartsCells(s *goquery.Selection) [][]string {
 // figures of their table, and ?year= picks another year for the page and
 // its CSV link.
 func TestEvidenceReportChartsAndYear(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")

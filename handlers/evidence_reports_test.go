@@ -12,6 +12,7 @@ import (
 )
 
 func TestEvidenceReportsPagesAndCSV(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")

@@ -59,6 +59,7 @@ func (a *testApp) verifiedRequest(t *testing.T, typ string, ids ...string) *requ
 }
 
 func TestAnExportLinkIsShownOnceAndWorksUntilItExpires(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
@@ -124,6 +125,7 @@ func TestAnExportLinkIsShownOnceAndWorksUntilItExpires(t *testing.T) {
 }
 
 func TestEraseNeedsTheRightStatusAndRole(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
@@ -173,6 +175,7 @@ func TestEraseNeedsTheRightStatusAndRole(t *testing.T) {
 }
 
 func TestHoldsAndRectificationFromTheCasePage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestHelpRepliesAreAnsweredWithTheCustomersOwnText(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)

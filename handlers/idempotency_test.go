@@ -33,6 +33,7 @@ func (c *apiClient) postWithKey(path, key string, body any) apiAnswer {
 }
 
 func TestAnIdempotencyKeyReplaysTheFirstAnswerWithoutActingAgain(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)
@@ -81,6 +82,7 @@ func TestAnIdempotencyKeyReplaysTheFirstAnswerWithoutActingAgain(t *testing.T) {
 }
 
 func TestIdempotencyKeysLastTwentyFourHours(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKey(t, acme)

@@ -24,6 +24,7 @@ var jorgSpellings = []string{
 const jorg = "jörg@xn--bcher-kva.example"
 
 func TestEverySpellingOfAnEmailIsOnePersonThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	created := api.post("/api/v1/contacts", map[string]any{"identifiers": []string{"jo\u0308rg@bu\u0308cher.example"}, "name": "Jörg"})
@@ -52,6 +53,7 @@ func TestEverySpellingOfAnEmailIsOnePersonThroughTheAPI(t *testing.T) {
 }
 
 func TestInvisibleCharactersAreRefusedWithTheFieldOnEveryAPIPath(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	staff := app.apiKey(t, nil)
@@ -89,6 +91,7 @@ func TestInvisibleCharactersAreRefusedWithTheFieldOnEveryAPIPath(t *testing.T) {
 }
 
 func TestAnImportRowWithAnInvisibleCharacterIsABadRow(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")

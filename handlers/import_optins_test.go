@@ -16,6 +16,7 @@ import (
 // evidence, and the check then says opted in for it and no record for the
 // other.
 func TestCustomerAdminImportsOptInsWithTheirEvidence(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")

@@ -14,6 +14,7 @@ import (
 // 500 at a time, in file order, each exactly once, and the last page
 // offers no further page.
 func TestBadRowsTablePagesByLine(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")

@@ -73,6 +73,7 @@ const hubspotExport = "Record ID,First Name,Last Name,Email,Phone Number,Mobile 
 	"105,Eve,Ma,eve@example.com,,\r\n"
 
 func TestCustomerAdminUploadsPreviewsAndImportsOptOuts(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -178,6 +179,7 @@ func (a *testApp) countRows(table string) int64 {
 }
 
 func TestTheSameFileImportedTwiceAppliesNothingTheSecondTime(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -210,6 +212,7 @@ func TestTheSameFileImportedTwiceAppliesNothingTheSecondTime(t *testing.T) {
 }
 
 func TestUploadsThatCannotBeImportedAreExplainedAndLeaveNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -248,6 +251,7 @@ func TestUploadsThatCannotBeImportedAreExplainedAndLeaveNothing(t *testing.T) {
 }
 
 func TestStaffImportForTheCustomerTheyChoose(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, bolt := app.customer("acme"), app.customer("bolt")
 	staff, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "staff@sendara.test")
@@ -274,6 +278,7 @@ func TestStaffImportForTheCustomerTheyChoose(t *testing.T) {
 }
 
 func TestAnotherTenantsImportAnswersNotFound(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	f := newTenantFixture(app)
 	a := app.client()
@@ -306,6 +311,7 @@ func TestAnotherTenantsImportAnswersNotFound(t *testing.T) {
 }
 
 func TestCustomerAgentMayNotImportOrExport(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	agent, _ := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -321,6 +327,7 @@ func TestCustomerAgentMayNotImportOrExport(t *testing.T) {
 }
 
 func TestAFileWithoutARecognisedColumnIsMappedByHandOnThePreview(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -370,6 +377,7 @@ func TestAFileWithoutARecognisedColumnIsMappedByHandOnThePreview(t *testing.T) {
 }
 
 func TestDiscardingAPreviewImportsNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -393,6 +401,7 @@ func TestDiscardingAPreviewImportsNothing(t *testing.T) {
 }
 
 func TestBadRowsDownloadAsCSV(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -409,6 +418,7 @@ func TestBadRowsDownloadAsCSV(t *testing.T) {
 }
 
 func TestExportsStreamOneCustomersListAsCSVAndAreAudited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	f := newTenantFixture(app)
 	ctx := context.Background()

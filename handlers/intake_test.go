@@ -40,6 +40,7 @@ func (a *testApp) outboxTo(t *testing.T, addr, kind string) *outbox.OutboxMail {
 }
 
 func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	form := c.get("/privacy-request")
@@ -97,6 +98,7 @@ func TestPublicFormCreatesARequestVerifiedByTheEmailedLink(t *testing.T) {
 }
 
 func TestPublicFormHoneypotAndLimits(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.get("/privacy-request")
@@ -121,6 +123,7 @@ func TestPublicFormHoneypotAndLimits(t *testing.T) {
 }
 
 func TestMailToThePrivacyMailboxOpensARequestAndJoinsItsThread(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	sink := mailbox.SinkFunc(func(ctx context.Context, m *mailbox.Message) error {
 		_, _, err := app.db.ReceiveMail(ctx, calendar.DefaultBusiness(), "US", requests.MailIntake{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, FromName: m.From.Name,
@@ -208,6 +211,7 @@ func (a *testApp) inboundOf(t *testing.T, requestID string) []outbox.InboundMail
 }
 
 func TestStaffUploadAnEMLAndSeeTheOutbox(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	c := app.client()

@@ -14,6 +14,7 @@ import (
 // a customer to configure, with the bodies written there, and checks the
 // answers the recipes rely on.
 func TestTheIntegrationRecipesWork(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	writeKey := app.apiKey(t, acme)

@@ -20,6 +20,7 @@ import (
 )
 
 func TestCommunicationsBatchAnswersEachItemWithItsIndexAndField(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	api := app.apiKeyWithScope(t, acme, accounts.ScopeWrite)
@@ -70,6 +71,7 @@ func TestCommunicationsBatchAnswersEachItemWithItsIndexAndField(t *testing.T) {
 }
 
 func TestCommunicationsBatchRefusesAMalformedBatchAndACheckOnlyKey(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	item := map[string]any{"to": "+14155550123", "channel": "imessage", "direction": "outbound", "delivery_status": "sent"}
@@ -106,6 +108,7 @@ func TestCommunicationsBatchRefusesAMalformedBatchAndACheckOnlyKey(t *testing.T)
 }
 
 func TestSentAfterOptOutReportShowsATenantItsOwnExposureOnlyAsPageAndCSV(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, other := app.customer("acme"), app.customer("other")
@@ -154,6 +157,7 @@ func TestSentAfterOptOutReportShowsATenantItsOwnExposureOnlyAsPageAndCSV(t *test
 // What the pipeline posts is what the person's access bundle lists and
 // what their erasure deletes.
 func TestPostedCommunicationsAreInTheAccessBundleAndGoneAfterErasure(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")

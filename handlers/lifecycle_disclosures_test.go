@@ -18,6 +18,7 @@ import (
 )
 
 func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.client()
@@ -56,6 +57,7 @@ func TestAnOfficerRecordsADemandAndTheTransparencyReportCountsIt(t *testing.T) {
 }
 
 func TestAnOfficerAnswersAnOptOutOfSaleFromTheRequestPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.client()
 	officer.login(app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test"))
@@ -89,6 +91,7 @@ func TestAnOfficerAnswersAnOptOutOfSaleFromTheRequestPage(t *testing.T) {
 }
 
 func TestStaffDownloadAnAccountBundleWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	holder := app.user(accounts.RoleCustomerAdmin, acme, "owner@acme.test")

@@ -36,6 +36,7 @@ func lifecycleIncident(t *testing.T, app *testApp, customer *customers.Customer)
 }
 
 func TestStaffRegisterAnIncidentAndSendItsNoticeToTheAffectedCustomer(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")
@@ -94,6 +95,7 @@ func TestStaffRegisterAnIncidentAndSendItsNoticeToTheAffectedCustomer(t *testing
 }
 
 func TestACustomerAdminReportsABreachAndSeesItAsItsOwn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
@@ -127,6 +129,7 @@ func TestACustomerAdminReportsABreachAndSeesItAsItsOwn(t *testing.T) {
 }
 
 func TestOnlyStaffAdminsChangeTheNoticeHours(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	admin, officer := app.client(), app.client()
 	admin.login(app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test"))
@@ -148,6 +151,7 @@ func TestOnlyStaffAdminsChangeTheNoticeHours(t *testing.T) {
 }
 
 func TestAnAccountCompromiseMailIsUrgentAndOpensAnIncident(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	if mailbox.AccountCompromise != registers.SuggestedAccountCompromise {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestANewSubprocessorIsAnnouncedAndACustomerAdminObjectsToIt(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.client()
@@ -66,6 +67,7 @@ func TestANewSubprocessorIsAnnouncedAndACustomerAdminObjectsToIt(t *testing.T) {
 }
 
 func TestACustomerAdminGetsItsOwnArt30RecordAsPagePrintAndCSV(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	admin := app.client()

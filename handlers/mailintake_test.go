@@ -34,6 +34,7 @@ func (a *testApp) receive(t *testing.T, in requests.MailIntake) *requests.Privac
 }
 
 func TestStaffSeeASpoofedReferenceMergeDuplicatesAndAcceptFoundIdentifiers(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	jane := app.receive(t, requests.MailIntake{MessageID: "a@example.com", FromAddr: "jane@example.com", Subject: "Delete my data", Body: "Please."})
@@ -101,6 +102,7 @@ func boardAck(c *client, ref string) string {
 }
 
 func TestAnAcknowledgementCountsOnlyOnceItsMailIsSentOrMarkedSentByHand(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	acme := app.customer("acme")
@@ -158,6 +160,7 @@ func TestAnAcknowledgementCountsOnlyOnceItsMailIsSentOrMarkedSentByHand(t *testi
 }
 
 func TestForgedSendersGetOneAcknowledgementAnHourAndUploadsAreLimited(t *testing.T) {
+	t.Parallel()
 	app := newTestAppWith(t, handlers.Config{MailLimits: mailbox.Limits{SenderEvery: time.Hour, SenderBurst: 3, GlobalEvery: time.Hour, GlobalBurst: 5}})
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	c := app.client()

@@ -53,6 +53,7 @@ func openAPILintOps(doc openAPIDoc) []string {
 }
 
 func TestOpenAPIDocumentIsLintClean(t *testing.T) {
+	t.Parallel()
 	doc, all := openAPILintDoc(t)
 
 	// The one error shape: code (stable, for programs) and request_id.
@@ -170,6 +171,7 @@ func openAPILintExample(t *testing.T, doc openAPIDoc, where string, r map[string
 // shape: a route without a key, a malformed identifier, an unknown id, a
 // conflicting opt-in, a source the key may not claim.
 func TestOpenAPIDocumentDeclaresTheErrorsRoutesAnswer(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	doc := loadOpenAPI(t, app)
 	api := app.apiKey(t, app.customer("acme"))

@@ -37,6 +37,7 @@ func loadOpenAPI(t *testing.T, app *testApp) openAPIDoc {
 }
 
 func TestOpenAPIDocumentListsExactlyTheAPIRoutes(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	doc := loadOpenAPI(t, app)
 	param := regexp.MustCompile(`:(\w+)`)
@@ -152,6 +153,7 @@ func responseSchema(doc openAPIDoc, path, method string, status int) map[string]
 }
 
 func TestOpenAPIDocumentDescribesWhatTheAPIAnswers(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	doc := loadOpenAPI(t, app)
 	api := app.apiKey(t, app.customer("acme"))

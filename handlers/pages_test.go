@@ -40,6 +40,7 @@ func fieldOf(msg *goquery.Selection) string {
 }
 
 func TestStaffAdminCreatesACustomerThatTheListShows(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c.get("/customers/new")
@@ -68,6 +69,7 @@ func TestStaffAdminCreatesACustomerThatTheListShows(t *testing.T) {
 }
 
 func TestCustomerFormRejectsBadInputBesideTheField(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
@@ -108,6 +110,7 @@ func TestCustomerFormRejectsBadInputBesideTheField(t *testing.T) {
 }
 
 func TestEditingACustomerRecordsBeforeAndAfter(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
@@ -138,6 +141,7 @@ func TestEditingACustomerRecordsBeforeAndAfter(t *testing.T) {
 }
 
 func TestCancellingACustomerLocksItsUsersOut(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -164,6 +168,7 @@ func TestCancellingACustomerLocksItsUsersOut(t *testing.T) {
 }
 
 func TestRoleChangeAppliesOnTheUsersNextRequest(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -190,6 +195,7 @@ func TestRoleChangeAppliesOnTheUsersNextRequest(t *testing.T) {
 }
 
 func TestDisablingAUserEndsTheirSession(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")
@@ -207,6 +213,7 @@ func TestDisablingAUserEndsTheirSession(t *testing.T) {
 }
 
 func TestNewAPIKeySecretIsShownOnceAndNeverListed(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c, _ := app.signedIn(accounts.RoleCustomerAdmin, app.customer("acme"), "admin@acme.test")
 	c.get("/apikeys")
@@ -236,6 +243,7 @@ func TestNewAPIKeySecretIsShownOnceAndNeverListed(t *testing.T) {
 }
 
 func TestRevokingAKeyMarksItRevoked(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	key, _, err := app.db.CreateAPIKey(context.Background(), modeltest.Staff, acme.ID, "Old Zapier")
@@ -268,6 +276,7 @@ func TestRevokingAKeyMarksItRevoked(t *testing.T) {
 }
 
 func TestStaffAdminCreatesStaffAndCustomerKeys(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	c, _ := app.signedIn(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
@@ -300,6 +309,7 @@ func TestStaffAdminCreatesStaffAndCustomerKeys(t *testing.T) {
 }
 
 func TestChangingPasswordRefusesAWrongCurrentOrAWeakNewOne(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c, _ := app.signedIn(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	cases := []struct {
@@ -324,6 +334,7 @@ func TestChangingPasswordRefusesAWrongCurrentOrAWeakNewOne(t *testing.T) {
 }
 
 func TestChangedPasswordReplacesTheOldOne(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c, acc := app.signedIn(accounts.RoleCustomerAgent, app.customer("acme"), "agent@acme.test")
 	elsewhere := app.client()
@@ -349,6 +360,7 @@ func TestChangedPasswordReplacesTheOldOne(t *testing.T) {
 }
 
 func TestAuditFilterByActionPrefixShowsOnlyMatchingRows(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.customer("acme")
 	app.customer("bolt")
@@ -380,6 +392,7 @@ func TestAuditFilterByActionPrefixShowsOnlyMatchingRows(t *testing.T) {
 }
 
 func TestAuditorVerifiesTheChainAsAPageOrAnHTMXFragment(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c, _ := app.signedIn(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	cases := []struct {
@@ -411,6 +424,7 @@ func TestAuditorVerifiesTheChainAsAPageOrAnHTMXFragment(t *testing.T) {
 }
 
 func TestStaffAdminDashboardFiguresMatchTheDatabase(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, bolt, gone := app.customer("acme"), app.customer("bolt"), app.customer("gone")
@@ -456,6 +470,7 @@ func TestStaffAdminDashboardFiguresMatchTheDatabase(t *testing.T) {
 }
 
 func TestPasswordSetThroughANewSignInLinkEndsTheUsersSessions(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	agentC, agent := app.signedIn(accounts.RoleCustomerAgent, acme, "agent@acme.test")

@@ -116,6 +116,7 @@ var noPersonalData = map[string]string{
 }
 
 func TestEveryReadOfPersonalDataWritesAnAuditEvent(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")

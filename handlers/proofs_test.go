@@ -59,6 +59,7 @@ func (a *testApp) proofsAgentRequest(t *testing.T) (*requests.PrivacyRequest, *c
 var proofsPNG = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
 
 func TestAnAgentsProofIsUploadedCheckedAndDownloadedFromTheRequestPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	r, acme := app.proofsAgentRequest(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")

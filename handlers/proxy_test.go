@@ -14,6 +14,7 @@ import (
 )
 
 func TestClientAddressComesFromForwardedForOnlyBehindTrustedProxies(t *testing.T) {
+	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	tests := []struct {
 		name    string

@@ -14,6 +14,7 @@ import (
 )
 
 func TestPurposeOfAccessIsAskedOfStaffAndRecorded(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")

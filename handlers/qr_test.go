@@ -18,6 +18,7 @@ import (
 // draws with boombuler/barcode: a 200×200 PNG holding a QR symbol, with a
 // finder pattern (dark ring, light ring, dark centre) in three corners.
 func TestEnrolmentShowsAScannableQRCode(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	u, err := app.db.CreateUser(context.Background(), modeltest.Staff, accounts.UserInput{
 		Email: "officer@sendara.test", Role: accounts.RolePrivacyOfficer, Password: testPassword})

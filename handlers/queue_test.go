@@ -52,6 +52,7 @@ func queueListed(p *page) []string {
 }
 
 func TestQueueFiltersAndSearchThroughTheList(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	access, del, withdrawn := queueSeedRequests(t, app)
@@ -89,6 +90,7 @@ func TestQueueFiltersAndSearchThroughTheList(t *testing.T) {
 }
 
 func TestQueueCSVExportIsAuditedAndSpreadsheetSafe(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
@@ -128,6 +130,7 @@ func TestQueueCSVExportIsAuditedAndSpreadsheetSafe(t *testing.T) {
 }
 
 func TestQueueBulkAssignmentAndNotifications(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	colleague := app.user(accounts.RolePrivacyOfficer, nil, "colleague@sendara.test")
@@ -185,6 +188,7 @@ func TestQueueBulkAssignmentAndNotifications(t *testing.T) {
 }
 
 func TestQueueSavedViewsFromTheList(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	other := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
@@ -227,6 +231,7 @@ func TestQueueSavedViewsFromTheList(t *testing.T) {
 }
 
 func TestNotificationOfAControllersAnswerThroughThePages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")

@@ -55,6 +55,7 @@ func holdWriteLock(t *testing.T, db *models.DB, table string) func() {
 }
 
 func TestReadyzIsUnavailableWhileWritesFailThoughReadsAnswer(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	if p := c.get("/readyz"); p.Status != http.StatusOK {
@@ -74,6 +75,7 @@ func TestReadyzIsUnavailableWhileWritesFailThoughReadsAnswer(t *testing.T) {
 }
 
 func TestReadyzStaysReadyWhileTheDatabaseIsBusyAfterARecentWrite(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	if p := c.get("/readyz"); p.Status != http.StatusOK {
@@ -88,6 +90,7 @@ func TestReadyzStaysReadyWhileTheDatabaseIsBusyAfterARecentWrite(t *testing.T) {
 }
 
 func TestReadyzIsUnavailableWhenNoWriteHasEverSucceeded(t *testing.T) {
+	t.Parallel()
 	stalled := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 	app := newTestAppWith(t, handlersConfigWithProbe(stalled))
 	if p := app.client().get("/readyz"); p.Status != http.StatusServiceUnavailable {
@@ -96,6 +99,7 @@ func TestReadyzIsUnavailableWhenNoWriteHasEverSucceeded(t *testing.T) {
 }
 
 func TestReadyzProbesOnceForABurstOfChecks(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	app := newTestAppWith(t, handlersConfigWithProbe(func(context.Context) error { calls++; return nil }))
 	c := app.client()

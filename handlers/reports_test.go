@@ -64,6 +64,7 @@ func newReportFixture(t *testing.T) *reportFixture {
 }
 
 func TestReportPagesAreForStaffWhoReadReports(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	tests := []struct {
 		path string
@@ -89,6 +90,7 @@ func TestReportPagesAreForStaffWhoReadReports(t *testing.T) {
 }
 
 func TestReportShowsTheYearsMetrics(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	p := f.auditor.get("/reports?year=2025")
 	if p.Status != http.StatusOK {
@@ -114,6 +116,7 @@ func TestReportShowsTheYearsMetrics(t *testing.T) {
 }
 
 func TestRequestLogDownloadIsCSVAndAudited(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	p := f.auditor.get("/reports/request-log.csv?from=2025-01-01&to=2025-12-31")
 	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") ||
@@ -146,6 +149,7 @@ func TestRequestLogDownloadIsCSVAndAudited(t *testing.T) {
 }
 
 func TestRequestLogDownloadDefaultsToTheLast24Months(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	now := time.Now()
 	create := func(received time.Time) string {
@@ -172,6 +176,7 @@ func TestRequestLogDownloadDefaultsToTheLast24Months(t *testing.T) {
 }
 
 func TestRequestLogDownloadRefusesABadRange(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	for _, q := range []string{"from=2025-13-01", "to=yesterday", "from=2025-06-01&to=2025-05-01"} {
 		if p := f.auditor.get("/reports/request-log.csv?" + q); p.Status != http.StatusBadRequest {
@@ -181,6 +186,7 @@ func TestRequestLogDownloadRefusesABadRange(t *testing.T) {
 }
 
 func TestBoardRendersAtItsStaticPathNotAsARequestID(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	p := f.auditor.get("/requests/board")
 	if p.Status != http.StatusOK || p.text("h1") != "Deadline board" {
@@ -207,6 +213,7 @@ func TestBoardRendersAtItsStaticPathNotAsARequestID(t *testing.T) {
 // on-time rates as charts, and offers each table as CSV with the same
 // figures.
 func TestReportChartsAndCSVsShowTheSameFigures(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	p := f.auditor.get("/reports")
 	if got, want := p.text(`select[name=year] option[selected]`), time.Now().In(calendar.DefaultBusiness().Loc).Format("2006"); got != want {

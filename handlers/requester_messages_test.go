@@ -67,6 +67,7 @@ func (a *testApp) requesterLatestToken(t *testing.T, requestID, addr string) (st
 }
 
 func TestStaffWriteToTheRequesterWhoReadsAndAnswersOnTheStatusPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	biz := calendar.DefaultBusiness()

@@ -15,6 +15,7 @@ import (
 )
 
 func TestRequestAPIFollowsTheContract(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	staff, customerKey := app.apiKey(t, nil), app.apiKey(t, acme)
@@ -58,6 +59,7 @@ func TestRequestAPIFollowsTheContract(t *testing.T) {
 }
 
 func TestStaffHandleARequestFromEntryToCompletion(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
@@ -138,6 +140,7 @@ func TestStaffHandleARequestFromEntryToCompletion(t *testing.T) {
 }
 
 func TestRequestPagesRespectRolesAndTenants(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, other := app.customer("acme"), app.customer("other")
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestACustomerAdminCanRequireTwoStepSignInForEveryUser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.user(accounts.RoleCustomerAdmin, acme, "admin@acme.test")

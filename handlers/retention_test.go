@@ -20,6 +20,7 @@ import (
 )
 
 func TestStaffAdminSetsRetentionButNotBelowTheRequestLogsTwoYears(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")
 	c := app.client()
@@ -57,6 +58,7 @@ func TestStaffAdminSetsRetentionButNotBelowTheRequestLogsTwoYears(t *testing.T) 
 }
 
 func TestRetentionIsStaffOnlyAndAuditorsOnlyRead(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	cases := []struct {
@@ -90,6 +92,7 @@ func TestRetentionIsStaffOnlyAndAuditorsOnlyRead(t *testing.T) {
 }
 
 func TestRetentionPreviewThenSweepNowThenHold(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")
@@ -145,6 +148,7 @@ func TestRetentionPreviewThenSweepNowThenHold(t *testing.T) {
 }
 
 func TestStaffAdminReactivatesACancelledCustomerOnlyWithinTheWindow(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme := app.customer("acme")
 	admin := app.user(accounts.RoleStaffAdmin, nil, "admin@sendara.test")

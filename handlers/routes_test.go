@@ -61,6 +61,7 @@ var publicRoutes = map[string]bool{
 var routeParam = regexp.MustCompile(`:[A-Za-z_]+|\*`)
 
 func TestEveryRouteDeclaresItsAccess(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	signedOut := app.client()
 	signedOut.get("/login") // a pre-session CSRF token, so POSTs fail on the session, not the token
@@ -147,6 +148,7 @@ func newTenantFixture(app *testApp) *tenantFixture {
 }
 
 func TestEachRoleGetsExactlyThePagesItsRoleGrants(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	a := app.customer("acme")
 	accounts := []*account{
@@ -188,6 +190,7 @@ func TestEachRoleGetsExactlyThePagesItsRoleGrants(t *testing.T) {
 }
 
 func TestCustomerAdminGetsNotFoundForAnotherTenantsObjects(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	f := newTenantFixture(app)
 	c := app.client()
@@ -237,6 +240,7 @@ func TestCustomerAdminGetsNotFoundForAnotherTenantsObjects(t *testing.T) {
 }
 
 func TestCustomerAdminPagesNeverShowAnotherTenantsData(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	f := newTenantFixture(app)
 	c := app.client()
@@ -272,6 +276,7 @@ func TestCustomerAdminPagesNeverShowAnotherTenantsData(t *testing.T) {
 }
 
 func TestCustomerAgentMayNotInviteUsersOrCreateKeys(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	a := app.customer("acme")
 	agent := app.user(accounts.RoleCustomerAgent, a, "agent@acme.test")
@@ -305,6 +310,7 @@ func TestCustomerAgentMayNotInviteUsersOrCreateKeys(t *testing.T) {
 }
 
 func TestCustomerAdminCannotGrantStaffRolesOrActInAnotherTenant(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	f := newTenantFixture(app)
 	c := app.client()

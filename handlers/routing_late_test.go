@@ -20,6 +20,7 @@ import (
 // holds it appears among the controllers, waiting for its answer, and its
 // admin finds the request in "Requests from Sendara".
 func TestVerifyingAnIdentifierAfterRoutingRoutesItFromTheCasePage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme, bolt := app.customer("acme"), app.customer("bolt")

@@ -21,6 +21,7 @@ import (
 // imports its CRM again and calls the API: every new contact of the
 // person's identifiers is opted out, and the check says so.
 func TestContactsArrivingAfterAStopRequestAreOptedOut(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	acme := app.customer("acme")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestACustomerAdminManagesItsOwnWebhookEndpoints(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	acme, globex := app.customer("acme"), app.customer("globex")
 	admin := app.client()
@@ -94,6 +95,7 @@ func TestACustomerAdminManagesItsOwnWebhookEndpoints(t *testing.T) {
 }
 
 func TestTheEventsFeedPagesAKeysOwnConsentEventsWithAStableCursor(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	api := app.apiKey(t, app.customer("acme"))
 	otherAPI := app.apiKey(t, app.customer("globex"))
