@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -46,6 +47,33 @@ type Authorizer struct {
 	e   *casbin.Enforcer
 	db  *models.DB
 	log *slog.Logger
+
+	// decided remembers Enforce's answers (decisionKey → bool) until the
+	// next change of the role assignments. Every page asks a dozen
+	// questions for its navigation alone, and Casbin evaluates its matcher
+	// over the whole matrix for each: it was a fifth of the server's CPU
+	// in the handlers tests. Answers are stored under mu's read lock and
+	// cleared under its write lock, by the same change that makes them
+	// stale, so no answer outlives the assignments it came from.
+	decided   sync.Map
+	decisions atomic.Int64 // entries in decided, to bound its size
+}
+
+// decisionKey is one question asked of Enforce.
+type decisionKey struct {
+	sub, dom string
+	perm     Permission
+}
+
+// maxDecisions bounds the answers remembered: a few thousand users each
+// asking of a few domains fit many times; past it the cache starts over.
+const maxDecisions = 100_000
+
+// forgetDecisions clears the remembered answers; the caller holds mu's
+// write lock and has just changed the assignments.
+func (a *Authorizer) forgetDecisions() {
+	a.decided.Clear()
+	a.decisions.Store(0)
 }
 
 // New builds the enforcer from the embedded model and matrix and loads the
@@ -113,6 +141,7 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.forgetDecisions() // also after a change that failed half-way
 	old, err := a.e.GetGroupingPolicy()
 	if err != nil {
 		return fmt.Errorf("read role assignments: %w", err)
@@ -146,13 +175,23 @@ func Domain(actor store.Actor) string {
 // Allowed reports whether userID, acting in domain, holds perm. An
 // enforcement error is a denial (and is logged).
 func (a *Authorizer) Allowed(userID, domain string, perm Permission) bool {
+	key := decisionKey{sub: subject(userID), dom: domain, perm: perm}
 	a.mu.RLock()
-	ok, err := a.e.Enforce(subject(userID), domain, perm.Object, perm.Action)
-	a.mu.RUnlock()
+	defer a.mu.RUnlock()
+	if ok, found := a.decided.Load(key); found {
+		return ok.(bool)
+	}
+	ok, err := a.e.Enforce(key.sub, domain, perm.Object, perm.Action)
 	if err != nil {
 		a.log.Error("authorization check failed; denying", "user", userID, "permission", perm.String(), "err", err)
 		return false
 	}
+	if a.decisions.Add(1) > maxDecisions {
+		// Under the read lock other readers may be storing too: a clear
+		// here loses only answers, never makes one wrong.
+		a.forgetDecisions()
+	}
+	a.decided.Store(key, ok)
 	return ok
 }
 
@@ -189,6 +228,7 @@ func (a *Authorizer) Sync(userID string, assignments []accounts.RoleAssignment) 
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.forgetDecisions() // also after a change that failed half-way
 	if _, err := a.e.RemoveFilteredGroupingPolicy(0, subject(userID)); err != nil {
 		return fmt.Errorf("clear role assignments of %s: %w", userID, err)
 	}

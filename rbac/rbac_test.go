@@ -341,6 +341,11 @@ func TestSyncAppliesARoleChangeMadeElsewhere(t *testing.T) {
 	a := newCustomer(t, db, "acme")
 	u := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
 	authz := newAuthorizer(t, db)
+	// Asked before the change: the answer is remembered (Allowed caches
+	// them) and must not outlive the change.
+	if !authz.Allowed(u.ID, a.ID, perm("users:write")) {
+		t.Fatalf("a customer admin may not manage users before the change")
+	}
 	// Another instance or the command line demotes the user.
 	if err := db.SetUserRole(t.Context(), modeltest.Staff, u.ID, accounts.RoleCustomerAgent); err != nil {
 		t.Fatalf("SetUserRole: %v", err)
@@ -366,6 +371,9 @@ func TestSyncWithNoAssignmentsRevokesOnlyThatUser(t *testing.T) {
 	admin := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
 	agent := newUser(t, db, accounts.RoleCustomerAgent, a.ID)
 	authz := newAuthorizer(t, db)
+	for _, e := range expected {
+		authz.Allowed(admin.ID, a.ID, perm(e.perm)) // remembered answers, to be forgotten
+	}
 
 	if err := authz.Sync(admin.ID, nil); err != nil {
 		t.Fatalf("Sync: %v", err)
