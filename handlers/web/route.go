@@ -66,8 +66,8 @@ func (s *Server) CoreRoutes() []Route {
 	get := http.MethodGet
 	return []Route{
 		// Operations and assets
-		{get, "/healthz", s.healthz, Public, rbac.Permission{}, false},
-		{get, "/readyz", s.readyz, Public, rbac.Permission{}, false},
-		{get, "/static/*", s.staticFiles(), Public, rbac.Permission{}, false},
+		{Method: get, Path: "/healthz", Handler: s.healthz, Access: Public},
+		{Method: get, Path: "/readyz", Handler: s.readyz, Access: Public},
+		{Method: get, Path: "/static/*", Handler: s.staticFiles(), Access: Public},
 	}
 }
