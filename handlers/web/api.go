@@ -18,16 +18,16 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// apiKeyState is what the API guard learns about a request's key.
-type apiKeyState struct {
+// APIKeyState is what the API guard learns about a request's key.
+type APIKeyState struct {
 	Key   *accounts.APIKey
 	actor store.Actor
 }
 
 type apiKeyCtx struct{}
 
-func APIKey(c echo.Context) *apiKeyState {
-	s, _ := c.Request().Context().Value(apiKeyCtx{}).(*apiKeyState)
+func APIKey(c echo.Context) *APIKeyState {
+	s, _ := c.Request().Context().Value(apiKeyCtx{}).(*APIKeyState)
 	return s
 }
 
@@ -75,7 +75,7 @@ func (s *Server) authenticateKey(c echo.Context, r Route) error {
 			return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("rate limit of %g requests per second for this key exceeded", s.Cfg.APIRate))
 		}
 	}
-	st := &apiKeyState{Key: key, actor: key.Actor(c.RealIP())}
+	st := &APIKeyState{Key: key, actor: key.Actor(c.RealIP())}
 	c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), apiKeyCtx{}, st)))
 	return nil
 }

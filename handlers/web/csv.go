@@ -9,9 +9,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// csvDownload streams a CSV file: rows go to the client as they are read,
+// CSVDownload streams a CSV file: rows go to the client as they are read,
 // flushed every csvFlushEvery rows, so nothing holds the whole file.
-type csvDownload struct {
+type CSVDownload struct {
 	c       echo.Context
 	w       *csv.Writer
 	pending int
@@ -20,7 +20,7 @@ type csvDownload struct {
 const csvFlushEvery = 500
 
 // Write adds one row.
-func (d *csvDownload) Write(rec []string) error {
+func (d *CSVDownload) Write(rec []string) error {
 	if err := d.w.Write(rec); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (d *csvDownload) Write(rec []string) error {
 }
 
 // Close flushes what is left and returns err, or else the first write error.
-func (d *csvDownload) Close(err error) error {
+func (d *CSVDownload) Close(err error) error {
 	d.w.Flush()
 	if err == nil {
 		err = d.w.Error()
@@ -44,7 +44,7 @@ func (d *csvDownload) Close(err error) error {
 
 // StartCSV sends the headers of a CSV download and its header row; rows
 // follow through the returned writer.
-func StartCSV(c echo.Context, filename string, header []string) *csvDownload {
+func StartCSV(c echo.Context, filename string, header []string) *CSVDownload {
 	if !strings.HasSuffix(strings.ToLower(filename), ".csv") {
 		filename += ".csv"
 	}
@@ -57,7 +57,7 @@ func StartCSV(c echo.Context, filename string, header []string) *csvDownload {
 	h.Set(echo.HeaderContentDisposition, disposition)
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	d := &csvDownload{c: c, w: csv.NewWriter(c.Response())}
+	d := &CSVDownload{c: c, w: csv.NewWriter(c.Response())}
 	_ = d.w.Write(header)
 	return d
 }

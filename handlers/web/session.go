@@ -28,10 +28,10 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 )
 
-// reqState is what the middleware learns about a request: the session and
+// RequestState is what the middleware learns about a request: the session and
 // its user, the CSRF token for forms, a flash message. It travels in the
 // request's context so templ components can read it too.
-type reqState struct {
+type RequestState struct {
 	Token    string // session cookie value
 	Session  *accounts.Session
 	User     *accounts.User
@@ -44,11 +44,11 @@ type reqState struct {
 
 type stateKey struct{}
 
-func State(c echo.Context) *reqState {
-	if s, ok := c.Request().Context().Value(stateKey{}).(*reqState); ok {
+func State(c echo.Context) *RequestState {
+	if s, ok := c.Request().Context().Value(stateKey{}).(*RequestState); ok {
 		return s
 	}
-	return &reqState{}
+	return &RequestState{}
 }
 
 // CurrentUser is the signed-in user, or nil.
@@ -69,7 +69,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if skipsSession(c.Path()) {
 			return next(c)
 		}
-		st := &reqState{}
+		st := &RequestState{}
 		if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
 			sess, u, err := s.DB.LoadSession(c.Request().Context(), ck.Value, s.Cfg.Session)
 			switch {
