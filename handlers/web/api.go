@@ -26,6 +26,8 @@ type APIKeyState struct {
 
 type apiKeyCtx struct{}
 
+// APIKey is what the API guard learned about the request's key; nil on a
+// route that does not take keys.
 func APIKey(c echo.Context) *APIKeyState {
 	s, _ := c.Request().Context().Value(apiKeyCtx{}).(*APIKeyState)
 	return s
