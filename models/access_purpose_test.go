@@ -15,6 +15,7 @@ import (
 )
 
 func TestAccessPurposeIsAReferenceOrAReason(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: calendar.RegimeGDPR,
@@ -47,6 +48,7 @@ func TestAccessPurposeIsAReferenceOrAReason(t *testing.T) {
 }
 
 func TestAccessPurposeIsRememberedPerSessionAndContact(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

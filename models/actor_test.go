@@ -15,6 +15,7 @@ import (
 // and an actor nobody constructed reaches none: a forgotten actor fails
 // closed instead of seeing every tenant.
 func TestActorsReachOnlyWhatTheirConstructorGrants(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := t.Context()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")

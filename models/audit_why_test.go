@@ -31,6 +31,7 @@ func lastAudit(t *testing.T, db *models.DB, actor store.Actor, prefix string) (s
 // TestTheWhyOfARequestStepIsInTheAuditChain: reasons that justify a step
 // are in the signed chain, not only on the request's timeline.
 func TestTheWhyOfARequestStepIsInTheAuditChain(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeErasure, Regime: "gdpr", Identifiers: []string{"jane@example.com"},
@@ -66,6 +67,7 @@ func TestTheWhyOfARequestStepIsInTheAuditChain(t *testing.T) {
 // controller's answer with its reason and a bundle for it and its download
 // all carry the controller, so its admins read them in their own log.
 func TestControllersSeeTheirRequestsInTheirOwnLog(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")

@@ -46,6 +46,7 @@ func bulkFeed(t *testing.T, db *models.DB, c *customers.Customer) []map[string]a
 // change nothing emit nothing. SQLite runs the Go path, PostgreSQL the
 // set-based one.
 func TestBulkOptOutsEmitOptedOutEvents(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	c, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})

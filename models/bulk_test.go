@@ -152,6 +152,7 @@ func bulkCheck(t *testing.T, db *models.DB, c *customers.Customer, value, channe
 }
 
 func TestBulkOptOuts(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	type setup func(t *testing.T, db *models.DB, c *customers.Customer)
 	both := func(reason, since, event string) string {
@@ -368,6 +369,7 @@ func TestBulkOptOuts(t *testing.T) {
 
 // A batch larger than the portable path's 500-row chunks, and its re-run.
 func TestBulkOptOutsManyRows(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	c := mustCustomer(t, db, "bulk-many")
 	known := bulkContact(t, db, c, models.SyntheticPhone(7))
@@ -401,6 +403,7 @@ func TestBulkOptOutsManyRows(t *testing.T) {
 // PostgreSQL not even its staging table, created in that transaction),
 // and the next batch runs as if it had never been.
 func TestBulkOptOutsRolledBackBatchLeavesNothing(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	c := mustCustomer(t, db, "bulk-rollback")
 	rows := []imports.BulkOptOut{bulkRow(bulkP1, "all", "k1", 0), bulkRow(bulkE1, "imessage", "k2", 1)}
@@ -441,6 +444,7 @@ func TestBulkOptOutsRolledBackBatchLeavesNothing(t *testing.T) {
 // suppressed for erasure, as any re-created contact does; the row is then
 // in effect already.
 func TestBulkOptOutsKeepAnErasedPersonErased(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

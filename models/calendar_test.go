@@ -26,6 +26,7 @@ func holidaysOf(c *calendar.Calendar, year int) []string {
 // The official lists: OPM, "Federal Holidays" for 2026 and 2027
 // (opm.gov/policy-data-oversight/pay-leave/federal-holidays).
 func TestUSFederalCalendarMatchesTheOfficialHolidayLists(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		year int
 		want []string
@@ -58,6 +59,7 @@ func TestUSFederalCalendarMatchesTheOfficialHolidayLists(t *testing.T) {
 }
 
 func TestUSFederalCalendarHoldsOnlyTheYearsAskedFor(t *testing.T) {
+	t.Parallel()
 	// New Year's Day 2022 (a Saturday) was observed on 31 December 2021,
 	// which is not a 2022 holiday, and New Year's Day 2023 (a Sunday) on 2
 	// January 2023: 2022 has ten federal holidays.
@@ -73,6 +75,7 @@ func TestUSFederalCalendarHoldsOnlyTheYearsAskedFor(t *testing.T) {
 }
 
 func TestCalendarNamesObservedHolidays(t *testing.T) {
+	t.Parallel()
 	c := calendar.USFederalCalendar(2026, 2027)
 	tests := []struct{ day, name string }{
 		{"2026-07-03", "Independence Day"},
@@ -91,6 +94,7 @@ func TestCalendarNamesObservedHolidays(t *testing.T) {
 }
 
 func TestCalendarBusinessDaysSkipWeekendsAndHolidays(t *testing.T) {
+	t.Parallel()
 	c := calendar.USFederalCalendar(2026, 2027)
 	tests := []struct {
 		name, from string
@@ -115,6 +119,7 @@ func TestCalendarBusinessDaysSkipWeekendsAndHolidays(t *testing.T) {
 }
 
 func TestCalendarAddBusinessDaysCountsFromTheDateInTheZone(t *testing.T) {
+	t.Parallel()
 	la := losAngeles(t)
 	// 03:00 UTC on Thursday 26 November is Wednesday evening in Los Angeles.
 	at := time.Date(2026, time.November, 26, 3, 0, 0, 0, time.UTC)
@@ -124,6 +129,7 @@ func TestCalendarAddBusinessDaysCountsFromTheDateInTheZone(t *testing.T) {
 }
 
 func TestCalendarCSVReplacesTheDefaultCalendar(t *testing.T) {
+	t.Parallel()
 	file := "\ufeffdate,name\r\n" +
 		"# Company holidays 2026\r\n" +
 		"\r\n" +
@@ -157,6 +163,7 @@ func TestCalendarCSVReplacesTheDefaultCalendar(t *testing.T) {
 }
 
 func TestCalendarCSVWithoutHeaderOrHolidays(t *testing.T) {
+	t.Parallel()
 	c, err := calendar.ParseCalendarCSV(strings.NewReader("2027-01-01,New Year's Day\n"))
 	if err != nil || len(c.Holidays()) != 1 {
 		t.Errorf("no header: %v, %v", c, err)
@@ -171,6 +178,7 @@ func TestCalendarCSVWithoutHeaderOrHolidays(t *testing.T) {
 }
 
 func TestCalendarCSVErrorsNameTheLine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, file, want string
 	}{
@@ -193,6 +201,7 @@ func TestCalendarCSVErrorsNameTheLine(t *testing.T) {
 }
 
 func TestLoadCalendarReadsAFileAndNamesItInErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "holidays.csv")
 	if err := os.WriteFile(good, []byte("date,name\n2026-12-25,Christmas Day\n"), 0o600); err != nil {

@@ -39,6 +39,7 @@ func customerStatus(t *testing.T, db *models.DB, id string) string {
 }
 
 func TestACancelledCustomerComesBackWithEverythingWithinTheWindow(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
@@ -73,6 +74,7 @@ func TestACancelledCustomerComesBackWithEverythingWithinTheWindow(t *testing.T) 
 }
 
 func TestTheReactivationWindowIsConfigurableAndEndsReactivation(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	if _, err := db.SetRetentionDays(ctx, modeltest.Staff, registers.RetainCancelledAccounts, "10"); err != nil {
@@ -110,6 +112,7 @@ func TestTheReactivationWindowIsConfigurableAndEndsReactivation(t *testing.T) {
 }
 
 func TestClosingACustomerLeavesOnlyWhatTheLawAndTheOptOutsNeed(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, beta := newCustomer(t, db, "acme"), newCustomer(t, db, "beta")

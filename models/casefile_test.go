@@ -17,6 +17,7 @@ import (
 )
 
 func TestCaseFileTellsWhoVerifiedEachIdentifier(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	ann := store.StaffUser(uuid.NewString(), "ann@sendara.test", "")

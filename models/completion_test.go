@@ -70,6 +70,7 @@ func timelineText(t *testing.T, db *models.DB, r *requests.PrivacyRequest) strin
 }
 
 func TestCompletionWhileAControllerHasNotAnsweredNeedsAnOverride(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
@@ -123,6 +124,7 @@ func TestCompletionWhileAControllerHasNotAnsweredNeedsAnOverride(t *testing.T) {
 }
 
 func TestTheOutcomeIsInWholeOnlyWhenEveryControllerCompliedAndSendaraActed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		denyAcme  bool
@@ -211,6 +213,7 @@ func bundleLinkIn(t *testing.T, body string) string {
 }
 
 func TestTheCompletionMailCarriesASingleUseBundleLinkThatStaffCanReissue(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -265,6 +268,7 @@ func TestTheCompletionMailCarriesASingleUseBundleLinkThatStaffCanReissue(t *test
 }
 
 func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		in         requests.RequestInput
@@ -336,6 +340,7 @@ func TestAStopRequestSuppressesAtIntakeFromEveryChannel(t *testing.T) {
 // requester's email, names a stranger's phone too: nothing is found by the
 // phone until staff verify it.
 func TestConfirmingTheRequestersEmailDoesNotUnlockAnotherIdentifier(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	const stranger = "+14155550999"

@@ -22,6 +22,7 @@ func decisionIn(h int) consent.ConsentState { return consent.ConsentState{Since:
 // TestDecideConsent is the opt-out rule without a database: what a new
 // event does given the person's standing per channel.
 func TestDecideConsent(t *testing.T) {
+	t.Parallel()
 	const im, ft = consent.ChannelIMessage, consent.ChannelFaceTime
 	type states = map[string]consent.ConsentState
 	out := func(ch string, h int) consent.ConsentChange {
@@ -82,6 +83,7 @@ func TestDecideConsent(t *testing.T) {
 // TestConsentStanding folds a ledger: order by occurred_at, ties by
 // recorded_at; an opt-out's since is the first of a run of opt-outs.
 func TestConsentStanding(t *testing.T) {
+	t.Parallel()
 	ev := func(id, kind, ch string, h, rec int) consent.ConsentEvent {
 		reason := ""
 		if kind == consent.OptOut {

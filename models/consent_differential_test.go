@@ -86,6 +86,7 @@ func diffStanding(s map[string]consent.ConsentState, t0 time.Time) string {
 // BulkOptOuts' Go path; with CONSOLE_TEST_DB naming PostgreSQL, its
 // set-based path.
 func TestConsentDecisionDifferential(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	path := "Go path (SQLite)"

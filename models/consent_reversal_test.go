@@ -34,6 +34,7 @@ func reversalOptIn(db *models.DB, actor store.Actor, c *customers.Customer, to, 
 // still needs structured evidence; the person's own START and the
 // reversal of an opt-out that did not come from the person apply at once.
 func TestReversingAPersonsOwnOptOutNeedsEvidenceAndAnAdmin(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")

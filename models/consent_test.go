@@ -16,6 +16,7 @@ import (
 // opt-in with evidence stands on the asked channel, nothing suppresses)
 // apart from "no record", from the index and from the database alike.
 func TestCheckAnswersConsentInThreeValues(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -84,6 +85,7 @@ func TestCheckAnswersConsentInThreeValues(t *testing.T) {
 // "no record" before the opt-in, "opted in" while it stands, and neither
 // once an opt-out follows.
 func TestConsentAtTimeTellsOptedInFromNoRecord(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -123,6 +125,7 @@ func TestConsentAtTimeTellsOptedInFromNoRecord(t *testing.T) {
 }
 
 func TestParseChannelIsTheOneReadingOfAChannel(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		ok       bool

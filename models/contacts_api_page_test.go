@@ -21,6 +21,7 @@ import (
 // own are paged oldest first with a next id until the end; the CRM id
 // lookup is scoped the same way.
 func TestContactsPageIsScopedInTheDataLayer(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme"})

@@ -23,6 +23,7 @@ import (
 var dashboardToday = calendar.Date{Year: 2026, Month: time.December, Day: 7}
 
 func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
@@ -144,6 +145,7 @@ func TestTodayFiguresCountWhatNeedsStaffToday(t *testing.T) {
 }
 
 func TestTodayFiguresCountOptOutsPerWeekBySourceAndTheAuditMonth(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")

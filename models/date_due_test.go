@@ -11,6 +11,7 @@ import (
 // A deadline is met on its own day and overdue from the next day on, the
 // day reckoned in the business time zone, not UTC.
 func TestDateOverdue(t *testing.T) {
+	t.Parallel()
 	la := losAngeles(t)
 	due := mustDate(t, "2026-06-10")
 	tests := []struct {
@@ -43,6 +44,7 @@ func TestDateOverdue(t *testing.T) {
 }
 
 func TestDateDueWithin(t *testing.T) {
+	t.Parallel()
 	today, weekEnd := mustDate(t, "2026-06-10"), mustDate(t, "2026-06-13") // a Wednesday, its Saturday
 	tests := []struct {
 		due  string
@@ -69,6 +71,7 @@ func TestDateDueWithin(t *testing.T) {
 // or a later migration might use) must read back the same day on both
 // databases, whatever the driver hands back for it.
 func TestDeadlineDatesRoundTripThroughADateColumn(t *testing.T) {
+	t.Parallel()
 	db := modeltest.OpenEmpty(t)
 	if err := db.Gorm.Exec("CREATE TABLE deadline_days (id INTEGER PRIMARY KEY, due_on DATE NOT NULL, ack_due_on DATE)").Error; err != nil {
 		t.Fatal(err)

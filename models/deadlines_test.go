@@ -54,6 +54,7 @@ func deadlinesFor(t *testing.T, regime, typ, received string) calendar.Deadlines
 }
 
 func TestGDPRDeadlineIsOneCalendarMonthClampedToTheMonthsLastDay(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, received, due, extended string
 	}{
@@ -95,6 +96,7 @@ func TestGDPRDeadlineIsOneCalendarMonthClampedToTheMonthsLastDay(t *testing.T) {
 }
 
 func TestGDPRDeadlineIsTheSameForEveryRequestTypeButChildData(t *testing.T) {
+	t.Parallel()
 	for _, typ := range calendar.RequestTypes {
 		if typ == calendar.TypeChildData {
 			continue
@@ -107,6 +109,7 @@ func TestGDPRDeadlineIsTheSameForEveryRequestTypeButChildData(t *testing.T) {
 }
 
 func TestDeadlineSmokeExampleMatchesTheAPIContract(t *testing.T) {
+	t.Parallel()
 	received, err := time.Parse(time.RFC3339, "2026-05-10T12:00:00-07:00")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +127,7 @@ func TestDeadlineSmokeExampleMatchesTheAPIContract(t *testing.T) {
 }
 
 func TestCCPADeadlinesForKnowDeleteCorrectAndTheirSynonyms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, received, ack, due, extended string
 	}{
@@ -158,6 +162,7 @@ func TestCCPADeadlinesForKnowDeleteCorrectAndTheirSynonyms(t *testing.T) {
 }
 
 func TestCCPAOptOutDeadlineIsFifteenBusinessDaysWithoutAckOrExtension(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, received, due string
 	}{
@@ -185,6 +190,7 @@ func TestCCPAOptOutDeadlineIsFifteenBusinessDaysWithoutAckOrExtension(t *testing
 }
 
 func TestCCPADeadlineForOtherTypesIsFortyFiveDaysWithoutAckOrExtension(t *testing.T) {
+	t.Parallel()
 	d := deadlinesFor(t, calendar.RegimeCCPA, calendar.TypeOther, "2026-05-10")
 	if d.DueOn.String() != "2026-06-24" || d.AckDueOn != nil || !d.ExtendedDueOn.IsZero() {
 		t.Errorf("%+v, want due 2026-06-24, no ack, no extension", d)
@@ -192,6 +198,7 @@ func TestCCPADeadlineForOtherTypesIsFortyFiveDaysWithoutAckOrExtension(t *testin
 }
 
 func TestOtherRegimeDeadlineIsOneCalendarMonthWithoutAckOrExtension(t *testing.T) {
+	t.Parallel()
 	for _, regime := range []string{calendar.RegimeOther, "lgpd", ""} {
 		for _, typ := range []string{calendar.TypeAccess, calendar.TypeKnow, calendar.TypeOptOutSale, calendar.TypeOther} {
 			d := deadlinesFor(t, regime, typ, "2026-01-31")
@@ -203,6 +210,7 @@ func TestOtherRegimeDeadlineIsOneCalendarMonthWithoutAckOrExtension(t *testing.T
 }
 
 func TestChildDataDeadlineIsTenBusinessDaysAndNeverExtended(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		regime, received, due string
 	}{
@@ -231,6 +239,7 @@ func TestChildDataDeadlineIsTenBusinessDaysAndNeverExtended(t *testing.T) {
 }
 
 func TestChildDataDeadlineIsNeverLaterThanTheRegimeRule(t *testing.T) {
+	t.Parallel()
 	// A calendar closed every weekday of February 2026 pushes ten business
 	// days past the GDPR month; the month wins.
 	closed := map[string]string{}
@@ -245,6 +254,7 @@ func TestChildDataDeadlineIsNeverLaterThanTheRegimeRule(t *testing.T) {
 }
 
 func TestDeadlineReceiptDayIsTheDateInTheBusinessTimeZone(t *testing.T) {
+	t.Parallel()
 	la := losAngeles(t)
 	london, err := time.LoadLocation("Europe/London")
 	if err != nil {
@@ -285,6 +295,7 @@ func TestDeadlineReceiptDayIsTheDateInTheBusinessTimeZone(t *testing.T) {
 }
 
 func TestDeadlineCCPAAckCountsFromTheBusinessTimeZoneDate(t *testing.T) {
+	t.Parallel()
 	// 05:00 UTC on Thursday 26 November 2026 is 21:00 on Wednesday 25
 	// November in Los Angeles: the Wednesday before Thanksgiving.
 	at := time.Date(2026, time.November, 26, 5, 0, 0, 0, time.UTC)
@@ -295,6 +306,7 @@ func TestDeadlineCCPAAckCountsFromTheBusinessTimeZoneDate(t *testing.T) {
 }
 
 func TestDeadlineForwardingAndControllerDatesFollowThePolicy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name                  string
 		regime, typ, received string
@@ -333,6 +345,7 @@ func TestDeadlineForwardingAndControllerDatesFollowThePolicy(t *testing.T) {
 }
 
 func TestDeadlineDefaultsToTheUSFederalCalendarWhenNoneIsGiven(t *testing.T) {
+	t.Parallel()
 	la := losAngeles(t)
 	at := noonIn(t, time.Now().Format(time.DateOnly), la)
 	want := calendar.ComputeDeadlines(calendar.RegimeCCPA, calendar.TypeKnow, at, la, calendar.DefaultCalendar(), calendar.DefaultDeadlinePolicy())
@@ -343,6 +356,7 @@ func TestDeadlineDefaultsToTheUSFederalCalendarWhenNoneIsGiven(t *testing.T) {
 }
 
 func TestDeadlinePolicyValidateRefusesNegativePeriods(t *testing.T) {
+	t.Parallel()
 	if err := calendar.DefaultDeadlinePolicy().Validate(); err != nil {
 		t.Errorf("default policy: %v", err)
 	}
@@ -361,6 +375,7 @@ func TestDeadlinePolicyValidateRefusesNegativePeriods(t *testing.T) {
 }
 
 func TestDeadlineExtensionIsAllowedOnlyWithinTheNoticeWindow(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, regime, typ, today string
 		want                     string // "" when allowed, else part of the message
@@ -397,6 +412,7 @@ func TestDeadlineExtensionIsAllowedOnlyWithinTheNoticeWindow(t *testing.T) {
 }
 
 func TestDeadlineExtensionRefusesDeadlinesWithoutAnExtensionDate(t *testing.T) {
+	t.Parallel()
 	d := calendar.Deadlines{DueOn: mustDate(t, "2026-06-10")}
 	if v, ok := errs.AsValidation(calendar.CanExtend(calendar.RegimeGDPR, calendar.TypeAccess, d, mustDate(t, "2026-05-11"))); !ok || v.Field != "extension" {
 		t.Errorf("CanExtend without an extension date: %v, want an extension error", v)
@@ -404,6 +420,7 @@ func TestDeadlineExtensionRefusesDeadlinesWithoutAnExtensionDate(t *testing.T) {
 }
 
 func TestDeadlineTypesAndRegimesParseOnlyTheDesignSpellings(t *testing.T) {
+	t.Parallel()
 	for _, typ := range []string{"access", "portability", "rectification", "erasure", "restriction", "objection",
 		"opt_out_sale", "know", "delete", "correct", "child_data", "other"} {
 		if got, err := calendar.ParseRequestType(typ); err != nil || got != typ {
@@ -431,6 +448,7 @@ func TestDeadlineTypesAndRegimesParseOnlyTheDesignSpellings(t *testing.T) {
 }
 
 func TestDeadlineCCPATypeMapsGDPRWordsToCCPARights(t *testing.T) {
+	t.Parallel()
 	want := map[string]string{
 		"access": "know", "portability": "know", "know": "know",
 		"erasure": "delete", "child_data": "delete", "delete": "delete",
@@ -446,6 +464,7 @@ func TestDeadlineCCPATypeMapsGDPRWordsToCCPARights(t *testing.T) {
 }
 
 func TestDeadlineDateArithmetic(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		got  calendar.Date
@@ -471,6 +490,7 @@ func TestDeadlineDateArithmetic(t *testing.T) {
 }
 
 func TestDeadlineDateParsesOnlyRealYYYYMMDDDates(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"", "2026-02-30", "2026-13-01", "2026-1-5", "26-01-05", "2026/01/05", "01/05/2026",
 		"2026-01-05T00:00:00Z", " 2026-01-05", "2026-01-05 ", "+2026-01-05"} {
 		if d, err := calendar.ParseDate(bad); err == nil {
@@ -480,6 +500,7 @@ func TestDeadlineDateParsesOnlyRealYYYYMMDDDates(t *testing.T) {
 }
 
 func TestDeadlineDateIsYYYYMMDDInJSONAndNullWhenZero(t *testing.T) {
+	t.Parallel()
 	type doc struct {
 		Due calendar.Date  `json:"due"`
 		Ack *calendar.Date `json:"ack"`
@@ -507,6 +528,7 @@ func TestDeadlineDateIsYYYYMMDDInJSONAndNullWhenZero(t *testing.T) {
 }
 
 func TestDeadlineDatesRoundTripThroughATextColumn(t *testing.T) {
+	t.Parallel()
 	db := modeltest.OpenEmpty(t)
 	if err := db.Gorm.Exec("CREATE TABLE deadline_dates (id INTEGER PRIMARY KEY, due_on TEXT NOT NULL, ack_due_on TEXT, ext TEXT)").Error; err != nil {
 		t.Fatal(err)

@@ -38,6 +38,7 @@ func demoActors(t *testing.T, db *models.DB) map[string]store.Actor {
 // asks each page's model query what a demo role would be shown: none is
 // empty, the audit chain verifies, and a second run seeds nothing.
 func TestDemoSeedFillsEveryPage(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	seed, err := db.SeedDemo(ctx, "http://console.test")

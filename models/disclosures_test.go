@@ -15,6 +15,7 @@ import (
 )
 
 func TestRecordDisclosureNamesWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	today := calendar.Date{Year: 2026, Month: 6, Day: 1}

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAnErasedPersonCreatedAgainIsSuppressedAtOnce(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

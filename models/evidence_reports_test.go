@@ -21,6 +21,7 @@ import (
 )
 
 func TestEvidenceBusinessDaysBetween(t *testing.T) {
+	t.Parallel()
 	cal := calendar.DefaultCalendar()
 	tests := []struct {
 		from, to string
@@ -44,6 +45,7 @@ func TestEvidenceBusinessDaysBetween(t *testing.T) {
 }
 
 func TestEvidenceOptOutLatencyFlagsTheTenBusinessDayRule(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
@@ -117,6 +119,7 @@ func TestEvidenceOptOutLatencyFlagsTheTenBusinessDayRule(t *testing.T) {
 }
 
 func TestEvidenceReplyQueueAge(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
@@ -152,6 +155,7 @@ func TestEvidenceReplyQueueAge(t *testing.T) {
 }
 
 func TestEvidenceOnTimePerRequest(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	rs := makeHistory(t, db, year2025)
@@ -199,6 +203,7 @@ func TestEvidenceOnTimePerRequest(t *testing.T) {
 }
 
 func TestEvidenceAccessReviewTellsWhoHeldWhichRoleWhen(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -255,6 +260,7 @@ func TestEvidenceAccessReviewTellsWhoHeldWhichRoleWhen(t *testing.T) {
 }
 
 func TestEvidenceErasureCompleteness(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright, cora := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright"), mustCustomer(t, db, "cora")
@@ -320,6 +326,7 @@ func evidenceJoin(ss []string) string {
 }
 
 func TestEvidenceExportsOfPersonalData(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -350,6 +357,7 @@ func TestEvidenceExportsOfPersonalData(t *testing.T) {
 }
 
 func TestEvidenceRolePeriodsDuring(t *testing.T) {
+	t.Parallel()
 	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
 	ptr := func(t time.Time) *time.Time { return &t }
 	ps := []casework.RolePeriod{

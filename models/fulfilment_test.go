@@ -139,6 +139,7 @@ func rowsIn(t *testing.T, db *models.DB, table, customerID string) int64 {
 }
 
 func TestExportBundleHoldsEveryCategoryWithAReadme(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -242,6 +243,7 @@ func mapKeys(m map[string]string) []string {
 }
 
 func TestExportBundleForOneControllerHoldsOnlyItsData(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
@@ -266,6 +268,7 @@ func TestExportBundleForOneControllerHoldsOnlyItsData(t *testing.T) {
 }
 
 func TestEraseSubjectLeavesNothingReadable(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -376,6 +379,7 @@ func TestEraseSubjectLeavesNothingReadable(t *testing.T) {
 }
 
 func TestEraseNeedsAnErasureRequestInProgress(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -411,6 +415,7 @@ func TestEraseNeedsAnErasureRequestInProgress(t *testing.T) {
 }
 
 func TestEraseActsOnlyForControllersThatInstructedIt(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright, late, other := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright"), mustCustomer(t, db, "late"), mustCustomer(t, db, "other")
@@ -453,6 +458,7 @@ func TestEraseActsOnlyForControllersThatInstructedIt(t *testing.T) {
 }
 
 func TestLegalHoldsKeepDataUntilReleased(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -529,6 +535,7 @@ func TestLegalHoldsKeepDataUntilReleased(t *testing.T) {
 }
 
 func TestHoldSubjectHoldsEveryContactOfTheRequestOnce(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bright := mustCustomer(t, db, "acme"), mustCustomer(t, db, "bright")
@@ -561,6 +568,7 @@ func TestHoldSubjectHoldsEveryContactOfTheRequestOnce(t *testing.T) {
 }
 
 func TestRectificationRecordsBeforeAndAfter(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -606,6 +614,7 @@ func TestRectificationRecordsBeforeAndAfter(t *testing.T) {
 }
 
 func TestRecordCommunicationChecksItsInput(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := mustCustomer(t, db, "acme"), mustCustomer(t, db, "other")

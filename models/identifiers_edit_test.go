@@ -14,6 +14,7 @@ import (
 // add and remove identifiers and correct the requester, each audited with
 // before and after.
 func TestIdentifiersAndRequesterAreEditedWithTheirHistory(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	body := "Please delete everything you hold on me.\n\n--\nJane Doe\nMobile: (415) 555-0188\nWork: jane.doe@work.example\n"

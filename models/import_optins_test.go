@@ -54,6 +54,7 @@ func optInProblems(t *testing.T, db *models.DB, job *imports.ImportJob) []string
 // predates a standing opt-out is refused at apply time, listed, and the
 // person stays opted out.
 func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
@@ -121,6 +122,7 @@ func TestAnOptInImportAppliesOnlyRowsWithTheirEvidence(t *testing.T) {
 // TestAnOptInImportNeedsItsEvidenceColumns: a file without evidence
 // columns cannot be started; the mapping's problem names what is missing.
 func TestAnOptInImportNeedsItsEvidenceColumns(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptIns, "Phone,Evidence Kind\n4155550102,web form\n")

@@ -34,6 +34,7 @@ func detectMapping(t *testing.T, file string, kind string) imports.ImportMapping
 }
 
 func TestDetectImportMappingRecognisesTypicalCRMExports(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		header string
@@ -73,6 +74,7 @@ func TestDetectImportMappingRecognisesTypicalCRMExports(t *testing.T) {
 }
 
 func TestDetectImportMappingReadsDelimitersByteOrderMarksAndHeaderlessFiles(t *testing.T) {
+	t.Parallel()
 	t.Run("semicolons", func(t *testing.T) {
 		m := detectMapping(t, "Name;Phone;Email\nA;415 555 0123;a@b.co\n", imports.ImportOptOuts)
 		if m.Delimiter != ";" || !slices.Equal(m.Fields, []string{"name", "phone", "email"}) {
@@ -106,6 +108,7 @@ func TestDetectImportMappingReadsDelimitersByteOrderMarksAndHeaderlessFiles(t *t
 }
 
 func TestDetectImportMappingRefusesFilesThatAreNotCSVText(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, file, reason string
 	}{
@@ -146,6 +149,7 @@ func parseCSV(t *testing.T, file, kind string) ([]imports.ImportRow, imports.Imp
 }
 
 func TestImportParserListsEveryBadRowWithItsLineValueAndReason(t *testing.T) {
+	t.Parallel()
 	file := "Phone,Email,Name,Channel,Opted out at\r\n" + // line 1
 		"+1 415 555 0100,,Ann,,\r\n" + // 2: good
 		"n/a,,Bob,,\r\n" + // 3: bad phone
@@ -203,6 +207,7 @@ func TestImportParserListsEveryBadRowWithItsLineValueAndReason(t *testing.T) {
 }
 
 func TestImportParserJoinsFirstAndLastNamesAndDeduplicatesIdentifiers(t *testing.T) {
+	t.Parallel()
 	rows, _ := parseCSV(t, "First Name,Last Name,Phone,Mobile Phone,Record ID\nJane,Doe,(415) 555-0123,+14155550123,hs-1\n", imports.ImportContacts)
 	r := rows[0]
 	if r.Name != "Jane Doe" || r.CRMID != "hs-1" || len(r.Identifiers) != 1 || r.Identifiers[0].Value != "+14155550123" {
@@ -211,6 +216,7 @@ func TestImportParserJoinsFirstAndLastNamesAndDeduplicatesIdentifiers(t *testing
 }
 
 func TestImportParserReadsTheDatesCRMsWrite(t *testing.T) {
+	t.Parallel()
 	la, err := time.LoadLocation("America/Los_Angeles")
 	if err != nil {
 		t.Skip("no time zone data")
@@ -246,6 +252,7 @@ func TestImportParserReadsTheDatesCRMsWrite(t *testing.T) {
 // A resumed parser (started at a cursor, as a runner after a crash) reads
 // the same rows with the same line numbers as one reading from the start.
 func TestImportParserResumedAtAnyRowNumbersLinesAsTheFileDoes(t *testing.T) {
+	t.Parallel()
 	file := "\ufeffPhone,Note\r\n" +
 		"4155550100,\"two\r\nlines\"\r\n" +
 		"\r\n" +
@@ -294,6 +301,7 @@ func TestImportParserResumedAtAnyRowNumbersLinesAsTheFileDoes(t *testing.T) {
 }
 
 func TestImportParserRefusesAQuoteThatNeverCloses(t *testing.T) {
+	t.Parallel()
 	file := "Phone,Name\n4155550100,\"runaway\n" + strings.Repeat("4155550101,x\n", 120000)
 	m := detectMapping(t, file, imports.ImportOptOuts)
 	p := imports.NewImportParser(strings.NewReader(file), imports.ImportOptOuts, m, importOpts, imports.ImportCursor{})
@@ -427,6 +435,7 @@ func rowCount(t *testing.T, db *models.DB, table, where string, args ...any) int
 }
 
 func TestCreateImportPreviewsTheFileAndWritesNoContactBeforeItStarts(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	job := uploadCSV(t, db, modeltest.Staff, acme.ID, imports.ImportOptOuts,
@@ -447,6 +456,7 @@ func TestCreateImportPreviewsTheFileAndWritesNoContactBeforeItStarts(t *testing.
 }
 
 func TestAFileThatCannotBeImportedLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	for name, file := range map[string]string{"empty": "", "header only": "Phone,Email\n", "workbook": "PK\x03\x04zip"} {
@@ -464,6 +474,7 @@ func TestAFileThatCannotBeImportedLeavesNothingBehind(t *testing.T) {
 }
 
 func TestImportJobsAreScopedToTheActorsTenant(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
@@ -488,6 +499,7 @@ func TestImportJobsAreScopedToTheActorsTenant(t *testing.T) {
 }
 
 func TestAnOptOutRowWithAPhoneAndAnEmailIsOnePerson(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
@@ -524,6 +536,7 @@ func TestAnOptOutRowWithAPhoneAndAnEmailIsOnePerson(t *testing.T) {
 }
 
 func TestAContactsImportCreatesContactsAndFillsOnlyEmptyFields(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
@@ -558,6 +571,7 @@ func TestAContactsImportCreatesContactsAndFillsOnlyEmptyFields(t *testing.T) {
 }
 
 func TestABatchForAJobTheRunnerNoLongerHoldsWritesNothing(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")
@@ -583,6 +597,7 @@ func TestABatchForAJobTheRunnerNoLongerHoldsWritesNothing(t *testing.T) {
 }
 
 func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
@@ -643,6 +658,7 @@ func TestExportStreamsOneRowPerIdentifierAndChannelWithTheConsentState(t *testin
 // batch goes through BulkOptOuts: its Go path on SQLite, its set-based
 // path on PostgreSQL.
 func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -704,6 +720,7 @@ func TestOptOutRowsApplyTheirGoodIdentifiersWhenACellIsBad(t *testing.T) {
 // apostrophe, no lost +), and so does an email a spreadsheet would take
 // for a formula.
 func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, bolt := newCustomer(t, db, "acme"), newCustomer(t, db, "bolt")
@@ -774,6 +791,7 @@ func TestTheSuppressionListExportReimportsAsTheSameSuppressions(t *testing.T) {
 // rows flagged in it, and an unreadable flag errs on the side of
 // suppression.
 func TestAnOptOutFlagColumnFiltersTheRowsApplied(t *testing.T) {
+	t.Parallel()
 	for _, header := range []string{"Do Not Call", "DND", "Email Opt Out", "Unsubscribed from all email", "Marketing status"} {
 		if m := detectMapping(t, "Phone,"+header+"\n+14155550101,true\n", imports.ImportOptOuts); m.Fields[1] != imports.FieldOptOutFlag {
 			t.Errorf("%q mapped to %q, want the opt-out flag", header, m.Fields[1])

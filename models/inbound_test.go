@@ -14,6 +14,7 @@ import (
 )
 
 func TestReviewDueDatesFollowTheConfiguredCalendar(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := mustCustomer(t, db, "acme")
 	cal, err := calendar.ParseCalendarCSV(strings.NewReader("date,name\n2026-12-01,Company day\n2026-12-02,Company day 2\n"))
@@ -47,6 +48,7 @@ func TestReviewDueDatesFollowTheConfiguredCalendar(t *testing.T) {
 }
 
 func TestTheSameReplyDeliveredTwiceIsOneReply(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

@@ -17,6 +17,7 @@ import (
 )
 
 func TestIncidentStatusMovesOnlyForward(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		from, to string
 		ok       bool
@@ -37,6 +38,7 @@ func TestIncidentStatusMovesOnlyForward(t *testing.T) {
 }
 
 func TestCreateIncidentRefusesBadInputNamingTheField(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	good := func() registers.IncidentInput {
@@ -76,6 +78,7 @@ func TestCreateIncidentRefusesBadInputNamingTheField(t *testing.T) {
 }
 
 func TestAnIncidentsNoticeFallsDueTheConfiguredHoursAfterDiscoveryAndIsMailedOnce(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
@@ -132,6 +135,7 @@ func TestAnIncidentsNoticeFallsDueTheConfiguredHoursAfterDiscoveryAndIsMailedOnc
 }
 
 func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other, third := newCustomer(t, db, "acme"), newCustomer(t, db, "other"), newCustomer(t, db, "third")
@@ -189,6 +193,7 @@ func TestACustomerSeesOnlyIncidentsAffectingItAndOnlyItsOwnLine(t *testing.T) {
 }
 
 func TestIncidentStatusChangesAreRefusedOnceClosed(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	inc, err := db.CreateIncident(ctx, modeltest.Staff, registers.IncidentInput{Title: "T", Description: "d", Categories: []string{"mail"},

@@ -16,6 +16,7 @@ import (
 // once a replay has failed; past StaleLimit after its last good replay it
 // answers ErrSuppressionsUnavailable instead of a guess.
 func TestChecksAnswerFromMemoryWhileTheDatabaseIsUnreachable(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")

@@ -73,6 +73,7 @@ func timelineHas(t *testing.T, db *models.DB, r *requests.PrivacyRequest, kind, 
 }
 
 func TestMailJoinsItsRequestByTheConsolesMessageIDsOrByAPartysReference(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, err := db.CreateCustomer(ctx, modeltest.Staff, customers.CustomerInput{Slug: "acme", Name: "Acme", ContactEmail: "privacy@acme.test"})
@@ -147,6 +148,7 @@ func TestMailJoinsItsRequestByTheConsolesMessageIDsOrByAPartysReference(t *testi
 }
 
 func TestMergedDuplicateIsCountedOnceAndKeepsItsTimeline(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	received := time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)
@@ -228,6 +230,7 @@ func TestMergedDuplicateIsCountedOnceAndKeepsItsTimeline(t *testing.T) {
 }
 
 func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	body := "Hi, please delete my data (PR-2026-000042 was my earlier one).\r\n" +
@@ -283,6 +286,7 @@ func TestIdentifiersFoundInMailAreProposedAndAcceptedOneByOne(t *testing.T) {
 }
 
 func TestAMessageWithAnOverlongNameStillOpensARequest(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	r, created := receive(t, db, requests.MailIntake{MessageID: "long@example.com", FromName: strings.Repeat("Zoë ", 100), FromAddr: "zoe@example.com", Subject: "Hi"})
 	if !created || len(r.RequesterName) > 200 || !strings.HasPrefix(r.RequesterName, "Zoë Zoë") {
@@ -291,6 +295,7 @@ func TestAMessageWithAnOverlongNameStillOpensARequest(t *testing.T) {
 }
 
 func TestCleanNameLeavesNothingThatCanBreakAMail(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"Jane Doe", "Jane Doe"},
 		{"Jane\r\nBcc: victim@example.com", "Jane Bcc: victim@example.com"},

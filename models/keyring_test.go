@@ -102,6 +102,7 @@ func TestSealSecretsSealsClearValuesFromBeforeAndReSealsAfterARotation(t *testin
 }
 
 func TestLoadKeyringCreatesAPrivateKeyFileOnceAndReadsItBack(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "secret.key")
 	_, created, err := store.LoadKeyring(path)
 	if err != nil || !created {

@@ -17,6 +17,7 @@ import (
 )
 
 func TestRecordCommunicationsAnswersEachItemOnItsOwn(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	at := time.Now().Add(-time.Hour).UTC()
@@ -72,6 +73,7 @@ func TestRecordCommunicationsAnswersEachItemOnItsOwn(t *testing.T) {
 }
 
 func TestRecordCommunicationsRefusesAnEmptyOrOversizedBatch(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	for _, n := range []int{0, registers.MaxCommunicationBatch + 1} {
@@ -83,6 +85,7 @@ func TestRecordCommunicationsRefusesAnEmptyOrOversizedBatch(t *testing.T) {
 }
 
 func TestRecordCommunicationsStaysInItsTenant(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
 	agent := store.CustomerUser("u", "a@acme.test", acme.ID, "")
@@ -94,6 +97,7 @@ func TestRecordCommunicationsStaysInItsTenant(t *testing.T) {
 }
 
 func TestSentAfterOptOutListsWhatWentOutWhileSuppressed(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")

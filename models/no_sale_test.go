@@ -17,6 +17,7 @@ import (
 )
 
 func TestAnOptOutOfSaleIsSuppressedAtIntakeAndAnsweredOnceWithTheNoSaleStatement(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")

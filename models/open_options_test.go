@@ -16,6 +16,7 @@ import (
 // and what reckons "today" without a configuration of its own (the
 // dashboard's overdue count) reckons it in that zone.
 func TestStoreSettingsAreSetAtOpen(t *testing.T) {
+	t.Parallel()
 	plain := modeltest.OpenWithoutIndex(t)
 	if plain.Region() != "US" || plain.Business().Loc.String() != "America/Los_Angeles" || plain.Business().Calendar == nil {
 		t.Errorf("defaults: region %q, zone %v", plain.Region(), plain.Business().Loc)

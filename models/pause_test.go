@@ -13,6 +13,7 @@ import (
 )
 
 func TestTheClockStopsWhileWaitingOnTheRequesterOnlyWhereTheLawAllows(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		regime   string
 		pauses   bool

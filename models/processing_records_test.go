@@ -15,6 +15,7 @@ import (
 )
 
 func TestTheArt30RecordListsWhatTheConsoleHoldsForTheCustomer(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")

@@ -44,6 +44,7 @@ func proofsAgentRequest(t *testing.T, db *models.DB, relationship string) (*requ
 }
 
 func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r, acme := proofsAgentRequest(t, db, "authorized_agent")
@@ -152,6 +153,7 @@ func TestAnAgentsRequestIsRoutedOnlyOnceItsProofIsChecked(t *testing.T) {
 }
 
 func TestAParentsRequestProceedsWithoutProofOnlyWithAReason(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r, _ := proofsAgentRequest(t, db, "parent")
@@ -178,6 +180,7 @@ func TestAParentsRequestProceedsWithoutProofOnlyWithAReason(t *testing.T) {
 }
 
 func TestMergingAnAgentsDuplicateDeletesItsProof(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r, _ := proofsAgentRequest(t, db, "authorized_agent")
@@ -198,6 +201,7 @@ func TestMergingAnAgentsDuplicateDeletesItsProof(t *testing.T) {
 // A key rotation re-seals proof files too: after it, the new key alone
 // opens them.
 func TestAProofIsResealedWhenTheKeyRotates(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r, _ := proofsAgentRequest(t, db, "authorized_agent")

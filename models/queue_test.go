@@ -29,6 +29,7 @@ func queueRefs(rs []requests.PrivacyRequest) string {
 }
 
 func TestQueueFiltersSearchAndSort(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -102,6 +103,7 @@ func TestQueueFiltersSearchAndSort(t *testing.T) {
 }
 
 func TestQueueSavedViewsBelongToTheirUser(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	ann := newUser(t, db, "ann@sendara.test", accounts.RolePrivacyOfficer, "", "")
@@ -148,6 +150,7 @@ func TestQueueSavedViewsBelongToTheirUser(t *testing.T) {
 }
 
 func TestQueueBulkAssignOnlyToUsersWhoCanAct(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -206,6 +209,7 @@ func queueOutboxTo(t *testing.T, db *models.DB, to string) []outbox.OutboxMail {
 }
 
 func TestNotificationsForEachEvent(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -277,6 +281,7 @@ func TestNotificationsForEachEvent(t *testing.T) {
 }
 
 func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -339,6 +344,7 @@ func TestDueNotificationsAreWrittenOncePerRequestKindAndDay(t *testing.T) {
 }
 
 func TestNotificationDigestIsOneMailPerDay(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	biz := la(t)
@@ -387,6 +393,7 @@ func TestNotificationDigestIsOneMailPerDay(t *testing.T) {
 }
 
 func TestNotifierLeaseAdmitsOneInstance(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	if err := db.ClaimNotifier(ctx, "a"); err != nil {

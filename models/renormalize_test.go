@@ -63,6 +63,7 @@ func legacyContact(t *testing.T, db *models.DB, customerID, name string, created
 }
 
 func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.T) {
+	t.Parallel()
 	db := modeltest.OpenWithoutIndex(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -137,6 +138,7 @@ func TestRenormalizingMergesSpellingsOfOneAddressAndKeepsEveryOptOut(t *testing.
 }
 
 func TestAnErasedPersonStoredUnderAnOldSpellingStaysSuppressed(t *testing.T) {
+	t.Parallel()
 	db := modeltest.OpenWithoutIndex(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

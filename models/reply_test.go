@@ -9,6 +9,7 @@ import (
 )
 
 func TestClassifyReply(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		body string
 		want string

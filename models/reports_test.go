@@ -21,6 +21,7 @@ import (
 )
 
 func TestReportOutcomeClassifiesPartialAnswers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		status, outcome, want string
 	}{
@@ -147,6 +148,7 @@ var year2025 = []history{
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestMetricsCountOutcomesAndDaysPerType(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	makeHistory(t, db, year2025)
 	m, err := db.Metrics(context.Background(), modeltest.Staff, 2025, la(t).Loc, "")
@@ -191,6 +193,7 @@ func TestMetricsCountOutcomesAndDaysPerType(t *testing.T) {
 }
 
 func TestMetricsYearFollowsTheBusinessTimeZone(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	makeHistory(t, db, year2025)
 	tests := []struct {
@@ -219,6 +222,7 @@ func TestMetricsYearFollowsTheBusinessTimeZone(t *testing.T) {
 }
 
 func TestOnTimeRateUsesTheEffectiveDueDatePerRegime(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	makeHistory(t, db, year2025)
 	tests := []struct {
@@ -257,6 +261,7 @@ func TestOnTimeRateUsesTheEffectiveDueDatePerRegime(t *testing.T) {
 }
 
 func TestMetricsRefuseABadYearOrRegime(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	tests := []struct {
 		year   int
@@ -274,6 +279,7 @@ func TestMetricsRefuseABadYearOrRegime(t *testing.T) {
 }
 
 func TestRequestLogRowsHoldTheFactsSection7101Asks(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	rs := makeHistory(t, db, year2025)
 	loc := la(t).Loc
@@ -322,6 +328,7 @@ func TestRequestLogRowsHoldTheFactsSection7101Asks(t *testing.T) {
 }
 
 func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	// More than two pages, inserted directly for speed; every tenth pair
 	// shares an instant, so the pages must break ties by id.
@@ -373,6 +380,7 @@ func TestRequestLogStreamsEveryRowOnceAcrossPages(t *testing.T) {
 }
 
 func TestRequestLogKeepsSpreadsheetsFromRunningDenialReasons(t *testing.T) {
+	t.Parallel()
 	r := casework.RequestLogRow{Reference: "PR-2025-000001", Outcome: requests.OutcomeDenied, DenialReason: "=HYPERLINK(\"http://x\")"}
 	if got := r.Record()[7]; got != "'=HYPERLINK(\"http://x\")" {
 		t.Errorf("denial reason cell %q", got)
@@ -380,6 +388,7 @@ func TestRequestLogKeepsSpreadsheetsFromRunningDenialReasons(t *testing.T) {
 }
 
 func TestRequestLogAndMetricsOnlyCountWhatTheActorMaySee(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := mustCustomer(t, db, "acme")
 	newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", CustomerID: acme.ID, ReceivedAt: at(t, "2025-04-01T18:00:00Z"),
@@ -408,6 +417,7 @@ func TestRequestLogAndMetricsOnlyCountWhatTheActorMaySee(t *testing.T) {
 }
 
 func TestDeadlineBoardGroupsOpenRequestsByEffectiveDueDate(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	today := calendar.Date{Year: 2026, Month: time.March, Day: 11} // a Wednesday; the week ends Saturday 14th
@@ -465,6 +475,7 @@ func TestDeadlineBoardGroupsOpenRequestsByEffectiveDueDate(t *testing.T) {
 }
 
 func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -545,6 +556,7 @@ func TestDeadlineBoardFlagsAcknowledgementsAndControllers(t *testing.T) {
 // A duplicate merged into another request is no row of the §7101 log of
 // its own: the request it joined names it.
 func TestTheRequestLogListsOnlyTheSurvivingRequestOfAMerge(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	loc := la(t).Loc

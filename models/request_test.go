@@ -42,6 +42,7 @@ func newRequest(t *testing.T, db *models.DB, in requests.RequestInput) *requests
 }
 
 func TestRequestsGetSequentialReferencesAndDeadlines(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	received := time.Date(2026, 5, 10, 19, 0, 0, 0, time.UTC) // 12:00 in Los Angeles
 	tests := []struct {
@@ -82,6 +83,7 @@ func derefOrEmpty(d *calendar.Date) string {
 }
 
 func TestCreateRequestRefusesBadInputNamingTheField(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	tests := []struct {
 		name  string
@@ -115,6 +117,7 @@ func TestCreateRequestRefusesBadInputNamingTheField(t *testing.T) {
 }
 
 func TestRequestLifecycleAllowsOnlyItsTransitions(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", Requester: requests.Requester{Email: "a@example.com"}})
@@ -158,6 +161,7 @@ func isValidation(err error, field string) bool {
 }
 
 func TestExtensionsFollowTheRegime(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	gdpr := newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", Requester: requests.Requester{Email: "a@example.com"}})
@@ -183,6 +187,7 @@ func TestExtensionsFollowTheRegime(t *testing.T) {
 }
 
 func TestAStopRequestSuppressesAtIntakeAndRoutingInformsEachController(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -246,6 +251,7 @@ func TestAStopRequestSuppressesAtIntakeAndRoutingInformsEachController(t *testin
 }
 
 func TestAnAccessRequestIsRoutedOnlyOnceVerified(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", Requester: requests.Requester{Email: "a@example.com"}})
@@ -255,6 +261,7 @@ func TestAnAccessRequestIsRoutedOnlyOnceVerified(t *testing.T) {
 }
 
 func TestFindPersonIsForStaffAndAudited(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

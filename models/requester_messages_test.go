@@ -44,6 +44,7 @@ func requesterToken(t *testing.T, db *models.DB, r *requests.PrivacyRequest, kin
 }
 
 func TestEveryRequesterMailCarriesAStatusLinkStoredHashedForOneRequest(t *testing.T) {
+	t.Parallel()
 	db := requesterOpen(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail, Name: "Jane"}})
@@ -87,6 +88,7 @@ func TestEveryRequesterMailCarriesAStatusLinkStoredHashedForOneRequest(t *testin
 }
 
 func TestWritingToTheRequesterSealsAttachmentsAndTheirReplyResumesTheClock(t *testing.T) {
+	t.Parallel()
 	db := requesterOpen(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail, Name: "Jane"}})
@@ -177,6 +179,7 @@ func TestWritingToTheRequesterSealsAttachmentsAndTheirReplyResumesTheClock(t *te
 }
 
 func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
+	t.Parallel()
 	db := requesterOpen(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -215,6 +218,7 @@ func TestTheStatusPageHandsOutTheBundleOnceWithinItsExpiry(t *testing.T) {
 }
 
 func TestAMessageAttachmentIsResealedWhenTheKeyRotates(t *testing.T) {
+	t.Parallel()
 	db := requesterOpen(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: calendar.TypeAccess, Regime: "gdpr", Requester: requests.Requester{Email: janeEmail}})

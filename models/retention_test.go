@@ -27,6 +27,7 @@ import (
 )
 
 func TestSetRetentionDaysRefusesRulesTheLawDoesNotAllow(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	cases := []struct {
@@ -197,6 +198,7 @@ func byCategory(counts []registers.RetentionCount) map[string]map[string]int64 {
 }
 
 func TestRetentionPreviewCountsWhatIsDueAndRespectsHolds(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	newRetentionFixture(t, db)
@@ -254,6 +256,7 @@ func countSQL(t *testing.T, db *models.DB, sql string, args ...any) int64 {
 }
 
 func TestSweepRemovesWhatThePreviewShowedAndKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	f := newRetentionFixture(t, db)
@@ -331,6 +334,7 @@ func TestSweepRemovesWhatThePreviewShowedAndKeepsTheRest(t *testing.T) {
 }
 
 func TestOnlyOneInstanceSweepsAtATime(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	execSQL(t, db, "UPDATE retention_lock SET holder = 'instance-2', lease_until = ?", time.Now().Add(time.Minute))
@@ -347,6 +351,7 @@ func TestOnlyOneInstanceSweepsAtATime(t *testing.T) {
 }
 
 func TestRetentionHoldNeedsACustomerOrARequestAndAReason(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	acme := newCustomer(t, db, "acme")
 	cases := []struct {

@@ -23,6 +23,7 @@ import (
 // a pending task of a customer is amended, a customer without one gets a
 // new task, each mailed with both dates; the request waits for them again.
 func TestAnIdentifierVerifiedAfterRoutingIsRoutedToTheControllersHoldingIt(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	const workEmail = "jane@work.example"

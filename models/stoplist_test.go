@@ -19,6 +19,7 @@ import (
 // (a CRM import, an API call): the request's identifiers are kept as keyed
 // hashes, like the erased list.
 func TestAStopRequestKeepsLaterContactsOfThePersonSuppressed(t *testing.T) {
+	t.Parallel()
 	const lateEmail = "jane.late@example.com"
 	cases := []struct {
 		name   string

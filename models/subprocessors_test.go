@@ -18,6 +18,7 @@ import (
 )
 
 func TestAddSubprocessorRefusesBadInputAndAStartBeforeTheObjectionWindowEnds(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	today := calendar.Date{Year: 2026, Month: 3, Day: 2}
 	good := func() registers.SubprocessorInput {
@@ -56,6 +57,7 @@ func TestAddSubprocessorRefusesBadInputAndAStartBeforeTheObjectionWindowEnds(t *
 }
 
 func TestANewSubprocessorMailsEveryCustomerAndTakesObjectionsWithinItsWindow(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := newCustomer(t, db, "acme"), newCustomer(t, db, "other")
@@ -108,6 +110,7 @@ func TestANewSubprocessorMailsEveryCustomerAndTakesObjectionsWithinItsWindow(t *
 }
 
 func TestAPolicyVersionIsMailedWithItsDateAndCannotStartInThePast(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := newCustomer(t, db, "acme")

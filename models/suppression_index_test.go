@@ -71,6 +71,7 @@ func answer(s consent.Suppression) string {
 // change that moves a suppression answer and compares the index with the
 // database after each.
 func TestSuppressionIndexAgreesWithTheDatabase(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme, other := mustCustomer(t, db, "acme"), mustCustomer(t, db, "other")
@@ -173,6 +174,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // on the same database, as a CLI import or another instance would, and
 // through raw SQL: the first handle's index follows.
 func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
+	t.Parallel()
 	indexed, other := modeltest.OpenTwice(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, other, "acme")
@@ -249,6 +251,7 @@ func TestSuppressionIndexFollowsOtherProcesses(t *testing.T) {
 
 // TestSuppressionChangeLogIsSwept keeps the change log to its retention.
 func TestSuppressionChangeLogIsSwept(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -283,6 +286,7 @@ func TestSuppressionChangeLogIsSwept(t *testing.T) {
 // PostgreSQL, where writers do not queue): the index must not skip the
 // one that committed last with the lower id.
 func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
+	t.Parallel()
 	if store.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != store.Postgres {
 		t.Skip("SQLite commits writers one at a time, in id order")
 	}
@@ -310,6 +314,7 @@ func TestSuppressionIndexWaitsForSlowTransactions(t *testing.T) {
 // transaction that took a lower change id than a committed one is still
 // running: the loaded state lacks it, and the index must still pick it up.
 func TestSuppressionIndexLoadedDuringASlowTransaction(t *testing.T) {
+	t.Parallel()
 	if store.DialectOf(os.Getenv("CONSOLE_TEST_DB")) != store.Postgres {
 		t.Skip("SQLite commits writers one at a time, in id order")
 	}
@@ -367,6 +372,7 @@ func slowOptOut(t *testing.T, db *models.DB, c *customers.Customer, value string
 // fall back to the database meanwhile, and the change is not skipped once
 // replays work again.
 func TestFailedReplayIsRepeated(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")

@@ -17,6 +17,7 @@ import (
 )
 
 func TestThrottleDelayStartsShortAndGrowsToItsCapThenItsCeiling(t *testing.T) {
+	t.Parallel()
 	r := store.AccountThrottle
 	cases := []struct {
 		failures int

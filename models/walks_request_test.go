@@ -12,6 +12,7 @@ import (
 // A plain status change cannot put a request "with the controllers" (only
 // routing tells them), and the timeline says each status change in words.
 func TestWalksOnlyRoutingPutsARequestWithTheControllers(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	r := newRequest(t, db, requests.RequestInput{Type: "access", Regime: "gdpr", Requester: requests.Requester{Email: "a@example.com"}})

@@ -20,6 +20,7 @@ import (
 )
 
 func TestCheckWebhookURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		url      string
 		loopback bool
@@ -54,6 +55,7 @@ func TestCheckWebhookURL(t *testing.T) {
 }
 
 func TestWebhookRetryDelayDoublesUpToItsMax(t *testing.T) {
+	t.Parallel()
 	r := hooks.DefaultWebhookRetry
 	tests := []struct {
 		attempt int
@@ -93,6 +95,7 @@ func eventTypes(evs []hooks.WebhookEvent) string {
 }
 
 func TestEachChangeEmitsItsEventAndErasureLeavesNoIdentifierInThem(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -136,6 +139,7 @@ func TestEachChangeEmitsItsEventAndErasureLeavesNoIdentifierInThem(t *testing.T)
 }
 
 func TestAnEventIsWrittenOnlyWithTheChangeThatCausedIt(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	ctx := context.Background()
 	acme := mustCustomer(t, db, "acme")
@@ -185,6 +189,7 @@ func feed(t *testing.T, db *models.DB, customerID, after string) ([]string, stri
 }
 
 func TestTheFeedNeverHandsOutAnEventBehindACursorAlreadyGiven(t *testing.T) {
+	t.Parallel()
 	db := modeltest.Open(t)
 	if db.Dialect != store.Postgres {
 		t.Skip("SQLite has one writer: a transaction cannot commit while another holds an earlier id")
