@@ -69,8 +69,9 @@ type decisionKey struct {
 // asking of a few domains fit many times; past it the cache starts over.
 const maxDecisions = 100_000
 
-// forgetDecisions clears the remembered answers; the caller holds mu's
-// write lock and has just changed the assignments.
+// forgetDecisions clears the remembered answers. The caller holds mu: its
+// write lock when it has just changed the assignments, its read lock when
+// the cache is full (Allowed).
 func (a *Authorizer) forgetDecisions() {
 	a.decided.Clear()
 	a.decisions.Store(0)
