@@ -311,6 +311,10 @@ func (f *a11yFixture) samplePath(route string) (path string, ok bool) {
 type a11yResult struct {
 	route, path, role string
 	opened            bool // 200, an HTML document
+	// loaded: the browser loaded it here (not skipped as a main content
+	// the server had already sent), so it was checked in this colour
+	// scheme, by axe or as a shape checked in it.
+	loaded bool
 	violations        []a11yViolation
 }
 
@@ -412,6 +416,11 @@ func TestBrowserAxeFindsNoSeriousViolationOnAnyPageOfAnyRole(t *testing.T) {
 					b.a11yDark = true
 					for _, path := range []string{"/", "/reports", "/contacts", "/contacts/" + f.contactID} {
 						res := b.a11yVisit(path, path, role.name, false)
+						if res.opened && !res.loaded {
+							// The served-digest skip must not take a page
+							// checked in light mode for one checked in dark.
+							t.Errorf("%s as %s in dark mode was not loaded, so not checked in the dark scheme", path, role.name)
+						}
 						for _, v := range res.violations {
 							t.Errorf("%s as %s in dark mode: %s (%s) %s\n\t%s", path, role.name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
 						}
@@ -488,7 +497,7 @@ func (b *browser) a11yVisit(route, path, role string, anyStatus bool) a11yResult
 	if !b.eval(`document.doctype !== null`) {
 		return res // an htmx fragment, not a page
 	}
-	res.opened = true
+	res.opened, res.loaded = true, true
 	pruned := b.a11yPrune()
 	if b.a11yChecked != nil && b.a11yFrameChecked && b.a11yChecked.seen(pruned.shape) {
 		// Opened, and a main content of its shape already checked.
