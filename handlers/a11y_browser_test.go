@@ -314,8 +314,8 @@ type a11yResult struct {
 	// loaded: the browser loaded it here (not skipped as a main content
 	// the server had already sent), so it was checked in this colour
 	// scheme, by axe or as a shape checked in it.
-	loaded bool
-	violations        []a11yViolation
+	loaded     bool
+	violations []a11yViolation
 }
 
 // Every page of every role, and the public ones, passes axe with no
