@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -204,17 +203,15 @@ func TestServeRefusesASchemaNewerThanItKnows(t *testing.T) {
 	}
 }
 
-// TestServeShutsDownGracefullyAndLogsNoSecrets runs the real binary: it
+// TestServeShutsDownGracefullyAndLogsNoSecrets runs the real program: it
 // migrates on start (logged), answers, writes structured request logs with
 // request ids and without the password it was sent, and stops cleanly on
 // SIGTERM.
 func TestServeShutsDownGracefullyAndLogsNoSecrets(t *testing.T) {
-	bin := builtConsole(t)
 	dsn := modeltest.DSN(t)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--demo")
 	checkpoints, auditKey := filepath.Join(t.TempDir(), "checkpoints.jsonl"), filepath.Join(t.TempDir(), "audit.key")
-	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json", "CONSOLE_SECRET_KEY="+secretKeyFor(t, dsn),
-		"CONSOLE_AUDIT_KEY="+auditKey, "CONSOLE_AUDIT_CHECKPOINTS="+checkpoints)
+	cmd := consoleCommand(t, []string{"CONSOLE_DB=" + dsn, "CONSOLE_LOG_FORMAT=json", "CONSOLE_SECRET_KEY=" + secretKeyFor(t, dsn),
+		"CONSOLE_AUDIT_KEY=" + auditKey, "CONSOLE_AUDIT_CHECKPOINTS=" + checkpoints}, "serve", "--addr", "127.0.0.1:0", "--demo")
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderr, _ := cmd.StderrPipe()
@@ -290,10 +287,9 @@ func openTestDB(t *testing.T, dsn string) *models.DB {
 }
 
 // TestServePutsTheRunningImportBackInTheQueueWhenItStops runs the real
-// binary on a large import and stops it mid-way: the job must be back in
+// program on a large import and stops it mid-way: the job must be back in
 // the queue at once, not left claimed until its heartbeat goes stale.
 func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
-	bin := builtConsole(t)
 	dsn := modeltest.DSN(t)
 	mustConsole(t, dsn, "", "migrate")
 	db := openTestDB(t, dsn)
@@ -317,8 +313,7 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "CONSOLE_DB="+dsn, "CONSOLE_LOG_FORMAT=json")
+	cmd := consoleCommand(t, []string{"CONSOLE_DB=" + dsn, "CONSOLE_LOG_FORMAT=json"}, "serve", "--addr", "127.0.0.1:0")
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -355,38 +350,30 @@ func TestServePutsTheRunningImportBackInTheQueueWhenItStops(t *testing.T) {
 	}
 }
 
-// built is the console binary the tests that run the real program share:
-// linking it costs seconds of CPU, so it is built once per test run.
-var built struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
+// runAsConsole, set in a child's environment, makes this test binary run
+// the console's main instead of the tests: the tests that start the real
+// program (serve, signals, logs) run this binary, whose main package is
+// the console's own, instead of linking a second one (seconds of CPU).
+const runAsConsole = "CONSOLE_TEST_RUN_AS_CONSOLE"
 
-// builtConsole builds the console binary on first use and returns its path.
-func builtConsole(t *testing.T) string {
+// consoleCommand is the console program with args, run as a child process
+// with env added to this process's environment.
+func consoleCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "console-bin-"); built.err != nil {
-			return
-		}
-		built.bin = filepath.Join(built.dir, "console")
-		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return built.bin
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(append(os.Environ(), runAsConsole+"=1"), env...)
+	return cmd
 }
 
-// TestMain removes the shared binary after the tests.
+// TestMain runs the console itself when a test started this binary as the
+// console (consoleCommand).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
+	if os.Getenv(runAsConsole) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(code)
+	os.Exit(m.Run())
 }
