@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -148,12 +149,19 @@ func (b *browser) a11yPrune() a11yPruned {
 	return a11yPruned{dups: got.Dups, shape: "shape:" + hex.EncodeToString(sum[:])}
 }
 
-// a11yInjectAxe loads axe into the page shown, once: only pages axe
-// checks pay for parsing it (about half of the pages visited are not
-// checked). The console's CSP does not apply to a script the DevTools
-// protocol evaluates.
+// a11yInjectAxe makes sure axe is loaded in the page shown. The first
+// call also has the browser load it into every later document before the
+// page's own scripts (Page.addScriptToEvaluateOnNewDocument): sent once,
+// not half a megabyte over the DevTools protocol per page. The console's
+// CSP does not apply to a script the DevTools protocol evaluates.
 func (b *browser) a11yInjectAxe() {
 	b.t.Helper()
+	if !b.a11yAxeEachPage {
+		if _, err := chromedp.Call(b.ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: axeSource}); err != nil {
+			b.t.Fatalf("load axe into every page: %v", err)
+		}
+		b.a11yAxeEachPage = true
+	}
 	if b.eval(`typeof axe === "object"`) {
 		return
 	}

@@ -39,6 +39,8 @@ type browser struct {
 	a11yFrameChecked bool
 	// a11yDark: the pages are shown in the dark colour scheme.
 	a11yDark bool
+	// a11yAxeEachPage: axe is loaded into every new document.
+	a11yAxeEachPage bool
 }
 
 // newBrowser opens a browser for one test. Browser tests run in parallel with each other (t.Parallel): each has its
