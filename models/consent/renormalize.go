@@ -216,7 +216,7 @@ func mergeContact(t *store.Tx, keep, gone *Contact) error {
 		for i := range events {
 			events[i].ContactID = keep.ID
 		}
-		if err := t.G.CreateInBatches(events, 500).Error; err != nil {
+		if err := t.G.Create(events).Error; err != nil {
 			return fmt.Errorf("move consent ledger: %w", err)
 		}
 	}

@@ -153,10 +153,10 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 		newIdents = append(newIdents, consent.ContactIdentifier{CustomerID: customerID, Value: r.Identifier.Value, Kind: r.Identifier.Kind, ContactID: id, CreatedAt: now})
 	}
 	if len(newContacts) > 0 {
-		if err := t.G.CreateInBatches(newContacts, 500).Error; err != nil {
+		if err := t.G.Create(newContacts).Error; err != nil {
 			return res, fmt.Errorf("create contacts: %w", err)
 		}
-		if err := t.G.CreateInBatches(newIdents, 500).Error; err != nil {
+		if err := t.G.Create(newIdents).Error; err != nil {
 			return res, store.UniqueViolation(fmt.Errorf("create identifiers: %w", err), "identifiers",
 				"an identifier of this batch was added to another contact meanwhile: retry")
 		}
@@ -200,7 +200,7 @@ func bulkOptOutsGo(t *store.Tx, customerID, source string, rows []bulkRow) (Bulk
 	res.Unchanged += len(todo) - len(events)
 	// 4. Write the events and the lookup.
 	if len(events) > 0 {
-		if err := t.G.CreateInBatches(events, 500).Error; err != nil {
+		if err := t.G.Create(events).Error; err != nil {
 			return res, fmt.Errorf("append consent events: %w", err)
 		}
 	}
@@ -289,7 +289,7 @@ func planBulk(customerID string, ledgers map[string][]consent.ConsentEvent, cand
 // refreshStates does for one contact.
 func writeFolds(t *store.Tx, customerID string, p bulkPlan, now time.Time) error {
 	if len(p.states) > 0 {
-		if err := t.G.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(p.states, 500).Error; err != nil {
+		if err := t.G.Clauses(clause.OnConflict{UpdateAll: true}).Create(p.states).Error; err != nil {
 			return fmt.Errorf("write consent states: %w", err)
 		}
 	}

@@ -89,7 +89,7 @@ func bulkOptOutEvents(t *store.Tx, customerID string, evs []consent.ConsentEvent
 			}
 			deliveries = append(deliveries, hooks.DeliveryRows(&rows[i], endpoints)...)
 		}
-		if err := t.G.CreateInBatches(deliveries, 500).Error; err != nil {
+		if err := t.G.Create(deliveries).Error; err != nil {
 			return fmt.Errorf("queue webhook deliveries: %w", err)
 		}
 	}
@@ -232,7 +232,7 @@ func bulkOptOutEventsPostgres(t *store.Tx, ctx context.Context, customerID strin
 		deliveries = append(deliveries, hooks.DeliveryRows(&hooks.WebhookEvent{Seq: seq, ID: ids[i], CustomerID: customerID, Type: hooks.EventOptedOut,
 			ContactID: &contactID, CreatedAt: now}, endpoints)...)
 	}
-	if err := t.G.CreateInBatches(deliveries, 500).Error; err != nil {
+	if err := t.G.Create(deliveries).Error; err != nil {
 		return fmt.Errorf("queue webhook deliveries: %w", err)
 	}
 	return nil

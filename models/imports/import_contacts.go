@@ -129,12 +129,12 @@ func upsertImportContacts(t *store.Tx, customerID string, rows []ImportRow, fill
 		for i, id := range freshOrder {
 			cs[i] = *fresh[id]
 		}
-		if err := t.G.CreateInBatches(cs, 500).Error; err != nil {
+		if err := t.G.Create(cs).Error; err != nil {
 			return res, fmt.Errorf("create imported contacts: %w", err)
 		}
 	}
 	if len(newIdents) > 0 {
-		if err := t.G.CreateInBatches(newIdents, 500).Error; err != nil {
+		if err := t.G.Create(newIdents).Error; err != nil {
 			return res, store.UniqueViolation(fmt.Errorf("add imported identifiers: %w", err), "identifiers",
 				"an identifier of this batch was added to another contact meanwhile: retry")
 		}

@@ -205,7 +205,7 @@ func importOptInRows(t *store.Tx, job *ImportJob, rows []ImportRow) (applied, un
 		}
 	}
 	if len(refused) > 0 {
-		if err := t.G.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(refused, 500).Error; err != nil {
+		if err := t.G.Clauses(clause.OnConflict{DoNothing: true}).Create(refused).Error; err != nil {
 			return 0, 0, 0, fmt.Errorf("list refused rows: %w", err)
 		}
 	}

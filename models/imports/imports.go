@@ -1025,7 +1025,7 @@ func (db *ImportStore) checkRows(ctx context.Context, actor store.Actor, job *Im
 		if len(pending) == 0 {
 			return nil
 		}
-		if err := g.CreateInBatches(pending, 500).Error; err != nil {
+		if err := g.Create(pending).Error; err != nil {
 			return fmt.Errorf("store bad rows: %w", err)
 		}
 		pending = pending[:0]

@@ -206,7 +206,7 @@ func closeCustomer(tx *store.Tx, s *sweepScope, id string) error {
 		rows = append(rows, ClosedSuppression{CustomerID: id, Hash: consent.IdentifierHash(s.key, id, v.Value), Reason: v.Reason, Since: v.Since})
 	}
 	if len(rows) > 0 {
-		if err := tx.G.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error; err != nil {
+		if err := tx.G.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error; err != nil {
 			return fmt.Errorf("keep opt-outs as keyed hashes: %w", err)
 		}
 	}

@@ -44,6 +44,20 @@ func DialectOf(dsn string) Dialect {
 	return SQLite
 }
 
+// insertRows is how many rows one INSERT of a slice carries: gorm splits
+// every Create of a slice into statements of this many rows. SQLite's
+// driver finds each of a statement's parameters by a scan of all its
+// arguments, so binding n parameters costs n²: at 500 rows of ten columns
+// binding took more CPU than writing (a 100k-row import of phones and
+// emails took 35 s at 500 rows, 22 s at 100, no less at 50). PostgreSQL
+// binds in linear time and gains from fewer round trips.
+func (d Dialect) insertRows() int {
+	if d == SQLite {
+		return 100
+	}
+	return 500
+}
+
 // DB is the console's database handle: the gorm connection and its dialect.
 type DB struct {
 	Gorm    *gorm.DB
@@ -82,12 +96,13 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // opts settle the default phone region and the business calendar
 // (WithRegion, WithBusiness).
 func Open(dsn string, opts ...Option) (*DB, error) {
-	cfg := &gorm.Config{
-		Logger:         logger.Discard,
-		NowFunc:        Now,
-		TranslateError: true,
-	}
 	d := DialectOf(dsn)
+	cfg := &gorm.Config{
+		Logger:          logger.Discard,
+		NowFunc:         Now,
+		TranslateError:  true,
+		CreateBatchSize: d.insertRows(),
+	}
 	var (
 		g   *gorm.DB
 		err error
