@@ -97,9 +97,7 @@ func TestBrowserPagesFitAPhoneScreen(t *testing.T) {
 
 	b := newBrowser(t, app)
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
-	b.signIn(staff.User.Email, staff.Password)
-	b.typeTOTP(staff.Secret)
-	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=staff-today]`)))
+	b.signedIn(staff, "")
 	for _, page := range []struct{ name, path, ready string }{
 		{"dashboard", "/", "[data-testid=staff-today]"},
 		{"request", "/requests/" + r.ID, "main h1"},
@@ -193,10 +191,8 @@ func TestBrowserReportPrintsChartsWithTheirDataTables(t *testing.T) {
 	app := newTestApp(t)
 	auditor := app.user(accounts.RoleAuditor, nil, "auditor@sendara.test")
 	b := newBrowser(t, app)
-	b.signIn(auditor.User.Email, auditor.Password)
-	b.typeTOTP(auditor.Secret)
-	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Navigate(b.base+"/reports"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=chart-metrics-by-type]`)))
+	b.signedIn(auditor, "/reports")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=chart-metrics-by-type]`)))
 	if b.eval(`document.querySelector("[data-testid=chart-data-metrics-by-type]").checkVisibility()`) {
 		t.Error("on screen the data table is open before the disclosure is")
 	}

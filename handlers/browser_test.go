@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	accounts "github.com/sendara/console/models/accounts"
 
+	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
@@ -27,6 +29,7 @@ type browser struct {
 	t       *testing.T
 	ctx     context.Context
 	base    string
+	app     *testApp
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
 	dialogs []string // the confirmations pages asked for, each accepted
@@ -69,7 +72,7 @@ func openBrowser(t *testing.T, app *testApp) *browser {
 	tab, cancelTab := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(tab, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelTab() })
-	b := &browser{t: t, ctx: ctx, base: app.srv.URL}
+	b := &browser{t: t, ctx: ctx, base: app.srv.URL, app: app}
 	// Confirmations (hx-confirm) are accepted, as a person who read them
 	// would, and kept so tests can check what they said.
 	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
@@ -270,6 +273,54 @@ func (b *browser) signIn(email, password string) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
 		chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
 	)
+}
+
+// signedIn gives the browser a session of acc and opens path (none when
+// path is ""), waiting for the page frame that names the user. The session
+// comes from the sign-in forms themselves, submitted over HTTP by a client
+// (password, then the TOTP step for staff: the same handlers, audit entries
+// and checks), and its cookies are handed to the browser. The tests about
+// signing in type into those pages in the browser (TestBrowserCustomerAdmin
+// SignsInAndSeesTheirDashboard, …WrongPassword…, …EnrolsTOTP…,
+// TestBrowserAuditorVerifiesTheChainWithoutLeavingThePage, the keyboard
+// walk, the forgotten password); the others loaded the login page, the TOTP
+// page and a dashboard only to leave them: more than half of their page
+// loads, and a browser's page load costs a hundred times the CPU of the
+// client's request.
+func (b *browser) signedIn(acc *account, path string) {
+	b.t.Helper()
+	c := b.app.client()
+	c.signIn(acc)
+	u, err := url.Parse(b.base + "/")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var cookies []*network.CookieParam
+	for _, k := range c.http.Jar.Cookies(u) {
+		cookies = append(cookies, &network.CookieParam{Name: k.Name, Value: k.Value, URL: u.String(), HTTPOnly: true, SameSite: network.CookieSameSiteLax})
+	}
+	if len(cookies) == 0 {
+		b.t.Fatalf("signing in as %s set no cookie", acc.User.Email)
+	}
+	if _, err := chromedp.Call(b.ctx, network.SetCookies, network.SetCookiesParams{Cookies: cookies}); err != nil {
+		b.t.Fatalf("hand the session to the browser: %v", err)
+	}
+	if path == "" {
+		return
+	}
+	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)))
+	if got := b.text(`[data-testid=whoami]`); got != acc.User.Email {
+		b.t.Fatalf("signed in as %s, the page names %q", acc.User.Email, got)
+	}
+}
+
+// navOffers fails unless the navigation links to href and marks it as the
+// page shown: what clicking that link from another page would have proved.
+func (b *browser) navOffers(href string) {
+	b.t.Helper()
+	if !b.eval(`document.querySelector('header nav a[href="` + href + `"]')?.getAttribute("aria-current") === "page"`) {
+		b.t.Errorf("the navigation does not offer %s as the page shown", href)
+	}
 }
 
 // typeTOTP types the code of the next time step: a fixture's enrolment

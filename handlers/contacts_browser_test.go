@@ -25,12 +25,9 @@ func TestBrowserContactListSearchAndPaging(t *testing.T) {
 	app.contact(t, acme, "Jane Doe", "+14155559999", "jane@example.com")
 
 	b := newBrowser(t, app)
-	b.signIn(admin.User.Email, admin.Password)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=fig-users]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/contacts"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=contacts]`)),
-	)
+	b.signedIn(admin, "/contacts")
+	b.navOffers("/contacts")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=contacts]`)))
 	if !b.eval(`document.querySelectorAll("[data-testid=contacts] tbody tr").length === 50`) {
 		t.Error("the first page does not show 50 contacts")
 	}
@@ -65,10 +62,8 @@ func TestBrowserContactPageRecordsAnOptOutAndAnswersForAPointInTime(t *testing.T
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(agent.User.Email, agent.Password)
+	b.signedIn(agent, "/contacts/"+jane.ID)
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Navigate(b.base+"/contacts/"+jane.ID),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=consent-form]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=consent-form] input[name=evidence]`), "asked us to stop on a call"),
 		chromedp.Click(chromedp.CSS(`[data-testid=consent-form] button[type=submit]`)),
@@ -109,12 +104,9 @@ func TestBrowserReviewQueueDecisionSwapsTheRow(t *testing.T) {
 		}
 	}
 	b := newBrowser(t, app)
-	b.signIn(agent.User.Email, agent.Password)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/replies"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=review-queue]`)),
-	)
+	b.signedIn(agent, "/replies")
+	b.navOffers("/replies")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=review-queue]`)))
 	if got := b.text(`[data-testid=review-queue] tbody tr`); !strings.Contains(got, "laughing") {
 		t.Errorf("oldest first: the first row is %q", got)
 	}

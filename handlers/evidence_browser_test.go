@@ -73,9 +73,7 @@ func TestBrowserAuditorAnswersThreeAuditQuestions(t *testing.T) {
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(auditor.User.Email, auditor.Password)
-	b.typeTOTP(auditor.Secret)
-	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)))
+	b.signedIn(auditor, "")
 
 	// 1. Who viewed Jane's contact last week, and why?
 	// To the minute: a datetime-local input drops ":00" seconds from its

@@ -25,10 +25,9 @@ func TestBrowserCustomerAdminImportsOptOutsWithAPreviewAndAProgressReport(t *tes
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(admin.User.Email, admin.Password)
+	b.signedIn(admin, "/imports")
+	b.navOffers("/imports")
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=fig-users]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/imports"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=import-form]`)),
 		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=import-form] input[type=file]`), []string{file}),
 		chromedp.Click(chromedp.CSS(`[data-testid=import-form] button[type=submit]`)),

@@ -24,13 +24,9 @@ func TestBrowserOfficerSendsAnOverdueBreachNotice(t *testing.T) {
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`header nav a[href="/incidents"]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/incidents"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=incidents]`)),
-	)
+	b.signedIn(officer, "/incidents")
+	b.navOffers("/incidents")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=incidents]`)))
 	if got := b.text(`[data-testid=overdue]`); got != "1 overdue" {
 		t.Errorf("the register says %q, want 1 overdue", got)
 	}

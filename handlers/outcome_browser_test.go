@@ -42,10 +42,9 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(admin.User.Email, admin.Password)
+	b.signedIn(admin, "/inbox")
+	b.navOffers("/inbox")
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/inbox"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=answer-form]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=answer-form] button[value=denied]`)),
 	)
@@ -67,13 +66,8 @@ func TestBrowserCompletionIsTrueToWhatEachControllerDecided(t *testing.T) {
 	}
 	b.signOut()
 
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Navigate(b.base+"/requests/"+r.ID),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=status-form]`)),
-	)
+	b.signedIn(officer, "/requests/"+r.ID)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=status-form]`)))
 	if got := b.text(`[data-testid=next-step]`); !strings.Contains(got, "wait for the controllers") {
 		t.Errorf("next step with a controller pending: %q", got)
 	}

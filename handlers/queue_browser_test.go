@@ -16,13 +16,9 @@ func TestBrowserQueueFilterSaveAViewAndAssignInBulk(t *testing.T) {
 	access, del, _ := queueSeedRequests(t, app)
 
 	b := newBrowser(t, app)
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/requests"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=queue-filters]`)),
-	)
+	b.signedIn(officer, "/requests")
+	b.navOffers("/requests")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=queue-filters]`)))
 	// Auditors cannot be chosen as assignees.
 	if b.eval(`[...document.querySelectorAll("[data-testid=bulk-assign] option")].some(o => o.textContent.includes("auditor@"))`) {
 		t.Error("an auditor is offered as an assignee")

@@ -25,11 +25,8 @@ func TestBrowserRequesterReadsStaffsMessageAndAnswersOnTheStatusPage(t *testing.
 	}
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	b := newBrowser(t, app)
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
+	b.signedIn(officer, "/requests/"+r.ID)
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Navigate(b.base+"/requests/"+r.ID),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=write-form]`)),
 		chromedp.Click(chromedp.CSS(`#write-to-requester a[href*="compose=refusal"]`)),
 		chromedp.WaitReady(chromedp.CSS(`[data-testid=write-form] input[name=template][value=refusal]`)),

@@ -73,13 +73,9 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/requests"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=requests]`)),
-	)
+	b.signedIn(officer, "/requests")
+	b.navOffers("/requests")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=requests]`)))
 	if got := b.text(`[data-testid=requests] tbody`); !strings.Contains(got, "suggested: erasure") {
 		t.Fatalf("the emailed request is not listed with its suggestion: %q", got)
 	}
@@ -115,10 +111,9 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	b.signOut()
 
 	// The controller approves in "Requests from Sendara".
-	b.signIn(admin.User.Email, admin.Password)
+	b.signedIn(admin, "/inbox")
+	b.navOffers("/inbox")
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/inbox"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=answer-form]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=answer-form] button[value=approved]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=answered]`)),
@@ -127,11 +122,8 @@ func TestBrowserStaffTakeAnEmailedRequestToCompletionWithTheControllersApproval(
 	b.signOut()
 
 	// Staff complete the request.
-	b.signIn(colleague.User.Email, colleague.Password)
-	b.typeTOTP(colleague.Secret)
+	b.signedIn(colleague, page)
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Navigate(b.base+page),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=status-form]`)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=status-form] select[name=to]`), "completed"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=status-form] input[name=note]`), "erased at Acme's instruction"),

@@ -20,9 +20,7 @@ func requestsSignedInOfficer(t *testing.T, app *testApp) *browser {
 	t.Helper()
 	officer := app.user(accounts.RolePrivacyOfficer, nil, "officer@sendara.test")
 	b := newBrowser(t, app)
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)))
+	b.signedIn(officer, "")
 	return b
 }
 

@@ -25,11 +25,9 @@ func TestBrowserStaffAdminIsToldWhyTheRequestLogCannotBeShortenedAndPreviewsTheS
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(admin.User.Email, admin.Password)
-	b.typeTOTP(admin.Secret)
+	b.signedIn(admin, "/retention")
+	b.navOffers("/retention")
 	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`header nav a[href="/retention"]`)),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/retention"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=retention-rules]`)),
 		chromedp.SetValue(chromedp.CSS(`#days-closed_requests`), "400"),
 		chromedp.Click(chromedp.CSS(`tr[data-category=closed_requests] button[type=submit]`)),

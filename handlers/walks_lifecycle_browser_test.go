@@ -66,8 +66,9 @@ func TestBrowserWalksACustomerObjectsToASubprocessorAndAnOfficerRecordsADemand(t
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(admin.User.Email, admin.Password)
-	walksClickNav(b, "/subprocessors", `[data-testid=subprocessors]`)
+	b.signedIn(admin, "/subprocessors")
+	b.navOffers("/subprocessors")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=subprocessors]`)))
 	row := `tr[data-name="Mailgun"]`
 	if got := b.text(row + ` [data-testid=sp-state]`); got != "from "+sp.EffectiveOn.String() {
 		t.Errorf("the admin sees Mailgun's state as %q, want from %s", got, sp.EffectiveOn)
@@ -92,9 +93,9 @@ func TestBrowserWalksACustomerObjectsToASubprocessorAndAnOfficerRecordsADemand(t
 	}
 	b.signOut()
 
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	walksClickNav(b, "/subprocessors", `[data-testid=objections]`)
+	b.signedIn(officer, "/subprocessors")
+	b.navOffers("/subprocessors")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=objections]`)))
 	if got := b.text(`[data-testid=objections] tbody`); !strings.Contains(got, acme.Name) || !strings.Contains(got, "Mailgun") || !strings.Contains(got, why) {
 		t.Errorf("staff see the objections %q", got)
 	}
@@ -171,8 +172,9 @@ func TestBrowserWalksACustomerAdminSeesItsExposureAndItsArt30Record(t *testing.T
 	}
 
 	b := newBrowser(t, app)
-	b.signIn(admin.User.Email, admin.Password)
-	walksClickNav(b, "/communications/sent-after-opt-out", `[data-testid=sent-after-summary]`)
+	b.signedIn(admin, "/communications/sent-after-opt-out")
+	b.navOffers("/communications/sent-after-opt-out")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=sent-after-summary]`)))
 	if got := b.text(`[data-testid=sent-after-summary]`); !strings.HasPrefix(got, "1 message(s) or call(s) after an opt-out, 0 of them late.") {
 		t.Errorf("the summary reads %q", got)
 	}

@@ -88,13 +88,8 @@ func TestBrowserWalksAPhoneIsUsedOnlyAfterStaffVerifyIt(t *testing.T) {
 		t.Fatalf("requests by jane: %v %v", rs, err)
 	}
 
-	b.signIn(officer.User.Email, officer.Password)
-	b.typeTOTP(officer.Secret)
-	b.do(
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
-		chromedp.Navigate(b.base+"/requests/"+rs[0].ID),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=subject-identifiers]`)),
-	)
+	b.signedIn(officer, "/requests/"+rs[0].ID)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=subject-identifiers]`)))
 	if got := b.text(`[data-testid=request-status]`); got != "verified" {
 		t.Errorf("status after the link: %q", got)
 	}
