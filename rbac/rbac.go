@@ -55,8 +55,9 @@ type Authorizer struct {
 	// in the handlers tests. Answers are stored under mu's read lock and
 	// cleared under its write lock, by the same change that makes them
 	// stale, so no answer outlives the assignments it came from.
-	decided   sync.Map
-	decisions atomic.Int64 // entries in decided, to bound its size
+	decided      sync.Map
+	decisions    atomic.Int64 // entries in decided, to bound its size
+	maxDecisions int64        // the bound: maxDecisions, or a test's
 }
 
 // decisionKey is one question asked of Enforce.
@@ -96,7 +97,7 @@ func New(ctx context.Context, db *models.DB, log *slog.Logger) (*Authorizer, err
 	if _, err := e.AddPolicies(rules); err != nil {
 		return nil, fmt.Errorf("load permission matrix: %w", err)
 	}
-	a := &Authorizer{e: e, db: db, log: log}
+	a := &Authorizer{e: e, db: db, log: log, maxDecisions: maxDecisions}
 	if err := a.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -187,10 +188,12 @@ func (a *Authorizer) Allowed(userID, domain string, perm Permission) bool {
 		a.log.Error("authorization check failed; denying", "user", userID, "permission", perm.String(), "err", err)
 		return false
 	}
-	if a.decisions.Add(1) > maxDecisions {
+	if a.decisions.Add(1) > a.maxDecisions {
 		// Under the read lock other readers may be storing too: a clear
-		// here loses only answers, never makes one wrong.
+		// here loses only answers, never makes one wrong (nor keeps more
+		// than the bound, give or take those readers' answers).
 		a.forgetDecisions()
+		a.decisions.Add(1) // the answer stored next
 	}
 	a.decided.Store(key, ok)
 	return ok

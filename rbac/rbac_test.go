@@ -388,3 +388,50 @@ func TestSyncWithNoAssignmentsRevokesOnlyThatUser(t *testing.T) {
 		t.Errorf("Sync of one user revoked another user's role")
 	}
 }
+
+// Past its bound the authorizer starts its remembered answers over: it
+// never holds more than the bound, and every answer, remembered or asked
+// again, is the one a fresh authorizer gives.
+func TestRememberedAnswersStayWithinTheBoundAndRight(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t)
+	a := newCustomer(t, db, "acme")
+	admin := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
+	agent := newUser(t, db, accounts.RoleCustomerAgent, a.ID)
+	type question struct {
+		user string
+		perm rbac.Permission
+	}
+	var questions []question
+	for _, u := range []string{admin.ID, agent.ID, uuid.NewString()} {
+		for _, p := range []string{"users:write", "contacts:read", "consent:write", "customers:read"} {
+			questions = append(questions, question{u, perm(p)})
+		}
+	}
+	fresh := newAuthorizer(t, db)
+	want := map[question]bool{}
+	allowed := 0
+	for _, q := range questions {
+		want[q] = fresh.Allowed(q.user, a.ID, q.perm)
+		if want[q] {
+			allowed++
+		}
+	}
+	if allowed == 0 || allowed == len(questions) {
+		t.Fatalf("%d of %d questions allowed: the test needs both answers", allowed, len(questions))
+	}
+
+	const bound = 5
+	authz := newAuthorizer(t, db)
+	authz.SetMaxDecisions(bound)
+	for round := range 3 {
+		for _, q := range questions {
+			if got := authz.Allowed(q.user, a.ID, q.perm); got != want[q] {
+				t.Errorf("round %d: %s may %s: %v, a fresh authorizer says %v", round, q.user, q.perm, got, want[q])
+			}
+			if n := authz.RememberedDecisions(); n > bound {
+				t.Fatalf("round %d: %d answers remembered, over the bound of %d", round, n, bound)
+			}
+		}
+	}
+}
