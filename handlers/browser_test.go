@@ -279,14 +279,14 @@ func (b *browser) signIn(email, password string) {
 // path is ""), waiting for the page frame that names the user. The session
 // comes from the sign-in forms themselves, submitted over HTTP by a client
 // (password, then the TOTP step for staff: the same handlers, audit entries
-// and checks), and its cookies are handed to the browser. The tests about
-// signing in type into those pages in the browser (TestBrowserCustomerAdmin
-// SignsInAndSeesTheirDashboard, …WrongPassword…, …EnrolsTOTP…,
-// TestBrowserAuditorVerifiesTheChainWithoutLeavingThePage, the keyboard
-// walk, the forgotten password); the others loaded the login page, the TOTP
-// page and a dashboard only to leave them: more than half of their page
-// loads, and a browser's page load costs a hundred times the CPU of the
-// client's request.
+// and checks), and its cookies are handed to the browser with the flags
+// the console gives every cookie (Server.SetCookie: HttpOnly, SameSite=Lax).
+// The tests about signing in type into those pages in the browser (the
+// dashboard's, the wrong password's, TOTP enrolment's, the auditor's chain
+// walk, the keyboard walk, the forgotten password); the others loaded the
+// login page, the TOTP page and a dashboard only to leave them: more than
+// half of their page loads, each costing the browser far more CPU than the
+// client's request costs the test.
 func (b *browser) signedIn(acc *account, path string) {
 	b.t.Helper()
 	c := b.app.client()
