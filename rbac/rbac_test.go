@@ -144,6 +144,13 @@ func newUser(t *testing.T, db *models.DB, role accounts.Role, customerID string)
 	return u
 }
 
+// newAdminAndAgent is a customer with an admin and an agent.
+func newAdminAndAgent(t *testing.T, db *models.DB) (c *customers.Customer, admin, agent *accounts.User) {
+	t.Helper()
+	c = newCustomer(t, db, "acme")
+	return c, newUser(t, db, accounts.RoleCustomerAdmin, c.ID), newUser(t, db, accounts.RoleCustomerAgent, c.ID)
+}
+
 func TestEachRoleHoldsExactlyTheReviewedPermissions(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
@@ -367,9 +374,7 @@ func TestSyncAppliesARoleChangeMadeElsewhere(t *testing.T) {
 func TestSyncWithNoAssignmentsRevokesOnlyThatUser(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	a := newCustomer(t, db, "acme")
-	admin := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
-	agent := newUser(t, db, accounts.RoleCustomerAgent, a.ID)
+	a, admin, agent := newAdminAndAgent(t, db)
 	authz := newAuthorizer(t, db)
 	for _, e := range expected {
 		authz.Allowed(admin.ID, a.ID, perm(e.perm)) // remembered answers, to be forgotten
@@ -395,9 +400,7 @@ func TestSyncWithNoAssignmentsRevokesOnlyThatUser(t *testing.T) {
 func TestRememberedAnswersStayWithinTheBoundAndRight(t *testing.T) {
 	t.Parallel()
 	db := modeltest.Open(t)
-	a := newCustomer(t, db, "acme")
-	admin := newUser(t, db, accounts.RoleCustomerAdmin, a.ID)
-	agent := newUser(t, db, accounts.RoleCustomerAgent, a.ID)
+	a, admin, agent := newAdminAndAgent(t, db)
 	type question struct {
 		user string
 		perm rbac.Permission
