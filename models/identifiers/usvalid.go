@@ -2,6 +2,7 @@ package identifiers
 
 import (
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -11,7 +12,14 @@ import (
 // pattern compiled once, anchored as libphonenumber anchors it.
 type usNumberDesc struct {
 	lengths []int32        // possible lengths; none: the general description's
+	source  string         // the metadata's pattern, unanchored
 	pattern *regexp.Regexp // nil: an empty pattern, which no ten digits match
+}
+
+// fitsTen reports whether the description can match a ten-digit number:
+// its pattern is not empty and ten is a possible length.
+func (d *usNumberDesc) fitsTen() bool {
+	return d != nil && d.pattern != nil && (len(d.lengths) == 0 || slices.Contains(d.lengths, 10))
 }
 
 // matches is libphonenumber's isNumberMatchingDesc for one description:
@@ -20,17 +28,8 @@ func (d *usNumberDesc) matches(national string) bool {
 	if d == nil || d.pattern == nil {
 		return false
 	}
-	if len(d.lengths) > 0 {
-		found := false
-		for _, l := range d.lengths {
-			if int32(len(national)) == l {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
+	if len(d.lengths) > 0 && !slices.Contains(d.lengths, int32(len(national))) {
+		return false
 	}
 	return d.pattern.MatchString(national)
 }
@@ -45,6 +44,7 @@ type usValidator struct {
 	types      []*usNumberDesc // premium rate … fixed line: any one makes the number valid
 	mobile     *usNumberDesc   // asked only when the metadata says its pattern differs from fixed line's
 	sameMobile bool
+	digits     *usDigits // the same rule for ten digits, one table walk; nil: the expressions answer
 }
 
 var (
@@ -66,8 +66,8 @@ func loadUSValidator() *usValidator {
 				if d == nil {
 					return nil
 				}
-				out := &usNumberDesc{lengths: d.PossibleLength}
-				if p := d.GetNationalNumberPattern(); p != "" {
+				out := &usNumberDesc{lengths: d.PossibleLength, source: d.GetNationalNumberPattern()}
+				if p := out.source; p != "" {
 					out.pattern = regexp.MustCompile("^(?:" + p + ")$")
 				}
 				return out
@@ -80,6 +80,9 @@ func loadUSValidator() *usValidator {
 				mobile:     desc(m.GetMobile()),
 				sameMobile: m.GetSameMobileAndFixedLinePattern(),
 			}
+			// Without the automaton the expressions give the same answers,
+			// slower; TestUSDigitsBuilt fails the suite if it is missing.
+			usValidatorVal.digits, _ = buildUSDigits(usValidatorVal)
 			return
 		}
 	})
@@ -90,6 +93,15 @@ func loadUSValidator() *usValidator {
 // description matches, and one of the types does (mobile only when its
 // pattern is not the fixed line's, as the library has it).
 func (v *usValidator) valid(national string) bool {
+	if v.digits != nil && len(national) == 10 {
+		return v.digits.valid(national)
+	}
+	return v.validByPatterns(national)
+}
+
+// validByPatterns is valid by the compiled expressions, as the library
+// decides: the reference the automaton is built from and tested against.
+func (v *usValidator) validByPatterns(national string) bool {
 	if !v.general.matches(national) {
 		return false
 	}

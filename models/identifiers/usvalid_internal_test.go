@@ -14,8 +14,32 @@ func usValidMatchesLibrary(t *testing.T, n uint64) {
 	t.Helper()
 	cc := int32(1)
 	want := phonenumbers.IsValidNumberForRegion(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &n}, "US")
-	if got := usValid(fmt.Sprintf("%010d", n), n); got != want {
+	national := fmt.Sprintf("%010d", n)
+	if got := usValid(national, n); got != want {
 		t.Fatalf("usValid(%010d) = %v, phonenumbers.IsValidNumberForRegion says %v", n, got, want)
+	}
+	if got := loadUSValidator().validByPatterns(national); got != want {
+		t.Fatalf("the expressions say %010d is valid: %v, phonenumbers.IsValidNumberForRegion says %v", n, got, want)
+	}
+}
+
+// The automaton is built from the metadata (usValid would otherwise run
+// the expressions, as correct and several times slower), and it answers
+// no for what is not ten digits.
+func TestUSDigitsBuilt(t *testing.T) {
+	v := loadUSValidator()
+	if v == nil || v.digits == nil {
+		_, err := buildUSDigits(v)
+		t.Fatalf("no automaton for the US metadata: %v", err)
+	}
+	t.Logf("%d states", len(v.digits.next))
+	for _, s := range []string{"415555012a", "415555012/", "41555501:3"} {
+		if v.digits.valid(s) {
+			t.Errorf("digits.valid(%q) = true", s)
+		}
+	}
+	if !v.digits.valid("4155550123") {
+		t.Error("digits.valid(4155550123) = false")
 	}
 }
 
