@@ -10,3 +10,12 @@ func (a *Authorizer) RememberedDecisions() int {
 	a.decided.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+// EnforcerHasPolicy asks Casbin itself whether role is granted perm: the
+// answer RoleAllowed must give.
+func EnforcerHasPolicy(a *Authorizer, role string, perm Permission) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	ok, err := a.e.HasPolicy(role, perm.Object, perm.Action)
+	return err == nil && ok
+}

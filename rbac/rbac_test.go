@@ -323,6 +323,33 @@ func TestRoleAllowedConsultsTheMatrixAlone(t *testing.T) {
 	}
 }
 
+// RoleAllowed answers as the enforcer's own HasPolicy does, for every role
+// and every object and action the matrix names.
+func TestRoleAllowedAgreesWithTheEnforcer(t *testing.T) {
+	t.Parallel()
+	authz := newAuthorizer(t, modeltest.Open(t))
+	rules, err := rbac.Matrix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := 0
+	for _, role := range accounts.Roles {
+		for _, r := range rules {
+			p := rbac.Permission{Object: r[1], Action: r[2]}
+			want := rbac.EnforcerHasPolicy(authz, string(role), p)
+			if got := authz.RoleAllowed(role, p); got != want {
+				t.Errorf("RoleAllowed(%s, %s) = %v, the enforcer says %v", role, p, got, want)
+			}
+			if want {
+				allowed++
+			}
+		}
+	}
+	if allowed == 0 || allowed == len(accounts.Roles)*len(rules) {
+		t.Fatalf("%d of %d allowed: the walk should see both answers", allowed, len(accounts.Roles)*len(rules))
+	}
+}
+
 func TestDomainFollowsTheActor(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
