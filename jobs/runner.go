@@ -206,49 +206,10 @@ func failMessage(err error) string {
 // batch. A batch that fails is retried a few times (a concurrent write may
 // have taken an identifier the batch was creating); its transaction left
 // nothing behind.
-//
-// The next batch is read and checked (CSV, identifiers: most of the
-// runner's own CPU) while the database applies the current one, so the two
-// overlap instead of taking turns. Batches are still applied one at a
-// time, in file order, each committed with the position after it.
 func (r *Runner) apply(ctx context.Context, job *imports.ImportJob) error {
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	batches := make(chan imports.ImportBatch, 1)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(batches)
-		readErr <- r.readBatches(ctx, job, batches)
-	}()
-	n := 0
-	for b := range batches {
-		n++
-		if err := r.applyBatch(ctx, job, b); err != nil {
-			stop()
-			for range batches { // let the reader see the cancel and end
-			}
-			return err
-		}
-		if r.opt.OnBatch != nil {
-			r.opt.OnBatch(*job)
-		}
-		// Batches 1, 2, 4, 8…: the tables have grown since the last look.
-		if n&(n-1) == 0 {
-			if err := r.db.RefreshImportStats(ctx); err != nil {
-				r.log.Warn("refresh table statistics", "import", job.ID, "err", err)
-			}
-		}
-	}
-	return <-readErr
-}
-
-// readBatches reads the file from the job's position and sends it as
-// batches of BatchSize rows, until the end of the file (nil), a read error
-// or ctx's end.
-func (r *Runner) readBatches(ctx context.Context, job *imports.ImportJob, out chan<- imports.ImportBatch) error {
 	opts := imports.ImportOptions{Region: r.opt.Region, Location: r.opt.Location}
 	p := imports.NewImportParser(r.db.ImportReader(ctx, job.ID, job.ResumeOffset), job.Kind, job.Mapping, opts, job.Cursor())
-	for {
+	for n := 1; ; n++ {
 		b := imports.ImportBatch{From: p.Cursor()}
 		var err error
 		for b.Consumed < int64(r.opt.BatchSize) {
@@ -266,10 +227,17 @@ func (r *Runner) readBatches(ctx context.Context, job *imports.ImportJob, out ch
 		}
 		b.To = p.Cursor()
 		if b.Consumed > 0 {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return ctx.Err()
+			if aerr := r.applyBatch(ctx, job, b); aerr != nil {
+				return aerr
+			}
+			if r.opt.OnBatch != nil {
+				r.opt.OnBatch(*job)
+			}
+			// Batches 1, 2, 4, 8…: the tables have grown since the last look.
+			if n&(n-1) == 0 {
+				if err := r.db.RefreshImportStats(ctx); err != nil {
+					r.log.Warn("refresh table statistics", "import", job.ID, "err", err)
+				}
 			}
 		}
 		if errors.Is(err, io.EOF) {
