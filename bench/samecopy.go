@@ -46,7 +46,7 @@ var importWrites = []copySpec{
 	{"webhook_events", "customer_id = '%[1]s'"},
 	{"webhook_deliveries", "customer_id = '%[1]s'"},
 	{"import_bad_rows", "job_id = '%[2]s'"},
-	{"audit_events", "seq >= %[3]d"},
+	{"audit_events", "seq >= %[3]d ORDER BY seq"}, // the chain's trigger takes entries in order only
 }
 
 // derivedWrites are tables whose rows the import wrote through triggers
@@ -163,7 +163,7 @@ func (b *bench) sameSchemaCopy(ctx context.Context, t *target, customer, job str
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	chainRows, _, err := out("audit_prefix", fmt.Sprintf("SELECT * FROM audit_events WHERE seq < %d", auditFrom))
+	chainRows, _, err := out("audit_prefix", fmt.Sprintf("SELECT * FROM audit_events WHERE seq < %d ORDER BY seq", auditFrom))
 	if err != nil {
 		return 0, 0, 0, err
 	}
