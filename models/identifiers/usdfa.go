@@ -35,8 +35,8 @@ func (a *usDigits) valid(national string) bool {
 	return a.accept[s]
 }
 
-// usDigitsMaxStates bounds the construction: the US metadata needs a few
-// thousand; metadata that needed far more would cost more memory than the
+// usDigitsMaxStates bounds the construction: today's US metadata needs
+// 153 states; metadata that needed far more would cost more memory than the
 // expressions' CPU is worth, and the validator answers instead.
 const usDigitsMaxStates = 200_000
 
@@ -46,8 +46,8 @@ var errUSDigitsUnsupported = errors.New("the US patterns use an operator the aut
 // matches, and one of the types does (mobile only when its pattern is not
 // the fixed line's) — for numbers of exactly ten digits.
 func buildUSDigits(v *usValidator) (*usDigits, error) {
-	// descs[0] is the general description; any of the others makes a number
-	// valid once it matches. A description that cannot match ten digits
+	// progs[0] is the general description's program; any of the others
+	// makes a number valid once it matches too. A description that cannot match ten digits
 	// (its lengths exclude ten, or its pattern is empty) is left out.
 	var progs []*syntax.Prog
 	add := func(d *usNumberDesc) error {

@@ -28,7 +28,10 @@ func usValidMatchesLibrary(t *testing.T, n uint64) {
 // no for what is not ten digits.
 func TestUSDigitsBuilt(t *testing.T) {
 	v := loadUSValidator()
-	if v == nil || v.digits == nil {
+	if v == nil {
+		t.Fatal("the US metadata could not be read")
+	}
+	if v.digits == nil {
 		_, err := buildUSDigits(v)
 		t.Fatalf("no automaton for the US metadata: %v", err)
 	}
