@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+	"github.com/sendara/console/handlers/web"
 )
 
 // The suppression check is called before every message a customer sends
@@ -20,7 +21,7 @@ var suppressionJSONBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256);
 // writeSuppressionJSON answers 200 with out, as c.JSON(http.StatusOK, out)
 // does, pretty-printed ones (?pretty, Echo's debug mode) included.
 func writeSuppressionJSON(c echo.Context, out suppressionJSON) error {
-	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
+	if web.HasQueryParam(c, "pretty") || c.Echo().Debug {
 		return c.JSON(http.StatusOK, out)
 	}
 	bp := suppressionJSONBufs.Get().(*[]byte)

@@ -61,15 +61,15 @@ const maxBatch = 1000
 
 // apiCheckSuppression answers GET /api/v1/suppressions/check?to=.
 func (s *Handlers) apiCheckSuppression(c echo.Context) error {
-	channel, err := consent.ParseChannel(c.QueryParam("channel"))
+	channel, err := consent.ParseChannel(web.QueryParam(c, "channel"))
 	if err != nil {
 		return err
 	}
-	tenant, err := s.TenantOf(c, c.QueryParam("customer"))
+	tenant, err := s.TenantOf(c, web.QueryParam(c, "customer"))
 	if err != nil {
 		return err
 	}
-	id, err := store.NormalizeIdentifier("to", c.QueryParam("to"), s.Cfg.Region)
+	id, err := store.NormalizeIdentifier("to", web.QueryParam(c, "to"), s.Cfg.Region)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Handlers) apiCheckSuppression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Usage.Add(web.APIKey(c).Key.ID, "suppression_check", 1)
+	s.Usage.Add(web.APIKey(c).ID, "suppression_check", 1)
 	return writeSuppressionJSON(c, suppressionOut(res))
 }
 
@@ -132,7 +132,7 @@ func (s *Handlers) apiCheckSuppressions(c echo.Context) error {
 			out[at[k]] = suppressionOut(r)
 		}
 	}
-	s.Usage.Add(web.APIKey(c).Key.ID, "suppression_check", int64(len(req.To)))
+	s.Usage.Add(web.APIKey(c).ID, "suppression_check", int64(len(req.To)))
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
 }
 

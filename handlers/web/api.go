@@ -18,23 +18,22 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// APIKeyState is what the API guard learns about a request's key.
-type APIKeyState struct {
-	Key   *accounts.APIKey
-	actor store.Actor
-}
+// apiKeyStore names the request's key in the Echo context's store. It is
+// kept there rather than in the request's context.Context because nothing
+// below the handlers needs it, and replacing the request (WithContext) on
+// each of the suppression checks customers send before every message
+// copies it.
+const apiKeyStore = "web.apikey"
 
-type apiKeyCtx struct{}
-
-// APIKey is what the API guard learned about the request's key; nil on a
-// route that does not take keys.
-func APIKey(c echo.Context) *APIKeyState {
-	s, _ := c.Request().Context().Value(apiKeyCtx{}).(*APIKeyState)
-	return s
+// APIKey is the request's authenticated API key; nil on a route that does
+// not take keys.
+func APIKey(c echo.Context) *accounts.APIKey {
+	k, _ := c.Get(apiKeyStore).(*accounts.APIKey)
+	return k
 }
 
 // APIActor is the key acting from the request's address.
-func APIActor(c echo.Context) store.Actor { return APIKey(c).actor }
+func APIActor(c echo.Context) store.Actor { return APIKey(c).Actor(c.RealIP()) }
 
 // authenticateKey checks the bearer key, the route's permission for the
 // Key's role, and the key's rate limit (unless the route is exempt).
@@ -77,8 +76,7 @@ func (s *Server) authenticateKey(c echo.Context, r Route) error {
 			return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("rate limit of %g requests per second for this key exceeded", s.Cfg.APIRate))
 		}
 	}
-	st := &APIKeyState{Key: key, actor: key.Actor(c.RealIP())}
-	c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), apiKeyCtx{}, st)))
+	c.Set(apiKeyStore, key)
 	return nil
 }
 
@@ -255,7 +253,7 @@ func ParseTime(field, v string) (time.Time, error) {
 // own; a staff key must name one (slug or id) in customer. A customer key
 // naming another customer gets 404, as for one that does not exist.
 func (s *Server) TenantOf(c echo.Context, named string) (string, error) {
-	k := APIKey(c).Key
+	k := APIKey(c)
 	named = strings.TrimSpace(named)
 	if k.CustomerID != nil {
 		if named != "" && named != *k.CustomerID {

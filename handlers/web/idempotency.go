@@ -41,7 +41,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		h.Write([]byte{0})
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
-	ctx, keyID := c.Request().Context(), APIKey(c).Key.ID
+	ctx, keyID := c.Request().Context(), APIKey(c).ID
 	prior, claimed, err := s.DB.ClaimIdempotencyKey(ctx, keyID, key, hash)
 	if err != nil {
 		return err

@@ -120,7 +120,8 @@ func notFoundActor(c echo.Context) *store.Actor {
 		return &a
 	}
 	if k := APIKey(c); k != nil {
-		return &k.actor
+		a := APIActor(c)
+		return &a
 	}
 	return nil
 }

@@ -286,7 +286,8 @@ func (db *AccountStore) touchKey(ctx context.Context, k *APIKey) (*APIKey, error
 		// Bookkeeping: a failed note (the database briefly unreachable)
 		// must not fail the call it is about; the next minute tries again.
 		if err := db.Gorm.WithContext(ctx).Model(k).Update("last_used_at", now).Error; err == nil {
-			k.LastUsedAt = &now
+			used := now // a copy, so now stays off the heap on the path that does not write
+			k.LastUsedAt = &used
 		}
 	}
 	return k, nil
