@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -72,18 +73,38 @@ func (b *bench) benchCheck(ctx context.Context, t *target) error {
 			return nil
 		}
 	}
-	check := func(r *rand.Rand) (*http.Request, func(int, []byte) error) {
-		k := sample[r.IntN(len(sample))]
-		req, _ := http.NewRequest(http.MethodGet, srv.base+"/api/v1/suppressions/check?to="+url.QueryEscape(k.Value), nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		return req, func(status int, body []byte) error { return checkAnswer(k, status, body) }
+	checkURLs := make([]string, len(sample))
+	for i, k := range sample {
+		checkURLs[i] = srv.base + "/api/v1/suppressions/check?to=" + url.QueryEscape(k.Value)
 	}
-
-	// One probe first, so a missing or broken endpoint fails loudly at once
-	// instead of as a million errors.
-	if err := probe(client, check); err != nil {
+	bearer := "Bearer " + key
+	checkRequest := func(i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, checkURLs[i], nil)
+		req.Header.Set("Authorization", bearer)
+		return req
+	}
+	// Every sample's answer is first checked in full against the database
+	// (checkAnswer decodes it); under load each answer must then be that
+	// very answer, byte for byte. So every answer is still checked, and the
+	// load generator, which shares the two cores with the console, spends no
+	// more on checking a check's answer than on checking /healthz's: the
+	// ratio measures the console, not the bench's JSON decoding.
+	want, err := verifySamples(ctx, client, sample, checkRequest)
+	if err != nil {
 		b.add(row{t.label(label), "/healthz", "not measured", "—", "≥ 0.85 of /healthz, p99 ≤ 1.2× its p99", "**FAILED**"})
 		return err
+	}
+	check := func(r *rand.Rand) (*http.Request, func(int, []byte) error) {
+		i := r.IntN(len(sample))
+		return checkRequest(i), func(status int, body []byte) error {
+			if status == http.StatusOK && bytes.Equal(body, want[i]) {
+				return nil
+			}
+			if err := checkAnswer(sample[i], status, body); err != nil {
+				return err
+			}
+			return fmt.Errorf("answer for %s changed under load: %s, first %s", sample[i].Value, clip(body), clip(want[i]))
+		}
 	}
 	// The two are measured in alternating slices, so that other work on the
 	// machine weighs on both alike; the server's CPU time per request is
@@ -116,7 +137,8 @@ func (b *bench) benchCheck(ctx context.Context, t *target) error {
 	if t.dialect == "postgres" {
 		cpu += fmt.Sprintf(" + PostgreSQL backends %s", us(got.dbCPU/time.Duration(max(1, got.requests))))
 	}
-	b.notes = append(b.notes, cpu+").")
+	b.notes = append(b.notes, cpu+fmt.Sprintf("); the load generator's own CPU per request: /healthz %s, suppression check %s.",
+		us(base.benchCPU/time.Duration(max(1, base.requests))), us(got.benchCPU/time.Duration(max(1, got.requests)))))
 	// The console answers checks from an in-memory index of the suppressed
 	// identifiers: its memory is part of the price.
 	b.notes = append(b.notes, fmt.Sprintf("%s: the console's peak resident memory after the load (VmHWM): %.0f MB.",
@@ -176,20 +198,64 @@ func checkAnswer(k known, status int, body []byte) error {
 	return nil
 }
 
-func probe(client *http.Client, next func(*rand.Rand) (*http.Request, func(int, []byte) error)) error {
-	req, check := next(rand.New(rand.NewPCG(1, 2)))
-	resp, err := client.Do(req)
+// verifySamples asks for every sample once, sixteen at a time, checks each
+// answer in full (checkAnswer) and returns the answers. The first fails
+// loudly if the endpoint is missing or broken, instead of as a million
+// errors.
+func verifySamples(ctx context.Context, client *http.Client, sample []known, request func(int) *http.Request) ([][]byte, error) {
+	if err := verifySample(ctx, client, sample, request, 0, nil); err != nil {
+		return nil, err
+	}
+	want := make([][]byte, len(sample))
+	var next atomic.Int64
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(sample) {
+					errs <- nil
+					return
+				}
+				if err := verifySample(ctx, client, sample, request, i, &want[i]); err != nil {
+					next.Store(int64(len(sample)))
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var first error
+	for range 16 {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return want, first
+}
+
+func verifySample(ctx context.Context, client *http.Client, sample []known, request func(int) *http.Request, i int, keep *[]byte) error {
+	resp, err := client.Do(request(i).WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("suppression check: %w", err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("suppression check: %w", err)
+	}
 	switch resp.StatusCode {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		return fmt.Errorf("%w: GET /api/v1/suppressions/check answered %d %s — the API endpoint of DESIGN §5 is not built yet "+
 			"(grep -n suppressions handlers/*.go); only /healthz could be measured", errEndpointMissing, resp.StatusCode, clip(body))
 	}
-	return check(resp.StatusCode, body)
+	if err := checkAnswer(sample[i], resp.StatusCode, body); err != nil {
+		return err
+	}
+	if keep != nil {
+		*keep = body
+	}
+	return nil
 }
 
 // loadResult is one closed-loop load phase, or the sum of several.
@@ -200,6 +266,7 @@ type loadResult struct {
 	elapsed   time.Duration
 	lat       []time.Duration // sorted
 	serverCPU time.Duration   // CPU time of the console process
+	benchCPU  time.Duration   // CPU time of this process: the load generator
 	dbCPU     time.Duration   // CPU time of the PostgreSQL backends serving the bench database
 }
 
@@ -212,6 +279,7 @@ func (r *loadResult) add(o loadResult) {
 	r.elapsed += o.elapsed
 	r.lat = append(r.lat, o.lat...)
 	r.serverCPU += o.serverCPU
+	r.benchCPU += o.benchCPU
 	r.dbCPU += o.dbCPU
 }
 
@@ -223,9 +291,9 @@ func (r loadResult) cpuPerRequest() time.Duration {
 func (b *bench) measure(ctx context.Context, t *target, srv *server, client *http.Client, d time.Duration,
 	next func(*rand.Rand) (*http.Request, func(int, []byte) error)) loadResult {
 	pid := srv.cmd.Process.Pid
-	db0, s0 := b.backendCPU(ctx, t), procCPU(pid)
+	db0, s0, l0 := b.backendCPU(ctx, t), procCPU(pid), selfCPU()
 	r := runLoad(ctx, client, b.o.conns, 0, d, next)
-	r.serverCPU = procCPU(pid) - s0
+	r.serverCPU, r.benchCPU = procCPU(pid)-s0, selfCPU()-l0
 	db1 := b.backendCPU(ctx, t)
 	for p, c := range db1 {
 		r.dbCPU += c - db0[p]
@@ -375,4 +443,32 @@ func num(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// probe sends one request first, so a missing or broken endpoint fails
+// loudly at once instead of as a million errors.
+func probe(client *http.Client, next func(*rand.Rand) (*http.Request, func(int, []byte) error)) error {
+	req, check := next(rand.New(rand.NewPCG(1, 2)))
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return fmt.Errorf("%w: %s %s answered %d %s — the API endpoint of DESIGN §5 is not built yet",
+			errEndpointMissing, req.Method, req.URL.Path, resp.StatusCode, clip(body))
+	}
+	return check(resp.StatusCode, body)
+}
+
+// selfCPU is the CPU time (user and system) this process has used: the
+// load generator shares the machine's cores with the console.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
