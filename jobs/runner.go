@@ -209,7 +209,11 @@ func failMessage(err error) string {
 func (r *Runner) apply(ctx context.Context, job *imports.ImportJob) error {
 	opts := imports.ImportOptions{Region: r.opt.Region, Location: r.opt.Location}
 	p := imports.NewImportParser(r.db.ImportReader(ctx, job.ID, job.ResumeOffset), job.Kind, job.Mapping, opts, job.Cursor())
-	for n := 1; ; n++ {
+	// No ANALYZE as the tables grow: the batch's statements probe indexes
+	// whatever the statistics say (LATERAL … LIMIT 1, generic plans), and a
+	// 1M-row import with no statistics at all took as long as one that
+	// re-analyzed as the tables doubled (docs/PERFORMANCE.md, tenth session).
+	for {
 		b := imports.ImportBatch{From: p.Cursor()}
 		var err error
 		for b.Consumed < int64(r.opt.BatchSize) {
@@ -232,12 +236,6 @@ func (r *Runner) apply(ctx context.Context, job *imports.ImportJob) error {
 			}
 			if r.opt.OnBatch != nil {
 				r.opt.OnBatch(*job)
-			}
-			// Batches 1, 2, 4, 8…: the tables have grown since the last look.
-			if n&(n-1) == 0 {
-				if err := r.db.RefreshImportStats(ctx); err != nil {
-					r.log.Warn("refresh table statistics", "import", job.ID, "err", err)
-				}
 			}
 		}
 		if errors.Is(err, io.EOF) {

@@ -1697,22 +1697,6 @@ func importContactRows(t *store.Tx, job *ImportJob, rows []ImportRow) (applied, 
 	return applied, unchanged, int64(up.created), nil
 }
 
-// RefreshImportStats has PostgreSQL re-sample the tables an import grows.
-// A large import can multiply their size within minutes, faster than
-// autovacuum analyzes them (or where it is off); with stale statistics the
-// planner scans a customer's whole ledger for each batch's idempotency
-// keys instead of using their index. The runner calls it as the tables
-// double. SQLite needs nothing.
-func (db *ImportStore) RefreshImportStats(ctx context.Context) error {
-	if db.Dialect != store.Postgres {
-		return nil
-	}
-	if err := db.Gorm.WithContext(ctx).Exec("ANALYZE consent_events, consent_states, contacts, contact_identifiers").Error; err != nil {
-		return fmt.Errorf("analyze imported tables: %w", err)
-	}
-	return nil
-}
-
 // FinishImport marks a job claimant holds done, deletes its stored file
 // and writes import.complete with the final counts.
 func (db *ImportStore) FinishImport(ctx context.Context, job *ImportJob, claimant string) error {
