@@ -711,9 +711,15 @@ func (db *HookStore) RecordWebhookRound(ctx context.Context, results []WebhookRe
 		FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v
 		WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.attempts = v.column2
 		AND webhook_deliveries.status = ? RETURNING webhook_deliveries.id`
+	// A round that gives a delivery up writes audit entries, may disable
+	// the endpoint and queues mail: that commit waits for the disk, as
+	// every audited change does. Only plain bookkeeping commits lazily.
+	givesUp := slices.ContainsFunc(plans, func(p plan) bool { return p.status == DeliveryFailed })
 	err := db.RawTx(ctx, webhookActor, func(tx *store.Tx) error {
-		if err := lazyCommit(tx.G, db.Dialect); err != nil {
-			return err
+		if !givesUp {
+			if err := lazyCommit(tx.G, db.Dialect); err != nil {
+				return err
+			}
 		}
 		var updated []string
 		if err := tx.G.Raw(update, args...).Scan(&updated).Error; err != nil {
@@ -819,8 +825,9 @@ func truncateUTF8(s string, n int) string {
 // three endpoints). What a crash can cost is at most the last few hundred
 // milliseconds of such records, and a lost record only sends a delivery
 // again once its lease ends: deliveries are at least once, and receivers
-// drop repeats by the event's id. Nothing another party was told depends
-// on these commits; a later synchronous commit flushes them first.
+// drop repeats by the event's id. No audit entry is committed this way
+// (an audit checkpoint must never name an entry a crash can take back),
+// and a later synchronous commit flushes these first.
 func lazyCommit(g *gorm.DB, d store.Dialect) error {
 	if d != store.Postgres {
 		return nil
