@@ -1,8 +1,12 @@
 package web
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 )
 
 // parseQueryLookup is what Echo's c.QueryParam and c.QueryParams()[name]
@@ -54,6 +58,33 @@ func TestScanQueryKeepsParseQuerysLimit(t *testing.T) {
 	wantV, wantOK := parseQueryLookup(q, "to")
 	if gotV != wantV || gotOK != wantOK {
 		t.Errorf("over the limit: scanQuery = %q, %v; ParseQuery gives %q, %v", gotV, gotOK, wantV, wantOK)
+	}
+}
+
+// TestLookupQueryGivesWayWhereGODEBUGSetsTheLimit: with urlmaxqueryparams
+// set in GODEBUG the scan's own limit would be wrong, so QueryParam and
+// HasQueryParam answer from Echo's parsed query instead, and still as
+// ParseQuery would — on both paths.
+func TestLookupQueryGivesWayWhereGODEBUGSetsTheLimit(t *testing.T) {
+	saved := queryLimitSet
+	t.Cleanup(func() { queryLimitSet = saved })
+	e := echo.New()
+	for _, set := range []bool{false, true} {
+		queryLimitSet = set
+		for _, q := range []string{"to=%2B1415&to=2", "pretty", "a=1;b&to=x", "%74o=y", "x=1"} {
+			c := e.NewContext(httptest.NewRequest(http.MethodGet, "/api/v1/suppressions/check?"+q, nil), httptest.NewRecorder())
+			wantV, wantOK := parseQueryLookup(q, "to")
+			_, wantPretty := parseQueryLookup(q, "pretty")
+			if got := QueryParam(c, "to"); got != wantV {
+				t.Errorf("limit set %v: QueryParam(%q, to) = %q, want %q", set, q, got, wantV)
+			}
+			if got := HasQueryParam(c, "to"); got != wantOK {
+				t.Errorf("limit set %v: HasQueryParam(%q, to) = %v, want %v", set, q, got, wantOK)
+			}
+			if got := HasQueryParam(c, "pretty"); got != wantPretty {
+				t.Errorf("limit set %v: HasQueryParam(%q, pretty) = %v, want %v", set, q, got, wantPretty)
+			}
+		}
 	}
 }
 
