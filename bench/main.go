@@ -64,7 +64,7 @@ func run() int {
 	flag.IntVar(&o.conns, "conns", 64, "concurrent HTTP connections")
 	flag.DurationVar(&o.auditFor, "audit-duration", 5*time.Second, "length of each audited-write phase")
 	flag.IntVar(&o.verifyRows, "verify-entries", 0, "audit entries to verify (default 200k, 50k with --quick)")
-	flag.StringVar(&only, "only", "check,list,import,audit,webhooks", "benchmarks to run (comma-separated)")
+	flag.StringVar(&only, "only", "check,list,import,audit,webhooks", "benchmarks to run (comma-separated; schema, the what-if of DESIGN §7's import goal, runs only when named)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases and the work directory (for a look afterwards)")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -72,6 +72,7 @@ func (b *bench) runDialect(ctx context.Context, dialect string) error {
 		{"import", b.benchImport, true},
 		{"audit", b.benchAudit, false},
 		{"webhooks", b.benchWebhooks, false},
+		{"schema", b.benchSchema, true}, // not in --only's default: a question for planning, not a goal
 	}
 	for _, s := range steps {
 		if !b.o.only[s.name] || (s.pg && dialect != "postgres") {
