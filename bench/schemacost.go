@@ -49,7 +49,10 @@ var schemaVariants = []schemaVariant{
 }
 
 // stateOnContact moves the state to the contact row, with the trigger that
-// tells the suppression index, as consent_states' does.
+// tells the suppression index, as consent_states' does. One set of state
+// columns: these opt-outs cover every channel; a real schema would hold a
+// set per channel, a few more bytes a row. contact_identifiers' trigger
+// still probes the (empty) consent_states where it would probe contacts.
 const stateOnContact = `ALTER TABLE contacts ADD COLUMN state_reason TEXT NOT NULL DEFAULT '',
 	ADD COLUMN state_since TIMESTAMPTZ, ADD COLUMN state_event_id UUID;
 	CREATE FUNCTION what_if_contact_states() RETURNS trigger LANGUAGE plpgsql AS $$
