@@ -184,6 +184,14 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 		os.RemoveAll(b.dir)
 	})
 	b.binary = filepath.Join(b.dir, "console")
+	// The console creates its secret key file where it is told, by default
+	// in its working directory: the bench's databases get a key of their
+	// own in the work directory (kept with them under --keep), neither a
+	// new file in the checkout nor the key of a console the user runs.
+	if err := os.Setenv("CONSOLE_SECRET_KEY", filepath.Join(b.dir, "console-secret.key")); err != nil {
+		b.cleanup()
+		return nil, err
+	}
 	b.logf("building the console")
 	build := exec.CommandContext(ctx, "go", "build", "-o", b.binary, "./cmd/console")
 	build.Dir, build.Stdout, build.Stderr = b.root, os.Stderr, os.Stderr
