@@ -825,7 +825,8 @@ func truncateUTF8(s string, n int) string {
 // three endpoints). What a crash can cost is at most the last few hundred
 // milliseconds of such records, and a lost record only sends a delivery
 // again once its lease ends: deliveries are at least once, and receivers
-// drop repeats by the event's id. No audit entry is committed this way
+// drop repeats by the event's id. The endpoint's attempt log then lacks
+// the lost attempts (it shows the re-sends). No audit entry is committed this way
 // (an audit checkpoint must never name an entry a crash can take back),
 // and a later synchronous commit flushes these first.
 func lazyCommit(g *gorm.DB, d store.Dialect) error {
